@@ -1,0 +1,7 @@
+"""Shared fixtures: each fixture module is owned by one part of the system."""
+
+pytest_plugins = [
+    "tests.fixtures.clock",
+    "tests.fixtures.db",
+    "tests.fixtures.sim",
+]

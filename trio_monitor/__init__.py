@@ -1,0 +1,1 @@
+"""trio_monitor package."""
