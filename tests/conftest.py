@@ -4,4 +4,6 @@ pytest_plugins = [
     "tests.fixtures.clock",
     "tests.fixtures.db",
     "tests.fixtures.sim",
+    "tests.fixtures.collect",
+    "tests.fixtures.proxy",
 ]

@@ -1,0 +1,426 @@
+"""The collector process: lease, scheduler, polls, buffered fenced writes, shutdown.
+
+Only the holder of the lease polls and writes. Every write transaction checks the lease
+token it holds (fencing), so a process that was paused past its lease writes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from storage import LeaseLost, PollWrite, SourceFacts, StorageUnavailable, Store
+
+from .base import PollOutcome, Source
+from .breaker import BreakerSnapshot, BreakerState, CircuitBreaker
+from .buffer import WriteBuffer
+from .clock import Clock, SystemClock
+from .deadline import Deadline
+from .errors import ErrorKind, SourceError
+from .logctx import new_poll_id, poll_context
+
+log = logging.getLogger(__name__)
+
+LEASE_NAME = "collector"
+FLUSH_CHUNK = 50  # polls per transaction when the buffer is written after an outage
+
+
+@dataclass
+class RunnerConfig:
+    poll_interval_s: float = 5.0
+    poll_deadline_s: float = 4.0
+    lease_ttl_s: float = 15.0
+    buffer_max_age_s: float = 600.0
+    buffer_max_samples: int = 2_000_000
+    shutdown_timeout_s: float = 10.0
+    breaker_failure_threshold: int = 3
+    breaker_cooldown_s: float = 30.0
+    breaker_max_cooldown_s: float = 600.0
+    holder: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+
+
+@dataclass
+class _Runtime:
+    """What the collector knows of one source between polls (mirrors stored facts)."""
+
+    source: Source
+    breaker: CircuitBreaker
+    last_poll_ms: int | None = None
+    last_success_ms: int | None = None
+    last_error: str | None = None
+    last_error_kind: str | None = None
+    last_error_ms: int | None = None
+    failing_since_ms: int | None = None
+    last_duration_ms: int | None = None
+    failover_active: bool = False
+    active_url: str | None = None
+    records_skipped: int = 0
+
+
+class Collector:
+    def __init__(
+        self,
+        store: Store,
+        sources: Sequence[Source],
+        config: RunnerConfig,
+        *,
+        clock: Clock | None = None,
+    ) -> None:
+        self.store = store
+        self.config = config
+        self.clock = clock or SystemClock()
+        self.buffer = WriteBuffer(
+            max_age_s=config.buffer_max_age_s, max_samples=config.buffer_max_samples
+        )
+        self._runtimes = {
+            s.name: _Runtime(
+                source=s,
+                breaker=CircuitBreaker(
+                    failure_threshold=config.breaker_failure_threshold,
+                    base_cooldown_s=config.breaker_cooldown_s,
+                    max_cooldown_s=config.breaker_max_cooldown_s,
+                    clock=self.clock,
+                ),
+            )
+            for s in sources
+        }
+        self.token: int | None = None
+        self._scheduler: AsyncIOScheduler | None = None
+        self._inflight: set[asyncio.Task[None]] = set()
+        self._write_lock = asyncio.Lock()
+        self._db_down_since_ms: int | None = None
+        self.active = asyncio.Event()
+
+    def _now_ms(self) -> int:
+        return int(self.clock.time() * 1000)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Run until ``stop`` is set; then shut down within the configured bound."""
+        await self._restore()
+        renew_every = self.config.lease_ttl_s / 3
+        standby_logged = False
+        try:
+            while not stop.is_set():
+                if self.token is None:
+                    if await self._try_acquire():
+                        self._start_polling()
+                        standby_logged = False
+                    elif not standby_logged:
+                        log.info("standby: another collector holds the lease")
+                        standby_logged = True
+                else:
+                    await self._renew()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=renew_every)
+        finally:
+            await self._shutdown()
+
+    async def _restore(self) -> None:
+        """Resume each source's breaker and failure facts from the database."""
+        for name, rt in self._runtimes.items():
+            try:
+                facts = await asyncio.to_thread(self.store.source, name)
+            except StorageUnavailable as exc:
+                log.warning("cannot read stored facts of %s: %s", name, exc)
+                continue
+            if facts is None:
+                continue
+            rt.last_poll_ms = facts.last_poll_at_ms
+            rt.last_success_ms = facts.last_success_at_ms
+            rt.last_error = facts.last_error
+            rt.last_error_ms = facts.last_error_at_ms
+            rt.failing_since_ms = facts.failing_since_ms
+            rt.failover_active = facts.failover_active
+            rt.active_url = facts.active_url
+            rt.breaker.restore(BreakerSnapshot(
+                state=BreakerState(facts.breaker_state),
+                consecutive_failures=facts.consecutive_failures,
+                opened_at=_s(facts.breaker_opened_at_ms),
+                retry_at=_s(facts.breaker_retry_at_ms),
+                cooldown_s=None,
+            ))
+
+    async def _try_acquire(self) -> bool:
+        ttl_ms = int(self.config.lease_ttl_s * 1000)
+        try:
+            token = await asyncio.to_thread(
+                self.store.acquire_lease, LEASE_NAME, self.config.holder, ttl_ms, self._now_ms()
+            )
+        except StorageUnavailable as exc:
+            log.warning("cannot acquire the collector lease: %s", exc)
+            return False
+        if token is None:
+            return False
+        self.token = token
+        self.active.set()
+        log.info("active: holding the collector lease", extra={"lease_token": token})
+        return True
+
+    async def _renew(self) -> None:
+        assert self.token is not None
+        ttl_ms = int(self.config.lease_ttl_s * 1000)
+        try:
+            renewed = await asyncio.to_thread(
+                self.store.renew_lease,
+                LEASE_NAME, self.config.holder, self.token, ttl_ms, self._now_ms(),
+            )
+        except StorageUnavailable as exc:
+            # Keep polling into the buffer; the fence decides later whether we may write.
+            log.warning("cannot renew the collector lease: %s", exc)
+            return
+        if renewed:
+            return
+        # Expired (e.g. the database was away longer than the lease) or taken over.
+        old = self.token
+        self.token = None
+        if await self._try_acquire():
+            log.warning("lease expired and was re-acquired (token %s -> %s)", old, self.token)
+            return
+        await self._lose_lease()
+
+    async def _lose_lease(self) -> None:
+        log.error("lost the collector lease to another collector; going to standby")
+        self.token = None
+        self.active.clear()
+        self._stop_polling()
+        await self._cancel_inflight(0.0)
+        dropped = self.buffer.drain_all()
+        if dropped:
+            log.error(
+                "dropping %d buffered poll(s) with %d sample(s): another collector is active",
+                len(dropped), sum(len(w.samples) for w in dropped),
+            )
+
+    def _start_polling(self) -> None:
+        scheduler = AsyncIOScheduler(event_loop=asyncio.get_running_loop())
+        interval = self.config.poll_interval_s
+        for name in self._runtimes:
+            scheduler.add_job(
+                self._poll_job,
+                "interval",
+                seconds=interval,
+                args=[name],
+                id=f"poll:{name}",
+                name=f"poll {name}",
+                max_instances=1,
+                coalesce=True,
+                misfire_grace_time=max(1, round(interval)),
+                next_run_time=_utcnow(),
+            )
+        scheduler.start()
+        self._scheduler = scheduler
+
+    def _stop_polling(self) -> None:
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+            self._scheduler = None
+
+    async def _cancel_inflight(self, grace_s: float) -> None:
+        tasks = set(self._inflight) - {asyncio.current_task()}
+        if not tasks:
+            return
+        _done, pending = await asyncio.wait(tasks, timeout=grace_s) if grace_s > 0 else (
+            set(), tasks
+        )
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending, timeout=1.0)
+            log.warning("cancelled %d poll(s) still running at shutdown", len(pending))
+
+    async def _shutdown(self) -> None:
+        bound = self.config.shutdown_timeout_s
+        log.info("shutting down (bound %.1f s)", bound)
+        self._stop_polling()
+        await self._cancel_inflight(bound / 2)
+        if self.token is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.flush(), timeout=bound / 3)
+            if len(self.buffer):
+                log.error(
+                    "exiting with %d unwritten poll(s) (%d samples): the database is unavailable",
+                    len(self.buffer), self.buffer.samples,
+                )
+            try:
+                await asyncio.to_thread(
+                    self.store.release_lease,
+                    LEASE_NAME, self.config.holder, self.token, self._now_ms(),
+                )
+            except StorageUnavailable as exc:
+                log.warning("could not release the lease (it will expire): %s", exc)
+            self.token = None
+        self.active.clear()
+        for rt in self._runtimes.values():
+            await rt.source.aclose()
+
+    # -- one poll ------------------------------------------------------------------------
+
+    async def _poll_job(self, name: str) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._inflight.add(task)
+        try:
+            await self.poll_once(name)
+        finally:
+            self._inflight.discard(task)
+
+    async def poll_once(self, name: str) -> None:
+        """Poll one source, record the outcome and write it (or buffer it)."""
+        rt = self._runtimes[name]
+        with poll_context(name, new_poll_id()):
+            if not rt.breaker.allow():
+                log.debug("circuit open; next trial at %s", rt.breaker.retry_at)
+                return
+            started = self.clock.monotonic()
+            deadline = Deadline(self.clock, self.config.poll_deadline_s)
+            events: list[tuple[int, str, str]] = []
+            before = rt.breaker.state
+            outcome: PollOutcome | None = None
+            try:
+                outcome = await rt.source.poll(deadline)
+            except SourceError as exc:
+                self._on_failure(rt, exc, started, events)
+            except Exception as exc:
+                log.exception("internal error while polling")
+                err = SourceError(f"internal error: {exc!r}", kind=ErrorKind.PROTOCOL)
+                self._on_failure(rt, err, started, events)
+            else:
+                self._on_success(rt, outcome, started, events)
+            after = rt.breaker.state
+            if after != before:
+                events.append((self._now_ms(), "breaker", f"circuit {before} -> {after}"))
+                log.warning("circuit %s -> %s", before, after)
+            write = PollWrite(
+                source=name,
+                samples=outcome.samples if outcome else [],
+                agents=outcome.agents if outcome else None,
+                facts=self._facts(rt),
+                events=events,
+            )
+            self.buffer.add(write, self._now_ms())
+            await self.flush()
+
+    def _on_success(
+        self, rt: _Runtime, outcome: PollOutcome, started: float, events: list[tuple[int, str, str]]
+    ) -> None:
+        now_ms = self._now_ms()
+        rt.breaker.record_success()
+        if rt.failing_since_ms is not None:
+            down_s = (now_ms - rt.failing_since_ms) / 1000
+            events.append((now_ms, "recovered", f"recovered after {down_s:.0f} s"))
+            log.info("recovered after %.0f s of failures", down_s)
+        if outcome.failover_active != rt.failover_active:
+            text = ("failover: now served by " + str(outcome.active_url)
+                    if outcome.failover_active else "failover ended: back on the primary server")
+            events.append((now_ms, "failover", text))
+        rt.failing_since_ms = None
+        rt.last_poll_ms = rt.last_success_ms = now_ms
+        rt.last_duration_ms = int((self.clock.monotonic() - started) * 1000)
+        rt.failover_active = outcome.failover_active
+        rt.active_url = outcome.active_url
+        rt.records_skipped = outcome.records_skipped
+        log.info(
+            "poll ok: %d samples, %d requests, %d ms",
+            len(outcome.samples), outcome.requests, rt.last_duration_ms,
+            extra={"samples": len(outcome.samples), "duration_ms": rt.last_duration_ms},
+        )
+
+    def _on_failure(
+        self, rt: _Runtime, exc: SourceError, started: float, events: list[tuple[int, str, str]]
+    ) -> None:
+        now_ms = self._now_ms()
+        if exc.permanent:
+            rt.breaker.trip()  # a person must act; do not hammer the server meanwhile
+        else:
+            rt.breaker.record_failure()
+        if rt.failing_since_ms is None:
+            rt.failing_since_ms = now_ms
+            events.append((now_ms, "failing", str(exc)))
+        elif rt.last_error_kind != exc.kind:
+            events.append((now_ms, "error", str(exc)))
+        rt.last_poll_ms = now_ms
+        rt.last_error, rt.last_error_kind, rt.last_error_ms = str(exc), exc.kind, now_ms
+        rt.last_duration_ms = int((self.clock.monotonic() - started) * 1000)
+        log.warning(
+            "poll failed (%s%s): %s", exc.kind, ", permanent" if exc.permanent else "", exc,
+            extra={"error_kind": str(exc.kind), "duration_ms": rt.last_duration_ms},
+        )
+
+    def _facts(self, rt: _Runtime) -> SourceFacts:
+        b = rt.breaker
+        return SourceFacts(
+            name=rt.source.name,
+            kind=rt.source.kind,
+            url=rt.source.url,
+            last_poll_at_ms=rt.last_poll_ms,
+            last_success_at_ms=rt.last_success_ms,
+            last_error=rt.last_error,
+            last_error_at_ms=rt.last_error_ms,
+            failing_since_ms=rt.failing_since_ms,
+            consecutive_failures=b.consecutive_failures,
+            breaker_state=str(b.state),
+            breaker_opened_at_ms=_ms(b.opened_at),
+            breaker_retry_at_ms=_ms(b.retry_at),
+            last_duration_ms=rt.last_duration_ms,
+            failover_active=rt.failover_active,
+            active_url=rt.active_url,
+            records_skipped=rt.records_skipped,
+            updated_at_ms=self._now_ms(),
+        )
+
+    # -- writing -----------------------------------------------------------------------------
+
+    async def flush(self) -> bool:
+        """Write buffered polls oldest first; True when the buffer is empty afterwards."""
+        async with self._write_lock:
+            while len(self.buffer):
+                token = self.token
+                if token is None:
+                    return False
+                chunk = self.buffer.peek(FLUSH_CHUNK)
+                try:
+                    await asyncio.to_thread(
+                        self.store.write_batches, chunk,
+                        lease_name=LEASE_NAME, lease_token=token, now_ms=self._now_ms(),
+                    )
+                except StorageUnavailable as exc:
+                    if self._db_down_since_ms is None:
+                        self._db_down_since_ms = self._now_ms()
+                    log.warning(
+                        "database unavailable, %d poll(s) (%d samples) buffered: %s",
+                        len(self.buffer), self.buffer.samples, exc,
+                    )
+                    return False
+                except LeaseLost:
+                    await self._lose_lease()
+                    return False
+                self.buffer.pop(len(chunk))
+                if self._db_down_since_ms is not None:
+                    log.info(
+                        "database back after %.1f s; writing buffered polls",
+                        (self._now_ms() - self._db_down_since_ms) / 1000,
+                    )
+                    self._db_down_since_ms = None
+            return True
+
+
+def _ms(seconds: float | None) -> int | None:
+    return None if seconds is None else int(seconds * 1000)
+
+
+def _s(ms: int | None) -> float | None:
+    return None if ms is None else ms / 1000
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)

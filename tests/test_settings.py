@@ -1,0 +1,127 @@
+"""Settings: defaults, *_FILE secrets, readable one-line errors, masking."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from trio_monitor.settings import ConfigError, load_settings
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch, tmp_path):
+    for key in list(os.environ):
+        if key.startswith("TRIO_MONITOR_"):
+            monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)  # no stray .env
+
+
+def test_it_defaults_to_sqlite_in_the_data_folder_and_derives_the_deadline():
+    settings = load_settings()
+    assert settings.database_url == "sqlite:///data/trio-monitor.db"
+    assert settings.poll_deadline_s == pytest.approx(4.0)
+
+
+def test_it_names_the_variable_and_what_it_expects(monkeypatch):
+    monkeypatch.setenv("TRIO_MONITOR_POLL_INTERVAL_S", "fast")
+    with pytest.raises(ConfigError) as err:
+        load_settings()
+    assert err.value.lines == [
+        "TRIO_MONITOR_POLL_INTERVAL_S: Input should be a valid number, unable to parse "
+        "string as a number, got 'fast'"
+    ]
+
+
+def test_it_rejects_a_deadline_longer_than_the_interval(monkeypatch):
+    monkeypatch.setenv("TRIO_MONITOR_POLL_INTERVAL_S", "5")
+    monkeypatch.setenv("TRIO_MONITOR_POLL_DEADLINE_S", "9")
+    with pytest.raises(ConfigError, match="POLL_DEADLINE_S .* must not exceed"):
+        load_settings()
+
+
+def test_it_rejects_unknown_metrics_in_the_field_mapping(monkeypatch):
+    monkeypatch.setenv("TRIO_MONITOR_TRIO_QUEUE_FIELDS", '{"wait": "x"}')
+    with pytest.raises(ConfigError, match="TRIO_MONITOR_TRIO_QUEUE_FIELDS: unknown metric"):
+        load_settings()
+
+
+def test_it_rejects_a_mapping_that_is_not_json(monkeypatch):
+    monkeypatch.setenv("TRIO_MONITOR_TRIO_QUEUE_FIELDS", "{calls_waiting: x}")
+    with pytest.raises(ConfigError, match="expected a JSON object"):
+        load_settings()
+
+
+def test_it_merges_the_field_mapping_over_the_defaults(monkeypatch):
+    monkeypatch.setenv("TRIO_MONITOR_TRIO_QUEUE_FIELDS", '{"longest_wait_s": "maxwait"}')
+    fields = load_settings().queue_fields
+    assert fields["longest_wait_s"] == "maxwait" and fields["calls_waiting"] == "callswaiting"
+
+
+def test_it_reads_secrets_from_files(monkeypatch, tmp_path: Path):
+    secret = tmp_path / "pw"
+    secret.write_text("hemligt-lösen\n", encoding="utf-8")
+    monkeypatch.setenv("TRIO_MONITOR_TRIO_PASSWORD_FILE", str(secret))
+    settings = load_settings()
+    assert settings.trio_password is not None
+    assert settings.trio_password.get_secret_value() == "hemligt-lösen"
+
+
+def test_it_refuses_a_secret_given_twice(monkeypatch, tmp_path: Path):
+    secret = tmp_path / "pw"
+    secret.write_text("a", encoding="utf-8")
+    monkeypatch.setenv("TRIO_MONITOR_TRIO_PASSWORD_FILE", str(secret))
+    monkeypatch.setenv("TRIO_MONITOR_TRIO_PASSWORD", "b")
+    with pytest.raises(ConfigError, match="not both"):
+        load_settings()
+
+
+def test_it_says_which_secret_file_cannot_be_read(monkeypatch, tmp_path: Path):
+    monkeypatch.setenv("TRIO_MONITOR_TRIO_CLIENT_KEY_FILE", str(tmp_path / "missing"))
+    with pytest.raises(ConfigError, match="TRIO_CLIENT_KEY_FILE: cannot read"):
+        load_settings()
+
+
+def test_it_masks_secrets_and_database_passwords():
+    settings = load_settings(
+        trio_password="s3cret", trio_client_key="k3y",
+        database_url="postgresql+psycopg://mon:dbpw@db:5432/mon",
+    )
+    shown = "\n".join(f"{k}={v}" for k, v in settings.masked().items())
+    assert "s3cret" not in shown and "k3y" not in shown and "dbpw" not in shown
+    assert "TRIO_MONITOR_TRIO_PASSWORD=********" in shown
+    assert "postgresql+psycopg://mon:********@db:5432/mon" in shown
+
+
+def test_production_refuses_plain_http_to_a_remote_trio_server():
+    settings = load_settings(mode="production", trio_base_url="http://trio.example.se/te/api")
+    assert any("https" in p for p in settings.production_problems())
+    local = load_settings(mode="production", trio_base_url="http://127.0.0.1:8080/te/api")
+    assert local.production_problems() == []
+
+
+def test_every_setting_is_documented_in_config_example_env():
+    example = Path(__file__).resolve().parents[1] / "config.example.env"
+    documented = {
+        line.split("=", 1)[0]
+        for line in example.read_text(encoding="utf-8").splitlines()
+        if line.startswith("TRIO_MONITOR_")
+    }
+    assert set(load_settings().masked()) == documented
+
+
+def test_the_cli_prints_one_line_and_exits_2_on_a_bad_value(tmp_path):
+    env = {**os.environ, "TRIO_MONITOR_LEASE_TTL_S": "-1"}
+    result = subprocess.run(
+        [sys.executable, "-m", "trio_monitor", "check-config"],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "trio-monitor: configuration error: TRIO_MONITOR_LEASE_TTL_S: "
+        "Input should be greater than or equal to 1, got '-1'"
+    ]
+    assert "Traceback" not in result.stderr

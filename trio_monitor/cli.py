@@ -1,0 +1,338 @@
+"""The ``trio-monitor`` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import secrets
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .settings import ConfigError, Mode, Settings, load_settings
+
+log = logging.getLogger("trio_monitor")
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_CONFIG = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "handler", None) is None:
+        parser.print_help()
+        return EXIT_CONFIG
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except ConfigError as exc:
+        for line in exc.lines:
+            print(f"trio-monitor: configuration error: {line}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return EXIT_OK
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="trio-monitor", description=__doc__)
+    sub = parser.add_subparsers(metavar="command")
+
+    p = sub.add_parser("check-config", help="print the effective configuration, secrets masked")
+    p.set_defaults(handler=cmd_check_config)
+
+    db = sub.add_parser("db", help="database schema").add_subparsers(metavar="action")
+    p = db.add_parser("upgrade", help="apply all migrations")
+    p.set_defaults(handler=cmd_db_upgrade)
+    p = db.add_parser("current", help="print the schema revision")
+    p.set_defaults(handler=cmd_db_current)
+
+    p = sub.add_parser("collect", help="run the collector (active/standby through a lease)")
+    p.set_defaults(handler=cmd_collect)
+
+    p = sub.add_parser("status", help="print the stored state of every source and queue")
+    p.set_defaults(handler=cmd_status)
+
+    trio = sub.add_parser("trio", help="Trio API tools").add_subparsers(metavar="action")
+    p = trio.add_parser("probe", help="fetch one page of queue and agent state; show the mapping")
+    p.set_defaults(handler=cmd_trio_probe)
+
+    p = sub.add_parser("simulate", help="run the Trio API simulator", add_help=False)
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(handler=cmd_simulate)
+
+    p = sub.add_parser("demo", help="simulator + collector on SQLite in ./demo-data")
+    p.add_argument("--data-dir", default="demo-data", help="folder for the demo database")
+    p.add_argument("--queues", type=int, default=12)
+    p.add_argument("--agents", type=int, default=60)
+    p.add_argument("--poll-interval", type=float, default=2.0)
+    p.set_defaults(handler=cmd_demo)
+
+    for name in ("web", "serve"):
+        p = sub.add_parser(name, help="(arrives with the web app issue)")
+        p.set_defaults(handler=cmd_not_yet)
+    return parser
+
+
+# -- commands ---------------------------------------------------------------------------------
+
+
+def cmd_check_config(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    width = max(len(k) for k in settings.masked())
+    for key, value in settings.masked().items():
+        print(f"{key:<{width}} = {value}")
+    problems = settings.trio_problems()
+    if settings.mode == Mode.PRODUCTION:
+        problems += settings.production_problems()
+    for problem in problems:
+        print(f"warning: {problem}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    import storage
+
+    from .wiring import make_engine
+
+    settings = _start(args)
+    engine = make_engine(settings)
+    try:
+        before = storage.current_revision(engine)
+        storage.upgrade(engine)
+        after = storage.current_revision(engine)
+    except storage.StorageUnavailable as exc:
+        print(f"trio-monitor: database unavailable: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    finally:
+        engine.dispose()
+    print(f"database schema: {before or 'empty'} -> {after}")
+    return EXIT_OK
+
+
+def cmd_db_current(args: argparse.Namespace) -> int:
+    import storage
+
+    from .wiring import make_engine
+
+    settings = _start(args)
+    engine = make_engine(settings)
+    try:
+        print(f"current: {storage.current_revision(engine) or 'empty'}")
+        print(f"head:    {storage.head_revision()}")
+    except storage.StorageUnavailable as exc:
+        print(f"trio-monitor: database unavailable: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    finally:
+        engine.dispose()
+    return EXIT_OK
+
+
+def cmd_collect(args: argparse.Namespace) -> int:
+    settings = _start(args)
+    problems = settings.trio_problems()
+    if settings.mode == Mode.PRODUCTION:
+        problems += settings.production_problems()
+    if problems:
+        raise ConfigError(problems)
+    return _run_collector(settings)
+
+
+def _run_collector(settings: Settings) -> int:
+    import storage
+
+    from .wiring import collector, make_engine
+
+    engine = make_engine(settings)
+    try:
+        storage.check_schema(engine)
+    except storage.SchemaOutOfDate as exc:
+        print(f"trio-monitor: {exc}", file=sys.stderr)
+        engine.dispose()
+        return EXIT_CONFIG
+    except storage.StorageUnavailable as exc:
+        print(f"trio-monitor: database unavailable: {exc}", file=sys.stderr)
+        engine.dispose()
+        return EXIT_FAILURE
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await collector(settings, engine).run(stop)
+
+    try:
+        asyncio.run(run())
+    finally:
+        engine.dispose()
+    log.info("collector stopped")
+    return EXIT_OK
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    import storage
+
+    from .wiring import make_engine
+
+    settings = _start(args, quiet=True)
+    engine = make_engine(settings)
+    try:
+        store = storage.Store(engine)
+        lease = store.read_lease("collector")
+        now_ms = int(datetime.now(UTC).timestamp() * 1000)
+        if lease is None or lease.expires_at_ms <= now_ms:
+            print("collector: none active (lease expired or never taken)")
+        else:
+            print(f"collector: {lease.holder} (lease token {lease.token})")
+        for src in store.sources():
+            age = _age(now_ms, src.last_success_at_ms)
+            print(
+                f"source {src.name}: breaker {src.breaker_state}, last success {age}, "
+                f"failures {src.consecutive_failures}"
+                + (f", failover to {src.active_url}" if src.failover_active else "")
+                + (f"\n  last error: {src.last_error}" if src.failing_since_ms else "")
+            )
+        rows = store.latest()
+    except storage.StorageUnavailable as exc:
+        print(f"trio-monitor: database unavailable: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    finally:
+        engine.dispose()
+    by_queue: dict[tuple[str, str], dict[str, float]] = {}
+    ages: dict[tuple[str, str], int] = {}
+    for row in rows:
+        key = (row.entity_id, row.entity_name)
+        by_queue.setdefault(key, {})[row.metric] = row.value
+        ages[key] = max(ages.get(key, 0), row.ts_ms)
+    cols = ("calls_waiting", "longest_wait_s", "service_level_pct", "agents_available",
+            "agents_busy", "agents_paused")
+    print(f"{'queue':<24} {'open':>4} " + " ".join(f"{c[:12]:>12}" for c in cols) + "  age")
+    for (qid, name), metrics in sorted(by_queue.items(), key=lambda kv: kv[0][1]):
+        shown = " ".join(
+            f"{metrics[c]:>12.0f}" if c in metrics else f"{'-':>12}" for c in cols
+        )
+        is_open = {1.0: "yes", 0.0: "no"}.get(metrics.get("open", -1), "?")
+        print(f"{name[:24]:<24} {is_open:>4} {shown}  {_age(now_ms, ages[(qid, name)])}")
+    return EXIT_OK
+
+
+def cmd_trio_probe(args: argparse.Namespace) -> int:
+    settings = _start(args)
+    if settings.trio_problems():
+        raise ConfigError(settings.trio_problems())
+    from collectors.deadline import Deadline
+    from collectors.errors import SourceError
+
+    from .wiring import trio_source
+
+    async def probe() -> dict[str, dict[str, object]]:
+        source = trio_source(settings)
+        try:
+            return await source.probe(Deadline(source._clock, 30.0))
+        finally:
+            await source.aclose()
+
+    try:
+        report = asyncio.run(probe())
+    except SourceError as exc:
+        print(f"trio-monitor: probe failed: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    for kind, part in report.items():
+        received: dict[str, object] = part["received"]  # type: ignore[assignment]
+        mapping: dict[str, str] = part["mapping"]  # type: ignore[assignment]
+        print(f"\n{kind} ({part['path']}): {len(received)} field(s) received")
+        print(f"  {'our metric':<20} {'mapped to':<20} {'received value'}")
+        for metric, field_name in mapping.items():
+            value = (json.dumps(received[field_name], ensure_ascii=False)
+                     if field_name in received else "MISSING")
+            print(f"  {metric:<20} {field_name:<20} {value[:50]}")
+        unmapped = sorted(set(received) - set(mapping.values()))
+        if unmapped:
+            print("  received but not mapped: " + ", ".join(unmapped))
+    return EXIT_OK
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    import simulator
+
+    return simulator.main(list(args.rest))
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """The simulator and the collector on SQLite, in one command."""
+    import simulator
+    import storage
+
+    data_dir = Path(args.data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    password = "demo-" + secrets.token_urlsafe(12)
+    client_key = secrets.token_urlsafe(18)
+    config = simulator.SimulatorConfig(
+        queues=args.queues, agents=args.agents, seed=secrets.randbelow(10_000),
+        client_key=client_key, username="monitor", password=password,
+    )
+    with simulator.run_in_thread(config) as sim:
+        settings = load_settings(
+            data_dir=data_dir,
+            database_url=f"sqlite:///{(data_dir / 'trio-monitor.db').as_posix()}",
+            trio_base_url=sim.primary_url,
+            trio_client_key=client_key,
+            trio_username="monitor",
+            trio_password=password,
+            poll_interval_s=args.poll_interval,
+        )
+        _configure_logging(settings)
+        from .wiring import make_engine
+
+        engine = make_engine(settings)
+        storage.upgrade(engine)
+        engine.dispose()
+        print(
+            f"Trio Monitor demo\n"
+            f"  simulator:  {sim.primary_url} (failover server {sim.secondary_url})\n"
+            f"  fault control: {sim.control_url}\n"
+            f"  database:   {settings.database_url}\n"
+            f"  see what is stored: TRIO_MONITOR_DATABASE_URL={settings.database_url} "
+            f"trio-monitor status\n"
+            f"  The web app arrives with the next issue; the collector runs now. Ctrl-C stops.",
+            flush=True,
+        )
+        return _run_collector(settings)
+
+
+def cmd_not_yet(args: argparse.Namespace) -> int:
+    print("trio-monitor: the web app arrives with the next issue", file=sys.stderr)
+    return EXIT_FAILURE
+
+
+# -- helpers --------------------------------------------------------------------------------
+
+
+def _start(args: argparse.Namespace, *, quiet: bool = False) -> Settings:
+    settings = load_settings()
+    if not quiet:
+        _configure_logging(settings)
+    return settings
+
+
+def _configure_logging(settings: Settings) -> None:
+    from .logs import configure_logging
+
+    configure_logging(settings)
+
+
+def _age(now_ms: int, then_ms: int | None) -> str:
+    if then_ms is None:
+        return "never"
+    seconds = max(0, (now_ms - then_ms) // 1000)
+    return f"{seconds} s ago" if seconds < 120 else f"{seconds // 60} min ago"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

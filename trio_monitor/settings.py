@@ -1,0 +1,316 @@
+"""Settings: environment (prefix TRIO_MONITOR_) and an optional .env file, checked at start.
+
+Every setting is listed in config.example.env with its default. Secrets can also be given as
+a file (``TRIO_MONITOR_<NAME>_FILE``), the way container secrets are mounted.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+ENV_PREFIX = "TRIO_MONITOR_"
+
+# Our metric name -> the installation's field name in services/state. The defaults match the
+# simulator; TRIO_API.md explains why these are configuration and not code.
+DEFAULT_QUEUE_FIELDS: dict[str, str] = {
+    "queue_id": "serviceid",
+    "queue_name": "servicename",
+    "open": "open",
+    "calls_waiting": "callswaiting",
+    "longest_wait_s": "longestwaittime",
+    "agents_logged_in": "agentsloggedin",
+    "agents_available": "agentsfree",
+    "agents_busy": "agentsbusy",
+    "agents_paused": "agentspaused",
+    "answered_today": "answeredtoday",
+    "abandoned_today": "abandonedtoday",
+    "service_level_pct": "servicelevel",
+}
+DEFAULT_AGENT_FIELDS: dict[str, str] = {
+    "agent_id": "agentid",
+    "agent_name": "agentname",
+    "agent_state": "state",
+    "agent_state_since": "statesince",
+    "agent_queue_ids": "serviceids",
+}
+REQUIRED_QUEUE_KEYS = ("queue_id", "queue_name")
+REQUIRED_AGENT_KEYS = ("agent_id", "agent_state")
+
+
+class Mode(StrEnum):
+    DEVELOPMENT = "development"  # readable logs, relaxed checks for a laptop
+    PRODUCTION = "production"  # refuses to start on an insecure or incomplete configuration
+
+
+class LogFormat(StrEnum):
+    AUTO = "auto"  # text on a terminal, JSON lines otherwise
+    TEXT = "text"
+    JSON = "json"
+
+
+class TrioCharset(StrEnum):
+    UTF8 = "utf-8"
+    LATIN1 = "iso-8859-1"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        validate_default=True,
+    )
+
+    mode: Mode = Mode.DEVELOPMENT
+    data_dir: Path = Path("data")
+    database_url: str = ""
+    db_busy_timeout_s: float = Field(5.0, gt=0, le=300)
+    db_pool_size: int = Field(5, ge=1, le=100)
+
+    log_level: str = "INFO"
+    log_format: LogFormat = LogFormat.AUTO
+
+    trio_source_name: str = Field("trio", min_length=1, max_length=64, pattern=r"^[a-z0-9_-]+$")
+    trio_base_url: str = ""
+    trio_client_key: SecretStr | None = None
+    trio_client_key_file: Path | None = None
+    trio_username: str = ""
+    trio_password: SecretStr | None = None
+    trio_password_file: Path | None = None
+    trio_ccid: int = Field(1, ge=1)
+    trio_charset: TrioCharset = TrioCharset.UTF8
+    trio_page_size: int = Field(100, ge=1, le=1000)
+    trio_page_concurrency: int = Field(4, ge=1, le=32)
+    trio_token_refresh_margin_s: float = Field(60.0, ge=0)
+    # NoDecode: our validator parses the JSON, so a mistake gets a readable message.
+    trio_queue_fields: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    trio_agent_fields: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    trio_collect_agents: bool = True
+
+    poll_interval_s: float = Field(5.0, ge=0.2, le=3600)
+    poll_deadline_s: float = Field(0.0, ge=0)
+
+    http_connect_timeout_s: float = Field(3.0, gt=0, le=120)
+    http_read_timeout_s: float = Field(10.0, gt=0, le=600)
+    http_write_timeout_s: float = Field(10.0, gt=0, le=600)
+    http_pool_timeout_s: float = Field(3.0, gt=0, le=120)
+    http_max_body_mb: float = Field(10.0, gt=0, le=1024)
+    http_verify_tls: bool = True
+
+    rate_limit_per_s: float = Field(50.0, gt=0)
+    rate_limit_burst: int = Field(100, ge=1)
+
+    retry_max_attempts: int = Field(3, ge=1, le=20)
+    retry_base_delay_s: float = Field(0.2, ge=0)
+    retry_max_delay_s: float = Field(2.0, ge=0)
+
+    breaker_failure_threshold: int = Field(3, ge=1, le=100)
+    breaker_cooldown_s: float = Field(30.0, gt=0)
+    breaker_max_cooldown_s: float = Field(600.0, gt=0)
+
+    lease_ttl_s: float = Field(15.0, ge=1, le=600)
+    buffer_max_age_s: float = Field(600.0, ge=0)
+    buffer_max_samples: int = Field(2_000_000, ge=0)
+    shutdown_timeout_s: float = Field(10.0, gt=0, le=300)
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("expected one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return level
+
+    @field_validator("trio_base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("expected an http:// or https:// URL ending in /te/api")
+        return value
+
+    @field_validator("trio_queue_fields", "trio_agent_fields", mode="before")
+    @classmethod
+    def _json_mapping(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            if not value.strip():
+                return {}
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"expected a JSON object, not valid JSON ({exc.msg})") from exc
+        if not isinstance(value, dict):
+            raise ValueError('expected a JSON object like {"calls_waiting": "callswaiting"}')
+        return value
+
+    @field_validator("trio_queue_fields")
+    @classmethod
+    def _queue_keys(cls, value: dict[str, str]) -> dict[str, str]:
+        return _check_keys(value, DEFAULT_QUEUE_FIELDS)
+
+    @field_validator("trio_agent_fields")
+    @classmethod
+    def _agent_keys(cls, value: dict[str, str]) -> dict[str, str]:
+        return _check_keys(value, DEFAULT_AGENT_FIELDS)
+
+    @model_validator(mode="after")
+    def _derived(self) -> Settings:
+        self.trio_client_key = _secret_from_file(
+            self.trio_client_key, self.trio_client_key_file, "TRIO_CLIENT_KEY"
+        )
+        self.trio_password = _secret_from_file(
+            self.trio_password, self.trio_password_file, "TRIO_PASSWORD"
+        )
+        if not self.database_url:
+            self.database_url = f"sqlite:///{(self.data_dir / 'trio-monitor.db').as_posix()}"
+        if self.poll_deadline_s == 0:
+            self.poll_deadline_s = round(self.poll_interval_s * 0.8, 3)
+        if self.poll_deadline_s > self.poll_interval_s:
+            raise ValueError(
+                f"{ENV_PREFIX}POLL_DEADLINE_S ({self.poll_deadline_s}) must not exceed "
+                f"{ENV_PREFIX}POLL_INTERVAL_S ({self.poll_interval_s})"
+            )
+        if self.breaker_max_cooldown_s < self.breaker_cooldown_s:
+            raise ValueError(
+                f"{ENV_PREFIX}BREAKER_MAX_COOLDOWN_S must be >= {ENV_PREFIX}BREAKER_COOLDOWN_S"
+            )
+        return self
+
+    @property
+    def queue_fields(self) -> dict[str, str]:
+        return {**DEFAULT_QUEUE_FIELDS, **self.trio_queue_fields}
+
+    @property
+    def agent_fields(self) -> dict[str, str]:
+        return {**DEFAULT_AGENT_FIELDS, **self.trio_agent_fields}
+
+    def trio_problems(self) -> list[str]:
+        """What is missing for the Trio collector to run; empty when it can."""
+        missing = []
+        if not self.trio_base_url:
+            missing.append(f"{ENV_PREFIX}TRIO_BASE_URL")
+        if self.trio_client_key is None:
+            missing.append(f"{ENV_PREFIX}TRIO_CLIENT_KEY (or _FILE)")
+        if not self.trio_username:
+            missing.append(f"{ENV_PREFIX}TRIO_USERNAME")
+        if self.trio_password is None:
+            missing.append(f"{ENV_PREFIX}TRIO_PASSWORD (or _FILE)")
+        return [f"{name} is not set" for name in missing]
+
+    def production_problems(self) -> list[str]:
+        """Reasons production mode refuses to start (empty when none)."""
+        problems = []
+        if self.trio_base_url.startswith("http://") and not _is_loopback(self.trio_base_url):
+            problems.append(
+                f"{ENV_PREFIX}TRIO_BASE_URL uses plain http to a remote host; use https"
+            )
+        if not self.http_verify_tls:
+            problems.append(f"{ENV_PREFIX}HTTP_VERIFY_TLS=false is not allowed in production")
+        return problems
+
+    def masked(self) -> dict[str, str]:
+        """The effective configuration as env names -> printable values, secrets masked."""
+        out: dict[str, str] = {}
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, SecretStr):
+                shown = "********" if value.get_secret_value() else "(empty)"
+            elif value is None:
+                shown = "(not set)"
+            elif isinstance(value, dict):
+                shown = json.dumps(value, ensure_ascii=False)
+            elif isinstance(value, StrEnum):
+                shown = value.value
+            else:
+                shown = str(value)
+            if name == "database_url":
+                shown = _mask_url_password(shown)
+            out[ENV_PREFIX + name.upper()] = shown
+        return out
+
+
+def _check_keys(value: dict[str, str], allowed: dict[str, str]) -> dict[str, str]:
+    unknown = sorted(set(value) - set(allowed))
+    if unknown:
+        raise ValueError(
+            f"unknown metric name(s) {', '.join(unknown)}; expected some of "
+            + ", ".join(allowed)
+        )
+    bad = [k for k, v in value.items() if not isinstance(v, str) or not v.strip()]
+    if bad:
+        raise ValueError(f"field name for {', '.join(bad)} must be a non-empty string")
+    return value
+
+
+def _secret_from_file(value: SecretStr | None, path: Path | None, name: str) -> SecretStr | None:
+    if path is None:
+        return value
+    if value is not None:
+        raise ValueError(f"set {ENV_PREFIX}{name} or {ENV_PREFIX}{name}_FILE, not both")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ValueError(
+            f"{ENV_PREFIX}{name}_FILE: cannot read {path}: {exc.strerror or exc}"
+        ) from exc
+    return SecretStr(text.rstrip("\r\n"))
+
+
+def _mask_url_password(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return url
+    creds, at, host = rest.rpartition("@")
+    user, colon, _password = creds.partition(":")
+    return f"{scheme}://{user}{':********' if colon else ''}{at}{host}"
+
+
+def _is_loopback(url: str) -> bool:
+    host = url.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[0].strip("[]")
+    return host in {"localhost", "127.0.0.1", "::1"} or host.startswith("127.")
+
+
+class ConfigError(Exception):
+    """A configuration problem, with one readable line per problem."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = lines
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build the settings or raise ConfigError naming each bad variable and what it expects."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError([_describe(err) for err in exc.errors()]) from None
+
+
+def _describe(err: Any) -> str:
+    loc = [str(p) for p in err.get("loc", ()) if not isinstance(p, int)]
+    message = str(err.get("msg", "invalid value"))
+    message = message.removeprefix("Value error, ")
+    if not loc:
+        return message
+    name = ENV_PREFIX + loc[0].upper()
+    given = err.get("input")
+    shown = ""
+    secret = "PASSWORD" in name or "KEY" in name
+    if isinstance(given, str | int | float) and not secret:
+        if not (isinstance(given, float) and math.isnan(given)):
+            shown = f", got {given!r}"
+    return f"{name}: {message}{shown}"

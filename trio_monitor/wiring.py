@@ -1,0 +1,85 @@
+"""Builds the parts of a process from the settings: engine, store, sources, collector."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+
+import storage
+from collectors.clock import Clock, SystemClock
+from collectors.http import HttpConfig, HttpSeam
+from collectors.retry import RetryPolicy
+from collectors.runner import Collector, RunnerConfig
+from collectors.trio import TrioConfig, TrioSource
+
+from .settings import Settings
+
+
+def make_engine(settings: Settings) -> Engine:
+    url = settings.database_url
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    return storage.make_engine(
+        url, busy_timeout_s=settings.db_busy_timeout_s, pool_size=settings.db_pool_size
+    )
+
+
+def http_config(settings: Settings) -> HttpConfig:
+    return HttpConfig(
+        connect_timeout_s=settings.http_connect_timeout_s,
+        read_timeout_s=settings.http_read_timeout_s,
+        write_timeout_s=settings.http_write_timeout_s,
+        pool_timeout_s=settings.http_pool_timeout_s,
+        max_body_bytes=int(settings.http_max_body_mb * 1024 * 1024),
+        rate_per_s=settings.rate_limit_per_s,
+        burst=settings.rate_limit_burst,
+        verify_tls=settings.http_verify_tls,
+    )
+
+
+def trio_source(settings: Settings, clock: Clock | None = None) -> TrioSource:
+    clock = clock or SystemClock()
+    assert settings.trio_client_key is not None and settings.trio_password is not None
+    config = TrioConfig(
+        name=settings.trio_source_name,
+        base_url=settings.trio_base_url,
+        client_key=settings.trio_client_key.get_secret_value(),
+        username=settings.trio_username,
+        password=settings.trio_password.get_secret_value(),
+        queue_fields=settings.queue_fields,
+        agent_fields=settings.agent_fields,
+        ccid=settings.trio_ccid,
+        charset=settings.trio_charset.value,
+        page_size=settings.trio_page_size,
+        page_concurrency=settings.trio_page_concurrency,
+        refresh_margin_s=settings.trio_token_refresh_margin_s,
+        collect_agents=settings.trio_collect_agents,
+    )
+    seam = HttpSeam(http_config(settings), clock=clock, name=settings.trio_source_name)
+    retry = RetryPolicy(
+        max_attempts=settings.retry_max_attempts,
+        base_delay_s=settings.retry_base_delay_s,
+        max_delay_s=settings.retry_max_delay_s,
+    )
+    return TrioSource(config, seam, retry=retry, clock=clock)
+
+
+def runner_config(settings: Settings) -> RunnerConfig:
+    return RunnerConfig(
+        poll_interval_s=settings.poll_interval_s,
+        poll_deadline_s=settings.poll_deadline_s,
+        lease_ttl_s=settings.lease_ttl_s,
+        buffer_max_age_s=settings.buffer_max_age_s,
+        buffer_max_samples=settings.buffer_max_samples,
+        shutdown_timeout_s=settings.shutdown_timeout_s,
+        breaker_failure_threshold=settings.breaker_failure_threshold,
+        breaker_cooldown_s=settings.breaker_cooldown_s,
+        breaker_max_cooldown_s=settings.breaker_max_cooldown_s,
+    )
+
+
+def collector(settings: Settings, engine: Engine, clock: Clock | None = None) -> Collector:
+    clock = clock or SystemClock()
+    store = storage.Store(engine)
+    return Collector(store, [trio_source(settings, clock)], runner_config(settings), clock=clock)
