@@ -1,1 +1,48 @@
-"""storage package."""
+"""Storage: tables, engine, migrations and every query of Trio Monitor.
+
+Imports nothing of the project's other packages. See docs/DESIGN.md "Storage".
+"""
+
+from ._engine import make_engine
+from ._errors import LeaseLost, SchemaOutOfDate, StorageError, StorageUnavailable
+from ._migrate import check_schema, current_revision, head_revision, upgrade
+from ._records import (
+    AgentEvent,
+    AgentRecord,
+    AgentRow,
+    CurrentRow,
+    LeaseInfo,
+    PollWrite,
+    Sample,
+    SeriesKey,
+    SeriesRow,
+    SourceEvent,
+    SourceFacts,
+)
+from ._schema import metadata
+from ._store import Store
+
+__all__ = [
+    "AgentEvent",
+    "AgentRecord",
+    "AgentRow",
+    "CurrentRow",
+    "LeaseInfo",
+    "LeaseLost",
+    "PollWrite",
+    "Sample",
+    "SchemaOutOfDate",
+    "SeriesKey",
+    "SeriesRow",
+    "SourceEvent",
+    "SourceFacts",
+    "StorageError",
+    "StorageUnavailable",
+    "Store",
+    "check_schema",
+    "current_revision",
+    "head_revision",
+    "make_engine",
+    "metadata",
+    "upgrade",
+]

@@ -1,0 +1,147 @@
+"""Engine factory: SQLite (file, WAL) or PostgreSQL (psycopg 3), with bounded waits."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.pool import QueuePool, StaticPool
+
+from ._errors import OPT_BUSY_TIMEOUT, OPT_POOL_TIMEOUT, OPT_STATEMENT_TIMEOUT
+
+# Execution option read by the SQLite "begin" listener: a connection carrying it opens
+# its transaction with BEGIN IMMEDIATE (takes the write lock up front, so a writer
+# waits for busy_timeout instead of failing mid-transaction on lock upgrade).
+WRITE_OPTION = "trio_write"
+
+_PG_DRIVER = "postgresql+psycopg"
+_PG_ALIASES = {"postgres", "postgresql"}
+_SQLITE_CACHE_KIB = 16 * 1024
+
+
+def make_engine(
+    url: str | URL,
+    *,
+    busy_timeout_s: float = 5.0,
+    pool_size: int = 5,
+    pool_timeout_s: float = 5.0,
+    connect_timeout_s: float = 5.0,
+    statement_timeout_s: float = 30.0,
+) -> Engine:
+    """Create the engine for ``url`` (``sqlite:///path`` or ``postgresql[+psycopg]://``).
+
+    SQLite: creates the file's folder; every connection gets WAL, synchronous=NORMAL,
+    busy_timeout and foreign_keys; writers (see ``WRITE_OPTION``) BEGIN IMMEDIATE.
+    PostgreSQL: ``postgres://`` and ``postgresql://`` are rewritten to psycopg 3; pooled
+    with pre-ping; connect, statement and lock waits are all bounded.
+    """
+    parsed = _normalize(make_url(url))
+    options = {
+        OPT_BUSY_TIMEOUT: busy_timeout_s,
+        OPT_POOL_TIMEOUT: pool_timeout_s,
+        OPT_STATEMENT_TIMEOUT: statement_timeout_s,
+    }
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed, busy_timeout_s, pool_size, pool_timeout_s, options)
+    if parsed.get_backend_name() == "postgresql":
+        return _postgres_engine(
+            parsed, busy_timeout_s, pool_size, pool_timeout_s, connect_timeout_s,
+            statement_timeout_s, options,
+        )
+    raise ValueError(f"unsupported database URL {parsed.render_as_string()!r}: "
+                     "use sqlite:///path or postgresql://")
+
+
+def _normalize(url: URL) -> URL:
+    if url.drivername in _PG_ALIASES:
+        return url.set(drivername=_PG_DRIVER)
+    return url
+
+
+def _is_memory(url: URL) -> bool:
+    return url.database in (None, "", ":memory:")
+
+
+def _sqlite_engine(
+    url: URL, busy_s: float, pool_size: int, pool_timeout_s: float, options: dict[str, Any]
+) -> Engine:
+    kwargs: dict[str, Any]
+    if _is_memory(url):
+        # One shared connection, or every checkout would see its own empty database.
+        kwargs = {"poolclass": StaticPool}
+    else:
+        Path(url.database or "").expanduser().parent.mkdir(parents=True, exist_ok=True)
+        kwargs = {
+            "poolclass": QueuePool,
+            "pool_size": pool_size,
+            "max_overflow": pool_size,
+            "pool_timeout": pool_timeout_s,
+        }
+    engine = create_engine(
+        url,
+        connect_args={"timeout": busy_s, "check_same_thread": False},
+        execution_options=options,
+        **kwargs,
+    )
+    _install_sqlite_listeners(engine, busy_s, wal=not _is_memory(url))
+    return engine
+
+
+def _install_sqlite_listeners(engine: Engine, busy_s: float, *, wal: bool) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Take BEGIN away from pysqlite: our "begin" listener below emits it.
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        try:
+            if wal:
+                cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute(f"PRAGMA busy_timeout={math.ceil(busy_s * 1000)}")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            # 2 MiB default: too small to keep one leaf page per series hot during
+            # bulk inserts into a few hundred series.
+            cursor.execute(f"PRAGMA cache_size=-{_SQLITE_CACHE_KIB}")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        if conn.get_execution_options().get(WRITE_OPTION):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+
+def _postgres_engine(
+    url: URL,
+    busy_s: float,
+    pool_size: int,
+    pool_timeout_s: float,
+    connect_timeout_s: float,
+    statement_timeout_s: float,
+    options: dict[str, Any],
+) -> Engine:
+    server_options = (
+        f"-c statement_timeout={math.ceil(statement_timeout_s * 1000)}"
+        f" -c lock_timeout={math.ceil(busy_s * 1000)}"
+    )
+    return create_engine(
+        url,
+        poolclass=QueuePool,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_timeout=pool_timeout_s,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        execution_options=options,
+        connect_args={
+            # libpq takes whole seconds; below 2 it rounds up to 2 anyway.
+            "connect_timeout": max(1, math.ceil(connect_timeout_s)),
+            "options": server_options,
+            "application_name": "trio-monitor",
+        },
+    )

@@ -1,0 +1,175 @@
+"""Store: every query the other packages need, over one Engine."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+from sqlalchemy.engine import Connection, Engine
+
+from . import _lease, _read, _write
+from ._engine import WRITE_OPTION
+from ._errors import translate_errors
+from ._records import (
+    AgentEvent,
+    AgentRow,
+    CurrentRow,
+    LeaseInfo,
+    PollWrite,
+    SeriesRow,
+    SourceEvent,
+    SourceFacts,
+)
+
+
+class Store:
+    """Reads and writes over ``engine``; safe to share between threads.
+
+    Every method runs in its own transaction and leaves none open. Any method may raise
+    ``StorageUnavailable`` (database unreachable, or locked/busy past its timeout);
+    nothing is written then.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        # Series ids by natural key; filled after commits only. Plain dict operations
+        # are atomic under the GIL, and a racing duplicate fill stores the same value.
+        self._series_cache: dict[_write.Natural, _write.CachedSeries] = {}
+
+    @contextmanager
+    def _writing(self) -> Iterator[Connection]:
+        with translate_errors(self.engine), self.engine.connect() as conn:
+            conn.execution_options(**{WRITE_OPTION: True})
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def _reading(self) -> Iterator[Connection]:
+        with translate_errors(self.engine), self.engine.connect() as conn:
+            yield conn
+
+    # -- write side -------------------------------------------------------------------
+
+    def write_poll(
+        self,
+        write: PollWrite,
+        *,
+        lease_name: str | None,
+        lease_token: int | None,
+        now_ms: int,
+    ) -> None:
+        """Store everything one poll produced, in one transaction.
+
+        Raises LeaseLost (nothing written) if ``lease_name`` is given and ``lease_token``
+        no longer holds it at ``now_ms``; ``lease_name=None`` skips the fence (tools,
+        tests). Re-writing a sample already stored is a no-op, so a retry is safe.
+        """
+        self.write_batches([write], lease_name=lease_name, lease_token=lease_token,
+                           now_ms=now_ms)
+
+    def write_batches(
+        self,
+        writes: Sequence[PollWrite],
+        *,
+        lease_name: str | None,
+        lease_token: int | None,
+        now_ms: int,
+    ) -> None:
+        """Like write_poll for several polls (a flushed buffer), in one transaction."""
+        keys = list(dict.fromkeys(s.key for w in writes for s in w.samples))
+        with self._writing() as conn:
+            if lease_name is not None:
+                _write.check_fence(conn, lease_name, lease_token, now_ms)
+            ids, learnt = _write.resolve_series(conn, keys, self._series_cache, now_ms)
+            rows = [(ids[s.key], s.ts_ms, s.value) for w in writes for s in w.samples]
+            _write.insert_samples(conn, rows)
+            _write.upsert_current(conn, rows)
+            for write in writes:
+                self._write_poll_extras(conn, write, now_ms)
+        self._series_cache.update(learnt)
+
+    @staticmethod
+    def _write_poll_extras(conn: Connection, write: PollWrite, now_ms: int) -> None:
+        if write.agents is not None:
+            _write.write_agents(conn, write.source, write.agents, now_ms)
+        _write.write_facts(conn, write.facts, now_ms)
+        _write.append_source_events(conn, write.source, write.events)
+
+    def update_source_facts(
+        self,
+        facts: SourceFacts,
+        events: Sequence[tuple[int, str, str]],
+        *,
+        lease_name: str | None,
+        lease_token: int | None,
+        now_ms: int,
+    ) -> None:
+        """Record a poll that produced no samples (e.g. a failure): facts and events."""
+        write = PollWrite(source=facts.name, samples=[], agents=None, facts=facts,
+                          events=list(events))
+        self.write_batches([write], lease_name=lease_name, lease_token=lease_token,
+                           now_ms=now_ms)
+
+    # -- lease ------------------------------------------------------------------------
+
+    def acquire_lease(self, name: str, holder: str, ttl_ms: int, now_ms: int) -> int | None:
+        """Take or renew lease ``name``; return its fencing token, or None if held by
+        someone else. A takeover after expiry increments the token."""
+        with self._writing() as conn:
+            return _lease.acquire(conn, name, holder, ttl_ms, now_ms)
+
+    def renew_lease(self, name: str, holder: str, token: int, ttl_ms: int, now_ms: int) -> bool:
+        """Extend the lease; False if it expired or another token took it over."""
+        with self._writing() as conn:
+            return _lease.renew(conn, name, holder, token, ttl_ms, now_ms)
+
+    def release_lease(self, name: str, holder: str, token: int, now_ms: int) -> None:
+        """Expire the lease now, if still held with ``token`` (lets a standby take over)."""
+        with self._writing() as conn:
+            _lease.release(conn, name, holder, token, now_ms)
+
+    def read_lease(self, name: str) -> LeaseInfo | None:
+        with self._reading() as conn:
+            return _lease.read(conn, name)
+
+    # -- read side --------------------------------------------------------------------
+
+    def latest(self, source: str | None = None) -> list[CurrentRow]:
+        """The current value of every series (of ``source``), with series attributes."""
+        with self._reading() as conn:
+            return _read.latest(conn, source)
+
+    def series(self, source: str | None = None) -> list[SeriesRow]:
+        with self._reading() as conn:
+            return _read.series_rows(conn, source)
+
+    def samples(self, series_id: int, from_ms: int, to_ms: int) -> list[tuple[int, float]]:
+        """``(ts_ms, value)`` with ``from_ms <= ts_ms <= to_ms``, oldest first."""
+        with self._reading() as conn:
+            return _read.sample_points(conn, series_id, from_ms, to_ms)
+
+    def sources(self) -> list[SourceFacts]:
+        with self._reading() as conn:
+            return _read.all_facts(conn)
+
+    def source(self, name: str) -> SourceFacts | None:
+        with self._reading() as conn:
+            found = _read.all_facts(conn, name)
+        return found[0] if found else None
+
+    def source_events(self, source: str, limit: int = 100) -> list[SourceEvent]:
+        """Newest first."""
+        with self._reading() as conn:
+            return _read.source_event_rows(conn, source, limit)
+
+    def agents(self, source: str) -> list[AgentRow]:
+        with self._reading() as conn:
+            return _read.agent_rows(conn, source)
+
+    def agent_events(
+        self, source: str, agent_id: str | None = None, limit: int = 100
+    ) -> list[AgentEvent]:
+        """Newest first; all agents of ``source`` unless ``agent_id`` is given."""
+        with self._reading() as conn:
+            return _read.agent_event_rows(conn, source, agent_id, limit)
+
