@@ -178,15 +178,21 @@ class Collector:
             # Keep polling into the buffer; the fence decides later whether we may write.
             log.warning("cannot renew the collector lease: %s", exc)
             return
-        if renewed:
-            return
-        # Expired (e.g. the database was away longer than the lease) or taken over.
+        if not renewed and not await self._regain_lease():
+            await self._lose_lease()
+
+    async def _regain_lease(self) -> bool:
+        """After the fence refused us: take the lease again unless another collector has it.
+
+        The lease lapses without a rival when the database was away longer than the lease;
+        the polls buffered meanwhile are then still ours to write.
+        """
         old = self.token
         self.token = None
         if await self._try_acquire():
             log.warning("lease expired and was re-acquired (token %s -> %s)", old, self.token)
-            return
-        await self._lose_lease()
+            return True
+        return False
 
     async def _lose_lease(self) -> None:
         log.error("lost the collector lease to another collector; going to standby")
@@ -402,6 +408,8 @@ class Collector:
                     )
                     return False
                 except LeaseLost:
+                    if await self._regain_lease():
+                        continue
                     await self._lose_lease()
                     return False
                 self.buffer.pop(len(chunk))

@@ -172,11 +172,15 @@ class TrioSource:
                 samples.append(Sample(key, ts_ms, value))
         return samples, skipped
 
-    async def probe(self, deadline: Deadline) -> dict[str, dict[str, Any]]:
+    async def probe(
+        self, deadline: Deadline, known_fields: Mapping[str, Mapping[str, str]]
+    ) -> dict[str, dict[str, Any]]:
         """One page of queue and agent state, as received with and without ``fields``.
 
         For ``trio-monitor trio probe``: a site compares what its server sends with the
-        configured mapping.
+        configured mapping. ``known_fields`` (per kind, usually the default mapping) are
+        asked for too, so a field that exists under its default name shows up as received
+        but not mapped.
         """
         cc = f"cc/{self.config.ccid}"
         report: dict[str, dict[str, Any]] = {}
@@ -184,10 +188,10 @@ class TrioSource:
             ("queues", f"{cc}/services/state", self.config.queue_fields),
             ("agents", f"{cc}/agents/state", self.config.agent_fields),
         ):
+            wanted = [*fields.values(), *known_fields.get(kind, {}).values()]
             plain = _data_list(await self._get(path, {"pageSize": "5"}, deadline))
             asked = _data_list(await self._get(
-                path, {"pageSize": "5", "fields": ",".join(dict.fromkeys(fields.values()))},
-                deadline,
+                path, {"pageSize": "5", "fields": ",".join(dict.fromkeys(wanted))}, deadline,
             ))
             received: dict[str, Any] = {}
             for item in [*plain, *asked]:

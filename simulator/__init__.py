@@ -1,1 +1,28 @@
-"""simulator package."""
+"""A faithful stand-in for the Trio Enterprise TE REST API, with fault injection.
+
+Two servers (primary and secondary) share one simulated contact center. See README.md.
+This package imports nothing from the rest of the project.
+"""
+
+from simulator._cli import main
+from simulator._config import SimulatorConfig
+from simulator._control_client import SimulatorControl
+from simulator._faults import FaultKind
+from simulator._model import AgentState, ContactCenter, build_contact_center
+from simulator._server import SimulatorServers, serve
+from simulator._thread import RunningSimulator, SimulatorStartError, run_in_thread
+
+__all__ = [
+    "AgentState",
+    "ContactCenter",
+    "FaultKind",
+    "RunningSimulator",
+    "SimulatorConfig",
+    "SimulatorControl",
+    "SimulatorServers",
+    "SimulatorStartError",
+    "build_contact_center",
+    "main",
+    "run_in_thread",
+    "serve",
+]

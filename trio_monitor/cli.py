@@ -226,15 +226,19 @@ def cmd_trio_probe(args: argparse.Namespace) -> int:
     settings = _start(args)
     if settings.trio_problems():
         raise ConfigError(settings.trio_problems())
+    from collectors.clock import SystemClock
     from collectors.deadline import Deadline
     from collectors.errors import SourceError
+
+    from .settings import DEFAULT_AGENT_FIELDS, DEFAULT_QUEUE_FIELDS
 
     from .wiring import trio_source
 
     async def probe() -> dict[str, dict[str, object]]:
         source = trio_source(settings)
         try:
-            return await source.probe(Deadline(source._clock, 30.0))
+            known = {"queues": DEFAULT_QUEUE_FIELDS, "agents": DEFAULT_AGENT_FIELDS}
+            return await source.probe(Deadline(SystemClock(), 30.0), known)
         finally:
             await source.aclose()
 

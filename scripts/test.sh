@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs what the tests need, then runs ruff, mypy and pytest; fails on any finding.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+venv="${TRIO_MONITOR_VENV:-.venv}"
+
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[test,dev]'
+
+# Browser tests use Debian's Chromium and chromedriver (browsers that download themselves
+# cannot work here).
+if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "installing chromium and chromium-driver from Debian's packages..."
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+    else
+        echo "note: chromium/chromedriver missing and not root; browser tests will skip" >&2
+    fi
+fi
+
+echo "== ruff"; "$venv/bin/ruff" check .
+echo "== mypy"; "$venv/bin/mypy"
+echo "== pytest"; "$venv/bin/pytest" "$@"

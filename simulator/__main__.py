@@ -1,0 +1,5 @@
+import sys
+
+from simulator._cli import main
+
+sys.exit(main())

@@ -1,0 +1,47 @@
+"""The simulator's settings."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+DEFAULT_CLIENT_KEY = "c2ltLWNsaWVudC1rZXk="
+DEFAULT_USERNAME = "monitor"
+DEFAULT_PASSWORD = "sim-pässword"  # a test fixture's login, not a product secret
+BINARY_VERSION = "7.3.1.0"
+SUPPORTED_CHARSETS = ("utf-8", "iso-8859-1")
+
+
+@dataclass
+class SimulatorConfig:
+    """Everything the two simulated TE API servers need.
+
+    `clock` returns epoch seconds; it drives the contact-center model and token expiry,
+    so tests can move time instead of sleeping. Ports of 0 pick free ones.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    secondary_port: int = 0
+    queues: int = 8
+    agents: int = 40
+    seed: int = 1
+    client_key: str = DEFAULT_CLIENT_KEY
+    username: str = DEFAULT_USERNAME
+    password: str = DEFAULT_PASSWORD
+    token_lifetime_s: float = 3600.0
+    refresh_lifetime_s: float = 2592000.0
+    max_page_size: int = 100
+    charset: str = "utf-8"
+    warmup_s: float = 3600.0
+    clock: Callable[[], float] = field(default=time.time)
+
+    def __post_init__(self) -> None:
+        self.charset = self.charset.lower()
+        if self.charset not in SUPPORTED_CHARSETS:
+            raise ValueError(f"charset must be one of {SUPPORTED_CHARSETS}, not {self.charset!r}")
+        if self.queues < 1 or self.agents < 0:
+            raise ValueError("queues must be >= 1 and agents >= 0")
+        if self.max_page_size < 1:
+            raise ValueError("max_page_size must be >= 1")

@@ -1,0 +1,105 @@
+"""The control API under /_control/: fault injection, tokens, failover, stats (no auth)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from simulator._faults import FaultError
+from simulator._http import shared_of
+
+PREFIX = "/_control"
+
+
+def _json(payload: Any, status: int = 200) -> web.Response:
+    return web.json_response(payload, status=status)
+
+
+def _error(text: str) -> web.Response:
+    return _json({"message": text}, 400)
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise FaultError("the body must be JSON") from None
+    if not isinstance(body, dict):
+        raise FaultError("the body must be a JSON object")
+    return body
+
+
+async def add_fault(request: web.Request) -> web.Response:
+    try:
+        fault = shared_of(request).faults.add(await _body(request))
+    except FaultError as exc:
+        return _error(str(exc))
+    return _json(fault.describe(), 201)
+
+
+async def list_faults(request: web.Request) -> web.Response:
+    return _json([fault.describe() for fault in shared_of(request).faults.faults])
+
+
+async def clear_faults(request: web.Request) -> web.Response:
+    shared_of(request).faults.clear()
+    return _json({"cleared": True})
+
+
+async def delete_fault(request: web.Request) -> web.Response:
+    if not shared_of(request).faults.remove(request.match_info["fault_id"]):
+        return _json({"message": "no such fault"}, 404)
+    return _json({"cleared": True})
+
+
+async def revoke_tokens(request: web.Request) -> web.Response:
+    shared_of(request).revoke_tokens()
+    return _json({"revoked": True})
+
+
+async def failover(request: web.Request) -> web.Response:
+    try:
+        body = await _body(request)
+    except FaultError as exc:
+        return _error(str(exc))
+    active = body.get("active")
+    if not isinstance(active, bool):
+        return _error("'active' must be true or false")
+    shared_of(request).failover_active = active
+    return _json({"active": active})
+
+
+async def token_lifetime(request: web.Request) -> web.Response:
+    try:
+        body = await _body(request)
+    except FaultError as exc:
+        return _error(str(exc))
+    seconds = body.get("seconds")
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds <= 0:
+        return _error("'seconds' must be a positive number")
+    shared_of(request).token_lifetime_s = float(seconds)
+    return _json({"seconds": seconds})
+
+
+async def stats(request: web.Request) -> web.Response:
+    return _json(shared_of(request).stats.as_dict())
+
+
+async def reset_stats(request: web.Request) -> web.Response:
+    shared_of(request).stats.reset()
+    return _json({"reset": True})
+
+
+def add_routes(app: web.Application) -> None:
+    router = app.router
+    router.add_post(PREFIX + "/faults", add_fault)
+    router.add_get(PREFIX + "/faults", list_faults)
+    router.add_delete(PREFIX + "/faults", clear_faults)
+    router.add_delete(PREFIX + "/faults/{fault_id}", delete_fault)
+    router.add_post(PREFIX + "/revoke-tokens", revoke_tokens)
+    router.add_post(PREFIX + "/failover", failover)
+    router.add_post(PREFIX + "/token-lifetime", token_lifetime)
+    router.add_get(PREFIX + "/stats", stats)
+    router.add_post(PREFIX + "/reset-stats", reset_stats)

@@ -1,0 +1,52 @@
+"""A synchronous client of the control API, for tests and scripts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+
+class SimulatorControl:
+    """Drives the simulator over its real control API (so it works across processes too)."""
+
+    def __init__(self, control_url: str, *, timeout_s: float = 5.0) -> None:
+        self.control_url = control_url.rstrip("/")
+        self._client = httpx.Client(timeout=timeout_s)
+
+    def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        response = self._client.request(method, f"{self.control_url}/{path}", json=body)
+        response.raise_for_status()
+        return response.json()
+
+    def inject(self, resource: str, kind: str, count: int | None = None, **params: Any) -> str:
+        """Add a fault; returns its id. See simulator/README.md for kinds and params."""
+        body = {"resource": resource, "kind": kind, "count": count, **params}
+        return str(self._call("POST", "faults", body)["id"])
+
+    def faults(self) -> list[dict[str, Any]]:
+        return list(self._call("GET", "faults"))
+
+    def remove(self, fault_id: str) -> None:
+        self._call("DELETE", f"faults/{fault_id}")
+
+    def clear(self) -> None:
+        self._call("DELETE", "faults")
+
+    def revoke_tokens(self) -> None:
+        self._call("POST", "revoke-tokens")
+
+    def failover(self, active: bool) -> None:
+        self._call("POST", "failover", {"active": active})
+
+    def token_lifetime(self, seconds: float) -> None:
+        self._call("POST", "token-lifetime", {"seconds": seconds})
+
+    def stats(self) -> dict[str, Any]:
+        return dict(self._call("GET", "stats"))
+
+    def reset_stats(self) -> None:
+        self._call("POST", "reset-stats")
+
+    def close(self) -> None:
+        self._client.close()
