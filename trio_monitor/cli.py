@@ -231,7 +231,6 @@ def cmd_trio_probe(args: argparse.Namespace) -> int:
     from collectors.errors import SourceError
 
     from .settings import DEFAULT_AGENT_FIELDS, DEFAULT_QUEUE_FIELDS
-
     from .wiring import trio_source
 
     async def probe() -> dict[str, dict[str, object]]:
