@@ -82,8 +82,7 @@ class Store:
                 _write.check_fence(conn, lease_name, lease_token, now_ms)
             ids, learnt = _write.resolve_series(conn, keys, self._series_cache, now_ms)
             rows = [(ids[s.key], s.ts_ms, s.value) for w in writes for s in w.samples]
-            _write.insert_samples(conn, rows)
-            _write.upsert_current(conn, rows)
+            _write.write_samples(conn, rows)
             for write in writes:
                 self._write_poll_extras(conn, write, now_ms)
         self._series_cache.update(learnt)

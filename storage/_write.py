@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 
 from ._errors import LeaseLost
 from ._records import AgentRecord, SeriesKey, SourceFacts
-from ._schema import agent_events, agents, current, lease, series, source_events, sources
+from ._schema import agent_events, agents, lease, series, source_events, sources
 from ._sql import upsert_insert
 
 SampleRow = tuple[int, int, float]
@@ -111,14 +111,25 @@ def _series_params(key: SeriesKey, now_ms: int) -> dict[str, Any]:
     }
 
 
-def insert_samples(conn: Connection, rows: Sequence[SampleRow]) -> None:
-    """Bulk insert; rows whose (series_id, ts) already exist are silently skipped."""
+def write_samples(conn: Connection, rows: Sequence[SampleRow]) -> None:
+    """Insert samples and move ``current`` forward to the newest per series.
+
+    Rows whose (series_id, ts) already exist are skipped (a retried batch is harmless);
+    ``current`` never moves backwards in time.
+    """
     if not rows:
         return
-    driver = conn.connection.driver_connection
     if conn.dialect.name == "postgresql":
+        driver = conn.connection.driver_connection
         _copy_samples_postgres(driver, rows)
         return
+    insert_samples(conn, rows)
+    upsert_current(conn, rows)
+
+
+def insert_samples(conn: Connection, rows: Sequence[SampleRow]) -> None:
+    """SQLite bulk insert; rows whose (series_id, ts) already exist are skipped."""
+    driver = conn.connection.driver_connection
     cursor = driver.cursor()  # type: ignore[union-attr]
     try:
         cursor.executemany(
@@ -142,6 +153,14 @@ def _copy_samples_postgres(driver: Any, rows: Sequence[SampleRow]) -> None:
             for row in rows:
                 copy.write_row(row)
         _move_staged_samples(driver, cursor)
+        # One statement instead of an upsert per series: the staged rows are this batch.
+        cursor.execute(
+            f"INSERT INTO current (series_id, ts, value) "
+            f"SELECT DISTINCT ON (series_id) series_id, ts, value FROM {_PG_STAGE} "
+            "ORDER BY series_id, ts DESC "
+            "ON CONFLICT (series_id) DO UPDATE SET ts = excluded.ts, value = excluded.value "
+            "WHERE excluded.ts > current.ts"
+        )
 
 
 def _move_staged_samples(driver: Any, cursor: Any) -> None:
@@ -162,51 +181,48 @@ def _move_staged_samples(driver: Any, cursor: Any) -> None:
 
 
 def upsert_current(conn: Connection, rows: Iterable[SampleRow]) -> None:
-    """Move ``current`` forward to the newest of ``rows`` per series; never backwards."""
+    """SQLite: move ``current`` forward to the newest of ``rows`` per series, never back."""
     newest: dict[int, tuple[int, float]] = {}
     for series_id, ts, value in rows:
         seen = newest.get(series_id)
         if seen is None or ts >= seen[0]:
             newest[series_id] = (ts, value)
-    if not newest:
-        return
-    stmt = upsert_insert(conn, current)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["series_id"],
-        set_={"ts": stmt.excluded.ts, "value": stmt.excluded.value},
-        where=stmt.excluded.ts > current.c.ts,
-    )
-    params = [{"series_id": sid, "ts": tv[0], "value": tv[1]} for sid, tv in newest.items()]
-    conn.execute(stmt, params)
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        # The raw cursor: SQLAlchemy's per-row parameter handling cost more than SQLite.
+        cursor.executemany(
+            "INSERT INTO current (series_id, ts, value) VALUES (?, ?, ?) "
+            "ON CONFLICT (series_id) DO UPDATE SET ts = excluded.ts, value = excluded.value "
+            "WHERE excluded.ts > current.ts",
+            [(sid, ts, value) for sid, (ts, value) in newest.items()],
+        )
+    finally:
+        cursor.close()
 
 
 def write_agents(
     conn: Connection, source: str, records: Sequence[AgentRecord], now_ms: int
 ) -> None:
-    """Upsert the agents seen; append an event per state change.
+    """Upsert the agents whose facts changed; append an event per state change.
 
-    Agents missing from ``records`` are kept: a partial read must not erase them.
+    Unchanged agents are not rewritten (a site has thousands and few change per poll), so
+    ``agents.updated_at`` is when the row last changed. Agents missing from ``records`` are
+    kept: a partial read must not erase them.
     """
     latest = {record.agent_id: record for record in records}
     if not latest:
         return
     stored_rows = conn.execute(
-        select(agents.c.agent_id, agents.c.state).where(agents.c.source == source)
+        select(
+            agents.c.agent_id, agents.c.name, agents.c.state, agents.c.state_since,
+            agents.c.queue_ids,
+        ).where(agents.c.source == source)
     )
-    stored = {agent_id: state for agent_id, state in stored_rows}
-    changes = [
-        {
-            "source": source,
-            "agent_id": record.agent_id,
-            "ts": record.state_since_ms if record.state_since_ms is not None else now_ms,
-            "from_state": stored.get(record.agent_id),
-            "to_state": record.state,
-        }
-        for record in latest.values()
-        if stored.get(record.agent_id) != record.state
-    ]
-    _upsert(conn, agents, ["source", "agent_id"], [
-        {
+    stored = {row.agent_id: tuple(row)[1:] for row in stored_rows}
+    rows = []
+    changes = []
+    for record in latest.values():
+        row = {
             "source": source,
             "agent_id": record.agent_id,
             "name": record.name,
@@ -215,8 +231,20 @@ def write_agents(
             "queue_ids": ",".join(record.queue_ids),
             "updated_at": now_ms,
         }
-        for record in latest.values()
-    ])
+        before = stored.get(record.agent_id)
+        if before == (row["name"], row["state"], row["state_since"], row["queue_ids"]):
+            continue
+        rows.append(row)
+        if before is None or before[1] != record.state:
+            changes.append({
+                "source": source,
+                "agent_id": record.agent_id,
+                "ts": record.state_since_ms if record.state_since_ms is not None else now_ms,
+                "from_state": None if before is None else before[1],
+                "to_state": record.state,
+            })
+    if rows:
+        _upsert(conn, agents, ["source", "agent_id"], rows)
     if changes:
         conn.execute(agent_events.insert(), changes)
 

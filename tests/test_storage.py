@@ -120,8 +120,9 @@ def test_it_records_agent_states_and_their_changes(store: Store) -> None:
     agents = {a.agent_id: a for a in store.agents("trio")}
     assert (agents["7"].state, agents["7"].state_since_ms, agents["7"].queue_ids) == (
         "busy", 3_000, ("12",))
+    # updated_at is when the row last changed: the unchanged second write left it alone.
     assert (agents["8"].state, agents["8"].queue_ids, agents["8"].updated_at_ms) == (
-        "busy", (), 2_500)
+        "busy", (), 1_500)
     events = store.agent_events("trio")
     assert [(e.agent_id, e.ts_ms, e.from_state, e.to_state) for e in events] == [
         ("7", 3_000, "available", "busy"),
