@@ -210,13 +210,13 @@ def cmd_status(args: argparse.Namespace) -> int:
         key = (row.entity_id, row.entity_name)
         by_queue.setdefault(key, {})[row.metric] = row.value
         ages[key] = max(ages.get(key, 0), row.ts_ms)
-    cols = ("calls_waiting", "longest_wait_s", "service_level_pct", "agents_available",
-            "agents_busy", "agents_paused")
-    print(f"{'queue':<24} {'open':>4} " + " ".join(f"{c[:12]:>12}" for c in cols) + "  age")
+    cols = {
+        "calls_waiting": "waiting", "longest_wait_s": "longest s", "service_level_pct": "SL %",
+        "agents_available": "free", "agents_busy": "busy", "agents_paused": "paused",
+    }
+    print(f"{'queue':<24} {'open':>4} " + " ".join(f"{c:>9}" for c in cols.values()) + "  age")
     for (qid, name), metrics in sorted(by_queue.items(), key=lambda kv: kv[0][1]):
-        shown = " ".join(
-            f"{metrics[c]:>12.0f}" if c in metrics else f"{'-':>12}" for c in cols
-        )
+        shown = " ".join(f"{metrics[c]:>9.0f}" if c in metrics else f"{'-':>9}" for c in cols)
         is_open = {1.0: "yes", 0.0: "no"}.get(metrics.get("open", -1), "?")
         print(f"{name[:24]:<24} {is_open:>4} {shown}  {_age(now_ms, ages[(qid, name)])}")
     return EXIT_OK
