@@ -106,13 +106,12 @@ class Collector:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Run until ``stop`` is set; then shut down within the configured bound."""
-        await self._restore()
         renew_every = self.config.lease_ttl_s / 3
         standby_logged = False
         try:
             while not stop.is_set():
                 if self.token is None:
-                    if await self._try_acquire():
+                    if await self.activate():
                         self._start_polling()
                         standby_logged = False
                     elif not standby_logged:
@@ -124,6 +123,17 @@ class Collector:
                     await asyncio.wait_for(stop.wait(), timeout=renew_every)
         finally:
             await self._shutdown()
+
+    async def activate(self) -> bool:
+        """Take the lease if free; then resume each source as the last holder left it.
+
+        Restoring at takeover, not at process start: a standby's view from its own start
+        is stale by the time it becomes active.
+        """
+        if not await self._try_acquire():
+            return False
+        await self._restore()
+        return True
 
     async def _restore(self) -> None:
         """Resume each source's breaker and failure facts from the database."""

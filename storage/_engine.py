@@ -143,5 +143,13 @@ def _postgres_engine(
             "connect_timeout": max(1, math.ceil(connect_timeout_s)),
             "options": server_options,
             "application_name": "trio-monitor",
+            # statement_timeout is enforced by the server; a connection whose packets
+            # vanish (no reset) is cut by the client after tcp_user_timeout instead of
+            # the kernel's ~15 minutes of retransmissions.
+            "tcp_user_timeout": math.ceil((statement_timeout_s + 5) * 1000),
+            "keepalives": 1,
+            "keepalives_idle": 10,
+            "keepalives_interval": 5,
+            "keepalives_count": 3,
         },
     )

@@ -103,8 +103,9 @@ async def test_a_restarted_collector_resumes_an_open_breaker(sim, harness_factor
     sim.control.reset_stats()
 
     second = harness_factory(sim, clock=first.clock)
-    await second.collector._restore()
-    await second.activate()
+    first.collector.token = None  # the first one "died" holding an expired lease
+    second.clock.advance(20)
+    assert await second.collector.activate()
     await second.poll()
 
     assert sim.control.stats()["total"] == 0, "an open breaker survives a restart"
