@@ -64,3 +64,15 @@ def test_trio_probe_shows_the_fields_received_beside_the_mapping(tmp_path, sim):
     assert result.returncode == 0, result.stderr
     assert "longest_wait_s       maxwait              MISSING" in result.stdout
     assert "received but not mapped: longestwaittime" in result.stdout
+
+
+def test_production_mode_refuses_plain_http_to_a_remote_server(tmp_path):
+    env = {
+        "TRIO_MONITOR_MODE": "production",
+        "TRIO_MONITOR_TRIO_BASE_URL": "http://trio.example.se/te/api",
+        "TRIO_MONITOR_TRIO_CLIENT_KEY": "k", "TRIO_MONITOR_TRIO_USERNAME": "u",
+        "TRIO_MONITOR_TRIO_PASSWORD": "p",
+    }
+    result = run("collect", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "plain http to a remote host; use https" in result.stderr

@@ -156,3 +156,29 @@ def test_the_buffer_bounds_samples_but_keeps_the_newest_poll():
 
     assert len(buffer) == 1 and buffer.samples == 600
     assert buffer.dropped.samples == 600
+
+
+class _BrokenSource:
+    """A source with a bug: its poll raises something that is not a SourceError."""
+
+    name, kind, url = "broken", "trio", "http://broken.test/te/api"
+
+    async def poll(self, deadline):
+        raise KeyError("servicename")
+
+    async def aclose(self) -> None:
+        return None
+
+
+async def test_a_bug_in_a_source_shows_as_a_failing_source(store, clock, caplog):
+    from collectors.runner import Collector, RunnerConfig
+
+    collector = Collector(store, [_BrokenSource()], RunnerConfig(), clock=clock)
+    assert await collector.activate()
+
+    await collector.poll_once("broken")
+
+    facts = store.source("broken")
+    assert facts is not None and facts.last_error == "internal error: KeyError('servicename')"
+    assert facts.consecutive_failures == 1
+    assert "internal error while polling" in caplog.text

@@ -173,3 +173,26 @@ def test_it_rejects_a_bad_agent_record_with_a_reason(item, message):
     with pytest.raises(BadRecord, match=message):
         parse_agent(item, DEFAULT_AGENT_FIELDS)
 
+
+
+async def test_it_refuses_credentials_the_api_cannot_encode(clock):
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise AssertionError("nothing may be sent")
+
+    source = make_source(handler, clock)
+    source.config.password = "pässwörd€"  # the euro sign is not in ISO-8859-1
+    with pytest.raises(SourceError) as err:
+        await source.poll(Deadline(clock, 5))
+    assert err.value.permanent and "outside ISO-8859-1" in str(err.value)
+
+
+async def test_it_stops_following_redirects_that_loop(clock):
+    def handler(request: httpx.Request) -> httpx.Response:
+        other = "b" if request.url.host == "a.test" else "a"
+        return httpx.Response(307, headers={
+            "Location": f"http://{other}.test/te/api/{request.url.path.split('/te/api/')[1]}"})
+
+    source = make_source(handler, clock)
+    source._base = "http://a.test/te/api"
+    with pytest.raises(SourceError, match="more than 2 redirects"):
+        await source.poll(Deadline(clock, 5))
