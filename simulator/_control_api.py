@@ -83,6 +83,31 @@ async def token_lifetime(request: web.Request) -> web.Response:
     return _json({"seconds": seconds})
 
 
+async def override_queue(request: web.Request) -> web.Response:
+    """Pin fields of one queue's state: {"longestwaittime": 95, "open": false}."""
+    try:
+        serviceid = int(request.match_info["serviceid"])
+        body = await _body(request)
+    except ValueError:
+        return _error("the service id must be an integer")
+    except FaultError as exc:
+        return _error(str(exc))
+    try:
+        shared_of(request).model.override(serviceid, body)
+    except KeyError:
+        return _json({"message": f"no queue with serviceid {serviceid}"}, 404)
+    return _json({"serviceid": serviceid, "pinned": body})
+
+
+async def release_queue(request: web.Request) -> web.Response:
+    try:
+        serviceid = int(request.match_info["serviceid"])
+    except ValueError:
+        return _error("the service id must be an integer")
+    shared_of(request).model.release(serviceid)
+    return _json({"serviceid": serviceid, "released": True})
+
+
 async def stats(request: web.Request) -> web.Response:
     return _json(shared_of(request).stats.as_dict())
 
@@ -101,5 +126,7 @@ def add_routes(app: web.Application) -> None:
     router.add_post(PREFIX + "/revoke-tokens", revoke_tokens)
     router.add_post(PREFIX + "/failover", failover)
     router.add_post(PREFIX + "/token-lifetime", token_lifetime)
+    router.add_post(PREFIX + "/queues/{serviceid}", override_queue)
+    router.add_delete(PREFIX + "/queues/{serviceid}", release_queue)
     router.add_get(PREFIX + "/stats", stats)
     router.add_post(PREFIX + "/reset-stats", reset_stats)

@@ -42,6 +42,13 @@ class SimulatorControl:
     def token_lifetime(self, seconds: float) -> None:
         self._call("POST", "token-lifetime", {"seconds": seconds})
 
+    def override_queue(self, serviceid: int, **fields: Any) -> None:
+        """Pin fields of one queue's services/state item until released."""
+        self._call("POST", f"queues/{serviceid}", fields)
+
+    def release_queue(self, serviceid: int) -> None:
+        self._call("DELETE", f"queues/{serviceid}")
+
     def stats(self) -> dict[str, Any]:
         return dict(self._call("GET", "stats"))
 

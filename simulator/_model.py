@@ -246,6 +246,8 @@ class ContactCenter:
             for queue in agent.queues:
                 queue.counts[AgentState.LOGGEDOUT] += 1
         self._snapshot: Snapshot | None = None
+        # Fields pinned through the control API, per serviceid, laid over the model's.
+        self._overrides: dict[int, dict[str, Any]] = {}
         self._handlers: tuple[Callable[[float, Any, int], None], ...] = (
             self._on_arrival, self._on_abandon, self._on_call_end, self._on_wrap_end,
             self._on_pause_due, self._on_pause_end, self._on_logout_due, self._on_login,
@@ -276,6 +278,10 @@ class ContactCenter:
         if snap is not None and snap.time == self._now:
             return snap
         services = [self._queue_item(q) for q in self._queues]
+        for item in services:
+            pinned = self._overrides.get(item["serviceid"])
+            if pinned:
+                item.update(pinned)
         agents = []
         for agent in self._agents:
             if agent.dirty:
@@ -290,6 +296,21 @@ class ContactCenter:
         )
         self._snapshot = snap
         return snap
+
+    def override(self, serviceid: int, fields: dict[str, Any]) -> None:
+        """Pin fields of one queue's state (for tests and demos) until released."""
+        if serviceid not in self._queues_by_id:
+            raise KeyError(serviceid)
+        self._overrides.setdefault(serviceid, {}).update(fields)
+        self._snapshot = None
+
+    def release(self, serviceid: int | None = None) -> None:
+        """Stop pinning one queue's fields, or every queue's."""
+        if serviceid is None:
+            self._overrides.clear()
+        else:
+            self._overrides.pop(serviceid, None)
+        self._snapshot = None
 
     def services(self) -> list[dict[str, Any]]:
         return [

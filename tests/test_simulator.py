@@ -852,3 +852,25 @@ def test_it_runs_from_the_command_line_until_sigint(tmp_path: Path) -> None:
     assert "Hemlig-ö" in lines[5]
     assert response.status_code == 200
     assert code == 0
+
+
+def test_it_pins_a_queues_fields_until_released(sim):
+    with httpx.Client() as client:
+        token = client.post(
+            f"{sim.primary_url}/login",
+            headers={"Authorization": f"Basic {sim.config.client_key}"},
+            data={"username": base64.b64encode(sim.config.username.encode("latin-1")).decode(),
+                  "password": base64.b64encode(sim.config.password.encode("latin-1")).decode()},
+        ).json()["access_token"]
+
+        def state() -> dict:
+            return client.get(
+                f"{sim.primary_url}/cc/1/services/100/state",
+                params={"fields": "serviceid,longestwaittime,open"},
+                headers={"Authorization": f"Bearer {token}"},
+            ).json()["data"]
+
+        sim.control.override_queue(100, longestwaittime=95, open=False)
+        assert (state()["longestwaittime"], state()["open"]) == (95, False)
+        sim.control.release_queue(100)
+        assert state()["open"] is True  # queue 100 is open around the clock
