@@ -46,3 +46,8 @@ __all__ = [
     "metadata",
     "upgrade",
 ]
+
+# -- users and login failures (auth) ---------------------------------------------------
+from ._users import FailureCount, UserRow, UserStore, ping
+
+__all__ += ["FailureCount", "UserRow", "UserStore", "ping"]

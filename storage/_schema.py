@@ -145,3 +145,38 @@ lease = Table(
 )
 
 ALL_TABLES = (series, samples, current, sources, source_events, agents, agent_events, lease)
+
+# -- revision 0002: users and login failures ------------------------------------------
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    # Stored lower-case; the unique constraint is the only username lookup index.
+    Column("username", String(64), nullable=False),
+    Column("password_hash", String, nullable=False),
+    Column("role", String, nullable=False),
+    Column("disabled", Boolean, nullable=False),
+    # Bumped when existing sessions must end (password change, disabling): a session
+    # remembers the value it was issued with and is refused once they differ.
+    Column("session_version", Integer, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("last_login_at", BigInteger),
+    Column("updated_at", BigInteger, nullable=False),
+    UniqueConstraint("username"),
+)
+
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("id", EventId, primary_key=True, autoincrement=True),
+    # Normalised as typed; may name no user at all (so lockout cannot tell them apart).
+    Column("username", String, nullable=False),
+    Column("client_addr", String, nullable=False),
+    Column("ts", BigInteger, nullable=False),
+    # Serve the two lockout counts: failures of a name / of an address since a time.
+    Index(None, "username", "ts"),
+    Index(None, "client_addr", "ts"),
+)
+
+AUTH_TABLES = (users, login_failures)

@@ -1,0 +1,40 @@
+"""AuthConfig: everything the login, the guard and the lockout can be told."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+LANGUAGES = ("en", "sv")
+
+
+@dataclass(frozen=True)
+class AuthConfig:
+    """Settings for ``auth.install`` and ``auth.authenticate``.
+
+    ``trusted_proxies``: how many X-Forwarded-For hops (from the right) are added by
+    proxies you run; 0 uses the socket's address. Trusting more hops than exist lets
+    clients pick their own address and dodge the per-address limit.
+    """
+
+    secret_key: str
+    cookie_secure: bool = False
+    idle_timeout_s: float = 8 * 3600
+    lockout_failures: int = 5
+    lockout_window_s: float = 900.0
+    lockout_duration_s: float = 900.0
+    addr_max_failures: int = 20
+    site_name: str = "Trio Monitor"
+    default_language: str = "en"
+    public_paths: tuple[str, ...] = ("/healthz",)
+    trusted_proxies: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.secret_key:
+            raise ValueError("AuthConfig.secret_key must not be empty")
+        if self.default_language not in LANGUAGES:
+            raise ValueError(
+                f"AuthConfig.default_language must be one of {', '.join(LANGUAGES)}, "
+                f"not {self.default_language!r}"
+            )
+        if self.trusted_proxies < 0:
+            raise ValueError("AuthConfig.trusted_proxies must be 0 or more")

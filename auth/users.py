@@ -1,0 +1,270 @@
+"""Users, roles, and authentication with lockout. Logic only: SQL lives in ``storage``."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+from sqlalchemy.engine import Engine
+
+from storage import UserRow, UserStore
+
+from . import passwords
+from .config import AuthConfig
+from .errors import InvalidUsername, UnknownUser, UserExists
+
+Clock = Callable[[], float]
+
+MAX_USERNAME = 64
+_USERNAME = re.compile(r"[a-z0-9._@-]{1,64}")
+# Typed names and addresses are stored in login_failures even when they are garbage;
+# capped so a hostile client cannot fill the table with large strings.
+_MAX_RECORDED = 64
+
+
+class Role(StrEnum):
+    """What a user may do. Each role includes everything the roles below it may do."""
+
+    # Manages users, alert thresholds and anything else that changes stored state.
+    ADMIN = "admin"
+    # Sees every page and wall screen; changes nothing.
+    VIEWER = "viewer"
+
+    def allows(self, required: Role) -> bool:
+        """True if this role may do what ``required`` may do."""
+        return _RANK[self] >= _RANK[required]
+
+
+_RANK = {Role.VIEWER: 1, Role.ADMIN: 2}
+
+
+@dataclass(frozen=True)
+class User:
+    """A user as the rest of the program sees it (no password hash)."""
+
+    id: int
+    username: str
+    role: Role
+    disabled: bool
+    created_at_ms: int
+    last_login_at_ms: int | None
+    updated_at_ms: int
+
+
+class AuthStatus(StrEnum):
+    """The outcome of a login attempt. Only OK logs in; the others are told apart in
+    logs and tests, never in what the person at the login form is shown."""
+
+    # Right password, enabled user.
+    OK = "ok"
+    # Wrong password or no such user.
+    INVALID = "invalid"
+    # Right password, but the user is disabled.
+    DISABLED = "disabled"
+    # Too many recent failures for this username (known or not); password not checked.
+    LOCKED = "locked"
+    # Too many recent failures from this client address; password not checked.
+    RATE_LIMITED = "rate_limited"
+
+
+@dataclass(frozen=True)
+class AuthResult:
+    status: AuthStatus
+    # Set only when status is OK.
+    user: User | None = None
+    # The user's session version at login, for the session cookie (OK only).
+    session_version: int | None = None
+    # For LOCKED / RATE_LIMITED: seconds until another attempt can succeed.
+    retry_after_s: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status is AuthStatus.OK
+
+
+def normalize_username(username: str) -> str:
+    """The stored form of a username: surrounding whitespace removed, lower-case."""
+    return username.strip().lower()
+
+
+def validate_username(username: str) -> str:
+    """Normalise ``username``; raise InvalidUsername unless it is 1-64 of [a-z0-9._@-]."""
+    name = normalize_username(username)
+    if not _USERNAME.fullmatch(name):
+        raise InvalidUsername(
+            f"invalid username {name[:80]!r}: use 1-{MAX_USERNAME} characters from "
+            "a-z, 0-9 and . _ @ -"
+        )
+    return name
+
+
+def _role(role: Role | str) -> Role:
+    try:
+        return Role(role)
+    except ValueError:
+        raise ValueError(
+            f"unknown role {role!r}: use {' or '.join(r.value for r in Role)}"
+        ) from None
+
+
+def _now_ms(clock: Clock) -> int:
+    return int(clock() * 1000)
+
+
+def _to_user(row: UserRow) -> User:
+    return User(
+        id=row.id,
+        username=row.username,
+        role=_role(row.role),
+        disabled=row.disabled,
+        created_at_ms=row.created_at_ms,
+        last_login_at_ms=row.last_login_at_ms,
+        updated_at_ms=row.updated_at_ms,
+    )
+
+
+# -- management (CLI, demo, admin pages) ------------------------------------------------
+
+
+def add_user(
+    engine: Engine, username: str, password: str, role: Role | str, *, clock: Clock = time.time
+) -> User:
+    """Create a user. Raises InvalidUsername, WeakPassword, UserExists, ValueError (role)."""
+    name = validate_username(username)
+    checked_role = _role(role)
+    password_hash = passwords.hash_password(password)
+    store = UserStore(engine)
+    if store.create(name, password_hash, checked_role.value, _now_ms(clock)) is None:
+        raise UserExists(f"user {name!r} already exists")
+    return get_user(engine, name)
+
+
+def get_user(engine: Engine, username: str) -> User:
+    """The user called ``username`` (any case). Raises UnknownUser."""
+    return _to_user(_row(UserStore(engine), username))
+
+
+def list_users(engine: Engine) -> list[User]:
+    """Every user, by username."""
+    return [_to_user(row) for row in UserStore(engine).list_users()]
+
+
+def set_password(
+    engine: Engine, username: str, password: str, *, clock: Clock = time.time
+) -> None:
+    """Replace the password and end the user's existing sessions (at their next
+    request, see ``auth.web``). Raises UnknownUser, WeakPassword."""
+    store = UserStore(engine)
+    row = _row(store, username)
+    store.set_password_hash(
+        row.id, passwords.hash_password(password), _now_ms(clock), end_sessions=True
+    )
+
+
+def disable_user(engine: Engine, username: str, *, clock: Clock = time.time) -> None:
+    """Refuse further logins and end existing sessions. Raises UnknownUser."""
+    store = UserStore(engine)
+    store.set_disabled(_row(store, username).id, True, _now_ms(clock))
+
+
+def enable_user(engine: Engine, username: str, *, clock: Clock = time.time) -> None:
+    """Allow logins again (sessions ended by disabling stay ended). Raises UnknownUser."""
+    store = UserStore(engine)
+    store.set_disabled(_row(store, username).id, False, _now_ms(clock))
+
+
+def set_role(
+    engine: Engine, username: str, role: Role | str, *, clock: Clock = time.time
+) -> None:
+    """Change the role. Raises UnknownUser, ValueError (role)."""
+    checked_role = _role(role)
+    store = UserStore(engine)
+    store.set_role(_row(store, username).id, checked_role.value, _now_ms(clock))
+
+
+def _row(store: UserStore, username: str) -> UserRow:
+    name = normalize_username(username)
+    row = store.get_by_username(name) if _USERNAME.fullmatch(name) else None
+    if row is None:
+        raise UnknownUser(f"no user {name[:80]!r}")
+    return row
+
+
+# -- login ----------------------------------------------------------------------------
+
+
+def authenticate(
+    engine: Engine,
+    username: str,
+    password: str,
+    client_addr: str,
+    now_ms: int,
+    config: AuthConfig,
+) -> AuthResult:
+    """Check a login attempt, with lockout and per-address limits kept in the database.
+
+    - RATE_LIMITED: ``addr_max_failures`` failures from ``client_addr`` within
+      ``lockout_window_s``.
+    - LOCKED: ``lockout_failures`` failures for the username within ``lockout_window_s``
+      of its latest failure, and that failure less than ``lockout_duration_s`` ago.
+      Applies to unknown usernames alike, so a lockout reveals nothing.
+    - Otherwise the password is verified (against a dummy hash for unknown users); a
+      failure is recorded for INVALID and DISABLED. Refused attempts (LOCKED,
+      RATE_LIMITED) are not recorded, so a lock ends on time however often it is hit.
+    - OK: an outdated hash is replaced, last login recorded, the name's failures cleared.
+    May raise StorageUnavailable.
+    """
+    store = UserStore(engine)
+    name = normalize_username(username)
+    recorded_name = name[:_MAX_RECORDED]
+    addr = client_addr[:_MAX_RECORDED]
+    window_ms = int(config.lockout_window_s * 1000)
+    duration_ms = int(config.lockout_duration_s * 1000)
+
+    # Windows are half-open: a failure exactly lockout_window_s old no longer counts.
+    from_addr = store.failures_for_address(addr, now_ms - window_ms + 1)
+    if from_addr.count >= config.addr_max_failures:
+        # Not exact (the oldest failure would tell), but never too short.
+        return AuthResult(AuthStatus.RATE_LIMITED, retry_after_s=config.lockout_window_s)
+
+    locked_until = _locked_until(store, recorded_name, now_ms, window_ms, duration_ms, config)
+    if locked_until is not None:
+        return AuthResult(AuthStatus.LOCKED, retry_after_s=(locked_until - now_ms) / 1000)
+
+    row = store.get_by_username(name) if _USERNAME.fullmatch(name) else None
+    checked = passwords.verify(password, row.password_hash if row is not None else None)
+    if row is None or not checked.ok or row.disabled:
+        store.record_failure(recorded_name, addr, now_ms)
+        disabled = row is not None and checked.ok and row.disabled
+        return AuthResult(AuthStatus.DISABLED if disabled else AuthStatus.INVALID)
+
+    if checked.new_hash is not None:
+        store.set_password_hash(row.id, checked.new_hash, now_ms, end_sessions=False)
+    store.record_login(row.id, now_ms)
+    store.clear_failures(recorded_name)
+    user = replace(_to_user(row), last_login_at_ms=now_ms)
+    return AuthResult(AuthStatus.OK, user=user, session_version=row.session_version)
+
+
+def _locked_until(
+    store: UserStore,
+    name: str,
+    now_ms: int,
+    window_ms: int,
+    duration_ms: int,
+    config: AuthConfig,
+) -> int | None:
+    """When the lock on ``name`` ends (epoch ms), or None if it is not locked."""
+    # A failure exactly lockout_duration_s ago no longer locks.
+    recent = store.failures_for_username(name, now_ms - duration_ms + 1)
+    if recent.latest_ms is None:
+        return None
+    # Failures in the window that ends at the latest one: a lock starts at the failure
+    # that reached the limit and lasts lockout_duration_s from the latest failure.
+    in_window = store.failures_for_username(name, recent.latest_ms - window_ms + 1)
+    if in_window.count < config.lockout_failures:
+        return None
+    return recent.latest_ms + duration_ms

@@ -1,0 +1,193 @@
+"""Users and login failures: every query ``auth`` needs, plus the health ping.
+
+Usernames arrive here already normalised (lower-case) by the caller; this module stores
+and compares them as given. Storage never reads the clock: ``now_ms`` comes from the caller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sqlalchemy import Row, delete, func, select, text, update
+from sqlalchemy.engine import Connection, Engine
+
+from ._engine import WRITE_OPTION
+from ._errors import translate_errors
+from ._schema import login_failures, users
+from ._sql import upsert_insert
+
+
+@dataclass(frozen=True)
+class UserRow:
+    """One row of ``users``. ``password_hash`` never leaves ``auth``."""
+
+    id: int
+    username: str
+    password_hash: str
+    role: str
+    disabled: bool
+    session_version: int
+    created_at_ms: int
+    last_login_at_ms: int | None
+    updated_at_ms: int
+
+
+@dataclass(frozen=True)
+class FailureCount:
+    """Failed logins matching a filter since a time, and the newest one's time."""
+
+    count: int
+    latest_ms: int | None
+
+
+def ping(engine: Engine) -> None:
+    """Run ``SELECT 1``; raise ``StorageUnavailable`` (readable message) if it fails."""
+    # Lives here rather than in _engine.py only because this change may add one file.
+    with translate_errors(engine), engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+
+
+class UserStore:
+    """Queries on ``users`` and ``login_failures``; each method is one transaction.
+
+    Any method may raise ``StorageUnavailable``. Safe to share between threads.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @contextmanager
+    def _writing(self) -> Iterator[Connection]:
+        with translate_errors(self.engine), self.engine.connect() as conn:
+            conn.execution_options(**{WRITE_OPTION: True})
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def _reading(self) -> Iterator[Connection]:
+        with translate_errors(self.engine), self.engine.connect() as conn:
+            yield conn
+
+    # -- users ------------------------------------------------------------------------
+
+    def create(self, username: str, password_hash: str, role: str, now_ms: int) -> int | None:
+        """Insert a user; return its id, or None if ``username`` is taken (no error:
+        the unique constraint decides, so two concurrent creators cannot both win)."""
+        with self._writing() as conn:
+            stmt = (
+                upsert_insert(conn, users)
+                .values(
+                    username=username, password_hash=password_hash, role=role,
+                    disabled=False, session_version=1, created_at=now_ms,
+                    last_login_at=None, updated_at=now_ms,
+                )
+                .on_conflict_do_nothing(index_elements=["username"])
+                .returning(users.c.id)
+            )
+            created = conn.execute(stmt).scalar_one_or_none()
+        return int(created) if created is not None else None
+
+    def get(self, user_id: int) -> UserRow | None:
+        with self._reading() as conn:
+            row = conn.execute(select(users).where(users.c.id == user_id)).one_or_none()
+        return _user(row) if row is not None else None
+
+    def get_by_username(self, username: str) -> UserRow | None:
+        # Served by uq_users_username.
+        with self._reading() as conn:
+            row = conn.execute(
+                select(users).where(users.c.username == username)
+            ).one_or_none()
+        return _user(row) if row is not None else None
+
+    def list_users(self) -> list[UserRow]:
+        """All users, by username."""
+        with self._reading() as conn:
+            rows = conn.execute(select(users).order_by(users.c.username)).all()
+        return [_user(row) for row in rows]
+
+    def set_password_hash(
+        self, user_id: int, password_hash: str, now_ms: int, *, end_sessions: bool
+    ) -> bool:
+        """Store a new hash; ``end_sessions`` bumps the session version (a password
+        change), a transparent rehash does not. False if the user does not exist."""
+        values: dict[str, object] = {"password_hash": password_hash, "updated_at": now_ms}
+        if end_sessions:
+            values["session_version"] = users.c.session_version + 1
+        return self._update(user_id, values)
+
+    def set_disabled(self, user_id: int, disabled: bool, now_ms: int) -> bool:
+        """Disable (ending every session) or enable a user. False if no such user."""
+        values: dict[str, object] = {"disabled": disabled, "updated_at": now_ms}
+        if disabled:
+            values["session_version"] = users.c.session_version + 1
+        return self._update(user_id, values)
+
+    def set_role(self, user_id: int, role: str, now_ms: int) -> bool:
+        return self._update(user_id, {"role": role, "updated_at": now_ms})
+
+    def record_login(self, user_id: int, now_ms: int) -> bool:
+        return self._update(user_id, {"last_login_at": now_ms})
+
+    def _update(self, user_id: int, values: dict[str, object]) -> bool:
+        with self._writing() as conn:
+            result = conn.execute(update(users).where(users.c.id == user_id).values(values))
+        return result.rowcount == 1
+
+    # -- login failures ---------------------------------------------------------------
+
+    def record_failure(self, username: str, client_addr: str, now_ms: int) -> None:
+        with self._writing() as conn:
+            conn.execute(
+                login_failures.insert().values(
+                    username=username, client_addr=client_addr, ts=now_ms
+                )
+            )
+
+    def failures_for_username(self, username: str, since_ms: int) -> FailureCount:
+        """Failures of ``username`` with ``ts >= since_ms``.
+        Served by ix_login_failures_username_ts."""
+        where = (login_failures.c.username == username, login_failures.c.ts >= since_ms)
+        return self._count(where)
+
+    def failures_for_address(self, client_addr: str, since_ms: int) -> FailureCount:
+        """Failures from ``client_addr`` with ``ts >= since_ms``.
+        Served by ix_login_failures_client_addr_ts."""
+        where = (login_failures.c.client_addr == client_addr, login_failures.c.ts >= since_ms)
+        return self._count(where)
+
+    def _count(self, where: tuple[object, ...]) -> FailureCount:
+        stmt = select(func.count(), func.max(login_failures.c.ts)).where(*where)  # type: ignore[arg-type]
+        with self._reading() as conn:
+            count, latest = conn.execute(stmt).one()
+        return FailureCount(int(count), int(latest) if latest is not None else None)
+
+    def clear_failures(self, username: str) -> int:
+        """Forget the failures of ``username`` (after a successful login); how many."""
+        with self._writing() as conn:
+            result = conn.execute(
+                delete(login_failures).where(login_failures.c.username == username)
+            )
+        return result.rowcount
+
+    def prune_failures(self, before_ms: int) -> int:
+        """Delete failures older than ``before_ms``; how many."""
+        with self._writing() as conn:
+            result = conn.execute(delete(login_failures).where(login_failures.c.ts < before_ms))
+        return result.rowcount
+
+
+def _user(row: Row) -> UserRow:
+    return UserRow(
+        id=row.id,
+        username=row.username,
+        password_hash=row.password_hash,
+        role=row.role,
+        disabled=bool(row.disabled),
+        session_version=row.session_version,
+        created_at_ms=row.created_at,
+        last_login_at_ms=row.last_login_at,
+        updated_at_ms=row.updated_at,
+    )
