@@ -6,4 +6,5 @@ pytest_plugins = [
     "tests.fixtures.sim",
     "tests.fixtures.collect",
     "tests.fixtures.proxy",
+    "tests.fixtures.live",
 ]

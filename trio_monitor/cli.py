@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import getpass
 import json
 import logging
+import os
 import secrets
 import signal
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from .settings import ConfigError, Mode, Settings, load_settings
 
@@ -66,16 +69,36 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(handler=cmd_simulate)
 
-    p = sub.add_parser("demo", help="simulator + collector on SQLite in ./demo-data")
+    p = sub.add_parser("demo", help="simulator + collector + web app on SQLite in ./demo-data")
     p.add_argument("--data-dir", default="demo-data", help="folder for the demo database")
+    p.add_argument("--port", type=int, default=8050, help="web port on 127.0.0.1")
     p.add_argument("--queues", type=int, default=12)
     p.add_argument("--agents", type=int, default=60)
     p.add_argument("--poll-interval", type=float, default=2.0)
     p.set_defaults(handler=cmd_demo)
 
-    for name in ("web", "serve"):
-        p = sub.add_parser(name, help="(arrives with the web app issue)")
-        p.set_defaults(handler=cmd_not_yet)
+    p = sub.add_parser("web", help="run the web app (gunicorn)")
+    p.set_defaults(handler=cmd_web)
+    p = sub.add_parser("serve", help="run the web app and the collector together")
+    p.set_defaults(handler=cmd_serve)
+
+    users = sub.add_parser("users", help="manage users").add_subparsers(metavar="action")
+    p = users.add_parser("add", help="add a user (password from a prompt or --password-file)")
+    p.add_argument("username")
+    p.add_argument("--role", choices=("admin", "viewer"), default="viewer")
+    p.add_argument("--password-file", type=Path)
+    p.set_defaults(handler=cmd_users_add)
+    p = users.add_parser("passwd", help="set a user's password")
+    p.add_argument("username")
+    p.add_argument("--password-file", type=Path)
+    p.set_defaults(handler=cmd_users_passwd)
+    for action, helptext in (("disable", "disable a user (ends their sessions)"),
+                             ("enable", "enable a disabled user")):
+        p = users.add_parser(action, help=helptext)
+        p.add_argument("username")
+        p.set_defaults(handler=cmd_users_toggle, action=action)
+    p = users.add_parser("list", help="list users")
+    p.set_defaults(handler=cmd_users_list)
     return parser
 
 
@@ -268,50 +291,197 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """The simulator and the collector on SQLite, in one command."""
+    """The simulator, the collector and the web app on SQLite, in one command."""
     import simulator
-    import storage
 
-    data_dir = Path(args.data_dir)
+    from .web import child_env, serve
+
+    data_dir = Path(args.data_dir).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    password = "demo-" + secrets.token_urlsafe(12)
+    sim_password = "sim-" + secrets.token_urlsafe(12)
     client_key = secrets.token_urlsafe(18)
     config = simulator.SimulatorConfig(
         queues=args.queues, agents=args.agents, seed=secrets.randbelow(10_000),
-        client_key=client_key, username="monitor", password=password,
+        client_key=client_key, username="monitor", password=sim_password,
     )
     with simulator.run_in_thread(config) as sim:
-        settings = load_settings(
-            data_dir=data_dir,
-            database_url=f"sqlite:///{(data_dir / 'trio-monitor.db').as_posix()}",
-            trio_base_url=sim.primary_url,
-            trio_client_key=client_key,
-            trio_username="monitor",
-            trio_password=password,
-            poll_interval_s=args.poll_interval,
-        )
+        env = {
+            "TRIO_MONITOR_DATA_DIR": str(data_dir),
+            "TRIO_MONITOR_DATABASE_URL": f"sqlite:///{(data_dir / 'trio-monitor.db').as_posix()}",
+            "TRIO_MONITOR_TRIO_BASE_URL": sim.primary_url,
+            "TRIO_MONITOR_TRIO_CLIENT_KEY_FILE": str(_private_file(data_dir / "trio-client-key",
+                                                                  client_key)),
+            "TRIO_MONITOR_TRIO_USERNAME": "monitor",
+            "TRIO_MONITOR_TRIO_PASSWORD_FILE": str(_private_file(data_dir / "trio-password",
+                                                                sim_password)),
+            "TRIO_MONITOR_POLL_INTERVAL_S": str(args.poll_interval),
+            "TRIO_MONITOR_REFRESH_INTERVAL_S": str(max(1.0, args.poll_interval)),
+            "TRIO_MONITOR_WEB_BIND": f"127.0.0.1:{args.port}",
+            "TRIO_MONITOR_MODE": "development",
+        }
+        os.environ.update(env)
+        settings = load_settings()
         _configure_logging(settings)
-        from .wiring import make_engine
-
-        engine = make_engine(settings)
-        storage.upgrade(engine)
-        engine.dispose()
+        password = _demo_admin(settings)
         print(
             f"Trio Monitor demo\n"
-            f"  simulator:  {sim.primary_url} (failover server {sim.secondary_url})\n"
-            f"  fault control: {sim.control_url}\n"
-            f"  database:   {settings.database_url}\n"
-            f"  see what is stored: TRIO_MONITOR_DATABASE_URL={settings.database_url} "
-            f"trio-monitor status\n"
-            f"  The web app arrives with the next issue; the collector runs now. Ctrl-C stops.",
+            f"  open http://127.0.0.1:{args.port}/  and log in as  admin / {password}\n"
+            f"  (this password is shown once; the next demo run sets a new one)\n"
+            f"  simulated Trio API: {sim.primary_url} (failover: {sim.secondary_url})\n"
+            f"  break it:  curl -X POST {sim.control_url}/faults "
+            """-d '{"resource": "services/state", "kind": "hang"}'\n"""
+            f"  database:  {settings.database_url}\n"
+            f"  Ctrl-C stops everything.",
             flush=True,
         )
-        return _run_collector(settings)
+        return serve(child_env(**env), settings.shutdown_timeout_s)
 
 
-def cmd_not_yet(args: argparse.Namespace) -> int:
-    print("trio-monitor: the web app arrives with the next issue", file=sys.stderr)
-    return EXIT_FAILURE
+def _private_file(path: Path, content: str) -> Path:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(content)
+    return path
+
+
+def _demo_admin(settings: Settings) -> str:
+    """Create (or reset) the demo's admin; return the password to print."""
+    import auth
+    import storage
+
+    from .wiring import make_engine
+
+    password = (settings.demo_password.get_secret_value() if settings.demo_password
+                else secrets.token_urlsafe(12))
+    engine = make_engine(settings)
+    try:
+        storage.upgrade(engine)
+        try:
+            auth.add_user(engine, "admin", password, auth.Role.ADMIN)
+        except auth.UserExists:
+            auth.set_password(engine, "admin", password)
+            auth.enable_user(engine, "admin")
+    finally:
+        engine.dispose()
+    return password
+
+
+def cmd_web(args: argparse.Namespace) -> int:
+    settings = _start(args)
+    if settings.web_problems():
+        raise ConfigError(settings.web_problems())
+    if not _schema_ok(settings):
+        return EXIT_CONFIG
+    from .web import run_web
+
+    return run_web(settings)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    settings = _start(args)
+    problems = settings.trio_problems() + settings.web_problems()
+    if settings.mode == Mode.PRODUCTION:
+        problems += settings.production_problems()
+    if problems:
+        raise ConfigError(problems)
+    if not _schema_ok(settings):
+        return EXIT_CONFIG
+    from .web import serve
+
+    return serve(dict(os.environ), settings.shutdown_timeout_s)
+
+
+def _schema_ok(settings: Settings) -> bool:
+    import storage
+
+    from .wiring import make_engine
+
+    engine = make_engine(settings)
+    try:
+        storage.check_schema(engine)
+    except (storage.SchemaOutOfDate, storage.StorageUnavailable) as exc:
+        print(f"trio-monitor: {exc}", file=sys.stderr)
+        return False
+    finally:
+        engine.dispose()
+    return True
+
+
+# -- users ------------------------------------------------------------------------------------
+
+
+def _read_new_password(path: Path | None) -> str:
+    if path is not None:
+        try:
+            return path.read_text(encoding="utf-8").rstrip("\r\n")
+        except OSError as exc:
+            raise ConfigError([f"--password-file: cannot read {path}: {exc.strerror}"]) from None
+    if not sys.stdin.isatty():
+        raise ConfigError(["no terminal to ask for a password: use --password-file"])
+    first = getpass.getpass("New password: ")
+    if getpass.getpass("Repeat it: ") != first:
+        raise ConfigError(["the two passwords differ"])
+    return first
+
+
+def _users_call(action: Callable[[Any], object]) -> int:
+    import auth
+
+    from .wiring import make_engine
+
+    settings = _start(argparse.Namespace(), quiet=True)
+    engine = make_engine(settings)
+    try:
+        action(engine)
+    except (auth.UserExists, auth.UnknownUser, auth.WeakPassword, auth.InvalidUsername) as exc:
+        print(f"trio-monitor: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    finally:
+        engine.dispose()
+    return EXIT_OK
+
+
+def cmd_users_add(args: argparse.Namespace) -> int:
+    import auth
+
+    password = _read_new_password(args.password_file)
+    code = _users_call(lambda e: auth.add_user(e, args.username, password, auth.Role(args.role)))
+    if code == EXIT_OK:
+        print(f"added {args.role} {args.username}")
+    return code
+
+
+def cmd_users_passwd(args: argparse.Namespace) -> int:
+    import auth
+
+    password = _read_new_password(args.password_file)
+    code = _users_call(lambda e: auth.set_password(e, args.username, password))
+    if code == EXIT_OK:
+        print(f"password of {args.username} changed; their other sessions end")
+    return code
+
+
+def cmd_users_toggle(args: argparse.Namespace) -> int:
+    import auth
+
+    fn = auth.disable_user if args.action == "disable" else auth.enable_user
+    code = _users_call(lambda e: fn(e, args.username))
+    if code == EXIT_OK:
+        print(f"{args.username} {args.action}d")
+    return code
+
+
+def cmd_users_list(args: argparse.Namespace) -> int:
+    import auth
+
+    rows: list[Any] = []
+    code = _users_call(lambda e: rows.extend(auth.list_users(e)))
+    for user in rows:
+        last = (datetime.fromtimestamp(user.last_login_at_ms / 1000, UTC).strftime("%Y-%m-%d %H:%M")
+                if user.last_login_at_ms else "never")
+        state = "disabled" if user.disabled else "active"
+        print(f"{user.username:<24} {user.role:<7} {state:<9} last login {last}")
+    return code
 
 
 # -- helpers --------------------------------------------------------------------------------

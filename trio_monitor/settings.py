@@ -61,6 +61,14 @@ class LogFormat(StrEnum):
     JSON = "json"
 
 
+class Language(StrEnum):
+    EN = "en"
+    SV = "sv"
+
+
+MIN_SECRET_KEY_LENGTH = 32
+
+
 class TrioCharset(StrEnum):
     UTF8 = "utf-8"
     LATIN1 = "iso-8859-1"
@@ -122,6 +130,30 @@ class Settings(BaseSettings):
     breaker_cooldown_s: float = Field(30.0, gt=0)
     breaker_max_cooldown_s: float = Field(600.0, gt=0)
 
+    secret_key: SecretStr | None = None
+    secret_key_file: Path | None = None
+    web_bind: str = Field("127.0.0.1:8050", pattern=r"^(\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+):\d{1,5}$")
+    web_workers: int = Field(2, ge=1, le=64)
+    web_threads: int = Field(4, ge=1, le=64)
+    web_timeout_s: float = Field(30.0, ge=1, le=600)
+    web_cookie_secure: bool = False
+    web_trusted_proxies: int = Field(0, ge=0, le=5)
+    session_idle_timeout_s: float = Field(8 * 3600, ge=60)
+    login_lockout_failures: int = Field(5, ge=1, le=100)
+    login_lockout_window_s: float = Field(900.0, ge=1)
+    login_lockout_s: float = Field(900.0, ge=1)
+    login_addr_max_failures: int = Field(20, ge=1, le=10_000)
+    demo_password: SecretStr | None = None
+
+    site_name: str = Field("Contact center", min_length=1, max_length=80)
+    language: Language = Language.EN
+    refresh_interval_s: float = Field(5.0, ge=1, le=300)
+    stale_after_polls: int = Field(3, ge=1, le=100)
+    wait_warn_s: float = Field(15.0, ge=0)
+    wait_crit_s: float = Field(20.0, ge=0)
+    sl_target_pct: float = Field(80.0, ge=0, le=100)
+    sl_threshold_s: int = Field(20, ge=1, le=3600)
+
     lease_ttl_s: float = Field(15.0, ge=1, le=600)
     buffer_max_age_s: float = Field(600.0, ge=0)
     buffer_max_samples: int = Field(2_000_000, ge=0)
@@ -175,6 +207,12 @@ class Settings(BaseSettings):
         self.trio_password = _secret_from_file(
             self.trio_password, self.trio_password_file, "TRIO_PASSWORD"
         )
+        self.secret_key = _secret_from_file(self.secret_key, self.secret_key_file, "SECRET_KEY")
+        if self.wait_crit_s < self.wait_warn_s:
+            raise ValueError(
+                f"{ENV_PREFIX}WAIT_CRIT_S ({self.wait_crit_s}) must be >= "
+                f"{ENV_PREFIX}WAIT_WARN_S ({self.wait_warn_s})"
+            )
         if not self.database_url:
             self.database_url = f"sqlite:///{(self.data_dir / 'trio-monitor.db').as_posix()}"
         if self.poll_deadline_s == 0:
@@ -221,6 +259,20 @@ class Settings(BaseSettings):
         if not self.http_verify_tls:
             problems.append(f"{ENV_PREFIX}HTTP_VERIFY_TLS=false is not allowed in production")
         return problems
+
+    def web_problems(self) -> list[str]:
+        """Reasons production mode refuses to serve the web app (empty when none)."""
+        if self.mode != Mode.PRODUCTION:
+            return []
+        key = self.secret_key.get_secret_value() if self.secret_key else ""
+        if len(key) < MIN_SECRET_KEY_LENGTH:
+            return [
+                f"{ENV_PREFIX}SECRET_KEY (or _FILE) must be set to at least "
+                f"{MIN_SECRET_KEY_LENGTH} random characters in production "
+                f"(got {len(key)}); make one with: "
+                "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            ]
+        return []
 
     def masked(self) -> dict[str, str]:
         """The effective configuration as env names -> printable values, secrets masked."""

@@ -1,0 +1,76 @@
+"""The Dash app factory: the wall screen on a Flask server the caller owns."""
+
+from __future__ import annotations
+
+import importlib
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import dash
+import flask
+from sqlalchemy.engine import Engine
+
+from . import _runtime
+from ._config import DashboardConfig
+from .readmodel import ReadModel
+
+_HERE = Path(__file__).resolve().parent
+PAGES_FOLDER = _HERE / "pages"
+ASSETS_FOLDER = _HERE / "assets"
+# Dash derives page module names from the app's name: "dashboard" makes the page
+# "dashboard.pages.wallboard", the module's importable name.
+_APP_NAME = __package__ or "dashboard"
+
+
+def create_dash(
+    server: flask.Flask,
+    engine: Engine,
+    config: DashboardConfig,
+    *,
+    clock: Callable[[], float] = time.time,
+) -> dash.Dash:
+    """Build the dashboard on ``server``. One per server.
+
+    Serves everything itself (no CDN) and runs no inline script of its own: clientside
+    callbacks live in ``assets/``. ``app.csp_hashes()`` then covers every inline script
+    Dash serves (its renderer bootstrap and the pages title callback).
+    """
+    _runtime.install(server, _runtime.Runtime(
+        config=config, read_model=ReadModel(engine, config, clock), clock=clock,
+    ))
+    app = dash.Dash(
+        _APP_NAME,
+        server=server,  # type: ignore[arg-type]  # dash types a server as a callable
+        use_pages=True,
+        pages_folder=str(PAGES_FOLDER),
+        assets_folder=str(ASSETS_FOLDER),
+        title=config.site_name,
+        update_title=None,  # type: ignore[arg-type]
+        serve_locally=True,
+        compress=False,
+    )
+    app.layout = dash.page_container
+    wallboard = importlib.import_module("dashboard.pages.wallboard")
+    wallboard.register_callbacks(app, logout_form=config.logout_form)
+    _prime_pages_router(server)
+    return app
+
+
+def _prime_pages_router(server: flask.Flask) -> None:
+    """Run Dash's pages router setup now rather than on the first request.
+
+    It registers an inline clientside callback (the page title) that would otherwise
+    appear after ``csp_hashes()`` was taken, and be blocked by the browser.
+    """
+    hooks = [
+        hook for hook in server.before_request_funcs.get(None, [])
+        if getattr(hook, "__name__", "") == "router_sync"
+    ]
+    if len(hooks) != 1:
+        raise RuntimeError(
+            f"expected one Dash pages router hook on the server, found {len(hooks)}: "
+            "Dash's internals changed; check dashboard/_app.py"
+        )
+    with server.app_context():
+        hooks[0]()

@@ -1,0 +1,36 @@
+"""The wall screen's settings, filled in by trio_monitor from its own settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class DashboardConfig:
+    """Display settings. Times are seconds; percentages are 0-100.
+
+    ``poll_interval_s`` is the collector's interval: a queue is stale when its newest
+    values are older than ``stale_after_polls`` of them.
+    """
+
+    site_name: str = "Trio Monitor"
+    source_name: str = "trio"
+    refresh_interval_s: float = 5.0
+    poll_interval_s: float = 5.0
+    stale_after_polls: int = 3
+    wait_warn_s: float = 15.0
+    wait_crit_s: float = 20.0
+    sl_target_pct: float = 80.0
+    sl_threshold_s: int = 20
+    default_language: str = "en"
+    lease_name: str = "collector"
+    logout_form: bool = True
+
+    @property
+    def stale_after_ms(self) -> int:
+        return int(self.stale_after_polls * self.poll_interval_s * 1000)
+
+    @property
+    def connection_lost_after_ms(self) -> int:
+        """How long a screen waits for a heartbeat before saying the server is gone."""
+        return int(2.5 * self.refresh_interval_s * 1000)

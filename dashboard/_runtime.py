@@ -1,0 +1,39 @@
+"""Per-server state of the dashboard, kept in ``flask_app.extensions``.
+
+Pages are modules that Dash loads itself, so they cannot be handed the engine; their
+callbacks find the read model of the server that runs them here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import flask
+
+from ._config import DashboardConfig
+from ._memo import RenderMemo
+from .components import WallboardParts
+from .readmodel import ReadModel
+
+EXTENSION_KEY = "trio_monitor.dashboard"
+
+
+@dataclass
+class Runtime:
+    config: DashboardConfig
+    read_model: ReadModel
+    clock: Callable[[], float]
+    wallboard_memo: RenderMemo[WallboardParts] = field(default_factory=RenderMemo)
+
+
+def install(server: flask.Flask, runtime: Runtime) -> None:
+    if EXTENSION_KEY in server.extensions:
+        raise RuntimeError("a dashboard is already installed on this Flask server")
+    server.extensions[EXTENSION_KEY] = runtime
+
+
+def current() -> Runtime:
+    """The runtime of the Flask app handling this request (needs an app context)."""
+    runtime: Runtime = flask.current_app.extensions[EXTENSION_KEY]
+    return runtime

@@ -1,0 +1,80 @@
+"""The wall screen's static frame; the refresh callback fills in the rest."""
+
+from __future__ import annotations
+
+from dash import dcc, html
+
+from .. import ids
+from .._config import DashboardConfig
+from ..i18n import Lang, language, t
+
+LOGOUT_URL = "/logout"
+CSRF_FIELD = "csrf_token"
+
+
+def build_layout(config: DashboardConfig, csrf_token: str | None) -> html.Div:
+    """``csrf_token`` is put into the logout form (shown if ``config.logout_form``)."""
+    lang = language(config.default_language)
+    return html.Div(
+        [
+            dcc.Store(id=ids.WALLBOARD_LANG, storage_type="local"),
+            dcc.Store(id=ids.WALLBOARD_HEARTBEAT, storage_type="memory"),
+            dcc.Store(id=ids.WALLBOARD_HEARTBEAT_SEEN, storage_type="memory"),
+            dcc.Store(
+                id=ids.WALLBOARD_WATCHDOG_CONFIG,
+                data={"lostAfterMs": config.connection_lost_after_ms},
+            ),
+            dcc.Interval(id=ids.WALLBOARD_REFRESH,
+                         interval=int(config.refresh_interval_s * 1000)),
+            dcc.Interval(id=ids.WALLBOARD_TICK, interval=1000),
+            _top_bar(config, csrf_token, lang),
+            html.Div(id=ids.WALLBOARD_STRIP, className="strip", role="status"),
+            html.Main(id=ids.WALLBOARD_TILES, className="tiles"),
+            html.Div(
+                html.Div(t("connection_lost", lang), id=ids.WALLBOARD_OVERLAY_TEXT,
+                         className="overlay__text"),
+                id=ids.WALLBOARD_OVERLAY,
+                className="overlay overlay--hidden",
+                role="alert",
+            ),
+        ],
+        className="wallboard",
+    )
+
+
+def _top_bar(config: DashboardConfig, csrf_token: str | None, lang: Lang) -> html.Header:
+    controls: list[html.Div | html.Form] = [
+        html.Div(
+            [
+                html.Button("EN", id=ids.WALLBOARD_LANG_EN, className="lang__button",
+                            title=t("language", lang)),
+                html.Button("SV", id=ids.WALLBOARD_LANG_SV, className="lang__button",
+                            title=t("language", lang)),
+            ],
+            className="lang",
+        )
+    ]
+    if config.logout_form:
+        controls.append(_logout_form(csrf_token, lang))
+    return html.Header(
+        [
+            html.Div(config.site_name, className="topbar__site"),
+            html.Div(id=ids.WALLBOARD_CLOCK, className="topbar__clock"),
+            html.Div(id=ids.WALLBOARD_SUMMARY, className="summary"),
+            html.Div(controls, className="topbar__controls"),
+        ],
+        className="topbar",
+    )
+
+
+def _logout_form(csrf_token: str | None, lang: Lang) -> html.Form:
+    return html.Form(
+        [
+            dcc.Input(type="hidden", name=CSRF_FIELD, value=csrf_token or ""),
+            html.Button(t("log_out", lang), id=ids.WALLBOARD_LOGOUT_BUTTON, type="submit",
+                        className="logout__button"),
+        ],
+        method="POST",
+        action=LOGOUT_URL,
+        className="logout",
+    )

@@ -1,0 +1,62 @@
+"""The source status strip: database, collector and source health, one line each."""
+
+from __future__ import annotations
+
+from dash import html
+
+from ..i18n import t
+from ..readmodel import Snapshot, SourceView
+from ..status import AlertKind, source_alerts
+from . import format as fmt
+
+
+def build_status_strip(snapshot: Snapshot, now_ms: int, lang: str) -> list[html.Div]:
+    """One line per alert, most serious first; an empty list when all is well."""
+    return [
+        html.Div(
+            _text(kind, snapshot, now_ms, lang),
+            className=f"strip__item strip__item--{kind.value}",
+            **fmt.data_attributes(alert=kind.value),
+        )
+        for kind in source_alerts(snapshot)
+    ]
+
+
+def _text(kind: AlertKind, snapshot: Snapshot, now_ms: int, lang: str) -> str:
+    if kind is AlertKind.DB_UNAVAILABLE:
+        return f"{t('db_unavailable', lang)}: {snapshot.db_error}"
+    if kind is AlertKind.NO_COLLECTOR:
+        return no_collector_text(snapshot, now_ms, lang)
+    source = snapshot.source
+    if kind is AlertKind.NOT_POLLED or source is None:
+        return t("not_polled", lang)
+    when = _when(source.breaker_opened_at_ms or source.failing_since_ms, now_ms, lang)
+    if kind is AlertKind.BREAKER_OPEN:
+        text = t("breaker_open", lang, source=source.name, time=when,
+                 n=source.consecutive_failures)
+        return _with_error(text, source, lang)
+    if kind is AlertKind.BREAKER_HALF_OPEN:
+        return _with_error(t("breaker_half_open", lang, source=source.name), source, lang)
+    if kind is AlertKind.FAILING:
+        text = t("failing", lang, source=source.name, n=source.consecutive_failures,
+                 time=_when(source.failing_since_ms, now_ms, lang))
+        return _with_error(text, source, lang)
+    return t("failover", lang, url=source.active_url or "?")
+
+
+def no_collector_text(snapshot: Snapshot, now_ms: int, lang: str) -> str:
+    if snapshot.collector_expired_at_ms is None:
+        return t("no_collector", lang)
+    return t("no_collector_since", lang,
+             time=fmt.clock_time(snapshot.collector_expired_at_ms, now_ms))
+
+
+def _with_error(text: str, source: SourceView, lang: str) -> str:
+    if not source.last_error:
+        return text
+    return f"{text}. {t('last_error', lang, error=source.last_error)}"
+
+
+def _when(ts_ms: int | None, now_ms: int, lang: str) -> str:
+    return t("unknown_time", lang) if ts_ms is None else fmt.clock_time(ts_ms, now_ms)
+

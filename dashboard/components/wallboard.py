@@ -1,0 +1,56 @@
+"""Everything the wall screen's refresh callback renders, from one snapshot."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dash import html
+from dash.development.base_component import Component
+
+from .._config import DashboardConfig
+from ..i18n import t
+from ..readmodel import Snapshot
+from ..status import site_state
+from . import format as fmt
+from .strip import build_status_strip, no_collector_text
+from .tiles import build_tiles
+from .topbar import build_summary
+
+
+@dataclass(frozen=True, slots=True)
+class WallboardParts:
+    summary: list[html.Div]
+    strip: list[html.Div]
+    tiles: list[Component]
+    logout_label: str
+    overlay_text: str
+
+
+def build_wallboard(
+    snapshot: Snapshot, now_ms: int, lang: str, config: DashboardConfig
+) -> WallboardParts:
+    """When no number on the screen can be current (database unreadable, no collector),
+    the tiles are replaced by one banner saying so."""
+    return WallboardParts(
+        summary=build_summary(site_state(snapshot, now_ms, config), lang),
+        strip=build_status_strip(snapshot, now_ms, lang),
+        tiles=build_tile_area(snapshot, now_ms, lang, config),
+        logout_label=t("log_out", lang),
+        overlay_text=t("connection_lost", lang),
+    )
+
+
+def build_tile_area(
+    snapshot: Snapshot, now_ms: int, lang: str, config: DashboardConfig
+) -> list[Component]:
+    if snapshot.db_error is not None:
+        return [_banner(t("db_unavailable", lang), "db-unavailable")]
+    if not snapshot.collector_active:
+        return [_banner(no_collector_text(snapshot, now_ms, lang), "no-collector")]
+    if not snapshot.queues:
+        return [_banner(t("no_queues", lang), "no-queues")]
+    return build_tiles(snapshot.queues, now_ms, lang, config)
+
+
+def _banner(text: str, kind: str) -> html.Div:
+    return html.Div(text, className=f"banner banner--{kind}", **fmt.data_attributes(banner=kind))

@@ -1,0 +1,20 @@
+"""Component ids: one constant each, kebab-case with the page as prefix."""
+
+# wall screen (pages/wallboard.py)
+WALLBOARD_LANG = "wallboard-lang"
+WALLBOARD_LANG_EN = "wallboard-lang-en"
+WALLBOARD_LANG_SV = "wallboard-lang-sv"
+WALLBOARD_REFRESH = "wallboard-refresh"
+WALLBOARD_TICK = "wallboard-tick"
+WALLBOARD_HEARTBEAT = "wallboard-heartbeat"
+WALLBOARD_HEARTBEAT_SEEN = "wallboard-heartbeat-seen"
+WALLBOARD_WATCHDOG_CONFIG = "wallboard-watchdog-config"
+WALLBOARD_CLOCK = "wallboard-clock"
+WALLBOARD_SUMMARY = "wallboard-summary"
+WALLBOARD_STRIP = "wallboard-strip"
+WALLBOARD_TILES = "wallboard-tiles"
+WALLBOARD_OVERLAY = "wallboard-overlay"
+WALLBOARD_OVERLAY_TEXT = "wallboard-overlay-text"
+WALLBOARD_LOGOUT_BUTTON = "wallboard-logout-button"
+# The tile type for dict ids / browser tests: {"type": WALLBOARD_TILE, "queue": id}.
+WALLBOARD_TILE = "wallboard-tile"

@@ -1,0 +1,193 @@
+"""The web side's read model: one cached snapshot of the wall screen's data per period.
+
+However many screens refresh, each process queries the database at most once per
+``refresh_interval_s``: the first caller after expiry queries while the others wait
+briefly, then get the fresh snapshot or, if the query is slow, the previous one.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy.engine import Engine
+
+from storage import CurrentRow, LeaseInfo, SourceFacts, StorageUnavailable, Store
+
+from ._config import DashboardConfig
+from .metrics import QUEUE_KIND, QueueMetric
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], float]  # epoch seconds, like time.time
+
+# Callers that find a refresh under way wait this long for it before taking the
+# previous snapshot; with no previous snapshot they wait up to FIRST_WAIT_S.
+REFRESH_WAIT_S = 0.5
+FIRST_WAIT_S = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class QueueView:
+    """One queue's newest values. ``metrics`` holds only values of the newest poll."""
+
+    id: str
+    name: str
+    metrics: dict[str, float]
+    ts_ms: int
+    open: bool | None
+
+    def metric(self, name: QueueMetric) -> float | None:
+        return self.metrics.get(name)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceView:
+    name: str
+    breaker_state: str
+    breaker_opened_at_ms: int | None
+    failover_active: bool
+    active_url: str | None
+    last_error: str | None
+    failing_since_ms: int | None
+    last_success_ms: int | None
+    consecutive_failures: int
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """What one refresh of the wall screen shows.
+
+    ``db_error`` set means the database could not be read: the other fields are then
+    empty, never left over from an earlier snapshot. ``version`` grows with every
+    snapshot this process builds, so renders can be memoised per snapshot.
+    """
+
+    version: int
+    taken_at_ms: int
+    queues: list[QueueView] = field(default_factory=list)
+    source: SourceView | None = None
+    collector_active: bool = False
+    collector_expired_at_ms: int | None = None
+    db_error: str | None = None
+
+
+class ReadModel:
+    """Snapshots for the dashboard, cached for ``config.refresh_interval_s``; thread-safe."""
+
+    def __init__(self, engine: Engine, config: DashboardConfig, clock: Clock) -> None:
+        self._store = Store(engine)
+        self._config = config
+        self._clock = clock
+        self._ttl_ms = int(config.refresh_interval_s * 1000)
+        self._lock = threading.Lock()
+        self._versions = itertools.count(1)
+        self._cached: Snapshot | None = None
+
+    def snapshot(self) -> Snapshot:
+        """The current snapshot; queries at most once per refresh period.
+
+        Never raises StorageUnavailable: a snapshot with ``db_error`` is returned instead.
+        """
+        cached = self._cached
+        if cached is not None and self._fresh(cached):
+            return cached
+        if not self._lock.acquire(timeout=REFRESH_WAIT_S if cached else FIRST_WAIT_S):
+            if cached is not None:
+                return cached
+            return self._error_snapshot("timed out waiting for another database read")
+        try:
+            cached = self._cached
+            if cached is not None and self._fresh(cached):
+                return cached  # another thread refreshed it while we waited
+            self._cached = self._query()
+            return self._cached
+        finally:
+            self._lock.release()
+
+    def _fresh(self, snapshot: Snapshot) -> bool:
+        return self._now_ms() - snapshot.taken_at_ms < self._ttl_ms
+
+    def _now_ms(self) -> int:
+        return int(self._clock() * 1000)
+
+    def _query(self) -> Snapshot:
+        now_ms = self._now_ms()
+        config = self._config
+        try:
+            rows = self._store.latest(config.source_name)
+            facts = self._store.source(config.source_name)
+            lease = self._store.read_lease(config.lease_name)
+        except StorageUnavailable as err:
+            log.warning("wall screen read failed: %s", err)
+            return self._error_snapshot(str(err), now_ms)
+        active = lease is not None and lease.expires_at_ms > now_ms
+        return Snapshot(
+            version=next(self._versions),
+            taken_at_ms=now_ms,
+            queues=queue_views(rows),
+            source=source_view(facts) if facts is not None else None,
+            collector_active=active,
+            collector_expired_at_ms=_expired_at(lease, active),
+        )
+
+    def _error_snapshot(self, message: str, now_ms: int | None = None) -> Snapshot:
+        taken = self._now_ms() if now_ms is None else now_ms
+        return Snapshot(version=next(self._versions), taken_at_ms=taken, db_error=message)
+
+
+def _expired_at(lease: LeaseInfo | None, active: bool) -> int | None:
+    return None if lease is None or active else lease.expires_at_ms
+
+
+def queue_views(rows: Iterable[CurrentRow]) -> list[QueueView]:
+    """Group current rows into queues, sorted by name (case-insensitively).
+
+    A metric the last poll did not report (e.g. a service level that became null)
+    keeps an older row in ``current``; only values with the queue's newest timestamp
+    are kept, so an old value is never shown as if it were current.
+    """
+    by_queue: dict[str, list[CurrentRow]] = {}
+    for row in rows:
+        if row.entity_kind == QUEUE_KIND:
+            by_queue.setdefault(row.entity_id, []).append(row)
+    views = [_queue_view(queue_id, group) for queue_id, group in by_queue.items()]
+    return sorted(views, key=lambda view: (sort_key(view.name), view.id))
+
+
+# Swedish alphabet order without depending on the process locale: å, ä, ö last.
+_SWEDISH_ORDER = str.maketrans({"å": "\uffe1", "ä": "\uffe2", "ö": "\uffe3", "é": "e"})
+
+
+def sort_key(name: str) -> str:
+    return name.casefold().translate(_SWEDISH_ORDER)
+
+
+def _queue_view(queue_id: str, rows: list[CurrentRow]) -> QueueView:
+    newest = max(rows, key=lambda row: row.ts_ms)
+    metrics = {row.metric: row.value for row in rows if row.ts_ms == newest.ts_ms}
+    is_open = metrics.get(QueueMetric.OPEN)
+    return QueueView(
+        id=queue_id,
+        name=newest.entity_name,
+        metrics=metrics,
+        ts_ms=newest.ts_ms,
+        open=None if is_open is None else is_open >= 0.5,
+    )
+
+
+def source_view(facts: SourceFacts) -> SourceView:
+    return SourceView(
+        name=facts.name,
+        breaker_state=facts.breaker_state,
+        breaker_opened_at_ms=facts.breaker_opened_at_ms,
+        failover_active=facts.failover_active,
+        active_url=facts.active_url,
+        last_error=facts.last_error,
+        failing_since_ms=facts.failing_since_ms,
+        last_success_ms=facts.last_success_at_ms,
+        consecutive_failures=facts.consecutive_failures,
+    )

@@ -1,0 +1,107 @@
+"""`trio-monitor web` (gunicorn) and `serve` (web + collector, supervised)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from .settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class _Gunicorn(BaseApplication):
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        super().__init__()
+
+    def load_config(self) -> None:
+        s = self.settings
+        options: dict[str, Any] = {
+            "bind": [s.web_bind],
+            "workers": s.web_workers,
+            "worker_class": "gthread",
+            "threads": s.web_threads,
+            "timeout": int(s.web_timeout_s),
+            "graceful_timeout": int(s.shutdown_timeout_s),
+            "keepalive": 5,
+            "accesslog": None,
+            "errorlog": "-",
+            "loglevel": s.log_level.lower(),
+            "limit_request_line": 8190,
+            "proc_name": "trio-monitor-web",
+        }
+        for key, value in options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        # Runs in each worker after the fork: every worker has its own engine and pool.
+        from .logs import configure_logging
+        from .webapp import create_app
+
+        configure_logging(self.settings)
+        return create_app(self.settings)
+
+
+def run_web(settings: Settings) -> int:
+    _Gunicorn(settings).run()
+    return 0
+
+
+def serve(env: Mapping[str, str], shutdown_timeout_s: float) -> int:
+    """Run `web` and `collect` as children; stop both when either ends or on a signal."""
+    children = {
+        name: subprocess.Popen([sys.executable, "-m", "trio_monitor", name], env=dict(env))
+        for name in ("collect", "web")
+    }
+    stopping = False
+
+    def stop(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        failed: str | None = None
+        while not stopping and failed is None:
+            for name, child in children.items():
+                if child.poll() is not None:
+                    failed = name
+            time.sleep(0.2)
+        if failed is not None:
+            log.error("%s exited with status %s; stopping the rest",
+                      failed, children[failed].returncode)
+        return _stop_children(children, shutdown_timeout_s) or (1 if failed else 0)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _stop_children(children: Mapping[str, subprocess.Popen[bytes]], timeout_s: float) -> int:
+    for child in children.values():
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + timeout_s + 2
+    status = 0
+    for name, child in children.items():
+        try:
+            code = child.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            log.error("%s did not stop within %.0f s; killing it", name, timeout_s)
+            child.kill()
+            code = child.wait(timeout=5)
+        if code not in (0, -signal.SIGTERM, -signal.SIGINT):
+            status = 1
+    return status
+
+
+def child_env(**values: str) -> dict[str, str]:
+    return {**os.environ, **values}

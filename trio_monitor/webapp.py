@@ -1,0 +1,102 @@
+"""The Flask server that carries the login, the guard, /healthz and the Dash app."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+import auth
+import storage
+from dashboard import DashboardConfig, create_dash
+
+from .settings import Mode, Settings
+
+log = logging.getLogger(__name__)
+
+MAX_REQUEST_BYTES = 1024 * 1024  # Dash callbacks of a wall screen are a few kB
+
+
+def secret_key(settings: Settings) -> str:
+    """The configured key; in development a generated one kept in the data folder.
+
+    Every gunicorn worker (and a restarted server) must sign sessions with the same key,
+    or screens would be logged out; hence a file, not a per-process random value.
+    """
+    if settings.secret_key is not None:
+        return settings.secret_key.get_secret_value()
+    if settings.mode == Mode.PRODUCTION:
+        raise RuntimeError("production needs TRIO_MONITOR_SECRET_KEY")  # web_problems() says so
+    path = Path(settings.data_dir) / "secret_key"
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(key)
+        log.info("generated a session secret key in %s", path)
+        return key
+    except FileExistsError:
+        return path.read_text(encoding="utf-8").strip()
+
+
+def auth_config(settings: Settings) -> auth.AuthConfig:
+    return auth.AuthConfig(
+        secret_key=secret_key(settings),
+        cookie_secure=settings.web_cookie_secure,
+        idle_timeout_s=settings.session_idle_timeout_s,
+        lockout_failures=settings.login_lockout_failures,
+        lockout_window_s=settings.login_lockout_window_s,
+        lockout_duration_s=settings.login_lockout_s,
+        addr_max_failures=settings.login_addr_max_failures,
+        site_name=settings.site_name,
+        default_language=settings.language.value,
+        public_paths=("/healthz",),
+        trusted_proxies=settings.web_trusted_proxies,
+    )
+
+
+def dashboard_config(settings: Settings) -> DashboardConfig:
+    return DashboardConfig(
+        site_name=settings.site_name,
+        source_name=settings.trio_source_name,
+        refresh_interval_s=settings.refresh_interval_s,
+        poll_interval_s=settings.poll_interval_s,
+        stale_after_polls=settings.stale_after_polls,
+        wait_warn_s=settings.wait_warn_s,
+        wait_crit_s=settings.wait_crit_s,
+        sl_target_pct=settings.sl_target_pct,
+        sl_threshold_s=settings.sl_threshold_s,
+        default_language=settings.language.value,
+    )
+
+
+def create_app(settings: Settings, engine: Any = None) -> Flask:
+    """Build the web app; raises storage.SchemaOutOfDate on an old database."""
+    from .wiring import make_engine
+
+    engine = engine if engine is not None else make_engine(settings)
+    storage.check_schema(engine)
+    server = Flask("trio_monitor")
+    server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
+    auth.install(server, engine, auth_config(settings))
+
+    @server.get("/healthz")
+    def healthz() -> tuple[dict[str, str], int, dict[str, str]]:
+        headers = {"Cache-Control": "no-store"}
+        try:
+            storage.ping(engine)
+        except storage.StorageUnavailable as exc:
+            log.warning("health check: database unavailable: %s", exc)
+            return {"status": "unavailable"}, 503, headers
+        return {"status": "ok"}, 200, headers
+
+    dash_app = create_dash(server, engine, dashboard_config(settings))
+    server.config["CSP_SCRIPT_HASHES"] = list(dash_app.csp_hashes())
+    return server
