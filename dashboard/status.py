@@ -57,14 +57,28 @@ def tile_level(queue: QueueView, now_ms: int, config: DashboardConfig) -> TileLe
     if queue.open is False:
         return TileLevel.CLOSED
     wait = queue.metric(QueueMetric.LONGEST_WAIT_S)
-    service_level = queue.metric(QueueMetric.SERVICE_LEVEL_PCT)
     if wait is None and queue.metric(QueueMetric.CALLS_WAITING) is None:
         return TileLevel.NO_DATA
-    if wait is not None and wait >= config.wait_crit_s:
+    levels = {wait_level(wait, config),
+              service_level_level(queue.metric(QueueMetric.SERVICE_LEVEL_PCT), config)}
+    for level in (TileLevel.CRITICAL, TileLevel.WARNING):
+        if level in levels:
+            return level
+    return TileLevel.OK
+
+
+def wait_level(wait_s: float | None, config: DashboardConfig) -> TileLevel:
+    """The longest wait's own level, so the tile can colour the figure that breached."""
+    if wait_s is not None and wait_s >= config.wait_crit_s:
         return TileLevel.CRITICAL
-    if wait is not None and wait >= config.wait_warn_s:
+    if wait_s is not None and wait_s >= config.wait_warn_s:
         return TileLevel.WARNING
-    if service_level is not None and service_level < config.sl_target_pct:
+    return TileLevel.OK
+
+
+def service_level_level(pct: float | None, config: DashboardConfig) -> TileLevel:
+    """Below target is a warning (never critical: the longest wait is the urgent figure)."""
+    if pct is not None and pct < config.sl_target_pct:
         return TileLevel.WARNING
     return TileLevel.OK
 

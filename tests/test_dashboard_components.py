@@ -163,3 +163,17 @@ def test_it_shows_no_totals_when_every_queue_is_stale() -> None:
     snapshot = _snapshot(queue("1", "A", NOW - 60_000, calls_waiting=4))
     summary = build_wallboard(snapshot, NOW, "en", CONFIG).summary
     assert text(summary) == "1 stale"
+
+
+def test_it_colours_the_figure_that_breached_not_the_others() -> None:
+    low_service = build_tile(queue(ts_ms=NOW, longest_wait_s=0.0, service_level_pct=70.0),
+                             NOW, "en", CONFIG)
+    assert low_service.className == "tile tile--warning"
+    assert by_class(low_service, "tile__wait-value--ok")
+    assert by_class(low_service, "tile__stat--warning")
+
+    long_wait = build_tile(queue(ts_ms=NOW, longest_wait_s=95.0, service_level_pct=90.0),
+                           NOW, "en", CONFIG)
+    assert long_wait.className == "tile tile--critical"
+    assert by_class(long_wait, "tile__wait-value--critical")
+    assert not by_class(long_wait, "tile__stat--warning")

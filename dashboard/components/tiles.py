@@ -10,7 +10,7 @@ from .._config import DashboardConfig
 from ..i18n import t
 from ..metrics import QueueMetric
 from ..readmodel import QueueView
-from ..status import TileLevel, tile_level
+from ..status import TileLevel, service_level_level, tile_level, wait_level
 from . import format as fmt
 
 
@@ -47,13 +47,18 @@ def build_tile(
 
 
 def _figures(queue: QueueView, lang: str, config: DashboardConfig) -> list[Component]:
+    wait = queue.metric(QueueMetric.LONGEST_WAIT_S)
     service_level = queue.metric(QueueMetric.SERVICE_LEVEL_PCT)
     target = fmt.percent(config.sl_target_pct)
+    # Each figure carries its own level: the tile says "something is wrong", the colour
+    # of a figure says which one.
+    wait_mod = wait_level(wait, config).value
+    sl_mod = service_level_level(service_level, config).value
     return [
         html.Div(
             [
-                html.Span(fmt.wait(queue.metric(QueueMetric.LONGEST_WAIT_S)),
-                          className="tile__wait-value"),
+                html.Span(fmt.wait(wait),
+                          className=f"tile__wait-value tile__wait-value--{wait_mod}"),
                 html.Span(t("longest_wait", lang), className="tile__label"),
             ],
             className="tile__wait",
@@ -63,7 +68,7 @@ def _figures(queue: QueueView, lang: str, config: DashboardConfig) -> list[Compo
                 _stat(t("waiting", lang), fmt.count(queue.metric(QueueMetric.CALLS_WAITING)),
                       "waiting"),
                 _stat(t("service_level", lang), f"{fmt.percent(service_level)} / {target}",
-                      "service-level"),
+                      f"service-level tile__stat--{sl_mod}"),
             ],
             className="tile__row",
         ),

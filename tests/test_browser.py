@@ -1,0 +1,129 @@
+"""The product in a real Chromium: the simulator, `collect` and `web` (gunicorn) running.
+
+What a person at a wall screen sees: the login, a tile per queue, a value that changes,
+"stale" when the Trio server hangs, "connection lost" and recovery when the web server
+restarts, Swedish text, logout.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.fixtures.live import ADMIN_PASSWORD, LiveStack
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(120)]
+
+def log_in(browser, stack: LiveStack) -> None:
+    browser.get(stack.base_url + "/")
+    assert "/login?next=/" in browser.current_url
+    browser.find_element(By.NAME, "username").send_keys("admin")
+    browser.find_element(By.NAME, "password").send_keys(ADMIN_PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    wait(browser, 20).until(lambda d: len(tiles(d)) == 12)
+
+
+def wait(browser, seconds: float) -> WebDriverWait:
+    return WebDriverWait(browser, seconds, poll_frequency=0.2,
+                         ignored_exceptions=(StaleElementReferenceException,))
+
+
+# Tiles are re-rendered on every refresh: read them in one script, not element by element.
+def tiles(browser) -> dict[str, tuple[str, str]]:
+    """queue id -> (level, visible text) of every tile, read atomically."""
+    rows = browser.execute_script(
+        "return Array.from(document.querySelectorAll('.tile[data-queue]'))"
+        ".map(t => [t.dataset.queue, t.dataset.level, t.innerText]);")
+    return {queue: (level, text) for queue, level, text in rows}
+
+
+def level(browser, queue_id: str) -> str | None:
+    return tiles(browser).get(queue_id, (None, ""))[0]
+
+
+def save_screenshot(browser, tmp_path: Path, name: str) -> Path:
+    path = tmp_path / name
+    browser.save_screenshot(str(path))
+    target = os.environ.get("TRIO_MONITOR_SCREENSHOT_DIR")
+    if target:
+        Path(target).mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, Path(target) / name)
+    return path
+
+
+def test_it_logs_in_and_shows_a_tile_per_queue(live_stack, browser, tmp_path):
+    log_in(browser, live_stack)
+
+    names = {text.splitlines()[0] for _, text in tiles(browser).values()}
+    assert {"Kundtjänst", "Växel", "Återbetalning"} <= names
+    assert "Kundservice Testbolaget" in browser.find_element(By.TAG_NAME, "body").text
+    wait(browser, 10).until(lambda d: "updated" in tiles(d)["100"][1])
+    path = save_screenshot(browser, tmp_path, "wallboard.png")
+    assert path.stat().st_size > 10_000
+    severe = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert severe == [], "no console errors (CSP violations show up here)"
+
+
+def test_it_shows_a_value_change_from_the_trio_server(live_stack, browser):
+    log_in(browser, live_stack)
+
+    live_stack.sim.control.override_queue(100, longestwaittime=95, callswaiting=4)
+
+    wait(browser, 15).until(lambda d: level(d, "100") == "critical")
+    assert "1:35" in tiles(browser)["100"][1]
+
+
+def test_it_marks_tiles_stale_when_the_trio_server_hangs_and_recovers(live_stack, browser):
+    log_in(browser, live_stack)
+
+    live_stack.sim.control.inject("services/state", "hang")
+
+    wait(browser, 20).until(lambda d: {lvl for lvl, _ in tiles(d).values()} == {"stale"})
+    text = tiles(browser)["100"][1]
+    assert "STALE" in text and "last value" in text
+    assert "1:35" not in text and "Longest wait" not in text, "no figure shown as current"
+    strip = browser.find_element(By.ID, "wallboard-strip").text
+    assert "no response within 0.5 s" in strip
+
+    live_stack.sim.control.clear()
+    wait(browser, 40).until(lambda d: level(d, "100") not in ("stale", None))
+
+
+def test_it_shows_connection_lost_and_recovers_when_the_web_server_restarts(
+    live_stack, browser
+):
+    log_in(browser, live_stack)
+    overlay = browser.find_element(By.ID, "wallboard-overlay")
+    assert "overlay--hidden" in overlay.get_attribute("class")
+
+    live_stack.stop("web")
+    wait(browser, 15).until(
+        lambda d: "overlay--visible" in d.find_element(By.ID, "wallboard-overlay")
+        .get_attribute("class"))
+    assert "Connection to the server lost" in browser.find_element(By.TAG_NAME, "body").text
+
+    live_stack.start("web")
+    wait(browser, 20).until(
+        lambda d: "overlay--hidden" in d.find_element(By.ID, "wallboard-overlay")
+        .get_attribute("class"))
+    assert "/login" not in browser.current_url
+    assert len(tiles(browser)) == 12
+
+
+def test_it_switches_to_swedish_and_logs_out(live_stack, browser):
+    log_in(browser, live_stack)
+
+    browser.find_element(By.ID, "wallboard-lang-sv").click()
+    wait(browser, 10).until(lambda d: "Längsta väntetid" in d.find_element(By.TAG_NAME, "body")
+                            .text)
+
+    browser.find_element(By.ID, "wallboard-logout-button").click()
+    wait(browser, 10).until(lambda d: "/login" in d.current_url)
+    browser.get(live_stack.base_url + "/")
+    assert "/login?next=/" in browser.current_url
