@@ -11,8 +11,9 @@ import dash
 import flask
 from sqlalchemy.engine import Engine
 
-from . import _runtime
+from . import _runtime, ids
 from ._config import DashboardConfig
+from ._response_cache import RefreshResponseCache
 from .readmodel import ReadModel
 
 _HERE = Path(__file__).resolve().parent
@@ -54,6 +55,11 @@ def create_dash(
     wallboard = importlib.import_module("dashboard.pages.wallboard")
     wallboard.register_callbacks(app, logout_form=config.logout_form)
     _prime_pages_router(server)
+    refresh_outputs = [key for key in app.callback_map
+                       if f"{ids.WALLBOARD_HEARTBEAT}.data" in key]
+    if len(refresh_outputs) != 1:
+        raise RuntimeError(f"expected one wall screen refresh callback, found {refresh_outputs}")
+    RefreshResponseCache(refresh_outputs[0]).install(server)
     return app
 
 

@@ -160,3 +160,47 @@ def test_it_shows_database_unavailable_on_screen(
         engine.dispose()
     assert text(tiles) == "Database unavailable"
     assert text(strip).startswith("Database unavailable: PostgreSQL unreachable")
+
+
+@pytest.mark.usefixtures("seeded")
+def test_it_serves_screens_in_the_same_second_the_same_cached_response(
+    server: flask.Flask, engine: Engine, clock: ManualClock
+) -> None:
+    from dashboard._response_cache import RefreshResponseCache
+
+    caches: list[RefreshResponseCache] = []
+    real_install = RefreshResponseCache.install
+
+    def spy(self: RefreshResponseCache, srv: flask.Flask) -> None:
+        caches.append(self)
+        real_install(self, srv)
+
+    RefreshResponseCache.install = spy  # type: ignore[method-assign]
+    try:
+        create_dash(server, engine, DashboardConfig(logout_form=False), clock=clock.time)
+    finally:
+        RefreshResponseCache.install = real_install  # type: ignore[method-assign]
+    client = server.test_client()
+    client.get("/")
+    [main] = [d for d in client.get("/_dash-dependencies").get_json()
+              if dash_ids.WALLBOARD_TILES in d["output"]]
+    outputs = [{"id": part.split(".")[0], "property": part.split(".")[1]}
+               for part in main["output"].strip(".").split("...")]
+
+    def refresh(tick: int, lang: str | None) -> bytes:
+        response = client.post("/_dash-update-component", json={
+            "output": main["output"], "outputs": outputs,
+            "inputs": [{"id": dash_ids.WALLBOARD_REFRESH, "property": "n_intervals",
+                        "value": tick},
+                       {"id": dash_ids.WALLBOARD_LANG, "property": "data", "value": lang}],
+            "changedPropIds": [f"{dash_ids.WALLBOARD_REFRESH}.n_intervals"], "state": [],
+        })
+        assert response.status_code == 200
+        return response.get_data()
+
+    first = refresh(1, None)
+    assert refresh(7, None) == first and caches[0].hits == 1  # another screen, same second
+    swedish = refresh(2, "sv")
+    assert swedish != first and b"kritisk" in swedish and caches[0].hits == 1
+    clock.advance(1)
+    assert refresh(3, None) != first and caches[0].hits == 1  # a new second renders anew

@@ -32,7 +32,9 @@ class _Gunicorn(BaseApplication):
             "threads": s.web_threads,
             "timeout": int(s.web_timeout_s),
             "graceful_timeout": int(s.shutdown_timeout_s),
-            "keepalive": 5,
+            # Longer than a screen's refresh period: otherwise the server closes an idle
+            # connection just as the screen reuses it, and that refresh fails.
+            "keepalive": int(s.refresh_interval_s * 2 + 5),
             "accesslog": None,
             "errorlog": "-",
             "loglevel": s.log_level.lower(),

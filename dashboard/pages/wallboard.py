@@ -33,7 +33,8 @@ def refresh(_n_intervals: int | None, stored_lang: str | None) -> tuple[Any, ...
     """Everything that changes on the wall screen, from the cached snapshot.
 
     Rendering is memoised per (snapshot, language, second): screens refreshing in the
-    same second share one render. The heartbeat is the server's time, always fresh.
+    same second share one render, and _response_cache serves them the same bytes. The
+    heartbeat is that second: the browser's watchdog times its arrival, not its value.
     """
     runtime = _runtime.current()
     lang = language(stored_lang, runtime.config.default_language)
@@ -48,7 +49,7 @@ def refresh(_n_intervals: int | None, stored_lang: str | None) -> tuple[Any, ...
         parts.summary, parts.strip, parts.tiles, parts.overlay_text,
         ACTIVE_LANG_CLASS if lang is Lang.EN else LANG_CLASS,
         ACTIVE_LANG_CLASS if lang is Lang.SV else LANG_CLASS,
-        now_ms,
+        second_ms,
     ]
     if runtime.config.logout_form:
         values.append(parts.logout_label)
