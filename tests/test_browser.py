@@ -127,3 +127,12 @@ def test_it_switches_to_swedish_and_logs_out(live_stack, browser):
     wait(browser, 10).until(lambda d: "/login" in d.current_url)
     browser.get(live_stack.base_url + "/")
     assert "/login?next=/" in browser.current_url
+
+
+def test_a_screen_whose_session_ended_goes_to_the_login_page(live_stack, browser):
+    log_in(browser, live_stack)
+
+    browser.delete_all_cookies()  # as when the session expires or is ended by an admin
+
+    wait(browser, 20).until(lambda d: "/login" in d.current_url)
+    assert browser.find_element(By.NAME, "username")

@@ -9,8 +9,28 @@
     var HIDDEN = "overlay overlay--hidden";
     var VISIBLE = "overlay overlay--visible";
 
+    var sessionCheckAt = 0;
+
     function pad(n) {
         return (n < 10 ? "0" : "") + n;
+    }
+
+    // While heartbeats are missing, tell "server unreachable" from "session ended": the
+    // guard answers 401 to Dash's endpoints without a session. A reload then goes through
+    // the guard to the login page; an unreachable server keeps the overlay up instead.
+    function checkSession() {
+        var now = Date.now();
+        if (now - sessionCheckAt < 5000 || !window.fetch) {
+            return;
+        }
+        sessionCheckAt = now;
+        window.fetch("/_dash-layout", {credentials: "same-origin", cache: "no-store"})
+            .then(function (reply) {
+                if (reply.status === 401) {
+                    window.location.reload();
+                }
+            })
+            .catch(function () { /* unreachable: the overlay says so already */ });
     }
 
     window.dash_clientside = Object.assign({}, window.dash_clientside, {
@@ -32,6 +52,9 @@
                 var limit = (config && config.lostAfterMs) || 12500;
                 var last = seenAt || LOADED_AT;
                 var wanted = Date.now() - last > limit ? VISIBLE : HIDDEN;
+                if (wanted === VISIBLE) {
+                    checkSession();
+                }
                 return wanted === current ? window.dash_clientside.no_update : wanted;
             }
         }
