@@ -73,13 +73,16 @@ def test_web_in_production_refuses_a_short_secret_key(tmp_path):
 @pytest.mark.parametrize(
     "db_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
 )
-def test_healthz_says_ok_then_503_when_the_database_is_gone(db_url, tcp_proxy, tmp_path):
+def test_healthz_says_ok_then_503_when_the_database_is_gone(db_url, tcp_proxy, tmp_path,
+                                                            request):
     url = make_url(db_url)
     proxy = tcp_proxy(url.host or "127.0.0.1", url.port or 5432)
     proxy.start()
     proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
     settings = load_settings(database_url=proxied, data_dir=tmp_path, db_busy_timeout_s=1.0)
-    client = create_app(settings).test_client()
+    engine = storage.make_engine(proxied, busy_timeout_s=1.0)
+    request.addfinalizer(engine.dispose)
+    client = create_app(settings, engine).test_client()
 
     healthy = client.get("/healthz")
     assert (healthy.status_code, healthy.get_json()) == (200, {"status": "ok"})

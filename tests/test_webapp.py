@@ -11,8 +11,8 @@ PUBLIC_ENDPOINTS = {"trio_auth.login", "trio_auth.logout", "trio_auth.static", "
 
 
 @pytest.fixture
-def app(db_url, tmp_path):
-    return create_app(load_settings(database_url=db_url, data_dir=tmp_path))
+def app(db_url, engine, tmp_path):
+    return create_app(load_settings(database_url=db_url, data_dir=tmp_path), engine)
 
 
 def test_every_route_of_the_real_app_is_refused_without_a_session(app):
