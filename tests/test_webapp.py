@@ -50,3 +50,16 @@ def test_the_public_routes_reveal_nothing(app):
 def test_an_oversized_body_is_refused_before_dash_sees_it(app):
     response = app.test_client().post("/login", data={"x": "a" * (2 * 1024 * 1024)})
     assert response.status_code == 413
+
+
+def test_workers_starting_together_share_one_generated_secret_key(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from trio_monitor.webapp import secret_key
+
+    settings = load_settings(data_dir=tmp_path / "data")
+    with ThreadPoolExecutor(8) as pool:
+        keys = set(pool.map(lambda _: secret_key(settings), range(32)))
+    assert len(keys) == 1 and len(keys.pop()) >= 32
+    assert (tmp_path / "data" / "secret_key").stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in (tmp_path / "data").iterdir()] == ["secret_key"]

@@ -32,18 +32,29 @@ def secret_key(settings: Settings) -> str:
     if settings.mode == Mode.PRODUCTION:
         raise RuntimeError("production needs TRIO_MONITOR_SECRET_KEY")  # web_problems() says so
     path = Path(settings.data_dir) / "secret_key"
+    if not path.exists():
+        _create_secret_file(path)
+    key = path.read_text(encoding="utf-8").strip()
+    if not key:
+        raise RuntimeError(f"{path} is empty; delete it to have a new key generated")
+    return key
+
+
+def _create_secret_file(path: Path) -> None:
+    """Write a new key so that it appears complete or not at all: gunicorn workers start
+    together, and one must never read a file another has created but not yet written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(secrets.token_urlsafe(48))
     try:
-        return path.read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_urlsafe(48)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(key)
+        os.link(staging, path)  # atomic; fails if another process got there first
         log.info("generated a session secret key in %s", path)
-        return key
     except FileExistsError:
-        return path.read_text(encoding="utf-8").strip()
+        pass  # another worker created it first: use theirs
+    finally:
+        staging.unlink()
 
 
 def auth_config(settings: Settings) -> auth.AuthConfig:
