@@ -48,6 +48,7 @@ __all__ = [
 ]
 
 # -- users and login failures (auth) ---------------------------------------------------
-from ._users import FailureCount, UserRow, UserStore, ping
+from ._engine import ping
+from ._users import FailureCount, UserRow, UserStore
 
 __all__ += ["FailureCount", "UserRow", "UserStore", "ping"]

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.pool import QueuePool, StaticPool
 
-from ._errors import OPT_BUSY_TIMEOUT, OPT_POOL_TIMEOUT, OPT_STATEMENT_TIMEOUT
+from ._errors import OPT_BUSY_TIMEOUT, OPT_POOL_TIMEOUT, OPT_STATEMENT_TIMEOUT, translate_errors
 
 # Execution option read by the SQLite "begin" listener: a connection carrying it opens
 # its transaction with BEGIN IMMEDIATE (takes the write lock up front, so a writer
@@ -153,3 +155,25 @@ def _postgres_engine(
             "keepalives_count": 3,
         },
     )
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """One write transaction (``BEGIN IMMEDIATE`` on SQLite); driver errors are mapped."""
+    with translate_errors(engine), engine.connect() as conn:
+        conn.execution_options(**{WRITE_OPTION: True})
+        with conn.begin():
+            yield conn
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    """A connection for reads; driver errors are mapped."""
+    with translate_errors(engine), engine.connect() as conn:
+        yield conn
+
+
+def ping(engine: Engine) -> None:
+    """Run ``SELECT 1``; raise ``StorageUnavailable`` (readable message) if it fails."""
+    with reading(engine) as conn:
+        conn.execute(text("SELECT 1"))

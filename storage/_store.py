@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 
 from sqlalchemy.engine import Connection, Engine
 
 from . import _lease, _read, _write
-from ._engine import WRITE_OPTION
-from ._errors import translate_errors
+from ._engine import reading, writing
 from ._records import (
     AgentEvent,
     AgentRow,
@@ -36,17 +35,11 @@ class Store:
         # are atomic under the GIL, and a racing duplicate fill stores the same value.
         self._series_cache: dict[_write.Natural, _write.CachedSeries] = {}
 
-    @contextmanager
-    def _writing(self) -> Iterator[Connection]:
-        with translate_errors(self.engine), self.engine.connect() as conn:
-            conn.execution_options(**{WRITE_OPTION: True})
-            with conn.begin():
-                yield conn
+    def _writing(self) -> AbstractContextManager[Connection]:
+        return writing(self.engine)
 
-    @contextmanager
-    def _reading(self) -> Iterator[Connection]:
-        with translate_errors(self.engine), self.engine.connect() as conn:
-            yield conn
+    def _reading(self) -> AbstractContextManager[Connection]:
+        return reading(self.engine)
 
     # -- write side -------------------------------------------------------------------
 

@@ -6,15 +6,13 @@ and compares them as given. Storage never reads the clock: ``now_ms`` comes from
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
-from sqlalchemy import Row, delete, func, select, text, update
+from sqlalchemy import Row, delete, func, select, update
 from sqlalchemy.engine import Connection, Engine
 
-from ._engine import WRITE_OPTION
-from ._errors import translate_errors
+from ._engine import reading, writing
 from ._schema import login_failures, users
 from ._sql import upsert_insert
 
@@ -42,13 +40,6 @@ class FailureCount:
     latest_ms: int | None
 
 
-def ping(engine: Engine) -> None:
-    """Run ``SELECT 1``; raise ``StorageUnavailable`` (readable message) if it fails."""
-    # Lives here rather than in _engine.py only because this change may add one file.
-    with translate_errors(engine), engine.connect() as conn:
-        conn.execute(text("SELECT 1"))
-
-
 class UserStore:
     """Queries on ``users`` and ``login_failures``; each method is one transaction.
 
@@ -58,17 +49,11 @@ class UserStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    @contextmanager
-    def _writing(self) -> Iterator[Connection]:
-        with translate_errors(self.engine), self.engine.connect() as conn:
-            conn.execution_options(**{WRITE_OPTION: True})
-            with conn.begin():
-                yield conn
+    def _writing(self) -> AbstractContextManager[Connection]:
+        return writing(self.engine)
 
-    @contextmanager
-    def _reading(self) -> Iterator[Connection]:
-        with translate_errors(self.engine), self.engine.connect() as conn:
-            yield conn
+    def _reading(self) -> AbstractContextManager[Connection]:
+        return reading(self.engine)
 
     # -- users ------------------------------------------------------------------------
 
