@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from storage import LeaseLost, PollWrite, SourceFacts, StorageUnavailable, Store
+from storage import EventTuple, LeaseLost, PollWrite, SourceFacts, StorageUnavailable, Store
 
 from .base import PollOutcome, Source
 from .breaker import BreakerSnapshot, BreakerState, CircuitBreaker
@@ -299,7 +299,7 @@ class Collector:
                 return
             started = self.clock.monotonic()
             deadline = Deadline(self.clock, self.config.poll_deadline_s)
-            events: list[tuple[int, str, str]] = []
+            events: list[EventTuple] = []
             before = rt.breaker.state
             outcome: PollOutcome | None = None
             try:
@@ -327,7 +327,7 @@ class Collector:
             await self.flush()
 
     def _on_success(
-        self, rt: _Runtime, outcome: PollOutcome, started: float, events: list[tuple[int, str, str]]
+        self, rt: _Runtime, outcome: PollOutcome, started: float, events: list[EventTuple]
     ) -> None:
         now_ms = self._now_ms()
         rt.breaker.record_success()
@@ -352,7 +352,7 @@ class Collector:
         )
 
     def _on_failure(
-        self, rt: _Runtime, exc: SourceError, started: float, events: list[tuple[int, str, str]]
+        self, rt: _Runtime, exc: SourceError, started: float, events: list[EventTuple]
     ) -> None:
         now_ms = self._now_ms()
         if exc.permanent:

@@ -86,7 +86,8 @@ def source_event_rows(conn: Connection, source: str, limit: int) -> list[SourceE
         .limit(limit)
     )
     return [
-        SourceEvent(id=row.id, source=row.source, ts_ms=row.ts, kind=row.kind, message=row.message)
+        SourceEvent(id=row.id, source=row.source, ts_ms=row.ts, kind=row.kind,
+                    message=row.message, from_state=row.from_state, to_state=row.to_state)
         for row in conn.execute(stmt)
     ]
 

@@ -69,6 +69,14 @@ class SourceFacts:
     active_url: str | None = None
     records_skipped: int = 0
     updated_at_ms: int | None = None
+    # The shown state the collector decided (health targets: up/degraded/down/pending).
+    state: str | None = None
+    state_reason: str | None = None
+    state_since_ms: int | None = None
+
+
+# (ts_ms, kind, message), or for a state change (ts_ms, "state", reason, from, to).
+EventTuple = tuple[int, str, str] | tuple[int, str, str, str | None, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +91,7 @@ class PollWrite:
     samples: list[Sample]
     agents: list[AgentRecord] | None
     facts: SourceFacts
-    events: list[tuple[int, str, str]] = field(default_factory=list)
+    events: list[EventTuple] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +144,8 @@ class SourceEvent:
     ts_ms: int
     kind: str
     message: str
+    from_state: str | None = None  # set on kind "state"
+    to_state: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

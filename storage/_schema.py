@@ -10,6 +10,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     Double,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -93,6 +94,10 @@ sources = Table(
     Column("active_url", String),
     Column("records_skipped", Integer, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
+    # The shown state the collector decided (health: up/degraded/down/pending), why, since.
+    Column("state", String),
+    Column("state_reason", Text),
+    Column("state_since", BigInteger),
 )
 
 source_events = Table(
@@ -103,6 +108,9 @@ source_events = Table(
     Column("ts", BigInteger, nullable=False),
     Column("kind", String, nullable=False),
     Column("message", Text, nullable=False),
+    # Set on kind "state": the transition, so uptime is computed from the events.
+    Column("from_state", String),
+    Column("to_state", String),
     # Serves source_events(source) newest first.
     Index(None, "source", "ts"),
 )
@@ -180,3 +188,61 @@ login_failures = Table(
 )
 
 AUTH_TABLES = (users, login_failures)
+
+
+health_targets = Table(
+    "health_targets",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False),
+    Column("url", String, nullable=False),
+    Column("interval_s", Float, nullable=False),
+    Column("timeout_s", Float, nullable=False),
+    # "2xx" or a comma list of codes, as specs.health validates it.
+    Column("expected_status", String, nullable=False),
+    # JSON list of condition strings, e.g. ["status == \"ok\"", "age(last_successful_run) < 10m"].
+    Column("conditions", Text, nullable=False),
+    Column("degraded_latency_ms", Integer),
+    Column("down_after", Integer, nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    # Created from TRIO_MONITOR_HEALTH_TARGETS at start: read-only in the UI.
+    Column("from_config", Boolean, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    UniqueConstraint("name"),
+)
+
+# The resources drifting now, per reconciler source; a row leaves when reconciled.
+drift_resources = Table(
+    "drift_resources",
+    metadata,
+    Column("source", String, primary_key=True),
+    Column("resource_id", String, primary_key=True),
+    Column("field", String, primary_key=True),
+    Column("provider", String, nullable=False),
+    Column("kind", String, nullable=False),
+    Column("desired", Text, nullable=False),
+    Column("actual", Text, nullable=False),
+    Column("detected_at", BigInteger, nullable=False),
+    Column("last_seen_at", BigInteger, nullable=False),
+)
+
+# Append-only: "started" when a (resource, field) begins drifting, "reconciled" (with
+# duration_ms) when it stops; "how long did drift last" is answered from these rows.
+drift_events = Table(
+    "drift_events",
+    metadata,
+    Column("id", EventId, primary_key=True, autoincrement=True),
+    Column("source", String, nullable=False),
+    Column("resource_id", String, nullable=False),
+    Column("field", String, nullable=False),
+    Column("provider", String, nullable=False),
+    Column("kind", String, nullable=False),
+    Column("event", String, nullable=False),
+    Column("ts", BigInteger, nullable=False),
+    Column("desired", Text),
+    Column("actual", Text),
+    Column("duration_ms", BigInteger),
+    # Serves drift_events(source) newest first.
+    Index(None, "source", "ts"),
+)

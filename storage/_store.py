@@ -13,6 +13,7 @@ from ._records import (
     AgentEvent,
     AgentRow,
     CurrentRow,
+    EventTuple,
     LeaseInfo,
     PollWrite,
     SeriesRow,
@@ -90,7 +91,7 @@ class Store:
     def update_source_facts(
         self,
         facts: SourceFacts,
-        events: Sequence[tuple[int, str, str]],
+        events: Sequence[EventTuple],
         *,
         lease_name: str | None,
         lease_token: int | None,

@@ -11,7 +11,7 @@ from sqlalchemy import Table, select, update
 from sqlalchemy.engine import Connection
 
 from ._errors import LeaseLost
-from ._records import AgentRecord, SeriesKey, SourceFacts
+from ._records import AgentRecord, EventTuple, SeriesKey, SourceFacts
 from ._schema import agent_events, agents, lease, series, source_events, sources
 from ._sql import upsert_insert
 
@@ -253,15 +253,17 @@ def write_facts(conn: Connection, facts: SourceFacts, now_ms: int) -> None:
     _upsert(conn, sources, ["name"], [facts_to_row(facts, now_ms)])
 
 
-def append_source_events(
-    conn: Connection, source: str, events: Sequence[tuple[int, str, str]]
-) -> None:
+def append_source_events(conn: Connection, source: str, events: Sequence[EventTuple]) -> None:
+    """Events are (ts_ms, kind, message) or, for state changes,
+    (ts_ms, "state", reason, from_state, to_state)."""
     if events:
         conn.execute(
             source_events.insert(),
             [
-                {"source": source, "ts": ts, "kind": kind, "message": message}
-                for ts, kind, message in events
+                {"source": source, "ts": event[0], "kind": event[1], "message": event[2],
+                 "from_state": event[3] if len(event) > 3 else None,
+                 "to_state": event[4] if len(event) > 4 else None}
+                for event in events
             ],
         )
 
@@ -296,6 +298,9 @@ FACT_COLUMNS = {
     "active_url": "active_url",
     "records_skipped": "records_skipped",
     "updated_at_ms": "updated_at",
+    "state": "state",
+    "state_reason": "state_reason",
+    "state_since_ms": "state_since",
 }
 
 
