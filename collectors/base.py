@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from storage import AgentRecord, Sample
+from storage import AgentRecord, DriftItem, Sample
 
 from .deadline import Deadline
+from .errors import SourceError
 
 
 @dataclass
@@ -22,15 +23,31 @@ class PollOutcome:
     active_url: str | None = None
     requests: int = 0
     warnings: list[str] = field(default_factory=list)
+    # Drift sources: the full set of drifting resources (None: no per-resource list).
+    drift: list[DriftItem] | None = None
+
+
+# (state, reason) a source shows after a poll, e.g. ("down", "HTTP 503").
+Assessment = tuple[str, str]
 
 
 class Source(Protocol):
     name: str
     kind: str
     url: str
+    # Seconds between polls of this source; None: the collector's poll interval.
+    interval_s: float | None
 
     async def poll(self, deadline: Deadline) -> PollOutcome:
         """Read the source once within ``deadline``; raise ``SourceError`` on failure."""
+        ...
+
+    def assess(
+        self, outcome: PollOutcome | None, error: SourceError | None, consecutive_failures: int
+    ) -> Assessment | None:
+        """The state to show after this poll (exactly one of outcome/error is set), with
+        its reason; None keeps the current state. ``consecutive_failures`` counts this
+        poll. The collector stores it and appends a "state" event when it changes."""
         ...
 
     async def aclose(self) -> None: ...

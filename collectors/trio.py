@@ -86,6 +86,7 @@ class QueueRecord:
 
 class TrioSource:
     kind = "trio"
+    interval_s: float | None = None  # the collector's poll interval
 
     def __init__(
         self,
@@ -117,6 +118,18 @@ class TrioSource:
 
     async def aclose(self) -> None:
         await self._seam.aclose()
+
+    def assess(
+        self, outcome: PollOutcome | None, error: SourceError | None, consecutive_failures: int
+    ) -> tuple[str, str] | None:
+        """The Trio site's state: up, degraded in failover (statistics are not accurate
+        then, the vendor warns), down while polls fail."""
+        if error is not None:
+            return ("down", str(error))
+        assert outcome is not None
+        if outcome.failover_active:
+            return ("degraded", f"failover: served by {outcome.active_url}")
+        return ("up", "polled successfully")
 
     # -- one poll ------------------------------------------------------------------------
 

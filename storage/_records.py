@@ -75,6 +75,19 @@ class SourceFacts:
     state_since_ms: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class DriftItem:
+    """One field of one managed resource whose actual state differs from the desired."""
+
+    resource_id: str
+    provider: str
+    kind: str
+    field: str
+    desired: str
+    actual: str
+    detected_at_ms: int
+
+
 # (ts_ms, kind, message), or for a state change (ts_ms, "state", reason, from, to).
 EventTuple = tuple[int, str, str] | tuple[int, str, str, str | None, str]
 
@@ -92,6 +105,9 @@ class PollWrite:
     agents: list[AgentRecord] | None
     facts: SourceFacts
     events: list[EventTuple] = field(default_factory=list)
+    # The full set of drifting resources a reconciler reported (None: this poll has no
+    # per-resource list, e.g. the Prometheus form; the stored set is left alone).
+    drift: list[DriftItem] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ from contextlib import AbstractContextManager
 
 from sqlalchemy.engine import Connection, Engine
 
-from . import _lease, _read, _write
+from . import _drift, _lease, _read, _write
 from ._engine import reading, writing
 from ._records import (
     AgentEvent,
@@ -85,6 +85,8 @@ class Store:
     def _write_poll_extras(conn: Connection, write: PollWrite, now_ms: int) -> None:
         if write.agents is not None:
             _write.write_agents(conn, write.source, write.agents, now_ms)
+        if write.drift is not None:
+            _drift.write_drift(conn, write.source, write.drift, now_ms)
         _write.write_facts(conn, write.facts, now_ms)
         _write.append_source_events(conn, write.source, write.events)
 
