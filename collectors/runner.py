@@ -11,9 +11,10 @@ import contextlib
 import logging
 import os
 import socket
-from collections.abc import Sequence
+import zlib
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -63,6 +64,24 @@ class _Runtime:
     failover_active: bool = False
     active_url: str | None = None
     records_skipped: int = 0
+    state: str | None = None
+    state_reason: str | None = None
+    state_since_ms: int | None = None
+    spec: Hashable = None  # what a dynamic source was built from; None for static ones
+
+
+@dataclass
+class DynamicSources:
+    """Sources that come and go while the collector runs (health targets edited in the UI).
+
+    ``load`` returns the wanted specs by source name (a spec is any hashable value equal
+    when nothing changed, e.g. a frozen dataclass); ``build`` makes a source from one.
+    The collector compares every ``every_s`` seconds and adds, replaces or removes.
+    """
+
+    load: Callable[[], Awaitable[Mapping[str, Hashable]]]
+    build: Callable[[Hashable], Source]
+    every_s: float = 10.0
 
 
 class Collector:
@@ -73,25 +92,16 @@ class Collector:
         config: RunnerConfig,
         *,
         clock: Clock | None = None,
+        dynamic: DynamicSources | None = None,
     ) -> None:
         self.store = store
         self.config = config
         self.clock = clock or SystemClock()
+        self.dynamic = dynamic
         self.buffer = WriteBuffer(
             max_age_s=config.buffer_max_age_s, max_samples=config.buffer_max_samples
         )
-        self._runtimes = {
-            s.name: _Runtime(
-                source=s,
-                breaker=CircuitBreaker(
-                    failure_threshold=config.breaker_failure_threshold,
-                    base_cooldown_s=config.breaker_cooldown_s,
-                    max_cooldown_s=config.breaker_max_cooldown_s,
-                    clock=self.clock,
-                ),
-            )
-            for s in sources
-        }
+        self._runtimes = {s.name: self._runtime(s) for s in sources}
         self.token: int | None = None
         self._scheduler: AsyncIOScheduler | None = None
         self._inflight: set[asyncio.Task[None]] = set()
@@ -101,6 +111,18 @@ class Collector:
 
     def _now_ms(self) -> int:
         return int(self.clock.time() * 1000)
+
+    def _runtime(self, source: Source, spec: Hashable = None) -> _Runtime:
+        return _Runtime(
+            source=source,
+            spec=spec,
+            breaker=CircuitBreaker(
+                failure_threshold=self.config.breaker_failure_threshold,
+                base_cooldown_s=self.config.breaker_cooldown_s,
+                max_cooldown_s=self.config.breaker_max_cooldown_s,
+                clock=self.clock,
+            ),
+        )
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -137,14 +159,17 @@ class Collector:
 
     async def _restore(self) -> None:
         """Resume each source's breaker and failure facts from the database."""
-        for name, rt in self._runtimes.items():
-            try:
-                facts = await asyncio.to_thread(self.store.source, name)
-            except StorageUnavailable as exc:
-                log.warning("cannot read stored facts of %s: %s", name, exc)
-                continue
-            if facts is None:
-                continue
+        for rt in list(self._runtimes.values()):
+            await self._restore_one(rt)
+
+    async def _restore_one(self, rt: _Runtime) -> None:
+        name = rt.source.name
+        try:
+            facts = await asyncio.to_thread(self.store.source, name)
+        except StorageUnavailable as exc:
+            log.warning("cannot read stored facts of %s: %s", name, exc)
+            return
+        if facts is not None:
             rt.last_poll_ms = facts.last_poll_at_ms
             rt.last_success_ms = facts.last_success_at_ms
             rt.last_error = facts.last_error
@@ -152,6 +177,8 @@ class Collector:
             rt.failing_since_ms = facts.failing_since_ms
             rt.failover_active = facts.failover_active
             rt.active_url = facts.active_url
+            rt.state, rt.state_reason = facts.state, facts.state_reason
+            rt.state_since_ms = facts.state_since_ms
             rt.breaker.restore(BreakerSnapshot(
                 state=BreakerState(facts.breaker_state),
                 consecutive_failures=facts.consecutive_failures,
@@ -219,22 +246,65 @@ class Collector:
 
     def _start_polling(self) -> None:
         scheduler = AsyncIOScheduler(event_loop=asyncio.get_running_loop())
-        interval = self.config.poll_interval_s
-        for name in self._runtimes:
+        self._scheduler = scheduler
+        for rt in self._runtimes.values():
+            self._schedule(rt)
+        if self.dynamic is not None:
             scheduler.add_job(
-                self._poll_job,
-                "interval",
-                seconds=interval,
-                args=[name],
-                id=f"poll:{name}",
-                name=f"poll {name}",
-                max_instances=1,
-                coalesce=True,
-                misfire_grace_time=max(1, round(interval)),
-                next_run_time=_utcnow(),
+                self.sync_sources, "interval", seconds=self.dynamic.every_s, id="sync-sources",
+                max_instances=1, coalesce=True, next_run_time=_utcnow(),
             )
         scheduler.start()
-        self._scheduler = scheduler
+
+    def _interval(self, rt: _Runtime) -> float:
+        return rt.source.interval_s or self.config.poll_interval_s
+
+    def _schedule(self, rt: _Runtime) -> None:
+        """One job per source. Sources are spread over their interval by name, so 500
+        targets at 10 s make a steady 50 checks per second instead of bursts of 500."""
+        if self._scheduler is None:
+            return
+        interval = self._interval(rt)
+        offset = (zlib.crc32(rt.source.name.encode()) % 1000) / 1000 * interval
+        self._scheduler.add_job(
+            self._poll_job,
+            "interval",
+            seconds=interval,
+            args=[rt.source.name],
+            id=f"poll:{rt.source.name}",
+            name=f"poll {rt.source.name}",
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=max(1, round(interval)),
+            next_run_time=_utcnow() + timedelta(seconds=offset if rt.spec is not None else 0),
+        )
+
+    async def sync_sources(self) -> None:
+        """Bring the dynamic sources in line with their specs: add, replace, remove."""
+        assert self.dynamic is not None
+        try:
+            wanted = await self.dynamic.load()
+        except StorageUnavailable as exc:
+            log.warning("cannot read the monitored targets; keeping the current set: %s", exc)
+            return
+        current = {n: rt for n, rt in self._runtimes.items() if rt.spec is not None}
+        for name, rt in current.items():
+            if wanted.get(name) != rt.spec:
+                await self._remove(name, "changed" if name in wanted else "removed")
+        for name, spec in wanted.items():
+            if name not in self._runtimes:
+                rt = self._runtime(self.dynamic.build(spec), spec)
+                self._runtimes[name] = rt
+                await self._restore_one(rt)
+                self._schedule(rt)
+                log.info("monitoring %s (%s)", name, rt.source.url)
+
+    async def _remove(self, name: str, why: str) -> None:
+        rt = self._runtimes.pop(name)
+        if self._scheduler is not None and self._scheduler.get_job(f"poll:{name}"):
+            self._scheduler.remove_job(f"poll:{name}")
+        await rt.source.aclose()
+        log.info("stopped monitoring %s (%s)", name, why)
 
     def _stop_polling(self) -> None:
         if self._scheduler is not None:
@@ -298,20 +368,26 @@ class Collector:
                 log.debug("circuit open; next trial at %s", rt.breaker.retry_at)
                 return
             started = self.clock.monotonic()
-            deadline = Deadline(self.clock, self.config.poll_deadline_s)
+            deadline_s = (self.config.poll_deadline_s if rt.source.interval_s is None
+                          else 0.8 * rt.source.interval_s)
+            deadline = Deadline(self.clock, deadline_s)
             events: list[EventTuple] = []
             before = rt.breaker.state
             outcome: PollOutcome | None = None
+            error: SourceError | None = None
             try:
                 outcome = await rt.source.poll(deadline)
             except SourceError as exc:
-                self._on_failure(rt, exc, started, events)
-            except Exception as exc:
+                error = exc
+            except Exception as exc:  # a bug must show as a failing source, not kill the loop
                 log.exception("internal error while polling")
-                err = SourceError(f"internal error: {exc!r}", kind=ErrorKind.PROTOCOL)
-                self._on_failure(rt, err, started, events)
+                error = SourceError(f"internal error: {exc!r}", kind=ErrorKind.PROTOCOL)
+            if error is not None:
+                self._on_failure(rt, error, started, events)
             else:
+                assert outcome is not None
                 self._on_success(rt, outcome, started, events)
+            self._assess(rt, outcome, error, events)
             after = rt.breaker.state
             if after != before:
                 events.append((self._now_ms(), "breaker", f"circuit {before} -> {after}"))
@@ -320,6 +396,7 @@ class Collector:
                 source=name,
                 samples=outcome.samples if outcome else [],
                 agents=outcome.agents if outcome else None,
+                drift=outcome.drift if outcome else None,
                 facts=self._facts(rt),
                 events=events,
             )
@@ -350,6 +427,19 @@ class Collector:
             len(outcome.samples), outcome.requests, rt.last_duration_ms,
             extra={"samples": len(outcome.samples), "duration_ms": rt.last_duration_ms},
         )
+
+    def _assess(self, rt: _Runtime, outcome: PollOutcome | None, error: SourceError | None,
+                events: list[EventTuple]) -> None:
+        assessment = rt.source.assess(outcome, error, rt.breaker.consecutive_failures)
+        if assessment is None:
+            return
+        state, reason = assessment
+        if state != rt.state:
+            now_ms = self._now_ms()
+            events.append((now_ms, "state", reason, rt.state, state))
+            log.warning("state %s -> %s: %s", rt.state or "pending", state, reason)
+            rt.state, rt.state_since_ms = state, now_ms
+        rt.state_reason = reason
 
     def _on_failure(
         self, rt: _Runtime, exc: SourceError, started: float, events: list[EventTuple]
@@ -392,6 +482,9 @@ class Collector:
             active_url=rt.active_url,
             records_skipped=rt.records_skipped,
             updated_at_ms=self._now_ms(),
+            state=rt.state,
+            state_reason=rt.state_reason,
+            state_since_ms=rt.state_since_ms,
         )
 
     # -- writing -----------------------------------------------------------------------------

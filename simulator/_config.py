@@ -6,6 +6,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from simulator._fleet import default_names
+
 DEFAULT_CLIENT_KEY = "c2ltLWNsaWVudC1rZXk="
 DEFAULT_USERNAME = "monitor"
 DEFAULT_PASSWORD = "sim-pässword"  # a test fixture's login, not a product secret
@@ -36,6 +38,12 @@ class SimulatorConfig:
     charset: str = "utf-8"
     warmup_s: float = 3600.0
     clock: Callable[[], float] = field(default=time.time)
+    # Fake workers and reconcilers served by the primary (issue 4): `worker-1..N`,
+    # `reconciler-1..N`, unless names are given.
+    workers: int = 4
+    reconcilers: int = 1
+    worker_names: tuple[str, ...] | None = None
+    reconciler_names: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         self.charset = self.charset.lower()
@@ -45,3 +53,9 @@ class SimulatorConfig:
             raise ValueError("queues must be >= 1 and agents >= 0")
         if self.max_page_size < 1:
             raise ValueError("max_page_size must be >= 1")
+        if self.workers < 0 or self.reconcilers < 0:
+            raise ValueError("workers and reconcilers must be >= 0")
+        self.worker_names = default_names("worker", self.workers, self.worker_names)
+        self.reconciler_names = default_names(
+            "reconciler", self.reconcilers, self.reconciler_names
+        )

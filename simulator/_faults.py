@@ -24,7 +24,11 @@ class FaultKind(StrEnum):
 UNAUTHENTICATED_RESOURCES = ("info", "login", "refreshlogin")
 AUTHENTICATED_RESOURCES = ("cc", "services", "services/state", "agents/state", "servicegroups")
 ANY_AUTHENTICATED = "*"
-RESOURCES = (*UNAUTHENTICATED_RESOURCES, *AUTHENTICATED_RESOURCES, ANY_AUTHENTICATED)
+# The fake workers and reconcilers (not covered by "*", which means the TE API).
+FLEET_RESOURCES = ("workers", "reconcilers")
+RESOURCES = (
+    *UNAUTHENTICATED_RESOURCES, *AUTHENTICATED_RESOURCES, *FLEET_RESOURCES, ANY_AUTHENTICATED,
+)
 SERVERS = ("primary", "secondary")
 
 WRONG_SHAPES = ("data_not_list", "missing_id", "bare_list", "no_envelope")

@@ -7,7 +7,7 @@ from types import TracebackType
 
 from aiohttp import web
 
-from simulator import _api, _control_api
+from simulator import _api, _control_api, _fleet_api
 from simulator._config import SimulatorConfig
 from simulator._http import ROLE, SHARED
 from simulator._middleware import (
@@ -36,6 +36,9 @@ def build_app(shared: Shared, role: str) -> web.Application:
     app[ROLE] = role
     _api.add_routes(app)
     _control_api.add_routes(app)
+    _fleet_api.add_control_routes(app)
+    if role == PRIMARY:
+        _fleet_api.add_served_routes(app)
     return app
 
 
@@ -62,6 +65,33 @@ class SimulatorServers:
     @property
     def control_url(self) -> str:
         return self.shared.origins[PRIMARY] + _control_api.PREFIX
+
+    @property
+    def origin(self) -> str:
+        """The primary's origin (`http://host:port`): workers and reconcilers live there."""
+        return self.shared.origins[PRIMARY]
+
+    @property
+    def worker_names(self) -> tuple[str, ...]:
+        return tuple(self.shared.fleet.workers)
+
+    @property
+    def reconciler_names(self) -> tuple[str, ...]:
+        return tuple(self.shared.fleet.reconcilers)
+
+    def worker_url(self, name: str) -> str:
+        if name not in self.shared.fleet.workers:
+            raise KeyError(f"no worker named {name!r}")
+        return f"{self.origin}/workers/{name}/health"
+
+    def reconciler_url(self, name: str, form: str = "json") -> str:
+        """`form` "json" (`/status`) or "prometheus" (`/metrics`)."""
+        if name not in self.shared.fleet.reconcilers:
+            raise KeyError(f"no reconciler named {name!r}")
+        if form not in ("json", "prometheus"):
+            raise ValueError("form must be 'json' or 'prometheus'")
+        path = "status" if form == "json" else "metrics"
+        return f"{self.origin}/reconcilers/{name}/{path}"
 
     async def _start(self) -> None:
         ports = {PRIMARY: self.config.port, SECONDARY: self.config.secondary_port}

@@ -10,6 +10,7 @@ from typing import Any
 
 from simulator._config import SimulatorConfig
 from simulator._faults import FaultBook
+from simulator._fleet import Fleet
 from simulator._model import ContactCenter, Snapshot
 
 PRIMARY = "primary"
@@ -123,6 +124,9 @@ class Shared:
         self.tokens = {role: TokenStore() for role in ROLES}
         self.origins = dict.fromkeys(ROLES, "")  # "http://host:port", set once listening
         self.stopping = asyncio.Event()  # set at shutdown: hung requests end
+        self.fleet = Fleet(
+            config.worker_names or (), config.reconciler_names or (), config.seed, self.now()
+        )
 
     def now(self) -> float:
         return self.config.clock()

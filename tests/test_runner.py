@@ -162,9 +162,13 @@ class _BrokenSource:
     """A source with a bug: its poll raises something that is not a SourceError."""
 
     name, kind, url = "broken", "trio", "http://broken.test/te/api"
+    interval_s = None
 
     async def poll(self, deadline):
         raise KeyError("servicename")
+
+    def assess(self, outcome, error, consecutive_failures):
+        return ("down", str(error))
 
     async def aclose(self) -> None:
         return None
@@ -181,4 +185,5 @@ async def test_a_bug_in_a_source_shows_as_a_failing_source(store, clock, caplog)
     facts = store.source("broken")
     assert facts is not None and facts.last_error == "internal error: KeyError('servicename')"
     assert facts.consecutive_failures == 1
+    assert (facts.state, facts.state_reason) == ("down", "internal error: KeyError('servicename')")
     assert "internal error while polling" in caplog.text

@@ -109,6 +109,7 @@ async def test_it_records_a_lasting_server_error_opens_the_breaker_and_recovers(
     facts = h.facts()
     assert f"HTTP {status}" in (facts.last_error or "")
     assert facts.breaker_state == "open" and facts.consecutive_failures == 3
+    assert facts.state == "down" and f"HTTP {status}" in (facts.state_reason or "")
     assert facts.failing_since_ms is not None and facts.last_success_at_ms is None
     assert h.sample_count() == 0, "a failing source must not produce samples"
     assert h.events()[0] == "breaker" and "failing" in h.events()  # newest first
@@ -123,8 +124,12 @@ async def test_it_records_a_lasting_server_error_opens_the_breaker_and_recovers(
     await h.poll()
     facts = h.facts()
     assert facts.breaker_state == "closed" and facts.failing_since_ms is None
+    assert facts.state == "up"
     assert len({q for q, _ in h.latest()}) == sim.config.queues
     assert "recovered" in h.events()
+    states = [(e.from_state, e.to_state) for e in h.store.source_events("trio")
+              if e.kind == "state"]
+    assert states == [("down", "up"), (None, "down")]  # newest first
 
 
 async def test_it_honours_retry_after_on_429(sim, harness_factory):
@@ -335,6 +340,7 @@ async def test_it_follows_failover_logs_in_there_and_shows_it(sim, harness_facto
 
     facts = h.facts()
     assert facts.failover_active and facts.active_url == sim.secondary_url
+    assert facts.state == "degraded" and sim.secondary_url in (facts.state_reason or "")
     assert facts.last_error is None and "failover" in h.events()
     assert len({q for q, _ in h.latest()}) == sim.config.queues
 
