@@ -28,6 +28,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--secondary-port", type=int, default=0, help="0: any free")
     parser.add_argument("--queues", type=int, default=8)
     parser.add_argument("--agents", type=int, default=40)
+    parser.add_argument("--workers", type=int, default=4, help="fake workers (worker-1..N)")
+    parser.add_argument(
+        "--reconcilers", type=int, default=1, help="fake reconcilers (reconciler-1..N)"
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--token-lifetime", type=float, default=3600.0, metavar="SECONDS")
     parser.add_argument("--max-page-size", type=int, default=100)
@@ -52,6 +56,8 @@ def _config(args: argparse.Namespace) -> SimulatorConfig:
         secondary_port=args.secondary_port,
         queues=args.queues,
         agents=args.agents,
+        workers=args.workers,
+        reconcilers=args.reconcilers,
         seed=args.seed,
         token_lifetime_s=args.token_lifetime,
         max_page_size=args.max_page_size,
@@ -75,6 +81,11 @@ async def _run(config: SimulatorConfig) -> None:
         print(f"client key: {config.client_key}", flush=True)
         print(f"username:   {config.username}", flush=True)
         print(f"password:   {config.password}", flush=True)
+        for name in servers.worker_names:
+            print(f"worker:     {servers.worker_url(name)}", flush=True)
+        for name in servers.reconciler_names:
+            print(f"reconciler: {servers.reconciler_url(name)}", flush=True)
+            print(f"            {servers.reconciler_url(name, 'prometheus')}", flush=True)
         print("Press Ctrl+C to stop.", flush=True)
         await stop.wait()
     finally:

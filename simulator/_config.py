@@ -56,6 +56,4 @@ class SimulatorConfig:
         if self.workers < 0 or self.reconcilers < 0:
             raise ValueError("workers and reconcilers must be >= 0")
         self.worker_names = default_names("worker", self.workers, self.worker_names)
-        self.reconciler_names = default_names(
-            "reconciler", self.reconcilers, self.reconciler_names
-        )
+        self.reconciler_names = default_names("reconciler", self.reconcilers, self.reconciler_names)

@@ -55,5 +55,25 @@ class SimulatorControl:
     def reset_stats(self) -> None:
         self._call("POST", "reset-stats")
 
+    def worker(self, name: str, **params: Any) -> dict[str, Any]:
+        """Drive a fake worker: `mode` ("healthy", "slow", "failing", "lying", "hang"),
+        `latency_s`, `status`, `body` (fields merged into its JSON). Replaces the last call's."""
+        return dict(self._call("POST", f"workers/{name}", params))
+
+    def reset_worker(self, name: str) -> None:
+        self._call("DELETE", f"workers/{name}")
+
+    def reconciler(self, name: str, **params: Any) -> dict[str, Any]:
+        """Drive a fake reconciler: `drift` (list of forced items, added), `healthy`,
+        `consecutive_failures`, `last_success_age_s`, `mode` ("normal", "failing", "hang",
+        "garbage"), ... (see simulator/README.md)."""
+        return dict(self._call("POST", f"reconcilers/{name}", params))
+
+    def reset_reconciler(self, name: str) -> None:
+        self._call("DELETE", f"reconcilers/{name}")
+
+    def clear_reconciler_drift(self, name: str) -> None:
+        self._call("DELETE", f"reconcilers/{name}/drift")
+
     def close(self) -> None:
         self._client.close()

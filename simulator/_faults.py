@@ -27,7 +27,10 @@ ANY_AUTHENTICATED = "*"
 # The fake workers and reconcilers (not covered by "*", which means the TE API).
 FLEET_RESOURCES = ("workers", "reconcilers")
 RESOURCES = (
-    *UNAUTHENTICATED_RESOURCES, *AUTHENTICATED_RESOURCES, *FLEET_RESOURCES, ANY_AUTHENTICATED,
+    *UNAUTHENTICATED_RESOURCES,
+    *AUTHENTICATED_RESOURCES,
+    *FLEET_RESOURCES,
+    ANY_AUTHENTICATED,
 )
 SERVERS = ("primary", "secondary")
 

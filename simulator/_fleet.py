@@ -297,7 +297,8 @@ def _forced_drift(items: Any, now: float) -> list[DriftEntry]:
         missing = [k for k in _DRIFT_KEYS if not isinstance(item.get(k), str)]
         if missing:
             raise FleetError(f"each drift item needs string fields: {', '.join(missing)}")
-        entries.append(DriftEntry(*(item[k] for k in _DRIFT_KEYS), detected_at=now))
+        fields = {k: str(item[k]) for k in _DRIFT_KEYS}
+        entries.append(DriftEntry(**fields, detected_at=now))
     return entries
 
 
@@ -409,9 +410,7 @@ class Reconciler:
                 o.cycle_duration_s if o.cycle_duration_s is not None else round(duration, 1)
             ),
             "resources_processed": (
-                o.resources_processed
-                if o.resources_processed is not None
-                else len(self.resources)
+                o.resources_processed if o.resources_processed is not None else len(self.resources)
             ),
             "errors": o.errors or 0,
         }

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from simulator._api import not_found, resource_of
 from simulator._faults import Fault, FaultKind
+from simulator._fleet_api import fleet_resource_of
 from simulator._http import decode_json_response, json_response, message, role_of, shared_of
 from simulator._state import PRIMARY, SECONDARY
 
@@ -49,9 +50,14 @@ _GARBAGE: dict[str, Any] = {
 }
 
 
+def _resource(path: str) -> str | None:
+    """The resource name for stats and faults: the TE API's, or `workers`/`reconcilers`."""
+    return resource_of(path) or fleet_resource_of(path)
+
+
 @web.middleware
 async def stats_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    resource = resource_of(request.path)
+    resource = _resource(request.path)
     if resource is None:
         return await handler(request)
     shared, role = shared_of(request), role_of(request)
@@ -108,7 +114,7 @@ async def json_errors_middleware(request: web.Request, handler: Handler) -> web.
 
 @web.middleware
 async def fault_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    resource = resource_of(request.path)
+    resource = _resource(request.path)
     if resource is None:
         return await handler(request)
     fault = shared_of(request).faults.take(resource, role_of(request))
@@ -144,6 +150,8 @@ async def _apply(fault: Fault, request: web.Request, handler: Handler) -> web.St
         return response
     if kind is FaultKind.MALFORMED:
         return _malformed(response)
+    if kind in (FaultKind.WRONG_SHAPE, FaultKind.BAD_RECORDS) and not _is_json(response):
+        return response  # e.g. Prometheus text: there is no JSON shape to get wrong
     if kind is FaultKind.WRONG_SHAPE:
         payload = _wrong_shape(decode_json_response(response), params["shape"])
         return json_response(request, payload, response.status, _pagination(response))
@@ -160,9 +168,18 @@ def _pagination(response: web.Response) -> dict[str, str]:
     return {"X-Pagination": value} if value is not None else {}
 
 
+def _is_json(response: web.Response) -> bool:
+    return response.content_type == "application/json"
+
+
 def _malformed(response: web.Response) -> web.Response:
     body = bytes(response.body) if isinstance(response.body, bytes) else b"{}"
     truncated = body[: max(1, len(body) // 2)]
+    if not _is_json(response):
+        # Keep the content type as it was (e.g. Prometheus text, version parameter and all).
+        content_type = response.headers.get("Content-Type", response.content_type)
+        headers = {**_pagination(response), "Content-Type": content_type}
+        return web.Response(body=truncated, status=200, headers=headers)
     return web.Response(
         body=truncated,
         status=200,

@@ -45,6 +45,22 @@ class RunningSimulator:
         return self._started().control_url
 
     @property
+    def worker_names(self) -> tuple[str, ...]:
+        return self._started().worker_names
+
+    @property
+    def reconciler_names(self) -> tuple[str, ...]:
+        return self._started().reconciler_names
+
+    def worker_url(self, name: str) -> str:
+        """`http://host:port/workers/{name}/health` on the primary."""
+        return self._started().worker_url(name)
+
+    def reconciler_url(self, name: str, form: str = "json") -> str:
+        """`.../reconcilers/{name}/status` ("json") or `.../metrics` ("prometheus")."""
+        return self._started().reconciler_url(name, form)
+
+    @property
     def control(self) -> SimulatorControl:
         if self._control is None:
             self._control = SimulatorControl(self.control_url)
