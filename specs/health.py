@@ -126,9 +126,9 @@ def parse_targets_json(text: str) -> list[HealthTarget]:
         except SpecError as exc:
             raise SpecError(f"{where}.{exc.field}", exc.message) from None
         if target.name in seen:
-            raise SpecError(
-                f"{where}.name", f'duplicate name "{target.name}" (also targets[{seen[target.name]}])'
-            )
+            first = seen[target.name]
+            message = f'duplicate name "{target.name}" (also targets[{first}])'
+            raise SpecError(f"{where}.name", message)
         seen[target.name] = index
         targets.append(replace(target, from_config=True))
     return targets
@@ -368,10 +368,12 @@ def _literal(text: str, raw: str) -> JsonScalar:
             f"{text!r}: {raw} is not a JSON value (strings need double quotes)",
         ) from None
     if isinstance(value, list | dict):
-        raise SpecError("condition", f"{text!r}: compare with a string, number, true, false or null")
+        raise SpecError(
+            "condition", f"{text!r}: compare with a string, number, true, false or null"
+        )
     if isinstance(value, float) and not math.isfinite(value):
         raise SpecError("condition", f"{text!r}: {raw} is out of range")
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 def _lookup(body: Any, path: str) -> tuple[bool, Any]:

@@ -56,3 +56,29 @@ from ._engine import ping
 from ._users import FailureCount, UserRow, UserStore
 
 __all__ += ["FailureCount", "UserRow", "UserStore", "ping"]
+
+# -- health targets (issue 4) ----------------------------------------------------------
+from ._health import (  # noqa: E402 - after the users block's __all__ +=
+    HealthTargetRow,
+    HealthTargetStore,
+    ReadOnlyTarget,
+    SyncSummary,
+    TargetExists,
+    TargetFields,
+    UnknownTarget,
+)
+
+__all__ += [
+    "HealthTargetRow",
+    "HealthTargetStore",
+    "ReadOnlyTarget",
+    "SyncSummary",
+    "TargetExists",
+    "TargetFields",
+    "UnknownTarget",
+]
+
+# -- reconciliation drift --------------------------------------------------------------
+from ._drift import DriftEventKind, DriftEventRow, DriftResourceRow, DriftStore  # noqa: E402
+
+__all__ += ["DriftEventKind", "DriftEventRow", "DriftResourceRow", "DriftStore"]

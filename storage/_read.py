@@ -127,3 +127,27 @@ def agent_event_rows(
         )
         for row in conn.execute(stmt)
     ]
+
+
+def state_events(
+    conn: Connection, source: str, since_ms: int
+) -> tuple[str | None, list[tuple[int, str]]]:
+    """The state before ``since_ms`` and the (ts_ms, to_state) changes from it on, oldest
+    first. Both served by ix_source_events_source_ts."""
+    is_state = (
+        source_events.c.source == source,
+        source_events.c.kind == "state",
+        source_events.c.to_state.is_not(None),
+    )
+    before = conn.execute(
+        select(source_events.c.to_state)
+        .where(*is_state, source_events.c.ts < since_ms)
+        .order_by(source_events.c.ts.desc(), source_events.c.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    rows = conn.execute(
+        select(source_events.c.ts, source_events.c.to_state)
+        .where(*is_state, source_events.c.ts >= since_ms)
+        .order_by(source_events.c.ts, source_events.c.id)
+    )
+    return before, [(ts, to_state) for ts, to_state in rows]

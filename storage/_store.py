@@ -168,3 +168,9 @@ class Store:
         with self._reading() as conn:
             return _read.agent_event_rows(conn, source, agent_id, limit)
 
+    def state_events(self, source: str, since_ms: int) -> tuple[str | None, list[tuple[int, str]]]:
+        """For uptime: the ``to_state`` of the last "state" event before ``since_ms``
+        (None: none), and ``(ts_ms, to_state)`` of the "state" events from ``since_ms``
+        on, oldest first."""
+        with self._reading() as conn:
+            return _read.state_events(conn, source, since_ms)
