@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from ._errors import SpecError
+from .health import SpecError
 
 FORMATS = ("json", "prometheus")
 DEFAULT_INTERVAL_S = 15.0
@@ -43,7 +43,7 @@ def validate_drift_source(mapping: Any) -> DriftSourceSpec:
     Unknown keys are refused (a misspelt ``intervall_s`` must not silently mean 15 s).
     """
     if not isinstance(mapping, Mapping):
-        raise SpecError("", f"expected an object, got {type(mapping).__name__}")
+        raise SpecError("source", f"must be an object, not {type(mapping).__name__}")
     unknown = sorted(str(key) for key in mapping if key not in _FIELDS)
     if unknown:
         raise SpecError(unknown[0], f"unknown field (known: {', '.join(_FIELDS)})")
@@ -66,24 +66,29 @@ def validate_drift_source(mapping: Any) -> DriftSourceSpec:
 
 
 def parse_drift_sources_json(text: str) -> list[DriftSourceSpec]:
-    """A JSON list of drift sources; raises ``SpecError`` with the field ``[i].field``."""
+    """A JSON list of drift sources; raises ``SpecError`` naming the index and field
+    (``sources[2].url``); a name used twice is refused."""
     try:
         items = json.loads(text)
     except ValueError as exc:
-        raise SpecError("", f"not valid JSON: {exc}") from None
+        raise SpecError("sources", f"not valid JSON: {exc}") from None
     if not isinstance(items, list):
-        raise SpecError("", f"expected a JSON list, got {type(items).__name__}")
+        raise SpecError("sources", f"must be a JSON list, not {type(items).__name__}")
     specs: list[DriftSourceSpec] = []
-    seen: set[str] = set()
+    seen: dict[str, int] = {}
     for index, item in enumerate(items):
+        where = f"sources[{index}]"
+        if not isinstance(item, dict):
+            raise SpecError(where, f"must be a JSON object, not {type(item).__name__}")
         try:
             spec = validate_drift_source(item)
         except SpecError as exc:
-            where = f"[{index}].{exc.field}" if exc.field else f"[{index}]"
-            raise SpecError(where, exc.message) from None
+            raise SpecError(f"{where}.{exc.field}", exc.message) from None
         if spec.name in seen:
-            raise SpecError(f"[{index}].name", f"{spec.name!r} is used twice")
-        seen.add(spec.name)
+            raise SpecError(
+                f"{where}.name", f'duplicate name "{spec.name}" (also sources[{seen[spec.name]}])'
+            )
+        seen[spec.name] = index
         specs.append(spec)
     return specs
 
