@@ -82,6 +82,8 @@ class DynamicSources:
     load: Callable[[], Awaitable[Mapping[str, Hashable]]]
     build: Callable[[Hashable], Source]
     every_s: float = 10.0
+    # Releases what the built sources share (e.g. one HTTP client); called at shutdown.
+    aclose: Callable[[], Awaitable[None]] | None = None
 
 
 class Collector:
@@ -346,8 +348,14 @@ class Collector:
                 log.warning("could not release the lease (it will expire): %s", exc)
             self.token = None
         self.active.clear()
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close every source and whatever the dynamic sources share."""
         for rt in self._runtimes.values():
             await rt.source.aclose()
+        if self.dynamic is not None and self.dynamic.aclose is not None:
+            await self.dynamic.aclose()
 
     # -- one poll ------------------------------------------------------------------------
 

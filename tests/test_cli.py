@@ -46,10 +46,11 @@ def test_collect_refuses_an_out_of_date_schema_and_db_upgrade_fixes_it(tmp_path,
     assert "empty ->" in upgraded.stdout
 
 
-def test_collect_names_what_is_missing(tmp_path):
-    result = run("collect", env={"TRIO_MONITOR_TRIO_BASE_URL": ""}, cwd=tmp_path)
+def test_collect_names_what_is_missing_from_a_half_configured_trio_site(tmp_path):
+    result = run("collect", env={"TRIO_MONITOR_TRIO_BASE_URL": "http://127.0.0.1:9/te/api",
+                                 "TRIO_MONITOR_TRIO_USERNAME": ""}, cwd=tmp_path)
     assert result.returncode == 2
-    assert "TRIO_MONITOR_TRIO_BASE_URL is not set" in result.stderr
+    assert "TRIO_MONITOR_TRIO_USERNAME is not set" in result.stderr
 
 
 def test_trio_probe_shows_the_fields_received_beside_the_mapping(tmp_path, sim):

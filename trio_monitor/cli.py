@@ -158,7 +158,9 @@ def cmd_db_current(args: argparse.Namespace) -> int:
 
 def cmd_collect(args: argparse.Namespace) -> int:
     settings = _start(args)
-    problems = settings.trio_problems()
+    # The Trio site is optional (a site may watch only workers and reconcilers), but a
+    # half-configured one is a mistake.
+    problems = settings.trio_problems() if settings.trio_base_url else []
     if settings.mode == Mode.PRODUCTION:
         problems += settings.production_problems()
     if problems:
@@ -379,7 +381,8 @@ def cmd_web(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     settings = _start(args)
-    problems = settings.trio_problems() + settings.web_problems()
+    problems = settings.trio_problems() if settings.trio_base_url else []
+    problems += settings.web_problems()
     if settings.mode == Mode.PRODUCTION:
         problems += settings.production_problems()
     if problems:

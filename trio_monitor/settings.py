@@ -109,6 +109,12 @@ class Settings(BaseSettings):
     trio_agent_fields: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
     trio_collect_agents: bool = True
 
+    # JSON lists, validated by specs.health / specs.drift (see config.example.env).
+    health_targets: str = "[]"
+    health_concurrency: int = Field(50, ge=1, le=1000)
+    target_sync_interval_s: float = Field(10.0, ge=1, le=3600)
+    drift_sources: str = "[]"
+
     poll_interval_s: float = Field(5.0, ge=0.2, le=3600)
     poll_deadline_s: float = Field(0.0, ge=0)
 
@@ -189,6 +195,29 @@ class Settings(BaseSettings):
             raise ValueError('expected a JSON object like {"calls_waiting": "callswaiting"}')
         return value
 
+    @field_validator("health_targets")
+    @classmethod
+    def _health_targets(cls, value: str) -> str:
+        from specs.health import SpecError, parse_targets_json
+
+        try:
+            parse_targets_json(value or "[]")
+        except SpecError as exc:
+            raise ValueError(str(exc)) from None
+        return value or "[]"
+
+    @field_validator("drift_sources")
+    @classmethod
+    def _drift_sources(cls, value: str) -> str:
+        from specs.drift import parse_drift_sources_json
+        from specs.health import SpecError
+
+        try:
+            parse_drift_sources_json(value or "[]")
+        except SpecError as exc:
+            raise ValueError(str(exc)) from None
+        return value or "[]"
+
     @field_validator("trio_queue_fields")
     @classmethod
     def _queue_keys(cls, value: dict[str, str]) -> dict[str, str]:
@@ -227,6 +256,16 @@ class Settings(BaseSettings):
                 f"{ENV_PREFIX}BREAKER_MAX_COOLDOWN_S must be >= {ENV_PREFIX}BREAKER_COOLDOWN_S"
             )
         return self
+
+    def health_target_specs(self) -> list[Any]:
+        from specs.health import parse_targets_json
+
+        return list(parse_targets_json(self.health_targets))
+
+    def drift_source_specs(self) -> list[Any]:
+        from specs.drift import parse_drift_sources_json
+
+        return list(parse_drift_sources_json(self.drift_sources))
 
     @property
     def queue_fields(self) -> dict[str, str]:

@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Hashable
+from dataclasses import fields, replace
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.engine import Engine
 
 import storage
+from collectors.base import Source
 from collectors.clock import Clock, SystemClock
+from collectors.drift import DriftSource
+from collectors.health import HealthSource
 from collectors.http import HttpConfig, HttpSeam
 from collectors.retry import RetryPolicy
-from collectors.runner import Collector, RunnerConfig
+from collectors.runner import Collector, DynamicSources, RunnerConfig
 from collectors.trio import TrioConfig, TrioSource
+from specs.drift import DriftSourceSpec
+from specs.health import HealthTarget
 
 from .settings import Settings
 
@@ -80,6 +89,60 @@ def runner_config(settings: Settings) -> RunnerConfig:
 
 
 def collector(settings: Settings, engine: Engine, clock: Clock | None = None) -> Collector:
+    """The collector with every configured source: the Trio site (if configured), the
+    reconcilers, and the health targets in the database (configured ones synced first)."""
     clock = clock or SystemClock()
     store = storage.Store(engine)
-    return Collector(store, [trio_source(settings, clock)], runner_config(settings), clock=clock)
+    sources: list[Source] = []
+    if settings.trio_base_url:
+        sources.append(trio_source(settings, clock))
+    sources += [drift_source(settings, spec, clock) for spec in settings.drift_source_specs()]
+    sync_configured_targets(settings, engine, clock)
+    return Collector(store, sources, runner_config(settings), clock=clock,
+                     dynamic=health_sources(settings, engine, clock))
+
+
+def drift_source(settings: Settings, spec: DriftSourceSpec, clock: Clock) -> DriftSource:
+    seam = HttpSeam(http_config(settings), clock=clock, name=f"drift:{spec.name}")
+    return DriftSource(spec, seam, clock=clock)
+
+
+def sync_configured_targets(settings: Settings, engine: Engine, clock: Clock) -> None:
+    """Create/update the targets of TRIO_MONITOR_HEALTH_TARGETS (read-only in the UI)."""
+    targets = settings.health_target_specs()
+    storage.HealthTargetStore(engine).sync_from_config(
+        [_target_fields(t) for t in targets], int(clock.time() * 1000))
+
+
+def health_sources(settings: Settings, engine: Engine, clock: Clock) -> DynamicSources:
+    """Health targets as dynamic sources: admins add and edit them while the collector runs.
+
+    All checks share one HTTP client (a pool sized to the concurrency cap) and one
+    semaphore, the global cap on checks in flight.
+    """
+    targets = storage.HealthTargetStore(engine)
+    gate = asyncio.Semaphore(settings.health_concurrency)
+    seam = HttpSeam(
+        replace(http_config(settings), rate_per_s=10_000.0, burst=10_000,
+                max_connections=settings.health_concurrency),
+        clock=clock, name="health",
+    )
+
+    async def load() -> dict[str, Hashable]:
+        rows = await asyncio.to_thread(targets.list, True)
+        specs = (HealthTarget(**{f: getattr(row, f) for f in _TARGET_FIELDS}) for row in rows)
+        return {f"health:{spec.name}": spec for spec in specs}
+
+    def build(spec: Hashable) -> Source:
+        assert isinstance(spec, HealthTarget)
+        return HealthSource(spec, seam, clock=clock, gate=gate, owns_seam=False)
+
+    return DynamicSources(load=load, build=build, every_s=settings.target_sync_interval_s,
+                          aclose=seam.aclose)
+
+
+_TARGET_FIELDS = tuple(f.name for f in fields(HealthTarget))
+
+
+def _target_fields(target: HealthTarget) -> dict[str, Any]:
+    return {f: getattr(target, f) for f in _TARGET_FIELDS if f != "id"}
