@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -125,3 +126,15 @@ def test_the_cli_prints_one_line_and_exits_2_on_a_bad_value(tmp_path):
         "Input should be greater than or equal to 1, got '-1'"
     ]
     assert "Traceback" not in result.stderr
+
+
+def test_it_names_the_bad_item_of_a_json_list_without_echoing_the_list(monkeypatch):
+    monkeypatch.setenv("TRIO_MONITOR_HEALTH_TARGETS", json.dumps([
+        {"name": "ok-worker", "url": "http://10.0.0.5:8080/health"},
+        {"name": "bad", "url": "ftp://10.0.0.6/health", "conditions": ['status == "ok"'] * 5},
+    ]))
+    with pytest.raises(ConfigError) as err:
+        load_settings()
+    [line] = err.value.lines
+    assert line.startswith("TRIO_MONITOR_HEALTH_TARGETS: targets[1].url:")
+    assert "got '[" not in line

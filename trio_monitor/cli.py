@@ -320,6 +320,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
             "TRIO_MONITOR_REFRESH_INTERVAL_S": str(max(1.0, args.poll_interval)),
             "TRIO_MONITOR_WEB_BIND": f"127.0.0.1:{args.port}",
             "TRIO_MONITOR_MODE": "development",
+            "TRIO_MONITOR_HEALTH_TARGETS": json.dumps([
+                {"name": name, "url": sim.worker_url(name), "interval_s": 5, "timeout_s": 2,
+                 "conditions": ['status == "ok"', "consecutive_failures < 10",
+                                "age(last_successful_run) < 10m"],
+                 "degraded_latency_ms": 1000}
+                for name in sim.worker_names
+            ]),
+            "TRIO_MONITOR_DRIFT_SOURCES": json.dumps([
+                {"name": name, "url": sim.reconciler_url(name, "json"), "format": "json",
+                 "interval_s": 10}
+                for name in sim.reconciler_names
+            ]),
         }
         os.environ.update(env)
         settings = load_settings()
@@ -332,6 +344,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
             f"  simulated Trio API: {sim.primary_url} (failover: {sim.secondary_url})\n"
             f"  break it:  curl -X POST {sim.control_url}/faults "
             """-d '{"resource": "services/state", "kind": "hang"}'\n"""
+            f"             curl -X POST {sim.control_url}/workers/{sim.worker_names[0]} "
+            """-d '{"mode": "failing"}'\n"""
             f"  database:  {settings.database_url}\n"
             f"  Ctrl-C stops everything.",
             flush=True,

@@ -401,7 +401,8 @@ def _describe(err: Any) -> str:
     given = err.get("input")
     shown = ""
     secret = "PASSWORD" in name or "KEY" in name
-    if isinstance(given, str | int | float) and not secret:
+    # Long values (a JSON list of targets) are not echoed: the message names the item.
+    if isinstance(given, str | int | float) and not secret and len(str(given)) <= 60:
         if not (isinstance(given, float) and math.isnan(given)):
             shown = f", got {given!r}"
     return f"{name}: {message}{shown}"
