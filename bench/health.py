@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
+import logging
 import socket
 import subprocess
 import sys
@@ -142,6 +142,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=120)
     parser.add_argument("--interval", type=float, default=10)
     args = parser.parse_args()
+    logging.basicConfig(level=logging.ERROR)
     proc, base = start_simulator(args.targets)
     try:
         with tempfile.TemporaryDirectory() as tmp:

@@ -445,7 +445,9 @@ class Collector:
         if state != rt.state:
             now_ms = self._now_ms()
             events.append((now_ms, "state", reason, rt.state, state))
-            log.warning("state %s -> %s: %s", rt.state or "pending", state, reason)
+            # A first state is news to nobody; a change is.
+            level = logging.INFO if rt.state is None else logging.WARNING
+            log.log(level, "state %s -> %s: %s", rt.state or "pending", state, reason)
             rt.state, rt.state_since_ms = state, now_ms
         rt.state_reason = reason
 
