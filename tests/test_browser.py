@@ -136,3 +136,49 @@ def test_a_screen_whose_session_ended_goes_to_the_login_page(live_stack, browser
 
     wait(browser, 20).until(lambda d: "/login" in d.current_url)
     assert browser.find_element(By.NAME, "username")
+
+
+def attrs(browser, selector: str, *names: str) -> list[tuple[str, ...]]:
+    """The given data attributes and text of every element matching ``selector``."""
+    script = ("return Array.from(document.querySelectorAll(arguments[0]))"
+              ".map(e => arguments[1].map(n => e.dataset[n] || '').concat([e.innerText]));")
+    return [tuple(row) for row in browser.execute_script(script, selector, list(names))]
+
+
+def test_health_and_drift_pages_show_a_failing_worker_and_a_drifting_resource(
+    live_stack, browser, tmp_path
+):
+    sim = live_stack.sim
+    log_in(browser, live_stack)
+    sim.control.worker("worker-2", mode="failing", status=503)
+    reconciler = sim.reconciler_names[0]
+    sim.control.clear_reconciler_drift(reconciler)
+    sim.control.reconciler(reconciler, drift=[{
+        "resource_id": "db-wallboard-test", "provider": "aws", "kind": "database",
+        "field": "memory", "desired": "4Gi", "actual": "2Gi"}])
+
+    # The wall screen's site row names the worst worker.
+    wait(browser, 20).until(lambda d: "worker-2" in d.find_element(By.TAG_NAME, "body").text)
+
+    browser.get(live_stack.base_url + "/health")
+    wait(browser, 20).until(lambda d: ("health:worker-2", "down") in
+                            [row[:2] for row in attrs(d, "[data-source]", "source", "state")])
+    card = next(row for row in attrs(browser, "[data-source]", "source", "state")
+                if row[0] == "health:worker-2")
+    assert "HTTP 503" in card[2]
+    save_screenshot(browser, tmp_path, "health.png")
+
+    browser.get(live_stack.base_url + "/drift")
+    wait(browser, 20).until(lambda d: any(
+        row[0] == "db-wallboard-test" for row in attrs(d, "[data-resource]", "resource")))
+    row = next(r for r in attrs(browser, "[data-resource]", "resource", "field")
+               if r[0] == "db-wallboard-test")
+    assert row[1] == "memory" and "4Gi" in row[2] and "2Gi" in row[2]
+    save_screenshot(browser, tmp_path, "drift.png")
+    severe = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert severe == [], "no console errors on the health and drift pages"
+
+    sim.control.reset_worker("worker-2")
+    browser.get(live_stack.base_url + "/health")
+    wait(browser, 30).until(lambda d: ("health:worker-2", "up") in
+                            [row[:2] for row in attrs(d, "[data-source]", "source", "state")])
