@@ -11,9 +11,10 @@ import dash
 import flask
 from sqlalchemy.engine import Engine
 
-from . import _runtime, ids
+from . import _frame, _runtime, ids
 from ._config import DashboardConfig
 from ._response_cache import RefreshResponseCache
+from .opsmodel import OpsModel
 from .readmodel import ReadModel
 
 _HERE = Path(__file__).resolve().parent
@@ -39,6 +40,7 @@ def create_dash(
     """
     _runtime.install(server, _runtime.Runtime(
         config=config, read_model=ReadModel(engine, config, clock), clock=clock,
+        ops=OpsModel(engine, config.refresh_interval_s, clock),
     ))
     app = dash.Dash(
         _APP_NAME,
@@ -54,13 +56,28 @@ def create_dash(
     app.layout = dash.page_container
     wallboard = importlib.import_module("dashboard.pages.wallboard")
     wallboard.register_callbacks(app, logout_form=config.logout_form)
+    _frame.register_callbacks(app, logout_form=config.logout_form)
+    for page in ("health", "drift"):
+        importlib.import_module(f"dashboard.pages.{page}").register_callbacks(app)
     _prime_pages_router(server)
+    _register_component_suites(app, server)
     refresh_outputs = [key for key in app.callback_map
                        if f"{ids.WALLBOARD_HEARTBEAT}.data" in key]
     if len(refresh_outputs) != 1:
         raise RuntimeError(f"expected one wall screen refresh callback, found {refresh_outputs}")
     RefreshResponseCache(refresh_outputs[0]).install(server)
     return app
+
+
+def _register_component_suites(app: dash.Dash, server: flask.Flask) -> None:
+    """Fill Dash's list of servable component files now, in every worker.
+
+    Dash records which files of ``/_dash-component-suites/`` it may serve only while it
+    renders the index page. Under gunicorn a worker that has not rendered the index yet
+    then answers the browser's request for React with a 500, and the screen stays blank.
+    """
+    with server.test_request_context("/"):
+        app.index()
 
 
 def _prime_pages_router(server: flask.Flask) -> None:

@@ -14,6 +14,7 @@ import flask
 from ._config import DashboardConfig
 from ._memo import RenderMemo
 from .components import WallboardParts
+from .opsmodel import OpsModel
 from .readmodel import ReadModel
 
 EXTENSION_KEY = "trio_monitor.dashboard"
@@ -24,6 +25,7 @@ class Runtime:
     config: DashboardConfig
     read_model: ReadModel
     clock: Callable[[], float]
+    ops: OpsModel  # /health and /drift
     wallboard_memo: RenderMemo[WallboardParts] = field(default_factory=RenderMemo)
 
 

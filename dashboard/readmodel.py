@@ -15,10 +15,18 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 
-from storage import CurrentRow, LeaseInfo, SourceFacts, StorageUnavailable, Store
+from storage import (
+    CurrentRow,
+    DriftStore,
+    LeaseInfo,
+    SourceFacts,
+    StorageUnavailable,
+    Store,
+)
 
 from ._config import DashboardConfig
 from .metrics import QUEUE_KIND, QueueMetric
+from .sites import DriftView, SourceStatus, drift_view, longest_first, source_status
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +81,9 @@ class Snapshot:
     collector_active: bool = False
     collector_expired_at_ms: int | None = None
     db_error: str | None = None
+    # Every other polled source (workers, reconcilers) and the drift now, for the strip.
+    others: tuple[SourceStatus, ...] = ()
+    drift: tuple[DriftView, ...] = ()
 
 
 class ReadModel:
@@ -80,6 +91,7 @@ class ReadModel:
 
     def __init__(self, engine: Engine, config: DashboardConfig, clock: Clock) -> None:
         self._store = Store(engine)
+        self._drift = DriftStore(engine)
         self._config = config
         self._clock = clock
         self._ttl_ms = int(config.refresh_interval_s * 1000)
@@ -119,12 +131,14 @@ class ReadModel:
         config = self._config
         try:
             rows = self._store.latest(config.source_name)
-            facts = self._store.source(config.source_name)
+            all_facts = self._store.sources()
             lease = self._store.read_lease(config.lease_name)
+            drift = self._drift.current()
         except StorageUnavailable as err:
             log.warning("wall screen read failed: %s", err)
             return self._error_snapshot(str(err), now_ms)
         active = lease is not None and lease.expires_at_ms > now_ms
+        facts = next((f for f in all_facts if f.name == config.source_name), None)
         return Snapshot(
             version=next(self._versions),
             taken_at_ms=now_ms,
@@ -132,6 +146,8 @@ class ReadModel:
             source=source_view(facts) if facts is not None else None,
             collector_active=active,
             collector_expired_at_ms=_expired_at(lease, active),
+            others=tuple(source_status(f) for f in all_facts if f.name != config.source_name),
+            drift=tuple(longest_first(drift_view(row) for row in drift)),
         )
 
     def _error_snapshot(self, message: str, now_ms: int | None = None) -> Snapshot:

@@ -49,3 +49,12 @@ def clock_time(ts_ms: int, now_ms: int) -> str:
 def data_attributes(**values: str) -> dict[str, Any]:
     """``data-*`` attributes for a component, e.g. ``data-level`` for browser tests."""
     return {f"data-{name}": value for name, value in values.items()}
+
+
+def ratio(value: float | None) -> str:
+    """A share 0..1 as a percentage with one decimal (``99.9 %``); en dash if unknown."""
+    return "–" if value is None else f"{value * 100:.1f} %"
+
+
+def latency(ms: float | None) -> str:
+    return "–" if ms is None else f"{ms:.0f} ms"

@@ -42,8 +42,24 @@ def build_layout(config: DashboardConfig, csrf_token: str | None) -> html.Div:
     )
 
 
+# (path, text key) of the pages every logged-in user can open.
+NAV_PAGES = (("/", "nav_wall"), ("/health", "nav_health"), ("/drift", "nav_drift"))
+
+
+def build_nav(active: str, lang: str) -> html.Nav:
+    return html.Nav(
+        [
+            dcc.Link(t(key, lang), href=path,
+                     className="nav__link nav__link--active" if path == active
+                     else "nav__link")
+            for path, key in NAV_PAGES
+        ],
+        className="nav",
+    )
+
+
 def _top_bar(config: DashboardConfig, csrf_token: str | None, lang: Lang) -> html.Header:
-    controls: list[html.Div | html.Form] = [
+    controls: list[html.Div | html.Form | html.Nav] = [
         html.Div(
             [
                 html.Button("EN", id=ids.WALLBOARD_LANG_EN, className="lang__button",
@@ -55,7 +71,9 @@ def _top_bar(config: DashboardConfig, csrf_token: str | None, lang: Lang) -> htm
         )
     ]
     if config.logout_form:
-        controls.append(_logout_form(csrf_token, lang))
+        # An interactive session (not a kiosk): a discreet way to the other pages.
+        controls.insert(0, build_nav("/", lang))
+        controls.append(logout_form(csrf_token, lang, ids.WALLBOARD_LOGOUT_BUTTON))
     return html.Header(
         [
             html.Div(config.site_name, className="topbar__site"),
@@ -67,11 +85,11 @@ def _top_bar(config: DashboardConfig, csrf_token: str | None, lang: Lang) -> htm
     )
 
 
-def _logout_form(csrf_token: str | None, lang: Lang) -> html.Form:
+def logout_form(csrf_token: str | None, lang: Lang, button_id: str) -> html.Form:
     return html.Form(
         [
             dcc.Input(type="hidden", name=CSRF_FIELD, value=csrf_token or ""),
-            html.Button(t("log_out", lang), id=ids.WALLBOARD_LOGOUT_BUTTON, type="submit",
+            html.Button(t("log_out", lang), id=button_id, type="submit",
                         className="logout__button"),
         ],
         method="POST",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from dash import html
 from dash.development.base_component import Component
@@ -12,6 +12,7 @@ from ..i18n import t
 from ..readmodel import Snapshot
 from ..status import site_state
 from . import format as fmt
+from .site_strip import build_site_strip
 from .strip import build_status_strip, no_collector_text
 from .tiles import build_tiles
 from .topbar import build_summary
@@ -24,6 +25,8 @@ class WallboardParts:
     tiles: list[Component]
     logout_label: str
     overlay_text: str
+    # Workers and drift in one row, shown above the status strip's alerts.
+    site: list[html.Div] = field(default_factory=list)
 
 
 def build_wallboard(
@@ -37,6 +40,8 @@ def build_wallboard(
         tiles=build_tile_area(snapshot, now_ms, lang, config),
         logout_label=t("log_out", lang),
         overlay_text=t("connection_lost", lang),
+        site=[] if snapshot.db_error is not None
+        else build_site_strip(snapshot.others, snapshot.drift, now_ms, lang),
     )
 
 

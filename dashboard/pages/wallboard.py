@@ -46,7 +46,8 @@ def refresh(_n_intervals: int | None, stored_lang: str | None) -> tuple[Any, ...
         lambda: build_wallboard(snapshot, second_ms, lang, runtime.config),
     )
     values = [
-        parts.summary, parts.strip, parts.tiles, parts.overlay_text,
+        # The workers and drift row shares the strip's output: one row of the layout.
+        parts.summary, [*parts.site, *parts.strip], parts.tiles, parts.overlay_text,
         ACTIVE_LANG_CLASS if lang is Lang.EN else LANG_CLASS,
         ACTIVE_LANG_CLASS if lang is Lang.SV else LANG_CLASS,
         second_ms,

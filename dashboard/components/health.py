@@ -1,0 +1,250 @@
+"""/health: a card per source, a source's detail, the targets list and the edit form."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from urllib.parse import urlencode
+
+from dash import dcc, html
+from dash.development.base_component import Component
+
+from specs.health import HealthState
+from storage import HealthTargetRow
+
+from .. import ids
+from ..i18n import t
+from ..metrics import BREAKER_HALF_OPEN, BREAKER_OPEN
+from ..opsmodel import OpsSnapshot, SourceDetail, SourceHistory, StateChange
+from ..sites import DRIFT_KIND, HEALTH_KIND, SourceStatus, health_source
+from . import charts
+from . import format as fmt
+
+HEALTH_PATH = "/health"
+# The target form's fields, in the order of the form (and of the callbacks' values).
+FORM_FIELDS = ("name", "url", "interval_s", "timeout_s", "expected_status", "conditions",
+               "degraded_latency_ms", "down_after", "enabled")
+
+
+def detail_href(name: str) -> str:
+    return f"{HEALTH_PATH}?{urlencode({'source': name})}"
+
+
+def edit_href(target_name: str) -> str:
+    """The form with this target loaded: the URL holds what is being edited."""
+    return f"{HEALTH_PATH}?{urlencode({'edit': target_name})}"
+
+
+def state_badge(state: HealthState, lang: str) -> html.Span:
+    return html.Span(t(f"state_{state.value}", lang),
+                     className=f"state state--{state.value}",
+                     **fmt.data_attributes(state=state.value))
+
+
+def _kind(kind: str, lang: str) -> str:
+    return t({HEALTH_KIND: "kind_health", DRIFT_KIND: "kind_drift"}.get(kind, "kind_other"),
+             lang)
+
+
+def breaker_text(state: str, lang: str) -> str:
+    key = {BREAKER_OPEN: "breaker_open_state",
+           BREAKER_HALF_OPEN: "breaker_half_open_state"}.get(state, "breaker_closed")
+    return t(key, lang)
+
+
+def last_success_text(last_success_ms: int | None, now_ms: int, lang: str) -> str:
+    if last_success_ms is None:
+        return t("never", lang)
+    return t("ago", lang, age=fmt.age(now_ms - last_success_ms))
+
+
+def _fact(label: str, value: str, name: str) -> html.Div:
+    return html.Div([html.Span(label, className="fact__label"),
+                     html.Span(value, className="fact__value")],
+                    className=f"fact fact--{name}")
+
+
+def _facts(status: SourceStatus, history: SourceHistory, now_ms: int,
+           lang: str) -> list[html.Div]:
+    facts = [
+        _fact(t("breaker", lang), breaker_text(status.breaker_state, lang), "breaker"),
+        _fact(t("last_success", lang), last_success_text(status.last_success_ms, now_ms, lang),
+              "last-success"),
+        _fact(t("uptime_24h", lang), fmt.ratio(history.uptime_24h), "uptime-24h"),
+        _fact(t("uptime_7d", lang), fmt.ratio(history.uptime_7d), "uptime-7d"),
+    ]
+    if status.last_error:
+        facts.append(_fact(t("last_error_label", lang), status.last_error, "last-error"))
+    return facts
+
+
+def build_health_card(status: SourceStatus, history: SourceHistory, now_ms: int,
+                      lang: str) -> dcc.Link:
+    head: list[Component] = [html.Span(status.label, className="card__name"),
+                             state_badge(status.state, lang)]
+    if not status.enabled:
+        head.append(html.Span(t("disabled", lang), className="badge"))
+    body: list[Component] = [
+        html.Div(head, className="card__head"),
+        html.Div(_kind(status.kind, lang), className="card__kind"),
+    ]
+    if status.reason:
+        body.append(html.Div(status.reason, className="card__reason"))
+    body.extend(_facts(status, history, now_ms, lang))
+    if history.latency:
+        body.append(charts.graph(charts.sparkline(history.latency), "card__spark"))
+    return dcc.Link(
+        html.Div(body, id={"type": ids.HEALTH_CARD, "source": status.name},
+                 className=f"card card--{status.state.value}",
+                 **fmt.data_attributes(source=status.name, state=status.state.value)),
+        href=detail_href(status.name),
+        className="card__link",
+    )
+
+
+def build_health_grid(snapshot: OpsSnapshot, now_ms: int, lang: str) -> list[Component]:
+    if snapshot.db_error is not None:
+        return [_banner(f"{t('db_unavailable', lang)}: {snapshot.db_error}")]
+    if not snapshot.sources:
+        return [_banner(t("no_sources", lang))]
+    return [html.Div(
+        [build_health_card(s, snapshot.history.get(s.name, SourceHistory()), now_ms, lang)
+         for s in snapshot.sources],
+        className="cards",
+    )]
+
+
+def build_source_detail(detail: SourceDetail | None, name: str, now_ms: int,
+                        lang: str) -> list[Component]:
+    back = dcc.Link(t("all_sources", lang), href=HEALTH_PATH, className="page__back")
+    if detail is None:
+        return [back, _banner(t("unknown_source", lang, name=name))]
+    status = detail.status
+    return [
+        back,
+        html.Div(
+            [html.H2(status.label, className="detail__name"), state_badge(status.state, lang),
+             html.Span(status.url, className="detail__url")],
+            className="detail__head",
+        ),
+        html.Div(status.reason or "", className="card__reason"),
+        html.Div(_facts(status, detail.history, now_ms, lang), className="detail__facts"),
+        html.H3(t("latency_24h", lang), className="section__title"),
+        charts.graph(charts.time_lines({status.label: detail.latency_24h}), "chart")
+        if detail.latency_24h else html.Div(t("no_data_yet", lang), className="muted"),
+        html.H3(t("state_history", lang), className="section__title"),
+        build_state_history(detail.events, now_ms, lang),
+    ]
+
+
+def _state_name(state: str | None, lang: str) -> str:
+    if state in HealthState._value2member_map_:
+        return t(f"state_{state}", lang)
+    return state or "–"
+
+
+def build_state_history(events: Sequence[StateChange], now_ms: int,
+                        lang: str) -> html.Div | html.Table:
+    if not events:
+        return html.Div(t("no_events", lang), className="muted")
+    return _table(
+        [t("col_time", lang), t("col_change", lang), t("col_reason", lang)],
+        [[fmt.clock_time(e.ts_ms, now_ms),
+          f"{_state_name(e.from_state, lang)} → {_state_name(e.to_state, lang)}",
+          e.reason] for e in events],
+        "history",
+    )
+
+
+def build_targets(targets: Sequence[HealthTargetRow], is_admin: bool,
+                  lang: str) -> list[Component]:
+    """The stored targets; admins get an edit button on each editable one."""
+    rows = []
+    for target in targets:
+        actions: list[Component] = []
+        if target.from_config:
+            actions.append(html.Span(t("from_config", lang), className="badge badge--config"))
+        elif is_admin:
+            actions.append(dcc.Link(t("edit", lang), href=edit_href(target.name),
+                                    className="button button--small"))
+        if not target.enabled:
+            actions.append(html.Span(t("disabled", lang), className="badge"))
+        rows.append(html.Tr([
+            html.Td(dcc.Link(target.name, href=detail_href(health_source(target.name)))),
+            html.Td(target.url), html.Td(f"{target.interval_s:g} s"),
+            html.Td(", ".join(target.conditions)), html.Td(actions),
+        ]))
+    header = html.Tr([html.Th(t("field_name", lang)), html.Th(t("field_url", lang)),
+                      html.Th(t("field_interval_s", lang)),
+                      html.Th(t("field_conditions", lang)), html.Th("")])
+    return [html.H3(t("targets", lang), className="section__title"),
+            html.Table([html.Thead(header), html.Tbody(rows)], className="table targets")]
+
+
+def build_target_form(lang: str, target: HealthTargetRow | None = None) -> html.Div:
+    """The admin's form, for a new target or filled with ``target``."""
+    fields: list[Component] = []
+    values = dict(zip(FORM_FIELDS, form_values(target), strict=True))
+    for name in FORM_FIELDS:
+        control: Component
+        if name == "conditions":
+            control = dcc.Textarea(id=ids.HEALTH_FORM_INPUT_PREFIX + name, className="input",
+                                   placeholder='status == "ok"', value=str(values[name]))
+        elif name == "enabled":
+            control = dcc.Checklist(id=ids.HEALTH_FORM_INPUT_PREFIX + name,
+                                    options=[{"label": t("field_enabled", lang),
+                                              "value": "enabled"}],
+                                    value=["enabled"] if values[name] else [],
+                                    className="checklist")
+        else:
+            control = dcc.Input(id=ids.HEALTH_FORM_INPUT_PREFIX + name, type="text",
+                                className="input", debounce=True, value=str(values[name]),
+                                disabled=name == "name" and target is not None)
+        fields.append(html.Label(
+            [html.Span(t(f"field_{name}", lang), className="field__label"), control,
+             html.Div(id=ids.HEALTH_FORM_ERROR_PREFIX + name, className="field__error")],
+            className=f"field field--{name}",
+        ))
+    return html.Div(
+        [
+            dcc.Store(id=ids.HEALTH_FORM_EDITING, data=target.name if target else None),
+            html.H3(t("edit_target", lang, name=target.name) if target
+                    else t("new_target", lang),
+                    id=ids.HEALTH_FORM_TITLE, className="section__title"),
+            html.Div(fields, className="form__fields"),
+            html.Div(
+                [html.Button(t("save", lang), id=ids.HEALTH_FORM_SAVE, className="button"),
+                 html.Button(t("delete", lang), id=ids.HEALTH_FORM_DELETE,
+                             className="button button--danger"),
+                 html.Button(t("new_target", lang), id=ids.HEALTH_FORM_NEW,
+                             className="button button--plain")],
+                className="form__buttons",
+            ),
+            html.Div(id=ids.HEALTH_FORM_MESSAGE, className="form__message", role="status"),
+        ],
+        id=ids.HEALTH_FORM,
+        className="form",
+    )
+
+
+def form_values(target: HealthTargetRow | None) -> list[object]:
+    """The form's input values for ``target`` (None: empty, for a new one)."""
+    if target is None:
+        return ["", "", "", "", "", "", "", "", ["enabled"]]
+    return [
+        target.name, target.url, f"{target.interval_s:g}", f"{target.timeout_s:g}",
+        target.expected_status, "\n".join(target.conditions),
+        "" if target.degraded_latency_ms is None else str(target.degraded_latency_ms),
+        str(target.down_after), ["enabled"] if target.enabled else [],
+    ]
+
+
+def _table(header: list[str], rows: list[list[str]], name: str) -> html.Table:
+    return html.Table(
+        [html.Thead(html.Tr([html.Th(cell) for cell in header])),
+         html.Tbody([html.Tr([html.Td(cell) for cell in row]) for row in rows])],
+        className=f"table {name}",
+    )
+
+
+def _banner(text: str) -> html.Div:
+    return html.Div(text, className="page__banner")

@@ -1,0 +1,72 @@
+"""The frame of /health and /drift: a top bar with the site name, the page title,
+navigation, language and logout; the page's own content below. Scrolls, unlike the
+wall screen."""
+
+from __future__ import annotations
+
+from dash import dcc, html
+from dash.development.base_component import Component
+
+from .. import ids
+from .._config import DashboardConfig
+from ..i18n import Lang, language, t
+from .layout import build_nav, logout_form
+
+ACTIVE_LANG_CLASS = "lang__button lang__button--active"
+LANG_CLASS = "lang__button"
+
+
+def build_frame_texts(
+    lang: str, meta: dict[str, str] | None
+) -> tuple[str, html.Nav, str, str, str]:
+    """Title, nav, EN and SV button classes and the logout label in ``lang``."""
+    meta = meta or {}
+    return (
+        t(meta.get("title", "health_title"), lang),
+        build_nav(meta.get("path", ""), lang),
+        ACTIVE_LANG_CLASS if lang == Lang.EN else LANG_CLASS,
+        ACTIVE_LANG_CLASS if lang == Lang.SV else LANG_CLASS,
+        t("log_out", lang),
+    )
+
+
+def build_page_frame(
+    config: DashboardConfig,
+    csrf_token: str | None,
+    path: str,
+    title_key: str,
+    content: list[Component],
+) -> html.Div:
+    lang = language(config.default_language)
+    controls: list[Component] = [
+        html.Div(
+            [
+                html.Button("EN", id=ids.PAGES_LANG_EN, className="lang__button",
+                            title=t("language", lang)),
+                html.Button("SV", id=ids.PAGES_LANG_SV, className="lang__button",
+                            title=t("language", lang)),
+            ],
+            className="lang",
+        ),
+    ]
+    if config.logout_form:
+        controls.append(logout_form(csrf_token, Lang(lang), ids.PAGES_LOGOUT_BUTTON))
+    return html.Div(
+        [
+            dcc.Store(id=ids.PAGES_LANG, storage_type="local"),
+            # What the frame callback needs to translate the top bar.
+            dcc.Store(id=ids.PAGES_META, data={"title": title_key, "path": path}),
+            html.Header(
+                [
+                    html.Div(config.site_name, className="topbar__site"),
+                    html.H1(t(title_key, lang), className="page__title",
+                            id=ids.PAGES_TITLE),
+                    html.Div(build_nav(path, lang), id=ids.PAGES_NAV),
+                    html.Div(controls, className="topbar__controls"),
+                ],
+                className="topbar page__topbar",
+            ),
+            *content,
+        ],
+        className="page",
+    )

@@ -1,0 +1,38 @@
+"""``/drift``: reconciliation drift, from the cached health and drift snapshot."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+from dash import Input, Output, dcc, html
+
+from dashboard import _frame, _runtime, ids
+from dashboard.components.drift import build_drift_page
+from dashboard.components.pageframe import build_page_frame
+from dashboard.i18n import language
+
+dash.register_page(__name__, path="/drift", title="Drift")
+
+
+def layout(**_query: Any) -> Any:
+    config = _runtime.current().config
+    content = [
+        dcc.Interval(id=ids.DRIFT_REFRESH, interval=int(config.refresh_interval_s * 1000)),
+        html.Main(id=ids.DRIFT_BODY, className="page__body"),
+    ]
+    return build_page_frame(config, _frame.csrf_token(), "/drift", "drift_title", content)
+
+
+def refresh(_n: int | None, stored_lang: str | None) -> Any:
+    runtime = _runtime.current()
+    lang = language(stored_lang, runtime.config.default_language)
+    return build_drift_page(runtime.ops.snapshot(), int(runtime.clock() * 1000), lang)
+
+
+def register_callbacks(app: dash.Dash) -> None:
+    app.callback(
+        Output(ids.DRIFT_BODY, "children"),
+        Input(ids.DRIFT_REFRESH, "n_intervals"),
+        Input(ids.PAGES_LANG, "data"),
+    )(refresh)

@@ -1,0 +1,158 @@
+"""``/health``: every source's state; ``/health?source=<name>`` one source's history.
+
+Admins also get the health target form. Every callback that changes anything checks
+the role itself with ``auth.require_role`` (the form being hidden is not a check).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import dash
+import flask
+from dash import Input, Output, State, ctx, dcc, html, no_update
+
+from auth import PermissionDenied, Role, current_user, require_role
+from dashboard import _frame, _runtime, ids, targetform
+from dashboard.components.health import (
+    FORM_FIELDS,
+    build_health_grid,
+    build_source_detail,
+    build_target_form,
+    build_targets,
+    form_values,
+)
+from dashboard.components.pageframe import build_page_frame
+from dashboard.i18n import language, t
+
+dash.register_page(__name__, path="/health", title="Health")
+
+INPUTS = [ids.HEALTH_FORM_INPUT_PREFIX + name for name in FORM_FIELDS]
+ERRORS = [ids.HEALTH_FORM_ERROR_PREFIX + name for name in FORM_FIELDS]
+
+
+def _form_allowed() -> bool:
+    """Admins get the form. Outside a request Dash is building its validation layout
+    (once, at start): that must hold the form too, or the browser reports the form
+    callback's ids as missing on every page."""
+    return not flask.has_request_context() or _is_admin()
+
+
+def _is_admin() -> bool:
+    user = current_user()
+    return user is not None and user.role is Role.ADMIN
+
+
+def layout(source: str | None = None, edit: str | None = None, **_query: Any) -> Any:
+    """``?source=`` shows one source's detail; ``?edit=`` (admins) loads a target into
+    the form."""
+    runtime = _runtime.current()
+    lang = language(runtime.config.default_language)
+    content: list[Any] = [
+        dcc.Store(id=ids.HEALTH_SOURCE, data=source),
+        dcc.Store(id=ids.HEALTH_TARGETS_CHANGED, data=0),
+        dcc.Interval(id=ids.HEALTH_REFRESH,
+                     interval=int(runtime.config.refresh_interval_s * 1000)),
+        html.Main(id=ids.HEALTH_BODY, className="page__body"),
+        html.Section(id=ids.HEALTH_TARGETS, className="page__section"),
+    ]
+    if source is None and _form_allowed():
+        target = targetform.editable(runtime.ops.targets, edit) if edit else None
+        content.append(build_target_form(lang, target))
+    return build_page_frame(runtime.config, _frame.csrf_token(), "/health", "health_title",
+                            content)
+
+
+def refresh(_n: int | None, stored_lang: str | None, _changed: int | None,
+            source: str | None) -> Any:
+    """The grid, or one source's detail, from the cached snapshot."""
+    runtime = _runtime.current()
+    lang = language(stored_lang, runtime.config.default_language)
+    now_ms = int(runtime.clock() * 1000)
+    if not source:
+        return build_health_grid(runtime.ops.snapshot(), now_ms, lang)
+    return build_source_detail(runtime.ops.detail(source), source, now_ms, lang)
+
+
+def targets(stored_lang: str | None, _changed: int | None, source: str | None) -> Any:
+    """The stored targets, under the grid (not in a source's detail)."""
+    runtime = _runtime.current()
+    lang = language(stored_lang, runtime.config.default_language)
+    snapshot = runtime.ops.snapshot()
+    if source or snapshot.db_error is not None:
+        return []
+    return build_targets(snapshot.targets, _is_admin(), lang)
+
+
+def form_action(_save: int | None, _delete: int | None, _new: int | None,
+                *state: Any) -> tuple[Any, ...]:
+    """Save, delete or start a new target. Admins only, checked here."""
+    *values, editing, stored_lang = state
+    runtime = _runtime.current()
+    lang = language(stored_lang, runtime.config.default_language)
+    trigger = ctx.triggered_id
+    try:
+        require_role(Role.ADMIN)
+    except PermissionDenied:
+        return _unchanged(t("admin_only", lang))
+    store = runtime.ops.targets
+    if trigger == ids.HEALTH_FORM_SAVE:
+        now_ms = int(runtime.clock() * 1000)
+        result = targetform.save(store, values, editing, now_ms, lang)
+    elif trigger == ids.HEALTH_FORM_DELETE:
+        result = targetform.delete(store, editing, lang)
+    else:
+        result = targetform.FormResult(fill=True)
+    if result.changed:
+        runtime.ops.invalidate()
+    return _shown(result, lang, editing)
+
+
+def _unchanged(message: str | Any = no_update) -> tuple[Any, ...]:
+    return (*[no_update] * len(INPUTS), *[no_update] * len(ERRORS), message,
+            no_update, no_update, no_update, no_update)
+
+
+def _shown(result: targetform.FormResult, lang: str, editing: str | None) -> tuple[Any, ...]:
+    values: list[Any] = (form_values(result.target) if result.fill
+                         else [no_update] * len(INPUTS))
+    errors = [result.errors.get(name, "") for name in FORM_FIELDS]
+    now_editing = (result.target.name if result.target else None) if result.fill else editing
+    title = (t("edit_target", lang, name=now_editing) if now_editing
+             else t("new_target", lang))
+    changed = int(time.time() * 1000) if result.changed else no_update
+    return (*values, *errors, result.message, now_editing, title, changed,
+            now_editing is not None)
+
+
+def register_callbacks(app: dash.Dash) -> None:
+    app.callback(
+        Output(ids.HEALTH_BODY, "children"),
+        Input(ids.HEALTH_REFRESH, "n_intervals"),
+        Input(ids.PAGES_LANG, "data"),
+        Input(ids.HEALTH_TARGETS_CHANGED, "data"),
+        State(ids.HEALTH_SOURCE, "data"),
+    )(refresh)
+    app.callback(
+        Output(ids.HEALTH_TARGETS, "children"),
+        Input(ids.PAGES_LANG, "data"),
+        Input(ids.HEALTH_TARGETS_CHANGED, "data"),
+        State(ids.HEALTH_SOURCE, "data"),
+    )(targets)
+    app.callback(
+        *[Output(field_id, "value") for field_id in INPUTS],
+        *[Output(error_id, "children") for error_id in ERRORS],
+        Output(ids.HEALTH_FORM_MESSAGE, "children"),
+        Output(ids.HEALTH_FORM_EDITING, "data"),
+        Output(ids.HEALTH_FORM_TITLE, "children"),
+        Output(ids.HEALTH_TARGETS_CHANGED, "data"),
+        Output(ids.HEALTH_FORM_INPUT_PREFIX + "name", "disabled"),
+        Input(ids.HEALTH_FORM_SAVE, "n_clicks"),
+        Input(ids.HEALTH_FORM_DELETE, "n_clicks"),
+        Input(ids.HEALTH_FORM_NEW, "n_clicks"),
+        *[State(field_id, "value") for field_id in INPUTS],
+        State(ids.HEALTH_FORM_EDITING, "data"),
+        State(ids.PAGES_LANG, "data"),
+        prevent_initial_call=True,
+    )(form_action)
