@@ -204,3 +204,22 @@ def test_it_serves_screens_in_the_same_second_the_same_cached_response(
     assert swedish != first and b"kritisk" in swedish and caches[0].hits == 1
     clock.advance(1)
     assert refresh(3, None) != first and caches[0].hits == 1  # a new second renders anew
+
+
+def test_a_fresh_app_serves_component_files_before_anyone_loaded_the_index(
+    engine: Engine, clock: ManualClock
+) -> None:
+    """As a second gunicorn worker does: the index came from another process."""
+    first = flask.Flask(__name__)
+    first.secret_key = "x" * 40
+    create_dash(first, engine, DashboardConfig(logout_form=False), clock=clock.time)
+    index = first.test_client().get("/").get_data(as_text=True)
+    scripts = re.findall(r'src="(/_dash-component-suites/[^"]+)"', index)
+    assert any("react@" in s for s in scripts)
+
+    second = flask.Flask(__name__)
+    second.secret_key = "x" * 40
+    create_dash(second, engine, DashboardConfig(logout_form=False), clock=clock.time)
+    client = second.test_client()
+    for script in scripts:
+        assert client.get(script).status_code == 200, script
