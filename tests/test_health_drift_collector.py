@@ -175,3 +175,31 @@ async def test_targets_added_and_removed_in_the_database_are_picked_up(site, sim
     targets.delete("extra")
     await site.collector.sync_sources()
     assert "health:extra" not in site.collector._runtimes
+
+
+@pytest.mark.parametrize(("kind", "params", "reason"), [
+    ("status", {"status": 503}, "HTTP 503"),
+    ("status", {"status": 500}, "HTTP 500"),
+    ("malformed", {}, "JSON"),
+    ("huge", {"megabytes": 20}, "over the limit"),
+    ("reset", {}, "closed"),
+    ("hang", {}, "within"),
+])
+async def test_a_reconciler_fault_is_down_with_its_reason_and_recovers(
+    site, sim, kind, params, reason
+):
+    await site.poll("drift:recon")
+    drifting_before = storage.DriftStore(site.engine).current("drift:recon")
+    sim.control.inject("reconcilers", kind, **params)
+
+    await site.poll("drift:recon")
+
+    status, why = state(site, "drift:recon")
+    assert status == "down" and reason in (why or ""), why
+    assert storage.DriftStore(site.engine).current("drift:recon") == drifting_before, (
+        "a failed poll leaves the stored drift alone")
+
+    sim.control.clear()
+    site.clock.advance(60)
+    await site.poll("drift:recon")
+    assert state(site, "drift:recon")[0] in ("up", "degraded")
