@@ -16,10 +16,14 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from specs.drift import DriftSourceSpec, parse_drift_sources_json
+from specs.health import HealthTarget, SpecError, parse_targets_json
 
 ENV_PREFIX = "TRIO_MONITOR_"
 
@@ -45,6 +49,11 @@ DEFAULT_AGENT_FIELDS: dict[str, str] = {
     "agent_state": "state",
     "agent_state_since": "statesince",
     "agent_queue_ids": "serviceids",
+}
+# Settings that hold a JSON list of monitored things, and the parser that validates each.
+_SPEC_PARSERS = {
+    "health_targets": parse_targets_json,
+    "drift_sources": parse_drift_sources_json,
 }
 REQUIRED_QUEUE_KEYS = ("queue_id", "queue_name")
 REQUIRED_AGENT_KEYS = ("agent_id", "agent_state")
@@ -195,25 +204,12 @@ class Settings(BaseSettings):
             raise ValueError('expected a JSON object like {"calls_waiting": "callswaiting"}')
         return value
 
-    @field_validator("health_targets")
+    @field_validator("health_targets", "drift_sources")
     @classmethod
-    def _health_targets(cls, value: str) -> str:
-        from specs.health import SpecError, parse_targets_json
-
+    def _spec_list(cls, value: str, info: ValidationInfo) -> str:
+        """Parse the JSON list with its specs parser, which names the bad item and field."""
         try:
-            parse_targets_json(value or "[]")
-        except SpecError as exc:
-            raise ValueError(str(exc)) from None
-        return value or "[]"
-
-    @field_validator("drift_sources")
-    @classmethod
-    def _drift_sources(cls, value: str) -> str:
-        from specs.drift import parse_drift_sources_json
-        from specs.health import SpecError
-
-        try:
-            parse_drift_sources_json(value or "[]")
+            _SPEC_PARSERS[info.field_name or ""](value or "[]")
         except SpecError as exc:
             raise ValueError(str(exc)) from None
         return value or "[]"
@@ -257,15 +253,11 @@ class Settings(BaseSettings):
             )
         return self
 
-    def health_target_specs(self) -> list[Any]:
-        from specs.health import parse_targets_json
+    def health_target_specs(self) -> list[HealthTarget]:
+        return parse_targets_json(self.health_targets)
 
-        return list(parse_targets_json(self.health_targets))
-
-    def drift_source_specs(self) -> list[Any]:
-        from specs.drift import parse_drift_sources_json
-
-        return list(parse_drift_sources_json(self.drift_sources))
+    def drift_source_specs(self) -> list[DriftSourceSpec]:
+        return parse_drift_sources_json(self.drift_sources)
 
     @property
     def queue_fields(self) -> dict[str, str]:
