@@ -187,3 +187,36 @@ async def test_a_bug_in_a_source_shows_as_a_failing_source(store, clock, caplog)
     assert facts.consecutive_failures == 1
     assert (facts.state, facts.state_reason) == ("down", "internal error: KeyError('servicename')")
     assert "internal error while polling" in caplog.text
+
+
+async def test_it_keeps_checking_its_targets_when_they_cannot_be_reloaded(store, clock, caplog):
+    from collectors.runner import Collector, DynamicSources, RunnerConfig
+
+    wanted = {"broken-a": "spec-1"}
+    failing = False
+
+    async def load():
+        if failing:
+            raise storage.StorageUnavailable("SQLite database is locked (busy for more than 5 s)")
+        return dict(wanted)
+
+    def build(spec):
+        source = _BrokenSource()
+        source.name = "broken-a"
+        return source
+
+    collector = Collector(store, [], RunnerConfig(), clock=clock,
+                          dynamic=DynamicSources(load=load, build=build))
+    await collector.sync_sources()
+    assert set(collector._runtimes) == {"broken-a"}
+
+    failing = True
+    await collector.sync_sources()
+
+    assert set(collector._runtimes) == {"broken-a"}, "an unreadable target list removes nothing"
+    assert "keeping the current set" in caplog.text
+
+    failing = False
+    wanted.clear()
+    await collector.sync_sources()
+    assert collector._runtimes == {}
