@@ -1,0 +1,292 @@
+"""What a notification says, how it reads in English and Swedish, and how delivery fails.
+
+A channel turns a `Message` (several `Notification`s grouped into one) into an email or a
+webhook call. It raises `DeliveryError` saying whether trying again can help.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from alerts.model import Severity  # declared once, with the rules
+
+
+class NotificationKind(StrEnum):
+    """Why a notification is sent."""
+
+    FIRING = "firing"  # the alert just started firing (or escalated)
+    RESOLVED = "resolved"  # the alert is back to OK
+    REPEAT = "repeat"  # still firing after the repeat interval, not acknowledged
+    TEST = "test"  # an admin pressed "send test message"
+
+
+class Lang(StrEnum):
+    """Languages messages are written in (the site's language)."""
+
+    EN = "en"
+    SV = "sv"
+
+
+@dataclass(frozen=True)
+class Notification:
+    """One alert's news. `since_ms` is epoch milliseconds of when the state `kind` describes
+    began: the start of firing for firing/repeat, the moment of resolution for resolved.
+    `value` is None when there is no data (a no-data alert)."""
+
+    alert_id: str
+    rule_name: str
+    severity: Severity
+    kind: NotificationKind
+    entity: str
+    value: float | None
+    threshold: float | None
+    unit: str
+    since_ms: int
+    link: str
+
+
+@dataclass(frozen=True)
+class Item:
+    """One notification rendered: a title line and labelled facts, for every format."""
+
+    title: str
+    facts: tuple[tuple[str, str], ...]
+    link: str
+
+
+@dataclass(frozen=True)
+class Message:
+    """Notifications grouped into one message, with their text in the site's language."""
+
+    notifications: tuple[Notification, ...]
+    subject: str
+    body: str
+    items: tuple[Item, ...]
+    lang: Lang
+    tz: str
+
+
+class DeliveryError(Exception):
+    """A failed delivery. `permanent`: a person must act (bad address, refused credentials,
+    a 4xx from a webhook); trying again will not help. Otherwise it is transient and worth
+    retrying, no sooner than `retry_after_s` when that is given."""
+
+    def __init__(
+        self, message: str, *, permanent: bool, retry_after_s: float | None = None
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.permanent = permanent
+        self.retry_after_s = retry_after_s
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class Channel(Protocol):
+    """Somewhere messages go. `deliver` returns when the receiver accepted the message and
+    raises `DeliveryError` otherwise (never anything else for an expected failure)."""
+
+    async def deliver(self, message: Message) -> None: ...
+
+
+_WORDS: dict[Lang, dict[str, str]] = {
+    Lang.EN: {
+        "warning": "WARNING",
+        "critical": "CRITICAL",
+        "firing": "firing",
+        "repeat": "still firing",
+        "resolved": "resolved",
+        "test": "test",
+        "alert": "alert",
+        "alerts": "alerts",
+        "value": "Value",
+        "threshold": "threshold",
+        "since": "Since",
+        "resolved_at": "Resolved at",
+        "link": "Link",
+        "no_data": "no data",
+        "resolved_title": "RESOLVED",
+        "test_subject": "Trio Monitor: test message",
+        "test_body": "This is a test message from Trio Monitor. If you can read it, "
+        "the channel works.",
+        "sent": "Sent",
+    },
+    Lang.SV: {
+        "warning": "VARNING",
+        "critical": "KRITISK",
+        "firing": "aktiva",
+        "repeat": "fortfarande aktiva",
+        "resolved": "återställda",
+        "test": "test",
+        "alert": "larm",
+        "alerts": "larm",
+        "value": "Värde",
+        "threshold": "gräns",
+        "since": "Sedan",
+        "resolved_at": "Återställt",
+        "link": "Länk",
+        "no_data": "ingen data",
+        "resolved_title": "ÅTERSTÄLLT",
+        "test_subject": "Trio Monitor: testmeddelande",
+        "test_body": "Det här är ett testmeddelande från Trio Monitor. Kan du läsa det "
+        "fungerar kanalen.",
+        "sent": "Skickat",
+    },
+}
+
+# Singular forms where Swedish and English differ from the plural ("1 alert firing").
+_SINGULAR = {
+    Lang.EN: {"firing": "firing", "repeat": "still firing", "resolved": "resolved"},
+    Lang.SV: {"firing": "aktivt", "repeat": "fortfarande aktivt", "resolved": "återställt"},
+}
+_KIND_ORDER = (
+    NotificationKind.FIRING,
+    NotificationKind.REPEAT,
+    NotificationKind.RESOLVED,
+    NotificationKind.TEST,
+)
+_SUBJECT_NAMES = 3  # alerts named in a subject before "…"
+
+
+def parse_lang(lang: str) -> Lang:
+    try:
+        return Lang(lang)
+    except ValueError:
+        raise ValueError(f"unknown language {lang!r}: expected 'en' or 'sv'") from None
+
+
+def zone(tz: str) -> ZoneInfo:
+    """The time zone named `tz`; `ValueError` naming it if it is unknown."""
+    try:
+        return ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {tz!r}, e.g. 'Europe/Stockholm'") from None
+
+
+def make_test_notification(now_ms: int, *, link: str = "") -> Notification:
+    """The notification a "send test message" button sends."""
+    return Notification(
+        alert_id="test",
+        rule_name="Test",
+        severity=Severity.WARNING,
+        kind=NotificationKind.TEST,
+        entity="",
+        value=None,
+        threshold=None,
+        unit="",
+        since_ms=now_ms,
+        link=link,
+    )
+
+
+def render_message(notifications: Sequence[Notification], lang: str, tz: str) -> Message:
+    """Group `notifications` into one `Message`: firing first, critical before warning."""
+    if not notifications:
+        raise ValueError("a message needs at least one notification")
+    language = parse_lang(lang)
+    zone(tz)
+    ordered = tuple(sorted(notifications, key=_order))
+    subject, body = _render(ordered, language, tz)
+    items = tuple(render_item(n, language, tz) for n in ordered)
+    return Message(ordered, subject, body, items, language, tz)
+
+
+def render_text(notifications: Sequence[Notification], lang: str, tz: str) -> tuple[str, str]:
+    """(subject, body) of one message about all `notifications`, in `lang` ("en"/"sv"),
+    times in `tz`. Raises `ValueError` for an empty list, an unknown language or zone."""
+    message = render_message(notifications, lang, tz)
+    return message.subject, message.body
+
+
+def render_item(n: Notification, lang: Lang, tz: str) -> Item:
+    """One notification as a title and facts (value, since when), in `lang`."""
+    w = _WORDS[lang]
+    when = format_time(n.since_ms, tz)
+    if n.kind is NotificationKind.TEST:
+        return Item(w["test_body"], ((w["sent"], when),), n.link)
+    label = w["resolved_title"] if n.kind is NotificationKind.RESOLVED else w[n.severity.value]
+    title = " · ".join(part for part in (label, n.rule_name, n.entity) if part)
+    facts: list[tuple[str, str]] = []
+    if n.value is not None or n.kind is not NotificationKind.RESOLVED:
+        value = format_value(n.value, n.unit, lang)
+        if n.threshold is not None:
+            value += f" ({w['threshold']} {format_value(n.threshold, n.unit, lang)})"
+        facts.append((w["value"], value))
+    since = w["resolved_at"] if n.kind is NotificationKind.RESOLVED else w["since"]
+    facts.append((since, when))
+    return Item(title, tuple(facts), n.link)
+
+
+def format_value(value: float | None, unit: str, lang: Lang) -> str:
+    """`value` with at most two decimals, a decimal comma in Swedish, and its unit."""
+    if value is None:
+        return _WORDS[lang]["no_data"]
+    if not math.isfinite(value):
+        text = str(value)
+    else:
+        text = f"{value:.2f}".rstrip("0").rstrip(".")
+        if text == "-0":
+            text = "0"
+        if lang is Lang.SV:
+            text = text.replace(".", ",")
+    if not unit:
+        return text
+    if unit == "%" and lang is Lang.EN:  # "82.5%" in English, "82,5 %" in Swedish
+        return f"{text}%"
+    return f"{text} {unit}"
+
+
+def format_time(epoch_ms: int, tz: str) -> str:
+    """Local time in `tz` with its abbreviation, e.g. "2024-03-05 14:03:07 CET"."""
+    local = datetime.fromtimestamp(epoch_ms / 1000, tz=UTC).astimezone(zone(tz))
+    return local.strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+def _order(n: Notification) -> tuple[int, int]:
+    return _KIND_ORDER.index(n.kind), 0 if n.severity is Severity.CRITICAL else 1
+
+
+def _render(ordered: tuple[Notification, ...], lang: Lang, tz: str) -> tuple[str, str]:
+    w = _WORDS[lang]
+    items = [render_item(n, lang, tz) for n in ordered]
+    if all(n.kind is NotificationKind.TEST for n in ordered):
+        subject = w["test_subject"]
+    else:
+        subject = _subject(ordered, lang)
+    blocks = []
+    for item in items:
+        lines = [item.title, *(f"  {label}: {value}" for label, value in item.facts)]
+        if item.link:
+            lines.append(f"  {w['link']}: {item.link}")
+        blocks.append("\n".join(lines))
+    return subject, "\n\n".join(blocks) + "\n"
+
+
+def _subject(ordered: tuple[Notification, ...], lang: Lang) -> str:
+    """E.g. "3 alerts firing: Longest wait (Kundtjänst), …", or counts per kind when mixed."""
+    w = _WORDS[lang]
+    counts: Counter[NotificationKind] = Counter(
+        n.kind for n in ordered if n.kind is not NotificationKind.TEST
+    )
+    parts = []
+    for kind in _KIND_ORDER:
+        count = counts[kind]
+        if count:
+            verb = _SINGULAR[lang][kind.value] if count == 1 else w[kind.value]
+            parts.append(f"{count} {w['alert'] if count == 1 else w['alerts']} {verb}")
+    names = [f"{n.rule_name} ({n.entity})" if n.entity else n.rule_name for n in ordered]
+    shown = ", ".join(names[:_SUBJECT_NAMES])
+    if len(names) > _SUBJECT_NAMES:
+        shown += ", …"
+    prefix = ""
+    if counts[NotificationKind.FIRING] or counts[NotificationKind.REPEAT]:
+        prefix = f"[{w[ordered[0].severity.value]}] "  # the worst: critical sorts first
+    return f"{prefix}{', '.join(parts)}: {shown}"
