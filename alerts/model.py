@@ -11,7 +11,6 @@ means no hysteresis: the alert recovers as soon as it no longer breaches.
 
 from __future__ import annotations
 
-import math
 import re
 import zoneinfo
 from collections.abc import Mapping
@@ -19,7 +18,10 @@ from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from specs.health import SpecError
+from specs.errors import SpecError
+from specs.fields import boolean as _bool
+from specs.fields import number as _number
+from specs.fields import record_id as _id
 
 
 class Direction(StrEnum):
@@ -203,18 +205,6 @@ def _known(where: str, mapping: Any, known: tuple[str, ...]) -> None:
         )
 
 
-def _number(field: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise SpecError(field, f"{value!r} is not a number")
-    try:
-        number = float(value)
-    except ValueError:
-        raise SpecError(field, f"{value!r} is not a number") from None
-    if not math.isfinite(number):
-        raise SpecError(field, f"{value!r} is not a finite number")
-    return number
-
-
 def _optional_number(field: str, value: Any) -> float | None:
     return None if value is None or value == "" else _number(field, value)
 
@@ -344,20 +334,6 @@ def _timezone(value: Any) -> str:
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         raise SpecError("timezone", f"{value!r} is not a known time zone") from None
     return value.strip()
-
-
-def _bool(field: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise SpecError(field, f"{value!r} is not true or false")
-    return value
-
-
-def _id(value: Any) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise SpecError("id", f"{value!r} is not an integer")
-    return value
 
 
 # -- shipped defaults -----------------------------------------------------------------

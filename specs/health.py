@@ -14,7 +14,12 @@ from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
-from urllib.parse import urlsplit
+
+from .errors import SpecError
+from .fields import boolean as _bool
+from .fields import http_url as _url
+from .fields import number as _number
+from .fields import record_id as _id
 
 
 class HealthState(StrEnum):
@@ -24,16 +29,6 @@ class HealthState(StrEnum):
     DEGRADED = "degraded"  # the last check passed, but slower than the latency limit
     DOWN = "down"  # `down_after` checks in a row failed
     PENDING = "pending"  # never checked yet: counts neither for nor against uptime
-
-
-class SpecError(ValueError):
-    """A definition is invalid. ``field`` names where (``targets[2].url``); str is
-    ``"field: message"``."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -144,36 +139,6 @@ def _name(value: Any) -> str:
     return value
 
 
-def _url(value: Any) -> str:
-    if value is None:
-        raise SpecError("url", "required")
-    if not isinstance(value, str) or not value.strip():
-        raise SpecError("url", f"{value!r} is not a URL")
-    url = value.strip()
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError as exc:
-        raise SpecError("url", f"{url!r} is not a valid URL ({exc})") from None
-    if parts.scheme not in ("http", "https"):
-        raise SpecError("url", f"{url!r} must start with http:// or https://")
-    if not parts.hostname or any(ch.isspace() for ch in url):
-        raise SpecError("url", f"{url!r} has no host or contains spaces")
-    return url
-
-
-def _number(field: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise SpecError(field, f"{value!r} is not a number")
-    try:
-        number = float(value)
-    except ValueError:
-        raise SpecError(field, f"{value!r} is not a number") from None
-    if not math.isfinite(number):
-        raise SpecError(field, f"{value!r} is not a finite number")
-    return number
-
-
 def _integer(field: str, value: Any) -> int:
     number = _number(field, value)
     if not number.is_integer():
@@ -227,20 +192,6 @@ def _down_after(value: Any) -> int:
     if not 1 <= count <= MAX_DOWN_AFTER:
         raise SpecError("down_after", f"must be between 1 and {MAX_DOWN_AFTER} failures")
     return count
-
-
-def _bool(field: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise SpecError(field, f"{value!r} is not true or false")
-    return value
-
-
-def _id(value: Any) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise SpecError("id", f"{value!r} is not an integer")
-    return value
 
 
 def status_matches(spec: str, code: int) -> bool:
