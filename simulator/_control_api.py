@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aiohttp import web
 
 from simulator._faults import FaultError
-from simulator._http import shared_of
+from simulator._http import json_object, shared_of
 
 PREFIX = "/_control"
 
@@ -22,13 +21,7 @@ def _error(text: str) -> web.Response:
 
 
 async def _body(request: web.Request) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise FaultError("the body must be JSON") from None
-    if not isinstance(body, dict):
-        raise FaultError("the body must be a JSON object")
-    return body
+    return await json_object(request, FaultError)
 
 
 async def add_fault(request: web.Request) -> web.Response:

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from typing import Any
 
 from aiohttp import web
 
 from simulator._control_api import PREFIX
 from simulator._fleet import FleetError, Reconciler, Worker, WorkerBehaviour
-from simulator._http import shared_of
+from simulator._http import json_object, shared_of
 
 WORKERS = "workers"
 RECONCILERS = "reconcilers"
@@ -111,15 +110,7 @@ async def reconciler_metrics(request: web.Request) -> web.Response:
 
 
 async def _body(request: web.Request) -> dict[str, Any]:
-    if not request.can_read_body:
-        return {}
-    try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise FleetError("the body must be JSON") from None
-    if not isinstance(body, dict):
-        raise FleetError("the body must be a JSON object")
-    return body
+    return await json_object(request, FleetError, empty_ok=True)
 
 
 async def list_workers(request: web.Request) -> web.Response:

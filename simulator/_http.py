@@ -199,3 +199,19 @@ def collection(
     }
     headers = {"X-Pagination": json.dumps(pagination)}
     return envelope(request, data, links, headers=headers)
+
+
+async def json_object(
+    request: web.Request, error: type[Exception], *, empty_ok: bool = False
+) -> dict[str, Any]:
+    """The request body as a JSON object; ``error`` with a readable message otherwise.
+    With ``empty_ok``, a request without a body reads as ``{}``."""
+    if empty_ok and not request.can_read_body:
+        return {}
+    try:
+        body = await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise error("the body must be JSON") from None
+    if not isinstance(body, dict):
+        raise error("the body must be a JSON object")
+    return body

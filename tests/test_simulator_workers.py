@@ -414,3 +414,14 @@ def test_command_line_prints_worker_and_reconciler_urls():
     ]  # fmt: skip
     assert statuses == [200, 200, 200, 200]
     assert code == 0
+
+
+def test_it_refuses_a_control_body_that_is_not_a_json_object(sim):
+    with httpx.Client(base_url=sim.control_url, timeout=5) as client:
+        not_json = client.post("/faults", content=b"{resource: hang")
+        assert (not_json.status_code, not_json.json()) == (
+            400, {"message": "the body must be JSON"})
+        a_list = client.post("/workers/worker-1", json=[1, 2])
+        assert a_list.status_code == 400 and "JSON object" in a_list.json()["message"]
+        # A worker driven with no body at all goes back to its defaults.
+        assert client.post("/workers/worker-1").status_code == 200
