@@ -246,3 +246,151 @@ drift_events = Table(
     # Serves drift_events(source) newest first.
     Index(None, "source", "ts"),
 )
+
+# -- alerting (revision 0004) ----------------------------------------------------------
+
+# Key/value facts the application keeps about itself ("alert_rules_seeded").
+app_meta = Table(
+    "app_meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+alert_rules = Table(
+    "alert_rules",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False),
+    # JSON of alerts.rule_as_mapping without id, name and enabled.
+    Column("spec", Text, nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("builtin", Boolean, nullable=False),  # one of the shipped defaults
+    Column("version", Integer, nullable=False),  # optimistic concurrency for edits
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Column("updated_by", String, nullable=True),
+    UniqueConstraint("name"),
+)
+
+# One row per (rule, series): the persisted alerts.AlertStatus plus the open alert.
+alert_states = Table(
+    "alert_states",
+    metadata,
+    Column("rule_id", Integer, primary_key=True),
+    Column("series_key", String, primary_key=True),  # "source|entity_kind|entity_id"
+    Column("source", String, nullable=False),
+    Column("entity_kind", String, nullable=False),
+    Column("entity_id", String, nullable=False),
+    Column("entity_name", String, nullable=False),
+    Column("metric", String, nullable=False),
+    Column("state", String, nullable=False),
+    Column("severity", String, nullable=True),
+    Column("since_at", BigInteger, nullable=False),
+    Column("pending_since_at", BigInteger, nullable=True),
+    Column("breach_ended_at", BigInteger, nullable=True),
+    Column("last_value", Double, nullable=True),
+    Column("last_value_at", BigInteger, nullable=True),
+    Column("reason", Text, nullable=False),
+    Column("alert_id", String, nullable=True),  # the open alert; None when nothing is open
+    Column("opened_at", BigInteger, nullable=True),
+    Column("last_notified_at", BigInteger, nullable=True),
+    Column("ack_by", String, nullable=True),
+    Column("ack_at", BigInteger, nullable=True),
+    Column("ack_comment", Text, nullable=True),
+    Column("version", Integer, nullable=False),  # compare-and-set
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+alert_events = Table(
+    "alert_events",
+    metadata,
+    Column("id", EventId, primary_key=True, autoincrement=True),
+    Column("ts", BigInteger, nullable=False),
+    Column("rule_id", Integer, nullable=False),
+    Column("rule_name", String, nullable=False),
+    Column("series_key", String, nullable=False),
+    Column("source", String, nullable=False),
+    Column("entity_kind", String, nullable=False),
+    Column("entity_id", String, nullable=False),
+    Column("entity_name", String, nullable=False),
+    Column("alert_id", String, nullable=True),
+    Column("event", String, nullable=False),  # alerts.AlertEvent, or acknowledged, ...
+    Column("from_state", String, nullable=True),
+    Column("to_state", String, nullable=True),
+    Column("severity", String, nullable=True),
+    Column("value", Double, nullable=True),
+    Column("reason", Text, nullable=False),
+    Column("silenced", Boolean, nullable=False),
+    Column("actor", String, nullable=True),  # who, for events a person caused
+    Index("ix_alert_events_ts", "ts"),
+    Index("ix_alert_events_rule_series_ts", "rule_id", "series_key", "ts"),
+)
+
+alert_silences = Table(
+    "alert_silences",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("rule_id", Integer, nullable=True),  # None = every rule
+    Column("source", String, nullable=True),  # None = every source
+    Column("entity_kind", String, nullable=True),
+    Column("entity_ids", Text, nullable=False),  # JSON list; [] = every entity
+    Column("starts_at", BigInteger, nullable=False),
+    Column("ends_at", BigInteger, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("created_by", String, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("ended_at", BigInteger, nullable=True),  # ended early by a person
+    Column("ended_by", String, nullable=True),
+)
+
+# State of each configured notification channel (channels are configured in settings).
+notify_channels = Table(
+    "notify_channels",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("kind", String, nullable=False),
+    Column("state", String, nullable=False),  # ok | failing
+    Column("state_since", BigInteger, nullable=False),
+    Column("last_error", Text, nullable=True),
+    Column("last_error_at", BigInteger, nullable=True),
+    Column("last_ok_at", BigInteger, nullable=True),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+# Durable outbox: a notification is written in the transaction that changed the state,
+# then delivered by the collector's notifier.
+notify_outbox = Table(
+    "notify_outbox",
+    metadata,
+    Column("id", EventId, primary_key=True, autoincrement=True),
+    Column("channel", String(64), nullable=False),
+    Column("kind", String, nullable=False),  # firing | resolved | repeat | test
+    Column("alert_id", String, nullable=True),
+    Column("payload", Text, nullable=False),  # JSON of alerts.notify.Notification
+    Column("status", String, nullable=False),  # queued | sending | delivered | failed
+    Column("created_at", BigInteger, nullable=False),
+    Column("due_at", BigInteger, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text, nullable=True),
+    Column("claimed_at", BigInteger, nullable=True),
+    Column("finished_at", BigInteger, nullable=True),
+    Column("requested_by", String, nullable=True),  # test messages: the admin
+    Index("ix_notify_outbox_status_due", "status", "due_at"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", EventId, primary_key=True, autoincrement=True),
+    Column("ts", BigInteger, nullable=False),
+    Column("actor", String, nullable=False),  # username, or "system"
+    Column("action", String, nullable=False),  # "rule.update", "alert.ack", ...
+    Column("target", String, nullable=False),
+    Column("before", Text, nullable=True),  # JSON
+    Column("after", Text, nullable=True),  # JSON
+    Column("client_addr", String, nullable=True),
+    Index("ix_audit_log_ts", "ts"),
+    Index("ix_audit_log_action_ts", "action", "ts"),
+)
