@@ -97,6 +97,10 @@ class Rule:
     windows: tuple[Window, ...] = ()
     timezone: str = "Europe/Stockholm"
     enabled: bool = True
+    # Routing: the notification channels (names from settings) per severity. A no-data
+    # alert that never fired goes to the critical channels.
+    warning_channels: tuple[str, ...] = ()
+    critical_channels: tuple[str, ...] = ()
 
     def threshold(self, severity: Severity) -> float | None:
         return self.critical if severity is Severity.CRITICAL else self.warning
@@ -160,6 +164,8 @@ def validate_rule(mapping: Mapping[str, Any]) -> Rule:
         windows=windows,
         timezone=_timezone(get("timezone", "Europe/Stockholm")),
         enabled=_bool("enabled", get("enabled", True)),
+        warning_channels=_channels("warning_channels", get("warning_channels", ())),
+        critical_channels=_channels("critical_channels", get("critical_channels", ())),
     )
 
 
@@ -189,6 +195,8 @@ def rule_as_mapping(rule: Rule) -> dict[str, Any]:
         ],
         "timezone": rule.timezone,
         "enabled": rule.enabled,
+        "warning_channels": list(rule.warning_channels),
+        "critical_channels": list(rule.critical_channels),
     }
 
 
@@ -324,6 +332,19 @@ def _hhmm(field: str, value: Any) -> str:
     if not isinstance(value, str) or not _HHMM_RE.fullmatch(value.strip()):
         raise SpecError(field, f"{value!r} is not a time HH:MM (00:00-23:59)")
     return value.strip()
+
+
+_CHANNEL_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+
+
+def _channels(field: str, value: Any) -> tuple[str, ...]:
+    """Channel names (existence is checked by the caller, which knows the settings)."""
+    if isinstance(value, str) or not isinstance(value, list | tuple):
+        raise SpecError(field, "must be a list of notification channel names")
+    for index, item in enumerate(value):
+        if not isinstance(item, str) or not _CHANNEL_RE.fullmatch(item):
+            raise SpecError(f"{field}[{index}]", f"{item!r} is not a channel name")
+    return tuple(dict.fromkeys(value))
 
 
 def _timezone(value: Any) -> str:

@@ -86,6 +86,27 @@ class DynamicSources:
     aclose: Callable[[], Awaitable[None]] | None = None
 
 
+@dataclass
+class LeaseJob:
+    """Work only the lease holder does (alert evaluation, notification delivery).
+
+    ``run(token)`` is called every ``every_s`` seconds while active, with the fencing
+    token to pass to fenced writes; ``on_activate(token)`` once after each takeover, before
+    polling starts; ``after_write(sources, token)`` after each successful write of polls,
+    with the names of the sources written. Each must return within ``deadline_s``
+    (it is cancelled after) and handle its own expected errors; an unexpected one is
+    logged and the job runs again next time. ``aclose`` at shutdown.
+    """
+
+    name: str
+    every_s: float
+    run: Callable[[int], Awaitable[None]]
+    on_activate: Callable[[int], Awaitable[None]] | None = None
+    after_write: Callable[[frozenset[str], int], Awaitable[None]] | None = None
+    deadline_s: float = 30.0
+    aclose: Callable[[], Awaitable[None]] | None = None
+
+
 class Collector:
     def __init__(
         self,
@@ -95,11 +116,13 @@ class Collector:
         *,
         clock: Clock | None = None,
         dynamic: DynamicSources | None = None,
+        jobs: Sequence[LeaseJob] = (),
     ) -> None:
         self.store = store
         self.config = config
         self.clock = clock or SystemClock()
         self.dynamic = dynamic
+        self.jobs = list(jobs)
         self.buffer = WriteBuffer(
             max_age_s=config.buffer_max_age_s, max_samples=config.buffer_max_samples
         )
@@ -157,7 +180,29 @@ class Collector:
         if not await self._try_acquire():
             return False
         await self._restore()
+        for job in self.jobs:
+            if job.on_activate is not None and self.token is not None:
+                await self._run_job(job, "on_activate", job.on_activate(self.token))
         return True
+
+    async def _run_job(self, job: LeaseJob, what: str, call: Awaitable[None]) -> None:
+        """Run one call of a lease job within its deadline; never let it kill the loop."""
+        try:
+            await asyncio.wait_for(call, timeout=job.deadline_s)
+        except TimeoutError:
+            log.error("%s %s took longer than %.1f s; cancelled", job.name, what, job.deadline_s)
+        except LeaseLost:
+            log.warning("%s %s: the lease was lost meanwhile; nothing written", job.name, what)
+        except StorageUnavailable as exc:
+            log.warning("%s %s: database unavailable: %s", job.name, what, exc)
+        except Exception:  # a bug in one job must not stop polling or the other jobs
+            log.exception("%s %s failed unexpectedly", job.name, what)
+
+    async def _job_tick(self, name: str) -> None:
+        job = next(j for j in self.jobs if j.name == name)
+        token = self.token
+        if token is not None:
+            await self._run_job(job, "run", job.run(token))
 
     async def _restore(self) -> None:
         """Resume each source's breaker and failure facts from the database."""
@@ -255,6 +300,12 @@ class Collector:
             scheduler.add_job(
                 self.sync_sources, "interval", seconds=self.dynamic.every_s, id="sync-sources",
                 max_instances=1, coalesce=True, next_run_time=_utcnow(),
+            )
+        for job in self.jobs:
+            scheduler.add_job(
+                self._job_tick, "interval", seconds=job.every_s, args=[job.name],
+                id=f"job:{job.name}", name=job.name, max_instances=1, coalesce=True,
+                misfire_grace_time=max(1, round(job.every_s)), next_run_time=_utcnow(),
             )
         scheduler.start()
 
@@ -356,6 +407,9 @@ class Collector:
             await rt.source.aclose()
         if self.dynamic is not None and self.dynamic.aclose is not None:
             await self.dynamic.aclose()
+        for job in self.jobs:
+            if job.aclose is not None:
+                await job.aclose()
 
     # -- one poll ------------------------------------------------------------------------
 
@@ -526,6 +580,7 @@ class Collector:
                     await self._lose_lease()
                     return False
                 self.buffer.pop(len(chunk))
+                await self._after_write(frozenset(w.source for w in chunk), token)
                 if self._db_down_since_ms is not None:
                     log.info(
                         "database back after %.1f s; writing buffered polls",
@@ -533,6 +588,12 @@ class Collector:
                     )
                     self._db_down_since_ms = None
             return True
+
+
+    async def _after_write(self, sources: frozenset[str], token: int) -> None:
+        for job in self.jobs:
+            if job.after_write is not None:
+                await self._run_job(job, "after_write", job.after_write(sources, token))
 
 
 def _ms(seconds: float | None) -> int | None:

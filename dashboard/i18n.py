@@ -170,6 +170,10 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "drift_reconciled": ("reconciled after {age}", "åtgärdad efter {age}"),
     "no_data_yet": ("No data yet", "Inga data ännu"),
     "no_reconcilers": ("No reconcilers configured", "Inga avstämmare konfigurerade"),
+    # -- thresholds page (issue 5): keys start with "thr_" ------------------------------
+    # -- end of thresholds page -----------------------------------------------------------
+    # -- alerts page and wall screen alert texts (issue 5): keys start with "alr_" --------
+    # -- end of alerts page ---------------------------------------------------------------
 }
 
 

@@ -50,3 +50,6 @@ HEALTH_CARD = "health-card"
 # reconciliation drift (pages/drift.py)
 DRIFT_REFRESH = "drift-refresh"
 DRIFT_BODY = "drift-body"
+
+# thresholds page (pages/thresholds.py, issue 5): ids start with "thr-"
+# alerts page (pages/alerts.py, issue 5) and wall screen alert marks: ids start with "alr-"

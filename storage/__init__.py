@@ -82,3 +82,46 @@ __all__ += [
 from ._drift import DriftEventKind, DriftEventRow, DriftResourceRow, DriftStore  # noqa: E402
 
 __all__ += ["DriftEventKind", "DriftEventRow", "DriftResourceRow", "DriftStore"]
+
+# -- alerting (issue 5) ----------------------------------------------------------------
+from ._alerts import (  # noqa: E402
+    AlertNotOpen,
+    AlertStore,
+    AuditRow,
+    ChannelRow,
+    EventRow,
+    InputRow,
+    OutboxItem,
+    OutboxRow,
+    RuleExists,
+    RuleRow,
+    SeriesSamples,
+    SilenceRow,
+    StaleRule,
+    StateChange,
+    StateRow,
+    UnknownRule,
+    UnknownSilence,
+    series_key,
+)
+
+__all__ += [
+    "AlertNotOpen",
+    "AlertStore",
+    "AuditRow",
+    "ChannelRow",
+    "EventRow",
+    "InputRow",
+    "OutboxItem",
+    "OutboxRow",
+    "RuleExists",
+    "RuleRow",
+    "SeriesSamples",
+    "SilenceRow",
+    "StaleRule",
+    "StateChange",
+    "StateRow",
+    "UnknownRule",
+    "UnknownSilence",
+    "series_key",
+]

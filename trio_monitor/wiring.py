@@ -17,7 +17,7 @@ from collectors.drift import DriftSource
 from collectors.health import HealthSource
 from collectors.http import HttpConfig, HttpSeam
 from collectors.retry import RetryPolicy
-from collectors.runner import Collector, DynamicSources, RunnerConfig
+from collectors.runner import Collector, DynamicSources, LeaseJob, RunnerConfig
 from collectors.trio import TrioConfig, TrioSource
 from specs.drift import DriftSourceSpec
 from specs.health import HealthTarget
@@ -98,8 +98,19 @@ def collector(settings: Settings, engine: Engine, clock: Clock | None = None) ->
         sources.append(trio_source(settings, clock))
     sources += [drift_source(settings, spec, clock) for spec in settings.drift_source_specs()]
     sync_configured_targets(settings, engine, clock)
+    jobs = [*alert_jobs(settings, engine, clock), *notify_jobs(settings, engine, clock)]
     return Collector(store, sources, runner_config(settings), clock=clock,
-                     dynamic=health_sources(settings, engine, clock))
+                     dynamic=health_sources(settings, engine, clock), jobs=jobs)
+
+
+def alert_jobs(settings: Settings, engine: Engine, clock: Clock) -> list[LeaseJob]:
+    """Alert evaluation: after each write and on a short tick (issue 5, alerts/service.py)."""
+    return []
+
+
+def notify_jobs(settings: Settings, engine: Engine, clock: Clock) -> list[LeaseJob]:
+    """Notification delivery from the outbox (issue 5, alerts/notify/outbox.py)."""
+    return []
 
 
 def drift_source(settings: Settings, spec: DriftSourceSpec, clock: Clock) -> DriftSource:
