@@ -440,7 +440,11 @@ class AlertStore:
     def samples_for(
         self, metric: str, *, from_ms: int, to_ms: int, source: str | None = None,
         entity_kind: str | None = None, entity_ids: Sequence[str] = (),
-        max_series: int = 2000,
+        max_series: int = 2000, bucket_ms: int = 0, reduce: str = "max",
     ) -> list[SeriesSamples]:
-        """Samples in [from_ms, to_ms) of the series a scope selects (backtests)."""
+        """Samples in [from_ms, to_ms) of the series a scope selects (backtests).
+
+        ``bucket_ms`` > 0 reduces each series to one point per bucket in SQL: ``reduce``
+        "max" or "min" of the bucket's values at the bucket's start (a backtest of an
+        "above" rule takes the max, so no breach is hidden by thinning)."""
         raise NotImplementedError

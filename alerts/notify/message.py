@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from alerts.model import Severity  # declared once, with the rules
@@ -50,6 +50,39 @@ class Notification:
     unit: str
     since_ms: int
     link: str
+
+
+def to_payload(notification: Notification) -> dict[str, object]:
+    """The JSON-able form stored in the notification outbox."""
+    return {
+        "alert_id": notification.alert_id,
+        "rule_name": notification.rule_name,
+        "severity": notification.severity.value,
+        "kind": notification.kind.value,
+        "entity": notification.entity,
+        "value": notification.value,
+        "threshold": notification.threshold,
+        "unit": notification.unit,
+        "since_ms": notification.since_ms,
+        "link": notification.link,
+    }
+
+
+def from_payload(payload: Mapping[str, Any]) -> Notification:
+    """Read back ``to_payload``; raises ``ValueError``/``KeyError`` on a malformed row."""
+    value, threshold = payload["value"], payload["threshold"]
+    return Notification(
+        alert_id=str(payload["alert_id"]),
+        rule_name=str(payload["rule_name"]),
+        severity=Severity(payload["severity"]),
+        kind=NotificationKind(payload["kind"]),
+        entity=str(payload["entity"]),
+        value=None if value is None else float(value),
+        threshold=None if threshold is None else float(threshold),
+        unit=str(payload["unit"]),
+        since_ms=int(payload["since_ms"]),
+        link=str(payload["link"]),
+    )
 
 
 @dataclass(frozen=True)
