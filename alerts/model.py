@@ -400,4 +400,11 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         "name": "Source stale", "metric": "data_age_s",
         "scope": {"entity_kind": "source"}, "direction": "above", "warning": 60,
     }),
+    # Derived `screen_silence_s`: now minus a wall screen's last request (displays table,
+    # issue 6). Seeded once per database: databases seeded before it lack this rule.
+    validate_rule({
+        "name": "Screen stopped updating", "metric": "screen_silence_s",
+        "scope": {"source": "display", "entity_kind": "screen"}, "direction": "above",
+        "warning": 300,
+    }),
 )

@@ -201,8 +201,16 @@ class Collector:
     async def _job_tick(self, name: str) -> None:
         job = next(j for j in self.jobs if j.name == name)
         token = self.token
-        if token is not None:
-            await self._run_job(job, "run", job.run(token))
+        task = asyncio.current_task()
+        assert task is not None
+        # In flight like a poll: shutdown waits for it (its database work included) within
+        # its bound instead of closing the engine under it.
+        self._inflight.add(task)
+        try:
+            if token is not None:
+                await self._run_job(job, "run", job.run(token))
+        finally:
+            self._inflight.discard(task)
 
     async def _restore(self) -> None:
         """Resume each source's breaker and failure facts from the database."""

@@ -7,4 +7,5 @@ pytest_plugins = [
     "tests.fixtures.collect",
     "tests.fixtures.proxy",
     "tests.fixtures.live",
+    "tests.fixtures.notify",
 ]

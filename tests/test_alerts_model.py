@@ -174,4 +174,5 @@ def test_it_ships_the_defaults_the_issue_names() -> None:
     assert by_metric["drift_oldest_s"].warning == 30 * 60
     assert by_metric["last_success_age_s"].critical == 10 * 60
     assert "data_age_s" in by_metric
-    assert len({rule.name for rule in DEFAULT_RULES}) == len(DEFAULT_RULES) == 6
+    assert by_metric["screen_silence_s"].warning == 300  # issue 6: a silent wall screen
+    assert len({rule.name for rule in DEFAULT_RULES}) == len(DEFAULT_RULES) == 7

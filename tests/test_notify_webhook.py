@@ -2,111 +2,29 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import socket
-from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
-from aiohttp import web
 
 from alerts.notify import (
-    ChannelState,
     DeliveryError,
-    Dispatcher,
     Notification,
     NotificationKind,
     Severity,
     WebhookChannel,
     classify_status,
+    make_test_notification,
+    render_message,
 )
-from alerts.notify.webhook import safe_url
-from collectors.clock import Clock, ManualClock, SystemClock
-from collectors.deadline import Deadline
-from collectors.errors import ErrorKind, SourceError
-from collectors.http import HttpConfig, HttpSeam
+from collectors.clock import ManualClock
+from tests.fixtures.notify import SECRET_PATH, Receiver
+from trio_monitor.notify import SeamTransport
 
-SECRET_PATH = "/hooks/T0001/B0002/s3cr3tT0ken"
-STATUS_KINDS = frozenset({ErrorKind.HTTP_STATUS, ErrorKind.AUTH, ErrorKind.RATE_LIMITED})
-
-
-class SeamTransport:
-    """The project's HTTP seam as a `WebhookTransport`: what the wiring will pass to
-    `WebhookChannel` (alerts may not import collectors, so the adapter lives outside)."""
-
-    def __init__(self, seam: HttpSeam, clock: Clock, timeout_s: float = 10.0) -> None:
-        self._seam = seam
-        self._clock = clock
-        self._timeout_s = timeout_s
-
-    async def __call__(self, url: str, body: bytes, headers: Mapping[str, str]) -> int:
-        deadline = Deadline(self._clock, self._timeout_s)
-        try:
-            response = await self._seam.request(
-                "POST", url, deadline=deadline, headers=headers, data=body
-            )
-        except SourceError as err:
-            # The seam keeps the URL's path in messages; a webhook's secret lives there.
-            message = str(err).replace(err.url, safe_url(url)) if err.url else str(err)
-            permanent = err.permanent
-            if err.status is not None and err.kind in STATUS_KINDS:
-                classified = classify_status(err.status, "")
-                permanent = classified is not None and classified.permanent
-            raise DeliveryError(
-                message, permanent=permanent, retry_after_s=err.retry_after_s
-            ) from err
-        return response.status
-
-
-@dataclass
-class Receiver:
-    """A webhook endpoint answering from a script of statuses, then 200."""
-
-    script: list[int] = field(default_factory=list)
-    delay_s: float = 0.0
-    retry_after: str | None = None
-    posts: list[dict[str, Any]] = field(default_factory=list)
-    content_types: list[str] = field(default_factory=list)
-    base: str = ""
-
-    @property
-    def url(self) -> str:
-        return self.base + SECRET_PATH
-
-    async def handle(self, request: web.Request) -> web.Response:
-        if self.delay_s:
-            await asyncio.sleep(self.delay_s)
-        status = self.script.pop(0) if self.script else 200
-        if status != 200:
-            headers = {"Retry-After": self.retry_after} if self.retry_after else None
-            return web.Response(status=status, text="invalid_payload", headers=headers)
-        self.content_types.append(request.headers["Content-Type"])
-        self.posts.append(await request.json())
-        return web.Response(text="ok")
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    rec = Receiver()
-    app = web.Application()
-    app.router.add_post(SECRET_PATH, rec.handle)
-    runner = web.AppRunner(app, shutdown_timeout=0.5)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    rec.base = f"http://{host}:{port}"
-    yield rec
-    await runner.cleanup()
-
-
-@pytest.fixture
-async def transport() -> AsyncIterator[SeamTransport]:
-    config = HttpConfig(connect_timeout_s=1.0, read_timeout_s=0.5)
-    async with HttpSeam(config, name="notify-test") as seam:
-        yield SeamTransport(seam, SystemClock(), timeout_s=5.0)
+# Loggers of this project (httpx's own are kept at WARNING by trio_monitor.logs).
+OUR_LOGGERS = ("alerts", "collectors", "trio_monitor")
 
 
 def alert(i: int, clock: ManualClock, **changes: Any) -> Notification:
@@ -126,16 +44,15 @@ def alert(i: int, clock: ManualClock, **changes: Any) -> Notification:
     return Notification(**fields)
 
 
-def dispatcher(hook: WebhookChannel, clock: ManualClock, **kwargs: Any) -> Dispatcher:
-    return Dispatcher({"hook": hook}, clock=clock.time, sleep=clock.sleep, **kwargs)
+async def deliver(hook: WebhookChannel, clock: ManualClock, count: int, lang: str = "en") -> None:
+    notes = [alert(i, clock) for i in range(count)]
+    await hook.deliver(render_message(notes, lang, "Europe/Stockholm"))
 
 
-async def deliver(hook: WebhookChannel, clock: ManualClock, count: int) -> None:
-    d = dispatcher(hook, clock)
-    for i in range(count):
-        d.submit("hook", alert(i, clock))
-    assert await d.flush() == 1
-    assert d.failed == []
+async def failure(hook: WebhookChannel, clock: ManualClock) -> DeliveryError:
+    with pytest.raises(DeliveryError) as caught:
+        await deliver(hook, clock, 1)
+    return caught.value
 
 
 async def test_it_posts_generic_json_with_every_field(
@@ -205,102 +122,57 @@ async def test_it_posts_slack_text_and_blocks(
     assert "Value: 21 s (threshold 20 s)" in first["text"]
 
 
-async def test_it_delivers_after_retries_when_the_receiver_fails_503_twice(
-    receiver: Receiver, transport: SeamTransport, clock: ManualClock
+@pytest.mark.parametrize("status", [500, 502, 503, 504, 408])
+async def test_it_reports_a_server_error_as_transient(
+    receiver: Receiver, transport: SeamTransport, clock: ManualClock, status: int
 ) -> None:
-    receiver.script = [503, 503]
-    d = dispatcher(WebhookChannel(receiver.url, "json", transport), clock, base_delay_s=1.0)
-    d.submit("hook", alert(1, clock))
-    clock.advance(2.0)
+    receiver.script = [status]
 
-    assert await d.run_once() == 1
+    error = await failure(WebhookChannel(receiver.url, "json", transport), clock)
 
-    assert len(receiver.posts) == 1
-    first, second = clock.sleeps
-    assert 0.5 <= first <= 1.0 and 1.0 <= second <= 2.0  # exponential, jittered
-    status = d.channel_status("hook")
-    assert status.state is ChannelState.OK
-    assert status.last_error is not None and "HTTP 503" in status.last_error
-    assert d.failed == []
+    assert not error.permanent
+    assert f"HTTP {status}" in str(error)
+    assert receiver.posts == []
 
 
-async def test_it_waits_at_least_what_retry_after_asks(
+async def test_it_passes_on_what_retry_after_asks(
     receiver: Receiver, transport: SeamTransport, clock: ManualClock
 ) -> None:
     receiver.script, receiver.retry_after = [429], "7"
-    d = dispatcher(WebhookChannel(receiver.url, "json", transport), clock)
-    d.submit("hook", alert(1, clock))
 
-    assert await d.flush() == 1
+    error = await failure(WebhookChannel(receiver.url, "json", transport), clock)
 
-    assert clock.sleeps == [7.0]
+    assert not error.permanent and error.retry_after_s == 7.0
 
 
-async def test_it_marks_the_channel_failing_on_a_400_and_keeps_the_notification(
+@pytest.mark.parametrize("status", [400, 404, 410, 422])
+async def test_it_reports_a_client_error_as_permanent_without_the_secret(
     receiver: Receiver,
     transport: SeamTransport,
     clock: ManualClock,
     caplog: pytest.LogCaptureFixture,
+    status: int,
 ) -> None:
-    receiver.script = [400, 400]
-    d = dispatcher(WebhookChannel(receiver.url, "slack", transport), clock)
-    note = alert(1, clock)
-    d.submit("hook", note)
-    clock.advance(2.0)
+    receiver.script = [status]
 
-    with caplog.at_level(logging.ERROR, logger="alerts.notify.dispatch"):
-        assert await d.run_once() == 0
+    with caplog.at_level(logging.DEBUG):
+        error = await failure(WebhookChannel(receiver.url, "slack", transport), clock)
 
-    assert clock.sleeps == []  # no retry for a permanent failure
-    status = d.channel_status("hook")
-    assert status.state is ChannelState.FAILING
-    assert status.since_ms == status.last_error_ms == 1_700_000_002_000
-    assert status.last_error == (f"HTTP 400 from POST {receiver.base}/…: invalid_payload")
-    [failed] = d.failed
-    assert failed.notifications == (note,) and failed.permanent and failed.attempts == 1
-    assert "not delivered (alerts a1)" in caplog.text
-    assert "s3cr3t" not in caplog.text + status.last_error
-
-    later = alert(2, clock)
-    d.submit("hook", later)  # a failing channel is not tried, and nothing is lost
-    assert d.failed[-1].notifications == (later,)
-    assert "channel failing, not tried: HTTP 400" in d.failed[-1].error
-
-    result = await d.send_test("hook")
-    assert not result.ok and result.permanent
-    assert result.error is not None and "HTTP 400" in result.error
-    assert receiver.posts == []
-
-    d.reset("hook", requeue=True)  # the admin fixed the receiver
-    assert d.channel_status("hook").state is ChannelState.OK
-    assert await d.flush() == 1
-    assert d.failed == []
-    assert "Queue 1" in receiver.posts[0]["text"] and "Queue 2" in receiver.posts[0]["text"]
+    assert error.permanent
+    assert str(error) == f"HTTP {status} from POST {receiver.base}/…: invalid_payload"
+    ours = [r.getMessage() for r in caplog.records if r.name.startswith(OUR_LOGGERS)]
+    assert any("-> " + str(status) in line for line in ours)  # the seam's debug line...
+    assert not any("s3cr3t" in line for line in ours)  # ...without the secret path
 
 
-async def test_it_keeps_a_group_whose_retries_ran_out_without_failing_the_channel(
+async def test_it_reports_a_working_channel_with_a_test_message(
     receiver: Receiver, transport: SeamTransport, clock: ManualClock
 ) -> None:
-    receiver.script = [502, 503, 504]
-    d = dispatcher(WebhookChannel(receiver.url, "json", transport), clock, max_attempts=3)
-    d.submit("hook", alert(1, clock))
+    hook = WebhookChannel(receiver.url, "json", transport)
+    test = make_test_notification(1_700_000_000_000, link="https://monitor.example.se/alerts")
 
-    assert await d.flush() == 0
+    await hook.deliver(render_message([test], "sv", "Europe/Stockholm"))
 
-    assert len(clock.sleeps) == 2
-    [failed] = d.failed
-    assert not failed.permanent and failed.attempts == 3 and "HTTP 504" in failed.error
-    assert d.channel_status("hook").state is ChannelState.OK
-
-
-async def test_it_reports_a_working_channel_from_send_test(
-    receiver: Receiver, transport: SeamTransport, clock: ManualClock
-) -> None:
-    d = dispatcher(WebhookChannel(receiver.url, "json", transport), clock, lang="sv")
-
-    result = await d.send_test("hook", link="https://monitor.example.se/settings")
-
-    assert result.ok and result.error is None
     [doc] = receiver.posts
     assert doc["subject"] == "Trio Monitor: testmeddelande"
     assert doc["notifications"][0]["kind"] == "test"
@@ -310,12 +182,11 @@ async def test_it_treats_a_slow_receiver_as_transient(
     receiver: Receiver, transport: SeamTransport, clock: ManualClock
 ) -> None:
     receiver.delay_s = 2.0  # over the seam's 0.5 s read timeout
-    hook = WebhookChannel(receiver.url, "json", transport)
 
-    result = await dispatcher(hook, clock).send_test("hook")
+    error = await failure(WebhookChannel(receiver.url, "json", transport), clock)
 
-    assert not result.ok and not result.permanent
-    assert result.error is not None and "no response within 0.5 s" in result.error
+    assert not error.permanent
+    assert "no response within 0.5 s" in str(error) and "s3cr3t" not in str(error)
 
 
 async def test_it_treats_a_refused_connection_as_transient(
@@ -326,11 +197,10 @@ async def test_it_treats_a_refused_connection_as_transient(
         port = sock.getsockname()[1]
     hook = WebhookChannel(f"http://127.0.0.1:{port}{SECRET_PATH}", "json", transport)
 
-    result = await dispatcher(hook, clock).send_test("hook")
+    error = await failure(hook, clock)
 
-    assert not result.ok and not result.permanent
-    assert result.error is not None and "cannot connect" in result.error
-    assert "s3cr3t" not in result.error
+    assert not error.permanent
+    assert "cannot connect" in str(error) and "s3cr3t" not in str(error)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,294 @@
+"""The values alert rules judge: stored series, and the derived metrics of DESIGN.md.
+
+Stored metrics come from ``current`` (the newest value of each series). Derived metrics
+are computed from stored facts at the time of evaluation:
+
+- ``state_down``: 1.0 while a health target's state is "down", else 0.0;
+- ``drift_oldest_s``: seconds the oldest still-drifting resource of a provider has drifted;
+- ``last_success_age_s``: now minus a reconciler's ``last_success_ts`` series;
+- ``data_age_s``: now minus a source's last successful poll;
+- ``screen_silence_s``: now minus a wall screen's last request (display tokens, issue 6).
+
+An age is a value taken *now* (its timestamp is the evaluation time): it grows while
+nothing is written, which is the point. ``state_down`` is observed at the source's last
+poll, so a rule's pending period counts polls that saw the target down.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from storage import (
+    AlertStore,
+    DisplayRow,
+    DisplayStore,
+    DriftResourceRow,
+    DriftStore,
+    InputRow,
+    SourceFacts,
+    Store,
+)
+from storage import series_key as _series_key
+
+from .model import Rule
+
+STATE_DOWN = "state_down"
+DRIFT_OLDEST = "drift_oldest_s"
+LAST_SUCCESS_AGE = "last_success_age_s"
+DATA_AGE = "data_age_s"
+SCREEN_SILENCE = "screen_silence_s"
+DERIVED_METRICS = frozenset({STATE_DOWN, DRIFT_OLDEST, LAST_SUCCESS_AGE, DATA_AGE,
+                             SCREEN_SILENCE})
+# The wall screens' entities: written by the web app, never polled by the collector.
+DISPLAY_SOURCE = "display"
+SCREEN_KIND = "screen"
+
+OPEN_METRIC = "open"  # a queue's open/closed series (1.0 open), for while_open rules
+HEALTH_KIND = "health"  # SourceFacts.kind of a health target
+HEALTH_PREFIX = "health:"
+DRIFT_COUNT = "drift_count"
+LAST_SUCCESS_TS = "last_success_ts"
+FEW_SOURCES = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Input:
+    """The newest value of one watched entity for one metric (None: no value)."""
+
+    source: str
+    entity_kind: str
+    entity_id: str
+    entity_name: str
+    metric: str
+    unit: str
+    value: float | None
+    ts_ms: int | None
+
+    @property
+    def key(self) -> str:
+        return _series_key(self.source, self.entity_kind, self.entity_id)
+
+
+@dataclass
+class Inputs:
+    """Values by metric, and which queues are known to be open right now."""
+
+    by_metric: dict[str, list[Input]] = field(default_factory=dict)
+    # (source, queue id) -> open; only queues whose ``open`` value is fresh.
+    queue_open: dict[tuple[str, str], bool] = field(default_factory=dict)
+
+    def for_rule(self, rule: Rule) -> list[Input]:
+        """The inputs ``rule``'s scope selects."""
+        return [i for i in self.by_metric.get(rule.metric, ()) if in_scope(rule, i)]
+
+    def is_open(self, item: Input) -> bool | None:
+        """Whether ``item``'s queue is open (None: not a queue, or not known lately)."""
+        if item.entity_kind != "queue":
+            return None
+        return self.queue_open.get((item.source, item.entity_id))
+
+
+def in_scope(rule: Rule, item: Input) -> bool:
+    scope = rule.scope
+    return (
+        (scope.source is None or scope.source == item.source)
+        and (scope.entity_kind is None or scope.entity_kind == item.entity_kind)
+        and (not scope.entity_ids or item.entity_id in scope.entity_ids)
+    )
+
+
+def may_touch(rule: Rule, sources: Collection[str]) -> bool:
+    """Whether a write of ``sources`` can change what ``rule`` sees."""
+    return rule.scope.source is None or rule.scope.source in sources
+
+
+class InputReader:
+    """Reads the inputs of a set of metrics in a few queries (one per kind of input).
+
+    ``open_fresh_ms``: how old a queue's ``open`` value may be and still count (DESIGN.md:
+    three poll intervals). Any method may raise ``storage.StorageUnavailable``.
+    """
+
+    def __init__(
+        self, alerts: AlertStore, store: Store, drift: DriftStore, *, open_fresh_ms: int
+    ) -> None:
+        self._alerts = alerts
+        self._store = store
+        self._drift = drift
+        self._open_fresh_ms = open_fresh_ms
+
+    def read(
+        self, metrics: Collection[str], *, now_ms: int, sources: Collection[str] | None = None,
+        want_open: bool = False,
+    ) -> Inputs:
+        """The inputs of ``metrics`` (of ``sources``, None = all); with ``want_open`` the
+        queues' open state as well."""
+        wanted = set(metrics)
+        stored = wanted - DERIVED_METRICS
+        if DRIFT_OLDEST in wanted:
+            stored.add(DRIFT_COUNT)
+        if LAST_SUCCESS_AGE in wanted:
+            stored.add(LAST_SUCCESS_TS)
+        if want_open:
+            stored.add(OPEN_METRIC)
+        rows = self._current(stored, sources)
+        inputs = Inputs()
+        for metric in wanted - DERIVED_METRICS:
+            inputs.by_metric[metric] = [stored_input(r) for r in rows.get(metric, ())]
+        if want_open:
+            inputs.queue_open = open_queues(rows.get(OPEN_METRIC, ()), now_ms, self._open_fresh_ms)
+        self._derive(inputs, wanted, rows, now_ms, sources)
+        return inputs
+
+    def _current(
+        self, metrics: set[str], sources: Collection[str] | None
+    ) -> dict[str, list[InputRow]]:
+        if not metrics:
+            return {}
+        chosen = None if sources is None else sorted(sources)
+        by_metric: dict[str, list[InputRow]] = defaultdict(list)
+        for row in self._alerts.current_values(sorted(metrics), sources=chosen):
+            by_metric[row.metric].append(row)
+        return by_metric
+
+    def _derive(
+        self, inputs: Inputs, wanted: set[str], rows: dict[str, list[InputRow]], now_ms: int,
+        sources: Collection[str] | None,
+    ) -> None:
+        if wanted & {STATE_DOWN, DATA_AGE}:
+            facts = self._facts(sources)
+            if STATE_DOWN in wanted:
+                inputs.by_metric[STATE_DOWN] = state_down_inputs(facts)
+            if DATA_AGE in wanted:
+                inputs.by_metric[DATA_AGE] = data_age_inputs(facts, now_ms)
+        if DRIFT_OLDEST in wanted:
+            resources = [
+                r for r in self._drift.current() if sources is None or r.source in sources
+            ]
+            inputs.by_metric[DRIFT_OLDEST] = drift_oldest_inputs(
+                rows.get(DRIFT_COUNT, ()), resources, now_ms
+            )
+        if LAST_SUCCESS_AGE in wanted:
+            inputs.by_metric[LAST_SUCCESS_AGE] = last_success_age_inputs(
+                rows.get(LAST_SUCCESS_TS, ()), now_ms
+            )
+        if SCREEN_SILENCE in wanted:
+            # Not filtered by ``sources``: "display" is never among the polled (watched)
+            # sources, yet its screens are always watched.
+            screens = DisplayStore(self._alerts.engine).list(include_revoked=False)
+            inputs.by_metric[SCREEN_SILENCE] = screen_silence_inputs(screens, now_ms)
+
+    def _facts(self, sources: Collection[str] | None) -> list[SourceFacts]:
+        # After a write of a few sources (a health check: dozens a second with hundreds
+        # of targets) read just those rows instead of the whole table.
+        if sources is not None and len(sources) <= FEW_SOURCES:
+            found = (self._store.source(name) for name in sorted(sources))
+            return [f for f in found if f is not None]
+        return [f for f in self._store.sources() if sources is None or f.name in sources]
+
+
+# -- pure derivations --------------------------------------------------------------------
+
+
+def stored_input(row: InputRow) -> Input:
+    return Input(
+        source=row.source, entity_kind=row.entity_kind, entity_id=row.entity_id,
+        entity_name=row.entity_name, metric=row.metric, unit=row.unit,
+        value=row.value, ts_ms=row.ts_ms,
+    )
+
+
+def open_queues(
+    rows: Iterable[InputRow], now_ms: int, fresh_ms: int
+) -> dict[tuple[str, str], bool]:
+    """(source, queue id) -> open, for queues whose ``open`` value is at most ``fresh_ms``
+    old (an older one says nothing about now)."""
+    return {
+        (r.source, r.entity_id): r.value >= 0.5
+        for r in rows
+        if r.entity_kind == "queue" and now_ms - r.ts_ms <= fresh_ms
+    }
+
+
+def state_down_inputs(facts: Iterable[SourceFacts]) -> list[Input]:
+    """1.0 for each health target whose state is down, 0.0 for the others; targets not
+    judged yet (no state) have no value."""
+    out = []
+    for f in facts:
+        if f.kind != HEALTH_KIND or f.state is None:
+            continue
+        name = f.name.removeprefix(HEALTH_PREFIX)
+        observed = f.last_poll_at_ms or f.state_since_ms
+        out.append(Input(
+            source=f.name, entity_kind="target", entity_id=name, entity_name=name,
+            metric=STATE_DOWN, unit="", value=1.0 if f.state == "down" else 0.0,
+            ts_ms=observed,
+        ))
+    return out
+
+
+def data_age_inputs(facts: Iterable[SourceFacts], now_ms: int) -> list[Input]:
+    """Seconds since each source's last successful poll. A source that never succeeded
+    counts from when it started failing; one never polled has no value."""
+    out = []
+    for f in facts:
+        since = f.last_success_at_ms if f.last_success_at_ms is not None else f.failing_since_ms
+        if since is None:
+            continue
+        out.append(Input(
+            source=f.name, entity_kind="source", entity_id=f.name, entity_name=f.name,
+            metric=DATA_AGE, unit="s", value=max(0.0, (now_ms - since) / 1000), ts_ms=now_ms,
+        ))
+    return out
+
+
+def drift_oldest_inputs(
+    counts: Iterable[InputRow], resources: Sequence[DriftResourceRow], now_ms: int
+) -> list[Input]:
+    """Per (reconciler, provider): seconds since the oldest resource still drifting was
+    detected, 0 when none drifts. Providers are those with a ``drift_count`` series."""
+    oldest: dict[tuple[str, str], int] = {}
+    for r in resources:
+        key = (r.source, r.provider)
+        oldest[key] = min(oldest.get(key, r.detected_at_ms), r.detected_at_ms)
+    providers = {(c.source, c.entity_id) for c in counts if c.entity_kind == "provider"}
+    out = []
+    for source, provider in sorted(providers | set(oldest)):
+        detected = oldest.get((source, provider))
+        age = 0.0 if detected is None else max(0.0, (now_ms - detected) / 1000)
+        out.append(Input(
+            source=source, entity_kind="provider", entity_id=provider, entity_name=provider,
+            metric=DRIFT_OLDEST, unit="s", value=age, ts_ms=now_ms,
+        ))
+    return out
+
+
+def last_success_age_inputs(rows: Iterable[InputRow], now_ms: int) -> list[Input]:
+    """Seconds since each reconciler's last successful run (``last_success_ts`` is epoch
+    seconds)."""
+    return [
+        Input(
+            source=r.source, entity_kind=r.entity_kind, entity_id=r.entity_id,
+            entity_name=r.entity_name, metric=LAST_SUCCESS_AGE, unit="s",
+            value=max(0.0, now_ms / 1000 - r.value), ts_ms=now_ms,
+        )
+        for r in rows
+        if r.entity_kind == "reconciler"
+    ]
+
+
+def screen_silence_inputs(rows: Iterable[DisplayRow], now_ms: int) -> list[Input]:
+    """Seconds since each wall screen's last request (its display token's
+    ``last_seen_at``, written at most every 10 s while it polls). Revoked tokens and
+    tokens never used have no value: no screen is expected there."""
+    return [
+        Input(
+            source=DISPLAY_SOURCE, entity_kind=SCREEN_KIND, entity_id=str(r.id),
+            entity_name=r.name, metric=SCREEN_SILENCE, unit="s",
+            value=max(0.0, (now_ms - r.last_seen_at_ms) / 1000), ts_ms=now_ms,
+        )
+        for r in rows
+        if not r.revoked and r.last_seen_at_ms is not None
+    ]
