@@ -125,3 +125,49 @@ __all__ += [
     "UnknownSilence",
     "series_key",
 ]
+
+# -- history: rollups, retention, history reads (issue 6) ------------------------------
+from ._history import (  # noqa: E402
+    DailyRow,
+    History,
+    HistoryStore,
+    Point,
+    Segment,
+    choose_resolution,
+)
+from ._rollup import (  # noqa: E402
+    Bucket,
+    DeleteResult,
+    RecheckResult,
+    Resolution,
+    RollupStore,
+    StepResult,
+    TierState,
+)
+
+__all__ += [
+    "Bucket",
+    "DailyRow",
+    "DeleteResult",
+    "History",
+    "HistoryStore",
+    "Point",
+    "RecheckResult",
+    "Resolution",
+    "RollupStore",
+    "Segment",
+    "StepResult",
+    "TierState",
+    "choose_resolution",
+]
+
+# -- display tokens of wall screens (issue 6) ------------------------------------------
+from ._displays import (  # noqa: E402
+    DisplayExists,
+    DisplayRow,
+    DisplayStore,
+    SeenRequest,
+    UnknownDisplay,
+)
+
+__all__ += ["DisplayExists", "DisplayRow", "DisplayStore", "SeenRequest", "UnknownDisplay"]

@@ -394,3 +394,67 @@ audit_log = Table(
     Index("ix_audit_log_ts", "ts"),
     Index("ix_audit_log_action_ts", "action", "ts"),
 )
+
+# -- rollups (revision 0005) -----------------------------------------------------------
+
+
+def _rollup_table(name: str) -> Table:
+    """A rollup of ``samples`` into buckets; ``ts`` is the bucket's start (epoch ms).
+
+    mean = sum / count; ``last`` is the value of the bucket's newest sample, taken at
+    ``last_ts``. Like ``samples``: no FK to series, and WITHOUT ROWID on SQLite.
+    """
+    return Table(
+        name,
+        metadata,
+        Column("series_id", Integer, primary_key=True),
+        Column("ts", BigInteger, primary_key=True),
+        Column("min", Double, nullable=False),
+        Column("max", Double, nullable=False),
+        Column("sum", Double, nullable=False),
+        Column("count", Integer, nullable=False),
+        Column("last", Double, nullable=False),
+        Column("last_ts", BigInteger, nullable=False),
+        # The PK (series_id, ts) serves every range read and the batched retention deletes.
+        sqlite_with_rowid=False,
+    )
+
+
+rollup_1m = _rollup_table("rollup_1m")
+rollup_1h = _rollup_table("rollup_1h")
+
+# One row per resolution ("raw", "1m", "1h"): how far it is complete and how far back it
+# still reaches. Written only by the collector's rollup and retention jobs (fenced).
+rollup_state = Table(
+    "rollup_state",
+    metadata,
+    Column("resolution", String(8), primary_key=True),
+    # Every sample of the finer resolution with ts < watermark is rolled up (None for raw).
+    Column("watermark", BigInteger, nullable=True),
+    # Rows with ts < retained_from may have been deleted by retention (None: none were).
+    Column("retained_from", BigInteger, nullable=True),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+# -- displays (revision 0006) ----------------------------------------------------------
+
+# A named token for one wall screen (issue 6). Only the token's SHA-256 is stored: the
+# token is 32 random bytes, so a fast hash is enough (nothing to brute-force), and a
+# lookup by hash is one index probe. The last_* columns are what the screen last did.
+displays = Table(
+    "displays",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False),
+    Column("token_hash", String(64), nullable=False),  # hex SHA-256 of the token
+    Column("created_at", BigInteger, nullable=False),
+    Column("created_by", String, nullable=False),
+    Column("revoked_at", BigInteger, nullable=True),
+    Column("revoked_by", String, nullable=True),
+    Column("last_seen_at", BigInteger, nullable=True),
+    Column("last_addr", String, nullable=True),
+    Column("last_user_agent", String, nullable=True),
+    Column("last_page", String, nullable=True),
+    # Serves the lookup of every display login by its token.
+    UniqueConstraint("token_hash"),
+)

@@ -138,3 +138,12 @@ def test_it_names_the_bad_item_of_a_json_list_without_echoing_the_list(monkeypat
     [line] = err.value.lines
     assert line.startswith("TRIO_MONITOR_HEALTH_TARGETS: targets[1].url:")
     assert "got '[" not in line
+
+
+def test_it_names_settings_that_no_longer_do_anything() -> None:
+    from trio_monitor.settings import removed_settings
+
+    found = removed_settings({"TRIO_MONITOR_WAIT_WARN_S": "15", "TRIO_MONITOR_SITE_NAME": "x"})
+
+    assert [name for name, _ in found] == ["TRIO_MONITOR_WAIT_WARN_S"]
+    assert "/thresholds" in found[0][1]

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .settings import ConfigError, Mode, Settings, load_settings
+from .settings import ConfigError, Mode, Settings, load_settings, removed_settings
 
 log = logging.getLogger("trio_monitor")
 
@@ -99,6 +99,27 @@ def _parser() -> argparse.ArgumentParser:
         p.set_defaults(handler=cmd_users_toggle, action=action)
     p = users.add_parser("list", help="list users")
     p.set_defaults(handler=cmd_users_list)
+
+    displays = sub.add_parser("displays", help="display tokens of wall screens").add_subparsers(
+        metavar="action")
+    p = displays.add_parser("add", help="create a token for a screen; its address is printed "
+                                        "once")
+    p.add_argument("name", help="the screen's name, e.g. 'Reception 2'")
+    p.add_argument("--url", default="", help="the site's address, to print the full URL")
+    p.set_defaults(handler=cmd_displays_add)
+    p = displays.add_parser("list", help="list tokens and when each screen last refreshed")
+    p.set_defaults(handler=cmd_displays_list)
+    p = displays.add_parser("revoke", help="revoke a token: its screen stops within one refresh")
+    p.add_argument("id", type=int)
+    p.set_defaults(handler=cmd_displays_revoke)
+
+    notify = sub.add_parser("notify", help="notification channels").add_subparsers(
+        metavar="action")
+    p = notify.add_parser("test", help="queue a test message for the running collector to "
+                                       "send; wait for and print the outcome")
+    p.add_argument("channel", help="a name from TRIO_MONITOR_NOTIFY_CHANNELS")
+    p.add_argument("--timeout", type=float, default=60.0, help="seconds to wait (60)")
+    p.set_defaults(handler=cmd_notify_test)
     return parser
 
 
@@ -488,6 +509,12 @@ def cmd_users_toggle(args: argparse.Namespace) -> int:
     return code
 
 
+def cmd_notify_test(args: argparse.Namespace) -> int:
+    from .notify import notify_test_command
+
+    return notify_test_command(_start(args, quiet=True), args.channel, args.timeout)
+
+
 def cmd_users_list(args: argparse.Namespace) -> int:
     import auth
 
@@ -498,6 +525,64 @@ def cmd_users_list(args: argparse.Namespace) -> int:
                 if user.last_login_at_ms else "never")
         state = "disabled" if user.disabled else "active"
         print(f"{user.username:<24} {user.role:<7} {state:<9} last login {last}")
+    return code
+
+
+# -- display tokens (issue 6) -----------------------------------------------------------------
+
+
+def _displays_call(action: Callable[[Any], object]) -> int:
+    import auth
+    import storage
+
+    from .wiring import make_engine
+
+    settings = _start(argparse.Namespace(), quiet=True)
+    engine = make_engine(settings)
+    try:
+        action(engine)
+    except (auth.InvalidDisplayName, storage.DisplayExists, storage.UnknownDisplay) as exc:
+        print(f"trio-monitor: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    finally:
+        engine.dispose()
+    return EXIT_OK
+
+
+def cmd_displays_add(args: argparse.Namespace) -> int:
+    import auth
+
+    created: list[Any] = []
+    code = _displays_call(lambda e: created.append(auth.create_display(e, args.name)))
+    if code == EXIT_OK:
+        new = created[0]
+        print(f"display token {new.display.id} for {new.display.name!r}; open this address "
+              "once on the screen (it is not shown again):")
+        print(f"{args.url.rstrip('/')}/display/{new.token}")
+        print("to rotate pages add e.g. ?rotate=wallboard,drift,health&every=30")
+    return code
+
+
+def cmd_displays_list(args: argparse.Namespace) -> int:
+    import auth
+
+    rows: list[Any] = []
+    code = _displays_call(lambda e: rows.extend(auth.list_displays(e)))
+    now_ms = int(datetime.now(UTC).timestamp() * 1000)
+    for row in rows:
+        state = "revoked" if row.revoked else f"seen {_age(now_ms, row.last_seen_at_ms)}"
+        where = f"{row.last_addr or '-'} {row.last_page or '-'}"
+        print(f"{row.id:>4} {row.name:<24} {state:<16} {where}")
+    return code
+
+
+def cmd_displays_revoke(args: argparse.Namespace) -> int:
+    import auth
+
+    revoked: list[Any] = []
+    code = _displays_call(lambda e: revoked.append(auth.revoke_display(e, args.id)))
+    if code == EXIT_OK:
+        print(f"display token {args.id} ({revoked[0].name!r}) revoked")
     return code
 
 
@@ -515,6 +600,8 @@ def _configure_logging(settings: Settings) -> None:
     from .logs import configure_logging
 
     configure_logging(settings)
+    for name, why in removed_settings(os.environ):
+        logging.getLogger("trio_monitor").warning("%s is set but no longer used: %s", name, why)
 
 
 def _age(now_ms: int, then_ms: int | None) -> str:

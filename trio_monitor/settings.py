@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -22,6 +23,10 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from alerts.notify.config import ChannelSpec, EmailChannelSpec, parse_channels_json
+from alerts.notify.email import SmtpSecurity, validate_address
+from alerts.notify.message import zone
+from alerts.notify.webhook import safe_url
 from specs.drift import DriftSourceSpec, parse_drift_sources_json
 from specs.health import HealthTarget, SpecError, parse_targets_json
 
@@ -164,8 +169,6 @@ class Settings(BaseSettings):
     language: Language = Language.EN
     refresh_interval_s: float = Field(5.0, ge=1, le=300)
     stale_after_polls: int = Field(3, ge=1, le=100)
-    wait_warn_s: float = Field(15.0, ge=0)
-    wait_crit_s: float = Field(20.0, ge=0)
     sl_target_pct: float = Field(80.0, ge=0, le=100)
     sl_threshold_s: int = Field(20, ge=1, le=3600)
 
@@ -173,6 +176,71 @@ class Settings(BaseSettings):
     buffer_max_age_s: float = Field(600.0, ge=0)
     buffer_max_samples: int = Field(2_000_000, ge=0)
     shutdown_timeout_s: float = Field(10.0, gt=0, le=300)
+
+    # History (issue 6): rollups to 1 minute and 1 hour every ROLLUP_INTERVAL_S; how long
+    # each resolution is kept; rows deleted per retention transaction.
+    retention_raw_days: int = Field(7, ge=1, le=3650)
+    retention_1m_days: int = Field(90, ge=1, le=3650)
+    retention_1h_days: int = Field(730, ge=1, le=36500)
+    rollup_interval_s: float = Field(60.0, ge=5, le=3600)
+    retention_batch_rows: int = Field(5000, ge=100, le=1_000_000)
+
+    # Alert evaluation (issue 5): the tick that judges no-data, schedules and ages; how
+    # often a firing alert nobody acknowledged is sent again (0 = never); the base of
+    # links in notifications ("" = http://<web_bind>).
+    alert_tick_s: float = Field(1.0, ge=0.1, le=60)
+    alert_repeat_interval_s: float = Field(3600.0, ge=0, le=7 * 86400)
+    public_url: str = ""
+
+    # Notifications (issue 5): channels as a JSON list (alerts.notify.config), the SMTP
+    # server every email channel uses, grouping and retries of delivery, the site's zone.
+    notify_channels: str = "[]"
+    smtp_host: str = ""
+    smtp_port: int = Field(587, ge=1, le=65535)
+    smtp_security: SmtpSecurity = SmtpSecurity.STARTTLS
+    smtp_username: str = ""
+    smtp_password: SecretStr | None = None
+    smtp_password_file: Path | None = None
+    smtp_from: str = ""
+    smtp_timeout_s: float = Field(10.0, gt=0, le=300)
+    notify_group_window_s: float = Field(0.5, ge=0, le=600)
+    notify_max_attempts: int = Field(5, ge=1, le=50)
+    notify_retry_base_s: float = Field(2.0, gt=0, le=3600)
+    notify_retry_max_s: float = Field(60.0, gt=0, le=86400)
+    timezone: str = "Europe/Stockholm"
+
+    @model_validator(mode="after")
+    def _history(self) -> Settings:
+        days = (self.retention_raw_days, self.retention_1m_days, self.retention_1h_days)
+        if list(days) != sorted(days):
+            raise ValueError(
+                f"{ENV_PREFIX}RETENTION_RAW_DAYS <= {ENV_PREFIX}RETENTION_1M_DAYS <= "
+                f"{ENV_PREFIX}RETENTION_1H_DAYS is required (got {', '.join(map(str, days))})"
+            )
+        if self.retention_raw_days * 86400 <= self.rollup_max_lag_s:
+            raise ValueError(
+                f"{ENV_PREFIX}RETENTION_RAW_DAYS ({self.retention_raw_days}) must be longer "
+                f"than rollups can lag behind ({self.rollup_max_lag_s / 3600:.1f} h, mostly "
+                f"{ENV_PREFIX}BUFFER_MAX_AGE_S): raw samples would go before they are rolled up"
+            )
+        return self
+
+    @property
+    def rollup_grace_s(self) -> float:
+        """Minutes closed longer ago than this are rolled up: a poll's samples are written
+        within its deadline."""
+        return max(120.0, self.poll_deadline_s + 30.0)
+
+    @property
+    def rollup_recheck_s(self) -> float:
+        """How far below the rollup watermark late samples are looked for: a buffer
+        flushed after a database outage holds samples up to BUFFER_MAX_AGE_S old."""
+        return self.buffer_max_age_s + self.rollup_interval_s + self.rollup_grace_s
+
+    @property
+    def rollup_max_lag_s(self) -> float:
+        """How far behind now rollups may still change: grace, recheck window, interval."""
+        return self.rollup_grace_s + self.rollup_recheck_s + self.rollup_interval_s
 
     @field_validator("log_level")
     @classmethod
@@ -188,6 +256,14 @@ class Settings(BaseSettings):
         value = value.strip().rstrip("/")
         if value and not value.startswith(("http://", "https://")):
             raise ValueError("expected an http:// or https:// URL ending in /te/api")
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("expected an http:// or https:// URL, e.g. https://monitor.example.se")
         return value
 
     @field_validator("trio_queue_fields", "trio_agent_fields", mode="before")
@@ -233,11 +309,6 @@ class Settings(BaseSettings):
             self.trio_password, self.trio_password_file, "TRIO_PASSWORD"
         )
         self.secret_key = _secret_from_file(self.secret_key, self.secret_key_file, "SECRET_KEY")
-        if self.wait_crit_s < self.wait_warn_s:
-            raise ValueError(
-                f"{ENV_PREFIX}WAIT_CRIT_S ({self.wait_crit_s}) must be >= "
-                f"{ENV_PREFIX}WAIT_WARN_S ({self.wait_warn_s})"
-            )
         if not self.database_url:
             self.database_url = f"sqlite:///{(self.data_dir / 'trio-monitor.db').as_posix()}"
         if self.poll_deadline_s == 0:
@@ -252,6 +323,87 @@ class Settings(BaseSettings):
                 f"{ENV_PREFIX}BREAKER_MAX_COOLDOWN_S must be >= {ENV_PREFIX}BREAKER_COOLDOWN_S"
             )
         return self
+
+    @property
+    def public_base_url(self) -> str:
+        """Where people reach the web app: ``public_url``, or http://<web_bind>."""
+        return self.public_url or f"http://{self.web_bind}"
+
+    @field_validator("notify_channels")
+    @classmethod
+    def _notify_channels(cls, value: str) -> str:
+        try:
+            parse_channels_json(value or "[]")
+        except SpecError as exc:
+            raise ValueError(str(exc)) from None
+        return value or "[]"
+
+    @field_validator("smtp_host", "smtp_username")
+    @classmethod
+    def _stripped(cls, value: str) -> str:
+        return value.strip()
+
+    @field_validator("smtp_from")
+    @classmethod
+    def _smtp_from(cls, value: str) -> str:
+        return validate_address(value, role="sender") if value.strip() else ""
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        zone(value.strip())
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _notify(self) -> Settings:
+        self.smtp_password = _secret_from_file(
+            self.smtp_password, self.smtp_password_file, "SMTP_PASSWORD"
+        )
+        if self.notify_retry_max_s < self.notify_retry_base_s:
+            raise ValueError(
+                f"{ENV_PREFIX}NOTIFY_RETRY_MAX_S must be >= {ENV_PREFIX}NOTIFY_RETRY_BASE_S"
+            )
+        has_password = bool(self.smtp_password and self.smtp_password.get_secret_value())
+        if bool(self.smtp_username) != has_password:
+            raise ValueError(
+                f"set {ENV_PREFIX}SMTP_USERNAME and {ENV_PREFIX}SMTP_PASSWORD (or _FILE) together"
+            )
+        email = [s.name for s in self.notify_channel_specs() if isinstance(s, EmailChannelSpec)]
+        missing = [
+            f"{ENV_PREFIX}{name}"
+            for name, value in (("SMTP_HOST", self.smtp_host), ("SMTP_FROM", self.smtp_from))
+            if not value
+        ]
+        if email and missing:
+            raise ValueError(
+                f"email channel {email[0]!r} needs {' and '.join(missing)} (the SMTP server)"
+            )
+        return self
+
+    def notify_channel_specs(self) -> list[ChannelSpec]:
+        return parse_channels_json(self.notify_channels)
+
+    def notify_problems(self) -> list[str]:
+        """Notification settings production mode refuses: secrets sent unencrypted."""
+        problems = []
+        specs = self.notify_channel_specs()
+        if (
+            any(isinstance(s, EmailChannelSpec) for s in specs)
+            and self.smtp_security == SmtpSecurity.NONE
+            and not _is_loopback_host(self.smtp_host)
+        ):
+            problems.append(
+                f"{ENV_PREFIX}SMTP_SECURITY=none would send alerts (and the SMTP password) "
+                f"unencrypted to {self.smtp_host}; use starttls or tls, or a relay on this host"
+            )
+        for spec in specs:
+            url = getattr(spec, "url", "")
+            if url.startswith("http://") and not _is_loopback(url):
+                problems.append(
+                    f"{ENV_PREFIX}NOTIFY_CHANNELS: webhook {spec.name!r} uses plain http to a "
+                    "remote host, which exposes the secret in its URL; use https"
+                )
+        return problems
 
     def health_target_specs(self) -> list[HealthTarget]:
         return parse_targets_json(self.health_targets)
@@ -289,6 +441,7 @@ class Settings(BaseSettings):
             )
         if not self.http_verify_tls:
             problems.append(f"{ENV_PREFIX}HTTP_VERIFY_TLS=false is not allowed in production")
+        problems += self.notify_problems()
         return problems
 
     def web_problems(self) -> list[str]:
@@ -322,6 +475,8 @@ class Settings(BaseSettings):
                 shown = str(value)
             if name == "database_url":
                 shown = _mask_url_password(shown)
+            elif name == "notify_channels":
+                shown = _mask_webhook_urls(shown)
             out[ENV_PREFIX + name.upper()] = shown
         return out
 
@@ -362,6 +517,20 @@ def _mask_url_password(url: str) -> str:
     return f"{scheme}://{user}{':********' if colon else ''}{at}{host}"
 
 
+def _mask_webhook_urls(text: str) -> str:
+    """The channel list with each webhook URL cut to scheme and host (the secret is the path)."""
+    masked = [
+        {**item, "url": safe_url(item["url"])} if isinstance(item, dict) and "url" in item else item
+        for item in json.loads(text)
+    ]
+    return json.dumps(masked, ensure_ascii=False)
+
+
+def _is_loopback_host(host: str) -> bool:
+    host = host.strip("[]")
+    return host in {"localhost", "::1"} or host.startswith("127.")
+
+
 def _is_loopback(url: str) -> bool:
     host = url.split("://", 1)[1].split("/", 1)[0].rsplit(":", 1)[0].strip("[]")
     return host in {"localhost", "127.0.0.1", "::1"} or host.startswith("127.")
@@ -392,9 +561,26 @@ def _describe(err: Any) -> str:
     name = ENV_PREFIX + loc[0].upper()
     given = err.get("input")
     shown = ""
-    secret = "PASSWORD" in name or "KEY" in name
+    # Webhook URLs carry their secret: a channel list is never echoed either.
+    secret = "PASSWORD" in name or "KEY" in name or name.endswith("NOTIFY_CHANNELS")
     # Long values (a JSON list of targets) are not echoed: the message names the item.
     if isinstance(given, str | int | float) and not secret and len(str(given)) <= 60:
         if not (isinstance(given, float) and math.isnan(given)):
             shown = f", got {given!r}"
     return f"{name}: {message}{shown}"
+
+
+# Settings of earlier versions that no longer do anything, and what replaced them. The
+# environment is not an error for them (extra="ignore"), so each is named in a warning.
+REMOVED_SETTINGS = {
+    "WAIT_WARN_S": "wall screen colours follow the alert rules; edit them on /thresholds",
+    "WAIT_CRIT_S": "wall screen colours follow the alert rules; edit them on /thresholds",
+}
+
+
+def removed_settings(environ: Mapping[str, str]) -> list[tuple[str, str]]:
+    """(variable, what replaced it) for each removed setting present in ``environ``."""
+    return [
+        (ENV_PREFIX + name, why) for name, why in REMOVED_SETTINGS.items()
+        if ENV_PREFIX + name in environ
+    ]

@@ -17,7 +17,9 @@ from collectors.drift import DriftSource
 from collectors.health import HealthSource
 from collectors.http import HttpConfig, HttpSeam
 from collectors.retry import RetryPolicy
-from collectors.runner import Collector, DynamicSources, LeaseJob, RunnerConfig
+from collectors.rollup import RollupConfig
+from collectors.rollup import lease_jobs as rollup_lease_jobs
+from collectors.runner import LEASE_NAME, Collector, DynamicSources, LeaseJob, RunnerConfig
 from collectors.trio import TrioConfig, TrioSource
 from specs.drift import DriftSourceSpec
 from specs.health import HealthTarget
@@ -98,19 +100,64 @@ def collector(settings: Settings, engine: Engine, clock: Clock | None = None) ->
         sources.append(trio_source(settings, clock))
     sources += [drift_source(settings, spec, clock) for spec in settings.drift_source_specs()]
     sync_configured_targets(settings, engine, clock)
-    jobs = [*alert_jobs(settings, engine, clock), *notify_jobs(settings, engine, clock)]
+    jobs = [*alert_jobs(settings, engine, clock), *notify_jobs(settings, engine, clock),
+            *rollup_jobs(settings, engine, clock)]
     return Collector(store, sources, runner_config(settings), clock=clock,
                      dynamic=health_sources(settings, engine, clock), jobs=jobs)
 
 
 def alert_jobs(settings: Settings, engine: Engine, clock: Clock) -> list[LeaseJob]:
     """Alert evaluation: after each write and on a short tick (issue 5, alerts/service.py)."""
-    return []
+    from alerts.service import AlertEvaluator, EvaluatorConfig
+
+    config = EvaluatorConfig(
+        lease_name=LEASE_NAME,
+        repeat_interval_s=settings.alert_repeat_interval_s,
+        link=f"{settings.public_base_url}/alerts",
+        # DESIGN.md: a queue's open/closed value counts for three poll intervals.
+        open_fresh_s=3 * settings.poll_interval_s,
+    )
+    evaluator = AlertEvaluator(engine, config, clock=clock,
+                               watched=lambda: watched_sources(settings, engine))
+    return [LeaseJob(
+        name="alerts", every_s=settings.alert_tick_s, run=evaluator.run,
+        on_activate=evaluator.on_activate, after_write=evaluator.after_write,
+    )]
+
+
+def watched_sources(settings: Settings, engine: Engine) -> set[str]:
+    """The names of the sources the collector polls: the Trio site, the reconcilers and
+    the enabled health targets (what alerts may be about; a deleted target's facts stay)."""
+    names = {settings.trio_source_name} if settings.trio_base_url else set()
+    names |= {f"drift:{spec.name}" for spec in settings.drift_source_specs()}
+    names |= {f"health:{row.name}" for row in storage.HealthTargetStore(engine).list(True)}
+    return names
 
 
 def notify_jobs(settings: Settings, engine: Engine, clock: Clock) -> list[LeaseJob]:
-    """Notification delivery from the outbox (issue 5, alerts/notify/outbox.py)."""
-    return []
+    """Notification delivery from the outbox (issue 5, alerts/notify/outbox.py); it also
+    runs with no channel configured, to fail what is queued for removed ones."""
+    from .notify import SEAM_NAME, notify_job
+
+    seam = HttpSeam(http_config(settings), clock=clock, name=SEAM_NAME)
+    return [notify_job(settings, engine, clock, seam)]
+
+
+def rollup_jobs(settings: Settings, engine: Engine, clock: Clock) -> list[LeaseJob]:
+    """Rollups to 1 minute and 1 hour, and retention per resolution (issue 6)."""
+    config = RollupConfig(
+        interval_s=settings.rollup_interval_s,
+        grace_s=settings.rollup_grace_s,
+        recheck_s=settings.rollup_recheck_s,
+        raw_days=settings.retention_raw_days,
+        minute_days=settings.retention_1m_days,
+        hour_days=settings.retention_1h_days,
+        batch_rows=settings.retention_batch_rows,
+        budget_s=min(10.0, settings.rollup_interval_s / 2),
+        # A failure matters to the lockout for its window, then for the lock it started.
+        login_failures_keep_s=settings.login_lockout_window_s + settings.login_lockout_s,
+    )
+    return rollup_lease_jobs(engine, config, clock)
 
 
 def drift_source(settings: Settings, spec: DriftSourceSpec, clock: Clock) -> DriftSource:
