@@ -21,6 +21,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "back": "Back to the login page",
         "switch_lang": "sv",
         "switch_label": "På svenska",
+        "display_title": "Wall screen",
+        "display_starting": "Starting the wall screen…",
+        "display_continue": "Continue",
+        "revoked_title": "Access revoked",
+        "revoked": "This screen's access was revoked. An administrator can create a new "
+                   "display token on the admin page and open its address on this screen.",
+        "display_unavailable": "The service is unavailable right now. This screen tries "
+                               "again every {seconds} seconds.",
     },
     "sv": {
         "title": "Logga in",
@@ -36,6 +44,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "back": "Tillbaka till inloggningssidan",
         "switch_lang": "en",
         "switch_label": "In English",
+        "display_title": "Väggskärm",
+        "display_starting": "Väggskärmen startar…",
+        "display_continue": "Fortsätt",
+        "revoked_title": "Åtkomsten är återkallad",
+        "revoked": "Den här skärmens åtkomst har återkallats. En administratör kan skapa en "
+                   "ny skärmnyckel på administrationssidan och öppna dess adress på skärmen.",
+        "display_unavailable": "Tjänsten är inte tillgänglig just nu. Skärmen försöker igen "
+                               "var {seconds}:e sekund.",
     },
 }
 
@@ -49,13 +65,40 @@ _BASE = """<!doctype html>
 <link rel="stylesheet" href="{{ css_url }}">
 </head>
 <body>
-<main class="login-box">
+<main class="login-box"
+{%- if display_url %} id="trio-login" data-display-url="{{ display_url }}"{% endif %}>
 <h1>{{ site_name }}</h1>
 {% block content %}{% endblock %}
 <p class="lang">
 <a href="{{ switch_url }}" hreflang="{{ t.switch_lang }}">{{ t.switch_label }}</a>
 </p>
 </main>
+{% if screen_js %}<script src="{{ screen_js }}"></script>{% endif %}
+</body>
+</html>
+"""
+
+# The pages a wall screen sees: starting (stores the token, goes on), revoked, unavailable
+# (retries). No language link and no way to the login page: nobody is at the screen.
+_SCREEN = """<!doctype html>
+<html lang="{{ lang }}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+{% if retry_s %}<meta http-equiv="refresh" content="{{ retry_s }}">{% endif %}
+<title>{{ heading }} · {{ site_name }}</title>
+<link rel="stylesheet" href="{{ css_url }}">
+</head>
+<body class="screen">
+<main class="login-box screen__box" id="trio-display" data-token="{{ token }}"
+ data-next="{{ next }}" data-forget="{{ forget }}">
+<h1>{{ site_name }}</h1>
+<h2>{{ heading }}</h2>
+<p class="{{ 'error' if error else 'screen__message' }}" role="status">{{ message }}</p>
+{% if next %}<p><a href="{{ next }}">{{ t.display_continue }}</a></p>{% endif %}
+</main>
+<script src="{{ screen_js }}"></script>
 </body>
 </html>
 """
@@ -98,6 +141,12 @@ def render_error(**context: Any) -> str:
     """A small page with a message and a link back. Expects lang, t, site_name,
     css_url, switch_url, heading, message, back_url."""
     return render_template_string(_ERROR, base=_base(), **context)
+
+
+def render_screen(**context: Any) -> str:
+    """A wall screen's page. Expects lang, t, site_name, css_url, screen_js, heading,
+    message, error, token, next, forget ("", "token" or "all"), retry_s (0: none)."""
+    return render_template_string(_SCREEN, **context)
 
 
 def _base() -> Any:

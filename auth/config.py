@@ -27,6 +27,9 @@ class AuthConfig:
     default_language: str = "en"
     public_paths: tuple[str, ...] = ("/healthz",)
     trusted_proxies: int = 0
+    # Where a wall screen goes after /display/<token> opened its session (the dashboard's
+    # kiosk page), with the rotate/every/lang parameters passed on.
+    display_start_path: str = "/kiosk"
 
     def __post_init__(self) -> None:
         if not self.secret_key:
@@ -38,3 +41,5 @@ class AuthConfig:
             )
         if self.trusted_proxies < 0:
             raise ValueError("AuthConfig.trusted_proxies must be 0 or more")
+        if not self.display_start_path.startswith("/"):
+            raise ValueError("AuthConfig.display_start_path must start with /")

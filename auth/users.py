@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Callable
@@ -10,14 +11,18 @@ from enum import StrEnum
 
 from sqlalchemy.engine import Engine
 
-from storage import UserRow, UserStore
+from storage import AlertStore, StorageUnavailable, UserRow, UserStore
 
 from . import passwords
 from .config import AuthConfig
 from .errors import InvalidUsername, UnknownUser, UserExists
 
+log = logging.getLogger(__name__)
+
 Clock = Callable[[], float]
 
+# The actor of audit rows written without a person behind them (CLI, demo, start-up).
+SYSTEM_ACTOR = "system"
 MAX_USERNAME = 64
 _USERNAME = re.compile(r"[a-z0-9._@-]{1,64}")
 # Typed names and addresses are stored in login_failures even when they are garbage;
@@ -30,15 +35,20 @@ class Role(StrEnum):
 
     # Manages users, alert thresholds and anything else that changes stored state.
     ADMIN = "admin"
-    # Sees every page and wall screen; changes nothing.
+    # Sees every page and wall screen, acknowledges alerts; changes no settings.
     VIEWER = "viewer"
+    # A wall screen logged in with a display token: views pages, nothing else (no admin
+    # page, no acknowledging). Never the role of a user.
+    DISPLAY = "display"
 
     def allows(self, required: Role) -> bool:
         """True if this role may do what ``required`` may do."""
         return _RANK[self] >= _RANK[required]
 
 
-_RANK = {Role.VIEWER: 1, Role.ADMIN: 2}
+_RANK = {Role.DISPLAY: 0, Role.VIEWER: 1, Role.ADMIN: 2}
+# The roles a user can have.
+USER_ROLES = (Role.ADMIN, Role.VIEWER)
 
 
 @dataclass(frozen=True)
@@ -102,12 +112,10 @@ def validate_username(username: str) -> str:
 
 
 def _role(role: Role | str) -> Role:
-    try:
+    """``role`` as a user's role; ValueError for anything else (DISPLAY included)."""
+    if role in USER_ROLES:
         return Role(role)
-    except ValueError:
-        raise ValueError(
-            f"unknown role {role!r}: use {' or '.join(r.value for r in Role)}"
-        ) from None
+    raise ValueError(f"unknown role {role!r}: use {' or '.join(r.value for r in USER_ROLES)}")
 
 
 def _now_ms(clock: Clock) -> int:
@@ -129,16 +137,32 @@ def _to_user(row: UserRow) -> User:
 # -- management (CLI, demo, admin pages) ------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a change, for its audit row: a username (or "system") and, for a change
+    made over the web, the client's address."""
+
+    name: str = SYSTEM_ACTOR
+    client_addr: str | None = None
+
+
+SYSTEM = Actor()
+
+
 def add_user(
-    engine: Engine, username: str, password: str, role: Role | str, *, clock: Clock = time.time
+    engine: Engine, username: str, password: str, role: Role | str, *,
+    clock: Clock = time.time, actor: Actor = SYSTEM,
 ) -> User:
-    """Create a user. Raises InvalidUsername, WeakPassword, UserExists, ValueError (role)."""
+    """Create a user (audit "user.add"). Raises InvalidUsername, WeakPassword, UserExists,
+    ValueError (role)."""
     name = validate_username(username)
     checked_role = _role(role)
     password_hash = passwords.hash_password(password)
     store = UserStore(engine)
-    if store.create(name, password_hash, checked_role.value, _now_ms(clock)) is None:
+    now_ms = _now_ms(clock)
+    if store.create(name, password_hash, checked_role.value, now_ms) is None:
         raise UserExists(f"user {name!r} already exists")
+    audit(engine, actor, "user.add", name, now_ms, after={"role": checked_role.value})
     return get_user(engine, name)
 
 
@@ -153,36 +177,77 @@ def list_users(engine: Engine) -> list[User]:
 
 
 def set_password(
-    engine: Engine, username: str, password: str, *, clock: Clock = time.time
+    engine: Engine, username: str, password: str, *, clock: Clock = time.time,
+    actor: Actor = SYSTEM,
 ) -> None:
     """Replace the password and end the user's existing sessions (at their next
-    request, see ``auth.web``). Raises UnknownUser, WeakPassword."""
+    request, see ``auth.web``); audit "user.password". Raises UnknownUser, WeakPassword."""
     store = UserStore(engine)
     row = _row(store, username)
-    store.set_password_hash(
-        row.id, passwords.hash_password(password), _now_ms(clock), end_sessions=True
-    )
+    now_ms = _now_ms(clock)
+    store.set_password_hash(row.id, passwords.hash_password(password), now_ms, end_sessions=True)
+    audit(engine, actor, "user.password", row.username, now_ms)
 
 
-def disable_user(engine: Engine, username: str, *, clock: Clock = time.time) -> None:
-    """Refuse further logins and end existing sessions. Raises UnknownUser."""
+def disable_user(
+    engine: Engine, username: str, *, clock: Clock = time.time, actor: Actor = SYSTEM
+) -> None:
+    """Refuse further logins and end existing sessions (audit "user.disable"). Raises
+    UnknownUser."""
+    _set_disabled(engine, username, True, clock, actor)
+
+
+def enable_user(
+    engine: Engine, username: str, *, clock: Clock = time.time, actor: Actor = SYSTEM
+) -> None:
+    """Allow logins again (sessions ended by disabling stay ended; audit "user.enable").
+    Raises UnknownUser."""
+    _set_disabled(engine, username, False, clock, actor)
+
+
+def _set_disabled(
+    engine: Engine, username: str, disabled: bool, clock: Clock, actor: Actor
+) -> None:
     store = UserStore(engine)
-    store.set_disabled(_row(store, username).id, True, _now_ms(clock))
-
-
-def enable_user(engine: Engine, username: str, *, clock: Clock = time.time) -> None:
-    """Allow logins again (sessions ended by disabling stay ended). Raises UnknownUser."""
-    store = UserStore(engine)
-    store.set_disabled(_row(store, username).id, False, _now_ms(clock))
+    row = _row(store, username)
+    now_ms = _now_ms(clock)
+    store.set_disabled(row.id, disabled, now_ms)
+    audit(engine, actor, "user.disable" if disabled else "user.enable", row.username, now_ms,
+          before={"disabled": row.disabled}, after={"disabled": disabled})
 
 
 def set_role(
-    engine: Engine, username: str, role: Role | str, *, clock: Clock = time.time
+    engine: Engine, username: str, role: Role | str, *, clock: Clock = time.time,
+    actor: Actor = SYSTEM,
 ) -> None:
-    """Change the role. Raises UnknownUser, ValueError (role)."""
+    """Change the role (audit "user.role" when it changes). Raises UnknownUser, ValueError
+    (role)."""
     checked_role = _role(role)
     store = UserStore(engine)
-    store.set_role(_row(store, username).id, checked_role.value, _now_ms(clock))
+    row = _row(store, username)
+    now_ms = _now_ms(clock)
+    store.set_role(row.id, checked_role.value, now_ms)
+    if row.role != checked_role.value:
+        audit(engine, actor, "user.role", row.username, now_ms, before={"role": row.role},
+              after={"role": checked_role.value})
+
+
+def audit(
+    engine: Engine, actor: Actor, action: str, username: str, now_ms: int, *,
+    before: object = None, after: object = None,
+) -> None:
+    """Append the audit row of a change to the user ``username`` (target "user:<name>").
+
+    Written after the change, in its own transaction (users live in ``UserStore``, the
+    log in ``AlertStore``): if the database fails in between, the change stands and the
+    missing row is logged at error level instead of failing a change that was made."""
+    try:
+        AlertStore(engine).audit(actor=actor.name, action=action, target=f"user:{username}",
+                                 before=before, after=after, now_ms=now_ms,
+                                 client_addr=actor.client_addr)
+    except StorageUnavailable as err:
+        log.error("audit row %s of user %s by %s not written: %s", action, username,
+                  actor.name, err)
 
 
 def _row(store: UserStore, username: str) -> UserRow:

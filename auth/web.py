@@ -14,6 +14,21 @@ Bounds (``CHECK_INTERVAL_S`` = 30 s):
   its last request.
 - ``logout`` clears the cookie in the browser; as with any signed-cookie session, a copy
   of the cookie taken before stays valid until the idle timeout or a password change.
+
+Display sessions (wall screens, ``/display/<token>``, see ``auth.displays``): role DISPLAY,
+view only. Every request confirms the token (its row read at most once per second per
+process), so revoking ends the session within one refresh of the screen; the screen is
+then sent to ``/display/revoked``, never to the login page. They have no idle timeout (the
+token is the control, and a screen switched off over a weekend must come back), and
+``seen`` is rewritten every 30 s so the cookie's 30-day lifetime slides while the screen
+polls. What the screen last did (time, address, user agent, page) is written at most
+every 10 s per token.
+
+CSRF: forms (login, logout) carry the session's token in a field. Dash callbacks (POSTs
+to ``.../_dash-update-component``) must carry it in the ``X-CSRFToken`` header, which
+Dash's renderer fills from the cookie ``_csrf_token``: every response to a logged-in
+browser that lacks that cookie sets it (readable by script, SameSite=Strict). A callback
+without the header, or with another token, is refused with 403 and logged.
 """
 
 from __future__ import annotations
@@ -32,10 +47,11 @@ from flask import Blueprint, Flask, current_app, g, request, session, url_for
 from sqlalchemy.engine import Engine
 from werkzeug.wrappers import Response
 
-from storage import StorageUnavailable, UserStore
+from storage import AlertStore, DisplayRow, DisplayStore, SeenRequest, StorageUnavailable, UserStore
 
 from . import _pages
 from .config import LANGUAGES, AuthConfig
+from .displays import DisplayChecker, find_display, looks_like_token
 from .errors import PermissionDenied
 from .users import AuthResult, AuthStatus, Role, authenticate
 
@@ -50,14 +66,28 @@ SESSION_LIFETIME = timedelta(days=30)
 CHECK_INTERVAL_S = 30.0
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
+# Dash's renderer sends the value of this cookie as this header with every callback
+# (dash-renderer getCSRFHeader). The cookie holds the session's CSRF token and is
+# readable by the page's script (not HttpOnly); another site can neither read it nor,
+# with SameSite=Strict, have it sent, so it cannot forge the header.
+DASH_CSRF_COOKIE = "_csrf_token"
+DASH_CSRF_HEADER = "X-CSRFToken"
+DASH_UPDATE_SEGMENT = "_dash-update-component"
 
-# Session keys.
+# Session keys. A display session has _DISPLAY (the token's id) instead of _UID.
 _UID, _VERSION, _NAME, _ROLE, _SEEN, _CSRF = "uid", "sv", "name", "role", "seen", "csrf"
+_DISPLAY = "did"
+# Query parameters /display/<token> passes on to the screen's start page.
+DISPLAY_PARAMS = ("rotate", "every", "lang")
+DISPLAY_PREFIX = "display:"  # the "username" of a display session: display:<name>
 
 _LOGIN_ENDPOINT = "trio_auth.login"
 _LOGOUT_ENDPOINT = "trio_auth.logout"
 _ASSETS_ENDPOINT = "trio_auth.static"
-_PUBLIC_ENDPOINTS = frozenset({_LOGIN_ENDPOINT, _LOGOUT_ENDPOINT, _ASSETS_ENDPOINT})
+_DISPLAY_ENDPOINT = "trio_auth.display"
+_REVOKED_ENDPOINT = "trio_auth.display_revoked"
+_PUBLIC_ENDPOINTS = frozenset({_LOGIN_ENDPOINT, _LOGOUT_ENDPOINT, _ASSETS_ENDPOINT,
+                               _DISPLAY_ENDPOINT, _REVOKED_ENDPOINT})
 # Paths answered with 401 JSON rather than a redirect: made by scripts, not by people
 # typing an address. Dash's own endpoints all start with "_" (/_dash-layout,
 # /_dash-update-component, /_dash-component-suites/..., /_reload-hash, /_favicon.ico);
@@ -79,11 +109,19 @@ _HEADERS = {
 
 @dataclass(frozen=True)
 class SessionUser:
-    """The user of the current request, as confirmed at most CHECK_INTERVAL_S ago."""
+    """The user of the current request, as confirmed at most CHECK_INTERVAL_S ago.
+
+    A wall screen's display session is one too: role DISPLAY, ``display_id`` its token's
+    id, ``id`` 0 (no user), ``username`` "display:<token name>"."""
 
     id: int
     username: str
     role: Role
+    display_id: int | None = None
+
+    @property
+    def is_display(self) -> bool:
+        return self.display_id is not None
 
 
 @dataclass(frozen=True)
@@ -91,6 +129,7 @@ class _State:
     engine: Engine
     config: AuthConfig
     clock: Clock
+    displays: DisplayChecker
 
     @property
     def store(self) -> UserStore:
@@ -110,7 +149,10 @@ def install(server: Flask, engine: Engine, config: AuthConfig, *, clock: Clock =
     """
     if EXTENSION in server.extensions:
         raise RuntimeError("auth.install() was already called on this server")
-    server.extensions[EXTENSION] = _State(engine=engine, config=config, clock=clock)
+    server.extensions[EXTENSION] = _State(
+        engine=engine, config=config, clock=clock,
+        displays=DisplayChecker(DisplayStore(engine)),
+    )
     server.secret_key = config.secret_key
     server.config.update(
         SESSION_COOKIE_NAME=COOKIE_NAME,
@@ -125,6 +167,7 @@ def install(server: Flask, engine: Engine, config: AuthConfig, *, clock: Clock =
     server.register_blueprint(_blueprint())
     server.before_request(_guard)
     server.after_request(_security_headers)
+    server.after_request(_dash_csrf_cookie)
 
 
 def current_user() -> SessionUser | None:
@@ -145,6 +188,8 @@ def require_role(role: Role | str) -> SessionUser:
     user = current_user()
     if user is None:
         raise PermissionDenied("not logged in")
+    if user.display_id is not None:
+        return _require_display_role(user, user.display_id, required)
     row = _state().store.get(user.id)
     if row is None or row.disabled or row.session_version != session.get(_VERSION):
         raise PermissionDenied(f"the session of {user.username!r} has ended")
@@ -154,6 +199,19 @@ def require_role(role: Role | str) -> SessionUser:
             f"user {row.username!r} has role {actual.value}; this needs {required.value}"
         )
     return SessionUser(id=row.id, username=row.username, role=actual)
+
+
+def _require_display_role(user: SessionUser, display_id: int, required: Role) -> SessionUser:
+    state = _state()
+    row = state.displays.fresh(display_id, state.clock())
+    if row is None or row.revoked:
+        raise PermissionDenied(f"the display token of {user.username!r} was revoked")
+    if not Role.DISPLAY.allows(required):
+        raise PermissionDenied(
+            f"{user.username!r} is a wall screen and may only view; this needs "
+            f"{required.value}"
+        )
+    return user
 
 
 def csrf_token() -> str:
@@ -179,6 +237,14 @@ def safe_next(target: str | None) -> str:
     if parts.scheme or parts.netloc:
         return "/"
     return target
+
+
+def request_client_address() -> str | None:
+    """``client_address`` with the installed auth's configuration; None outside a
+    request or on a server without auth (for audit rows)."""
+    if not flask.has_request_context() or EXTENSION not in current_app.extensions:
+        return None
+    return client_address(_state().config)
 
 
 def client_address(config: AuthConfig) -> str:
@@ -213,14 +279,40 @@ def _guard() -> Response | None:
     except StorageUnavailable as err:
         log.error("cannot confirm session: %s", err)
         return _json({"error": "service unavailable"}, 503)
-    if g.trio_auth_user is not None or _is_public(state.config):
+    if g.trio_auth_user is not None:
+        return _refuse_forged_callback(state)
+    if _is_public(state.config):
         return None
+    if g.get("trio_display_ended"):
+        return _refuse_display()
     return _refuse()
+
+
+def _refuse_forged_callback(state: _State) -> Response | None:
+    """403 for a Dash callback POST without the session's CSRF token in its header."""
+    if request.method in _SAFE_METHODS or not _is_dash_update(request.path):
+        return None
+    expected = session.get(_CSRF)
+    sent = request.headers.get(DASH_CSRF_HEADER, "")
+    if isinstance(expected, str) and expected and sent and hmac.compare_digest(
+            expected.encode(), sent.encode()):
+        return None
+    user = g.trio_auth_user
+    log.warning("Dash callback refused: %s CSRF token", "wrong" if sent else "no",
+                extra={"username": user.username if user else None,
+                       "client_addr": client_address(state.config)})
+    return _json({"error": "CSRF token missing or wrong; reload the page"}, 403)
+
+
+def _is_dash_update(path: str) -> bool:
+    return path.rstrip("/").rsplit("/", 1)[-1] == DASH_UPDATE_SEGMENT
 
 
 def _session_user(state: _State, now: float) -> SessionUser | None:
     """Confirm the session (idle timeout, user row every CHECK_INTERVAL_S); clear it
     and return None if it has ended."""
+    if _DISPLAY in session:
+        return _display_session_user(state, now)
     uid = session.get(_UID)
     if uid is None:
         return None
@@ -243,6 +335,52 @@ def _session_user(state: _State, now: float) -> SessionUser | None:
         return None
 
 
+def _display_session_user(state: _State, now: float) -> SessionUser | None:
+    """Confirm a display session: its token exists and is not revoked."""
+    display_id = session.get(_DISPLAY)
+    if not isinstance(display_id, int):
+        _end_session("malformed display session")
+        return None
+    row = state.displays.current(display_id, now)
+    if row is None or row.revoked:
+        _end_session(f"display token {display_id} revoked")
+        g.trio_display_ended = True
+        return None
+    seen = session.get(_SEEN)
+    if not isinstance(seen, int | float) or now - seen >= CHECK_INTERVAL_S:
+        # Re-signs the cookie, so its lifetime slides while the screen keeps polling.
+        session[_SEEN] = now
+    state.displays.seen(display_id, _seen_request(state), now)
+    return _display_user(row)
+
+
+def _display_user(row: DisplayRow) -> SessionUser:
+    return SessionUser(id=0, username=DISPLAY_PREFIX + row.name, role=Role.DISPLAY,
+                       display_id=row.id)
+
+
+def _seen_request(state: _State, page: str | None = None) -> SeenRequest:
+    return SeenRequest(addr=client_address(state.config),
+                       user_agent=request.user_agent.string or None,
+                       page=page or _screen_page())
+
+
+def _screen_page() -> str | None:
+    """The page the screen shows: a page's own path, or for a script's request (a Dash
+    callback) the path of the page that made it, from the Referer header (sent for
+    same-origin requests, see Referrer-Policy)."""
+    if request.method in _SAFE_METHODS and not _is_machine_path(request.path):
+        return request.path
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc != request.host:
+        return None
+    return referrer.path or "/"
+
+
+def _has_session() -> bool:
+    return session.get(_UID) is not None or session.get(_DISPLAY) is not None
+
+
 def _end_session(reason: str) -> None:
     log.info("session ended: %s", reason, extra={"username": session.get(_NAME),
                                                   "client_addr": request.remote_addr})
@@ -258,6 +396,14 @@ def _is_machine_path(path: str) -> bool:
     return any(s.startswith("_") for s in segments) or any(
         s in _MACHINE_DIRS for s in segments[:-1]
     )
+
+
+def _refuse_display() -> Response:
+    """A display session just ended (token revoked): a page goes to the revoked page, a
+    script gets 401 (assets/kiosk.js then does the same); never the login page."""
+    if request.method in _SAFE_METHODS and not _is_machine_path(request.path):
+        return flask.redirect(url_for(_REVOKED_ENDPOINT), 303)
+    return _json({"error": "display token revoked", "display": "revoked"}, 401)
 
 
 def _refuse() -> Response:
@@ -278,9 +424,26 @@ def _json(body: dict[str, str], status: int) -> Response:
 def _security_headers(response: Response) -> Response:
     hashes = "".join(f" {h}" for h in current_app.config.get("CSP_SCRIPT_HASHES", []))
     response.headers["Content-Security-Policy"] = _CSP.format(hashes=hashes)
-    response.headers.update(_HEADERS)
+    for name, value in _HEADERS.items():
+        response.headers.setdefault(name, value)  # a page may be stricter (screen pages)
     if response.status_code == 401 or request.endpoint in (_LOGIN_ENDPOINT, _LOGOUT_ENDPOINT):
         response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _dash_csrf_cookie(response: Response) -> Response:
+    """Give a logged-in browser the session's CSRF token as the cookie Dash reads (only
+    when it lacks it or holds another); take it away once the session has ended."""
+    token = csrf_token() if _has_session() else None
+    held = request.cookies.get(DASH_CSRF_COOKIE)
+    if token is not None:
+        if held != token:
+            response.set_cookie(DASH_CSRF_COOKIE, token, httponly=False, samesite="Strict",
+                                secure=_state().config.cookie_secure,
+                                path=request.script_root or "/")
+    elif held is not None:
+        response.delete_cookie(DASH_CSRF_COOKIE, path=request.script_root or "/",
+                               samesite="Strict", secure=_state().config.cookie_secure)
     return response
 
 
@@ -292,6 +455,8 @@ def _blueprint() -> Blueprint:
                    static_url_path="/login-assets")
     bp.add_url_rule("/login", "login", _login, methods=["GET", "POST"])
     bp.add_url_rule("/logout", "logout", _logout, methods=["POST"])
+    bp.add_url_rule("/display/revoked", "display_revoked", _display_revoked)
+    bp.add_url_rule("/display/<token>", "display", _display_login)
     return bp
 
 
@@ -299,7 +464,9 @@ def _login() -> Response:
     state = _state()
     target = safe_next(request.values.get("next"))
     if request.method != "POST":
-        if current_user() is not None:
+        user = current_user()
+        # A person at a screen's browser may log in (a screen is never sent here).
+        if user is not None and not user.is_display:
             return _redirect_local(target)
         return _login_page(state, target)
     if not _csrf_ok():
@@ -319,6 +486,7 @@ def _login() -> Response:
         return _login_page(state, target, username=username, message_key="unavailable",
                            status=503)
     _log_attempt(result, username, addr)
+    _audit_attempt(state, result, username, addr, now)
     if not result.ok:
         return _refused_page(state, target, username, result)
 
@@ -367,6 +535,32 @@ def _log_attempt(result: AuthResult, username: str, addr: str) -> None:
         log.warning("login refused: %s", result.status.value, extra=extra)
 
 
+def _audit_attempt(
+    state: _State, result: AuthResult, username: str, addr: str, now: float
+) -> None:
+    """Audit rows "login.ok" and "login.failed" (wrong password, disabled user: the
+    attempts that count towards a lockout). Attempts refused by a lockout are only
+    logged, so a flood cannot fill the audit log."""
+    if result.status not in (AuthStatus.OK, AuthStatus.INVALID, AuthStatus.DISABLED):
+        return
+    name = result.user.username if result.user else username.strip().lower()[:64]
+    action = "login.ok" if result.ok else "login.failed"
+    _audit(state, name, action, f"user:{name}", now, addr,
+           after=None if result.ok else {"status": result.status.value})
+
+
+def _audit(
+    state: _State, actor: str, action: str, target: str, now: float, addr: str | None,
+    after: object = None,
+) -> None:
+    try:
+        AlertStore(state.engine).audit(actor=actor, action=action, target=target,
+                                       after=after, now_ms=int(now * 1000), client_addr=addr)
+    except StorageUnavailable as err:
+        log.error("audit row %s of %s not written: %s", action, target, err,
+                  extra={"client_addr": addr})
+
+
 def _redirect_local(target: str, *, root_relative: bool = True) -> Response:
     # ``target`` is relative to the application's root; add the mount point (if any).
     location = request.script_root + target if root_relative else target
@@ -398,6 +592,8 @@ def _page_context(state: _State, target: str) -> dict[str, object]:
         "switch_url": url_for(_LOGIN_ENDPOINT) + "?" + urlencode(
             {"lang": texts["switch_lang"], "next": target}),
         "back_url": url_for(_LOGIN_ENDPOINT),
+        "display_url": url_for(_DISPLAY_ENDPOINT, token="TOKEN"),
+        "screen_js": url_for(_ASSETS_ENDPOINT, filename="screen.js"),
     }
 
 
@@ -444,3 +640,75 @@ def _csrf_failure_page(state: _State) -> Response:
     texts = _pages.TEXTS[str(context["lang"])]
     html = _pages.render_error(**context, heading=texts["csrf_title"], message=texts["csrf"])
     return _finish_page(state, html, 400)
+
+
+# -- wall screens ---------------------------------------------------------------------
+
+DISPLAY_RETRY_S = 10
+
+
+def _display_login(token: str) -> Response:
+    """Open a display session for the token's screen, or say why not (never a login)."""
+    state = _state()
+    addr = client_address(state.config)
+    now = state.clock()
+    try:
+        row = find_display(state.engine, token)
+    except StorageUnavailable as err:
+        log.error("display login impossible: %s", err, extra={"client_addr": addr})
+        return _screen_page_response(state, "display_title", "display_unavailable", 503,
+                                     error=True, retry_s=DISPLAY_RETRY_S)
+    if row is None or row.revoked:
+        log.warning("display login refused: %s token", "revoked" if row else "unknown",
+                    extra={"client_addr": addr})
+        return _screen_page_response(state, "revoked_title", "revoked", 403, error=True,
+                                     token=token if looks_like_token(token) else "",
+                                     forget="token")
+    _start_display_session(state, row, now)
+    _audit(state, DISPLAY_PREFIX + row.name, "display.login", f"display:{row.id}", now, addr)
+    state.displays.seen(row.id, _seen_request(state, page=request.path.rsplit("/", 1)[0]), now)
+    log.info("display login", extra={"username": DISPLAY_PREFIX + row.name,
+                                     "client_addr": addr})
+    return _screen_page_response(state, "display_title", "display_starting", 200,
+                                 token=token, next=_display_start(state.config))
+
+
+def _start_display_session(state: _State, row: DisplayRow, now: float) -> None:
+    # A fresh session: whatever this browser held before (a person's login) ends.
+    session.clear()
+    session.permanent = True
+    session.update({_DISPLAY: row.id, _NAME: DISPLAY_PREFIX + row.name, _SEEN: now,
+                    _CSRF: secrets.token_urlsafe(32)})
+
+
+def _display_start(config: AuthConfig) -> str:
+    """The screen's start page, with the query parameters meant for it."""
+    params = [(key, request.args[key]) for key in DISPLAY_PARAMS if key in request.args]
+    query = "?" + urlencode(params) if params else ""
+    return request.script_root + config.display_start_path + query
+
+
+def _display_revoked() -> Response:
+    state = _state()
+    return _screen_page_response(state, "revoked_title", "revoked", 403, error=True,
+                                 forget="all")
+
+
+def _screen_page_response(
+    state: _State, heading_key: str, message_key: str, status: int, *, error: bool = False,
+    token: str = "", next: str = "", forget: str = "", retry_s: int = 0,
+) -> Response:
+    lang, _chosen = _language(state.config)
+    texts = _pages.TEXTS[lang]
+    html = _pages.render_screen(
+        lang=lang, t=texts, site_name=state.config.site_name,
+        css_url=url_for(_ASSETS_ENDPOINT, filename="login.css"),
+        screen_js=url_for(_ASSETS_ENDPOINT, filename="screen.js"),
+        heading=texts[heading_key], message=texts[message_key].format(seconds=retry_s),
+        error=error, token=token, next=next, forget=forget, retry_s=retry_s,
+    )
+    response = _finish_page(state, html, status)
+    # The token is in this page: keep it out of caches and of other sites' Referer.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response

@@ -134,8 +134,10 @@ async def _load(base: str, cookies: dict[str, str], body: dict[str, Any], first:
     # One connection per screen, as separate browsers would have.
     connector = aiohttp.TCPConnector(limit=0, force_close=False)
     timeout = aiohttp.ClientTimeout(total=10)
+    # As Dash's renderer does: the CSRF cookie's token in a header on every callback.
+    headers = {"X-CSRFToken": cookies.get("_csrf_token", "")}
     async with aiohttp.ClientSession(connector=connector, cookies=cookies,
-                                     timeout=timeout) as session:
+                                     timeout=timeout, headers=headers) as session:
         await asyncio.sleep(max(0.0, start_at - time.time()))
         until = time.monotonic() + seconds
         await asyncio.gather(*(

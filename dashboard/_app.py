@@ -11,6 +11,8 @@ import dash
 import flask
 from sqlalchemy.engine import Engine
 
+from storage import AlertStore
+
 from . import _frame, _runtime, ids
 from ._config import DashboardConfig
 from ._response_cache import RefreshResponseCache
@@ -40,7 +42,7 @@ def create_dash(
     """
     _runtime.install(server, _runtime.Runtime(
         config=config, read_model=ReadModel(engine, config, clock), clock=clock,
-        ops=OpsModel(engine, config.refresh_interval_s, clock),
+        ops=OpsModel(engine, config.refresh_interval_s, clock), alerts=AlertStore(engine),
     ))
     app = dash.Dash(
         _APP_NAME,
@@ -57,7 +59,7 @@ def create_dash(
     wallboard = importlib.import_module("dashboard.pages.wallboard")
     wallboard.register_callbacks(app, logout_form=config.logout_form)
     _frame.register_callbacks(app, logout_form=config.logout_form)
-    for page in ("health", "drift"):
+    for page in ("health", "drift", "alerts", "thresholds", "admin", "kiosk"):
         importlib.import_module(f"dashboard.pages.{page}").register_callbacks(app)
     _prime_pages_router(server)
     _register_component_suites(app, server)

@@ -18,13 +18,15 @@ class DashboardConfig:
     refresh_interval_s: float = 5.0
     poll_interval_s: float = 5.0
     stale_after_polls: int = 3
-    wait_warn_s: float = 15.0
-    wait_crit_s: float = 20.0
     sl_target_pct: float = 80.0
     sl_threshold_s: int = 20
     default_language: str = "en"
     lease_name: str = "collector"
     logout_form: bool = True
+    # Alert rules (/thresholds): the configured notification channels' names, offered
+    # for routing; the time zone a new rule's windows start in.
+    channels: tuple[str, ...] = ()
+    timezone: str = "Europe/Stockholm"
 
     @property
     def stale_after_ms(self) -> int:

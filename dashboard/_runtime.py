@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 import flask
 
+from storage import AlertStore
+
 from ._config import DashboardConfig
 from ._memo import RenderMemo
 from .components import WallboardParts
@@ -26,6 +28,7 @@ class Runtime:
     read_model: ReadModel
     clock: Callable[[], float]
     ops: OpsModel  # /health and /drift
+    alerts: AlertStore  # /thresholds and /alerts
     wallboard_memo: RenderMemo[WallboardParts] = field(default_factory=RenderMemo)
 
 

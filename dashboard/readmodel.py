@@ -2,7 +2,9 @@
 
 However many screens refresh, each process queries the database at most once per
 ``refresh_interval_s``: the first caller after expiry queries while the others wait
-briefly, then get the fresh snapshot or, if the query is slow, the previous one.
+briefly, then get the fresh snapshot or, if the query is slow, the previous one. The
+snapshot holds the alert states and active silences the tiles are coloured and marked
+by, read in the same pass. /alerts reads through ``alerts_page`` (its own cache).
 """
 
 from __future__ import annotations
@@ -10,21 +12,25 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 
 from storage import (
+    AlertStore,
     CurrentRow,
     DriftStore,
     LeaseInfo,
+    SilenceRow,
     SourceFacts,
+    StateRow,
     StorageUnavailable,
     Store,
 )
 
 from ._config import DashboardConfig
+from .alertsmodel import AlertsModel
 from .metrics import QUEUE_KIND, QueueMetric
 from .sites import DriftView, SourceStatus, drift_view, longest_first, source_status
 
@@ -84,6 +90,12 @@ class Snapshot:
     # Every other polled source (workers, reconcilers) and the drift now, for the strip.
     others: tuple[SourceStatus, ...] = ()
     drift: tuple[DriftView, ...] = ()
+    # Alert states that are not OK (every source and entity: the tiles read their
+    # queue's, the sound every critical one), the silences active when it was taken,
+    # and rule names by id (for the tiles' badges).
+    alert_states: tuple[StateRow, ...] = ()
+    silences: tuple[SilenceRow, ...] = ()
+    rule_names: Mapping[int, str] = field(default_factory=dict)
 
 
 class ReadModel:
@@ -92,12 +104,16 @@ class ReadModel:
     def __init__(self, engine: Engine, config: DashboardConfig, clock: Clock) -> None:
         self._store = Store(engine)
         self._drift = DriftStore(engine)
+        self._alerts = AlertStore(engine)
+        # /alerts reads through its own cache, over the same store.
+        self.alerts_page = AlertsModel(self._alerts, config.refresh_interval_s, clock)
         self._config = config
         self._clock = clock
         self._ttl_ms = int(config.refresh_interval_s * 1000)
         self._lock = threading.Lock()
         self._versions = itertools.count(1)
         self._cached: Snapshot | None = None
+        self._expired_version: int | None = None  # see invalidate
 
     def snapshot(self) -> Snapshot:
         """The current snapshot; queries at most once per refresh period.
@@ -120,8 +136,17 @@ class ReadModel:
         finally:
             self._lock.release()
 
+    def invalidate(self) -> None:
+        """Query afresh on the next call (after someone acknowledged or silenced an
+        alert through this process). Until then the current snapshot stays the fallback
+        for callers that cannot wait."""
+        cached = self._cached
+        if cached is not None:
+            self._expired_version = cached.version
+
     def _fresh(self, snapshot: Snapshot) -> bool:
-        return self._now_ms() - snapshot.taken_at_ms < self._ttl_ms
+        return (snapshot.version != self._expired_version
+                and self._now_ms() - snapshot.taken_at_ms < self._ttl_ms)
 
     def _now_ms(self) -> int:
         return int(self._clock() * 1000)
@@ -134,6 +159,9 @@ class ReadModel:
             all_facts = self._store.sources()
             lease = self._store.read_lease(config.lease_name)
             drift = self._drift.current()
+            states = self._alerts.states(open_only=True)
+            silences = self._alerts.silences(active_at_ms=now_ms)
+            rules = self._alerts.list_rules()
         except StorageUnavailable as err:
             log.warning("wall screen read failed: %s", err)
             return self._error_snapshot(str(err), now_ms)
@@ -148,6 +176,9 @@ class ReadModel:
             collector_expired_at_ms=_expired_at(lease, active),
             others=tuple(source_status(f) for f in all_facts if f.name != config.source_name),
             drift=tuple(longest_first(drift_view(row) for row in drift)),
+            alert_states=tuple(states),
+            silences=tuple(silences),
+            rule_names={rule.id: rule.name for rule in rules},
         )
 
     def _error_snapshot(self, message: str, now_ms: int | None = None) -> Snapshot:

@@ -1,24 +1,36 @@
 """The wall screen's states, each declared once, and the pure functions computing them.
 
-Three signals are kept apart: a value's colour (``tile_level`` from thresholds), the
-data's age (stale or fresh, also in ``tile_level`` since a stale tile shows no value),
-and the source's health (``source_alerts``, shown in the status strip).
+Three signals are kept apart: a value's colour (``tile_level``, from the alert states the
+collector keeps), the data's age (stale or fresh, also in ``tile_level`` since a stale
+tile shows no value), and the source's health (``source_alerts``, shown in the status
+strip).
+
+Colours come from alert states only (``queue_alerts``). A figure whose rules have no
+state (no rule, a disabled rule, a collector not evaluating yet) is shown without a
+threshold colour: the screen never judges a value itself, so it can neither flicker
+while an alert holds steady (the hysteresis is in the states) nor contradict the rules
+people set on /thresholds (there are no wait thresholds in the settings any more: a
+fallback to them would colour a figure that no rule alerts on).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from alerts import AlertState, Severity
+from storage import SilenceRow, StateRow
+
 from ._config import DashboardConfig
-from .metrics import BREAKER_HALF_OPEN, BREAKER_OPEN, QueueMetric
+from .metrics import BREAKER_HALF_OPEN, BREAKER_OPEN, QUEUE_KIND, QueueMetric
 from .readmodel import QueueView, Snapshot, SourceView
 
 
 class TileLevel(StrEnum):
-    OK = "ok"  # fresh data, open, within every threshold
-    WARNING = "warning"  # longest wait at/over the warning threshold, or SL under target
-    CRITICAL = "critical"  # longest wait at/over the critical threshold
+    OK = "ok"  # fresh data, open, no rule of the queue firing
+    WARNING = "warning"  # a rule of the queue firing (or recovering) at warning
+    CRITICAL = "critical"  # a rule of the queue firing (or recovering) at critical
     CLOSED = "closed"  # the queue is closed: neutral, never red
     STALE = "stale"  # newest values older than stale_after_polls poll intervals
     NO_DATA = "no_data"  # fresh, open, but the last poll carried no wait figures
@@ -49,38 +61,167 @@ def is_stale(queue: QueueView, now_ms: int, config: DashboardConfig) -> bool:
     return now_ms - queue.ts_ms > config.stale_after_ms
 
 
-def tile_level(queue: QueueView, now_ms: int, config: DashboardConfig) -> TileLevel:
+def tile_level(
+    queue: QueueView, now_ms: int, config: DashboardConfig, alerts: QueueAlerts
+) -> TileLevel:
     """The tile's state. Staleness wins over everything: an old "closed" is as
-    unreliable as an old number."""
+    unreliable as an old number; a closed queue stays neutral whatever its alerts."""
     if is_stale(queue, now_ms, config):
         return TileLevel.STALE
     if queue.open is False:
         return TileLevel.CLOSED
-    wait = queue.metric(QueueMetric.LONGEST_WAIT_S)
-    if wait is None and queue.metric(QueueMetric.CALLS_WAITING) is None:
+    if alerts.level is not TileLevel.OK:
+        return alerts.level
+    if not has_figures(queue):
         return TileLevel.NO_DATA
-    levels = {wait_level(wait, config),
-              service_level_level(queue.metric(QueueMetric.SERVICE_LEVEL_PCT), config)}
-    for level in (TileLevel.CRITICAL, TileLevel.WARNING):
-        if level in levels:
-            return level
     return TileLevel.OK
 
 
-def wait_level(wait_s: float | None, config: DashboardConfig) -> TileLevel:
-    """The longest wait's own level, so the tile can colour the figure that breached."""
-    if wait_s is not None and wait_s >= config.wait_crit_s:
-        return TileLevel.CRITICAL
-    if wait_s is not None and wait_s >= config.wait_warn_s:
-        return TileLevel.WARNING
-    return TileLevel.OK
+def has_figures(queue: QueueView) -> bool:
+    return (queue.metric(QueueMetric.LONGEST_WAIT_S) is not None
+            or queue.metric(QueueMetric.CALLS_WAITING) is not None)
 
 
-def service_level_level(pct: float | None, config: DashboardConfig) -> TileLevel:
-    """Below target is a warning (never critical: the longest wait is the urgent figure)."""
-    if pct is not None and pct < config.sl_target_pct:
-        return TileLevel.WARNING
-    return TileLevel.OK
+# -- alert states of a queue ------------------------------------------------------------
+
+# States of an alert that has fired and is not over: they colour (RECOVERING keeps its
+# colour until keep-firing-for ends, so a tile does not flicker on a brief dip).
+_COLOURING = frozenset({AlertState.FIRING.value, AlertState.RECOVERING.value})
+_SEVERITY_LEVEL = {Severity.WARNING.value: TileLevel.WARNING,
+                   Severity.CRITICAL.value: TileLevel.CRITICAL}
+_RANK = {TileLevel.OK: 0, TileLevel.WARNING: 1, TileLevel.CRITICAL: 2}
+# The figures a tile colours itself; firing rules on any other metric show as badges.
+FIGURE_METRICS = (QueueMetric.LONGEST_WAIT_S.value, QueueMetric.SERVICE_LEVEL_PCT.value)
+PENDING_MARK = "pending"  # a badge's modifier for a pending rule
+
+
+@dataclass(frozen=True, slots=True)
+class FigureAlert:
+    """A figure's colour (OK = none) and whether a breach of it is pending."""
+
+    level: TileLevel = TileLevel.OK
+    pending: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Badge:
+    """A rule on another metric of the queue: its name and ``warning``, ``critical`` or
+    ``pending``."""
+
+    name: str
+    mark: str
+
+
+@dataclass(frozen=True, slots=True)
+class QueueAlerts:
+    """What the open alert states of one queue say about its tile."""
+
+    wait: FigureAlert = FigureAlert()
+    service_level: FigureAlert = FigureAlert()
+    level: TileLevel = TileLevel.OK  # the worst severity of any colouring state
+    badges: tuple[Badge, ...] = ()
+    # The acknowledgement of the worst colouring alert, if it has one: (user, at_ms).
+    acknowledged: tuple[str, int] | None = None
+    silence: SilenceRow | None = None  # an active silence covering an open state
+
+
+NO_ALERTS = QueueAlerts()
+
+
+def alerts_by_queue(snapshot: Snapshot, now_ms: int, source: str) -> dict[str, QueueAlerts]:
+    """``queue_alerts`` of every queue of ``source`` that has an open state."""
+    grouped: dict[str, list[StateRow]] = {}
+    for row in snapshot.alert_states:
+        if row.source == source and row.entity_kind == QUEUE_KIND:
+            grouped.setdefault(row.entity_id, []).append(row)
+    return {
+        queue_id: queue_alerts(rows, snapshot.silences, snapshot.rule_names, now_ms)
+        for queue_id, rows in grouped.items()
+    }
+
+
+def queue_alerts(
+    states: Iterable[StateRow], silences: Iterable[SilenceRow], rule_names: Mapping[int, str],
+    now_ms: int,
+) -> QueueAlerts:
+    """Colours and marks of one queue from its states: FIRING or RECOVERING colour by
+    severity, PENDING only marks (neutral colour), other states (no data, error) neither.
+    The longest wait and the service level colour their own figure; rules on other
+    metrics become badges. Every colouring state colours the tile."""
+    rows = [row for row in states if row.state != AlertState.OK.value]
+    colouring = sorted((row for row in rows if _level(row) is not TileLevel.OK),
+                       key=lambda row: (_RANK[_level(row)], row.since_ms), reverse=True)
+    worst = colouring[0] if colouring else None
+    return QueueAlerts(
+        wait=_figure(rows, FIGURE_METRICS[0]),
+        service_level=_figure(rows, FIGURE_METRICS[1]),
+        level=_level(worst) if worst is not None else TileLevel.OK,
+        badges=_badges(rows, rule_names),
+        acknowledged=(worst.ack_by, worst.ack_at_ms)
+        if worst is not None and worst.ack_by and worst.ack_at_ms is not None else None,
+        silence=_silence([*colouring, *rows], silences, now_ms),
+    )
+
+
+def _level(row: StateRow) -> TileLevel:
+    if row.state not in _COLOURING or row.severity is None:
+        return TileLevel.OK
+    return _SEVERITY_LEVEL.get(row.severity, TileLevel.OK)
+
+
+def _figure(rows: list[StateRow], metric: str) -> FigureAlert:
+    mine = [row for row in rows if row.metric == metric]
+    level = max((_level(row) for row in mine), key=_RANK.__getitem__, default=TileLevel.OK)
+    pending = any(row.state == AlertState.PENDING.value for row in mine)
+    return FigureAlert(level, pending and level is TileLevel.OK)
+
+
+def _badges(rows: list[StateRow], rule_names: Mapping[int, str]) -> tuple[Badge, ...]:
+    marks: dict[str, str] = {}
+    for row in rows:
+        if row.metric in FIGURE_METRICS:
+            continue
+        level = _level(row)
+        mark = level.value if level is not TileLevel.OK else (
+            PENDING_MARK if row.state == AlertState.PENDING.value else None)
+        name = rule_names.get(row.rule_id, row.metric)
+        if mark is not None and _mark_rank(mark) > _mark_rank(marks.get(name)):
+            marks[name] = mark
+    return tuple(Badge(name, mark) for name, mark in sorted(marks.items()))
+
+
+def _mark_rank(mark: str | None) -> int:
+    return {None: 0, PENDING_MARK: 1, "warning": 2, "critical": 3}[mark]
+
+
+def _silence(
+    rows: list[StateRow], silences: Iterable[SilenceRow], now_ms: int
+) -> SilenceRow | None:
+    """The silence covering the first state (worst first) that has one."""
+    for row in rows:
+        silence = covering_silence(row, silences, now_ms)
+        if silence is not None:
+            return silence
+    return None
+
+
+def covering_silence(
+    row: StateRow, silences: Iterable[SilenceRow], now_ms: int
+) -> SilenceRow | None:
+    """The silence active at ``now_ms`` covering ``row`` that lasts longest, if any."""
+    covering = [s for s in silences if s.active_at(now_ms)
+                and s.matches(row.rule_id, row.source, row.entity_kind, row.entity_id)]
+    return max(covering, key=lambda s: s.ends_at_ms, default=None)
+
+
+def critical_alert_ids(snapshot: Snapshot, now_ms: int) -> list[str]:
+    """Ids of the critical alerts firing now and not silenced, of every entity: a screen
+    beeps when one appears that it has not seen (an escalated warning counts as new)."""
+    return sorted({
+        row.alert_id for row in snapshot.alert_states
+        if row.alert_id is not None and _level(row) is TileLevel.CRITICAL
+        and covering_silence(row, snapshot.silences, now_ms) is None
+    })
 
 
 # Levels whose figures count in the site totals: fresh and open.
@@ -102,8 +243,13 @@ class SiteState:
     agents_available_total: int
 
 
-def site_state(snapshot: Snapshot, now_ms: int, config: DashboardConfig) -> SiteState:
-    levels = [(queue, tile_level(queue, now_ms, config)) for queue in snapshot.queues]
+def site_state(
+    snapshot: Snapshot, now_ms: int, config: DashboardConfig,
+    alerts: Mapping[str, QueueAlerts],
+) -> SiteState:
+    """``alerts``: ``alerts_by_queue`` of the snapshot."""
+    levels = [(queue, tile_level(queue, now_ms, config, alerts.get(queue.id, NO_ALERTS)))
+              for queue in snapshot.queues]
     counted = [queue for queue, level in levels if level in _COUNTED]
     waits = [w for q in counted if (w := q.metric(QueueMetric.LONGEST_WAIT_S)) is not None]
     count = {level: sum(1 for _, lv in levels if lv is level) for level in TileLevel}

@@ -188,3 +188,44 @@ def test_health_and_drift_pages_show_a_failing_worker_and_a_drifting_resource(
     browser.get(live_stack.base_url + "/health")
     wait(browser, 30).until(lambda d: ("health:worker-2", "up") in
                             [row[:2] for row in attrs(d, "[data-source]", "source", "state")])
+
+
+def test_it_acknowledges_an_alert_on_the_alerts_page_and_the_wall_screen_says_so(
+    live_stack, browser, tmp_path
+):
+    log_in(browser, live_stack)
+    browser.find_element(By.ID, "alr-wall-sound-button").click()  # beep on new criticals
+    assert browser.execute_script("return localStorage.getItem('alr-wall-sound')") == "true"
+    live_stack.sim.control.override_queue(100, longestwaittime=95, callswaiting=4)
+    wait(browser, 15).until(lambda d: level(d, "100") == "critical")
+    name = tiles(browser)["100"][1].splitlines()[0]
+
+    browser.get(live_stack.base_url + "/alerts")
+    row_script = ("return Array.from(document.querySelectorAll('#alr-firing tr'))"
+                  ".filter(r => r.innerText.includes(arguments[0])"
+                  " && r.innerText.includes('Longest wait'))")
+    wait(browser, 15).until(lambda d: d.execute_script(row_script + ".length", name) == 1)
+    # The tables re-render every second: click inside one script, not element by element.
+    browser.execute_script(row_script + "[0].querySelector('button').click()", name)
+    wait(browser, 10).until(lambda d: d.find_element(By.ID, "alr-ack-comment").is_displayed())
+    browser.find_element(By.ID, "alr-ack-comment").send_keys("two more agents coming")
+    browser.find_element(By.ID, "alr-ack-submit").click()
+    wait(browser, 10).until(lambda d: "Acknowledged Longest wait" in
+                            d.find_element(By.ID, "alr-ack-message").text)
+    wait(browser, 10).until(lambda d: "two more agents coming" in
+                            d.find_element(By.ID, "alr-firing").text)
+    save_screenshot(browser, tmp_path, "alerts.png")
+    assert console_errors(browser) == [], "no console errors on the alerts page"
+
+    browser.get(live_stack.base_url + "/")
+    wait(browser, 15).until(lambda d: "acknowledged by admin" in
+                            tiles(d).get("100", ("", ""))[1])
+    assert level(browser, "100") == "critical"  # acknowledged, still red
+    save_screenshot(browser, tmp_path, "wallboard-acknowledged.png")
+    button = browser.find_element(By.ID, "alr-wall-sound-button")
+    assert "sound__button--on" in button.get_attribute("class"), "the choice survives"
+    # The beeper itself (WebAudio): a critical alert id it has not seen beeps, once.
+    beep = "return window.dash_clientside.trioAlerts.beepOnNew(['a-browser-test'], true)"
+    first = browser.execute_script(beep)
+    assert (first["fresh"], first["beeped"]) == (["a-browser-test"], True)
+    assert browser.execute_script(beep)["beeped"] is False

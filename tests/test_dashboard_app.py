@@ -16,7 +16,15 @@ from collectors.clock import ManualClock
 from dashboard import DashboardConfig, create_dash
 from dashboard import ids as dash_ids
 from storage import Store
-from tests.fixtures.dashboard import BUSY_QUEUE, by_class, text, walk, write_queues
+from tests.fixtures.dashboard import (
+    BUSY_QUEUE,
+    alert_state,
+    by_class,
+    store_alert_states,
+    text,
+    walk,
+    write_queues,
+)
 
 
 @pytest.fixture
@@ -37,12 +45,15 @@ def _sha256(script: str) -> str:
 
 
 @pytest.fixture
-def seeded(store: Store, clock: ManualClock) -> Iterator[None]:
+def seeded(store: Store, engine: Engine, clock: ManualClock) -> Iterator[None]:
+    """Three queues; the collector's alert states say 12 is warning and 3 critical."""
     now = int(clock.time() * 1000)
     store.acquire_lease("collector", "host-1", ttl_ms=15_000, now_ms=now)
     write_queues(store, {("12", "Kundtjänst"): BUSY_QUEUE,
                          ("3", "Ärenden"): {**BUSY_QUEUE, "longest_wait_s": 45.0},
                          ("4", "Växel"): {**BUSY_QUEUE, "longest_wait_s": 0.0}}, now - 2_000)
+    store_alert_states(engine, [alert_state("12", severity="warning"),
+                                alert_state("3", severity="critical")], now_ms=now)
     yield
 
 
@@ -79,7 +90,8 @@ def test_it_renders_tiles_strip_and_top_bar_from_the_main_callback(
 ) -> None:
     create_dash(server, engine, DashboardConfig(), clock=clock.time)
     with server.test_request_context("/_dash-update-component", method="POST"):
-        summary, strip, tiles, overlay, en, sv, heartbeat, logout = _page().refresh(1, "sv")
+        (summary, strip, tiles, overlay, en, sv, heartbeat, critical,
+         logout) = _page().refresh(1, "sv")
     # by name, in Swedish order: Ä after V
     assert [getattr(tile, "data-queue") for tile in tiles] == ["12", "4", "3"]
     assert [getattr(tile, "data-level") for tile in tiles] == ["warning", "ok", "critical"]
@@ -88,6 +100,7 @@ def test_it_renders_tiles_strip_and_top_bar_from_the_main_callback(
     assert (overlay, logout) == ("Anslutningen till servern bröts", "Logga ut")
     assert "lang__button--active" in sv and "lang__button--active" not in en
     assert heartbeat == int(clock.time() * 1000)
+    assert critical == ["a-3-longest_wait_s"]
 
 
 @pytest.mark.usefixtures("seeded")

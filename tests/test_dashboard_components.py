@@ -9,7 +9,8 @@ from dashboard.components import build_layout, build_tile, build_wallboard
 from dashboard.components import format as fmt
 from dashboard.i18n import Lang, keys, language, t
 from dashboard.readmodel import QueueView, SourceView
-from tests.fixtures.dashboard import BUSY_QUEUE, by_class, queue, text, walk
+from dashboard.status import queue_alerts
+from tests.fixtures.dashboard import BUSY_QUEUE, alert_state, by_class, queue, text, walk
 
 CONFIG = DashboardConfig()
 NOW = 1_700_000_000_000
@@ -34,7 +35,8 @@ def _snapshot(*queues: QueueView, **changes: object) -> Snapshot:
 
 
 def test_it_shows_a_fresh_tile_with_wait_as_mss_and_service_level_against_target() -> None:
-    tile = build_tile(queue(ts_ms=NOW - 4_000, **BUSY_QUEUE), NOW, "en", CONFIG)
+    warning = queue_alerts([alert_state(severity="warning")], (), {}, NOW)
+    tile = build_tile(queue(ts_ms=NOW - 4_000, **BUSY_QUEUE), NOW, "en", CONFIG, warning)
     assert tile.className == "tile tile--warning"
     assert getattr(tile, "data-level") == "warning"
     assert getattr(tile, "data-queue") == "12"
@@ -127,6 +129,8 @@ def test_it_counts_warnings_and_criticals_in_the_top_bar() -> None:
         queue("1", "A", NOW, longest_wait_s=16, calls_waiting=2, agents_available=1),
         queue("2", "B", NOW, longest_wait_s=17, calls_waiting=1, agents_available=0),
         queue("3", "C", NOW, longest_wait_s=65, calls_waiting=4, agents_available=2),
+        alert_states=(alert_state("1", severity="warning"), alert_state("2", severity="warning"),
+                      alert_state("3", severity="critical")),
     )
     summary = build_wallboard(snapshot, NOW, "sv", CONFIG).summary
     assert text(summary[0]) == "1 kritisk · 2 varningar"
@@ -166,14 +170,17 @@ def test_it_shows_no_totals_when_every_queue_is_stale() -> None:
 
 
 def test_it_colours_the_figure_that_breached_not_the_others() -> None:
+    sl_firing = queue_alerts([alert_state(metric="service_level_pct", severity="warning")],
+                             (), {}, NOW)
     low_service = build_tile(queue(ts_ms=NOW, longest_wait_s=0.0, service_level_pct=70.0),
-                             NOW, "en", CONFIG)
+                             NOW, "en", CONFIG, sl_firing)
     assert low_service.className == "tile tile--warning"
     assert by_class(low_service, "tile__wait-value--ok")
     assert by_class(low_service, "tile__stat--warning")
 
+    wait_firing = queue_alerts([alert_state(severity="critical")], (), {}, NOW)
     long_wait = build_tile(queue(ts_ms=NOW, longest_wait_s=95.0, service_level_pct=90.0),
-                           NOW, "en", CONFIG)
+                           NOW, "en", CONFIG, wait_firing)
     assert long_wait.className == "tile tile--critical"
     assert by_class(long_wait, "tile__wait-value--critical")
     assert not by_class(long_wait, "tile__stat--warning")

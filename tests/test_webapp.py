@@ -7,7 +7,9 @@ import pytest
 from trio_monitor.settings import load_settings
 from trio_monitor.webapp import create_app
 
-PUBLIC_ENDPOINTS = {"trio_auth.login", "trio_auth.logout", "trio_auth.static", "healthz"}
+# The wall screens' token login and revoked page are public by design (issue 6).
+PUBLIC_ENDPOINTS = {"trio_auth.login", "trio_auth.logout", "trio_auth.static", "healthz",
+                    "trio_auth.display", "trio_auth.display_revoked"}
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import time
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from flask import Flask
 
 import auth
 import storage
+from alerts import seed_default_rules
 from dashboard import DashboardConfig, create_dash
 
 from .settings import Mode, Settings
@@ -80,11 +82,11 @@ def dashboard_config(settings: Settings) -> DashboardConfig:
         refresh_interval_s=settings.refresh_interval_s,
         poll_interval_s=settings.poll_interval_s,
         stale_after_polls=settings.stale_after_polls,
-        wait_warn_s=settings.wait_warn_s,
-        wait_crit_s=settings.wait_crit_s,
         sl_target_pct=settings.sl_target_pct,
         sl_threshold_s=settings.sl_threshold_s,
         default_language=settings.language.value,
+        channels=tuple(spec.name for spec in settings.notify_channel_specs()),
+        timezone=settings.timezone,
     )
 
 
@@ -94,6 +96,8 @@ def create_app(settings: Settings, engine: Any = None) -> Flask:
 
     engine = engine if engine is not None else make_engine(settings)
     storage.check_schema(engine)
+    # Once per database; the collector does the same at takeover, whichever starts first.
+    seed_default_rules(engine, int(time.time() * 1000))
     server = Flask("trio_monitor")
     server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     auth.install(server, engine, auth_config(settings))

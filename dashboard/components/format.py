@@ -46,6 +46,15 @@ def clock_time(ts_ms: int, now_ms: int) -> str:
     return moment.strftime("%Y-%m-%d %H:%M")
 
 
+def short_time(ts_ms: int, now_ms: int) -> str:
+    """A moment to the minute in the server's local time: ``14:30`` if on the same day
+    as ``now_ms``, else with the date."""
+    moment = datetime.fromtimestamp(ts_ms / 1000)
+    if moment.date() == datetime.fromtimestamp(now_ms / 1000).date():
+        return moment.strftime("%H:%M")
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
 def data_attributes(**values: str) -> dict[str, Any]:
     """``data-*`` attributes for a component, e.g. ``data-level`` for browser tests."""
     return {f"data-{name}": value for name, value in values.items()}

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dash import dcc, html
 
+from auth import current_user
+
 from .. import ids
 from .._config import DashboardConfig
 from ..i18n import Lang, language, t
 
 LOGOUT_URL = "/logout"
+SOUND_OFF_CLASS = "sound__button"  # assets/alerts.js sets "sound__button--on" when on
 CSRF_FIELD = "csrf_token"
 
 
@@ -27,6 +30,10 @@ def build_layout(config: DashboardConfig, csrf_token: str | None) -> html.Div:
             dcc.Interval(id=ids.WALLBOARD_REFRESH,
                          interval=int(config.refresh_interval_s * 1000)),
             dcc.Interval(id=ids.WALLBOARD_TICK, interval=1000),
+            # The beep on a new critical alert: switched per screen, off until switched on.
+            dcc.Store(id=ids.ALR_WALL_SOUND, storage_type="local"),
+            dcc.Store(id=ids.ALR_WALL_CRITICAL, storage_type="memory"),
+            dcc.Store(id=ids.ALR_WALL_BEEPED, storage_type="memory"),
             _top_bar(config, csrf_token, lang),
             html.Div(id=ids.WALLBOARD_STRIP, className="strip", role="status"),
             html.Main(id=ids.WALLBOARD_TILES, className="tiles"),
@@ -43,23 +50,41 @@ def build_layout(config: DashboardConfig, csrf_token: str | None) -> html.Div:
 
 
 # (path, text key) of the pages every logged-in user can open.
-NAV_PAGES = (("/", "nav_wall"), ("/health", "nav_health"), ("/drift", "nav_drift"))
+NAV_PAGES = (("/", "nav_wall"), ("/health", "nav_health"), ("/drift", "nav_drift"),
+             ("/alerts", "alr_nav"), ("/thresholds", "thr_nav"))
 
 
-def build_nav(active: str, lang: str) -> html.Nav:
+# Shown to administrators only (the page refuses everyone else itself).
+ADMIN_NAV_PAGE = ("/admin", "adm_nav")
+
+
+def build_nav(active: str, lang: str, *, role: str | None = None) -> html.Nav:
+    """The links to the pages. ``role``: the viewer's role (None: the current request's
+    user, see ``nav_role``); administrators also get /admin, a wall screen (display)
+    gets no links at all."""
+    role = nav_role() if role is None else role
+    pages = NAV_PAGES + (ADMIN_NAV_PAGE,) if role == "admin" else NAV_PAGES
     return html.Nav(
         [
             dcc.Link(t(key, lang), href=path,
                      className="nav__link nav__link--active" if path == active
                      else "nav__link")
-            for path, key in NAV_PAGES
+            for path, key in (() if role == "display" else pages)
         ],
         className="nav",
     )
 
 
+def nav_role() -> str:
+    """The current request's user's role ("" outside a request or without a user)."""
+    user = current_user()
+    return user.role.value if user is not None else ""
+
+
 def _top_bar(config: DashboardConfig, csrf_token: str | None, lang: Lang) -> html.Header:
-    controls: list[html.Div | html.Form | html.Nav] = [
+    controls: list[html.Div | html.Form | html.Nav | html.Button] = [
+        html.Button("♪", id=ids.ALR_WALL_SOUND_BUTTON, title=t("alr_sound", lang),
+                    className=SOUND_OFF_CLASS),
         html.Div(
             [
                 html.Button("EN", id=ids.WALLBOARD_LANG_EN, className="lang__button",

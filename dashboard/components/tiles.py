@@ -1,6 +1,8 @@
-"""Queue tiles: one per queue, coloured by threshold, greyed when stale."""
+"""Queue tiles: one per queue, coloured by its alert states, greyed when stale."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from dash import html
 from dash.development.base_component import Component
@@ -10,21 +12,27 @@ from .._config import DashboardConfig
 from ..i18n import t
 from ..metrics import QueueMetric
 from ..readmodel import QueueView
-from ..status import TileLevel, service_level_level, tile_level, wait_level
+from ..status import NO_ALERTS, FigureAlert, QueueAlerts, TileLevel, has_figures, tile_level
 from . import format as fmt
 
 
 def build_tiles(
-    queues: list[QueueView], now_ms: int, lang: str, config: DashboardConfig
+    queues: list[QueueView], now_ms: int, lang: str, config: DashboardConfig,
+    alerts: Mapping[str, QueueAlerts],
 ) -> list[Component]:
-    return [build_tile(queue, now_ms, lang, config) for queue in queues]
+    """``alerts``: per queue id, from ``status.alerts_by_queue``; a queue without any
+    open state is drawn without threshold colours."""
+    return [build_tile(queue, now_ms, lang, config, alerts.get(queue.id, NO_ALERTS))
+            for queue in queues]
 
 
 def build_tile(
-    queue: QueueView, now_ms: int, lang: str, config: DashboardConfig
+    queue: QueueView, now_ms: int, lang: str, config: DashboardConfig,
+    alerts: QueueAlerts = NO_ALERTS,
 ) -> html.Div:
-    """One tile. A stale tile shows no figures at all, only how old the last ones are."""
-    level = tile_level(queue, now_ms, config)
+    """One tile. A stale tile shows no figures and no alert marks at all, only how old
+    the last figures are."""
+    level = tile_level(queue, now_ms, config, alerts)
     age = fmt.age(now_ms - queue.ts_ms)
     body: list[Component]
     if level is TileLevel.STALE:
@@ -34,32 +42,48 @@ def build_tile(
         ]
     elif level is TileLevel.CLOSED:
         body = [html.Div(t("closed", lang), className="tile__marker"), _updated(age, lang)]
-    elif level is TileLevel.NO_DATA:
-        body = [html.Div(t("no_data", lang), className="tile__marker"), _updated(age, lang)]
+    elif not has_figures(queue):
+        body = [html.Div(t("no_data", lang), className="tile__marker"),
+                *_alert_notes(alerts, now_ms, lang), _updated(age, lang)]
     else:
-        body = [*_figures(queue, lang, config), _updated(age, lang)]
+        body = [*_figures(queue, lang, config, alerts), *_alert_notes(alerts, now_ms, lang),
+                _updated(age, lang)]
     return html.Div(
-        [html.Div(queue.name, className="tile__name"), *body],
+        [_head(queue, alerts, level), *body],
         id={"type": ids.WALLBOARD_TILE, "queue": queue.id},
         className=f"tile tile--{level.value.replace('_', '-')}",
         **fmt.data_attributes(level=level.value, queue=queue.id),
     )
 
 
-def _figures(queue: QueueView, lang: str, config: DashboardConfig) -> list[Component]:
+def _head(queue: QueueView, alerts: QueueAlerts, level: TileLevel) -> html.Div:
+    """The name, and a badge per rule on another metric (none on stale or closed tiles)."""
+    badges = [] if level in (TileLevel.STALE, TileLevel.CLOSED) else [
+        html.Span(badge.name, className=f"tile__badge tile__badge--{badge.mark}",
+                  **fmt.data_attributes(mark=badge.mark))
+        for badge in alerts.badges
+    ]
+    if not badges:
+        return html.Div(queue.name, className="tile__name")
+    return html.Div([html.Span(queue.name, className="tile__name"), *badges],
+                    className="tile__head")
+
+
+def _figures(
+    queue: QueueView, lang: str, config: DashboardConfig, alerts: QueueAlerts
+) -> list[Component]:
     wait = queue.metric(QueueMetric.LONGEST_WAIT_S)
     service_level = queue.metric(QueueMetric.SERVICE_LEVEL_PCT)
     target = fmt.percent(config.sl_target_pct)
     # Each figure carries its own level: the tile says "something is wrong", the colour
     # of a figure says which one.
-    wait_mod = wait_level(wait, config).value
-    sl_mod = service_level_level(service_level, config).value
     return [
         html.Div(
             [
-                html.Span(fmt.wait(wait),
-                          className=f"tile__wait-value tile__wait-value--{wait_mod}"),
-                html.Span(t("longest_wait", lang), className="tile__label"),
+                html.Span(fmt.wait(wait), className="tile__wait-value tile__wait-value--"
+                          + alerts.wait.level.value),
+                html.Span([t("longest_wait", lang), *_pending(alerts.wait, lang)],
+                          className="tile__label"),
             ],
             className="tile__wait",
         ),
@@ -68,7 +92,8 @@ def _figures(queue: QueueView, lang: str, config: DashboardConfig) -> list[Compo
                 _stat(t("waiting", lang), fmt.count(queue.metric(QueueMetric.CALLS_WAITING)),
                       "waiting"),
                 _stat(t("service_level", lang), f"{fmt.percent(service_level)} / {target}",
-                      f"service-level tile__stat--{sl_mod}"),
+                      f"service-level tile__stat--{alerts.service_level.level.value}",
+                      _pending(alerts.service_level, lang)),
             ],
             className="tile__row",
         ),
@@ -86,9 +111,33 @@ def _figures(queue: QueueView, lang: str, config: DashboardConfig) -> list[Compo
     ]
 
 
-def _stat(label: str, value: str, name: str) -> html.Div:
+def _pending(figure: FigureAlert, lang: str) -> list[Component]:
+    """The small "pending" mark next to a figure's label: a breach not yet held long
+    enough to fire. The figure itself stays neutral."""
+    if not figure.pending:
+        return []
+    return [html.Span(t("alr_pending", lang), className="tile__pending")]
+
+
+def _alert_notes(alerts: QueueAlerts, now_ms: int, lang: str) -> list[Component]:
+    notes: list[Component] = []
+    if alerts.acknowledged is not None:
+        user, at_ms = alerts.acknowledged
+        notes.append(html.Div(t("alr_acked", lang, user=user, age=fmt.age(now_ms - at_ms)),
+                              className="tile__note tile__note--acknowledged"))
+    if alerts.silence is not None:
+        silence = alerts.silence
+        notes.append(html.Div(
+            t("alr_silenced_until", lang, time=fmt.short_time(silence.ends_at_ms, now_ms),
+              reason=silence.reason),
+            className="tile__note tile__note--silenced"))
+    return notes
+
+
+def _stat(label: str, value: str, name: str, marks: list[Component] | None = None) -> html.Div:
     return html.Div(
-        [html.Span(value, className="tile__value"), html.Span(label, className="tile__label")],
+        [html.Span(value, className="tile__value"),
+         html.Span([label, *marks] if marks else label, className="tile__label")],
         className=f"tile__stat tile__stat--{name}",
     )
 

@@ -21,6 +21,7 @@ from dashboard.i18n import Lang, language
 dash.register_page(__name__, path="/")
 
 CLIENTSIDE_NAMESPACE = "trioWallboard"  # assets/wallboard.js
+ALERTS_NAMESPACE = "trioAlerts"  # assets/alerts.js
 ACTIVE_LANG_CLASS = "lang__button lang__button--active"
 LANG_CLASS = "lang__button"
 
@@ -51,6 +52,7 @@ def refresh(_n_intervals: int | None, stored_lang: str | None) -> tuple[Any, ...
         ACTIVE_LANG_CLASS if lang is Lang.EN else LANG_CLASS,
         ACTIVE_LANG_CLASS if lang is Lang.SV else LANG_CLASS,
         second_ms,
+        parts.critical_ids,
     ]
     if runtime.config.logout_form:
         values.append(parts.logout_label)
@@ -70,6 +72,7 @@ def register_callbacks(app: dash.Dash, *, logout_form: bool) -> None:
         Output(ids.WALLBOARD_LANG_EN, "className"),
         Output(ids.WALLBOARD_LANG_SV, "className"),
         Output(ids.WALLBOARD_HEARTBEAT, "data"),
+        Output(ids.ALR_WALL_CRITICAL, "data"),
     ]
     if logout_form:
         outputs.append(Output(ids.WALLBOARD_LOGOUT_BUTTON, "children"))
@@ -109,6 +112,32 @@ def _register_clientside(app: dash.Dash) -> None:
         Input(ids.WALLBOARD_HEARTBEAT_SEEN, "data"),
         State(ids.WALLBOARD_WATCHDOG_CONFIG, "data"),
         State(ids.WALLBOARD_OVERLAY, "className"),
+    )
+    _register_sound(app)
+
+
+def _register_sound(app: dash.Dash) -> None:
+    """The optional beep on a new critical alert, in the browser (WebAudio): the toggle
+    flips a per-screen localStorage value; the beeper compares each refresh's critical
+    alert ids with those it has seen."""
+    app.clientside_callback(
+        ClientsideFunction(ALERTS_NAMESPACE, "toggleSound"),
+        Output(ids.ALR_WALL_SOUND, "data"),
+        Input(ids.ALR_WALL_SOUND_BUTTON, "n_clicks"),
+        State(ids.ALR_WALL_SOUND, "data"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        ClientsideFunction(ALERTS_NAMESPACE, "soundButton"),
+        Output(ids.ALR_WALL_SOUND_BUTTON, "className"),
+        Input(ids.ALR_WALL_SOUND, "data"),
+    )
+    app.clientside_callback(
+        ClientsideFunction(ALERTS_NAMESPACE, "beepOnNew"),
+        Output(ids.ALR_WALL_BEEPED, "data"),
+        Input(ids.ALR_WALL_CRITICAL, "data"),
+        State(ids.ALR_WALL_SOUND, "data"),
+        prevent_initial_call=True,
     )
 
 

@@ -1,0 +1,303 @@
+"""Builders of ``/admin``: users, wall screens (display tokens) and the audit log.
+
+Plain data in, components out. A screen's state is computed here from the stored facts
+(``last_seen_at``, ``revoked_at``) by ``screen_state``, the one place that decides it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from dash import dcc, html
+from dash.development.base_component import Component
+
+from auth import User
+from storage import AuditRow, DisplayRow
+
+from .. import ids
+from ..i18n import t
+from . import format as fmt
+
+# A screen polls every refresh period; its visits are written at most every 10 s.
+# Silent for longer than this: it is shown as "stopped updating N s ago".
+STOPPED_AFTER_MS = 30_000
+# Silent for longer than this: flagged (and the "Screen stopped updating" alert fires).
+FLAGGED_AFTER_MS = 300_000
+AUDIT_LIMIT = 200
+# Audit filters: action kinds (the prefix of the action) and time ranges.
+AUDIT_KINDS = ("login", "user", "display", "rule", "silence", "alert")
+AUDIT_RANGES: dict[str, int | None] = {
+    "1h": 3_600_000, "24h": 86_400_000, "7d": 7 * 86_400_000, "30d": 30 * 86_400_000,
+    "all": None,
+}
+DEFAULT_RANGE = "24h"
+ROTATE_EXAMPLE = "?rotate=wallboard,drift,health&every=30"
+
+
+class ScreenState(StrEnum):
+    """What an admin needs to know about a screen, from its stored facts."""
+
+    # Refreshed within STOPPED_AFTER_MS.
+    OK = "ok"
+    # Silent for more than STOPPED_AFTER_MS: shown with its age.
+    STOPPED = "stopped"
+    # Silent for more than FLAGGED_AFTER_MS.
+    FLAGGED = "flagged"
+    # The token was never used.
+    NEVER = "never"
+    # The token was revoked.
+    REVOKED = "revoked"
+
+
+def screen_state(row: DisplayRow, now_ms: int) -> ScreenState:
+    if row.revoked:
+        return ScreenState.REVOKED
+    if row.last_seen_at_ms is None:
+        return ScreenState.NEVER
+    silent_ms = now_ms - row.last_seen_at_ms
+    if silent_ms > FLAGGED_AFTER_MS:
+        return ScreenState.FLAGGED
+    if silent_ms > STOPPED_AFTER_MS:
+        return ScreenState.STOPPED
+    return ScreenState.OK
+
+
+@dataclass(frozen=True)
+class NewToken:
+    """A token just created, to show once: its name and the address to open."""
+
+    name: str
+    url: str
+
+
+# -- users ------------------------------------------------------------------------------
+
+
+def role_text(role: str, lang: str) -> str:
+    return t(f"adm_role_{role}", lang) if role in ("admin", "viewer") else role
+
+
+def build_users(users: Sequence[User], me: str, now_ms: int, lang: str) -> Component:
+    header = html.Tr([html.Th(t(f"adm_col_{name}", lang))
+                      for name in ("user", "role", "state", "last_login", "actions")])
+    rows = [_user_row(user, me, now_ms, lang) for user in users]
+    return html.Table([html.Thead(header), html.Tbody(rows)], className="table adm-users")
+
+
+def _user_row(user: User, me: str, now_ms: int, lang: str) -> html.Tr:
+    name: list[Any] = [user.username]
+    if user.username == me:
+        name.append(html.Span(f" {t('adm_you', lang)}", className="muted"))
+    last = (t("adm_never", lang) if user.last_login_at_ms is None
+            else fmt.short_time(user.last_login_at_ms, now_ms))
+    state = t("adm_disabled" if user.disabled else "adm_active", lang)
+    return html.Tr([
+        html.Td(name), html.Td(role_text(user.role.value, lang)),
+        html.Td(state, className="muted" if user.disabled else ""), html.Td(last),
+        html.Td(_user_actions(user, me, lang)),
+    ], **fmt.data_attributes(user=user.username))
+
+
+def _user_actions(user: User, me: str, lang: str) -> list[Component]:
+    """Buttons for the changes allowed: nobody disables or demotes themselves."""
+    actions = ["enable" if user.disabled else "disable",
+               "viewer" if user.role.value == "admin" else "admin"]
+    if user.username == me:
+        actions = [a for a in actions if a not in ("disable", "viewer")]
+    labels = {"enable": "adm_enable", "disable": "adm_disable", "admin": "adm_make_admin",
+              "viewer": "adm_make_viewer"}
+    return [
+        html.Button(t(labels[action], lang), n_clicks=0,
+                    id={"type": ids.ADM_USER_ACTION, "user": user.username, "action": action},
+                    className="button button--small"
+                    + (" button--danger" if action == "disable" else " button--plain"))
+        for action in actions
+    ]
+
+
+def reset_options(users: Sequence[User]) -> list[dict[str, str]]:
+    return [{"label": user.username, "value": user.username} for user in users]
+
+
+def build_user_forms(lang: str) -> list[Component]:
+    role_options = [{"label": role_text(role, lang), "value": role}
+                    for role in ("viewer", "admin")]
+    add = html.Div([
+        html.H3(t("adm_add_user", lang), className="section__title"),
+        html.Div([
+            _field("adm_username", dcc.Input(id=ids.ADM_NEW_USERNAME, type="text",
+                                             maxLength=64, className="input",
+                                             autoComplete="off"), lang),
+            _field("adm_password", dcc.Input(id=ids.ADM_NEW_PASSWORD, type="password",
+                                             className="input", autoComplete="new-password"),
+                   lang),
+            _field("adm_role", dcc.Dropdown(id=ids.ADM_NEW_ROLE, options=role_options,
+                                            value="viewer", clearable=False,
+                                            className="dropdown"), lang),
+        ], className="form__fields"),
+        html.Div(html.Button(t("adm_add_user", lang), id=ids.ADM_ADD_USER, className="button"),
+                 className="form__buttons"),
+    ], className="form")
+    reset = html.Div([
+        html.H3(t("adm_reset_title", lang), className="section__title"),
+        html.Div([
+            _field("adm_col_user", dcc.Dropdown(id=ids.ADM_RESET_USER,
+                                                placeholder=t("adm_pick_user", lang),
+                                                className="dropdown"), lang),
+            _field("adm_new_password", dcc.Input(id=ids.ADM_RESET_PASSWORD, type="password",
+                                                 className="input",
+                                                 autoComplete="new-password"), lang),
+        ], className="form__fields"),
+        html.Div(html.Button(t("adm_reset", lang), id=ids.ADM_RESET_SUBMIT, className="button"),
+                 className="form__buttons"),
+    ], className="form")
+    return [add, reset]
+
+
+def _field(label_key: str, control: Component, lang: str) -> html.Label:
+    return html.Label([html.Span(t(label_key, lang), className="field__label"), control],
+                      className="field")
+
+
+# -- wall screens -----------------------------------------------------------------------
+
+
+def build_displays(rows: Sequence[DisplayRow], now_ms: int, lang: str) -> Component:
+    if not rows:
+        return html.P(t("adm_no_displays", lang), className="muted")
+    header = html.Tr([html.Th(t(f"adm_col_{name}", lang))
+                      for name in ("screen", "status", "last", "addr", "page", "created")]
+                     + [html.Th("")])
+    body = [_display_row(row, now_ms, lang) for row in rows]
+    return html.Table([html.Thead(header), html.Tbody(body)], className="table adm-displays")
+
+
+def _display_row(row: DisplayRow, now_ms: int, lang: str) -> html.Tr:
+    state = screen_state(row, now_ms)
+    last = "–" if row.last_seen_at_ms is None else (
+        f"{fmt.clock_time(row.last_seen_at_ms, now_ms)} · "
+        + t("adm_ago", lang, age=fmt.age(now_ms - row.last_seen_at_ms)))
+    return html.Tr([
+        html.Td(row.name, className="adm-displays__name"),
+        html.Td(status_text(row, state, now_ms, lang),
+                className=f"adm-screen adm-screen--{state.value}"),
+        html.Td(last),
+        html.Td(row.last_addr or "–", title=row.last_user_agent or ""),
+        html.Td(row.last_page or "–"),
+        html.Td(t("adm_by", lang, time=fmt.short_time(row.created_at_ms, now_ms),
+                  user=row.created_by)),
+        html.Td(_revoke(row, lang)),
+    ], id={"type": ids.ADM_DISPLAY_ROW, "display": row.id},
+        className="adm-displays__row--revoked" if row.revoked else "",
+        **fmt.data_attributes(state=state.value))
+
+
+def status_text(row: DisplayRow, state: ScreenState, now_ms: int, lang: str) -> str:
+    if state is ScreenState.REVOKED and row.revoked_at_ms is not None:
+        when = t("adm_by", lang, time=fmt.short_time(row.revoked_at_ms, now_ms),
+                 user=row.revoked_by or "?")
+        return f"{t('adm_screen_revoked', lang)} {when}"
+    if state is ScreenState.NEVER or row.last_seen_at_ms is None:
+        return t("adm_screen_never", lang)
+    if state is ScreenState.OK:
+        return t("adm_screen_ok", lang)
+    return t("adm_screen_stopped", lang, age=fmt.age(now_ms - row.last_seen_at_ms))
+
+
+def _revoke(row: DisplayRow, lang: str) -> Component | str:
+    if row.revoked:
+        return ""
+    return dcc.ConfirmDialogProvider(
+        html.Button(t("adm_revoke", lang), className="button button--small button--danger"),
+        id={"type": ids.ADM_DISPLAY_REVOKE, "display": row.id},
+        message=t("adm_revoke_confirm", lang, name=row.name),
+    )
+
+
+def build_display_form(lang: str) -> html.Div:
+    return html.Div([
+        html.Div([
+            _field("adm_display_name", dcc.Input(id=ids.ADM_DISPLAY_NAME, type="text",
+                                                 maxLength=100, className="input",
+                                                 autoComplete="off"), lang),
+        ], className="form__fields"),
+        html.Div(html.Button(t("adm_create_display", lang), id=ids.ADM_DISPLAY_CREATE,
+                             className="button"), className="form__buttons"),
+    ], className="form")
+
+
+def build_token_panel(token: NewToken, lang: str) -> html.Div:
+    """The new token's address, shown once (it is not stored anywhere)."""
+    return html.Div([
+        html.P(t("adm_token_once", lang, name=token.name)),
+        html.Code(token.url, className="adm-token__url"),
+        html.P(t("adm_token_rotate", lang, example=ROTATE_EXAMPLE), className="muted"),
+    ], className="adm-token", role="status")
+
+
+# -- audit log --------------------------------------------------------------------------
+
+
+def audit_kind_options(lang: str) -> list[dict[str, str]]:
+    return [{"label": t(f"adm_kind_{kind}", lang), "value": kind} for kind in AUDIT_KINDS]
+
+
+def audit_range_options(lang: str) -> list[dict[str, str]]:
+    return [{"label": t(f"adm_range_{name}", lang), "value": name} for name in AUDIT_RANGES]
+
+
+def audit_since(range_name: Any, now_ms: int) -> int | None:
+    """The start of a range picked in the filter (unknown: the default range)."""
+    span = AUDIT_RANGES.get(range_name, AUDIT_RANGES[DEFAULT_RANGE]) \
+        if isinstance(range_name, str) else AUDIT_RANGES[DEFAULT_RANGE]
+    return None if span is None else now_ms - span
+
+
+def build_audit_filters(lang: str) -> html.Div:
+    return html.Div([
+        dcc.Input(id=ids.ADM_AUDIT_ACTOR, type="text", debounce=True, className="input",
+                  placeholder=t("adm_filter_actor", lang)),
+        dcc.Dropdown(id=ids.ADM_AUDIT_ACTION, options=audit_kind_options(lang),
+                     placeholder=t("adm_filter_action", lang), className="dropdown"),
+        dcc.Dropdown(id=ids.ADM_AUDIT_RANGE, options=audit_range_options(lang),
+                     value=DEFAULT_RANGE, clearable=False, className="dropdown"),
+    ], className="adm-audit__filters")
+
+
+def build_audit(rows: Sequence[AuditRow], now_ms: int, lang: str) -> Component:
+    if not rows:
+        return html.P(t("adm_no_audit", lang), className="muted")
+    header = html.Tr([html.Th(t(f"adm_col_{name}", lang))
+                      for name in ("time", "actor", "action", "target", "change")])
+    body = [
+        html.Tr([
+            html.Td(fmt.clock_time(row.ts_ms, now_ms)),
+            html.Td([row.actor, html.Span(f" {row.client_addr}", className="muted")
+                     if row.client_addr else ""]),
+            html.Td(row.action), html.Td(row.target), html.Td(change_text(row)),
+        ], **fmt.data_attributes(action=row.action))
+        for row in rows
+    ]
+    table = html.Table([html.Thead(header), html.Tbody(body)], className="table adm-audit")
+    if len(rows) < AUDIT_LIMIT:
+        return table
+    return html.Div([table, html.P(t("adm_audit_limit", lang, n=AUDIT_LIMIT), className="muted")])
+
+
+def change_text(row: AuditRow) -> str:
+    """``before → after`` in short JSON; only one side for a creation or a deletion."""
+    parts = [_short(row.before), _short(row.after)]
+    if row.before is None or row.after is None:
+        return parts[0] or parts[1]
+    return f"{parts[0]} → {parts[1]}"
+
+
+def _short(doc: Any, limit: int = 160) -> str:
+    if doc is None:
+        return ""
+    text = json.dumps(doc, ensure_ascii=False, separators=(", ", ": "), sort_keys=True)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,457 @@
+"""Builders of /alerts: plain data in, components out. No I/O, no clock.
+
+The tables are re-rendered on every refresh; the forms (acknowledge, new silence) are
+built once by the page's layout, so a refresh never wipes what someone is typing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from dash import dcc, html
+from dash.development.base_component import Component
+
+from alerts import AlertState
+from storage import ChannelRow, EventRow, OutboxRow, SilenceRow, StateRow
+
+from .. import ids
+from ..alertsmodel import AlertsData
+from ..i18n import t
+from ..metrics import QUEUE_KIND
+from ..status import covering_silence
+from . import format as fmt
+
+# Open alerts (they fired and are not over), listed under "firing now".
+_OPEN_STATES = frozenset({AlertState.FIRING, AlertState.RECOVERING, AlertState.NODATA})
+_SEVERITY_ORDER = {"critical": 0, "warning": 1}
+ENTITY_KINDS = ("queue", "target", "provider", "reconciler", "source")  # docs/DESIGN.md
+DURATIONS_MIN = (15, 30, 60, 120, 240, 480, 1440, 4320, 10080)
+DEFAULT_DURATION_MIN = 60
+MAX_COMMENT_CHARS = 500
+MAX_REASON_CHARS = 500
+TestOutcome = OutboxRow | None | str  # the row, gone, or the database error
+
+
+# -- shared texts -------------------------------------------------------------------------
+
+
+def word(prefix: str, value: str | None, lang: str) -> str:
+    """The translated word for an enum value (``alr_state_firing``), else the value."""
+    if value is None:
+        return "–"
+    try:
+        return t(f"{prefix}{value}", lang)
+    except KeyError:
+        return value
+
+
+def entity_text(name: str, entity_id: str, kind: str) -> str:
+    return f"{name or entity_id} ({kind})"
+
+
+def alert_label(state: StateRow, rule_names: Mapping[int, str], lang: str) -> str:
+    """"Longest wait · Kundtjänst (queue)": how an alert is named on the page."""
+    return (f"{rule_name(state.rule_id, rule_names, lang)} · "
+            f"{entity_text(state.entity_name, state.entity_id, state.entity_kind)}")
+
+
+def rule_name(rule_id: int, rule_names: Mapping[int, str], lang: str) -> str:
+    name = rule_names.get(rule_id)
+    return name if name is not None else t("alr_rule_gone", lang, id=rule_id)
+
+
+def value_text(metric: str, value: float | None) -> str:
+    """A value in its metric's unit: seconds as m:ss, percentages, milliseconds."""
+    if value is None:
+        return "–"
+    if metric.endswith("_s"):
+        return fmt.wait(value)
+    if metric.endswith("_pct"):
+        return f"{value:.1f} %"
+    if metric.endswith("_ms"):
+        return f"{value:.0f} ms"
+    return f"{value:g}"
+
+
+def _when(ts_ms: int | None, now_ms: int, lang: str) -> str:
+    if ts_ms is None:
+        return t("never", lang)
+    return f"{fmt.clock_time(ts_ms, now_ms)} ({t('ago', lang, age=fmt.age(now_ms - ts_ms))})"
+
+
+def _severity(severity: str | None, lang: str) -> html.Span:
+    return html.Span(word("alr_sev_", severity, lang),
+                     className=f"sev sev--{severity or 'none'}")
+
+
+def _table(headers: Sequence[str], rows: list[Component], empty: str) -> Component:
+    if not rows:
+        return html.P(empty, className="muted")
+    return html.Table([html.Thead(html.Tr([html.Th(h) for h in headers])), html.Tbody(rows)],
+                      className="table")
+
+
+def db_error_banner(error: str, lang: str) -> html.Div:
+    return html.Div(f"{t('db_unavailable', lang)}: {error}", className="page__banner")
+
+
+# -- firing and pending -------------------------------------------------------------------
+
+
+def is_open(state: StateRow) -> bool:
+    """Listed under "firing now": an alert that fired and is not over."""
+    return state.alert_id is not None or state.state in _OPEN_STATES
+
+
+def build_firing(
+    data: AlertsData, now_ms: int, lang: str, *, can_ack: bool
+) -> list[Component]:
+    """Open alerts, critical first, the longest-running first."""
+    if data.db_error is not None:
+        return [db_error_banner(data.db_error, lang)]
+    rows = sorted((s for s in data.states if is_open(s)),
+                  key=lambda s: (_SEVERITY_ORDER.get(s.severity or "", 2),
+                                 s.opened_at_ms or s.since_ms))
+    headers = [t(key, lang) for key in ("alr_col_severity", "alr_col_rule", "alr_col_entity",
+                                        "alr_col_value", "alr_col_state", "alr_col_since",
+                                        "alr_col_ack", "alr_col_silence")]
+    return [_table(headers, [_firing_row(s, data, now_ms, lang, can_ack) for s in rows],
+                   t("alr_no_firing", lang))]
+
+
+def _firing_row(
+    state: StateRow, data: AlertsData, now_ms: int, lang: str, can_ack: bool
+) -> html.Tr:
+    silence = covering_silence(state, data.silences, now_ms)
+    return html.Tr(
+        [
+            html.Td(_severity(state.severity, lang)),
+            html.Td(rule_name(state.rule_id, data.rule_names, lang)),
+            html.Td(entity_text(state.entity_name, state.entity_id, state.entity_kind)),
+            html.Td(value_text(state.metric, state.last_value)),
+            html.Td(word("alr_state_", state.state, lang)),
+            html.Td(_when(state.opened_at_ms or state.since_ms, now_ms, lang)),
+            html.Td(_acknowledgement(state, now_ms, lang, can_ack)),
+            html.Td("" if silence is None else t(
+                "alr_silenced_by", lang, id=silence.id,
+                time=fmt.short_time(silence.ends_at_ms, now_ms), reason=silence.reason)),
+        ],
+        id={"type": ids.ALR_ROW, "alert": state.alert_id or state.series_key},
+        className="alerts__row--silenced" if silence is not None else "",
+        **fmt.data_attributes(state=state.state, severity=state.severity or "",
+                              acked="yes" if state.ack_by else "no"),
+    )
+
+
+def _acknowledgement(state: StateRow, now_ms: int, lang: str, can_ack: bool) -> list[Any]:
+    if state.ack_by is not None and state.ack_at_ms is not None:
+        parts: list[Any] = [t("alr_ack_text", lang, user=state.ack_by,
+                              time=_when(state.ack_at_ms, now_ms, lang))]
+        if state.ack_comment:
+            parts.append(html.Div(state.ack_comment, className="alerts__comment"))
+        return parts
+    if not can_ack or state.alert_id is None:
+        return []
+    return [html.Button(
+        t("alr_ack", lang), className="button button--small",
+        id={"type": ids.ALR_ACK_PICK, "rule": state.rule_id, "series": state.series_key,
+            "alert": state.alert_id},
+    )]
+
+
+def build_pending(data: AlertsData, now_ms: int, lang: str) -> list[Component]:
+    """Breaches not held long enough to fire, and rules that could not be evaluated."""
+    if data.db_error is not None:
+        return []
+    rows = sorted((s for s in data.states if not is_open(s)), key=lambda s: s.since_ms)
+    headers = [t(key, lang) for key in ("alr_col_severity", "alr_col_rule", "alr_col_entity",
+                                        "alr_col_value", "alr_col_state", "alr_col_since",
+                                        "alr_col_reason")]
+    return [_table(headers, [
+        html.Tr(
+            [
+                html.Td(_severity(s.severity, lang)),
+                html.Td(rule_name(s.rule_id, data.rule_names, lang)),
+                html.Td(entity_text(s.entity_name, s.entity_id, s.entity_kind)),
+                html.Td(value_text(s.metric, s.last_value)),
+                html.Td(word("alr_state_", s.state, lang)),
+                html.Td(_when(s.pending_since_ms or s.since_ms, now_ms, lang)),
+                html.Td(s.reason),
+            ],
+            **fmt.data_attributes(state=s.state),
+        )
+        for s in rows
+    ], t("alr_no_pending", lang))]
+
+
+# -- history ------------------------------------------------------------------------------
+
+
+def build_history(
+    events: Sequence[EventRow] | str, rule_names: Mapping[int, str], now_ms: int, lang: str
+) -> list[Component]:
+    """Events newest first; ``events`` is the database error when it could not be read."""
+    if isinstance(events, str):
+        return [db_error_banner(events, lang)]
+    headers = [t(key, lang) for key in ("alr_col_time", "alr_col_rule", "alr_col_entity",
+                                        "alr_col_event", "alr_col_severity", "alr_col_value",
+                                        "alr_col_reason", "alr_col_by")]
+    return [_table(headers, [_event_row(e, rule_names, now_ms, lang) for e in events],
+                   t("alr_no_events", lang))]
+
+
+def _event_row(event: EventRow, rule_names: Mapping[int, str], now_ms: int, lang: str) -> html.Tr:
+    what = word("alr_event_", event.event, lang)
+    if event.silenced:
+        what += f" ({t('alr_silenced_event', lang)})"
+    return html.Tr(
+        [
+            html.Td(fmt.clock_time(event.ts_ms, now_ms)),
+            html.Td(rule_names.get(event.rule_id, event.rule_name)),
+            html.Td(entity_text(event.entity_name, event.entity_id, event.entity_kind)),
+            html.Td(what),
+            html.Td(word("alr_sev_", event.severity, lang) if event.severity else ""),
+            html.Td("–" if event.value is None else f"{event.value:g}"),
+            html.Td(event.reason),
+            html.Td(event.actor or ""),
+        ],
+        **fmt.data_attributes(event=event.event),
+    )
+
+
+def history_filter_options(
+    data: AlertsData, lang: str
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(rules, entities) to filter the history by: every rule, and the entities of the
+    open states and of the recent events."""
+    rules = {**{e.rule_id: e.rule_name for e in data.events}, **data.rule_names}
+    entities: dict[str, str] = {}
+    for row in data.states:
+        entities.setdefault(row.series_key,
+                            entity_text(row.entity_name, row.entity_id, row.entity_kind))
+    for event in data.events:
+        entities.setdefault(event.series_key,
+                            entity_text(event.entity_name, event.entity_id, event.entity_kind))
+    return _options(rules.items()), _options(entities.items())
+
+
+def _options(pairs: Iterable[tuple[Any, str]]) -> list[dict[str, Any]]:
+    return [{"label": label, "value": value}
+            for value, label in sorted(pairs, key=lambda pair: (pair[1].casefold(), pair[0]))]
+
+
+# -- silences -----------------------------------------------------------------------------
+
+
+def build_silences(
+    data: AlertsData, now_ms: int, lang: str, *, admin: bool
+) -> list[Component]:
+    """Active silences first, then the recent ones; admins get an "end now" button."""
+    if data.db_error is not None:
+        return []
+    headers = [t(key, lang) for key in ("alr_col_scope", "alr_col_period", "alr_col_reason",
+                                        "alr_col_by", "alr_col_state")]
+    return [_table(headers, [_silence_row(s, data.rule_names, now_ms, lang, admin)
+                             for s in data.silences], t("alr_no_silences", lang))]
+
+
+def _silence_row(
+    silence: SilenceRow, rule_names: Mapping[int, str], now_ms: int, lang: str, admin: bool
+) -> html.Tr:
+    return html.Tr(
+        [
+            html.Td(f"#{silence.id} {scope_text(silence, rule_names, lang)}"),
+            html.Td(t("alr_period", lang, start=fmt.short_time(silence.starts_at_ms, now_ms),
+                      end=fmt.short_time(silence.ends_at_ms, now_ms))),
+            html.Td(silence.reason),
+            html.Td(silence.created_by),
+            html.Td(_silence_status(silence, now_ms, lang, admin)),
+        ],
+        **fmt.data_attributes(silence=str(silence.id),
+                              active="yes" if silence.active_at(now_ms) else "no"),
+    )
+
+
+def scope_text(silence: SilenceRow, rule_names: Mapping[int, str], lang: str) -> str:
+    parts = []
+    if silence.rule_id is not None:
+        parts.append(rule_name(silence.rule_id, rule_names, lang))
+    parts.extend(part for part in (silence.source, silence.entity_kind) if part)
+    if silence.entity_ids:
+        parts.append(", ".join(silence.entity_ids))
+    return " · ".join(parts) if parts else t("alr_everything", lang)
+
+
+def _silence_status(silence: SilenceRow, now_ms: int, lang: str, admin: bool) -> list[Any]:
+    if silence.ended_at_ms is not None and silence.ended_at_ms < silence.ends_at_ms:
+        return [t("alr_silence_ended_by", lang, user=silence.ended_by or "?",
+                  time=fmt.short_time(silence.ended_at_ms, now_ms))]
+    if silence.active_at(now_ms):
+        status: list[Any] = [t("alr_silence_active", lang)]
+        if admin:
+            status.append(html.Button(t("alr_end_silence", lang),
+                                      id={"type": ids.ALR_SILENCE_END, "silence": silence.id},
+                                      className="button button--small button--danger"))
+        return status
+    if silence.starts_at_ms > now_ms:
+        return [t("alr_silence_upcoming", lang,
+                  time=fmt.short_time(silence.starts_at_ms, now_ms))]
+    return [t("alr_silence_expired", lang)]
+
+
+def build_silence_form(lang: str, refresh_ms: int) -> html.Div:
+    """The admins' form for a new silence; its choices come from ``silence_options``,
+    renewed every ``refresh_ms``."""
+    def field(label_key: str, control: Component) -> html.Label:
+        return html.Label([html.Span(t(label_key, lang), className="field__label"), control],
+                          className="field")
+
+    return html.Div(
+        [
+            html.H3(t("alr_new_silence", lang), className="section__title"),
+            dcc.Interval(id=ids.ALR_SILENCE_TICK, interval=refresh_ms),
+            html.Div(
+                [
+                    field("alr_field_rule", dcc.Dropdown(
+                        id=ids.ALR_SILENCE_RULE, placeholder=t("alr_all_rules", lang),
+                        className="dropdown")),
+                    field("alr_field_source", dcc.Dropdown(
+                        id=ids.ALR_SILENCE_SOURCE, placeholder=t("alr_any_source", lang),
+                        className="dropdown")),
+                    field("alr_field_kind", dcc.Dropdown(
+                        id=ids.ALR_SILENCE_KIND, placeholder=t("alr_any_kind", lang),
+                        options=list(ENTITY_KINDS), className="dropdown")),
+                    field("alr_field_entities", dcc.Dropdown(
+                        id=ids.ALR_SILENCE_ENTITIES, multi=True, className="dropdown")),
+                    field("alr_field_duration", dcc.Dropdown(
+                        id=ids.ALR_SILENCE_DURATION, options=duration_options(),
+                        value=DEFAULT_DURATION_MIN, clearable=False, className="dropdown")),
+                    field("alr_field_reason", dcc.Input(
+                        id=ids.ALR_SILENCE_REASON, type="text", maxLength=MAX_REASON_CHARS,
+                        className="input")),
+                ],
+                className="form__fields",
+            ),
+            html.Div(html.Button(t("alr_create_silence", lang), id=ids.ALR_SILENCE_CREATE,
+                                 className="button"), className="form__buttons"),
+        ],
+        id=ids.ALR_SILENCE_FORM,
+        className="form",
+    )
+
+
+def duration_options() -> list[dict[str, Any]]:
+    return [{"label": fmt.age(minutes * 60_000), "value": minutes} for minutes in DURATIONS_MIN]
+
+
+def silence_options(
+    data: AlertsData, queues: Iterable[tuple[str, str, str]], sources: Iterable[str]
+) -> tuple[list[dict[str, Any]], list[str], list[dict[str, Any]]]:
+    """(rules, sources, entities) to silence: every rule; the known sources; the open
+    alerts' entities and the queues (``queues``: (source, id, name)). An entity's value
+    is its series key ``source|kind|id``."""
+    entities: dict[str, str] = {}
+    for state in data.states:
+        entities.setdefault(state.series_key,
+                            entity_text(state.entity_name, state.entity_id, state.entity_kind))
+    for source, queue_id, name in queues:
+        entities.setdefault(f"{source}|{QUEUE_KIND}|{queue_id}",
+                            entity_text(name, queue_id, QUEUE_KIND))
+    known = {*sources, *(state.source for state in data.states)}
+    return (_options(data.rule_names.items()), sorted(known, key=str.casefold),
+            _options(entities.items()))
+
+
+# -- channels -----------------------------------------------------------------------------
+
+
+def build_channels(
+    data: AlertsData, tests: Mapping[str, TestOutcome], now_ms: int, lang: str, *,
+    admin: bool,
+) -> list[Component]:
+    """Each channel's state; admins get a test button and see how their test went."""
+    if data.db_error is not None:
+        return []
+    keys = ["alr_col_channel", "alr_col_kind", "alr_col_state", "alr_col_last_error",
+            "alr_col_last_ok"]
+    if admin:
+        keys.append("alr_col_test")
+    return [_table([t(key, lang) for key in keys],
+                   [_channel_row(c, tests, now_ms, lang, admin) for c in data.channels],
+                   t("alr_no_channels", lang))]
+
+
+def _channel_row(
+    channel: ChannelRow, tests: Mapping[str, TestOutcome], now_ms: int, lang: str, admin: bool
+) -> html.Tr:
+    error: list[Any] = []
+    if channel.last_error:
+        error = [channel.last_error, html.Div(_when(channel.last_error_at_ms, now_ms, lang),
+                                              className="muted")]
+    cells = [
+        html.Td(channel.name),
+        html.Td(channel.kind),
+        html.Td([html.Span(word("alr_channel_", channel.state, lang),
+                           className=f"channel--{channel.state}"),
+                 html.Div(_when(channel.state_since_ms, now_ms, lang), className="muted")]),
+        html.Td(error),
+        html.Td(_when(channel.last_ok_at_ms, now_ms, lang)),
+    ]
+    if admin:
+        cells.append(html.Td([
+            html.Button(t("alr_send_test", lang), className="button button--small",
+                        id={"type": ids.ALR_CHANNEL_TEST, "channel": channel.name}),
+            *_test_outcome(tests, channel.name, now_ms, lang),
+        ]))
+    return html.Tr(cells, **fmt.data_attributes(channel=channel.name, state=channel.state))
+
+
+def _test_outcome(
+    tests: Mapping[str, TestOutcome], channel: str, now_ms: int, lang: str
+) -> list[html.Div]:
+    if channel not in tests:
+        return []
+    row = tests[channel]
+    if isinstance(row, str):
+        text, status = f"{t('db_unavailable', lang)}: {row}", "failed"
+    elif row is None:
+        text, status = t("alr_test_gone", lang), "failed"
+    elif row.status == "delivered":
+        text, status = t("alr_test_delivered", lang,
+                         time=fmt.clock_time(row.finished_at_ms or now_ms, now_ms)), row.status
+    elif row.status == "failed":
+        text, status = t("alr_test_failed", lang, error=row.last_error or "?"), row.status
+    elif row.status == "sending":
+        text, status = t("alr_test_sending", lang), row.status
+    else:
+        text, status = t("alr_test_queued", lang,
+                         time=fmt.clock_time(row.created_at_ms, now_ms)), row.status
+    return [html.Div(text, className=f"test test--{status}",
+                     **fmt.data_attributes(test=status))]
+
+
+# -- acknowledging ------------------------------------------------------------------------
+
+
+def build_ack_panel(lang: str) -> html.Div:
+    """Where a picked alert is acknowledged with a comment; hidden until one is picked."""
+    return html.Div(
+        [
+            html.Div(id=ids.ALR_ACK_TITLE, className="section__title"),
+            dcc.Input(id=ids.ALR_ACK_COMMENT, type="text", maxLength=MAX_COMMENT_CHARS,
+                      placeholder=t("alr_ack_comment", lang), className="input"),
+            html.Div(
+                [html.Button(t("alr_ack", lang), id=ids.ALR_ACK_SUBMIT, className="button"),
+                 html.Button(t("alr_cancel", lang), id=ids.ALR_ACK_CANCEL,
+                             className="button button--plain")],
+                className="form__buttons",
+            ),
+        ],
+        id=ids.ALR_ACK_PANEL,
+        className=ACK_PANEL_HIDDEN,
+    )
+
+
+ACK_PANEL_SHOWN = "alerts__ack"
+ACK_PANEL_HIDDEN = "alerts__ack alerts__ack--hidden"

@@ -1,0 +1,541 @@
+"""/thresholds: the alert rules table, the rule form, the backtest and the audit of rule
+changes. Pure: plain data in, Dash components (or plain values for the form) out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+from urllib.parse import urlencode
+
+from dash import dcc, html
+from dash.development.base_component import Component
+
+from alerts import (
+    ActiveMode,
+    Direction,
+    NoDataPolicy,
+    Rule,
+    Severity,
+    SpecError,
+    Window,
+    rule_as_mapping,
+    validate_rule,
+)
+from alerts.backtest import BacktestResult, SpanReport
+from storage import AuditRow, RuleRow
+
+from .. import ids
+from ..i18n import t
+from . import format as fmt
+
+THRESHOLDS_PATH = "/thresholds"
+# The rule form's fields, in the order of the form (and of the callbacks' values).
+FORM_FIELDS = (
+    "name", "metric", "source", "entity_kind", "entity_ids", "direction", "warning",
+    "critical", "recovery_warning", "recovery_critical", "pending_s", "keep_firing_for_s",
+    "no_data_after_s", "no_data", "active", "timezone", "warning_channels",
+    "critical_channels", "enabled",
+)
+# Fields with an error line: the form's fields and the time windows.
+ERROR_FIELDS = (*FORM_FIELDS, "windows")
+ENTITY_KINDS = ("queue", "target", "provider", "reconciler", "source")
+# Metrics offered in the metric input (any stored series' metric may be typed).
+KNOWN_METRICS = (
+    "longest_wait_s", "service_level_pct", "calls_waiting", "agents_available",
+    "agents_busy", "agents_paused", "agents_logged_in", "abandoned_today", "answered_today",
+    "latency_ms", "state_down", "drift_count", "drift_oldest_s", "last_success_age_s",
+    "data_age_s", "screen_silence_s",
+)
+_OPTIONAL_NUMBERS = frozenset({"warning", "critical", "recovery_warning", "recovery_critical",
+                               "no_data_after_s"})
+_DURATIONS = frozenset({"pending_s", "keep_firing_for_s"})
+_AUDIT_SKIPPED = frozenset({"id", "version", "builtin"})
+ENABLED = "enabled"
+
+
+def edit_href(rule_id: int) -> str:
+    """The form with this rule loaded: the URL holds what is being edited."""
+    return f"{THRESHOLDS_PATH}?{urlencode({'edit': rule_id})}"
+
+
+def rule_from_row(row: RuleRow) -> tuple[Rule | None, str | None]:
+    """The stored rule as a ``Rule``, or (None, why not) if it no longer validates."""
+    try:
+        return validate_rule({**row.spec, "id": row.id, "name": row.name,
+                              "enabled": row.enabled}), None
+    except SpecError as err:
+        return None, str(err)
+
+
+def spec_of(rule: Rule) -> dict[str, Any]:
+    """What ``alert_rules.spec`` stores: the rule without id, name and enabled."""
+    mapping = rule_as_mapping(rule)
+    for name in ("id", "name", "enabled"):
+        mapping.pop(name)
+    return mapping
+
+
+# -- the rules table ------------------------------------------------------------------
+
+
+def _number(value: float | None) -> str:
+    return "–" if value is None else f"{value:g}"
+
+
+def _threshold(value: float | None, recovery: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value:g}" if recovery is None else f"{value:g} ({recovery:g})"
+
+
+def _seconds(value: float) -> str:
+    return "–" if value == 0 else f"{value:g} s"
+
+
+def scope_text(rule: Rule, lang: str) -> str:
+    scope = rule.scope
+    kind = t(f"thr_kind_{scope.entity_kind}", lang) if scope.entity_kind in ENTITY_KINDS \
+        else scope.entity_kind or t("thr_any_kind", lang)
+    return " · ".join([scope.source or t("thr_any_source", lang), kind,
+                       ", ".join(scope.entity_ids) or t("thr_all_ids", lang)])
+
+
+def _day_runs(days: Iterable[int], lang: str) -> str:
+    """``Mon–Fri, Sun``: consecutive days as a range."""
+    ordered = sorted(days)
+    runs: list[list[int]] = []
+    for day in ordered:
+        if runs and day == runs[-1][-1] + 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    names = [t(f"thr_day_{run[0]}", lang) if len(run) == 1
+             else f"{t(f'thr_day_{run[0]}', lang)}–{t(f'thr_day_{run[-1]}', lang)}"
+             for run in runs]
+    return ", ".join(names)
+
+
+def window_text(window: Window, lang: str) -> str:
+    return f"{_day_runs(window.days, lang)} {window.start}–{window.end}"
+
+
+def active_text(rule: Rule, lang: str) -> str:
+    text = t(f"thr_active_{rule.active.value}", lang)
+    if rule.active is ActiveMode.WINDOWS:
+        windows = "; ".join(window_text(w, lang) for w in rule.windows)
+        return f"{text}: {windows} ({rule.timezone})"
+    return text
+
+
+def no_data_text(rule: Rule, lang: str) -> str:
+    if rule.no_data_after_s is None:
+        return t("thr_nodata_off", lang)
+    return t("thr_nodata_after", lang, seconds=f"{rule.no_data_after_s:g}",
+             policy=t(f"thr_nodata_{rule.no_data.value}", lang))
+
+
+def _channel_names(names: Sequence[str], configured: Sequence[str], lang: str) -> str:
+    if not names:
+        return t("thr_none", lang)
+    return ", ".join(name if name in configured else t("thr_not_configured", lang, name=name)
+                     for name in names)
+
+
+def channels_text(rule: Rule, configured: Sequence[str], lang: str) -> str:
+    return t("thr_routing", lang,
+             warning=_channel_names(rule.warning_channels, configured, lang),
+             critical=_channel_names(rule.critical_channels, configured, lang))
+
+
+def _name_cell(row: RuleRow, error: str | None, lang: str) -> list[Component | str]:
+    cell: list[Component | str] = [row.name]
+    if row.builtin:
+        cell.append(html.Span(t("thr_builtin", lang), className="badge"))
+    if error is not None:
+        cell.append(html.Div(t("thr_invalid", lang, error=error), className="field__error"))
+    return cell
+
+
+def _rule_cells(rule: Rule, configured: Sequence[str], lang: str) -> list[str]:
+    return [
+        rule.metric, scope_text(rule, lang), t(f"thr_direction_{rule.direction.value}", lang),
+        _threshold(rule.warning, rule.recovery_warning),
+        _threshold(rule.critical, rule.recovery_critical),
+        _seconds(rule.pending_s), _seconds(rule.keep_firing_for_s), no_data_text(rule, lang),
+        active_text(rule, lang), channels_text(rule, configured, lang),
+    ]
+
+
+def _actions(row: RuleRow, lang: str) -> list[Component]:
+    return [
+        dcc.Link(t("edit", lang), href=edit_href(row.id), className="button button--small"),
+        html.Button(t("thr_disable" if row.enabled else "thr_enable", lang),
+                    id={"type": ids.THR_TOGGLE, "rule": row.id, "version": row.version},
+                    className="button button--small button--plain"),
+    ]
+
+
+def build_rule_row(row: RuleRow, configured: Sequence[str], is_admin: bool, now_ms: int,
+                   lang: str) -> html.Tr:
+    rule, error = rule_from_row(row)
+    cells: list[Any] = [_name_cell(row, error, lang)]
+    cells += _rule_cells(rule, configured, lang) if rule else [""] * 10
+    cells.append(t("thr_on" if row.enabled else "thr_off", lang))
+    cells.append(t("thr_changed_by", lang, who=row.updated_by or "–",
+                   when=fmt.short_time(row.updated_at_ms, now_ms)))
+    if is_admin:
+        cells.append(_actions(row, lang))
+    state = "on" if row.enabled else "off"
+    return html.Tr([html.Td(cell) for cell in cells],
+                   id={"type": ids.THR_ROW, "rule": row.id},
+                   className=f"thr-rule thr-rule--{state}",
+                   **fmt.data_attributes(rule=row.name, enabled=state))
+
+
+_COLUMNS = ("name", "metric", "scope", "direction", "warning", "critical", "pending", "keep",
+            "nodata", "active", "channels", "enabled", "changed")
+
+
+def build_rules_table(rows: Sequence[RuleRow], configured: Sequence[str], is_admin: bool,
+                      now_ms: int, lang: str) -> list[Component]:
+    """Every rule; admins get an edit link and an enable/disable button on each."""
+    title = html.H3(t("thr_rules", lang), className="section__title")
+    if not rows:
+        return [title, html.Div(t("thr_no_rules", lang), className="muted")]
+    header = [html.Th(t(f"thr_col_{name}", lang)) for name in _COLUMNS]
+    if is_admin:
+        header.append(html.Th(""))
+    body = [build_rule_row(row, configured, is_admin, now_ms, lang) for row in rows]
+    return [title, html.Div(html.Table([html.Thead(html.Tr(header)), html.Tbody(body)],
+                                       className="table thr-rules"),
+                            className="thr-scroll")]
+
+
+# -- the form -------------------------------------------------------------------------
+
+
+def _text(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+def form_values(rule: Rule | None, timezone: str) -> list[Any]:
+    """The form's input values for ``rule`` (None: a new rule), in FORM_FIELDS order."""
+    if rule is None:
+        return ["", "", "", "", "", Direction.ABOVE.value, "", "", "", "", "0", "0", "",
+                NoDataPolicy.KEEP_LAST.value, ActiveMode.ALWAYS.value, timezone, [], [],
+                [ENABLED]]
+    scope = rule.scope
+    return [
+        rule.name, rule.metric, scope.source or "", scope.entity_kind or "",
+        ", ".join(scope.entity_ids), rule.direction.value, _text(rule.warning),
+        _text(rule.critical), _text(rule.recovery_warning), _text(rule.recovery_critical),
+        f"{rule.pending_s:g}", f"{rule.keep_firing_for_s:g}", _text(rule.no_data_after_s),
+        rule.no_data.value, rule.active.value, rule.timezone, list(rule.warning_channels),
+        list(rule.critical_channels), [ENABLED] if rule.enabled else [],
+    ]
+
+
+def _stripped(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def form_mapping(values: Sequence[Any], days: Sequence[Any], starts: Sequence[Any],
+                 ends: Sequence[Any]) -> dict[str, Any]:
+    """The mapping ``validate_rule`` takes, from the inputs in FORM_FIELDS order and the
+    time window rows (rows left empty are no window)."""
+    raw = dict(zip(FORM_FIELDS, values, strict=True))
+    mapping: dict[str, Any] = {
+        "name": _stripped(raw["name"]) or None,
+        "metric": _stripped(raw["metric"]) or None,
+        "scope": {
+            "source": _stripped(raw["source"]) or None,
+            "entity_kind": _stripped(raw["entity_kind"]) or None,
+            "entity_ids": [part.strip() for part in _stripped(raw["entity_ids"]).split(",")
+                           if part.strip()],
+        },
+        "direction": raw["direction"] or None,
+        "no_data": raw["no_data"] or NoDataPolicy.KEEP_LAST.value,
+        "active": raw["active"] or ActiveMode.ALWAYS.value,
+        "windows": _windows(days, starts, ends),
+        "enabled": ENABLED in (raw["enabled"] or []),
+        "warning_channels": list(raw["warning_channels"] or []),
+        "critical_channels": list(raw["critical_channels"] or []),
+    }
+    for name in _OPTIONAL_NUMBERS:
+        mapping[name] = _stripped(raw[name]) or None
+    for name in (*_DURATIONS, "timezone"):
+        if _stripped(raw[name]):
+            mapping[name] = _stripped(raw[name])
+    return mapping
+
+
+def _windows(days: Sequence[Any], starts: Sequence[Any],
+             ends: Sequence[Any]) -> list[dict[str, Any]]:
+    rows = zip(days, starts, ends, strict=True)
+    return [{"days": sorted(day or []), "start": _stripped(start), "end": _stripped(end)}
+            for day, start, end in rows if day or _stripped(start) or _stripped(end)]
+
+
+def error_field(spec_field: str) -> str:
+    """``scope.entity_ids[2]`` -> ``entity_ids``: the form field a SpecError belongs to."""
+    if spec_field.startswith("scope."):
+        spec_field = spec_field.removeprefix("scope.")
+    name = spec_field.split("[", 1)[0].split(".", 1)[0]
+    return name if name in ERROR_FIELDS else "name"
+
+
+def channel_options(configured: Sequence[str], used: Iterable[str],
+                    lang: str) -> list[dict[str, str]]:
+    """The configured channels, then any a stored rule names that is not configured
+    (shown so, and kept when a rule is saved unchanged)."""
+    unknown = sorted(set(used) - set(configured))
+    return ([{"label": name, "value": name} for name in configured]
+            + [{"label": t("thr_not_configured", lang, name=name), "value": name}
+               for name in unknown])
+
+
+def _options(prefix: str, values: Iterable[str], lang: str) -> list[dict[str, str]]:
+    return [{"label": t(f"{prefix}{value}", lang), "value": value} for value in values]
+
+
+def _control(name: str, value: Any, channels: list[dict[str, str]], lang: str) -> Component:
+    control_id = ids.THR_FORM_INPUT_PREFIX + name
+    radio = {
+        "direction": _options("thr_direction_", (d.value for d in Direction), lang),
+        "entity_kind": [{"label": t("thr_any_kind", lang), "value": ""},
+                        *_options("thr_kind_", ENTITY_KINDS, lang)],
+        "no_data": _options("thr_nodata_", (p.value for p in NoDataPolicy), lang),
+        "active": _options("thr_active_", (m.value for m in ActiveMode), lang),
+    }
+    if name in radio:
+        return dcc.RadioItems(id=control_id, options=radio[name], value=value,
+                              className="checklist", inline=True)
+    if name in ("warning_channels", "critical_channels"):
+        if not channels:
+            return html.Div([dcc.Checklist(id=control_id, options=[], value=value),
+                             html.Span(t("thr_no_channels", lang), className="muted")])
+        return dcc.Checklist(id=control_id, options=channels, value=value,
+                             className="checklist", inline=True)
+    if name == ENABLED:
+        return dcc.Checklist(id=control_id, options=[{"label": t("thr_field_enabled", lang),
+                                                      "value": ENABLED}],
+                             value=value, className="checklist")
+    return dcc.Input(id=control_id, type="text", className="input", value=value,
+                     list=ids.THR_METRICS if name == "metric" else None)
+
+
+def window_row(index: int, window: Window | None, lang: str) -> html.Div:
+    days = [{"label": t(f"thr_day_{day}", lang), "value": day} for day in range(7)]
+    return html.Div(
+        [dcc.Checklist(id={"type": ids.THR_WINDOW_DAYS, "index": index}, options=days,
+                       value=sorted(window.days) if window else [], inline=True,
+                       className="checklist"),
+         dcc.Input(id={"type": ids.THR_WINDOW_START, "index": index}, type="text",
+                   className="input thr-window__time", placeholder="08:00",
+                   value=window.start if window else ""),
+         html.Span("–"),
+         dcc.Input(id={"type": ids.THR_WINDOW_END, "index": index}, type="text",
+                   className="input thr-window__time", placeholder="17:00",
+                   value=window.end if window else "")],
+        className="thr-window",
+    )
+
+
+def window_rows(windows: Sequence[Window], lang: str) -> list[html.Div]:
+    """A row per window and one empty row to add another."""
+    return [window_row(i, window, lang)
+            for i, window in enumerate([*windows, None])]
+
+
+def form_title(rule: Rule | None, lang: str) -> str:
+    return t("thr_edit_rule", lang, name=rule.name) if rule else t("thr_new_rule", lang)
+
+
+def build_rule_form(lang: str, rule: Rule | None, editing: dict[str, int] | None,
+                    channels: list[dict[str, str]], timezone: str) -> html.Div:
+    """The admin's form, for a new rule or filled with ``rule`` (``editing`` holds its id
+    and version: the version is what a save expects to still be stored)."""
+    values = dict(zip(FORM_FIELDS, form_values(rule, timezone), strict=True))
+    fields = [
+        html.Div(
+            [html.Label(t(f"thr_field_{name}", lang), htmlFor=ids.THR_FORM_INPUT_PREFIX + name,
+                        className="field__label"),
+             _control(name, values[name], channels, lang),
+             html.Div(id=ids.THR_FORM_ERROR_PREFIX + name, className="field__error")],
+            className=f"field field--{name}")
+        for name in FORM_FIELDS
+    ]
+    windows = html.Div(
+        [html.Span(t("thr_field_windows", lang), className="field__label"),
+         html.Div(window_rows(rule.windows if rule else (), lang), id=ids.THR_WINDOWS),
+         html.Button(t("thr_add_window", lang), id=ids.THR_WINDOW_ADD,
+                     className="button button--small button--plain"),
+         html.Div(id=ids.THR_FORM_ERROR_PREFIX + "windows", className="field__error")],
+        className="field field--windows")
+    return html.Div(
+        [
+            dcc.Store(id=ids.THR_FORM_EDITING, data=editing),
+            html.Datalist([html.Option(value=m) for m in KNOWN_METRICS], id=ids.THR_METRICS),
+            html.H3(form_title(rule, lang), id=ids.THR_FORM_TITLE, className="section__title"),
+            html.Div([*fields, windows], className="form__fields thr-form__fields"),
+            html.Div(
+                [html.Button(t("save", lang), id=ids.THR_FORM_SAVE, className="button"),
+                 html.Button(t("thr_backtest", lang), id=ids.THR_FORM_BACKTEST,
+                             className="button button--plain"),
+                 dcc.ConfirmDialogProvider(
+                     html.Button(t("delete", lang), id=ids.THR_FORM_DELETE_BUTTON,
+                                 className="button button--danger"),
+                     id=ids.THR_FORM_DELETE, message=t("thr_delete_confirm", lang)),
+                 html.Button(t("thr_new_rule", lang), id=ids.THR_FORM_NEW,
+                             className="button button--plain")],
+                className="form__buttons",
+            ),
+            html.Div(id=ids.THR_FORM_MESSAGE, className="form__message", role="status"),
+            # A backtest reads up to 7 d of samples: seconds on a big site.
+            dcc.Loading(html.Div(id=ids.THR_BACKTEST, className="thr-backtest"),
+                        type="dot"),
+        ],
+        id=ids.THR_FORM,
+        className="form thr-form",
+    )
+
+
+# -- the backtest ---------------------------------------------------------------------
+
+
+def _result_lines(result: BacktestResult, metric: str, lang: str) -> list[Component]:
+    if result.series == 0:
+        return [html.Div(t("thr_bt_no_series", lang, metric=metric), className="muted")]
+    lines = [
+        t("thr_bt_alerts_one" if result.alerts == 1 else "thr_bt_alerts_other", lang,
+          n=result.alerts,
+          warning=result.by_severity.get(Severity.WARNING, 0),
+          critical=result.by_severity.get(Severity.CRITICAL, 0)),
+        t("thr_bt_series", lang, fired=result.series_fired, series=result.series),
+        t("thr_bt_share", lang, share=fmt.ratio(result.firing_share)),
+    ]
+    if result.nodata_alerts:
+        lines.append(t("thr_bt_nodata", lang, n=result.nodata_alerts))
+    if result.truncated:
+        lines.append(t("thr_bt_truncated", lang, n=result.series))
+    return [html.Div(line, className="thr-bt__line") for line in lines]
+
+
+def build_backtest(reports: Sequence[SpanReport], rules: Sequence[Rule], took_s: float,
+                   lang: str) -> list[Component]:
+    """One row per span; a column for the edited rule and, when given, one for the rule
+    as saved (``rules`` in the order the reports hold them)."""
+    header = [html.Th(""), html.Th(t("thr_bt_edited", lang))]
+    if len(rules) > 1:
+        header.append(html.Th(t("thr_bt_saved", lang)))
+    body = [
+        html.Tr([html.Td(t(f"thr_bt_span_{report.span.name}", lang)),
+                 *[html.Td(_result_lines(result, rule.metric, lang),
+                           **fmt.data_attributes(span=report.span.name))
+                   for result, rule in zip(report.results, rules, strict=True)]])
+        for report in reports
+    ]
+    return [
+        html.H3(t("thr_backtest_title", lang), className="section__title"),
+        html.Table([html.Thead(html.Tr(header)), html.Tbody(body)], className="table"),
+        html.Div(t("thr_bt_note", lang), className="muted"),
+        html.Div(t("thr_bt_took", lang, seconds=f"{took_s:.1f}"), className="muted"),
+    ]
+
+
+def build_backtest_message(text: str) -> list[Component]:
+    return [html.Div(text, className="form__message")]
+
+
+# -- the audit of rule changes --------------------------------------------------------
+
+
+def _shown(value: Any, lang: str) -> str:
+    if value is None or value == "" or value == []:
+        return "–"
+    if isinstance(value, bool):
+        return t("thr_on" if value else "thr_off", lang)
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, list):
+        return "; ".join(_shown(item, lang) for item in value)
+    if isinstance(value, dict) and {"days", "start", "end"} <= set(value):
+        days = [d for d in value["days"] if isinstance(d, int)]
+        return f"{_day_runs(days, lang)} {value['start']}–{value['end']}"
+    return str(value)
+
+
+def flatten(doc: Any) -> dict[str, Any]:
+    """A rule's audit JSON as ``{field: value}``: the spec's fields at the top, nested
+    ones dotted (``scope.entity_ids``); bookkeeping (id, version) left out."""
+    if not isinstance(doc, Mapping):
+        return {}
+    flat: dict[str, Any] = {}
+
+    def walk(prefix: str, node: Mapping[str, Any]) -> None:
+        for key, value in node.items():
+            if not prefix and key in _AUDIT_SKIPPED:
+                continue
+            name = key if not prefix or prefix == "spec" else f"{prefix}.{key}"
+            if isinstance(value, Mapping):
+                walk(name if key != "spec" else "spec", value)
+            else:
+                flat[name] = value
+
+    walk("", doc)
+    return flat
+
+
+def audit_diff(before: Any, after: Any, lang: str) -> list[str]:
+    """``field: old → new`` for every field that differs, in the form's order."""
+    old, new = flatten(before), flatten(after)
+    order = {name: i for i, name in enumerate(FORM_FIELDS)}
+    names = sorted(set(old) | set(new),
+                   key=lambda n: (order.get(n.removeprefix("scope."), len(order)), n))
+    return [f"{name}: {_shown(old.get(name), lang)} → {_shown(new.get(name), lang)}"
+            for name in names if old.get(name) != new.get(name)]
+
+
+def _audit_changes(row: AuditRow, lang: str) -> list[Component]:
+    if row.action != "rule.update":
+        return []
+    lines = audit_diff(row.before, row.after, lang) or [t("thr_no_field_changed", lang)]
+    return [html.Div(line, className="thr-audit__change") for line in lines]
+
+
+def _audit_rule_name(row: AuditRow) -> str:
+    for doc in (row.after, row.before):
+        if isinstance(doc, Mapping) and doc.get("name"):
+            return str(doc["name"])
+    return row.target
+
+
+def _action_text(action: str, lang: str) -> str:
+    key = f"thr_action_{action.removeprefix('rule.')}"
+    return t(key, lang) if key in ("thr_action_create", "thr_action_update",
+                                   "thr_action_delete") else action
+
+
+def build_audit(rows: Sequence[AuditRow], now_ms: int, lang: str) -> list[Component]:
+    title = html.H3(t("thr_audit_title", lang), className="section__title")
+    if not rows:
+        return [title, html.Div(t("thr_no_audit", lang), className="muted")]
+    header = html.Tr([html.Th(t(f"thr_col_{name}", lang))
+                      for name in ("when", "who", "action", "rule", "changes")])
+    body = [
+        html.Tr([
+            html.Td(fmt.clock_time(row.ts_ms, now_ms)),
+            html.Td([row.actor, html.Span(f" {row.client_addr}", className="muted")
+                     if row.client_addr else ""]),
+            html.Td(_action_text(row.action, lang)),
+            html.Td(_audit_rule_name(row)),
+            html.Td(_audit_changes(row, lang)),
+        ])
+        for row in rows
+    ]
+    return [title, html.Table([html.Thead(header), html.Tbody(body)],
+                              className="table thr-audit")]
+
+
+def banner(text: str) -> html.Div:
+    return html.Div(text, className="page__banner")

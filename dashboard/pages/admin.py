@@ -1,0 +1,370 @@
+"""``/admin``: users, wall screens (display tokens) and the audit log. Administrators only.
+
+Three checks, none trusting the others: a GET of /admin by anyone else is answered 403
+before Dash serves it, the layout holds nothing for them (a client-side navigation asks
+the layout through a callback), and every callback, reading or changing, calls
+``auth.require_role(Role.ADMIN)`` itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import dash
+import flask
+from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
+from dash.development.base_component import Component
+from sqlalchemy.engine import Engine
+
+import auth
+from auth import Actor, PermissionDenied, Role, current_user, request_client_address, require_role
+from dashboard import _frame, _runtime, ids
+from dashboard.components.admin import (
+    AUDIT_LIMIT,
+    NewToken,
+    audit_since,
+    build_audit,
+    build_audit_filters,
+    build_display_form,
+    build_displays,
+    build_token_panel,
+    build_user_forms,
+    build_users,
+    reset_options,
+    role_text,
+)
+from dashboard.components.pageframe import build_page_frame
+from dashboard.i18n import language, t
+from storage import DisplayExists, StorageUnavailable, UnknownDisplay
+
+dash.register_page(__name__, path="/admin", title="Admin")
+
+PATH = "/admin"
+_FORBIDDEN_PAGE = "<!doctype html><title>403</title><p>{text}</p><p><a href=\"{home}\">{home}</a>"
+
+
+def _admin_parts_allowed() -> bool:
+    """Outside a request Dash builds its validation layout (once, at start): that must
+    hold every component the callbacks name."""
+    return not flask.has_request_context() or _is_admin()
+
+
+def _is_admin() -> bool:
+    user = current_user()
+    return user is not None and user.role is Role.ADMIN
+
+
+def layout(**_query: Any) -> Any:
+    runtime = _runtime.current()
+    lang = language(runtime.config.default_language)
+    if _admin_parts_allowed():
+        content = build_sections(lang, int(runtime.config.refresh_interval_s * 1000))
+    else:
+        content = [html.Div(t("adm_forbidden", lang), className="page__banner")]
+    return build_page_frame(runtime.config, _frame.csrf_token(), PATH, "adm_title", content)
+
+
+def build_sections(lang: str, refresh_ms: int) -> list[Component]:
+    return [
+        dcc.Store(id=ids.ADM_CHANGED, data=0),
+        dcc.Store(id=ids.ADM_DISPLAYS_CHANGED, data=0),
+        dcc.Interval(id=ids.ADM_REFRESH, interval=refresh_ms),
+        html.Section([
+            html.H2(t("adm_users_title", lang), className="section__title"),
+            html.Div(id=ids.ADM_USERS),
+            html.Div(id=ids.ADM_USERS_MESSAGE, role="status", className="form__message"),
+            *build_user_forms(lang),
+        ], className="page__section"),
+        html.Section([
+            html.H2(t("adm_displays_title", lang), className="section__title"),
+            html.Div(id=ids.ADM_DISPLAYS),
+            html.Div(id=ids.ADM_DISPLAYS_MESSAGE, role="status", className="form__message"),
+            html.Div(id=ids.ADM_DISPLAY_TOKEN),
+            build_display_form(lang),
+        ], className="page__section"),
+        html.Section([
+            html.H2(t("adm_audit_title", lang), className="section__title"),
+            build_audit_filters(lang),
+            html.Div(id=ids.ADM_AUDIT),
+        ], className="page__section"),
+    ]
+
+
+# -- reading ------------------------------------------------------------------------------
+
+
+def _now_ms() -> int:
+    return int(_runtime.current().clock() * 1000)
+
+
+def _engine() -> Engine:
+    return _runtime.current().alerts.engine
+
+
+def _lang(stored: str | None) -> str:
+    return language(stored, _runtime.current().config.default_language)
+
+
+def _banner(text: str) -> html.Div:
+    return html.Div(text, className="page__banner")
+
+
+def users_table(stored_lang: str | None, _changed: Any) -> tuple[Any, Any]:
+    lang = _lang(stored_lang)
+    try:
+        me = require_role(Role.ADMIN)
+        users = auth.list_users(_engine())
+    except PermissionDenied:
+        return _banner(t("adm_forbidden", lang)), []
+    except StorageUnavailable as err:
+        return _banner(f"{t('db_unavailable', lang)}: {err}"), no_update
+    return build_users(users, me.username, _now_ms(), lang), reset_options(users)
+
+
+def displays_table(_n: int | None, stored_lang: str | None, _changed: Any) -> Any:
+    lang = _lang(stored_lang)
+    try:
+        require_role(Role.ADMIN)
+        rows = auth.list_displays(_engine())
+    except PermissionDenied:
+        return _banner(t("adm_forbidden", lang))
+    except StorageUnavailable as err:
+        return _banner(f"{t('db_unavailable', lang)}: {err}")
+    return build_displays(rows, _now_ms(), lang)
+
+
+def audit_table(stored_lang: str | None, _changed: Any, _displays: Any, actor: Any,
+                kind: Any, range_name: Any) -> Any:
+    lang = _lang(stored_lang)
+    now_ms = _now_ms()
+    try:
+        require_role(Role.ADMIN)
+        rows = _runtime.current().alerts.audit_log(
+            since_ms=audit_since(range_name, now_ms),
+            actor=actor.strip() if isinstance(actor, str) and actor.strip() else None,
+            action_prefix=f"{kind}." if isinstance(kind, str) and kind else None,
+            limit=AUDIT_LIMIT)
+    except PermissionDenied:
+        return _banner(t("adm_forbidden", lang))
+    except StorageUnavailable as err:
+        return _banner(f"{t('db_unavailable', lang)}: {err}")
+    return build_audit(rows, now_ms, lang)
+
+
+# -- users ----------------------------------------------------------------------------------
+
+
+def user_change(_add: int | None, _actions: list[int | None], _reset: int | None,
+                *state: Any) -> tuple[Any, ...]:
+    """Add a user, press a user's button (disable, enable, role) or reset a password."""
+    username, password, role, reset_user, reset_password, stored_lang = state
+    lang = _lang(stored_lang)
+    trigger = ctx.triggered_id
+    if trigger is None or not (ctx.triggered and ctx.triggered[0].get("value")):
+        return (no_update,) * 5  # buttons (re)drawn by a table refresh
+    try:
+        me = require_role(Role.ADMIN)
+    except PermissionDenied:
+        return t("adm_denied", lang), no_update, no_update, no_update, no_update
+    actor = Actor(me.username, request_client_address())
+    if trigger == ids.ADM_ADD_USER:
+        message, done = _add_user(actor, username, password, role, lang)
+        return (message, _changed(done), "" if done else no_update, "", no_update)
+    if trigger == ids.ADM_RESET_SUBMIT:
+        message, done = _reset_password(actor, reset_user, reset_password, lang)
+        return message, _changed(done), no_update, no_update, ""
+    message, done = _user_action(actor, trigger, lang)
+    return message, _changed(done), no_update, no_update, no_update
+
+
+def _changed(done: bool) -> Any:
+    return _now_ms() if done else no_update
+
+
+def _attempt(change: Callable[[], Any], lang: str, **names: str) -> str | None:
+    """Run ``change``; None if it worked, else the readable reason."""
+    try:
+        change()
+    except auth.InvalidUsername:
+        return t("adm_bad_username", lang)
+    except auth.WeakPassword:
+        return t("adm_weak_password", lang, min=auth.passwords.MIN_LENGTH,
+                 max=auth.passwords.MAX_LENGTH)
+    except auth.UserExists:
+        return t("adm_user_exists", lang, user=names.get("user", ""))
+    except auth.UnknownUser:
+        return t("adm_unknown_user", lang, user=names.get("user", ""))
+    except StorageUnavailable as err:
+        return t("adm_unavailable", lang, error=str(err))
+    return None
+
+
+def _add_user(actor: Actor, username: Any, password: Any, role: Any,
+              lang: str) -> tuple[str, bool]:
+    if not (isinstance(username, str) and username.strip() and isinstance(password, str)
+            and password and role in auth.USER_ROLES):
+        return t("adm_fill_user", lang), False
+    name = username.strip().lower()
+    error = _attempt(lambda: auth.add_user(_engine(), name, password, role, actor=actor,
+                                           clock=_runtime.current().clock), lang, user=name)
+    if error is not None:
+        return error, False
+    return t("adm_user_added", lang, user=name, role=role_text(role, lang)), True
+
+
+def _reset_password(actor: Actor, username: Any, password: Any, lang: str) -> tuple[str, bool]:
+    if not (isinstance(username, str) and username and isinstance(password, str) and password):
+        return t("adm_fill_reset", lang), False
+    error = _attempt(lambda: auth.set_password(_engine(), username, password, actor=actor,
+                                               clock=_runtime.current().clock),
+                     lang, user=username)
+    if error is not None:
+        return error, False
+    return t("adm_password_set", lang, user=username), True
+
+
+def _user_action(actor: Actor, trigger: Any, lang: str) -> tuple[str, bool]:
+    """A button of the users table: {"user": name, "action": what}."""
+    if not isinstance(trigger, dict):
+        return "", False
+    user, action = str(trigger.get("user", "")), trigger.get("action")
+    if user == actor.name and action in ("disable", "viewer"):
+        return t("adm_not_self", lang), False
+    engine, clock = _engine(), _runtime.current().clock
+    changes: dict[Any, tuple[Callable[[], Any], str]] = {
+        "disable": (lambda: auth.disable_user(engine, user, actor=actor, clock=clock),
+                    t("adm_user_disabled", lang, user=user)),
+        "enable": (lambda: auth.enable_user(engine, user, actor=actor, clock=clock),
+                   t("adm_user_enabled", lang, user=user)),
+        "admin": (lambda: auth.set_role(engine, user, Role.ADMIN, actor=actor, clock=clock),
+                  t("adm_role_changed", lang, user=user, role=role_text("admin", lang))),
+        "viewer": (lambda: auth.set_role(engine, user, Role.VIEWER, actor=actor, clock=clock),
+                   t("adm_role_changed", lang, user=user, role=role_text("viewer", lang))),
+    }
+    if action not in changes:
+        return "", False
+    change, done_text = changes[action]
+    error = _attempt(change, lang, user=user)
+    return (done_text, True) if error is None else (error, False)
+
+
+# -- wall screens ----------------------------------------------------------------------------
+
+
+def display_change(_create: int | None, _revokes: list[int | None], name: Any,
+                   stored_lang: str | None) -> tuple[Any, Any, Any, Any]:
+    """Create a display token (its address shown once) or revoke one."""
+    lang = _lang(stored_lang)
+    trigger = ctx.triggered_id
+    if trigger is None or not (ctx.triggered and ctx.triggered[0].get("value")):
+        return no_update, no_update, no_update, no_update
+    try:
+        me = require_role(Role.ADMIN)
+    except PermissionDenied:
+        return t("adm_denied", lang), no_update, no_update, no_update
+    actor = Actor(me.username, request_client_address())
+    if trigger == ids.ADM_DISPLAY_CREATE:
+        return _create_display(actor, name, lang)
+    if isinstance(trigger, dict):
+        return _revoke_display(actor, trigger.get("display"), lang)
+    return no_update, no_update, no_update, no_update
+
+
+def _create_display(actor: Actor, name: Any, lang: str) -> tuple[Any, Any, Any, Any]:
+    try:
+        created = auth.create_display(_engine(), name if isinstance(name, str) else "",
+                                      actor=actor, clock=_runtime.current().clock)
+    except auth.InvalidDisplayName:
+        return t("adm_bad_display_name", lang), "", no_update, no_update
+    except DisplayExists:
+        return t("adm_display_exists", lang, name=str(name).strip()), "", no_update, no_update
+    except StorageUnavailable as err:
+        return t("adm_unavailable", lang, error=str(err)), "", no_update, no_update
+    url = f"{flask.request.host_url.rstrip('/')}{flask.request.script_root}/display/{created.token}"
+    panel = build_token_panel(NewToken(name=created.display.name, url=url), lang)
+    return "", panel, _now_ms(), ""
+
+
+def _revoke_display(actor: Actor, display_id: Any, lang: str) -> tuple[Any, Any, Any, Any]:
+    if not isinstance(display_id, int):
+        return no_update, no_update, no_update, no_update
+    try:
+        row = auth.revoke_display(_engine(), display_id, actor=actor,
+                                  clock=_runtime.current().clock)
+    except UnknownDisplay:
+        return t("adm_unknown_display", lang), no_update, no_update, no_update
+    except StorageUnavailable as err:
+        return t("adm_unavailable", lang, error=str(err)), no_update, no_update, no_update
+    return t("adm_display_revoked", lang, name=row.name), "", _now_ms(), no_update
+
+
+# -- wiring ----------------------------------------------------------------------------------
+
+
+def _admins_only() -> flask.Response | None:
+    """403 for a GET of /admin by anyone but an administrator (the guard has already sent
+    anonymous browsers to the login page)."""
+    request = flask.request
+    if request.method != "GET" or request.path.rstrip("/") != PATH:
+        return None
+    user = current_user()
+    if user is None or user.role is Role.ADMIN:
+        return None
+    lang = language(_runtime.current().config.default_language)
+    home = request.script_root + "/"
+    body = _FORBIDDEN_PAGE.format(text=t("adm_forbidden", lang), home=home)
+    return flask.Response(body, status=403, mimetype="text/html")
+
+
+def register_callbacks(app: dash.Dash) -> None:
+    app.server.before_request(_admins_only)
+    app.callback(
+        Output(ids.ADM_USERS, "children"),
+        Output(ids.ADM_RESET_USER, "options"),
+        Input(ids.PAGES_LANG, "data"),
+        Input(ids.ADM_CHANGED, "data"),
+    )(users_table)
+    app.callback(
+        Output(ids.ADM_DISPLAYS, "children"),
+        Input(ids.ADM_REFRESH, "n_intervals"),
+        Input(ids.PAGES_LANG, "data"),
+        Input(ids.ADM_DISPLAYS_CHANGED, "data"),
+    )(displays_table)
+    app.callback(
+        Output(ids.ADM_AUDIT, "children"),
+        Input(ids.PAGES_LANG, "data"),
+        Input(ids.ADM_CHANGED, "data"),
+        Input(ids.ADM_DISPLAYS_CHANGED, "data"),
+        Input(ids.ADM_AUDIT_ACTOR, "value"),
+        Input(ids.ADM_AUDIT_ACTION, "value"),
+        Input(ids.ADM_AUDIT_RANGE, "value"),
+    )(audit_table)
+    app.callback(
+        Output(ids.ADM_USERS_MESSAGE, "children"),
+        Output(ids.ADM_CHANGED, "data"),
+        Output(ids.ADM_NEW_USERNAME, "value"),
+        Output(ids.ADM_NEW_PASSWORD, "value"),
+        Output(ids.ADM_RESET_PASSWORD, "value"),
+        Input(ids.ADM_ADD_USER, "n_clicks"),
+        Input({"type": ids.ADM_USER_ACTION, "user": ALL, "action": ALL}, "n_clicks"),
+        Input(ids.ADM_RESET_SUBMIT, "n_clicks"),
+        State(ids.ADM_NEW_USERNAME, "value"),
+        State(ids.ADM_NEW_PASSWORD, "value"),
+        State(ids.ADM_NEW_ROLE, "value"),
+        State(ids.ADM_RESET_USER, "value"),
+        State(ids.ADM_RESET_PASSWORD, "value"),
+        State(ids.PAGES_LANG, "data"),
+        prevent_initial_call=True,
+    )(user_change)
+    app.callback(
+        Output(ids.ADM_DISPLAYS_MESSAGE, "children"),
+        Output(ids.ADM_DISPLAY_TOKEN, "children"),
+        Output(ids.ADM_DISPLAYS_CHANGED, "data"),
+        Output(ids.ADM_DISPLAY_NAME, "value"),
+        Input(ids.ADM_DISPLAY_CREATE, "n_clicks"),
+        Input({"type": ids.ADM_DISPLAY_REVOKE, "display": ALL}, "submit_n_clicks"),
+        State(ids.ADM_DISPLAY_NAME, "value"),
+        State(ids.PAGES_LANG, "data"),
+        prevent_initial_call=True,
+    )(display_change)

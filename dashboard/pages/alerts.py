@@ -1,0 +1,333 @@
+"""``/alerts``: open alerts, pending breaches, silences, notification channels and the
+recent history, refreshed every refresh period.
+
+Any logged-in user acknowledges an alert (``require_role(Role.VIEWER)``); silences and
+test messages are for administrators (``require_role(Role.ADMIN)``). Each callback that
+changes anything checks the role itself: a hidden button is not a check.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+import flask
+from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
+from dash.development.base_component import Component
+
+from auth import (
+    PermissionDenied,
+    Role,
+    current_user,
+    request_client_address,
+    require_role,
+)
+from dashboard import _frame, _runtime, alertforms, ids
+from dashboard.alertsmodel import AlertsModel
+from dashboard.components.alerts import (
+    ACK_PANEL_HIDDEN,
+    ACK_PANEL_SHOWN,
+    TestOutcome,
+    build_ack_panel,
+    build_channels,
+    build_firing,
+    build_history,
+    build_pending,
+    build_silence_form,
+    build_silences,
+    history_filter_options,
+    silence_options,
+)
+from dashboard.components.pageframe import build_page_frame
+from dashboard.i18n import language, t
+from storage import OutboxRow
+
+dash.register_page(__name__, path="/alerts", title="Alerts")
+
+
+def _admin_parts_allowed() -> bool:
+    """Admins get the silence form. Outside a request Dash is building its validation
+    layout (once, at start): that must hold the form too."""
+    return not flask.has_request_context() or _is_admin()
+
+
+def _is_admin() -> bool:
+    user = current_user()
+    return user is not None and user.role is Role.ADMIN
+
+
+def layout(**_query: Any) -> Any:
+    runtime = _runtime.current()
+    lang = language(runtime.config.default_language)
+    refresh_ms = int(runtime.config.refresh_interval_s * 1000)
+    silences: list[Component] = [
+        html.Div(id=ids.ALR_SILENCES),
+        html.Div(id=ids.ALR_SILENCES_MESSAGE, role="status", className="alerts__message"),
+    ]
+    if _admin_parts_allowed():
+        silences.append(build_silence_form(lang, refresh_ms))
+    content: list[Component] = [
+        dcc.Store(id=ids.ALR_ACK_TARGET),
+        dcc.Store(id=ids.ALR_ACKED, data=0),
+        dcc.Store(id=ids.ALR_SILENCES_CHANGED, data=0),
+        dcc.Store(id=ids.ALR_TESTS, data={}),
+        dcc.Interval(id=ids.ALR_REFRESH, interval=refresh_ms),
+        html.Section([
+            html.Div(id=ids.ALR_FIRING),
+            html.Div(id=ids.ALR_ACK_MESSAGE, role="status", className="alerts__message"),
+            build_ack_panel(lang),
+        ], className="page__section"),
+        html.Section(html.Div(id=ids.ALR_PENDING), className="page__section"),
+        html.Section(silences, className="page__section"),
+        html.Section([
+            html.Div(id=ids.ALR_CHANNELS),
+            html.Div(id=ids.ALR_CHANNELS_MESSAGE, role="status", className="alerts__message"),
+        ], className="page__section"),
+        html.Section([
+            html.H2(t("alr_history_title", lang), id=ids.ALR_HISTORY_TITLE,
+                    className="section__title"),
+            html.Div([
+                dcc.Dropdown(id=ids.ALR_FILTER_RULE, placeholder=t("alr_all_rules", lang),
+                             className="dropdown"),
+                dcc.Dropdown(id=ids.ALR_FILTER_ENTITY,
+                             placeholder=t("alr_all_entities", lang), className="dropdown"),
+            ], className="alerts__filters"),
+            html.Div(id=ids.ALR_HISTORY),
+        ], className="page__section"),
+    ]
+    return build_page_frame(runtime.config, _frame.csrf_token(), "/alerts", "alr_title",
+                            content)
+
+
+# -- refresh ------------------------------------------------------------------------------
+
+
+def refresh(_n: int | None, stored_lang: str | None, _acked: Any, _silences: Any,
+            tests: Any, rule_filter: Any, entity_filter: Any) -> tuple[Any, ...]:
+    """Every table, from the cached data; the history filtered on demand."""
+    runtime = _runtime.current()
+    lang = language(stored_lang, runtime.config.default_language)
+    now_ms = int(runtime.clock() * 1000)
+    model = _model()
+    data = model.data()
+    admin = _is_admin()
+    history = model.history(rule_filter if isinstance(rule_filter, int) else None,
+                            entity_filter if isinstance(entity_filter, str) else None)
+    outcomes = {channel: _test_row(model, channel, row_id)
+                for channel, row_id in alertforms.requested_tests(tests).items()}
+    rule_options, entity_options = history_filter_options(data, lang)
+    return (
+        _titled("alr_firing_title", lang,
+                build_firing(data, now_ms, lang, can_ack=current_user() is not None)),
+        _titled("alr_pending_title", lang, build_pending(data, now_ms, lang)),
+        _titled("alr_silences_title", lang, build_silences(data, now_ms, lang, admin=admin)),
+        _titled("alr_channels_title", lang,
+                build_channels(data, outcomes, now_ms, lang, admin=admin)),
+        build_history(history, data.rule_names, now_ms, lang),
+        t("alr_history_title", lang),
+        rule_options,
+        entity_options,
+    )
+
+
+def _titled(key: str, lang: str, body: list[Component]) -> list[Component]:
+    return [html.H2(t(key, lang), className="section__title"), *body]
+
+
+def _model() -> AlertsModel:
+    return _runtime.current().read_model.alerts_page
+
+
+def _test_row(model: AlertsModel, channel: str, row_id: int) -> TestOutcome:
+    row = model.outbox_row(row_id)
+    if isinstance(row, OutboxRow) and (row.channel, row.kind) != (channel, "test"):
+        return None  # not this channel's test message: show nothing of it
+    return row
+
+
+def silence_choices(_n: int | None, stored_lang: str | None) -> tuple[Any, ...]:
+    """The silence form's choices: rules, sources, the open alerts' entities and queues."""
+    runtime = _runtime.current()
+    snapshot = runtime.read_model.snapshot()
+    source = runtime.config.source_name
+    rules, sources, entities = silence_options(
+        _model().data(),
+        queues=[(source, queue.id, queue.name) for queue in snapshot.queues],
+        sources=[source, *(other.name for other in snapshot.others)],
+    )
+    return rules, sources, entities
+
+
+# -- actions ------------------------------------------------------------------------------
+
+
+def ack_action(_picks: Any, _submit: int | None, _cancel: int | None, target: Any,
+               comment: Any, stored_lang: str | None) -> tuple[Any, ...]:
+    """Pick an alert (its row's button), acknowledge it with a comment, or cancel. Any
+    logged-in user may acknowledge. Outputs: the picked alert, the comment, the message,
+    the tables' refresh trigger."""
+    trigger = ctx.triggered_id
+    if not _clicked():
+        return no_update, no_update, no_update, no_update
+    if isinstance(trigger, dict):
+        return alertforms.pick(trigger), "", "", no_update
+    if trigger == ids.ALR_ACK_CANCEL:
+        return None, "", "", no_update
+    runtime = _runtime.current()
+    lang = language(stored_lang, runtime.config.default_language)
+    now_ms = int(runtime.clock() * 1000)
+    try:
+        user = require_role(Role.VIEWER)
+    except PermissionDenied as err:
+        return no_update, no_update, t("alr_not_logged_in", lang, error=str(err)), no_update
+    outcome = alertforms.acknowledge(_model(), target, comment, user=user.username,
+                                     lang=lang, now_ms=now_ms,
+                                     client_addr=request_client_address())
+    return (None if outcome.done else no_update, "" if outcome.done else no_update,
+            outcome.message, _changed(now_ms) if outcome.changed else no_update)
+
+
+def ack_panel(target: Any, stored_lang: str | None) -> tuple[str, str]:
+    """Show the panel, naming the picked alert; hide it when none is picked."""
+    choice = alertforms.picked(target)
+    if choice is None:
+        return ACK_PANEL_HIDDEN, ""
+    lang = language(stored_lang, _runtime.current().config.default_language)
+    name = alertforms.label(_model().data(), choice[0], choice[1], lang)
+    return ACK_PANEL_SHOWN, t("alr_ack_for", lang, alert=name)
+
+
+def silence_action(_create: int | None, _ends: Any, rule: Any, source: Any, kind: Any,
+                   entities: Any, duration: Any, reason: Any,
+                   stored_lang: str | None) -> tuple[Any, ...]:
+    """Create a silence (the form) or end one early (its row's button). Admins only.
+    Outputs: the message, the tables' refresh trigger, the reason field."""
+    if not _clicked():
+        return no_update, no_update, no_update
+    runtime = _runtime.current()
+    lang = language(stored_lang, runtime.config.default_language)
+    now_ms = int(runtime.clock() * 1000)
+    try:
+        user = require_role(Role.ADMIN)
+    except PermissionDenied:
+        return t("alr_admin_only", lang), no_update, no_update
+    trigger = ctx.triggered_id
+    who: dict[str, Any] = {"user": user.username, "lang": lang, "now_ms": now_ms,
+                           "client_addr": request_client_address()}
+    if isinstance(trigger, dict):
+        outcome = alertforms.end_silence(_model(), trigger.get("silence"), **who)
+    else:
+        values = (rule, source, kind, entities, duration, reason)
+        outcome = alertforms.create_silence(_model(), values, **who)
+    return (outcome.message, _changed(now_ms) if outcome.changed else no_update,
+            "" if outcome.done else no_update)
+
+
+def test_action(_clicks: Any, tests: Any, stored_lang: str | None) -> tuple[Any, ...]:
+    """Queue a test message for the channel whose button was pressed. Admins only.
+    Outputs: the page's record of requested tests, the message."""
+    trigger = ctx.triggered_id
+    if not _clicked() or not isinstance(trigger, dict):
+        return no_update, no_update
+    runtime = _runtime.current()
+    lang = language(stored_lang, runtime.config.default_language)
+    try:
+        user = require_role(Role.ADMIN)
+    except PermissionDenied:
+        return no_update, t("alr_admin_only", lang)
+    row_id, message = alertforms.request_test(
+        _model(), trigger.get("channel"), user=user.username, lang=lang,
+        link=flask.request.url_root.rstrip("/") + "/alerts",
+        now_ms=int(runtime.clock() * 1000))
+    if row_id is None:
+        return no_update, message
+    return {**alertforms.requested_tests(tests), trigger["channel"]: row_id}, message
+
+
+def _changed(now_ms: int) -> int:
+    """After an acknowledgement or a silence: this page and this process's wall screens
+    read afresh (other processes see it within one refresh period). Returns the value
+    that triggers the page's refresh."""
+    runtime = _runtime.current()
+    runtime.read_model.alerts_page.invalidate()
+    runtime.read_model.invalidate()
+    return now_ms
+
+
+# -- helpers and registration -------------------------------------------------------------
+
+
+def _clicked() -> bool:
+    """Whether a button was really pressed: Dash also calls a callback when a refresh
+    re-creates the buttons of its wildcard inputs (their n_clicks then None)."""
+    return any(item.get("value") for item in ctx.triggered)
+
+
+def register_callbacks(app: dash.Dash) -> None:
+    app.callback(
+        Output(ids.ALR_FIRING, "children"),
+        Output(ids.ALR_PENDING, "children"),
+        Output(ids.ALR_SILENCES, "children"),
+        Output(ids.ALR_CHANNELS, "children"),
+        Output(ids.ALR_HISTORY, "children"),
+        Output(ids.ALR_HISTORY_TITLE, "children"),
+        Output(ids.ALR_FILTER_RULE, "options"),
+        Output(ids.ALR_FILTER_ENTITY, "options"),
+        Input(ids.ALR_REFRESH, "n_intervals"),
+        Input(ids.PAGES_LANG, "data"),
+        Input(ids.ALR_ACKED, "data"),
+        Input(ids.ALR_SILENCES_CHANGED, "data"),
+        Input(ids.ALR_TESTS, "data"),
+        Input(ids.ALR_FILTER_RULE, "value"),
+        Input(ids.ALR_FILTER_ENTITY, "value"),
+    )(refresh)
+    app.callback(
+        Output(ids.ALR_SILENCE_RULE, "options"),
+        Output(ids.ALR_SILENCE_SOURCE, "options"),
+        Output(ids.ALR_SILENCE_ENTITIES, "options"),
+        Input(ids.ALR_SILENCE_TICK, "n_intervals"),
+        State(ids.PAGES_LANG, "data"),
+    )(silence_choices)
+    app.callback(
+        Output(ids.ALR_ACK_TARGET, "data"),
+        Output(ids.ALR_ACK_COMMENT, "value"),
+        Output(ids.ALR_ACK_MESSAGE, "children"),
+        Output(ids.ALR_ACKED, "data"),
+        Input({"type": ids.ALR_ACK_PICK, "rule": ALL, "series": ALL, "alert": ALL},
+              "n_clicks"),
+        Input(ids.ALR_ACK_SUBMIT, "n_clicks"),
+        Input(ids.ALR_ACK_CANCEL, "n_clicks"),
+        State(ids.ALR_ACK_TARGET, "data"),
+        State(ids.ALR_ACK_COMMENT, "value"),
+        State(ids.PAGES_LANG, "data"),
+        prevent_initial_call=True,
+    )(ack_action)
+    app.callback(
+        Output(ids.ALR_ACK_PANEL, "className"),
+        Output(ids.ALR_ACK_TITLE, "children"),
+        Input(ids.ALR_ACK_TARGET, "data"),
+        Input(ids.PAGES_LANG, "data"),
+    )(ack_panel)
+    app.callback(
+        Output(ids.ALR_SILENCES_MESSAGE, "children"),
+        Output(ids.ALR_SILENCES_CHANGED, "data"),
+        Output(ids.ALR_SILENCE_REASON, "value"),
+        Input(ids.ALR_SILENCE_CREATE, "n_clicks"),
+        Input({"type": ids.ALR_SILENCE_END, "silence": ALL}, "n_clicks"),
+        State(ids.ALR_SILENCE_RULE, "value"),
+        State(ids.ALR_SILENCE_SOURCE, "value"),
+        State(ids.ALR_SILENCE_KIND, "value"),
+        State(ids.ALR_SILENCE_ENTITIES, "value"),
+        State(ids.ALR_SILENCE_DURATION, "value"),
+        State(ids.ALR_SILENCE_REASON, "value"),
+        State(ids.PAGES_LANG, "data"),
+        prevent_initial_call=True,
+    )(silence_action)
+    app.callback(
+        Output(ids.ALR_TESTS, "data"),
+        Output(ids.ALR_CHANNELS_MESSAGE, "children"),
+        Input({"type": ids.ALR_CHANNEL_TEST, "channel": ALL}, "n_clicks"),
+        State(ids.ALR_TESTS, "data"),
+        State(ids.PAGES_LANG, "data"),
+        prevent_initial_call=True,
+    )(test_action)

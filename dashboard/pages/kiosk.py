@@ -1,0 +1,66 @@
+"""``/kiosk``: where a wall screen starts after ``/display/<token>`` opened its session.
+
+Kiosk mode is a mode of the existing pages, run by ``assets/kiosk.js``: no navigation,
+large type, no cursor, and a rotation through the pages of ``?rotate=`` every ``?every=``
+seconds (client-side page changes, so the session and the scripts stay). This page checks
+the playlist and hands it to the script, or shows what is wrong with the address.
+
+The script also starts the screen again when the app is upgraded: every response carries
+the build id (``X-Trio-Build``: ``TRIO_MONITOR_BUILD_ID`` if set, else a hash of the code
+and assets), and a screen that sees it change goes through ``/display/<token>`` again.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import dash
+import flask
+from dash import ClientsideFunction, Input, Output
+
+from auth import current_user
+from dashboard import _runtime, ids
+from dashboard.components.kiosk import (
+    BUILD_HEADER,
+    PlaylistError,
+    available_pages,
+    build_error,
+    build_id,
+    build_start,
+    parse_playlist,
+)
+from dashboard.i18n import language
+
+dash.register_page(__name__, path="/kiosk", title="Kiosk")
+
+CLIENTSIDE_NAMESPACE = "trioKiosk"  # assets/kiosk.js
+BUILD_ENV = "TRIO_MONITOR_BUILD_ID"
+
+
+def layout(rotate: str | None = None, every: str | None = None, **_query: Any) -> Any:
+    lang = language(_runtime.current().config.default_language)
+    registered = (page.get("path") for page in dash.page_registry.values())
+    try:
+        playlist = parse_playlist(rotate, every, available_pages(registered))
+    except PlaylistError as err:
+        return build_error(err.text(lang), lang)
+    user = current_user()
+    return build_start(playlist, user is not None and user.is_display, lang)
+
+
+def _build_header_hook(build: str) -> Any:
+    def add_build(response: flask.Response) -> flask.Response:
+        response.headers[BUILD_HEADER] = build
+        return response
+
+    return add_build
+
+
+def register_callbacks(app: dash.Dash) -> None:
+    app.server.after_request(_build_header_hook(build_id(override=os.environ.get(BUILD_ENV))))
+    app.clientside_callback(
+        ClientsideFunction(CLIENTSIDE_NAMESPACE, "start"),
+        Output(ids.KSK_STATUS, "children"),
+        Input(ids.KSK_PLAYLIST, "data"),
+    )

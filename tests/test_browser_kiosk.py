@@ -1,0 +1,124 @@
+"""A wall screen with a display token in a real Chromium: the simulator, `collect` and
+`web` (gunicorn) running.
+
+The screen opens /display/<token>?rotate=... once; it rotates its pages in kiosk mode,
+keeps running through a restart of the web server without a login, starts again by
+itself when the app is upgraded, and shows the revoked page once its token is revoked.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.support.ui import WebDriverWait
+
+import auth
+import storage
+from tests.fixtures.live import LiveStack
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(240)]
+
+EVERY_S = 5
+PLAYLIST = ("/", "/drift", "/health")
+
+
+def wait(browser: Any, seconds: float) -> WebDriverWait:  # type: ignore[type-arg]
+    return WebDriverWait(browser, seconds, poll_frequency=0.2,
+                         ignored_exceptions=(StaleElementReferenceException,))
+
+
+def with_engine(stack: LiveStack, action: Callable[[Any], Any]) -> Any:
+    engine = storage.make_engine(stack.env["TRIO_MONITOR_DATABASE_URL"])
+    try:
+        return action(engine)
+    finally:
+        engine.dispose()
+
+
+def path(browser: Any) -> str:
+    return str(browser.execute_script("return window.location.pathname"))
+
+
+def kiosk_state(browser: Any) -> dict[str, Any]:
+    """What the screen shows: path, kiosk mode, the nav's and cursor's visibility, tiles."""
+    return dict(browser.execute_script("""
+        const nav = document.querySelector('.nav');
+        return {
+          path: window.location.pathname,
+          kiosk: document.documentElement.classList.contains('kiosk'),
+          navShown: !!nav && nav.offsetParent !== null && nav.children.length > 0,
+          cursor: getComputedStyle(document.body).cursor,
+          tiles: document.querySelectorAll('.tile[data-queue]').length,
+          marker: window.__trioKioskTest || null,
+          token: localStorage.getItem('trio.display.token'),
+        };"""))
+
+
+def watch_rotation(browser: Any, seconds: float) -> list[str]:
+    """The pages shown one after another during ``seconds`` (sampled every 0.2 s)."""
+    shown: list[str] = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert "/login" not in browser.current_url, "a screen never sees the login page"
+        current = path(browser)
+        if not shown or shown[-1] != current:
+            shown.append(current)
+        time.sleep(0.2)
+    return shown
+
+
+def assert_rotates_in_order(shown: list[str]) -> None:
+    assert len(shown) >= 3, shown
+    for before, after in zip(shown, shown[1:], strict=False):
+        assert PLAYLIST[(PLAYLIST.index(before) + 1) % len(PLAYLIST)] == after, shown
+
+
+def restart_web(stack: LiveStack, **env: str) -> None:
+    stack.stop("web")
+    stack.env.update(env)
+    stack.start("web")
+
+
+def test_a_kiosk_screen_rotates_pages_survives_restarts_and_upgrades_and_is_revoked(
+    live_stack: LiveStack, browser: Any
+) -> None:
+    # A fixed build id: the code hash would change whenever a file of this tree does.
+    restart_web(live_stack, TRIO_MONITOR_BUILD_ID="build-1")
+    new = with_engine(live_stack, lambda e: auth.create_display(e, "Skärm 3"))
+    browser.get(f"{live_stack.base_url}/display/{new.token}"
+                f"?rotate=wallboard,drift,health&every={EVERY_S}")
+
+    wait(browser, 30).until(lambda d: kiosk_state(d)["tiles"] == 12)
+    state = kiosk_state(browser)
+    assert state["kiosk"] and not state["navShown"] and state["cursor"] == "none"
+    assert state["token"] == new.token and "/display/" not in browser.current_url
+    assert_rotates_in_order(watch_rotation(browser, 3 * EVERY_S + 2))
+
+    # A restart of the web server (same code): the screen rides it out, no reload.
+    browser.execute_script("window.__trioKioskTest = 'before restart'")
+    restart_web(live_stack)
+    assert_rotates_in_order(watch_rotation(browser, 3 * EVERY_S + 2))
+    assert kiosk_state(browser)["marker"] == "before restart"
+
+    # An upgrade (another build id): the screen starts again by itself, no login.
+    restart_web(live_stack, TRIO_MONITOR_BUILD_ID="build-2")
+    wait(browser, 60).until(lambda d: kiosk_state(d)["marker"] is None
+                            and kiosk_state(d)["kiosk"])
+    assert "/login" not in browser.current_url
+    assert_rotates_in_order(watch_rotation(browser, 3 * EVERY_S + 2))
+
+    seen = with_engine(live_stack, lambda e: auth.find_display(e, new.token))
+    assert seen.last_seen_at_ms is not None and seen.last_page in PLAYLIST
+    assert seen.last_addr == "127.0.0.1" and "Chrome" in (seen.last_user_agent or "")
+
+    with_engine(live_stack, lambda e: auth.revoke_display(e, new.display.id))
+    wait(browser, 15).until(lambda d: "access was revoked" in d.page_source)
+    assert "/login" not in browser.current_url
+    assert kiosk_state(browser)["token"] is None  # forgotten: it will not be tried again
+    csp = [e["message"] for e in browser.get_log("browser")
+           if "Content Security Policy" in e["message"]]
+    assert csp == []
