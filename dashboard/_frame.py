@@ -9,6 +9,8 @@ import dash
 import flask
 from dash import Input, Output, State, ctx
 
+from auth import Role, current_user
+
 from . import _runtime, ids
 from .components.pageframe import build_frame_texts
 from .i18n import Lang, language
@@ -52,3 +54,17 @@ def csrf_token() -> str | None:
         return None
     token: str = make_token()
     return token
+
+
+def is_admin() -> bool:
+    """Whether the request's user is an admin: for showing controls only. Callbacks that
+    change anything check again with ``auth.require_role`` (a hidden form is no check)."""
+    user = current_user()
+    return user is not None and user.role is Role.ADMIN
+
+
+def admin_parts_allowed() -> bool:
+    """Admins get a page's editing parts. Outside a request Dash builds its validation
+    layout (once, at start): that must hold them too, or the browser reports the
+    callbacks' ids as missing on every page."""
+    return not flask.has_request_context() or is_admin()

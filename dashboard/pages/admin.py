@@ -44,21 +44,10 @@ PATH = "/admin"
 _FORBIDDEN_PAGE = "<!doctype html><title>403</title><p>{text}</p><p><a href=\"{home}\">{home}</a>"
 
 
-def _admin_parts_allowed() -> bool:
-    """Outside a request Dash builds its validation layout (once, at start): that must
-    hold every component the callbacks name."""
-    return not flask.has_request_context() or _is_admin()
-
-
-def _is_admin() -> bool:
-    user = current_user()
-    return user is not None and user.role is Role.ADMIN
-
-
 def layout(**_query: Any) -> Any:
     runtime = _runtime.current()
     lang = language(runtime.config.default_language)
-    if _admin_parts_allowed():
+    if _frame.admin_parts_allowed():
         content = build_sections(lang, int(runtime.config.refresh_interval_s * 1000))
     else:
         content = [html.Div(t("adm_forbidden", lang), className="page__banner")]

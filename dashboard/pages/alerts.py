@@ -45,17 +45,6 @@ from storage import OutboxRow
 dash.register_page(__name__, path="/alerts", title="Alerts")
 
 
-def _admin_parts_allowed() -> bool:
-    """Admins get the silence form. Outside a request Dash is building its validation
-    layout (once, at start): that must hold the form too."""
-    return not flask.has_request_context() or _is_admin()
-
-
-def _is_admin() -> bool:
-    user = current_user()
-    return user is not None and user.role is Role.ADMIN
-
-
 def layout(**_query: Any) -> Any:
     runtime = _runtime.current()
     lang = language(runtime.config.default_language)
@@ -64,7 +53,7 @@ def layout(**_query: Any) -> Any:
         html.Div(id=ids.ALR_SILENCES),
         html.Div(id=ids.ALR_SILENCES_MESSAGE, role="status", className="alerts__message"),
     ]
-    if _admin_parts_allowed():
+    if _frame.admin_parts_allowed():
         silences.append(build_silence_form(lang, refresh_ms))
     content: list[Component] = [
         dcc.Store(id=ids.ALR_ACK_TARGET),
@@ -110,7 +99,7 @@ def refresh(_n: int | None, stored_lang: str | None, _acked: Any, _silences: Any
     now_ms = int(runtime.clock() * 1000)
     model = _model()
     data = model.data()
-    admin = _is_admin()
+    admin = _frame.is_admin()
     history = model.history(rule_filter if isinstance(rule_filter, int) else None,
                             entity_filter if isinstance(entity_filter, str) else None)
     outcomes = {channel: _test_row(model, channel, row_id)

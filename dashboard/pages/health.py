@@ -10,10 +10,9 @@ import time
 from typing import Any
 
 import dash
-import flask
 from dash import Input, Output, State, ctx, dcc, html, no_update
 
-from auth import PermissionDenied, Role, current_user, require_role
+from auth import PermissionDenied, Role, require_role
 from dashboard import _frame, _runtime, ids, targetform
 from dashboard.components.health import (
     FORM_FIELDS,
@@ -32,18 +31,6 @@ INPUTS = [ids.HEALTH_FORM_INPUT_PREFIX + name for name in FORM_FIELDS]
 ERRORS = [ids.HEALTH_FORM_ERROR_PREFIX + name for name in FORM_FIELDS]
 
 
-def _form_allowed() -> bool:
-    """Admins get the form. Outside a request Dash is building its validation layout
-    (once, at start): that must hold the form too, or the browser reports the form
-    callback's ids as missing on every page."""
-    return not flask.has_request_context() or _is_admin()
-
-
-def _is_admin() -> bool:
-    user = current_user()
-    return user is not None and user.role is Role.ADMIN
-
-
 def layout(source: str | None = None, edit: str | None = None, **_query: Any) -> Any:
     """``?source=`` shows one source's detail; ``?edit=`` (admins) loads a target into
     the form."""
@@ -57,7 +44,7 @@ def layout(source: str | None = None, edit: str | None = None, **_query: Any) ->
         html.Main(id=ids.HEALTH_BODY, className="page__body"),
         html.Section(id=ids.HEALTH_TARGETS, className="page__section"),
     ]
-    if source is None and _form_allowed():
+    if source is None and _frame.admin_parts_allowed():
         target = targetform.editable(runtime.ops.targets, edit) if edit else None
         content.append(build_target_form(lang, target))
     return build_page_frame(runtime.config, _frame.csrf_token(), "/health", "health_title",
@@ -82,7 +69,7 @@ def targets(stored_lang: str | None, _changed: int | None, source: str | None) -
     snapshot = runtime.ops.snapshot()
     if source or snapshot.db_error is not None:
         return []
-    return build_targets(snapshot.targets, _is_admin(), lang)
+    return build_targets(snapshot.targets, _frame.is_admin(), lang)
 
 
 def form_action(_save: int | None, _delete: int | None, _new: int | None,

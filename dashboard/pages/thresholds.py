@@ -17,7 +17,7 @@ from dash import ALL, Input, Output, Patch, State, ctx, dcc, html, no_update
 
 from alerts import Rule, SpecError
 from alerts.backtest import backtestable, run_backtests
-from auth import PermissionDenied, Role, current_user, request_client_address, require_role
+from auth import PermissionDenied, Role, request_client_address, require_role
 from dashboard import _frame, _runtime, ids, ruleform
 from dashboard.components.pageframe import build_page_frame
 from dashboard.components.thresholds import (
@@ -48,18 +48,6 @@ AUDIT_ROWS = 50
 _WINDOW_STATES = (ids.THR_WINDOW_DAYS, ids.THR_WINDOW_START, ids.THR_WINDOW_END)
 
 
-def _form_allowed() -> bool:
-    """Admins get the form. Outside a request Dash is building its validation layout
-    (once, at start): that must hold the form too, or the browser reports the form
-    callback's ids as missing on every page."""
-    return not flask.has_request_context() or _is_admin()
-
-
-def _is_admin() -> bool:
-    user = current_user()
-    return user is not None and user.role is Role.ADMIN
-
-
 def _now_ms() -> int:
     return int(_runtime.current().clock() * 1000)
 
@@ -77,7 +65,7 @@ def layout(edit: str | None = None, **_query: Any) -> Any:
         html.Div(id=ids.THR_RULES_MESSAGE, className="form__message", role="status"),
         html.Section(id=ids.THR_RULES, className="page__section"),
     ]
-    if _form_allowed():
+    if _frame.admin_parts_allowed():
         content.append(_form(runtime, lang, edit))
     content.append(html.Section(id=ids.THR_AUDIT, className="page__section"))
     return build_page_frame(runtime.config, _frame.csrf_token(), "/thresholds", "thr_title",
@@ -104,7 +92,7 @@ def tables(stored_lang: str | None, _changed: int | None, _toggled: int | None) 
         audit = runtime.alerts.audit_log(action_prefix="rule.", limit=AUDIT_ROWS)
     except StorageUnavailable as err:
         return [banner(f"{t('db_unavailable', lang)}: {err}")], []
-    return (build_rules_table(rules, runtime.config.channels, _is_admin(), now_ms, lang),
+    return (build_rules_table(rules, runtime.config.channels, _frame.is_admin(), now_ms, lang),
             build_audit(audit, now_ms, lang))
 
 
