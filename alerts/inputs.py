@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 
 from storage import (
     AlertStore,
+    CurrentRow,
     DisplayRow,
     DisplayStore,
     DriftResourceRow,
     DriftStore,
-    InputRow,
     SourceFacts,
     Store,
 )
@@ -144,17 +144,17 @@ class InputReader:
 
     def _current(
         self, metrics: set[str], sources: Collection[str] | None
-    ) -> dict[str, list[InputRow]]:
+    ) -> dict[str, list[CurrentRow]]:
         if not metrics:
             return {}
         chosen = None if sources is None else sorted(sources)
-        by_metric: dict[str, list[InputRow]] = defaultdict(list)
+        by_metric: dict[str, list[CurrentRow]] = defaultdict(list)
         for row in self._alerts.current_values(sorted(metrics), sources=chosen):
             by_metric[row.metric].append(row)
         return by_metric
 
     def _derive(
-        self, inputs: Inputs, wanted: set[str], rows: dict[str, list[InputRow]], now_ms: int,
+        self, inputs: Inputs, wanted: set[str], rows: dict[str, list[CurrentRow]], now_ms: int,
         sources: Collection[str] | None,
     ) -> None:
         if wanted & {STATE_DOWN, DATA_AGE}:
@@ -192,7 +192,7 @@ class InputReader:
 # -- pure derivations --------------------------------------------------------------------
 
 
-def stored_input(row: InputRow) -> Input:
+def stored_input(row: CurrentRow) -> Input:
     return Input(
         source=row.source, entity_kind=row.entity_kind, entity_id=row.entity_id,
         entity_name=row.entity_name, metric=row.metric, unit=row.unit,
@@ -201,7 +201,7 @@ def stored_input(row: InputRow) -> Input:
 
 
 def open_queues(
-    rows: Iterable[InputRow], now_ms: int, fresh_ms: int
+    rows: Iterable[CurrentRow], now_ms: int, fresh_ms: int
 ) -> dict[tuple[str, str], bool]:
     """(source, queue id) -> open, for queues whose ``open`` value is at most ``fresh_ms``
     old (an older one says nothing about now)."""
@@ -245,7 +245,7 @@ def data_age_inputs(facts: Iterable[SourceFacts], now_ms: int) -> list[Input]:
 
 
 def drift_oldest_inputs(
-    counts: Iterable[InputRow], resources: Sequence[DriftResourceRow], now_ms: int
+    counts: Iterable[CurrentRow], resources: Sequence[DriftResourceRow], now_ms: int
 ) -> list[Input]:
     """Per (reconciler, provider): seconds since the oldest resource still drifting was
     detected, 0 when none drifts. Providers are those with a ``drift_count`` series."""
@@ -265,7 +265,7 @@ def drift_oldest_inputs(
     return out
 
 
-def last_success_age_inputs(rows: Iterable[InputRow], now_ms: int) -> list[Input]:
+def last_success_age_inputs(rows: Iterable[CurrentRow], now_ms: int) -> list[Input]:
     """Seconds since each reconciler's last successful run (``last_success_ts`` is epoch
     seconds)."""
     return [

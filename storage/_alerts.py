@@ -26,6 +26,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from ._engine import reading, writing
 from ._errors import LeaseLost, StorageError
+from ._records import CurrentRow
 from ._schema import (
     alert_events,
     alert_rules,
@@ -239,21 +240,6 @@ class AuditRow:
     before: Any  # decoded JSON or None
     after: Any
     client_addr: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class InputRow:
-    """The newest stored value of one series (``current`` joined with ``series``)."""
-
-    series_id: int
-    source: str
-    entity_kind: str
-    entity_id: str
-    entity_name: str
-    metric: str
-    unit: str
-    ts_ms: int
-    value: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -777,7 +763,7 @@ class AlertStore:
 
     def current_values(
         self, metrics: Iterable[str], *, sources: Iterable[str] | None = None,
-    ) -> list[InputRow]:
+    ) -> list[CurrentRow]:
         """The newest value of every series with one of ``metrics`` (of ``sources``)."""
         wanted = sorted(set(metrics))
         stmt = (
@@ -789,7 +775,7 @@ class AlertStore:
         if sources is not None:
             stmt = stmt.where(series.c.source.in_(sorted(set(sources))))
         with self._reading() as conn:
-            return [InputRow(*row) for row in conn.execute(stmt)]
+            return [CurrentRow(*row) for row in conn.execute(stmt)]
 
     def samples_for(
         self, metric: str, *, from_ms: int, to_ms: int, source: str | None = None,

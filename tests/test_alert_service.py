@@ -27,8 +27,8 @@ from alerts.service import default_rule_specs, entity_label, seed_default_rules
 from collectors.clock import ManualClock
 from storage import (
     AlertStore,
+    CurrentRow,
     DriftResourceRow,
-    InputRow,
     LeaseLost,
     OutboxRow,
     PollWrite,
@@ -570,9 +570,9 @@ def test_derived_inputs_are_computed_from_facts_at_the_evaluation_time():
     ages = {i.entity_id: i.value for i in data_age_inputs(facts, now)}
     assert ages == {"health:api": 20.0, "trio": 7.0}
 
-    count = InputRow(1, "drift:rec", "provider", "aws", "aws", "drift_count", "resources",
+    count = CurrentRow(1, "drift:rec", "provider", "aws", "aws", "drift_count", "resources",
                      now, 2.0)
-    quiet = InputRow(2, "drift:rec", "provider", "gcp", "gcp", "drift_count", "resources",
+    quiet = CurrentRow(2, "drift:rec", "provider", "gcp", "gcp", "drift_count", "resources",
                      now, 0.0)
     resources = [
         DriftResourceRow("drift:rec", f"db{i}", "size", "aws", "database", "a", "b",
@@ -582,7 +582,7 @@ def test_derived_inputs_are_computed_from_facts_at_the_evaluation_time():
     oldest = {i.entity_id: i.value for i in drift_oldest_inputs([count, quiet], resources, now)}
     assert oldest == {"aws": 1800.0, "gcp": 0.0}
 
-    last = InputRow(3, "drift:rec", "reconciler", "rec", "rec", "last_success_ts", "s", now,
+    last = CurrentRow(3, "drift:rec", "reconciler", "rec", "rec", "last_success_ts", "s", now,
                     now / 1000 - 700)
     [age] = last_success_age_inputs([last], now)
     assert (age.key, age.value) == ("drift:rec|reconciler|rec", 700.0)
@@ -591,9 +591,9 @@ def test_derived_inputs_are_computed_from_facts_at_the_evaluation_time():
 def test_a_queue_counts_as_open_only_while_its_open_value_is_fresh():
     now = 100_000
     rows = [
-        InputRow(1, "trio", "queue", "12", "Kundtjänst", "open", "bool", now - 15_000, 1.0),
-        InputRow(2, "trio", "queue", "13", "Växel", "open", "bool", now - 15_001, 1.0),
-        InputRow(3, "trio", "queue", "14", "Kassa", "open", "bool", now, 0.0),
+        CurrentRow(1, "trio", "queue", "12", "Kundtjänst", "open", "bool", now - 15_000, 1.0),
+        CurrentRow(2, "trio", "queue", "13", "Växel", "open", "bool", now - 15_001, 1.0),
+        CurrentRow(3, "trio", "queue", "14", "Kassa", "open", "bool", now, 0.0),
     ]
     assert open_queues(rows, now, 15_000) == {("trio", "12"): True, ("trio", "14"): False}
 
