@@ -23,9 +23,10 @@ def acquire(conn: Connection, name: str, holder: str, ttl_ms: int, now_ms: int) 
             expires_at=now_ms + ttl_ms, renewed_at=now_ms,
         )
         .on_conflict_do_nothing(index_elements=["name"])
-    )
-    if created.rowcount == 1:
-        return 1
+        .returning(lease.c.token)  # rowcount of an INSERT is -1 on psycopg 3: ask instead
+    ).scalar_one_or_none()
+    if created is not None:
+        return int(created)
     still_ours = and_(lease.c.holder == holder, lease.c.expires_at > now_ms)
     taken = conn.execute(
         update(lease)
