@@ -59,7 +59,7 @@ def create_dash(
     wallboard = importlib.import_module("dashboard.pages.wallboard")
     wallboard.register_callbacks(app, logout_form=config.logout_form)
     _frame.register_callbacks(app, logout_form=config.logout_form)
-    for page in ("health", "drift", "alerts", "thresholds", "admin", "kiosk"):
+    for page in ("health", "drift", "alerts", "thresholds", "admin", "kiosk", "queue"):
         importlib.import_module(f"dashboard.pages.{page}").register_callbacks(app)
     _prime_pages_router(server)
     _register_component_suites(app, server)

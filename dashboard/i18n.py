@@ -590,6 +590,100 @@ _TEXTS: dict[str, tuple[str, str]] = {
                         "/display/<nyckel> som en administratör skapat på "
                         "administrationssidan på skärmen."),
     # -- end of admin and kiosk ------------------------------------------------------------
+    # -- queue history (issue 6): keys hst_ ---------------------------------------------------
+    "hst_title": ("Queue history", "Köhistorik"),
+    "hst_no_such_queue": ("No such queue: {queue}", "Det finns ingen kö {queue}"),
+    "hst_no_such_queue_hint": (
+        "No queue with this id has been stored by the collector. Pick a queue on the wall "
+        "screen.",
+        "Insamlaren har inte lagrat någon kö med det här id:t. Välj en kö på väggskärmen."),
+    "hst_to_wall": ("To the wall screen", "Till väggskärmen"),
+    "hst_custom": ("Custom", "Anpassat"),
+    "hst_from": ("From", "Från"),
+    "hst_to": ("To", "Till"),
+    "hst_apply": ("Show", "Visa"),
+    "hst_time_hint": ("local time, e.g. 2024-05-01 08:00",
+                      "lokal tid, t.ex. 2024-05-01 08:00"),
+    "hst_bad_preset": ("Unknown range “{value}”: choose {presets} or a custom range.",
+                       "Okänt intervall ”{value}”: välj {presets} eller ett anpassat "
+                       "intervall."),
+    "hst_bad_time": ("“{value}” is not a time: write it as 2024-05-01 08:00.",
+                     "”{value}” är ingen tidpunkt: skriv den som 2024-05-01 08:00."),
+    "hst_missing_end": ("A custom range needs both a from and a to time.",
+                        "Ett anpassat intervall behöver både en från- och en till-tid."),
+    "hst_bad_order": ("The range must end after it starts.",
+                      "Intervallet måste sluta efter att det börjar."),
+    "hst_too_long": ("A custom range may be at most 90 days long.",
+                     "Ett anpassat intervall får vara högst 90 dagar långt."),
+    "hst_showing_default": ("Showing the last 24 h instead.",
+                            "Visar de senaste 24 timmarna i stället."),
+    "hst_res_raw": ("every sample as polled", "varje mätvärde som hämtat"),
+    "hst_res_1m": ("1-minute averages, min–max band", "minutmedelvärden, min–max-band"),
+    "hst_res_1h": ("1-hour averages, min–max band", "timmedelvärden, min–max-band"),
+    "hst_res_older": ("up to {time}: {resolution} (finer data is no longer kept)",
+                      "fram till {time}: {resolution} (finare data sparas inte längre)"),
+    "hst_points": ("points per series: {n}", "punkter per serie: {n}"),
+    "hst_no_points": ("No data in this range", "Inga data i det här intervallet"),
+    "hst_chart_waiting": ("Calls waiting", "Samtal i kö"),
+    "hst_chart_wait": ("Longest wait", "Längsta väntetid"),
+    "hst_chart_service_level": ("Service level", "Servicenivå"),
+    "hst_chart_agents": ("Agents", "Agenter"),
+    "hst_warning_line": ("{rule}: warning {value}", "{rule}: varning {value}"),
+    "hst_critical_line": ("{rule}: critical {value}", "{rule}: kritisk {value}"),
+    "hst_alert_legend": (
+        "Dashed lines: alert thresholds. Shaded: periods with an open alert (amber warning, "
+        "red critical, grey no data).",
+        "Streckade linjer: larmgränser. Skuggat: perioder med öppet larm (gult varning, "
+        "rött kritiskt, grått inga data)."),
+    "hst_stale_queue": ("No new values for this queue since {time}: the charts end there.",
+                        "Inga nya värden för den här kön sedan {time}: diagrammen slutar "
+                        "där."),
+    "hst_agents_title": ("Agents in this queue", "Agenter i kön"),
+    "hst_agent": ("Agent", "Agent"),
+    "hst_state": ("State", "Status"),
+    "hst_in_state": ("Time in state", "Tid i status"),
+    "hst_since": ("Since", "Sedan"),
+    "hst_no_agents": ("No agents are stored for this queue.",
+                      "Inga agenter är lagrade för den här kön."),
+    "hst_logged_out": ("{n} logged out", "{n} utloggade"),
+    "hst_state_available": ("Available", "Ledig"),
+    "hst_state_busy": ("Busy", "Upptagen"),
+    "hst_state_wrapup": ("Wrap-up", "Efterarbete"),
+    "hst_state_paused": ("Paused", "Paus"),
+    "hst_daily_title": ("Daily figures, last 90 days", "Dagsvärden, senaste 90 dagarna"),
+    "hst_no_daily": ("No daily figures stored yet.", "Inga dagsvärden lagrade ännu."),
+    "hst_csv": ("Download CSV", "Ladda ner CSV"),
+    "hst_col_queue_id": ("Queue id", "Kö-id"),
+    "hst_col_queue": ("Queue", "Kö"),
+    "hst_col_day": ("Day", "Dag"),
+    "hst_col_answered": ("Answered", "Besvarade"),
+    "hst_col_abandoned": ("Abandoned", "Tappade"),
+    "hst_col_abandon_rate": ("Abandon rate (%)", "Andel tappade (%)"),
+    "hst_col_service_level": ("Service level (%)", "Servicenivå (%)"),
+    "hst_col_avg_wait": ("Longest wait, mean", "Längsta väntetid, medel"),
+    "hst_col_max_wait": ("Longest wait, max", "Längsta väntetid, max"),
+    "hst_col_avg_wait_s": ("Longest wait, mean (s)", "Längsta väntetid, medel (s)"),
+    "hst_col_max_wait_s": ("Longest wait, max (s)", "Längsta väntetid, max (s)"),
+    "hst_help_counts": (
+        "Answered, abandoned: the day's totals as Trio counted them, from the last value "
+        "seen that day.",
+        "Besvarade, tappade: dagens summor enligt Trio, från det sista värdet som sågs den "
+        "dagen."),
+    "hst_help_abandon_rate": ("Abandon rate: abandoned / (answered + abandoned).",
+                              "Andel tappade: tappade / (besvarade + tappade)."),
+    "hst_help_service_level": (
+        "Service level: Trio's service level for the day, the last value seen.",
+        "Servicenivå: Trios servicenivå för dagen, det sista värdet som sågs."),
+    "hst_help_wait": (
+        "Longest wait, mean and max: of the longest wait sampled at every poll (0 when "
+        "nobody waits), so how long the queue made callers wait, not the mean time to "
+        "answer.",
+        "Längsta väntetid, medel och max: av den längsta väntetiden vid varje hämtning "
+        "(0 när ingen väntar), alltså hur länge kön lät uppringare vänta, inte "
+        "medeltiden till svar."),
+    "hst_help_as_of": ("The figures of {day} are as of {time}.",
+                       "Värdena för {day} gäller per {time}."),
+    # -- end of queue history ---------------------------------------------------------------
 }
 
 

@@ -162,3 +162,25 @@ ADM_AUDIT_RANGE = "adm-audit-range"
 # kiosk mode (pages/kiosk.py, assets/kiosk.js, issue 6): ids start with "ksk-"
 KSK_PLAYLIST = "ksk-playlist"  # {"paths", "everyMs", "query", "display"} for kiosk.js
 KSK_STATUS = "ksk-status"
+
+# queue history (pages/queue.py, issue 6): ids start with "hst-"
+HST_VIEW = "hst-view"  # {"queue": id, "range", "from", "to"}: the range the page shows
+HST_LOCATION = "hst-location"  # set by the custom range form: the URL holds the range
+HST_CHARTS_REFRESH = "hst-charts-refresh"
+HST_AGENTS_REFRESH = "hst-agents-refresh"
+HST_RANGES = "hst-ranges"  # the preset links
+HST_FROM = "hst-from"
+HST_FROM_LABEL = "hst-from-label"
+HST_TO = "hst-to"
+HST_TO_LABEL = "hst-to-label"
+HST_APPLY = "hst-apply"
+HST_TIME_HINT = "hst-time-hint"
+HST_RANGE_MESSAGE = "hst-range-message"  # what is wrong with the custom range typed
+HST_NOTICE = "hst-notice"  # what was wrong with the range in the address
+HST_STATUS = "hst-status"  # stale queue, failing source, no collector
+HST_LEGEND = "hst-legend"
+HST_CHARTS = "hst-charts"
+HST_AGENTS = "hst-agents"
+HST_DAILY = "hst-daily"
+HST_CSV = "hst-csv"  # the CSV download link (inside HST_DAILY)
+HST_MISSING = "hst-missing"  # the "no such queue" text (an unknown id in the address)

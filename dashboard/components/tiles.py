@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from urllib.parse import quote
 
-from dash import html
+from dash import dcc, html
 from dash.development.base_component import Component
 
 from .. import ids
@@ -14,6 +15,8 @@ from ..metrics import QueueMetric
 from ..readmodel import QueueView
 from ..status import NO_ALERTS, FigureAlert, QueueAlerts, TileLevel, has_figures, tile_level
 from . import format as fmt
+
+HISTORY_PATH = "/queues/"  # pages/queue.py
 
 
 def build_tiles(
@@ -49,23 +52,29 @@ def build_tile(
         body = [*_figures(queue, lang, config, alerts), *_alert_notes(alerts, now_ms, lang),
                 _updated(age, lang)]
     return html.Div(
-        [_head(queue, alerts, level), *body],
+        [_head(queue, alerts, level, link=config.logout_form), *body],
         id={"type": ids.WALLBOARD_TILE, "queue": queue.id},
         className=f"tile tile--{level.value.replace('_', '-')}",
         **fmt.data_attributes(level=level.value, queue=queue.id),
     )
 
 
-def _head(queue: QueueView, alerts: QueueAlerts, level: TileLevel) -> html.Div:
-    """The name, and a badge per rule on another metric (none on stale or closed tiles)."""
+def _head(queue: QueueView, alerts: QueueAlerts, level: TileLevel, *, link: bool) -> html.Div:
+    """The name, and a badge per rule on another metric (none on stale or closed tiles).
+    ``link``: the name links to the queue's history (an interactive session; kiosk mode
+    makes the link inert, see assets/history.css)."""
     badges = [] if level in (TileLevel.STALE, TileLevel.CLOSED) else [
         html.Span(badge.name, className=f"tile__badge tile__badge--{badge.mark}",
                   **fmt.data_attributes(mark=badge.mark))
         for badge in alerts.badges
     ]
+    name: Component | str = queue.name
+    if link:
+        name = dcc.Link(queue.name, href=HISTORY_PATH + quote(queue.id, safe=""),
+                        className="tile__link")
     if not badges:
-        return html.Div(queue.name, className="tile__name")
-    return html.Div([html.Span(queue.name, className="tile__name"), *badges],
+        return html.Div(name, className="tile__name")
+    return html.Div([html.Span(name, className="tile__name"), *badges],
                     className="tile__head")
 
 
