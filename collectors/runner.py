@@ -209,6 +209,8 @@ class Collector:
         try:
             if token is not None:
                 await self._run_job(job, "run", job.run(token))
+        except asyncio.CancelledError:
+            _cancelled(name)
         finally:
             self._inflight.discard(task)
 
@@ -427,6 +429,8 @@ class Collector:
         self._inflight.add(task)
         try:
             await self.poll_once(name)
+        except asyncio.CancelledError:
+            _cancelled(f"poll {name}")
         finally:
             self._inflight.discard(task)
 
@@ -602,6 +606,13 @@ class Collector:
         for job in self.jobs:
             if job.after_write is not None:
                 await self._run_job(job, "after_write", job.after_write(sources, token))
+
+
+def _cancelled(what: str) -> None:
+    """A job cancelled by shutdown (or by losing the lease) ends here, quietly: it is the
+    top of its task, and APScheduler would log the CancelledError as a failed job with a
+    traceback, a screenful on every Ctrl-C. Cancelling it was our own decision."""
+    log.info("%s cancelled", what)
 
 
 def _ms(seconds: float | None) -> int | None:
