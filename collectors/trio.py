@@ -10,39 +10,54 @@ import asyncio
 import base64
 import json
 import logging
-import math
 import random
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
+from specs.metrics import QUEUE_UNITS
 from storage import AgentRecord, Sample, SeriesKey
 
 from .base import PollOutcome
 from .clock import Clock, SystemClock
 from .deadline import Deadline
 from .errors import ErrorKind, SourceError
-from .http import HttpResponse, HttpSeam
+from .http import HttpResponse, HttpSeam, redact_url
 from .retry import RetryPolicy, call_with_retry
+from .trio_records import (
+    DEFAULT_AGENT_STATE_CODES,
+    AgentReading,
+    BadRecord,
+    ParseReport,
+    QueueRecord,
+    _number,
+    data_list,
+    identifier,
+    load_json,
+    parse_agent,
+    parse_agents,
+    parse_queue,
+    parse_queues,
+    token_lifetime,
+)
+
+# Record parsing lives in trio_records; these names are part of this module's API too.
+__all__ = [
+    "BadRecord", "ParseReport", "QueueRecord", "TrioConfig", "TrioSource", "_number",
+    "parse_agent", "parse_agents", "parse_queue",
+]
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
-# Metric -> unit; these are what a queue tile shows. ``open`` is stored as 1.0 / 0.0.
-QUEUE_METRICS: dict[str, str] = {
-    "open": "bool",
-    "calls_waiting": "calls",
-    "longest_wait_s": "s",
-    "agents_logged_in": "agents",
-    "agents_available": "agents",
-    "agents_busy": "agents",
-    "agents_paused": "agents",
-    "answered_today": "calls",
-    "abandoned_today": "calls",
-    "service_level_pct": "%",
-}
+# Metric -> unit (declared in specs.metrics); ``open`` is stored as 1.0 / 0.0.
+QUEUE_METRICS: dict[str, str] = dict(QUEUE_UNITS)
 MAX_PAGES = 10_000
+# The whole poll's bound runs this long after the deadline, so that a request's own
+# deadline error (which names its phase) wins when a request is what ran out of time.
+_OUTER_GRACE_S = 0.25
 MAX_REDIRECTS = 2
 DEFAULT_TOKEN_LIFETIME_S = 3600.0  # TRIO_API.md: the documented default
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -63,6 +78,12 @@ class TrioConfig:
     page_concurrency: int = 4
     refresh_margin_s: float = 60.0
     collect_agents: bool = True
+    # Numeric agent state code -> state name (a server may send codes instead of names).
+    agent_state_codes: dict[str, str] = field(
+        default_factory=lambda: dict(DEFAULT_AGENT_STATE_CODES)
+    )
+    # The site's time zone: timestamps the server sends without an offset are read in it.
+    timezone: str = "Europe/Stockholm"
 
 
 @dataclass
@@ -71,17 +92,7 @@ class _Tokens:
     refresh: str | None
     access_expires_at: float  # epoch seconds
     server: str  # the base URL that issued them; tokens are per server
-
-
-class BadRecord(ValueError):
-    """One record of a collection could not be read; it is skipped and counted."""
-
-
-@dataclass
-class QueueRecord:
-    queue_id: str
-    name: str
-    metrics: dict[str, float] = field(default_factory=dict)
+    warning: str | None = None  # e.g. an unusable expires_in, replaced by a safe lifetime
 
 
 class TrioSource:
@@ -107,6 +118,11 @@ class TrioSource:
         self._base = config.base_url.rstrip("/")
         self._tokens: _Tokens | None = None
         self._requests = 0
+        self._reading = AgentReading(
+            state_codes=dict(config.agent_state_codes), tz=ZoneInfo(config.timezone)
+        )
+        self._noted: set[str] = set()  # notes already given (see _notes)
+        self._names: dict[str, str] = {}  # queue id -> last name received
 
     @property
     def active_url(self) -> str:
@@ -123,56 +139,110 @@ class TrioSource:
         self, outcome: PollOutcome | None, error: SourceError | None, consecutive_failures: int
     ) -> tuple[str, str] | None:
         """The Trio site's state: up, degraded in failover (statistics are not accurate
-        then, the vendor warns), down while polls fail."""
+        then, the vendor warns), down while polls fail. A poll that refused values or
+        skipped records says so ("partial: ...") instead of "polled successfully"."""
         if error is not None:
             return ("down", str(error))
         assert outcome is not None
+        partial = outcome.partial
         if outcome.failover_active:
-            return ("degraded", f"failover: served by {outcome.active_url}")
-        return ("up", "polled successfully")
+            reason = f"failover: served by {outcome.active_url}"
+            return ("degraded", f"{reason}; {partial}" if partial else reason)
+        return ("up", partial or "polled successfully")
 
     # -- one poll ------------------------------------------------------------------------
 
     async def poll(self, deadline: Deadline) -> PollOutcome:
+        """One poll, bounded as a whole by ``deadline``: requests, parsing and validation.
+        The ``SourceError`` of a deadline names the phase that ran out of time."""
         self._requests = 0
+        phase = _Phase()
+        # The seam bounds each request by the deadline itself (naming its own phase); this
+        # outer bound, a moment later, catches everything else.
+        bound = asyncio.timeout(deadline.remaining() + _OUTER_GRACE_S)
+        try:
+            async with bound:
+                return await self._poll(deadline, phase)
+        except TimeoutError as exc:
+            if not bound.expired():
+                raise
+            raise deadline.error(phase.doing) from exc
+
+    async def _poll(self, deadline: Deadline, phase: _Phase) -> PollOutcome:
         cc = f"cc/{self.config.ccid}"
-        queue_items = await self._collection(
-            f"{cc}/services/state", self.config.queue_fields, "queue_id", deadline
-        )
+        report = ParseReport()
+        path = f"{cc}/services/state"
+        phase.doing = f"requesting {path}"
+        pages = await self._collection(path, self.config.queue_fields, "queue_id", deadline)
         ts_ms = int(self._clock.time() * 1000)
-        samples, skipped = self._queue_samples(queue_items, ts_ms)
+        items = await self._off_loop(deadline, phase, _parsing(pages, path), _items_of, pages)
+        records = await self._off_loop(
+            deadline, phase, f"validating {len(items)} queue records of {path}",
+            parse_queues, items, self.config.queue_fields, report,
+        )
+        samples = self._queue_samples(records, ts_ms)
         agents: list[AgentRecord] | None = None
         if self.config.collect_agents:
-            agent_items = await self._collection(
-                f"{cc}/agents/state", self.config.agent_fields, "agent_id", deadline
+            path = f"{cc}/agents/state"
+            phase.doing = f"requesting {path}"
+            pages = await self._collection(path, self.config.agent_fields, "agent_id", deadline)
+            items = await self._off_loop(deadline, phase, _parsing(pages, path), _items_of, pages)
+            agents, _ = await self._off_loop(
+                deadline, phase, f"validating {len(items)} agent records of {path}",
+                parse_agents, items, self.config.agent_fields, self._reading, report,
             )
-            agents, agent_skipped = parse_agents(agent_items, self.config.agent_fields)
-            skipped += agent_skipped
-        if skipped:
-            log.warning("skipped %d malformed record(s)", skipped)
+        report.log(f"poll of {self._base}")
         return PollOutcome(
             samples=samples,
             agents=agents,
-            records_skipped=skipped,
+            records_skipped=report.records_skipped,
             failover_active=self.failover_active,
             active_url=self._base,
             requests=self._requests,
+            warnings=self._notes(report),
+            values_refused=report.values_refused,
+            partial=report.summary(),
         )
 
-    def _queue_samples(self, items: list[Any], ts_ms: int) -> tuple[list[Sample], int]:
+    async def _off_loop(
+        self, deadline: Deadline, phase: _Phase, what: str, fn: Callable[..., _T], *args: Any
+    ) -> _T:
+        """``fn(*args)`` on a worker thread within the deadline, so that a large body does
+        not stall the event loop (lease renewal, notifications, other sources)."""
+        phase.doing = what
+        deadline.check(what)
+        try:
+            async with asyncio.timeout(deadline.remaining()):
+                return await asyncio.to_thread(fn, *args)
+        except TimeoutError:
+            # The thread cannot be stopped; it ends on its own (its input is size-capped).
+            raise deadline.error(what) from None
+
+    def _notes(self, report: ParseReport) -> list[str]:
+        """Things the site should know once, not every poll: returned as warnings (the
+        collector records each as a source event) and logged."""
+        notes = []
+        if report.zoneless:
+            notes.append(
+                f"timestamps without a zone offset are read in the site's time zone"
+                f" {self.config.timezone}"
+            )
+        tokens = self._tokens
+        if tokens is not None and tokens.warning is not None:
+            notes.append(tokens.warning)
+        fresh = [note for note in notes if note not in self._noted]
+        for note in fresh:
+            log.warning("%s", note)
+        self._noted.update(fresh)
+        return fresh
+
+    def _queue_samples(self, records: list[QueueRecord], ts_ms: int) -> list[Sample]:
         samples: list[Sample] = []
-        skipped = 0
-        seen: set[str] = set()
-        for item in items:
-            try:
-                record = parse_queue(item, self.config.queue_fields)
-            except BadRecord as exc:
-                skipped += 1
-                log.warning("skipping queue record: %s", exc)
-                continue
-            if record.queue_id in seen:
-                continue  # a queue that moved between pages while we paged
-            seen.add(record.queue_id)
+        for record in records:
+            # A refused name: the last one received (a label, not a measurement), else the id.
+            name = record.name or self._names.get(record.queue_id) or record.queue_id
+            if record.name is not None:
+                self._names[record.queue_id] = record.name
             for metric, value in record.metrics.items():
                 key = SeriesKey(
                     source=self.name,
@@ -180,10 +250,10 @@ class TrioSource:
                     entity_id=record.queue_id,
                     metric=metric,
                     unit=QUEUE_METRICS[metric],
-                    entity_name=record.name,
+                    entity_name=name,
                 )
                 samples.append(Sample(key, ts_ms, value))
-        return samples, skipped
+        return samples
 
     async def probe(
         self, deadline: Deadline, known_fields: Mapping[str, Mapping[str, str]]
@@ -218,8 +288,8 @@ class TrioSource:
 
     async def _collection(
         self, path: str, fields: Mapping[str, str], sort_key: str, deadline: Deadline
-    ) -> list[Any]:
-        """Every item of a paged collection, asking only for the mapped fields."""
+    ) -> list[HttpResponse]:
+        """Every page of a paged collection (unparsed), asking only for the mapped fields."""
         params = {
             "fields": ",".join(dict.fromkeys(fields.values())),
             "sort": fields[sort_key],
@@ -227,10 +297,9 @@ class TrioSource:
             "page": "1",
         }
         first = await self._get(path, params, deadline)
-        items = _data_list(first)
         paging = _pagination(first)
         if paging is None or paging["totalPages"] <= 1:
-            return items
+            return [first]
         total_pages = paging["totalPages"]
         if total_pages > MAX_PAGES:
             raise SourceError(
@@ -239,20 +308,11 @@ class TrioSource:
             )
         gate = asyncio.Semaphore(self.config.page_concurrency)
 
-        async def page(number: int) -> list[Any]:
+        async def page(number: int) -> HttpResponse:
             async with gate:
-                response = await self._get(path, {**params, "page": str(number)}, deadline)
-                return _data_list(response)
+                return await self._get(path, {**params, "page": str(number)}, deadline)
 
-        pages = await _gather_all([page(n) for n in range(2, total_pages + 1)])
-        for more in pages:
-            items.extend(more)
-        if len(items) < paging["totalCount"]:
-            log.info(
-                "read %d of %d items of %s (the collection changed while paging)",
-                len(items), paging["totalCount"], path,
-            )
-        return items
+        return [first, *await _gather_all([page(n) for n in range(2, total_pages + 1)])]
 
     # -- authenticated requests -------------------------------------------------------------
 
@@ -409,6 +469,9 @@ def _b64_latin1(value: str, what: str) -> str:
 
 
 def _parse_tokens(response: HttpResponse, server: str, now: float) -> _Tokens:
+    """The tokens of a login or refresh. A missing access token fails (naming the fields
+    received); an unusable ``expires_in`` does not: the token is then refreshed on a
+    short safe interval, with a warning (``_Tokens.warning``)."""
     body = response.json()
     if isinstance(body, dict) and "access_token" not in body and isinstance(body.get("data"), dict):
         body = body["data"]
@@ -418,20 +481,16 @@ def _parse_tokens(response: HttpResponse, server: str, now: float) -> _Tokens:
             f"token response from {response.url} has no access_token; received {received}",
             kind=ErrorKind.BAD_SHAPE, url=response.url,
         )
-    lifetime = body.get("expires_in", DEFAULT_TOKEN_LIFETIME_S)
-    if isinstance(lifetime, str) and lifetime.isdigit():
-        lifetime = int(lifetime)
-    if not isinstance(lifetime, int | float) or isinstance(lifetime, bool) or lifetime <= 0:
-        raise SourceError(
-            f"token response from {response.url} has an invalid expires_in {lifetime!r}",
-            kind=ErrorKind.BAD_SHAPE, url=response.url,
-        )
+    lifetime, warning = token_lifetime(body)
+    if warning is not None:
+        log.warning("%s (%s)", warning, response.url)
     refresh = body.get("refresh_token")
     return _Tokens(
         access=body["access_token"],
         refresh=refresh if isinstance(refresh, str) and refresh else None,
-        access_expires_at=now + float(lifetime),
+        access_expires_at=now + lifetime,
         server=server,
+        warning=warning,
     )
 
 
@@ -447,21 +506,25 @@ def _base_from_location(location: str, path: str) -> str | None:
 
 
 def _data_list(response: HttpResponse) -> list[Any]:
-    body = response.json()
-    if not isinstance(body, dict) or "data" not in body:
-        shape = sorted(body)[:8] if isinstance(body, dict) else type(body).__name__
+    """The ``data`` list of one response, parsed on the caller's thread (small bodies)."""
+    return _page_items(response)
+
+
+def _page_items(response: HttpResponse) -> list[Any]:
+    """Raises ``SourceError`` (malformed JSON, or not a links/data wrapper)."""
+    try:
+        body = load_json(response.body, response.charset)
+    except (ValueError, RecursionError) as exc:
+        start = " ".join(response.text()[:120].split())[:80]
         raise SourceError(
-            f"response from {response.url} is not a links/data wrapper (got {shape})",
-            kind=ErrorKind.BAD_SHAPE, url=response.url,
-        )
-    data = body["data"]
-    if not isinstance(data, list):
-        raise SourceError(
-            f"response from {response.url} has data of type {type(data).__name__}, "
-            "expected a list",
-            kind=ErrorKind.BAD_SHAPE, url=response.url,
-        )
-    return data
+            f"malformed JSON from {response.method} {redact_url(response.url)}: {exc};"
+            f" body starts with {start!r}",
+            kind=ErrorKind.MALFORMED, status=response.status, url=response.url,
+        ) from exc
+    try:
+        return data_list(body, response.url)
+    except ValueError as exc:
+        raise SourceError(str(exc), kind=ErrorKind.BAD_SHAPE, url=response.url) from None
 
 
 def _pagination(response: HttpResponse) -> dict[str, int] | None:
@@ -487,110 +550,10 @@ def _pagination(response: HttpResponse) -> dict[str, int] | None:
 
 
 def _identifier(item: Mapping[str, Any], field_name: str) -> str:
-    value = item.get(field_name)
-    if isinstance(value, bool) or not isinstance(value, int | str) or value == "":
-        raise BadRecord(f"{field_name} is {value!r}, expected an integer or a string")
-    return str(value)
+    return identifier(item, field_name, None)
 
 
-def _number(
-    item: Mapping[str, Any], field_name: str, *, maximum: float | None = None
-) -> float | None:
-    value = item.get(field_name)
-    if value is None:
-        return None  # not received: no sample, never a made-up zero
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise BadRecord(f"{field_name} is {value!r}, expected a number")
-    number = float(value)
-    if not math.isfinite(number) or number < 0 or (maximum is not None and number > maximum):
-        raise BadRecord(f"{field_name} is {value!r}, out of range")
-    return number
-
-
-def parse_queue(item: Any, fields: Mapping[str, str]) -> QueueRecord:
-    """One services/state item -> a QueueRecord; raises BadRecord."""
-    if not isinstance(item, dict):
-        raise BadRecord(f"item is a {type(item).__name__}, expected an object")
-    queue_id = _identifier(item, fields["queue_id"])
-    name = item.get(fields["queue_name"])
-    if not isinstance(name, str) or not name.strip():
-        raise BadRecord(f"queue {queue_id}: {fields['queue_name']} is {name!r}")
-    metrics: dict[str, float] = {}
-    is_open = item.get(fields["open"])
-    if is_open is not None:
-        if not isinstance(is_open, bool):
-            raise BadRecord(
-                f"queue {queue_id}: {fields['open']} is {is_open!r}, expected a boolean"
-            )
-        metrics["open"] = 1.0 if is_open else 0.0
-    for metric in QUEUE_METRICS:
-        if metric == "open":
-            continue
-        try:
-            cap = 100.0 if metric.endswith("_pct") else None
-            value = _number(item, fields[metric], maximum=cap)
-        except BadRecord as exc:
-            raise BadRecord(f"queue {queue_id}: {exc}") from None
-        if value is not None:
-            metrics[metric] = value
-    return QueueRecord(queue_id=queue_id, name=name.strip(), metrics=metrics)
-
-
-def parse_agents(items: list[Any], fields: Mapping[str, str]) -> tuple[list[AgentRecord], int]:
-    agents: dict[str, AgentRecord] = {}
-    skipped = 0
-    for item in items:
-        try:
-            agent = parse_agent(item, fields)
-        except BadRecord as exc:
-            skipped += 1
-            log.warning("skipping agent record: %s", exc)
-            continue
-        agents.setdefault(agent.agent_id, agent)
-    return list(agents.values()), skipped
-
-
-def parse_agent(item: Any, fields: Mapping[str, str]) -> AgentRecord:
-    if not isinstance(item, dict):
-        raise BadRecord(f"item is a {type(item).__name__}, expected an object")
-    agent_id = _identifier(item, fields["agent_id"])
-    state = item.get(fields["agent_state"])
-    if not isinstance(state, str) or not state:
-        raise BadRecord(f"agent {agent_id}: {fields['agent_state']} is {state!r}")
-    name = item.get(fields["agent_name"])
-    if name is not None and not isinstance(name, str):
-        raise BadRecord(f"agent {agent_id}: {fields['agent_name']} is {name!r}")
-    since_raw = item.get(fields["agent_state_since"])
-    since_ms: int | None = None
-    if since_raw is not None:
-        if not isinstance(since_raw, str):
-            raise BadRecord(f"agent {agent_id}: {fields['agent_state_since']} is {since_raw!r}")
-        try:
-            parsed = datetime.fromisoformat(since_raw.replace("Z", "+00:00"))
-        except ValueError:
-            raise BadRecord(
-                f"agent {agent_id}: {fields['agent_state_since']} {since_raw!r} is not ISO-8601"
-            ) from None
-        if parsed.tzinfo is None:
-            raise BadRecord(f"agent {agent_id}: {since_raw!r} has no time zone")
-        since_ms = int(parsed.timestamp() * 1000)
-    queues_raw = item.get(fields["agent_queue_ids"], [])
-    if queues_raw is None:
-        queues_raw = []
-    if not isinstance(queues_raw, list) or not all(
-        isinstance(q, int | str) and not isinstance(q, bool) for q in queues_raw
-    ):
-        raise BadRecord(f"agent {agent_id}: {fields['agent_queue_ids']} is {queues_raw!r}")
-    return AgentRecord(
-        agent_id=agent_id,
-        name=(name or "").strip() or agent_id,
-        state=state.strip().lower(),
-        state_since_ms=since_ms,
-        queue_ids=tuple(str(q) for q in queues_raw),
-    )
-
-
-async def _gather_all(coros: list[Awaitable[list[Any]]]) -> list[list[Any]]:
+async def _gather_all(coros: list[Awaitable[_T]]) -> list[_T]:
     """Run all; on the first failure cancel the rest and raise that failure."""
     tasks = [asyncio.ensure_future(c) for c in coros]
     try:
@@ -601,3 +564,22 @@ async def _gather_all(coros: list[Awaitable[list[Any]]]) -> list[list[Any]]:
         await asyncio.gather(*tasks, return_exceptions=True)
         raise
 
+
+
+@dataclass
+class _Phase:
+    """What a poll is doing now, for the error when its deadline runs out."""
+
+    doing: str = "starting"
+
+
+def _parsing(pages: list[HttpResponse], path: str) -> str:
+    size = sum(len(p.body) for p in pages)
+    return f"parsing {len(pages)} page(s) ({size} bytes) of {path}"
+
+
+def _items_of(pages: list[HttpResponse]) -> list[Any]:
+    items: list[Any] = []
+    for page in pages:
+        items.extend(_page_items(page))
+    return items
