@@ -490,6 +490,8 @@ class Collector:
             text = ("failover: now served by " + str(outcome.active_url)
                     if outcome.failover_active else "failover ended: back on the primary server")
             events.append((now_ms, "failover", text))
+        # Notes a source gives once (e.g. how it reads zone-less times): kept as events.
+        events.extend((now_ms, "warning", text) for text in outcome.warnings)
         rt.failing_since_ms = None
         rt.last_poll_ms = rt.last_success_ms = now_ms
         rt.last_duration_ms = int((self.clock.monotonic() - started) * 1000)

@@ -122,6 +122,9 @@ class Settings(BaseSettings):
     trio_queue_fields: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
     trio_agent_fields: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
     trio_collect_agents: bool = True
+    # Numeric agent state code -> state name, for servers that send codes; {}: the
+    # simulator's codes (collectors.trio_records.DEFAULT_AGENT_STATE_CODES).
+    trio_agent_state_codes: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
 
     # JSON lists, validated by specs.health / specs.drift (see config.example.env).
     health_targets: str = "[]"
@@ -266,7 +269,8 @@ class Settings(BaseSettings):
             raise ValueError("expected an http:// or https:// URL, e.g. https://monitor.example.se")
         return value
 
-    @field_validator("trio_queue_fields", "trio_agent_fields", mode="before")
+    @field_validator("trio_queue_fields", "trio_agent_fields", "trio_agent_state_codes",
+                     mode="before")
     @classmethod
     def _json_mapping(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -299,6 +303,17 @@ class Settings(BaseSettings):
     @classmethod
     def _agent_keys(cls, value: dict[str, str]) -> dict[str, str]:
         return _check_keys(value, DEFAULT_AGENT_FIELDS)
+
+    @field_validator("trio_agent_state_codes")
+    @classmethod
+    def _state_codes(cls, value: dict[str, str]) -> dict[str, str]:
+        bad = [k for k in value if not str(k).strip().isdigit()]
+        if bad:
+            raise ValueError(f"state codes must be whole numbers, not {', '.join(bad)}")
+        names = [v for v in value.values() if not isinstance(v, str) or not v.strip()]
+        if names:
+            raise ValueError('each code needs a state name, e.g. {"2": "busy"}')
+        return {str(int(k)): v.strip().lower() for k, v in value.items()}
 
     @model_validator(mode="after")
     def _derived(self) -> Settings:

@@ -21,6 +21,7 @@ from collectors.rollup import RollupConfig
 from collectors.rollup import lease_jobs as rollup_lease_jobs
 from collectors.runner import LEASE_NAME, Collector, DynamicSources, LeaseJob, RunnerConfig
 from collectors.trio import TrioConfig, TrioSource
+from collectors.trio_records import DEFAULT_AGENT_STATE_CODES
 from specs.drift import DriftSourceSpec
 from specs.health import HealthTarget
 
@@ -66,6 +67,8 @@ def trio_source(settings: Settings, clock: Clock | None = None) -> TrioSource:
         page_concurrency=settings.trio_page_concurrency,
         refresh_margin_s=settings.trio_token_refresh_margin_s,
         collect_agents=settings.trio_collect_agents,
+        agent_state_codes=dict(settings.trio_agent_state_codes or DEFAULT_AGENT_STATE_CODES),
+        timezone=settings.timezone,
     )
     seam = HttpSeam(http_config(settings), clock=clock, name=settings.trio_source_name)
     retry = RetryPolicy(
