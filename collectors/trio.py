@@ -123,6 +123,9 @@ class TrioSource:
         )
         self._noted: set[str] = set()  # notes already given (see _notes)
         self._names: dict[str, str] = {}  # queue id -> last name received
+        # (queue id, metric) -> its key, reused between polls: fewer objects per poll
+        # means fewer and shorter full garbage collections, which stall every thread.
+        self._keys: dict[tuple[str, str], SeriesKey] = {}
 
     @property
     def active_url(self) -> str:
@@ -175,21 +178,16 @@ class TrioSource:
         phase.doing = f"requesting {path}"
         pages = await self._collection(path, self.config.queue_fields, "queue_id", deadline)
         ts_ms = int(self._clock.time() * 1000)
-        items = await self._off_loop(deadline, phase, _parsing(pages, path), _items_of, pages)
-        records = await self._off_loop(
-            deadline, phase, f"validating {len(items)} queue records of {path}",
-            parse_queues, items, self.config.queue_fields, report,
+        samples = await self._off_loop(
+            deadline, phase, self._queue_samples, phase, pages, path, report, ts_ms
         )
-        samples = self._queue_samples(records, ts_ms)
         agents: list[AgentRecord] | None = None
         if self.config.collect_agents:
             path = f"{cc}/agents/state"
             phase.doing = f"requesting {path}"
             pages = await self._collection(path, self.config.agent_fields, "agent_id", deadline)
-            items = await self._off_loop(deadline, phase, _parsing(pages, path), _items_of, pages)
-            agents, _ = await self._off_loop(
-                deadline, phase, f"validating {len(items)} agent records of {path}",
-                parse_agents, items, self.config.agent_fields, self._reading, report,
+            agents = await self._off_loop(
+                deadline, phase, self._agents, phase, pages, path, report
             )
         report.log(f"poll of {self._base}")
         return PollOutcome(
@@ -205,18 +203,20 @@ class TrioSource:
         )
 
     async def _off_loop(
-        self, deadline: Deadline, phase: _Phase, what: str, fn: Callable[..., _T], *args: Any
+        self, deadline: Deadline, phase: _Phase, fn: Callable[..., _T], *args: Any
     ) -> _T:
         """``fn(*args)`` on a worker thread within the deadline, so that a large body does
-        not stall the event loop (lease renewal, notifications, other sources)."""
-        phase.doing = what
-        deadline.check(what)
+        not stall the event loop (lease renewal, notifications, other sources). ``fn``
+        sets ``phase`` as it goes; the deadline's error names the phase it was in. The
+        parsed items are made and freed on that thread too: freeing a few hundred
+        thousand objects is itself a stall."""
+        deadline.check(phase.doing)
         try:
             async with asyncio.timeout(deadline.remaining()):
                 return await asyncio.to_thread(fn, *args)
         except TimeoutError:
             # The thread cannot be stopped; it ends on its own (its input is size-capped).
-            raise deadline.error(what) from None
+            raise deadline.error(phase.doing) from None
 
     def _notes(self, report: ParseReport) -> list[str]:
         """Things the site should know once, not every poll: returned as warnings (the
@@ -236,23 +236,43 @@ class TrioSource:
         self._noted.update(fresh)
         return fresh
 
-    def _queue_samples(self, records: list[QueueRecord], ts_ms: int) -> list[Sample]:
+    def _agents(
+        self, phase: _Phase, pages: list[HttpResponse], path: str, report: ParseReport
+    ) -> list[AgentRecord]:
+        items = _items_of(pages, path, phase)
+        phase.doing = f"validating {len(items)} agent records of {path}"
+        agents, _ = parse_agents(items, self.config.agent_fields, self._reading, report)
+        return agents
+
+    def _queue_samples(
+        self, phase: _Phase, pages: list[HttpResponse], path: str, report: ParseReport,
+        ts_ms: int,
+    ) -> list[Sample]:
+        """The samples of every readable queue (on a worker thread: one poll at a time
+        per source, so ``_names`` has one writer)."""
+        items = _items_of(pages, path, phase)
+        phase.doing = f"validating {len(items)} queue records of {path}"
         samples: list[Sample] = []
-        for record in records:
+        old_keys, keys = self._keys, {}
+        for record in parse_queues(items, self.config.queue_fields, report):
             # A refused name: the last one received (a label, not a measurement), else the id.
             name = record.name or self._names.get(record.queue_id) or record.queue_id
             if record.name is not None:
                 self._names[record.queue_id] = record.name
             for metric, value in record.metrics.items():
-                key = SeriesKey(
-                    source=self.name,
-                    entity_kind="queue",
-                    entity_id=record.queue_id,
-                    metric=metric,
-                    unit=QUEUE_METRICS[metric],
-                    entity_name=name,
-                )
+                key = old_keys.get((record.queue_id, metric))
+                if key is None or key.entity_name != name:
+                    key = SeriesKey(
+                        source=self.name,
+                        entity_kind="queue",
+                        entity_id=record.queue_id,
+                        metric=metric,
+                        unit=QUEUE_METRICS[metric],
+                        entity_name=name,
+                    )
+                keys[record.queue_id, metric] = key
                 samples.append(Sample(key, ts_ms, value))
+        self._keys = keys
         return samples
 
     async def probe(
@@ -573,12 +593,9 @@ class _Phase:
     doing: str = "starting"
 
 
-def _parsing(pages: list[HttpResponse], path: str) -> str:
+def _items_of(pages: list[HttpResponse], path: str, phase: _Phase) -> list[Any]:
     size = sum(len(p.body) for p in pages)
-    return f"parsing {len(pages)} page(s) ({size} bytes) of {path}"
-
-
-def _items_of(pages: list[HttpResponse]) -> list[Any]:
+    phase.doing = f"parsing {len(pages)} page(s) ({size} bytes) of {path}"
     items: list[Any] = []
     for page in pages:
         items.extend(_page_items(page))

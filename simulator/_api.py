@@ -25,6 +25,7 @@ from simulator._http import (
     shared_of,
 )
 from simulator._state import PRIMARY, SECONDARY
+from simulator._types import FieldTypes, render_agents, render_services
 
 CCID = 1
 CC_NAME = "Kontaktcenter Söder"
@@ -225,7 +226,7 @@ async def services_state(request: web.Request) -> web.Response:
         return _denied(request)
     if not _known_cc(request):
         return not_found(request)
-    items = shared_of(request).snapshot().services_state
+    items = render_services(shared_of(request).snapshot().services_state, _types(request))
     return collection(request, items, SERVICE_STATE, _cc_links(request))
 
 
@@ -241,6 +242,7 @@ async def service_state(request: web.Request) -> web.Response:
         item = None
     if item is None:
         return not_found(request)
+    item = render_services([item], _types(request))[0]
     data = project(item, selected_fields(request, SERVICE_STATE))
     return envelope(request, data, _cc_links(request))
 
@@ -250,7 +252,8 @@ async def agents_state(request: web.Request) -> web.Response:
         return _denied(request)
     if not _known_cc(request):
         return not_found(request)
-    items = shared_of(request).snapshot().agents_state
+    shared = shared_of(request)
+    items = render_agents(shared.snapshot().agents_state, _types(request), shared.model.tz)
     return collection(request, items, AGENT_STATE, _cc_links(request))
 
 
@@ -261,6 +264,11 @@ async def service_groups(request: web.Request) -> web.Response:
         return not_found(request)
     items = shared_of(request).model.servicegroups()
     return collection(request, items, SERVICE_GROUPS, _cc_links(request))
+
+
+def _types(request: web.Request) -> FieldTypes:
+    shared = shared_of(request)
+    return shared.model.field_types or shared.config.field_types
 
 
 def add_routes(app: web.Application) -> None:

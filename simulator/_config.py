@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from simulator._fleet import default_names
+from simulator._types import FieldTypes
 
 DEFAULT_CLIENT_KEY = "c2ltLWNsaWVudC1rZXk="
 DEFAULT_USERNAME = "monitor"
@@ -44,6 +45,8 @@ class SimulatorConfig:
     reconcilers: int = 1
     worker_names: tuple[str, ...] | None = None
     reconciler_names: tuple[str, ...] | None = None
+    # How typed fields are rendered (open as 0/1, states as codes, zone-less times).
+    field_types: FieldTypes = field(default_factory=FieldTypes)
 
     def __post_init__(self) -> None:
         self.charset = self.charset.lower()

@@ -8,6 +8,7 @@ from aiohttp import web
 
 from simulator._faults import FaultError
 from simulator._http import json_object, shared_of
+from simulator._types import FieldTypes, FieldTypesError
 
 PREFIX = "/_control"
 
@@ -110,8 +111,41 @@ async def reset_stats(request: web.Request) -> web.Response:
     return _json({"reset": True})
 
 
+# -- field types (simulator/_types.py) ------------------------------------------------------
+
+
+async def get_field_types(request: web.Request) -> web.Response:
+    shared = shared_of(request)
+    return _json((shared.model.field_types or shared.config.field_types).describe())
+
+
+async def set_field_types(request: web.Request) -> web.Response:
+    """{"open": "int", "state": "code", "time": "local"}: any subset; the rest stay."""
+    shared = shared_of(request)
+    try:
+        body = await _body(request)
+        types = FieldTypes.parse(body, shared.model.field_types or shared.config.field_types)
+    except (FaultError, FieldTypesError) as exc:
+        return _error(str(exc))
+    shared.model.field_types = types
+    return _json(types.describe())
+
+
+async def reset_field_types(request: web.Request) -> web.Response:
+    shared = shared_of(request)
+    shared.model.field_types = None
+    return _json(shared.config.field_types.describe())
+
+
+def _add_field_type_routes(router: web.UrlDispatcher) -> None:
+    router.add_get(PREFIX + "/field-types", get_field_types)
+    router.add_post(PREFIX + "/field-types", set_field_types)
+    router.add_delete(PREFIX + "/field-types", reset_field_types)
+
+
 def add_routes(app: web.Application) -> None:
     router = app.router
+    _add_field_type_routes(router)
     router.add_post(PREFIX + "/faults", add_fault)
     router.add_get(PREFIX + "/faults", list_faults)
     router.add_delete(PREFIX + "/faults", clear_faults)

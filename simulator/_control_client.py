@@ -75,5 +75,16 @@ class SimulatorControl:
     def clear_reconciler_drift(self, name: str) -> None:
         self._call("DELETE", f"reconcilers/{name}/drift")
 
+    def field_types(self, **types: str) -> dict[str, str]:
+        """Choose how typed fields are sent: open="int", state="code", time="local"
+        (any subset; the rest stay). With no arguments, just read the current choice."""
+        if not types:
+            return dict(self._call("GET", "field-types"))
+        return dict(self._call("POST", "field-types", types))
+
+    def reset_field_types(self) -> dict[str, str]:
+        """Back to the run's field types (the CLI's or SimulatorConfig's)."""
+        return dict(self._call("DELETE", "field-types"))
+
     def close(self) -> None:
         self._client.close()

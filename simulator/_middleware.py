@@ -13,6 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
+from simulator import _hostile
 from simulator._api import not_found, resource_of
 from simulator._faults import Fault, FaultKind
 from simulator._fleet_api import fleet_resource_of
@@ -125,6 +126,8 @@ async def fault_middleware(request: web.Request, handler: Handler) -> web.Stream
 
 async def _apply(fault: Fault, request: web.Request, handler: Handler) -> web.StreamResponse:
     kind, params = fault.kind, fault.params
+    if kind.value in _hostile.HOSTILE_KINDS:
+        return await _hostile.apply(kind.value, params, request, handler)
     stopping = shared_of(request).stopping
     if kind is FaultKind.LATENCY:
         with contextlib.suppress(TimeoutError):
