@@ -21,7 +21,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
 
-from specs.metrics import QUEUE_METRICS, ValueKind, implausible, implausible_together
+from specs.metrics import (
+    PARTIAL_PREFIX,
+    QUEUE_METRICS,
+    ValueKind,
+    implausible,
+    implausible_together,
+)
 from storage import AgentRecord
 
 log = logging.getLogger(__name__)
@@ -93,7 +99,7 @@ class ParseReport:
             parts.append(f"{_n(self.records_skipped, 'record')} skipped ({_top(self.skipped)})")
         if self.repaired:
             parts.append(f"{_n(self.repaired, 'text')} with undecodable bytes shown as \ufffd")
-        return "partial: " + "; ".join(parts) if parts else None
+        return PARTIAL_PREFIX + "; ".join(parts) if parts else None
 
     def log(self, what: str) -> None:
         summary = self.summary()

@@ -55,6 +55,10 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "Failover active: using the standby server {url}",
         "Reservserver i bruk: {url}",
     ),
+    "partial": (
+        "{source}: the last poll refused some values, shown as missing: {reason}",
+        "{source}: senaste hämtningen avvisade vissa värden, de visas som saknade: {reason}",
+    ),
     "last_error": ("Last error: {error}", "Senaste fel: {error}"),
     "not_polled": (
         "The queue source has not been polled yet",

@@ -69,6 +69,8 @@ class SourceView:
     failing_since_ms: int | None
     last_success_ms: int | None
     consecutive_failures: int
+    # The collector's reason for the source's state, e.g. "partial: 2 values refused (...)".
+    state_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,4 +239,5 @@ def source_view(facts: SourceFacts) -> SourceView:
         failing_since_ms=facts.failing_since_ms,
         last_success_ms=facts.last_success_at_ms,
         consecutive_failures=facts.consecutive_failures,
+        state_reason=facts.state_reason,
     )

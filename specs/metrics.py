@@ -16,6 +16,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+# How a source's state reason starts when its last poll refused values or skipped records
+# ("partial: 3 values refused (...)"); the wall's status strip looks for it.
+PARTIAL_PREFIX = "partial: "
+
 
 class ValueKind(StrEnum):
     BOOL = "bool"  # stored as 1.0 / 0.0
