@@ -181,6 +181,8 @@ class HttpSeam:
         method = method.upper()
         safe_url = redact_url(url)
         target = f"{method} {safe_url}"
+        # Checked first so that a deadline spent elsewhere is not blamed on the limiter.
+        deadline.check(f"starting {target}")
         await self._limiter.acquire(deadline)
         deadline.check(f"sending {target}")
         progress = _Progress()

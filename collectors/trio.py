@@ -32,9 +32,7 @@ from .trio_records import (
     BadRecord,
     ParseReport,
     QueueRecord,
-    _number,
     data_list,
-    identifier,
     load_json,
     parse_agent,
     parse_agents,
@@ -45,8 +43,8 @@ from .trio_records import (
 
 # Record parsing lives in trio_records; these names are part of this module's API too.
 __all__ = [
-    "BadRecord", "ParseReport", "QueueRecord", "TrioConfig", "TrioSource", "_number",
-    "parse_agent", "parse_agents", "parse_queue",
+    "BadRecord", "ParseReport", "QueueRecord", "TrioConfig", "TrioSource", "parse_agent",
+    "parse_agents", "parse_queue",
 ]
 
 log = logging.getLogger(__name__)
@@ -555,10 +553,6 @@ def _pagination(response: HttpResponse) -> dict[str, int] | None:
             kind=ErrorKind.BAD_SHAPE, url=response.url,
         )
     return {"totalPages": total_pages, "totalCount": total_count}
-
-
-def _identifier(item: Mapping[str, Any], field_name: str) -> str:
-    return identifier(item, field_name, None)
 
 
 async def _gather_all(coros: list[Awaitable[_T]]) -> list[_T]:

@@ -215,24 +215,6 @@ def read_bool(value: Any) -> bool:
     raise _Refused("not a boolean")
 
 
-def _number(
-    item: Mapping[str, Any], field_name: str, *, maximum: float | None = None
-) -> float | None:
-    """The number in ``item[field_name]``; None when absent. Raises ``BadRecord``.
-
-    Kept for callers that read one number strictly (no range but ``maximum``)."""
-    value = item.get(field_name)
-    if value is None:
-        return None
-    try:
-        number = read_number(value)
-    except _Refused as exc:
-        raise BadRecord(f"{field_name} is {value!r}, {exc}") from None
-    if number < 0 or (maximum is not None and number > maximum):
-        raise BadRecord(f"{field_name} is {value!r}, out of range")
-    return number
-
-
 # -- queues --------------------------------------------------------------------------------
 
 
