@@ -29,24 +29,17 @@ from alerts.notify.message import zone
 from alerts.notify.webhook import safe_url
 from specs.drift import DriftSourceSpec, parse_drift_sources_json
 from specs.health import HealthTarget, SpecError, parse_targets_json
+from specs.metrics import DEFAULT_QUEUE_METRIC_FIELDS
 
 ENV_PREFIX = "TRIO_MONITOR_"
 
 # Our metric name -> the installation's field name in services/state. The defaults match the
 # simulator; TRIO_API.md explains why these are configuration and not code.
+# The metrics' default fields are declared with the metrics (specs.metrics).
 DEFAULT_QUEUE_FIELDS: dict[str, str] = {
     "queue_id": "serviceid",
     "queue_name": "servicename",
-    "open": "open",
-    "calls_waiting": "callswaiting",
-    "longest_wait_s": "longestwaittime",
-    "agents_logged_in": "agentsloggedin",
-    "agents_available": "agentsfree",
-    "agents_busy": "agentsbusy",
-    "agents_paused": "agentspaused",
-    "answered_today": "answeredtoday",
-    "abandoned_today": "abandonedtoday",
-    "service_level_pct": "servicelevel",
+    **DEFAULT_QUEUE_METRIC_FIELDS,
 }
 DEFAULT_AGENT_FIELDS: dict[str, str] = {
     "agent_id": "agentid",
