@@ -422,7 +422,7 @@ class _Inflater:
         self._z = zlib.decompressobj(zlib.MAX_WBITS | 16 if self._gzip else zlib.MAX_WBITS)
 
     def feed(self, data: bytes) -> Iterator[bytes]:
-        if self._first and not self._gzip:
+        if self._first and not self._gzip and data:
             self._first = False
             try:
                 # Probe the header on a copy: on failure, restart as raw deflate.

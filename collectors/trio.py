@@ -234,8 +234,10 @@ class TrioSource:
         self, phase: _Phase, pages: list[HttpResponse], path: str, report: ParseReport,
         ts_ms: int,
     ) -> list[Sample]:
-        """The samples of every readable queue (on a worker thread: one poll at a time
-        per source, so ``_names`` has one writer)."""
+        """The samples of every readable queue, on a worker thread. The collector runs one
+        poll of a source at a time; a thread that outlived its poll's deadline may still
+        finish beside the next one, and then writes the same facts (last names, keys), so
+        the worst it leaves is a name one poll old."""
         items = _items_of(pages, path, phase)
         phase.doing = f"validating {len(items)} queue records of {path}"
         samples: list[Sample] = []
