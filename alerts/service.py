@@ -39,7 +39,7 @@ from storage import (
 )
 
 from .engine import AlertEvent, AlertState, AlertStatus, errored, evaluate
-from .inputs import Input, InputReader, Inputs, may_touch
+from .inputs import Input, InputReader, Inputs, may_touch, utc_time
 from .model import DEFAULT_RULES, ActiveMode, Rule, Severity, rule_as_mapping, validate_rule
 from .notify.message import Notification, NotificationKind, to_payload
 
@@ -167,6 +167,9 @@ class AlertEvaluator:
         self._rules: dict[int, _Loaded] = {}
         self._states: dict[int, dict[str, StateRow]] = {}
         self._units: dict[Key, str] = {}
+        # Series whose counters their source counts from a failover now, and since when
+        # (None: unknown): said in the state's reason and in every notification.
+        self._failover: dict[Key, int | None] = {}
 
     # -- the lease job ---------------------------------------------------------------------
 
@@ -308,8 +311,13 @@ class AlertEvaluator:
                 continue
             seen.add(key)
             self._units[(rule_id, key)] = item.unit
+            in_failover, since = inputs.in_failover(item)
+            if in_failover:
+                self._failover[(rule_id, key)] = since
+            else:
+                self._failover.pop((rule_id, key), None)
             rnd.tasks[(rule_id, key)] = _bind(
-                self._judge, loaded, key, item, inputs.is_open(item)
+                self._judge, loaded, key, item, inputs.is_open(item), inputs.unknown(item)
             )
         if rnd.full:
             for key in set(existing) - seen:
@@ -337,7 +345,7 @@ class AlertEvaluator:
 
     def _judge(
         self, rnd: _Round, loaded: _Loaded, key: str, item: Input | None,
-        queue_open: bool | None,
+        queue_open: bool | None, unknown: str | None = None,
     ) -> StateChange | None:
         assert loaded.rule is not None
         rnd.result.series += 1
@@ -348,9 +356,12 @@ class AlertEvaluator:
             loaded.rule, _status(old),
             value=None if item is None else item.value,
             value_ms=None if item is None else item.ts_ms,
-            now_ms=rnd.now_ms, queue_open=queue_open,
+            now_ms=rnd.now_ms, queue_open=queue_open, unknown=unknown,
         )
         status, name = transition.status, None if item is None else item.entity_name
+        if (loaded.row.id, key) in self._failover and status.state is not AlertState.OK:
+            since = self._failover[(loaded.row.id, key)]
+            status = replace(status, reason=f"{status.reason}; {failover_note(since)}")
         if old is not None and transition.event is None and _unchanged(old, status, name):
             # The common case after a poll: only the value moved. Memory only.
             if (status.last_value_ms, status.reason) != (old.last_value_ms, old.reason):
@@ -480,6 +491,8 @@ class AlertEvaluator:
             since_ms=rnd.now_ms if kind is NotificationKind.RESOLVED
             else (row.opened_at_ms or rnd.now_ms),
             link=self.config.link,
+            failover=(row.rule_id, row.series_key) in self._failover,
+            failover_since_ms=self._failover.get((row.rule_id, row.series_key)),
         )
         payload = to_payload(notification)
         items = tuple(
@@ -687,6 +700,12 @@ def _event_row(
         value=None if event is AlertEvent.NODATA else row.last_value, reason=row.reason,
         silenced=silenced,
     )
+
+
+def failover_note(since_ms: int | None) -> str:
+    """What a reason says of a counter its source counts from a failover."""
+    when = "" if since_ms is None else f" at {utc_time(since_ms)}"
+    return f"counted since the failover{when} (the secondary server's counters)"
 
 
 def _log_event(event: EventRow) -> None:

@@ -50,6 +50,10 @@ class Notification:
     unit: str
     since_ms: int
     link: str
+    # The value is a counter the Trio server counts from a failover (the secondary server
+    # starts its counters at the switchover), since ``failover_since_ms`` when known.
+    failover: bool = False
+    failover_since_ms: int | None = None
 
 
 def to_payload(notification: Notification) -> dict[str, object]:
@@ -65,6 +69,8 @@ def to_payload(notification: Notification) -> dict[str, object]:
         "unit": notification.unit,
         "since_ms": notification.since_ms,
         "link": notification.link,
+        "failover": notification.failover,
+        "failover_since_ms": notification.failover_since_ms,
     }
 
 
@@ -82,6 +88,10 @@ def from_payload(payload: Mapping[str, Any]) -> Notification:
         unit=str(payload["unit"]),
         since_ms=int(payload["since_ms"]),
         link=str(payload["link"]),
+        # Rows queued before failover labels existed lack both keys.
+        failover=bool(payload.get("failover", False)),
+        failover_since_ms=None if payload.get("failover_since_ms") is None
+        else int(payload["failover_since_ms"]),
     )
 
 
@@ -151,6 +161,11 @@ _WORDS: dict[Lang, dict[str, str]] = {
         "test_body": "This is a test message from Trio Monitor. If you can read it, "
         "the channel works.",
         "sent": "Sent",
+        "failover": "Note",
+        "failover_since": "counted since the failover at {time}: the secondary server "
+        "counts from the switchover",
+        "failover_unknown": "counted since a failover: the secondary server counts from "
+        "the switchover",
     },
     Lang.SV: {
         "warning": "VARNING",
@@ -172,6 +187,10 @@ _WORDS: dict[Lang, dict[str, str]] = {
         "test_body": "Det här är ett testmeddelande från Trio Monitor. Kan du läsa det "
         "fungerar kanalen.",
         "sent": "Skickat",
+        "failover": "Obs",
+        "failover_since": "räknat sedan failover kl. {time}: reservservern räknar från "
+        "bytet",
+        "failover_unknown": "räknat sedan en failover: reservservern räknar från bytet",
     },
 }
 
@@ -255,6 +274,10 @@ def render_item(n: Notification, lang: Lang, tz: str) -> Item:
         facts.append((w["value"], value))
     since = w["resolved_at"] if n.kind is NotificationKind.RESOLVED else w["since"]
     facts.append((since, when))
+    if n.failover:
+        note = w["failover_unknown"] if n.failover_since_ms is None else w[
+            "failover_since"].format(time=format_time(n.failover_since_ms, tz))
+        facts.append((w["failover"], note))
     return Item(title, tuple(facts), n.link)
 
 
