@@ -38,7 +38,7 @@ from storage import (
     Store,
 )
 
-from .engine import AlertEvent, AlertState, AlertStatus, errored, evaluate
+from .engine import HELD, AlertEvent, AlertState, AlertStatus, errored, evaluate
 from .inputs import Input, InputReader, Inputs, may_touch, utc_time
 from .model import DEFAULT_RULES, ActiveMode, Rule, Severity, rule_as_mapping, validate_rule
 from .notify.message import Notification, NotificationKind, to_payload
@@ -362,7 +362,8 @@ class AlertEvaluator:
         if (loaded.row.id, key) in self._failover and status.state is not AlertState.OK:
             since = self._failover[(loaded.row.id, key)]
             status = replace(status, reason=f"{status.reason}; {failover_note(since)}")
-        if old is not None and transition.event is None and _unchanged(old, status, name):
+        if (old is not None and transition.event is None and _unchanged(old, status, name)
+                and _held(old.reason) == _held(status.reason)):
             # The common case after a poll: only the value moved. Memory only.
             if (status.last_value_ms, status.reason) != (old.last_value_ms, old.reason):
                 self._remember(replace(
@@ -438,7 +439,8 @@ class AlertEvaluator:
                 row = replace(row, last_notified_at_ms=rnd.now_ms)
             channels = _channels(loaded.rule, severities)
             items = self._outbox(rnd, loaded, row, kind, severity, channels, closing=old)
-        if old is not None and event is None and not _differs(old, row):
+        if (old is not None and event is None and not _differs(old, row)
+                and _held(old.reason) == _held(row.reason)):
             self._remember(row)  # derived from ``old``: same version
             return None
         event_row = None
@@ -655,6 +657,13 @@ def _bookkeep(
         )
         return closed, kind
     return row, None
+
+
+def _held(reason: str) -> bool:
+    """Whether a reason says the alert is held because its data is unknown. Its start and
+    end are written (the rest of a reason lives in memory until something else changes),
+    so /alerts says why an alert is kept open through an outage."""
+    return HELD in reason
 
 
 def _differs(old: StateRow, new: StateRow) -> bool:

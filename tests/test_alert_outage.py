@@ -101,6 +101,8 @@ async def test_a_hanging_queue_endpoint_sends_no_all_clear_and_the_wall_keeps_th
     held = state_of(alerts, "Longest wait")
     assert h.facts().consecutive_failures >= 2
     assert (held.state, held.severity, held.alert_id) == ("firing", "critical", firing.alert_id)
+    assert held.reason.startswith("source trio failing since ")  # what /alerts shows
+    assert "kept open until the data is known again" in held.reason
     assert [row.kind for row in alerts.outbox()] == ["firing"]  # no all-clear
     events = [e.event for e in alerts.events(rule_id=held.rule_id)]
     assert not {"resolved", "inactive", "nodata_resolved"} & set(events)
