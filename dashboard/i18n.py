@@ -24,7 +24,6 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "no_data": ("No data", "Inga data"),
     "updated_ago": ("updated {age} ago", "uppdaterad för {age} sedan"),
     "stale": ("STALE", "INAKTUELL"),
-    "last_value_ago": ("last value {age} ago", "senaste värde för {age} sedan"),
     "no_collector_since": (
         "No collector is running since {time}: numbers are not being updated",
         "Ingen insamlare är igång sedan {time}: siffrorna uppdateras inte",
