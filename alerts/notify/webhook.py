@@ -236,6 +236,9 @@ def _notification_json(n: Notification) -> dict[str, Any]:
         "since_ms": n.since_ms,
         "since": since,
         "link": n.link,
+        # The value counts from a failover of the Trio server (its standby's counters).
+        "failover": n.failover,
+        "failover_since_ms": n.failover_since_ms,
     }
 
 
