@@ -166,3 +166,22 @@ async def test_the_more_line_is_swedish_for_a_swedish_site(
     assert outbox.statuses(ids) == ["delivered"] * 60
     [doc] = receiver.posts
     assert doc["blocks"][-1]["elements"][0]["text"].endswith("… och 20 till>")
+
+
+def test_a_notification_in_failover_says_its_figure_counts_from_the_switchover() -> None:
+    from alerts.notify import render_message
+    from alerts.notify.message import from_payload
+
+    at_1042 = 1_780_303_320_000  # 2026-06-01 10:42:00 in Stockholm
+    sl = Notification(alert_id="s1", rule_name="Service level", severity=Severity.WARNING,
+                      kind=NotificationKind.FIRING, entity="Kundtjänst (queue 100)",
+                      value=50.0, threshold=80.0, unit="%", since_ms=at_1042 + 60_000,
+                      link=LINK, failover=True, failover_since_ms=at_1042)
+    english = render_message([sl], "en", TZ).body
+    swedish = render_message([sl], "sv", TZ).body
+    assert "Note: counted since the failover at 2026-06-01 10:42:00 CEST" in english
+    assert "Obs: räknat sedan failover kl. 2026-06-01 10:42:00 CEST" in swedish
+    assert from_payload(to_payload(sl)) == sl
+    # Rows queued before the label existed read back without it.
+    old = {k: v for k, v in to_payload(sl).items() if not k.startswith("failover")}
+    assert not from_payload(old).failover
