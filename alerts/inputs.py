@@ -22,7 +22,7 @@ metrics are never unknown that way: a source's failure is exactly what they meas
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -93,12 +93,23 @@ class Inputs:
     facts: dict[str, SourceFacts] = field(default_factory=dict)
     failover_since: dict[str, int | None] = field(default_factory=dict)
     fresh_ms: int = 15_000
+    # How old a source's values may be before nobody can vouch for them (three of its
+    # poll intervals, the wall screen's staleness), by source; and the evaluation time.
+    stale_after_ms: Mapping[str, int] = field(default_factory=dict)
+    now_ms: int = 0
 
     def unknown(self, item: Input) -> str | None:
         """Why ``item``'s value cannot be vouched for now, or None when it can."""
         if item.metric in DERIVED_METRICS:
             return None
-        return unknown_reason(item, self.facts.get(item.source), self.fresh_ms)
+        why = unknown_reason(item, self.facts.get(item.source), self.fresh_ms)
+        limit = self.stale_after_ms.get(item.source)
+        if why is None and limit is not None and item.ts_ms is not None and (
+                self.now_ms - item.ts_ms > limit):
+            # Nobody polled the source lately (a collector just taking over, a stuck
+            # job): an old value says nothing about now.
+            return f"no {item.metric} value since {utc_time(item.ts_ms)}"
+        return why
 
     def in_failover(self, item: Input) -> tuple[bool, int | None]:
         """Whether ``item`` is a counter its source counts from a failover now, and when
@@ -162,7 +173,7 @@ class InputReader:
         if want_open:
             stored.add(OPEN_METRIC)
         rows = self._current(stored, sources)
-        inputs = Inputs(fresh_ms=self._open_fresh_ms)
+        inputs = Inputs(fresh_ms=self._open_fresh_ms, now_ms=now_ms)
         if stored - {OPEN_METRIC}:
             inputs.facts = {f.name: f for f in self._facts(sources)}
             inputs.failover_since = {

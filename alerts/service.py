@@ -19,7 +19,7 @@ import asyncio
 import logging
 import threading
 import uuid
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
@@ -61,6 +61,7 @@ _PERSISTED = (
 )
 _ORPHAN_REASON = "no longer watched by this rule (its scope changed or the series is gone)"
 _EVENT_LOOKBACK = 200  # events of one series read to find the severities an alert fired at
+STALE_POLLS = 3  # a value older than this many poll intervals of its source is unknown
 
 Key = tuple[int, str]  # (rule id, series key)
 # One (rule, series) judged in a round: the change to write, or None.
@@ -147,13 +148,18 @@ class AlertEvaluator:
     def __init__(
         self, engine: Engine, config: EvaluatorConfig, *, clock: Clock,
         seed_defaults: bool = True, watched: Callable[[], Collection[str]] | None = None,
+        intervals: Callable[[], Mapping[str, float]] | None = None,
     ) -> None:
         """``watched``: the names of the sources the collector polls now, read on every
         tick; series and facts of other sources (a deleted health target, a reconciler
         taken out of the configuration) are not judged, and their alerts close. None:
-        every source with stored data."""
+        every source with stored data. ``intervals``: each polled source's poll interval
+        in seconds, read on every tick; a stored value older than three of them is
+        unknown (alerts on it are held). None: no such bound."""
         self.config = config
         self._watched = watched
+        self._intervals = intervals
+        self._stale_after_ms: dict[str, int] = {}
         self._engine = engine
         self._clock = clock
         self._alerts = AlertStore(engine)
@@ -208,6 +214,11 @@ class AlertEvaluator:
             rnd = _Round(now_ms, self._alerts.silences(active_at_ms=now_ms), full)
             if full and self._watched is not None:
                 sources = set(self._watched())
+            if self._intervals is not None and (full or not self._stale_after_ms):
+                self._stale_after_ms = {
+                    name: int(STALE_POLLS * interval_s * 1000)
+                    for name, interval_s in self._intervals().items()
+                }
             self._plan(rnd, sources)
             self._run_tasks(rnd, rnd.tasks)
             if full:
@@ -289,6 +300,7 @@ class AlertEvaluator:
                     x.rule is not None and x.rule.active is ActiveMode.WHILE_OPEN for x in judged
                 ),
             )
+            inputs.stale_after_ms = self._stale_after_ms
         rnd.result.rules = len(chosen)
         for loaded in chosen:
             self._plan_rule(rnd, loaded, inputs)

@@ -118,7 +118,8 @@ def alert_jobs(settings: Settings, engine: Engine, clock: Clock) -> list[LeaseJo
         open_fresh_s=3 * settings.poll_interval_s,
     )
     evaluator = AlertEvaluator(engine, config, clock=clock,
-                               watched=lambda: watched_sources(settings, engine))
+                               watched=lambda: watched_sources(settings, engine),
+                               intervals=lambda: source_intervals(settings, engine))
     return [LeaseJob(
         name="alerts", every_s=settings.alert_tick_s, run=evaluator.run,
         on_activate=evaluator.on_activate, after_write=evaluator.after_write,
@@ -132,6 +133,16 @@ def watched_sources(settings: Settings, engine: Engine) -> set[str]:
     names |= {f"drift:{spec.name}" for spec in settings.drift_source_specs()}
     names |= {f"health:{row.name}" for row in storage.HealthTargetStore(engine).list(True)}
     return names
+
+
+def source_intervals(settings: Settings, engine: Engine) -> dict[str, float]:
+    """The poll interval in seconds of every polled source, by name (alerts hold an alert
+    whose values are older than three of them: unknown is not closed)."""
+    intervals = {settings.trio_source_name: settings.poll_interval_s}
+    intervals |= {f"drift:{spec.name}": spec.interval_s for spec in settings.drift_source_specs()}
+    intervals |= {f"health:{row.name}": row.interval_s
+                  for row in storage.HealthTargetStore(engine).list(True)}
+    return intervals
 
 
 def notify_jobs(settings: Settings, engine: Engine, clock: Clock) -> list[LeaseJob]:
