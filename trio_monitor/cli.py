@@ -292,18 +292,9 @@ def cmd_trio_probe(args: argparse.Namespace) -> int:
     except SourceError as exc:
         print(f"trio-monitor: probe failed: {exc}", file=sys.stderr)
         return EXIT_FAILURE
-    for kind, part in report.items():
-        received: dict[str, object] = part["received"]  # type: ignore[assignment]
-        mapping: dict[str, str] = part["mapping"]  # type: ignore[assignment]
-        print(f"\n{kind} ({part['path']}): {len(received)} field(s) received")
-        print(f"  {'our metric':<20} {'mapped to':<20} {'received value'}")
-        for metric, field_name in mapping.items():
-            value = (json.dumps(received[field_name], ensure_ascii=False)
-                     if field_name in received else "MISSING")
-            print(f"  {metric:<20} {field_name:<20} {value[:50]}")
-        unmapped = sorted(set(received) - set(mapping.values()))
-        if unmapped:
-            print("  received but not mapped: " + ", ".join(unmapped))
+    from .probe import format_probe
+
+    print(format_probe(report))
     return EXIT_OK
 
 
