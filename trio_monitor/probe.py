@@ -36,12 +36,12 @@ def format_probe(report: Mapping[str, Mapping[str, Any]]) -> str:
         mapping: Mapping[str, str] = part["mapping"]
         types: Mapping[str, list[str]] = part.get("types", {})
         lines.append(f"\n{kind} ({part['path']}): {len(received)} field(s) received")
-        lines.append(f"  {'our metric':<20} {'mapped to':<20} {'types seen':<16} received value")
+        lines.append(f"  {'our metric':<20} {'mapped to':<20} {'received value':<40} types seen")
         for metric, field_name in mapping.items():
             value = (json.dumps(received[field_name], ensure_ascii=False)
                      if field_name in received else "MISSING")
             seen = "/".join(types.get(field_name, [])) or "-"
-            lines.append(f"  {metric:<20} {field_name:<20} {seen:<16} {value[:50]}")
+            lines.append(f"  {metric:<20} {field_name:<20} {value[:40]:<40} {seen}")
         unmapped = sorted(set(received) - set(mapping.values()))
         if unmapped:
             lines.append("  received but not mapped: " + ", ".join(
