@@ -84,7 +84,10 @@ async def primary(request: web.Request) -> web.Response:
     else:
         await shared.set_primary_listening(True, None)
         shared.set_failover(keep_failover)
-    return _json({"up": up, "failover": shared.failover_active})
+    response = _json({"up": up, "failover": shared.failover_active})
+    if not up:
+        response.force_close()  # "Connection: close": no client reuses it for the next call
+    return response
 
 
 async def foreign_requests(request: web.Request) -> web.Response:

@@ -24,11 +24,13 @@ class SimulatorControl:
         self._client = httpx.Client(timeout=timeout_s, verify=False)
 
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        last: httpx.ConnectError | None = None
+        last: httpx.TransportError | None = None
         for url in self._urls:
             try:
                 response = self._client.request(method, f"{url}/{path}", json=body)
-            except httpx.ConnectError as exc:
+            except (httpx.ConnectError, httpx.ReadError, httpx.RemoteProtocolError) as exc:
+                # Refused, or reset by a primary that went down: the call never reached a
+                # handler there (a down primary resets before routing), so it may go on.
                 last = exc
                 continue
             response.raise_for_status()
