@@ -121,3 +121,29 @@ def test_the_collector_sends_nothing_to_an_unannounced_host(sim, collect):
     assert not f.failover_active and f.active_url == sim.primary_url
     assert sim.control.foreign_requests() == []
     assert "Kapad kö" not in {row.entity_name for row in store.latest()}
+
+
+def test_trio_probe_prints_the_server_and_the_types_seen_per_field(tmp_path, sim):
+    env = {
+        **os.environ,
+        "TRIO_MONITOR_TRIO_BASE_URL": sim.primary_url,
+        "TRIO_MONITOR_TRIO_SECONDARY_URL": sim.secondary_url,
+        "TRIO_MONITOR_TRIO_CLIENT_KEY": sim.config.client_key,
+        "TRIO_MONITOR_TRIO_USERNAME": sim.config.username,
+        "TRIO_MONITOR_TRIO_PASSWORD": sim.config.password,
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "trio_monitor", "trio", "probe"],
+        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60,
+    )
+
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert f"server {sim.primary_url} (GET /te/api)" in out
+    assert 'binaryVersion    "8.2.0.0"' in out and "failoverMode     false" in out
+    assert 'primaryServer    "127.0.0.1"' in out and 'secondaryServer  "127.0.0.1"' in out
+    assert f"failover goes to {sim.secondary_url}" in out
+    lines = {line.split()[0]: line for line in out.splitlines() if line.startswith("  ")}
+    assert lines["open"].rstrip().endswith(" bool")
+    assert lines["calls_waiting"].rstrip().endswith(" int")
+    assert lines["agent_state"].rstrip().endswith(" str")

@@ -21,7 +21,12 @@ from collectors.retry import RetryPolicy
 from collectors.trio import TrioConfig, TrioSource, json_request_body
 from collectors.trio_servers import TrustedServers, parse_server_info
 from trio_monitor.probe import format_probe
-from trio_monitor.settings import DEFAULT_AGENT_FIELDS, DEFAULT_QUEUE_FIELDS
+from trio_monitor.settings import (
+    DEFAULT_AGENT_FIELDS,
+    DEFAULT_QUEUE_FIELDS,
+    ConfigError,
+    load_settings,
+)
 
 PRIMARY = "https://trio-a.test/te/api"
 TOKEN = {"access_token": "a1", "token_type": "bearer", "expires_in": 3600, "refresh_token": "r1"}
@@ -203,3 +208,20 @@ def test_it_prints_the_server_and_the_types_seen_per_field():
     assert 'secondaryServer  "trio-b.test"' in text
     assert "failover goes to https://trio-b.test/te/api" in text
     assert "int/bool" in text and "extra (null)" in text
+
+
+@pytest.mark.parametrize(("secondary", "problem"), [
+    ("http://trio-b.test/te/api", "http while the primary is https"),
+    ("https://trio-a.test/te/api", "is the primary's"),
+    ("ftp://trio-b.test/te/api", "expected an http:// or https:// URL"),
+])
+def test_it_refuses_a_bad_secondary_setting_at_start(tmp_path, secondary, problem):
+    with pytest.raises(ConfigError) as err:
+        load_settings(data_dir=tmp_path, trio_base_url=PRIMARY, trio_secondary_url=secondary)
+    assert "TRIO_SECONDARY_URL" in str(err.value).upper() and problem in str(err.value)
+
+
+def test_production_refuses_a_plain_http_secondary_to_a_remote_host(tmp_path):
+    settings = load_settings(data_dir=tmp_path, trio_base_url="http://127.0.0.1:1/te/api",
+                             trio_secondary_url="http://trio-b.test/te/api")
+    assert any("TRIO_SECONDARY_URL uses plain http" in p for p in settings.production_problems())
