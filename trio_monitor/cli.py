@@ -323,6 +323,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
             "TRIO_MONITOR_DATA_DIR": str(data_dir),
             "TRIO_MONITOR_DATABASE_URL": f"sqlite:///{(data_dir / 'trio-monitor.db').as_posix()}",
             "TRIO_MONITOR_TRIO_BASE_URL": sim.primary_url,
+            # Both servers announce 127.0.0.1 with the primary's port: name the secondary's.
+            "TRIO_MONITOR_TRIO_SECONDARY_URL": sim.secondary_url,
             "TRIO_MONITOR_TRIO_CLIENT_KEY_FILE": str(_private_file(data_dir / "trio-client-key",
                                                                   client_key)),
             "TRIO_MONITOR_TRIO_USERNAME": "monitor",

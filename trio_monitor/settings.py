@@ -327,11 +327,7 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"{ENV_PREFIX}BREAKER_MAX_COOLDOWN_S must be >= {ENV_PREFIX}BREAKER_COOLDOWN_S"
             )
-        if self.trio_secondary_url:
-            if not self.trio_base_url:
-                raise ValueError(
-                    f"{ENV_PREFIX}TRIO_SECONDARY_URL is set without {ENV_PREFIX}TRIO_BASE_URL"
-                )
+        if self.trio_secondary_url and self.trio_base_url:  # no Trio site: nothing to check
             try:
                 TrustedServers(self.trio_base_url, self.trio_secondary_url)
             except ValueError as exc:
