@@ -600,7 +600,8 @@ class TrioSource:
                 kind=ErrorKind.PROTOCOL, retryable=False, status=response.status,
                 url=response.url,
             ) from None
-        new_base = parse_origin(new_base).base_url
+        # Trusted; the role (primary or secondary) decides which base URL to use.
+        new_base = self._servers.canonical(parse_origin(new_base))
         if new_base == self._base:
             raise SourceError(
                 f"HTTP {response.status} from {host_of(response.url)} redirects to itself",

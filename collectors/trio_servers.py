@@ -161,6 +161,31 @@ class TrustedServers:
         found.extend(self.announced)
         return tuple(dict.fromkeys(found))
 
+    def canonical(self, origin: Origin) -> str:
+        """The base URL to use for a trusted server: the configured primary for the
+        primary under any announced name, the secondary (configured, else announced) for
+        the announced secondary; the origin itself otherwise. A redirect to the server the
+        Trio system calls its primary is a return to the primary, however it names it."""
+        if self._same(origin, self.primary) or self._is_announced(
+            origin, self.info.primary_server if self.info else None
+        ):
+            return self.primary.base_url
+        secondary = self.secondary
+        if secondary is not None and (
+            self._same(origin, secondary)
+            or self._is_announced(origin, self.info.secondary_server if self.info else None)
+        ):
+            return secondary.base_url
+        return origin.base_url
+
+    @staticmethod
+    def _same(a: Origin, b: Origin) -> bool:
+        return (a.scheme, a.host, a.port) == (b.scheme, b.host, b.port)
+
+    def _is_announced(self, origin: Origin, name: str | None) -> bool:
+        announced = self._announced_origin(name) if name else None
+        return announced is not None and self._same(origin, announced)
+
     def check(self, url: str) -> Origin:
         """The trusted base `url` belongs to; SourceError (naming the host) otherwise."""
         try:

@@ -225,3 +225,37 @@ def test_production_refuses_a_plain_http_secondary_to_a_remote_host(tmp_path):
     settings = load_settings(data_dir=tmp_path, trio_base_url="http://127.0.0.1:1/te/api",
                              trio_secondary_url="http://trio-b.test/te/api")
     assert any("TRIO_SECONDARY_URL uses plain http" in p for p in settings.production_problems())
+
+
+async def test_it_reads_a_redirect_to_the_primarys_announced_name_as_the_primary(clock):
+    """The secondary names the primary as the Trio system knows it (TRIOSRV1), not as the
+    site reaches it: following it is a return to the configured primary."""
+    seen: list[httpx.Request] = []
+    announced = info(secondary="triosrv2")
+    announced["data"][0]["primaryServer"] = "TRIOSRV1"
+    state = {"serving": "trio-a.test"}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        host = request.url.host
+        if host == "trio-a.test" and state["serving"] == "nobody":
+            raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
+        if request.url.path.rstrip("/").endswith("/te/api"):
+            return httpx.Response(200, json=announced)
+        if host == "triosrv2" and state["serving"] == "trio-a.test":
+            return httpx.Response(
+                307, headers={"Location": f"https://TRIOSRV1{request.url.path}"}
+            )
+        if request.url.path.endswith("login"):
+            return httpx.Response(200, json=TOKEN)
+        return httpx.Response(200, json={"links": [], "data": [QUEUE]})
+
+    source = make_source(handler, clock)
+    await source.poll(Deadline(clock, 5))
+    state["serving"] = "nobody"
+    assert (await source.poll(Deadline(clock, 5))).active_url == "https://triosrv2/te/api"
+    state["serving"] = "trio-a.test"
+    outcome = await source.poll(Deadline(clock, 5))
+
+    assert not outcome.failover_active and outcome.active_url == PRIMARY
+    assert "triosrv1" not in {r.url.host for r in seen}
