@@ -229,7 +229,7 @@ class TrioSource:
         but not mapped. ``types`` lists the JSON types seen per field over every item.
         The ``server`` part holds what `GET /te/api` announced.
         """
-        info = await self._discover(deadline)
+        info = await self._discover(deadline, max_s=deadline.remaining())
         secondary = self._servers.secondary
         report: dict[str, dict[str, Any]] = {
             "server": {
@@ -280,20 +280,21 @@ class TrioSource:
             self._discovered_at = now
             await self._discover(deadline)
 
-    async def _discover(self, deadline: Deadline) -> ServerInfo | None:
-        """`GET /te/api` (no login) on the current server: the version, the failover mode
-        and the servers it announces, which become trusted. An unreachable primary fails
-        over here like any request; other faults are logged and the poll goes on."""
+    async def _discover(
+        self, deadline: Deadline, max_s: float = PRIMARY_CHECK_MAX_S
+    ) -> ServerInfo | None:
+        """`GET /te/api` (no login) on the serving server, one attempt on a short budget:
+        the version, the failover mode and the servers it announces, which become
+        trusted. A failure is logged and the poll goes on (its own requests meet the same
+        fault with their retries, and fail over if the server cannot be reached)."""
+        budget = min(max_s, deadline.remaining() * PRIMARY_CHECK_SHARE)
         try:
-            response = await self._send("GET", "", deadline)
+            response = await self._request("GET", self._base, Deadline(self._clock, budget))
+            if response.status != 200:
+                raise ValueError(f"HTTP {response.status}")
             info = parse_server_info(response.json())
-        except SourceError as exc:
-            if exc.kind is ErrorKind.DEADLINE or self._is_unreachable(exc):
-                raise
+        except (SourceError, ValueError) as exc:
             log.warning("cannot read GET /te/api on %s: %s", host_of(self._base), exc)
-            return None
-        except ValueError as exc:
-            log.warning("unexpected GET /te/api body from %s: %s", host_of(self._base), exc)
             return None
         self._servers.learn(info)
         return info

@@ -209,3 +209,20 @@ async def test_it_refuses_a_redirect_from_https_to_http(sim_factory, tmp_path):
     assert f"{secondary.host}:{secondary.port}" in message
     assert sim.control.stats()["servers"]["secondary"]["requests"] == 0
     assert not source.failover_active
+
+
+@pytest.mark.parametrize(("kind", "params"), [
+    ("hang", {}), ("status", {"status": 500}), ("malformed", {}),
+    ("redirect", {"to": "foreign"}),
+])
+async def test_it_polls_on_when_get_te_api_fails(sim, harness_factory, kind, params):
+    h = harness_factory(sim)
+    await h.activate()
+    sim.control.inject("info", kind, **params)
+
+    await h.poll()
+
+    facts = h.facts()
+    assert facts.last_error is None and facts.state == "up"
+    assert len({q for q, _ in h.latest()}) == sim.config.queues
+    assert sim.control.foreign_requests() == []
