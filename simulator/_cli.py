@@ -81,8 +81,6 @@ async def _run(config: SimulatorConfig) -> None:
         print(f"client key: {config.client_key}", flush=True)
         print(f"username:   {config.username}", flush=True)
         print(f"password:   {config.password}", flush=True)
-        print(f"foreign:    {servers.foreign_url} (a host nobody announced; it records all)",
-              flush=True)
         for name in servers.worker_names:
             print(f"worker:     {servers.worker_url(name)}", flush=True)
         for name in servers.reconciler_names:

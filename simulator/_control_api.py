@@ -8,6 +8,7 @@ from aiohttp import web
 
 from simulator._faults import FaultError
 from simulator._http import json_object, shared_of
+from simulator._state import FOREIGN
 
 PREFIX = "/_control"
 
@@ -90,6 +91,11 @@ async def primary(request: web.Request) -> web.Response:
     return response
 
 
+async def foreign(request: web.Request) -> web.Response:
+    """Where the foreign server listens (its TE API base URL)."""
+    return _json({"url": shared_of(request).base_url(FOREIGN)})
+
+
 async def foreign_requests(request: web.Request) -> web.Response:
     """Every request the foreign server received, headers and body in full."""
     return _json(list(shared_of(request).foreign_requests))
@@ -155,6 +161,7 @@ def add_routes(app: web.Application) -> None:
     router.add_post(PREFIX + "/revoke-tokens", revoke_tokens)
     router.add_post(PREFIX + "/failover", failover)
     router.add_post(PREFIX + "/primary", primary)
+    router.add_get(PREFIX + "/foreign", foreign)
     router.add_get(PREFIX + "/foreign/requests", foreign_requests)
     router.add_delete(PREFIX + "/foreign/requests", clear_foreign_requests)
     router.add_post(PREFIX + "/token-lifetime", token_lifetime)

@@ -156,3 +156,10 @@ def test_it_refuses_bad_primary_switches(sim: RunningSimulator, body: dict[str, 
     response = httpx.post(sim.control_url + "/primary", json=body)
     assert response.status_code == 400
     assert httpx.get(sim.primary_url).status_code == 200
+
+
+def test_it_tells_where_the_foreign_server_listens(sim: RunningSimulator) -> None:
+    answer = httpx.get(sim.control_url + "/foreign").json()
+    assert answer == {"url": sim.foreign_url}
+    assert httpx.get(sim.foreign_url + "/cc/1/services/state").json()["data"][0][
+        "servicename"] == "Kapad kö"
