@@ -128,7 +128,6 @@ class Shared:
         self.set_primary_listening: Callable[[bool, Any], Awaitable[None]] | None = None
         # The secondary's contact-center counters count from its last takeover (the
         # vendor: statistics in failover are not accurate); before any, from the start.
-        self.switchover_at = self.now()
         self._counted_from = self._totals()
         self.foreign_requests: deque[dict[str, Any]] = deque(maxlen=FOREIGN_RECORD_LIMIT)
         self.token_lifetime_s = config.token_lifetime_s
@@ -157,7 +156,6 @@ class Shared:
         """Switch failover mode; a switch to the secondary restarts its counters."""
         if active and not self.failover_active:
             self.snapshot()  # counters up to this moment belong to the primary
-            self.switchover_at = self.now()
             self._counted_from = self._totals()
         self.failover_active = active
 
