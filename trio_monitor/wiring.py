@@ -66,6 +66,9 @@ def trio_source(settings: Settings, clock: Clock | None = None) -> TrioSource:
         page_concurrency=settings.trio_page_concurrency,
         refresh_margin_s=settings.trio_token_refresh_margin_s,
         collect_agents=settings.trio_collect_agents,
+        secondary_url=settings.trio_secondary_url,
+        failback_check_s=settings.trio_failback_check_s,
+        timezone=settings.timezone,
     )
     seam = HttpSeam(http_config(settings), clock=clock, name=settings.trio_source_name)
     retry = RetryPolicy(
