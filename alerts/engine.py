@@ -13,6 +13,14 @@ An alert that has fired stays one alert until it is closed by ``resolved`` or
 ``inactive``: escalation, de-escalation, recovering, a re-breach while recovering and a
 spell of no data (``nodata`` .. ``nodata_resolved``) all continue it, so ``firing`` is
 never sent twice for it.
+
+Unknown is not closed (DESIGN.md "Alerts"): while what a rule needs is unknown (the
+caller's ``unknown`` reason: its source failing, its value stale; or a ``while_open``
+rule's queue open or closed unknown), an open alert is held as it is, or goes NODATA
+where the rule's no-data policy is ``alerting``. Nothing closes then but an
+administrator's disabling of the rule; schedule windows ending, keep-firing-for running
+out and missing data wait for known, fresh values. No data under policy ``ok`` opens no
+alert and closes none either.
 """
 
 from __future__ import annotations
@@ -79,6 +87,10 @@ class Transition:
 
 
 _RANK = {Severity.WARNING: 1, Severity.CRITICAL: 2}
+# Reasons, in English like every stored reason (the pages show them as they are).
+OPEN_UNKNOWN = "queue open or closed unknown"
+HELD = "kept open until the data is known again"
+DISABLED = "rule disabled by an administrator"
 # States of an alert that has fired and not resolved (with their severity set).
 _FIRED_STATES = frozenset(
     {AlertState.FIRING, AlertState.RECOVERING, AlertState.NODATA, AlertState.ERROR}
@@ -93,6 +105,7 @@ def evaluate(
     value_ms: int | None,
     now_ms: int,
     queue_open: bool | None = None,
+    unknown: str | None = None,
 ) -> Transition:
     """One step of ``rule`` on its series.
 
@@ -100,12 +113,20 @@ def evaluate(
     ``value_ms``: the newest sample, or None when there is none; a value without a
     timestamp counts as taken at ``now_ms``; a non-finite value or one older than the
     status's last value is ignored. ``queue_open``: for ``while_open`` rules (None =
-    unknown, inactive). Order of precedence: inactive (or disabled), then no data, then
-    the value against the thresholds.
+    unknown). ``unknown``: why the caller cannot vouch for the value now (its source
+    failing, the value stale), None when it is known. Order of precedence: disabled,
+    then unknown (held, or no data under policy alerting), then inactive, then no data,
+    then the value against the thresholds.
     """
     before = status or AlertStatus(state=AlertState.OK, severity=None, since_ms=now_ms)
     seen = _observe(before, value, value_ms, now_ms)
-    if not rule.enabled or not is_active(rule, now_ms, queue_open=queue_open):
+    if unknown is None and rule.active is ActiveMode.WHILE_OPEN and queue_open is None:
+        unknown = OPEN_UNKNOWN
+    if not rule.enabled:
+        after, event = _inactive(rule, seen, now_ms, queue_open)
+    elif unknown is not None:
+        after, event = _on_unknown(rule, seen, now_ms, unknown)
+    elif not is_active(rule, now_ms, queue_open=queue_open):
         after, event = _inactive(rule, seen, now_ms, queue_open)
     elif _no_data(rule, seen, now_ms):
         after, event = _on_no_data(rule, seen, now_ms)
@@ -159,15 +180,32 @@ def _ok(status: AlertStatus, now_ms: int, reason: str) -> AlertStatus:
     )
 
 
+def _on_unknown(
+    rule: Rule, status: AlertStatus, now_ms: int, why: str
+) -> tuple[AlertStatus, AlertEvent | None]:
+    """Nothing is closed on what nobody knows: an open alert is held (its severity, its
+    timers) with a reason saying why; a pending breach is dropped quietly (it was never
+    told, and a gap must not count as a breach seen to hold); under policy alerting a
+    spell without data past ``no_data_after_s`` becomes NODATA as it would otherwise."""
+    if rule.no_data is NoDataPolicy.ALERTING and _no_data(rule, status, now_ms):
+        if status.state is AlertState.NODATA:
+            return status, None
+        after, event = _on_no_data(rule, status, now_ms)
+        return replace(after, reason=f"{after.reason} ({why})"), event
+    if status.state is AlertState.PENDING:
+        return _ok(status, now_ms, why), None
+    if _is_open(status):
+        return replace(status, reason=f"{why}; {HELD}"), None
+    return _ok(status, now_ms, why), None
+
+
 def _inactive(
     rule: Rule, status: AlertStatus, now_ms: int, queue_open: bool | None
 ) -> tuple[AlertStatus, AlertEvent | None]:
     if not rule.enabled:
-        reason = "rule disabled"
+        reason = DISABLED
     elif queue_open is False:
         reason = "queue closed"
-    elif queue_open is None and rule.active is ActiveMode.WHILE_OPEN:
-        reason = "queue open or closed unknown"
     else:
         reason = "outside the rule's time windows"
     event = AlertEvent.INACTIVE if _is_open(status) else None
@@ -196,14 +234,16 @@ def _on_no_data(
             pending_since_ms=None, breach_ended_ms=None, reason=reason,
         )
         return nodata, AlertEvent.NODATA
-    # Policy OK: missing data is no alert, and an alert that fired is closed, not left open.
+    # Policy OK: missing data is no alert of its own, but it is no all-clear either: an
+    # alert that fired is held until a value says how it stands.
     if _fired(status) is not None:
-        event: AlertEvent | None = AlertEvent.RESOLVED
-    elif status.state is AlertState.NODATA:
-        event = AlertEvent.NODATA_RESOLVED
-    else:
-        event = None
-    return _ok(status, now_ms, reason), event
+        return replace(status, reason=f"{reason}; {HELD}"), None
+    if status.state is AlertState.NODATA:
+        # Only after an edit from policy alerting: the administrator's rule now says
+        # missing data is no alert, so the no-data alert closes, saying why.
+        return _ok(status, now_ms, f"{reason}; no-data policy changed to ok"), (
+            AlertEvent.NODATA_RESOLVED)
+    return _ok(status, now_ms, reason), None
 
 
 def _judge(

@@ -12,13 +12,19 @@ are computed from stored facts at the time of evaluation:
 An age is a value taken *now* (its timestamp is the evaluation time): it grows while
 nothing is written, which is the point. ``state_down`` is observed at the source's last
 poll, so a rule's pending period counts polls that saw the target down.
+
+A stored value is *unknown* (``Inputs.unknown``) while its source is failing (failed
+polls, an open breaker) or when the source has answered since without it: the engine
+then holds an open alert instead of judging a value nobody can vouch for. Derived
+metrics are never unknown that way: a source's failure is exactly what they measure.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from storage import (
     AlertStore,
@@ -51,6 +57,10 @@ HEALTH_PREFIX = "health:"
 DRIFT_COUNT = "drift_count"
 LAST_SUCCESS_TS = "last_success_ts"
 FEW_SOURCES = 8
+BREAKER_CLOSED = "closed"
+# Contact-center counters that a Trio server in failover counts from the switchover (the
+# vendor's installation manual): a figure of them then covers only the time since.
+FAILOVER_COUNTED = frozenset({"service_level_pct", "answered_today", "abandoned_today"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +88,35 @@ class Inputs:
     by_metric: dict[str, list[Input]] = field(default_factory=dict)
     # (source, queue id) -> open; only queues whose ``open`` value is fresh.
     queue_open: dict[tuple[str, str], bool] = field(default_factory=dict)
+    # The facts of the sources read, by name; and for those in failover, when it began
+    # (None: in failover, start not recorded).
+    facts: dict[str, SourceFacts] = field(default_factory=dict)
+    failover_since: dict[str, int | None] = field(default_factory=dict)
+    fresh_ms: int = 15_000
+    # How old a source's values may be before nobody can vouch for them (three of its
+    # poll intervals, the wall screen's staleness), by source; and the evaluation time.
+    stale_after_ms: Mapping[str, int] = field(default_factory=dict)
+    now_ms: int = 0
+
+    def unknown(self, item: Input) -> str | None:
+        """Why ``item``'s value cannot be vouched for now, or None when it can."""
+        if item.metric in DERIVED_METRICS:
+            return None
+        why = unknown_reason(item, self.facts.get(item.source), self.fresh_ms)
+        limit = self.stale_after_ms.get(item.source)
+        if why is None and limit is not None and item.ts_ms is not None and (
+                self.now_ms - item.ts_ms > limit):
+            # Nobody polled the source lately (a collector just taking over, a stuck
+            # job): an old value says nothing about now.
+            return f"no {item.metric} value since {utc_time(item.ts_ms)}"
+        return why
+
+    def in_failover(self, item: Input) -> tuple[bool, int | None]:
+        """Whether ``item`` is a counter its source counts from a failover now, and when
+        that failover began (None: unknown)."""
+        if item.metric not in FAILOVER_COUNTED or item.source not in self.failover_since:
+            return False, None
+        return True, self.failover_since[item.source]
 
     def for_rule(self, rule: Rule) -> list[Input]:
         """The inputs ``rule``'s scope selects."""
@@ -134,7 +173,13 @@ class InputReader:
         if want_open:
             stored.add(OPEN_METRIC)
         rows = self._current(stored, sources)
-        inputs = Inputs()
+        inputs = Inputs(fresh_ms=self._open_fresh_ms, now_ms=now_ms)
+        if stored - {OPEN_METRIC}:
+            inputs.facts = {f.name: f for f in self._facts(sources)}
+            inputs.failover_since = {
+                name: self._store.failover_since(name)
+                for name, f in inputs.facts.items() if f.failover_active
+            }
         for metric in wanted - DERIVED_METRICS:
             inputs.by_metric[metric] = [stored_input(r) for r in rows.get(metric, ())]
         if want_open:
@@ -198,6 +243,26 @@ def stored_input(row: CurrentRow) -> Input:
         entity_name=row.entity_name, metric=row.metric, unit=row.unit,
         value=row.value, ts_ms=row.ts_ms,
     )
+
+
+def unknown_reason(item: Input, facts: SourceFacts | None, fresh_ms: int) -> str | None:
+    """Why a stored value is unknown: its source failing, or answering without it."""
+    if facts is not None:
+        failing = facts.consecutive_failures > 0 or facts.breaker_state != BREAKER_CLOSED
+        if failing:
+            since = facts.failing_since_ms or facts.breaker_opened_at_ms
+            when = f" since {utc_time(since)}" if since is not None else ""
+            return f"source {facts.name} failing{when}"
+        last = facts.last_success_at_ms
+        if item.ts_ms is not None and last is not None and last - item.ts_ms > fresh_ms:
+            return f"no fresh {item.metric} value (newest {utc_time(item.ts_ms)})"
+    if item.value is None or item.ts_ms is None:
+        return f"no {item.metric} value"
+    return None
+
+
+def utc_time(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def open_queues(

@@ -42,7 +42,7 @@ class NoDataPolicy(StrEnum):
     """What a rule does when its series has no value newer than ``no_data_after_s``."""
 
     ALERTING = "alerting"  # a NODATA alert of its own, notified like a firing one
-    OK = "ok"  # no alert for missing data; a firing alert resolves
+    OK = "ok"  # no alert for missing data; a firing alert is held until data returns
     KEEP_LAST = "keep_last"  # freeze the current state until data returns
 
 

@@ -19,8 +19,10 @@ def is_active(rule: Rule, ts_ms: int, *, queue_open: bool | None) -> bool:
     """Whether ``rule`` may fire at ``ts_ms`` (epoch ms, UTC).
 
     ``queue_open`` matters only for ``while_open`` rules: True = open; False = closed;
-    None = unknown (no recent ``open`` value), treated as inactive, so a rule never fires
-    on a queue whose opening hours cannot be told. ``enabled`` is not looked at here.
+    None = unknown (no recent ``open`` value), not active, so a rule never fires on a
+    queue whose opening hours cannot be told. (``engine.evaluate`` asks this only when
+    the data is known: an open alert is held, not closed, while it is unknown.)
+    ``enabled`` is not looked at here.
     """
     if rule.active is ActiveMode.ALWAYS:
         return True

@@ -19,7 +19,7 @@ import asyncio
 import logging
 import threading
 import uuid
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
@@ -38,8 +38,8 @@ from storage import (
     Store,
 )
 
-from .engine import AlertEvent, AlertState, AlertStatus, errored, evaluate
-from .inputs import Input, InputReader, Inputs, may_touch
+from .engine import HELD, AlertEvent, AlertState, AlertStatus, errored, evaluate
+from .inputs import Input, InputReader, Inputs, may_touch, utc_time
 from .model import DEFAULT_RULES, ActiveMode, Rule, Severity, rule_as_mapping, validate_rule
 from .notify.message import Notification, NotificationKind, to_payload
 
@@ -61,6 +61,7 @@ _PERSISTED = (
 )
 _ORPHAN_REASON = "no longer watched by this rule (its scope changed or the series is gone)"
 _EVENT_LOOKBACK = 200  # events of one series read to find the severities an alert fired at
+STALE_POLLS = 3  # a value older than this many poll intervals of its source is unknown
 
 Key = tuple[int, str]  # (rule id, series key)
 # One (rule, series) judged in a round: the change to write, or None.
@@ -147,13 +148,18 @@ class AlertEvaluator:
     def __init__(
         self, engine: Engine, config: EvaluatorConfig, *, clock: Clock,
         seed_defaults: bool = True, watched: Callable[[], Collection[str]] | None = None,
+        intervals: Callable[[], Mapping[str, float]] | None = None,
     ) -> None:
         """``watched``: the names of the sources the collector polls now, read on every
         tick; series and facts of other sources (a deleted health target, a reconciler
         taken out of the configuration) are not judged, and their alerts close. None:
-        every source with stored data."""
+        every source with stored data. ``intervals``: each polled source's poll interval
+        in seconds, read on every tick; a stored value older than three of them is
+        unknown (alerts on it are held). None: no such bound."""
         self.config = config
         self._watched = watched
+        self._intervals = intervals
+        self._stale_after_ms: dict[str, int] = {}
         self._engine = engine
         self._clock = clock
         self._alerts = AlertStore(engine)
@@ -167,6 +173,9 @@ class AlertEvaluator:
         self._rules: dict[int, _Loaded] = {}
         self._states: dict[int, dict[str, StateRow]] = {}
         self._units: dict[Key, str] = {}
+        # Series whose counters their source counts from a failover now, and since when
+        # (None: unknown): said in the state's reason and in every notification.
+        self._failover: dict[Key, int | None] = {}
 
     # -- the lease job ---------------------------------------------------------------------
 
@@ -205,6 +214,11 @@ class AlertEvaluator:
             rnd = _Round(now_ms, self._alerts.silences(active_at_ms=now_ms), full)
             if full and self._watched is not None:
                 sources = set(self._watched())
+            if self._intervals is not None and (full or not self._stale_after_ms):
+                self._stale_after_ms = {
+                    name: int(STALE_POLLS * interval_s * 1000)
+                    for name, interval_s in self._intervals().items()
+                }
             self._plan(rnd, sources)
             self._run_tasks(rnd, rnd.tasks)
             if full:
@@ -286,6 +300,7 @@ class AlertEvaluator:
                     x.rule is not None and x.rule.active is ActiveMode.WHILE_OPEN for x in judged
                 ),
             )
+            inputs.stale_after_ms = self._stale_after_ms
         rnd.result.rules = len(chosen)
         for loaded in chosen:
             self._plan_rule(rnd, loaded, inputs)
@@ -308,8 +323,13 @@ class AlertEvaluator:
                 continue
             seen.add(key)
             self._units[(rule_id, key)] = item.unit
+            in_failover, since = inputs.in_failover(item)
+            if in_failover:
+                self._failover[(rule_id, key)] = since
+            else:
+                self._failover.pop((rule_id, key), None)
             rnd.tasks[(rule_id, key)] = _bind(
-                self._judge, loaded, key, item, inputs.is_open(item)
+                self._judge, loaded, key, item, inputs.is_open(item), inputs.unknown(item)
             )
         if rnd.full:
             for key in set(existing) - seen:
@@ -337,7 +357,7 @@ class AlertEvaluator:
 
     def _judge(
         self, rnd: _Round, loaded: _Loaded, key: str, item: Input | None,
-        queue_open: bool | None,
+        queue_open: bool | None, unknown: str | None = None,
     ) -> StateChange | None:
         assert loaded.rule is not None
         rnd.result.series += 1
@@ -348,10 +368,14 @@ class AlertEvaluator:
             loaded.rule, _status(old),
             value=None if item is None else item.value,
             value_ms=None if item is None else item.ts_ms,
-            now_ms=rnd.now_ms, queue_open=queue_open,
+            now_ms=rnd.now_ms, queue_open=queue_open, unknown=unknown,
         )
         status, name = transition.status, None if item is None else item.entity_name
-        if old is not None and transition.event is None and _unchanged(old, status, name):
+        if (loaded.row.id, key) in self._failover and status.state is not AlertState.OK:
+            since = self._failover[(loaded.row.id, key)]
+            status = replace(status, reason=f"{status.reason}; {failover_note(since)}")
+        if (old is not None and transition.event is None and _unchanged(old, status, name)
+                and _held(old.reason) == _held(status.reason)):
             # The common case after a poll: only the value moved. Memory only.
             if (status.last_value_ms, status.reason) != (old.last_value_ms, old.reason):
                 self._remember(replace(
@@ -427,7 +451,8 @@ class AlertEvaluator:
                 row = replace(row, last_notified_at_ms=rnd.now_ms)
             channels = _channels(loaded.rule, severities)
             items = self._outbox(rnd, loaded, row, kind, severity, channels, closing=old)
-        if old is not None and event is None and not _differs(old, row):
+        if (old is not None and event is None and not _differs(old, row)
+                and _held(old.reason) == _held(row.reason)):
             self._remember(row)  # derived from ``old``: same version
             return None
         event_row = None
@@ -480,6 +505,8 @@ class AlertEvaluator:
             since_ms=rnd.now_ms if kind is NotificationKind.RESOLVED
             else (row.opened_at_ms or rnd.now_ms),
             link=self.config.link,
+            failover=(row.rule_id, row.series_key) in self._failover,
+            failover_since_ms=self._failover.get((row.rule_id, row.series_key)),
         )
         payload = to_payload(notification)
         items = tuple(
@@ -644,6 +671,13 @@ def _bookkeep(
     return row, None
 
 
+def _held(reason: str) -> bool:
+    """Whether a reason says the alert is held because its data is unknown. Its start and
+    end are written (the rest of a reason lives in memory until something else changes),
+    so /alerts says why an alert is kept open through an outage."""
+    return HELD in reason
+
+
 def _differs(old: StateRow, new: StateRow) -> bool:
     return any(getattr(old, name) != getattr(new, name) for name in _PERSISTED)
 
@@ -687,6 +721,12 @@ def _event_row(
         value=None if event is AlertEvent.NODATA else row.last_value, reason=row.reason,
         silenced=silenced,
     )
+
+
+def failover_note(since_ms: int | None) -> str:
+    """What a reason says of a counter its source counts from a failover."""
+    when = "" if since_ms is None else f" at {utc_time(since_ms)}"
+    return f"counted since the failover{when} (the secondary server's counters)"
 
 
 def _log_event(event: EventRow) -> None:

@@ -13,9 +13,12 @@ import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
+
+import httpx
 
 from specs.metrics import QUEUE_UNITS
 from storage import AgentRecord, Sample, SeriesKey
@@ -40,6 +43,7 @@ from .trio_records import (
     parse_queues,
     token_lifetime,
 )
+from .trio_servers import ServerInfo, TrustedServers, host_of, parse_origin, parse_server_info
 
 # Record parsing lives in trio_records; these names are part of this module's API too.
 __all__ = [
@@ -56,6 +60,14 @@ MAX_PAGES = 10_000
 MAX_REDIRECTS = 2
 DEFAULT_TOKEN_LIFETIME_S = 3600.0  # TRIO_API.md: the documented default
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+DEFAULT_FAILBACK_CHECK_S = 60.0
+# How often `GET /te/api` is read again on the primary (servers can be re-announced).
+DISCOVERY_EVERY_S = 600.0
+# A failback check is one unauthenticated GET; it may use this share of a poll's time,
+# and never more than PRIMARY_CHECK_MAX_S, so a primary that still hangs costs little.
+PRIMARY_CHECK_SHARE = 0.25
+PRIMARY_CHECK_MAX_S = 2.0
+LATIN1 = "iso-8859-1"
 
 
 @dataclass
@@ -73,12 +85,15 @@ class TrioConfig:
     page_concurrency: int = 4
     refresh_margin_s: float = 60.0
     collect_agents: bool = True
+    # The secondary server's base URL ("": only what the primary announces).
+    secondary_url: str = ""
+    # While in failover, how often the primary is asked whether it serves again.
+    failback_check_s: float = DEFAULT_FAILBACK_CHECK_S
+    timezone: str = "Europe/Stockholm"  # the site's: "in failover since 10:42"
     # Numeric agent state code -> state name (a server may send codes instead of names).
     agent_state_codes: dict[str, str] = field(
         default_factory=lambda: dict(DEFAULT_AGENT_STATE_CODES)
     )
-    # The site's time zone: timestamps the server sends without an offset are read in it.
-    timezone: str = "Europe/Stockholm"
 
 
 @dataclass
@@ -110,11 +125,17 @@ class TrioSource:
         self._retry = retry or RetryPolicy()
         self._clock = clock or SystemClock()
         self._rng = rng or random.Random()
-        self._base = config.base_url.rstrip("/")
+        # Raises ValueError for a secondary that is the primary or drops https.
+        self._servers = TrustedServers(config.base_url, config.secondary_url)
+        self._zone = ZoneInfo(config.timezone)
+        self._base = self._servers.primary.base_url
         self._tokens: _Tokens | None = None
         self._requests = 0
+        self._failover_since: float | None = None  # epoch s of the switch to the secondary
+        self._primary_checked_at: float | None = None  # monotonic s
+        self._discovered_at: float | None = None  # monotonic s
         self._reading = AgentReading(
-            state_codes=dict(config.agent_state_codes), tz=ZoneInfo(config.timezone)
+            state_codes=dict(config.agent_state_codes), tz=self._zone
         )
         self._noted: set[str] = set()  # notes already given (see _notes)
         self._names: dict[str, str] = {}  # queue id -> last name received
@@ -128,7 +149,12 @@ class TrioSource:
 
     @property
     def failover_active(self) -> bool:
-        return self._base != self.config.base_url.rstrip("/")
+        return self._base != self._servers.primary.base_url
+
+    @property
+    def server_info(self) -> ServerInfo | None:
+        """What `GET /te/api` last said, if it was read."""
+        return self._servers.info
 
     async def aclose(self) -> None:
         await self._seam.aclose()
@@ -144,7 +170,11 @@ class TrioSource:
         assert outcome is not None
         partial = outcome.partial
         if outcome.failover_active:
-            reason = f"failover: served by {outcome.active_url}"
+            since = self._failover_since if self._failover_since is not None else (
+                self._clock.time()
+            )
+            at = datetime.fromtimestamp(since, self._zone).strftime("%H:%M")
+            reason = f"in failover since {at} (served by {outcome.active_url})"
             return ("degraded", f"{reason}; {partial}" if partial else reason)
         return ("up", partial or "polled successfully")
 
@@ -155,6 +185,7 @@ class TrioSource:
         so is parsing and validation (``_off_loop``), the only other slow part; the
         deadline's ``SourceError`` names the phase that ran out of time."""
         self._requests = 0
+        await self._servers_due(deadline)
         return await self._poll(deadline, _Phase())
 
     async def _poll(self, deadline: Deadline, phase: _Phase) -> PollOutcome:
@@ -266,15 +297,27 @@ class TrioSource:
     async def probe(
         self, deadline: Deadline, known_fields: Mapping[str, Mapping[str, str]]
     ) -> dict[str, dict[str, Any]]:
-        """One page of queue and agent state, as received with and without ``fields``.
+        """`GET /te/api` and one page of queue and agent state, with and without ``fields``.
 
         For ``trio-monitor trio probe``: a site compares what its server sends with the
         configured mapping. ``known_fields`` (per kind, usually the default mapping) are
         asked for too, so a field that exists under its default name shows up as received
-        but not mapped.
+        but not mapped. ``types`` lists the JSON types seen per field over every item.
+        The ``server`` part holds what `GET /te/api` announced.
         """
+        info = await self._discover(deadline, max_s=deadline.remaining())
+        secondary = self._servers.secondary
+        report: dict[str, dict[str, Any]] = {
+            "server": {
+                "url": self._base,
+                "binaryVersion": info.binary_version if info else None,
+                "failoverMode": info.failover_mode if info else None,
+                "primaryServer": info.primary_server if info else None,
+                "secondaryServer": info.secondary_server if info else None,
+                "secondary_url": secondary.base_url if secondary else None,
+            }
+        }
         cc = f"cc/{self.config.ccid}"
-        report: dict[str, dict[str, Any]] = {}
         for kind, path, fields in (
             ("queues", f"{cc}/services/state", self.config.queue_fields),
             ("agents", f"{cc}/agents/state", self.config.agent_fields),
@@ -285,12 +328,110 @@ class TrioSource:
                 path, {"pageSize": "5", "fields": ",".join(dict.fromkeys(wanted))}, deadline,
             ))
             received: dict[str, Any] = {}
+            types: dict[str, list[str]] = {}
             for item in [*plain, *asked]:
                 if isinstance(item, dict):
                     for key, value in item.items():
                         received.setdefault(key, value)
-            report[kind] = {"mapping": dict(fields), "received": received, "path": path}
+                        seen = types.setdefault(key, [])
+                        if json_type(value) not in seen:
+                            seen.append(json_type(value))
+            report[kind] = {
+                "mapping": dict(fields), "received": received, "types": types, "path": path,
+            }
         return report
+
+    # -- the servers: discovery, failback -----------------------------------------------
+
+    async def _servers_due(self, deadline: Deadline) -> None:
+        """Read `GET /te/api` now and then on the primary; in failover, ask the primary
+        every ``failback_check_s`` whether it serves again."""
+        now = self._clock.monotonic()
+        if self.failover_active:
+            checked = self._primary_checked_at
+            if checked is None or now - checked >= self.config.failback_check_s:
+                self._primary_checked_at = now
+                await self._check_primary(deadline)
+        elif self._discovered_at is None or now - self._discovered_at >= DISCOVERY_EVERY_S:
+            self._discovered_at = now
+            await self._discover(deadline)
+
+    async def _discover(
+        self, deadline: Deadline, max_s: float = PRIMARY_CHECK_MAX_S
+    ) -> ServerInfo | None:
+        """`GET /te/api` (no login) on the serving server, one attempt on a short budget:
+        the version, the failover mode and the servers it announces, which become
+        trusted. A failure is logged and the poll goes on (its own requests meet the same
+        fault with their retries, and fail over if the server cannot be reached)."""
+        budget = min(max_s, deadline.remaining() * PRIMARY_CHECK_SHARE)
+        try:
+            response = await self._request("GET", self._base, Deadline(self._clock, budget))
+            if response.status != 200:
+                raise ValueError(f"HTTP {response.status}")
+            info = parse_server_info(response.json())
+        except (SourceError, ValueError) as exc:
+            log.warning("cannot read GET /te/api on %s: %s", host_of(self._base), exc)
+            return None
+        self._servers.learn(info)
+        return info
+
+    async def _check_primary(self, deadline: Deadline) -> None:
+        """One unauthenticated `GET /te/api` on the primary, on a short budget. It serves
+        again when it answers and is not in failover mode (in failover mode it would only
+        redirect us back)."""
+        primary = self._servers.primary.base_url
+        budget = min(PRIMARY_CHECK_MAX_S, deadline.remaining() * PRIMARY_CHECK_SHARE)
+        try:
+            response = await self._request("GET", primary, Deadline(self._clock, budget))
+            if response.status != 200:
+                raise ValueError(f"HTTP {response.status}")
+            info = parse_server_info(response.json())
+        except (SourceError, ValueError) as exc:
+            log.info("primary %s does not serve yet: %s", host_of(primary), exc)
+            return
+        self._servers.learn(info)
+        if info.failover_mode:
+            log.info("primary %s answers but reports failover mode", host_of(primary))
+            return
+        self._switch(primary, "the primary answers again and is not in failover mode")
+
+    def _switch(self, base: str, why: str) -> None:
+        """Serve from ``base`` from now on; tokens are per server, so log in there."""
+        previous = self._base
+        self._base = base
+        self._tokens = None
+        if base == self._servers.primary.base_url:
+            self._failover_since = None
+            self._primary_checked_at = None
+            log.warning("back on the primary Trio server %s: %s", host_of(base), why)
+            return
+        if self._failover_since is None:
+            self._failover_since = self._clock.time()
+        # The first failback check comes one interval after the switch, not at once.
+        self._primary_checked_at = self._clock.monotonic()
+        log.warning(
+            "failover from %s to %s: %s", host_of(previous), host_of(base), why
+        )
+
+    def _other_server(self, base: str) -> str | None:
+        primary = self._servers.primary.base_url
+        if base != primary:
+            return primary
+        secondary = self._servers.secondary
+        return secondary.base_url if secondary is not None else None
+
+    @staticmethod
+    def _is_unreachable(exc: SourceError) -> bool:
+        """A connection that could not be made (refused, no route, DNS, TLS, connect
+        timeout): the server is down, not merely failing."""
+        if exc.kind is ErrorKind.CONNECT:
+            return True
+        cause: BaseException | None = exc.__cause__
+        while cause is not None:
+            if isinstance(cause, httpx.ConnectTimeout | httpx.ConnectError):
+                return True
+            cause = cause.__cause__
+        return False
 
     # -- collections and paging ------------------------------------------------------------
 
@@ -406,60 +547,164 @@ class TrioSource:
         *,
         params: dict[str, str] | None = None,
         data: dict[str, str] | None = None,
+        json_body: Any = None,
         headers: dict[str, str] | None = None,
         authed: bool = False,
     ) -> HttpResponse:
-        """One request with retries for transient faults; follows failover redirects."""
-        for _hop in range(MAX_REDIRECTS + 1):
+        """One request to the serving server with retries for transient faults.
+
+        Follows redirects to trusted servers only. When the serving server cannot be
+        reached after its retries, switches to the other one (the secondary, or back to
+        the primary) once and logs in there. ``data`` is a form (sent as given, the login
+        forms are documented as form-encoded); ``json_body`` is sent as JSON in the
+        site's charset."""
+        switched = False
+        for _hop in range(MAX_REDIRECTS + 2):
+            base = self._base
+            url = f"{base}/{path}" if path else base
             all_headers = dict(headers or {})
             if self.config.charset != "utf-8":
                 all_headers["Accept-Charset"] = self.config.charset
+            body: dict[str, str] | bytes | None = data
+            if json_body is not None:
+                body, all_headers["Content-Type"] = json_request_body(
+                    json_body, self.config.charset
+                )
             if authed:
                 assert self._tokens is not None
                 all_headers["Authorization"] = f"Bearer {self._tokens.access}"
-            url = f"{self._base}/{path}"
+            unreachable = False
 
             async def attempt(
-                url: str = url, all_headers: dict[str, str] = all_headers
+                url: str = url, all_headers: dict[str, str] = all_headers,
+                body: dict[str, str] | bytes | None = body,
             ) -> HttpResponse:
-                self._requests += 1
-                return await self._seam.request(
-                    method, url, deadline=deadline, params=params, headers=all_headers, data=data
-                )
+                nonlocal unreachable
+                try:
+                    return await self._request(
+                        method, url, deadline, params=params, headers=all_headers, data=body
+                    )
+                except SourceError as exc:
+                    unreachable = unreachable or self._is_unreachable(exc)
+                    raise
 
-            response = await call_with_retry(
-                attempt, policy=self._retry, deadline=deadline, clock=self._clock, rng=self._rng
-            )
+            try:
+                response = await call_with_retry(
+                    attempt, policy=self._retry, deadline=deadline, clock=self._clock,
+                    rng=self._rng,
+                )
+            except SourceError as exc:
+                if switched or not (unreachable or self._is_unreachable(exc)):
+                    raise
+                other = self._other_server(base)
+                if other is None:
+                    raise exc.with_message(
+                        f"{exc.message}; no secondary Trio server is known to fail over to "
+                        "(set TRIO_MONITOR_TRIO_SECONDARY_URL, or the primary announces it "
+                        "in GET /te/api)"
+                    ) from exc
+                self._switch(other, f"{host_of(base)} cannot be reached: {exc.message}")
+                switched = True
+                if deadline.expired:
+                    raise exc.with_message(
+                        f"{exc.message}; failing over to {host_of(other)}"
+                    ) from exc
+                if authed:
+                    await self._login(deadline)
+                continue
             if response.status not in REDIRECT_STATUSES:
                 return response
             self._follow_redirect(response, path)
             if authed:
                 await self._login(deadline)  # a token of one server is not valid on the other
         raise SourceError(
-            f"more than {MAX_REDIRECTS} redirects for {method} {path}",
+            f"more than {MAX_REDIRECTS} redirects for {method} {path or '/te/api'}",
             kind=ErrorKind.PROTOCOL,
         )
 
+    async def _request(
+        self,
+        method: str,
+        url: str,
+        deadline: Deadline,
+        *,
+        params: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        data: dict[str, str] | bytes | None = None,
+    ) -> HttpResponse:
+        """The one place the Trio source sends a request: nothing (no client key, login,
+        token or body) leaves for a server outside the trusted set, or over http when
+        the primary is https."""
+        self._servers.check(url)
+        self._requests += 1
+        return await self._seam.request(
+            method, url, deadline=deadline, params=params, headers=headers, data=data
+        )
+
     def _follow_redirect(self, response: HttpResponse, path: str) -> None:
+        """Switch to the server a redirect names, if it is trusted; raise otherwise.
+        Nothing is sent to the new location here: the caller sends (and logs in) after."""
         location = response.headers.get("location")
         if not location:
             raise SourceError(
                 f"HTTP {response.status} without a Location header from {response.url}",
                 kind=ErrorKind.PROTOCOL, status=response.status, url=response.url,
             )
-        new_base = _base_from_location(location, path)
+        target = urljoin(response.url, location)
+        new_base = _base_from_location(target, path)
         if new_base is None:
             raise SourceError(
-                f"HTTP {response.status} to an unexpected location {location!r}",
+                f"HTTP {response.status} from {host_of(response.url)} to an unexpected "
+                f"location on {host_of(target)}",
                 kind=ErrorKind.PROTOCOL, status=response.status, url=response.url,
             )
-        primary = self.config.base_url.rstrip("/")
-        if new_base == primary:
-            log.warning("redirected back to the primary server %s: failover ended", new_base)
-        else:
-            log.warning("redirected from %s to %s: the site is in failover", self._base, new_base)
-        self._base = new_base
-        self._tokens = None
+        try:
+            self._servers.check(new_base)
+        except SourceError as exc:
+            raise SourceError(
+                f"HTTP {response.status} redirect from {host_of(response.url)} refused: "
+                f"{exc.message}",
+                kind=ErrorKind.PROTOCOL, retryable=False, status=response.status,
+                url=response.url,
+            ) from None
+        # Trusted; the role (primary or secondary) decides which base URL to use.
+        new_base = self._servers.canonical(parse_origin(new_base))
+        if new_base == self._base:
+            raise SourceError(
+                f"HTTP {response.status} from {host_of(response.url)} redirects to itself",
+                kind=ErrorKind.PROTOCOL, status=response.status, url=response.url,
+            )
+        self._switch(new_base, f"redirected (HTTP {response.status})")
+
+
+def json_type(value: Any) -> str:
+    """The JSON type name of a decoded value, as `trio probe` shows it."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, float):
+        return "float"
+    if isinstance(value, str):
+        return "str"
+    if isinstance(value, list):
+        return "list"
+    return "object"
+
+
+def json_request_body(value: Any, charset: str) -> tuple[bytes, str]:
+    """A JSON request body in the site's charset and its Content-Type. The vendor: say
+    `application/json;charset=iso-8859-1` when the server works in ISO-8859-1; characters
+    outside it are sent as JSON escapes, which every charset carries."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    if charset.lower() == LATIN1:
+        text = "".join(
+            c if ord(c) < 256 else json.dumps(c)[1:-1] for c in text
+        )
+        return text.encode(LATIN1), f"application/json;charset={LATIN1}"
+    return text.encode("utf-8"), "application/json; charset=utf-8"
 
 
 # -- parsing (pure functions) -------------------------------------------------------------
@@ -507,10 +752,11 @@ def _base_from_location(location: str, path: str) -> str | None:
     parts = urlsplit(location)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return None
-    suffix = "/" + path.strip("/")
-    if not parts.path.endswith(suffix):
+    suffix = "/" + path.strip("/") if path.strip("/") else ""
+    if suffix and not parts.path.endswith(suffix):
         return None
-    return f"{parts.scheme}://{parts.netloc}{parts.path[: -len(suffix)]}".rstrip("/")
+    base_path = parts.path[: len(parts.path) - len(suffix)]
+    return f"{parts.scheme}://{parts.netloc}{base_path}".rstrip("/")
 
 
 def _data_list(response: HttpResponse) -> list[Any]:

@@ -353,6 +353,7 @@ class HistoryModel:
         self._queues: RenderMemo[dict[str, QueueInfo]] = RenderMemo(size=2)
         self._agents: RenderMemo[list[AgentRow]] = RenderMemo(size=2)
         self._daily: RenderMemo[list[DailyRow]] = RenderMemo(size=32)
+        self._failover: RenderMemo[int | None] = RenderMemo(size=2)
 
     def _period(self) -> int:
         return int(self._clock() * 1000) // self._ttl_ms
@@ -418,6 +419,18 @@ class HistoryModel:
             lambda: self.history_store.daily(now_ms, days=DAILY_DAYS, tz=self._config.timezone,
                                              queue_ids=[queue.queue_id], source=queue.source),
         )
+
+
+    def failover_since(self, queue: QueueInfo) -> int | None:
+        """When the failover of the queue's source began, while it is in failover (its
+        counters then count from the switchover); None when not in failover or the start
+        was not recorded. Read once per refresh period."""
+        def read() -> int | None:
+            facts = self._store.source(queue.source)
+            if facts is None or not facts.failover_active:
+                return None
+            return self._store.failover_since(queue.source)
+        return self._failover.get((queue.source, self._period()), read)
 
 
 def _rules(rows: Iterable[RuleRow]) -> list[Rule]:

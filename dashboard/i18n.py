@@ -24,7 +24,6 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "no_data": ("No data", "Inga data"),
     "updated_ago": ("updated {age} ago", "uppdaterad för {age} sedan"),
     "stale": ("STALE", "INAKTUELL"),
-    "last_value_ago": ("last value {age} ago", "senaste värde för {age} sedan"),
     "no_collector_since": (
         "No collector is running since {time}: numbers are not being updated",
         "Ingen insamlare är igång sedan {time}: siffrorna uppdateras inte",
@@ -688,6 +687,25 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "hst_help_as_of": ("The figures of {day} are as of {time}.",
                        "Värdena för {day} gäller per {time}."),
     # -- end of queue history ---------------------------------------------------------------
+    # -- outages and failover (issues 10 and 17) -----------------------------------------
+    "as_of": ("as of {time}", "per {time}"),
+    "stale_alert_warning": ("warning alert still open", "varningslarm fortfarande öppet"),
+    "stale_alert_critical": ("critical alert still open", "kritiskt larm fortfarande öppet"),
+    "since_failover": ("since failover {time}", "sedan failover {time}"),
+    "since_failover_unknown": ("since a failover", "sedan en failover"),
+    "failover_since": (
+        "Failover active since {time}: using the standby server {url}; its counters "
+        "(answered, abandoned, service level) count from the switchover",
+        "Reservserver i bruk sedan {time}: {url}; dess räknare (besvarade, tappade, "
+        "servicenivå) räknar från bytet",
+    ),
+    "hst_help_failover": (
+        "{day}: answered, abandoned and service level are counted since the failover at "
+        "{time} (the standby server counts from the switchover), not from midnight.",
+        "{day}: besvarade, tappade och servicenivå räknas sedan failover kl. {time} "
+        "(reservservern räknar från bytet), inte från midnatt.",
+    ),
+    # -- end of outages and failover ------------------------------------------------------
 }
 
 

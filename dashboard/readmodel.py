@@ -69,6 +69,9 @@ class SourceView:
     failing_since_ms: int | None
     last_success_ms: int | None
     consecutive_failures: int
+    # While in failover: when it began (the newest "failover" event), None if unknown.
+    # The secondary server counts answered, abandoned and service level from then.
+    failover_since_ms: int | None = None
     # The collector's reason for the source's state, e.g. "partial: 2 values refused (...)".
     state_reason: str | None = None
 
@@ -164,16 +167,18 @@ class ReadModel:
             states = self._alerts.states(open_only=True)
             silences = self._alerts.silences(active_at_ms=now_ms)
             rules = self._alerts.list_rules()
+            facts = next((f for f in all_facts if f.name == config.source_name), None)
+            failover_since = (self._store.failover_since(config.source_name)
+                              if facts is not None and facts.failover_active else None)
         except StorageUnavailable as err:
             log.warning("wall screen read failed: %s", err)
             return self._error_snapshot(str(err), now_ms)
         active = lease is not None and lease.expires_at_ms > now_ms
-        facts = next((f for f in all_facts if f.name == config.source_name), None)
         return Snapshot(
             version=next(self._versions),
             taken_at_ms=now_ms,
             queues=queue_views(rows),
-            source=source_view(facts) if facts is not None else None,
+            source=source_view(facts, failover_since) if facts is not None else None,
             collector_active=active,
             collector_expired_at_ms=_expired_at(lease, active),
             others=tuple(source_status(f) for f in all_facts if f.name != config.source_name),
@@ -228,7 +233,7 @@ def _queue_view(queue_id: str, rows: list[CurrentRow]) -> QueueView:
     )
 
 
-def source_view(facts: SourceFacts) -> SourceView:
+def source_view(facts: SourceFacts, failover_since_ms: int | None = None) -> SourceView:
     return SourceView(
         name=facts.name,
         breaker_state=facts.breaker_state,
@@ -239,5 +244,6 @@ def source_view(facts: SourceFacts) -> SourceView:
         failing_since_ms=facts.failing_since_ms,
         last_success_ms=facts.last_success_at_ms,
         consecutive_failures=facts.consecutive_failures,
+        failover_since_ms=failover_since_ms if facts.failover_active else None,
         state_reason=facts.state_reason,
     )

@@ -230,9 +230,31 @@ def critical_alert_ids(snapshot: Snapshot, now_ms: int) -> list[str]:
 _COUNTED = frozenset({TileLevel.OK, TileLevel.WARNING, TileLevel.CRITICAL, TileLevel.NO_DATA})
 
 
+# States of an alert that is open and was told (or is held while its data is unknown).
+_OPEN_ALERT_STATES = frozenset({AlertState.FIRING.value, AlertState.RECOVERING.value,
+                                AlertState.NODATA.value, AlertState.ERROR.value})
+
+
+def firing_counts(states: Iterable[StateRow]) -> tuple[int, int]:
+    """(warnings, criticals): the open alerts of every rule and entity (queues, workers,
+    reconcilers, sources), whatever the freshness of their data: an outage makes tiles
+    stale, not alerts fewer. A no-data alert that never fired counts as critical (it goes
+    to the critical channels)."""
+    warnings = criticals = 0
+    for row in states:
+        if row.alert_id is None or row.state not in _OPEN_ALERT_STATES:
+            continue
+        if row.severity == Severity.WARNING.value:
+            warnings += 1
+        else:
+            criticals += 1
+    return warnings, criticals
+
+
 @dataclass(frozen=True, slots=True)
 class SiteState:
-    """Counts and totals over fresh, open queues only."""
+    """Totals over fresh, open queues only; ``warnings`` and ``criticals`` count the open
+    alerts of every entity (``firing_counts``)."""
 
     level: SiteLevel
     warnings: int
@@ -255,10 +277,15 @@ def site_state(
     counted = [queue for queue, level in levels if level in _COUNTED]
     waits = [w for q in counted if (w := q.metric(QueueMetric.LONGEST_WAIT_S)) is not None]
     count = {level: sum(1 for _, lv in levels if lv is level) for level in TileLevel}
+    warnings, criticals = firing_counts(snapshot.alert_states)
+    # The site's colour follows the alerts too: tiles of a failing source are stale,
+    # but the alerts held open through the outage still make it red.
+    count[TileLevel.WARNING] = max(count[TileLevel.WARNING], warnings)
+    count[TileLevel.CRITICAL] = max(count[TileLevel.CRITICAL], criticals)
     return SiteState(
         level=_site_level(snapshot, count),
-        warnings=count[TileLevel.WARNING],
-        criticals=count[TileLevel.CRITICAL],
+        warnings=warnings,
+        criticals=criticals,
         stale=count[TileLevel.STALE],
         closed=count[TileLevel.CLOSED],
         counted=len(counted),

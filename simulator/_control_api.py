@@ -8,6 +8,7 @@ from aiohttp import web
 
 from simulator._faults import FaultError
 from simulator._http import json_object, shared_of
+from simulator._state import FOREIGN
 from simulator._types import FieldTypes, FieldTypesError
 
 PREFIX = "/_control"
@@ -61,8 +62,49 @@ async def failover(request: web.Request) -> web.Response:
     active = body.get("active")
     if not isinstance(active, bool):
         return _error("'active' must be true or false")
-    shared_of(request).failover_active = active
+    shared_of(request).set_failover(active)
     return _json({"active": active})
+
+
+async def primary(request: web.Request) -> web.Response:
+    """{"up": false}: the primary goes down (connections refused) and the secondary takes
+    over in failover mode. {"up": true}: it listens again; failover mode ends unless
+    {"failover": true} keeps it (then the primary redirects to the secondary)."""
+    try:
+        body = await _body(request)
+    except FaultError as exc:
+        return _error(str(exc))
+    up = body.get("up")
+    keep_failover = body.get("failover", not up)
+    if not isinstance(up, bool) or not isinstance(keep_failover, bool):
+        return _error("'up' and 'failover' must be true or false")
+    shared = shared_of(request)
+    assert shared.set_primary_listening is not None
+    if not up:
+        shared.set_failover(True)
+        await shared.set_primary_listening(False, request.protocol)
+    else:
+        await shared.set_primary_listening(True, None)
+        shared.set_failover(keep_failover)
+    response = _json({"up": up, "failover": shared.failover_active})
+    if not up:
+        response.force_close()  # "Connection: close": no client reuses it for the next call
+    return response
+
+
+async def foreign(request: web.Request) -> web.Response:
+    """Where the foreign server listens (its TE API base URL)."""
+    return _json({"url": shared_of(request).base_url(FOREIGN)})
+
+
+async def foreign_requests(request: web.Request) -> web.Response:
+    """Every request the foreign server received, headers and body in full."""
+    return _json(list(shared_of(request).foreign_requests))
+
+
+async def clear_foreign_requests(request: web.Request) -> web.Response:
+    shared_of(request).foreign_requests.clear()
+    return _json({"cleared": True})
 
 
 async def token_lifetime(request: web.Request) -> web.Response:
@@ -152,6 +194,10 @@ def add_routes(app: web.Application) -> None:
     router.add_delete(PREFIX + "/faults/{fault_id}", delete_fault)
     router.add_post(PREFIX + "/revoke-tokens", revoke_tokens)
     router.add_post(PREFIX + "/failover", failover)
+    router.add_post(PREFIX + "/primary", primary)
+    router.add_get(PREFIX + "/foreign", foreign)
+    router.add_get(PREFIX + "/foreign/requests", foreign_requests)
+    router.add_delete(PREFIX + "/foreign/requests", clear_foreign_requests)
     router.add_post(PREFIX + "/token-lifetime", token_lifetime)
     router.add_post(PREFIX + "/queues/{serviceid}", override_queue)
     router.add_delete(PREFIX + "/queues/{serviceid}", release_queue)

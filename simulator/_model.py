@@ -312,6 +312,10 @@ class ContactCenter:
         self._overrides.setdefault(serviceid, {}).update(fields)
         self._snapshot = None
 
+    def pinned(self, serviceid: int) -> dict[str, Any]:
+        """The fields of one queue's state pinned by `override` (a copy)."""
+        return dict(self._overrides.get(serviceid, {}))
+
     def release(self, serviceid: int | None = None) -> None:
         """Stop pinning one queue's fields, or every queue's."""
         if serviceid is None:

@@ -151,3 +151,17 @@ def state_events(
         .order_by(source_events.c.ts, source_events.c.id)
     )
     return before, [(ts, to_state) for ts, to_state in rows]
+
+
+def failover_since(conn: Connection, source: str) -> int | None:
+    """The time of the newest ``failover`` event of ``source`` (the collector writes one
+    when a failover begins and one when it ends), or None if there is none."""
+    # ix_source_events_source_ts, read backwards from the newest.
+    stmt = (
+        select(source_events.c.ts)
+        .where(source_events.c.source == source, source_events.c.kind == "failover")
+        .order_by(source_events.c.ts.desc(), source_events.c.id.desc())
+        .limit(1)
+    )
+    ts: int | None = conn.execute(stmt).scalar_one_or_none()
+    return ts

@@ -157,6 +157,13 @@ class Store:
         with self._reading() as conn:
             return _read.source_event_rows(conn, source, limit)
 
+    def failover_since(self, source: str) -> int | None:
+        """When the failover of ``source`` began: the time of its newest ``failover``
+        event. Meaningful while its facts say ``failover_active`` (after a failover ends
+        the newest event is the return). None: no failover event recorded."""
+        with self._reading() as conn:
+            return _read.failover_since(conn, source)
+
     def agents(self, source: str) -> list[AgentRow]:
         with self._reading() as conn:
             return _read.agent_rows(conn, source)

@@ -257,11 +257,12 @@ def test_it_leaves_no_data_into_pending_with_a_pending_period() -> None:
     assert events(steps) == [(31, E.NODATA), (40, E.NODATA_RESOLVED), (50, E.FIRING)]
 
 
-def test_it_resolves_on_no_data_under_policy_ok() -> None:
+def test_it_holds_a_firing_alert_on_no_data_under_policy_ok() -> None:
+    # Missing data is no all-clear: the alert stays open until a value says how it stands.
     rule = wait_rule(no_data_after_s=30, no_data="ok")
-    steps = run(rule, [(0, 21), (30, NO_VALUE), (31, NO_VALUE), (40, NO_VALUE), (50, 22)])
-    assert states(steps) == [CRIT, CRIT, OK, OK, CRIT]
-    assert events(steps) == [(0, E.FIRING), (31, E.RESOLVED), (50, E.FIRING)]
+    steps = run(rule, [(0, 21), (30, NO_VALUE), (31, NO_VALUE), (40, NO_VALUE), (50, 5)])
+    assert states(steps) == [CRIT, CRIT, CRIT, CRIT, OK]
+    assert events(steps) == [(0, E.FIRING), (50, E.RESOLVED)]
 
 
 def test_it_stays_quiet_on_no_data_under_policy_ok_when_nothing_fired() -> None:
@@ -293,7 +294,7 @@ def test_it_ignores_no_data_without_a_limit() -> None:
 # -- schedules ------------------------------------------------------------------------
 
 
-def test_it_never_fires_while_the_queue_is_closed() -> None:
+def test_it_never_fires_while_the_queue_is_closed_or_unknown() -> None:
     rule = wait_rule(active="while_open")
     steps = run(rule, [(0, 25, False), (5, 25, None), (10, 25, True)])
     assert states(steps) == [OK, OK, CRIT]
@@ -341,7 +342,7 @@ def test_it_treats_a_disabled_rule_as_inactive() -> None:
                    now_ms=T0 + S)
     assert states(steps) == [CRIT]
     assert (off.status.state, off.event, off.status.reason) == (
-        AlertState.OK, E.INACTIVE, "rule disabled")
+        AlertState.OK, E.INACTIVE, "rule disabled by an administrator")
 
 
 # -- inputs, status, errors -----------------------------------------------------------
@@ -505,7 +506,9 @@ def test_it_keeps_one_alert_at_a_time_with_no_data_and_closed_queues(
             open_alert = True
         elif result.event in (E.RESOLVED, E.INACTIVE):
             open_alert = False
-        if queue_open is not True:
+        if queue_open is None:  # unknown is not closed: an open alert is held
+            assert result.event not in (E.RESOLVED, E.INACTIVE, E.NODATA_RESOLVED)
+        elif queue_open is False:
             assert result.status.state is AlertState.OK
         if result.status.state in (AlertState.FIRING, AlertState.RECOVERING):
             assert open_alert

@@ -107,7 +107,9 @@ def test_a_while_open_rule_fires_only_while_its_queue_is_known_open() -> None:
     assert result.alerts == 1 and result.firing_ms == 30 * S
     assert run(rule, waits).alerts == 0  # open unknown: never fires
     stale_open = series([1], metric="open")  # one value at T0, then nothing
-    assert run(rule, waits, opens=[stale_open]).firing_ms == 40 * S  # fresh for 3 steps
+    # Fires while the open value is fresh; once it is stale the alert is held, as live
+    # (unknown is not closed): it stays firing to the end of the range.
+    assert run(rule, waits, opens=[stale_open]).firing_ms == 60 * S
     other_queue = series([1] * 6, entity_id="4", metric="open")
     assert run(rule, waits, opens=[other_queue]).alerts == 0
 

@@ -48,14 +48,15 @@ def test_it_shows_a_fresh_tile_with_wait_as_mss_and_service_level_against_target
         assert expected in words
 
 
-def test_it_shows_a_stale_tile_without_any_current_looking_number() -> None:
+def test_it_shows_a_stale_tile_marked_stale_with_the_time_of_its_last_values() -> None:
+    # Issue 10: the last values stay (dimmed by CSS), with their time in the site's zone.
     tile = build_tile(queue(ts_ms=NOW - 125_000, **BUSY_QUEUE), NOW, "en", CONFIG)
     assert tile.className == "tile tile--stale"
     assert text(by_class(tile, "tile__marker")) == "STALE"
-    assert text(by_class(tile, "tile__stale-age")) == "last value 2 min ago"
-    assert not by_class(tile, "tile__value")
-    assert not by_class(tile, "tile__wait-value")
-    assert "0:17" not in text(tile)
+    as_of = fmt.site_time(NOW - 125_000, NOW, CONFIG.timezone)
+    assert text(by_class(tile, "tile__as-of")) == f"as of {as_of}"
+    assert "0:17" in text(by_class(tile, "tile__wait-value"))
+    assert "updated" not in text(tile)
 
 
 def test_it_shows_a_closed_tile_as_closed_and_neutral() -> None:
@@ -73,7 +74,7 @@ def test_it_writes_the_tiles_in_swedish() -> None:
         assert expected in words
     stale = build_tile(queue(ts_ms=NOW - 125_000), NOW, "sv", CONFIG)
     assert "INAKTUELL" in text(stale)
-    assert "senaste värde för 2 min sedan" in text(stale)
+    assert text(by_class(stale, "tile__as-of")).startswith("per ")
 
 
 def test_it_shows_an_open_breaker_with_since_and_the_last_error() -> None:

@@ -77,6 +77,8 @@ async def test_it_posts_generic_json_with_every_field(
         "since_ms": 1_700_000_000_000,
         "since": "2023-11-14T22:13:20Z",
         "link": "https://monitor.example.se/alerts?q=0",
+        "failover": False,
+        "failover_since_ms": None,
     }
 
 

@@ -113,13 +113,21 @@ def test_it_reports_version_and_servers_without_login(sim: RunningSimulator) -> 
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json; charset=utf-8"
     body = response.json()
-    assert body["data"] == {
-        "binaryVersion": "7.3.1.0",
-        "failoverMode": False,
-        "primaryServer": sim.primary_url,
-        "secondaryServer": sim.secondary_url,
-    }
+    # The vendor's documented shape: top-level links with `self` only; data a list of one
+    # object with its own relative links and the servers as bare host names.
+    assert [link["rel"] for link in body["links"]] == ["self"]
     assert {"rel", "desc", "method", "href"} <= set(body["links"][0])
+    (item,) = body["data"]
+    assert {k: v for k, v in item.items() if k != "links"} == {
+        "binaryVersion": "8.2.0.0",
+        "failoverMode": False,
+        "primaryServer": "127.0.0.1",
+        "secondaryServer": "127.0.0.1",
+    }
+    assert [link["rel"] for link in item["links"]] == [
+        "help", "cc", "directory", "login", "refreshlogin"
+    ]
+    assert all("://" not in link["href"] for link in item["links"])
 
 
 def test_it_issues_bearer_tokens_for_a_correct_login(sim: RunningSimulator) -> None:
@@ -482,7 +490,7 @@ def test_it_redirects_to_the_secondary_in_failover_mode(sim: RunningSimulator) -
     assert on_secondary.status_code == 200
     assert not_redirected.status_code == 200
     for url in (sim.primary_url, sim.secondary_url):
-        assert httpx.get(url).json()["data"]["failoverMode"] is True
+        assert httpx.get(url).json()["data"][0]["failoverMode"] is True
 
 
 def test_it_redirects_back_to_the_primary_when_failover_ends(sim: RunningSimulator) -> None:
@@ -498,7 +506,7 @@ def test_it_redirects_back_to_the_primary_when_failover_ends(sim: RunningSimulat
     assert from_secondary.headers["Location"] == sim.primary_url + path
     assert again.status_code == 307
     assert primary.status_code == 401
-    assert httpx.get(sim.secondary_url).json()["data"]["failoverMode"] is False
+    assert httpx.get(sim.secondary_url).json()["data"][0]["failoverMode"] is False
 
 
 def test_it_accepts_the_redirected_login_at_the_location(sim: RunningSimulator) -> None:
@@ -821,7 +829,7 @@ async def test_it_serves_inside_a_running_event_loop() -> None:
         info = await client.get(servers.primary_url)
         secondary = await client.get(servers.secondary_url)
 
-    assert info.json()["data"]["secondaryServer"] == servers.secondary_url
+    assert info.json()["data"][0]["secondaryServer"] == "127.0.0.1"
     assert secondary.status_code == 200
 
 

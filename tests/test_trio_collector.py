@@ -337,7 +337,9 @@ async def test_it_fails_permanently_on_a_wrong_client_key(sim, harness_factory):
 
 
 async def test_it_follows_failover_logs_in_there_and_shows_it(sim, harness_factory):
-    h = harness_factory(sim)
+    # On loopback both servers are announced as 127.0.0.1 with the primary's port: the
+    # site's setting is what names the secondary's port.
+    h = harness_factory(sim, trio_secondary_url=sim.secondary_url)
     await h.activate()
     await h.poll()
     sim.control.failover(True)
@@ -347,6 +349,7 @@ async def test_it_follows_failover_logs_in_there_and_shows_it(sim, harness_facto
     facts = h.facts()
     assert facts.failover_active and facts.active_url == sim.secondary_url
     assert facts.state == "degraded" and sim.secondary_url in (facts.state_reason or "")
+    assert (facts.state_reason or "").startswith("in failover since ")
     assert facts.last_error is None and "failover" in h.events()
     assert len({q for q, _ in h.latest()}) == sim.config.queues
 

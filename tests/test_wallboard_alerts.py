@@ -92,8 +92,11 @@ def test_it_keeps_a_stale_tile_stale_whatever_the_states_say() -> None:
     tile = build_tile(queue(ts_ms=NOW - 60_000, longest_wait_s=95.0), NOW, "en", CONFIG,
                       alerts)
     assert tile.className == "tile tile--stale"
-    assert not by_class(tile, "tile__wait-value") and not by_class(tile, "tile__badge")
+    assert not by_class(tile, "tile__badge")
     assert "acknowledged" not in text(tile) and "silenced" not in text(tile)
+    # The alert it is in stays visible, marked as held through stale data.
+    assert text(by_class(tile, "tile__stale-alert")) == "critical alert still open"
+    assert tile.to_plotly_json()["props"]["data-alert"] == "critical"
 
 
 def test_it_badges_a_firing_rule_on_another_metric() -> None:

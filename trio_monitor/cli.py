@@ -292,18 +292,9 @@ def cmd_trio_probe(args: argparse.Namespace) -> int:
     except SourceError as exc:
         print(f"trio-monitor: probe failed: {exc}", file=sys.stderr)
         return EXIT_FAILURE
-    for kind, part in report.items():
-        received: dict[str, object] = part["received"]  # type: ignore[assignment]
-        mapping: dict[str, str] = part["mapping"]  # type: ignore[assignment]
-        print(f"\n{kind} ({part['path']}): {len(received)} field(s) received")
-        print(f"  {'our metric':<20} {'mapped to':<20} {'received value'}")
-        for metric, field_name in mapping.items():
-            value = (json.dumps(received[field_name], ensure_ascii=False)
-                     if field_name in received else "MISSING")
-            print(f"  {metric:<20} {field_name:<20} {value[:50]}")
-        unmapped = sorted(set(received) - set(mapping.values()))
-        if unmapped:
-            print("  received but not mapped: " + ", ".join(unmapped))
+    from .probe import format_probe
+
+    print(format_probe(report))
     return EXIT_OK
 
 
@@ -332,6 +323,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
             "TRIO_MONITOR_DATA_DIR": str(data_dir),
             "TRIO_MONITOR_DATABASE_URL": f"sqlite:///{(data_dir / 'trio-monitor.db').as_posix()}",
             "TRIO_MONITOR_TRIO_BASE_URL": sim.primary_url,
+            # Both servers announce 127.0.0.1 with the primary's port: name the secondary's.
+            "TRIO_MONITOR_TRIO_SECONDARY_URL": sim.secondary_url,
             "TRIO_MONITOR_TRIO_CLIENT_KEY_FILE": str(_private_file(data_dir / "trio-client-key",
                                                                   client_key)),
             "TRIO_MONITOR_TRIO_USERNAME": "monitor",

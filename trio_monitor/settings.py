@@ -27,6 +27,7 @@ from alerts.notify.config import ChannelSpec, EmailChannelSpec, parse_channels_j
 from alerts.notify.email import SmtpSecurity, validate_address
 from alerts.notify.message import zone
 from alerts.notify.webhook import safe_url
+from collectors.trio_servers import TrustedServers
 from specs.drift import DriftSourceSpec, parse_drift_sources_json
 from specs.health import HealthTarget, SpecError, parse_targets_json
 from specs.metrics import DEFAULT_QUEUE_METRIC_FIELDS
@@ -115,6 +116,10 @@ class Settings(BaseSettings):
     trio_queue_fields: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
     trio_agent_fields: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
     trio_collect_agents: bool = True
+    # The failover server (same form as TRIO_BASE_URL); empty: the one the primary
+    # announces in GET /te/api, reached with the primary's scheme, port and path.
+    trio_secondary_url: str = ""
+    trio_failback_check_s: float = Field(60.0, ge=1, le=3600)
     # Numeric agent state code -> state name, for servers that send codes; {}: the
     # simulator's codes (collectors.trio_records.DEFAULT_AGENT_STATE_CODES).
     trio_agent_state_codes: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
@@ -246,7 +251,7 @@ class Settings(BaseSettings):
             raise ValueError("expected one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         return level
 
-    @field_validator("trio_base_url")
+    @field_validator("trio_base_url", "trio_secondary_url")
     @classmethod
     def _base_url(cls, value: str) -> str:
         value = value.strip().rstrip("/")
@@ -330,6 +335,11 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"{ENV_PREFIX}BREAKER_MAX_COOLDOWN_S must be >= {ENV_PREFIX}BREAKER_COOLDOWN_S"
             )
+        if self.trio_secondary_url and self.trio_base_url:  # no Trio site: nothing to check
+            try:
+                TrustedServers(self.trio_base_url, self.trio_secondary_url)
+            except ValueError as exc:
+                raise ValueError(f"{ENV_PREFIX}TRIO_SECONDARY_URL: {exc}") from None
         return self
 
     @property
@@ -446,6 +456,12 @@ class Settings(BaseSettings):
         if self.trio_base_url.startswith("http://") and not _is_loopback(self.trio_base_url):
             problems.append(
                 f"{ENV_PREFIX}TRIO_BASE_URL uses plain http to a remote host; use https"
+            )
+        if self.trio_secondary_url.startswith("http://") and not _is_loopback(
+            self.trio_secondary_url
+        ):
+            problems.append(
+                f"{ENV_PREFIX}TRIO_SECONDARY_URL uses plain http to a remote host; use https"
             )
         if not self.http_verify_tls:
             problems.append(f"{ENV_PREFIX}HTTP_VERIFY_TLS=false is not allowed in production")

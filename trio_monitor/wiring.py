@@ -67,6 +67,8 @@ def trio_source(settings: Settings, clock: Clock | None = None) -> TrioSource:
         page_concurrency=settings.trio_page_concurrency,
         refresh_margin_s=settings.trio_token_refresh_margin_s,
         collect_agents=settings.trio_collect_agents,
+        secondary_url=settings.trio_secondary_url,
+        failback_check_s=settings.trio_failback_check_s,
         agent_state_codes=dict(settings.trio_agent_state_codes or DEFAULT_AGENT_STATE_CODES),
         timezone=settings.timezone,
     )
@@ -121,7 +123,8 @@ def alert_jobs(settings: Settings, engine: Engine, clock: Clock) -> list[LeaseJo
         open_fresh_s=3 * settings.poll_interval_s,
     )
     evaluator = AlertEvaluator(engine, config, clock=clock,
-                               watched=lambda: watched_sources(settings, engine))
+                               watched=lambda: watched_sources(settings, engine),
+                               intervals=lambda: source_intervals(settings, engine))
     return [LeaseJob(
         name="alerts", every_s=settings.alert_tick_s, run=evaluator.run,
         on_activate=evaluator.on_activate, after_write=evaluator.after_write,
@@ -135,6 +138,16 @@ def watched_sources(settings: Settings, engine: Engine) -> set[str]:
     names |= {f"drift:{spec.name}" for spec in settings.drift_source_specs()}
     names |= {f"health:{row.name}" for row in storage.HealthTargetStore(engine).list(True)}
     return names
+
+
+def source_intervals(settings: Settings, engine: Engine) -> dict[str, float]:
+    """The poll interval in seconds of every polled source, by name (alerts hold an alert
+    whose values are older than three of them: unknown is not closed)."""
+    intervals = {settings.trio_source_name: settings.poll_interval_s}
+    intervals |= {f"drift:{spec.name}": spec.interval_s for spec in settings.drift_source_specs()}
+    intervals |= {f"health:{row.name}": row.interval_s
+                  for row in storage.HealthTargetStore(engine).list(True)}
+    return intervals
 
 
 def notify_jobs(settings: Settings, engine: Engine, clock: Clock) -> list[LeaseJob]:

@@ -18,7 +18,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from enum import StrEnum
 
-from alerts.notify.message import DeliveryError, Message
+from alerts.notify.message import DeliveryError, Message, one_line
 
 log = logging.getLogger(__name__)
 
@@ -94,9 +94,11 @@ class EmailChannel:
         """Send one plain-text UTF-8 email to all recipients.
 
         `timeout_s` bounds each network step (connect, each reply). Raises `DeliveryError`.
+        The subject goes through `one_line`: a line break or control character in a
+        name can never make the header invalid.
         """
         email = EmailMessage()
-        email["Subject"] = subject
+        email["Subject"] = one_line(subject)
         email["From"] = self.sender
         email["To"] = ", ".join(self.recipients)
         email["Date"] = formatdate(localtime=False)

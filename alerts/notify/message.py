@@ -7,6 +7,7 @@ webhook call. It raises `DeliveryError` saying whether trying again can help.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -50,6 +51,10 @@ class Notification:
     unit: str
     since_ms: int
     link: str
+    # The value is a counter the Trio server counts from a failover (the secondary server
+    # starts its counters at the switchover), since ``failover_since_ms`` when known.
+    failover: bool = False
+    failover_since_ms: int | None = None
 
 
 def to_payload(notification: Notification) -> dict[str, object]:
@@ -65,6 +70,8 @@ def to_payload(notification: Notification) -> dict[str, object]:
         "unit": notification.unit,
         "since_ms": notification.since_ms,
         "link": notification.link,
+        "failover": notification.failover,
+        "failover_since_ms": notification.failover_since_ms,
     }
 
 
@@ -82,6 +89,10 @@ def from_payload(payload: Mapping[str, Any]) -> Notification:
         unit=str(payload["unit"]),
         since_ms=int(payload["since_ms"]),
         link=str(payload["link"]),
+        # Rows queued before failover labels existed lack both keys.
+        failover=bool(payload.get("failover", False)),
+        failover_since_ms=None if payload.get("failover_since_ms") is None
+        else int(payload["failover_since_ms"]),
     )
 
 
@@ -151,6 +162,12 @@ _WORDS: dict[Lang, dict[str, str]] = {
         "test_body": "This is a test message from Trio Monitor. If you can read it, "
         "the channel works.",
         "sent": "Sent",
+        "more": "… and {n} more",
+        "failover": "Note",
+        "failover_since": "counted since the failover at {time}: the secondary server "
+        "counts from the switchover",
+        "failover_unknown": "counted since a failover: the secondary server counts from "
+        "the switchover",
     },
     Lang.SV: {
         "warning": "VARNING",
@@ -172,6 +189,11 @@ _WORDS: dict[Lang, dict[str, str]] = {
         "test_body": "Det här är ett testmeddelande från Trio Monitor. Kan du läsa det "
         "fungerar kanalen.",
         "sent": "Skickat",
+        "more": "… och {n} till",
+        "failover": "Obs",
+        "failover_since": "räknat sedan failover kl. {time}: reservservern räknar från "
+        "bytet",
+        "failover_unknown": "räknat sedan en failover: reservservern räknar från bytet",
     },
 }
 
@@ -187,6 +209,27 @@ _KIND_ORDER = (
     NotificationKind.TEST,
 )
 _SUBJECT_NAMES = 3  # alerts named in a subject before "…"
+# Names come from people and from the Trio server: any of them may hold a line break or
+# a control character. In a header that raises inside the email library (and fails the
+# whole grouped message); in a card it breaks the layout.
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+SUBJECT_MAX_CHARS = 250
+NAME_MAX_CHARS = 200
+
+
+def one_line(text: str, max_chars: int = SUBJECT_MAX_CHARS) -> str:
+    """``text`` safe for one line and a mail header: every control character and line
+    break (C0, DEL, C1, U+2028/9) becomes a space, runs of spaces one, and at most
+    ``max_chars`` characters (cut with "…"). The one sanitiser of headers and names."""
+    flat = " ".join(_CONTROL_RE.sub(" ", text).split())
+    if len(flat) <= max_chars:
+        return flat
+    return flat[: max_chars - 1].rstrip() + "…"
+
+
+def more_text(hidden: int, lang: Lang) -> str:
+    """"… and 12 more" in ``lang``."""
+    return _WORDS[lang]["more"].format(n=hidden)
 
 
 def parse_lang(lang: str) -> Lang:
@@ -246,7 +289,8 @@ def render_item(n: Notification, lang: Lang, tz: str) -> Item:
     if n.kind is NotificationKind.TEST:
         return Item(w["test_body"], ((w["sent"], when),), n.link)
     label = w["resolved_title"] if n.kind is NotificationKind.RESOLVED else w[n.severity.value]
-    title = " · ".join(part for part in (label, n.rule_name, n.entity) if part)
+    names = (one_line(n.rule_name, NAME_MAX_CHARS), one_line(n.entity, NAME_MAX_CHARS))
+    title = " · ".join(part for part in (label, *names) if part)
     facts: list[tuple[str, str]] = []
     if n.value is not None or n.kind is not NotificationKind.RESOLVED:
         value = format_value(n.value, n.unit, lang)
@@ -255,6 +299,10 @@ def render_item(n: Notification, lang: Lang, tz: str) -> Item:
         facts.append((w["value"], value))
     since = w["resolved_at"] if n.kind is NotificationKind.RESOLVED else w["since"]
     facts.append((since, when))
+    if n.failover:
+        note = w["failover_unknown"] if n.failover_since_ms is None else w[
+            "failover_since"].format(time=format_time(n.failover_since_ms, tz))
+        facts.append((w["failover"], note))
     return Item(title, tuple(facts), n.link)
 
 
@@ -322,4 +370,4 @@ def _subject(ordered: tuple[Notification, ...], lang: Lang) -> str:
     prefix = ""
     if counts[NotificationKind.FIRING] or counts[NotificationKind.REPEAT]:
         prefix = f"[{w[ordered[0].severity.value]}] "  # the worst: critical sorts first
-    return f"{prefix}{', '.join(parts)}: {shown}"
+    return one_line(f"{prefix}{', '.join(parts)}: {shown}")

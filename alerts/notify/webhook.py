@@ -23,14 +23,22 @@ from alerts.notify.message import (
     Notification,
     NotificationKind,
     Severity,
+    more_text,
 )
 
 log = logging.getLogger(__name__)
 
 JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
 PAYLOAD_VERSION = 1
-# Slack allows 50 blocks and Teams cards get unwieldy: list this many alerts, then "… N more".
+# Teams cards get unwieldy: list at most this many alerts, then "… and N more".
 MAX_LISTED = 40
+# Teams refuses a message over 28 KB (the whole POST body); keep a margin under it.
+TEAMS_MAX_BYTES = 27 * 1024
+# Slack's Block Kit: at most 50 blocks, a section's text at most 3000 characters, a
+# header's at most 150.
+SLACK_MAX_BLOCKS = 50
+SLACK_SECTION_CHARS = 3000
+SLACK_HEADER_CHARS = 150
 # Statuses about timing rather than about the request itself.
 _RETRYABLE_4XX = frozenset({408, 425, 429})
 _COLOURS = {"critical": "attention", "warning": "warning", "resolved": "good", "test": "accent"}
@@ -129,7 +137,19 @@ def json_payload(message: Message) -> dict[str, Any]:
 
 def teams_payload(message: Message) -> dict[str, Any]:
     """A Teams message holding one Adaptive Card (accepted by Teams workflows' "post to a
-    channel when a webhook request is received" and by incoming webhooks)."""
+    channel when a webhook request is received" and by incoming webhooks), under
+    ``TEAMS_MAX_BYTES``: as many alerts as fit, then "… and N more" and the link."""
+    listed = min(len(message.notifications), MAX_LISTED)
+    while True:
+        document = _teams_card(message, listed)
+        size = len(json.dumps(document, ensure_ascii=False).encode())
+        if size <= TEAMS_MAX_BYTES or listed == 0:
+            return document
+        # Shrink in proportion (items are about the same size), at least by one.
+        listed = min(listed - 1, listed * TEAMS_MAX_BYTES // size)
+
+
+def _teams_card(message: Message, listed: int) -> dict[str, Any]:
     body: list[dict[str, Any]] = [
         {
             "type": "TextBlock",
@@ -140,7 +160,7 @@ def teams_payload(message: Message) -> dict[str, Any]:
             "color": _colour(message.notifications[0]),
         }
     ]
-    for n, item in _listed(message):
+    for n, item in _listed(message, listed):
         body.append(
             {
                 "type": "TextBlock",
@@ -153,16 +173,18 @@ def teams_payload(message: Message) -> dict[str, Any]:
         )
         facts = [{"title": label, "value": value} for label, value in item.facts]
         body.append({"type": "FactSet", "facts": facts})
-    more = _more(message)
+    more = _more(message, listed)
     if more:
-        body.append({"type": "TextBlock", "text": more, "isSubtle": True, "wrap": True})
+        link = _link(message)
+        text = f"[{more}]({link})" if link else more
+        body.append({"type": "TextBlock", "text": text, "isSubtle": True, "wrap": True})
     card: dict[str, Any] = {
         "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
         "type": "AdaptiveCard",
         "version": "1.4",
         "body": body,
     }
-    link = next((n.link for n in message.notifications if n.link), "")
+    link = _link(message)
     if link:
         card["actions"] = [{"type": "Action.OpenUrl", "title": "Trio Monitor", "url": link}]
     return {
@@ -176,19 +198,27 @@ def teams_payload(message: Message) -> dict[str, Any]:
 
 
 def slack_payload(message: Message) -> dict[str, Any]:
-    """`text` is the notification/fallback line; `blocks` a header and one section each."""
+    """`text` is the notification/fallback line; `blocks` a header and one section each,
+    inside Block Kit's limits: at most 50 blocks (the last "… and N more" with the link),
+    each section's text at most 3000 characters."""
+    header = _cut(message.subject, SLACK_HEADER_CHARS)
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": message.subject[:150]}}
+        {"type": "header", "text": {"type": "plain_text", "text": header}}
     ]
-    for _, item in _listed(message):
+    # Room is left for the header and the "more" line.
+    listed = min(len(message.notifications), MAX_LISTED, SLACK_MAX_BLOCKS - 2)
+    for _, item in _listed(message, listed):
         title = _slack_escape(item.title)
         if item.link:
             title = f"<{item.link}|{title}>"
         lines = [f"*{title}*", *(f"{label}: {_slack_escape(v)}" for label, v in item.facts)]
-        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}})
-    more = _more(message)
+        text = _cut("\n".join(lines), SLACK_SECTION_CHARS)
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text}})
+    more = _more(message, listed)
     if more:
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": more}]})
+        link = _link(message)
+        text = f"<{link}|{_slack_escape(more)}>" if link else _slack_escape(more)
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": text}]})
     return {"text": message.subject, "blocks": blocks}
 
 
@@ -206,16 +236,27 @@ def _notification_json(n: Notification) -> dict[str, Any]:
         "since_ms": n.since_ms,
         "since": since,
         "link": n.link,
+        # The value counts from a failover of the Trio server (its standby's counters).
+        "failover": n.failover,
+        "failover_since_ms": n.failover_since_ms,
     }
 
 
-def _listed(message: Message) -> list[tuple[Notification, Item]]:
-    return list(zip(message.notifications, message.items, strict=True))[:MAX_LISTED]
+def _listed(message: Message, listed: int) -> list[tuple[Notification, Item]]:
+    return list(zip(message.notifications, message.items, strict=True))[:listed]
 
 
-def _more(message: Message) -> str:
-    hidden = len(message.notifications) - MAX_LISTED
-    return f"… +{hidden}" if hidden > 0 else ""
+def _more(message: Message, listed: int) -> str:
+    hidden = len(message.notifications) - listed
+    return more_text(hidden, message.lang) if hidden > 0 else ""
+
+
+def _link(message: Message) -> str:
+    return next((n.link for n in message.notifications if n.link), "")
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _colour(n: Notification) -> str:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 
 def wait(seconds: float | None) -> str:
@@ -44,6 +45,18 @@ def clock_time(ts_ms: int, now_ms: int) -> str:
     if moment.date() == datetime.fromtimestamp(now_ms / 1000).date():
         return moment.strftime("%H:%M:%S")
     return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def site_time(ts_ms: int, now_ms: int, tz: str, *, seconds: bool = True) -> str:
+    """A moment in the site's time zone ``tz`` (``DashboardConfig.timezone``), whatever
+    the server's: ``11:36:42`` (``11:36`` without ``seconds``) on the same local day as
+    ``now_ms``, else with the date."""
+    zone = ZoneInfo(tz)
+    moment = datetime.fromtimestamp(ts_ms / 1000, UTC).astimezone(zone)
+    clock = "%H:%M:%S" if seconds else "%H:%M"
+    if moment.date() == datetime.fromtimestamp(now_ms / 1000, UTC).astimezone(zone).date():
+        return moment.strftime(clock)
+    return moment.strftime(f"%Y-%m-%d {clock}")
 
 
 def short_time(ts_ms: int, now_ms: int) -> str:

@@ -13,7 +13,7 @@ import csv
 import io
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -418,18 +418,37 @@ _HELP_KEYS = ("hst_help_counts", "hst_help_abandon_rate", "hst_help_service_leve
               "hst_help_wait")
 
 
-def build_daily(rows: Sequence[DailyRow], queue_id: str, tz: str, lang: str) -> list[Component]:
-    """The daily figures, newest day first, what each column means, and the CSV link."""
+# Counters a Trio server in failover counts from the switchover (the vendor's manual).
+_FAILOVER_COLUMNS = frozenset({"hst_col_answered", "hst_col_abandoned", "hst_col_abandon_rate",
+                               "hst_col_service_level"})
+
+
+def build_daily(rows: Sequence[DailyRow], queue_id: str, tz: str, lang: str,
+                failover_since_ms: int | None = None) -> list[Component]:
+    """The daily figures, newest day first, what each column means, and the CSV link.
+    ``failover_since_ms``: the start of the source's failover now under way: that day's
+    counters are labelled "since failover 10:42", never read as a day's totals."""
     title = html.H2(t("hst_daily_title", lang), className="section__title")
     link = html.A(t("hst_csv", lang), href=csv_href(queue_id, lang), id=ids.HST_CSV,
                   className="button button--plain hst-csv", download="")
     if not rows:
         return [title, html.P(t("hst_no_daily", lang), className="muted")]
     header = html.Tr([html.Th(t(key, lang)) for key, _ in _DAILY_COLUMNS])
-    body = [html.Tr([html.Td(cell(row)) for _, cell in _DAILY_COLUMNS],
+    zone = ZoneInfo(tz)
+    failover = None if failover_since_ms is None else (
+        datetime.fromtimestamp(failover_since_ms / 1000, UTC).astimezone(zone))
+    label = None if failover is None else t("since_failover", lang,
+                                            time=failover.strftime("%H:%M"))
+    body = [html.Tr([_daily_cell(key, cell(row), label if failover is not None
+                                 and row.day == failover.date() else None)
+                     for key, cell in _DAILY_COLUMNS],
                     **fmt.data_attributes(day=row.day.isoformat()))
             for row in reversed(rows)]
     notes = [html.Li(t(key, lang)) for key in _HELP_KEYS]
+    if failover is not None:
+        notes.append(html.Li(t("hst_help_failover", lang, day=failover.date().isoformat(),
+                               time=failover.strftime("%H:%M")),
+                             className="hst-daily__failover-note"))
     newest = rows[-1]
     if newest.as_of_ms is not None:
         notes.append(html.Li(t("hst_help_as_of", lang, day=newest.day.isoformat(),
@@ -437,6 +456,13 @@ def build_daily(rows: Sequence[DailyRow], queue_id: str, tz: str, lang: str) -> 
     return [title, html.Div(link, className="hst-daily__actions"),
             html.Table([html.Thead(header), html.Tbody(body)], className="table hst-daily"),
             html.Ul(notes, className="hst-daily__help muted")]
+
+
+def _daily_cell(key: str, value: str, since_failover: str | None) -> html.Td:
+    if since_failover is None or key not in _FAILOVER_COLUMNS:
+        return html.Td(value)
+    return html.Td([value, " ", html.Span(since_failover, className="hst-daily__failover",
+                                          **fmt.data_attributes(failover="1"))])
 
 
 CSV_COLUMNS = ("hst_col_queue_id", "hst_col_queue", "hst_col_day", "hst_col_answered",

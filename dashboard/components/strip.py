@@ -12,11 +12,14 @@ from ..status import AlertKind, source_alerts
 from . import format as fmt
 
 
-def build_status_strip(snapshot: Snapshot, now_ms: int, lang: str) -> list[html.Div]:
-    """One line per alert, most serious first; an empty list when all is well."""
+def build_status_strip(
+    snapshot: Snapshot, now_ms: int, lang: str, tz: str | None = None
+) -> list[html.Div]:
+    """One line per alert, most serious first; an empty list when all is well. ``tz``:
+    the site's zone for the failover's start (None: the server's)."""
     return [
         html.Div(
-            _text(kind, snapshot, now_ms, lang),
+            _text(kind, snapshot, now_ms, lang, tz),
             className=f"strip__item strip__item--{kind.value}",
             **fmt.data_attributes(alert=kind.value),
         )
@@ -24,7 +27,7 @@ def build_status_strip(snapshot: Snapshot, now_ms: int, lang: str) -> list[html.
     ]
 
 
-def _text(kind: AlertKind, snapshot: Snapshot, now_ms: int, lang: str) -> str:
+def _text(kind: AlertKind, snapshot: Snapshot, now_ms: int, lang: str, tz: str | None) -> str:
     if kind is AlertKind.DB_UNAVAILABLE:
         return f"{t('db_unavailable', lang)}: {snapshot.db_error}"
     if kind is AlertKind.NO_COLLECTOR:
@@ -46,6 +49,11 @@ def _text(kind: AlertKind, snapshot: Snapshot, now_ms: int, lang: str) -> str:
     if kind is AlertKind.PARTIAL:
         reason = (source.state_reason or "").removeprefix(PARTIAL_PREFIX)
         return t("partial", lang, source=source.name, reason=reason)
+    if source.failover_since_ms is not None:
+        since = source.failover_since_ms
+        when = (fmt.site_time(since, now_ms, tz) if tz is not None
+                else fmt.clock_time(since, now_ms))
+        return t("failover_since", lang, url=source.active_url or "?", time=when)
     return t("failover", lang, url=source.active_url or "?")
 
 

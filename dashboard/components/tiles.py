@@ -1,4 +1,11 @@
-"""Queue tiles: one per queue, coloured by its alert states, greyed when stale."""
+"""Queue tiles: one per queue, coloured by its alert states, greyed when stale.
+
+A stale tile keeps what a supervisor needs through an outage: the last values, dimmed,
+with the time they are from ("as of 11:36:42" in the site's zone) and the alert they were
+in, under a STALE marker, so nothing on it can be read as current. In failover the
+service level is labelled "since failover 10:42": the standby server counts it from the
+switchover, not from midnight.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +19,7 @@ from .. import ids
 from .._config import DashboardConfig
 from ..i18n import t
 from ..metrics import QueueMetric
-from ..readmodel import QueueView
+from ..readmodel import QueueView, SourceView
 from ..status import NO_ALERTS, FigureAlert, QueueAlerts, TileLevel, has_figures, tile_level
 from . import format as fmt
 
@@ -21,42 +28,78 @@ HISTORY_PATH = "/queues/"  # pages/queue.py
 
 def build_tiles(
     queues: list[QueueView], now_ms: int, lang: str, config: DashboardConfig,
-    alerts: Mapping[str, QueueAlerts],
+    alerts: Mapping[str, QueueAlerts], source: SourceView | None = None,
 ) -> list[Component]:
     """``alerts``: per queue id, from ``status.alerts_by_queue``; a queue without any
-    open state is drawn without threshold colours."""
-    return [build_tile(queue, now_ms, lang, config, alerts.get(queue.id, NO_ALERTS))
+    open state is drawn without threshold colours. ``source``: the queues' source, for
+    its failover."""
+    return [build_tile(queue, now_ms, lang, config, alerts.get(queue.id, NO_ALERTS), source)
             for queue in queues]
 
 
 def build_tile(
     queue: QueueView, now_ms: int, lang: str, config: DashboardConfig,
-    alerts: QueueAlerts = NO_ALERTS,
+    alerts: QueueAlerts = NO_ALERTS, source: SourceView | None = None,
 ) -> html.Div:
-    """One tile. A stale tile shows no figures and no alert marks at all, only how old
-    the last figures are."""
+    """One tile. A stale tile shows its last figures dimmed, the time they are from and
+    the alert they were in, marked STALE (see the module's docstring)."""
     level = tile_level(queue, now_ms, config, alerts)
     age = fmt.age(now_ms - queue.ts_ms)
+    since = failover_label(source, now_ms, lang, config.timezone)
     body: list[Component]
     if level is TileLevel.STALE:
-        body = [
-            html.Div(t("stale", lang), className="tile__marker"),
-            html.Div(t("last_value_ago", lang, age=age), className="tile__stale-age"),
-        ]
+        body = _stale(queue, now_ms, lang, config, alerts, since)
     elif level is TileLevel.CLOSED:
         body = [html.Div(t("closed", lang), className="tile__marker"), _updated(age, lang)]
     elif not has_figures(queue):
         body = [html.Div(t("no_data", lang), className="tile__marker"),
                 *_alert_notes(alerts, now_ms, lang), _updated(age, lang)]
     else:
-        body = [*_figures(queue, lang, config, alerts), *_alert_notes(alerts, now_ms, lang),
-                _updated(age, lang)]
+        body = [*_figures(queue, lang, config, alerts, since),
+                *_alert_notes(alerts, now_ms, lang), _updated(age, lang)]
+    marks = {"level": level.value, "queue": queue.id}
+    if level is TileLevel.STALE and alerts.level is not TileLevel.OK:
+        marks["alert"] = alerts.level.value  # the alert held open through the outage
     return html.Div(
         [_head(queue, alerts, level, link=config.logout_form), *body],
         id={"type": ids.WALLBOARD_TILE, "queue": queue.id},
         className=f"tile tile--{level.value.replace('_', '-')}",
-        **fmt.data_attributes(level=level.value, queue=queue.id),
+        **fmt.data_attributes(**marks),
     )
+
+
+def _stale(
+    queue: QueueView, now_ms: int, lang: str, config: DashboardConfig, alerts: QueueAlerts,
+    since: str | None,
+) -> list[Component]:
+    """STALE, "as of <time>", the alert it is in, then the last figures dimmed (CSS)."""
+    marker: list[Component | str] = [
+        html.Span(t("stale", lang), className="tile__marker"),
+        html.Span(t("as_of", lang, time=fmt.site_time(queue.ts_ms, now_ms, config.timezone)),
+                  className="tile__as-of"),
+    ]
+    if alerts.level in (TileLevel.WARNING, TileLevel.CRITICAL):
+        marker.append(html.Span(t(f"stale_alert_{alerts.level.value}", lang),
+                                className=f"tile__stale-alert tile__stale-alert--"
+                                f"{alerts.level.value}"))
+    line = html.Div(marker, className="tile__stale-line")
+    if queue.open is False:
+        return [line, html.Div(t("closed", lang), className="tile__marker tile__dimmed")]
+    if not has_figures(queue):
+        return [line, html.Div(t("no_data", lang), className="tile__marker tile__dimmed")]
+    return [line, *_figures(queue, lang, config, alerts, since)]
+
+
+def failover_label(
+    source: SourceView | None, now_ms: int, lang: str, tz: str
+) -> str | None:
+    """"since failover 10:42" while the source is in failover, else None."""
+    if source is None or not source.failover_active:
+        return None
+    if source.failover_since_ms is None:
+        return t("since_failover_unknown", lang)
+    return t("since_failover", lang,
+             time=fmt.site_time(source.failover_since_ms, now_ms, tz, seconds=False))
 
 
 def _head(queue: QueueView, alerts: QueueAlerts, level: TileLevel, *, link: bool) -> html.Div:
@@ -79,7 +122,8 @@ def _head(queue: QueueView, alerts: QueueAlerts, level: TileLevel, *, link: bool
 
 
 def _figures(
-    queue: QueueView, lang: str, config: DashboardConfig, alerts: QueueAlerts
+    queue: QueueView, lang: str, config: DashboardConfig, alerts: QueueAlerts,
+    since_failover: str | None = None,
 ) -> list[Component]:
     wait = queue.metric(QueueMetric.LONGEST_WAIT_S)
     service_level = queue.metric(QueueMetric.SERVICE_LEVEL_PCT)
@@ -102,7 +146,8 @@ def _figures(
                       "waiting"),
                 _stat(t("service_level", lang), f"{fmt.percent(service_level)} / {target}",
                       f"service-level tile__stat--{alerts.service_level.level.value}",
-                      _pending(alerts.service_level, lang)),
+                      [*_pending(alerts.service_level, lang),
+                       *_failover_mark(since_failover)]),
             ],
             className="tile__row",
         ),
@@ -126,6 +171,13 @@ def _pending(figure: FigureAlert, lang: str) -> list[Component]:
     if not figure.pending:
         return []
     return [html.Span(t("alr_pending", lang), className="tile__pending")]
+
+
+def _failover_mark(since: str | None) -> list[Component]:
+    """The service level's label in failover: counted since the switchover."""
+    if since is None:
+        return []
+    return [html.Span(since, className="tile__failover", **fmt.data_attributes(failover="1"))]
 
 
 def _alert_notes(alerts: QueueAlerts, now_ms: int, lang: str) -> list[Component]:

@@ -40,7 +40,7 @@ def build_wallboard(
     alerts = alerts_by_queue(snapshot, now_ms, config.source_name)
     return WallboardParts(
         summary=build_summary(site_state(snapshot, now_ms, config, alerts), lang),
-        strip=build_status_strip(snapshot, now_ms, lang),
+        strip=build_status_strip(snapshot, now_ms, lang, config.timezone),
         tiles=build_tile_area(snapshot, now_ms, lang, config, alerts),
         logout_label=t("log_out", lang),
         overlay_text=t("connection_lost", lang),
@@ -60,7 +60,7 @@ def build_tile_area(
         return [_banner(no_collector_text(snapshot, now_ms, lang), "no-collector")]
     if not snapshot.queues:
         return [_banner(t("no_queues", lang), "no-queues")]
-    return build_tiles(snapshot.queues, now_ms, lang, config, alerts)
+    return build_tiles(snapshot.queues, now_ms, lang, config, alerts, snapshot.source)
 
 
 def _banner(text: str, kind: str) -> html.Div:

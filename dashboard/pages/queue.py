@@ -206,9 +206,10 @@ def daily(stored_lang: Any, view_data: Any) -> Any:
     try:
         queue = model.queue(queue_id)
         rows = model.daily(queue) if queue is not None else []
+        failover = model.failover_since(queue) if queue is not None else None
     except StorageUnavailable as err:
         return _banner(err, lang)
-    return build_daily(rows, queue_id, runtime.config.timezone, lang)
+    return build_daily(rows, queue_id, runtime.config.timezone, lang, failover)
 
 
 def apply_custom(_clicks: Any, _submit_from: Any, _submit_to: Any, start: Any, end: Any,
