@@ -3,6 +3,7 @@
 Imports ``storage`` only. Session, idle-timeout and invalidation bounds: see ``auth.web``.
 """
 
+from . import sessions
 from .config import AuthConfig
 from .displays import (
     InvalidDisplayName,
@@ -21,8 +22,10 @@ from .users import (
     Actor,
     AuthResult,
     AuthStatus,
+    Lock,
     Role,
     User,
+    active_locks,
     add_user,
     authenticate,
     disable_user,
@@ -32,6 +35,7 @@ from .users import (
     normalize_username,
     set_password,
     set_role,
+    unlock_user,
     validate_username,
 )
 from .web import (
@@ -54,6 +58,7 @@ __all__ = [
     "AuthStatus",
     "InvalidDisplayName",
     "InvalidUsername",
+    "Lock",
     "NewDisplay",
     "PermissionDenied",
     "Role",
@@ -62,6 +67,7 @@ __all__ = [
     "User",
     "UserExists",
     "WeakPassword",
+    "active_locks",
     "add_user",
     "authenticate",
     "check_policy",
@@ -83,6 +89,8 @@ __all__ = [
     "require_role",
     "revoke_display",
     "set_password",
+    "sessions",
     "set_role",
+    "unlock_user",
     "validate_username",
 ]

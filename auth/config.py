@@ -19,7 +19,11 @@ class AuthConfig:
     secret_key: str
     cookie_secure: bool = False
     idle_timeout_s: float = 8 * 3600
+    # Failures of one (account, address) pair that lock that pair...
     lockout_failures: int = 5
+    # ... and of one account from all addresses together that lock it everywhere. Much
+    # higher, so that nobody can lock an account (an admin's) out from afar cheaply.
+    account_lockout_failures: int = 100
     lockout_window_s: float = 900.0
     lockout_duration_s: float = 900.0
     addr_max_failures: int = 20
@@ -39,6 +43,9 @@ class AuthConfig:
                 f"AuthConfig.default_language must be one of {', '.join(LANGUAGES)}, "
                 f"not {self.default_language!r}"
             )
+        if self.account_lockout_failures < self.lockout_failures:
+            raise ValueError("AuthConfig.account_lockout_failures must be at least "
+                             "lockout_failures")
         if self.trusted_proxies < 0:
             raise ValueError("AuthConfig.trusted_proxies must be 0 or more")
         if not self.display_start_path.startswith("/"):
