@@ -44,6 +44,7 @@ from .web import (
     csrf_token,
     current_user,
     install,
+    installed_config,
     request_client_address,
     require_role,
 )
@@ -82,6 +83,7 @@ __all__ = [
     "hash_password",
     "hash_token",
     "install",
+    "installed_config",
     "list_displays",
     "list_users",
     "normalize_username",

@@ -220,6 +220,11 @@ def _require_display_role(user: SessionUser, display_id: int, required: Role) ->
     return user
 
 
+def installed_config() -> AuthConfig:
+    """The AuthConfig that ``install`` put on the current request's server."""
+    return _state().config
+
+
 def csrf_token() -> str:
     """The session's CSRF token (created if missing), for forms posting to this server,
     e.g. a logout button: ``<input type=hidden name=csrf_token value=...>``. POSTs to
