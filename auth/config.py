@@ -34,6 +34,15 @@ class AuthConfig:
     # Where a wall screen goes after /display/<token> opened its session (the dashboard's
     # kiosk page), with the rotate/every/lang parameters passed on.
     display_start_path: str = "/kiosk"
+    # What a display session may reach: these pages (the kiosk and the pages it rotates),
+    # and Dash callbacks whose every output id starts with one of these prefixes (the
+    # ids of those pages, see dashboard/ids.py, plus Dash's own page routing). Everything
+    # else (the admin and thresholds pages with their audit log and names, queue
+    # history, CSV downloads) is refused with 403 before it runs.
+    display_pages: tuple[str, ...] = ("/", "/kiosk", "/alerts", "/drift", "/health")
+    display_output_prefixes: tuple[str, ...] = (
+        "wallboard-", "pages-", "ksk-", "alr-", "drift-", "health-", "_pages_",
+    )
 
     def __post_init__(self) -> None:
         if not self.secret_key:

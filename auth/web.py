@@ -291,7 +291,7 @@ def _guard() -> Response | None:
         log.error("cannot confirm session: %s", err)
         return _json({"error": "service unavailable"}, 503)
     if g.trio_auth_user is not None:
-        return _refuse_forged_callback(state)
+        return _refuse_forged_callback(state) or _refuse_outside_display_scope(state)
     if _is_public(state.config):
         return None
     if g.get("trio_display_ended"):
@@ -313,6 +313,60 @@ def _refuse_forged_callback(state: _State) -> Response | None:
                 extra={"username": user.username if user else None,
                        "client_addr": client_address(state.config)})
     return _json({"error": "CSRF token missing or wrong; reload the page"}, 403)
+
+
+def _refuse_outside_display_scope(state: _State) -> Response | None:
+    """403 for a display session asking for anything a wall screen does not show: a page
+    outside ``display_pages`` (GET and HEAD alike), or a Dash callback with an output
+    outside ``display_output_prefixes`` or routing to such a page."""
+    user: SessionUser = g.trio_auth_user
+    config = state.config
+    if not user.is_display or _is_public(config):
+        return None
+    if request.method in _SAFE_METHODS and not _is_machine_path(request.path):
+        if _local_page(request.path) in config.display_pages:
+            return None
+        what = f"page {request.path[:100]}"
+    elif request.method == "POST" and _is_dash_update(request.path):
+        what = _callback_outside_scope(request.get_json(silent=True), config)
+        if what is None:
+            return None
+    else:
+        return None
+    log.warning("display session refused %s", what,
+                extra={"username": user.username, "client_addr": client_address(config)})
+    return _json({"error": "a wall screen may not open this"}, 403)
+
+
+def _local_page(path: str) -> str:
+    """``path`` without the application's mount point and a trailing slash."""
+    root = request.script_root
+    if root and path.startswith(root + "/"):
+        path = path[len(root):]
+    return path.rstrip("/") or "/"
+
+
+def _callback_outside_scope(body: object, config: AuthConfig) -> str | None:
+    """What in a Dash callback request a display may not have (None: nothing)."""
+    if not isinstance(body, dict):
+        return "a malformed callback"
+    outputs = body.get("outputs")
+    for spec in outputs if isinstance(outputs, list) else [outputs]:
+        component = spec.get("id") if isinstance(spec, dict) else None
+        if isinstance(component, dict):
+            component = component.get("type")
+        if not isinstance(component, str) or not component.startswith(
+                config.display_output_prefixes):
+            return f"callback output {str(component)[:80]}"
+    inputs = body.get("inputs")
+    for item in inputs if isinstance(inputs, list) else []:
+        # Dash pages' router: its pathname input decides which page's layout is built.
+        if isinstance(item, dict) and item.get("id") == "_pages_location" \
+                and item.get("property") == "pathname":
+            path = item.get("value")
+            if not isinstance(path, str) or _local_page(path) not in config.display_pages:
+                return f"page {str(path)[:100]} through the router"
+    return None
 
 
 def _is_dash_update(path: str) -> bool:

@@ -570,6 +570,8 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "adm_col_change": ("Change", "Ändring"),
     "adm_no_audit": ("Nothing matches these filters.", "Inget matchar filtren."),
     "adm_audit_limit": ("The newest {n} are shown.", "De {n} senaste visas."),
+    # who did something, as a wall screen's display session sees it (issue 11)
+    "scr_someone": ("a user", "en användare"),
     # login sessions and locks on /admin (issue 11)
     "adm_sessions_title": ("Login sessions", "Inloggningar"),
     "adm_no_sessions": ("No one is logged in.", "Ingen är inloggad."),
