@@ -448,3 +448,22 @@ def test_head_requests_pass_the_same_guard_as_get(server: flask.Flask) -> None:
         assert head.status_code in (302, 401), path
     assert viewer.head("/admin").status_code == viewer.get("/admin").status_code == 403
 
+
+
+# -- settings ---------------------------------------------------------------------------------
+
+
+def test_it_refuses_an_account_wide_threshold_below_the_per_address_one(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from trio_monitor.settings import ConfigError, load_settings
+
+    for key in list(os.environ):
+        if key.startswith("TRIO_MONITOR_"):
+            monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)
+    assert load_settings().login_account_lockout_failures == 100
+    monkeypatch.setenv("TRIO_MONITOR_LOGIN_ACCOUNT_LOCKOUT_FAILURES", "3")
+
+    with pytest.raises(ConfigError, match="LOGIN_ACCOUNT_LOCKOUT_FAILURES must be at least"):
+        load_settings()
