@@ -323,15 +323,13 @@ def _refuse_outside_display_scope(state: _State) -> Response | None:
     config = state.config
     if not user.is_display or _is_public(config):
         return None
+    what: str | None = None
     if request.method in _SAFE_METHODS and not _is_machine_path(request.path):
-        if _local_page(request.path) in config.display_pages:
-            return None
-        what = f"page {request.path[:100]}"
+        if _local_page(request.path) not in config.display_pages:
+            what = f"page {request.path[:100]}"
     elif request.method == "POST" and _is_dash_update(request.path):
         what = _callback_outside_scope(request.get_json(silent=True), config)
-        if what is None:
-            return None
-    else:
+    if what is None:
         return None
     log.warning("display session refused %s", what,
                 extra={"username": user.username, "client_addr": client_address(config)})
