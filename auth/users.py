@@ -281,6 +281,10 @@ def _row(store: UserStore, username: str) -> UserRow:
 
 # -- login ----------------------------------------------------------------------------
 
+# /admin lists the locks of at most this many names (a flood of made-up names must not
+# make the page read every failure).
+MAX_LISTED_LOCKS = 200
+
 
 def authenticate(
     engine: Engine,
@@ -402,15 +406,18 @@ def lock_end(
     return latest + duration_ms if in_window >= threshold else None
 
 
-def active_locks(engine: Engine, now_ms: int, config: AuthConfig) -> list[Lock]:
-    """Every lock in force, by username then address (account-wide ones first)."""
+def active_locks(
+    engine: Engine, now_ms: int, config: AuthConfig, *, limit: int = MAX_LISTED_LOCKS,
+) -> list[Lock]:
+    """The locks in force, by username then address (an account-wide one stands for all
+    of its name's); the names of at most ``limit`` users or made-up names."""
+    store = UserStore(engine)
     since = now_ms - int(config.lockout_duration_s * 1000) - int(config.lockout_window_s * 1000)
-    by_name: dict[str, list[tuple[str, int]]] = {}
-    for name, addr, ts in UserStore(engine).recent_failures(since + 1):
-        by_name.setdefault(name, []).append((addr, ts))
+    names = store.lock_candidates(since + 1, config.lockout_failures,
+                                  config.account_lockout_failures, limit)
     locks: list[Lock] = []
-    for name in sorted(by_name):
-        times = by_name[name]
+    for name in names:
+        times = store.failure_times(name, since + 1)
         account = _lock(name, "", times, now_ms, config)
         if account is not None and account.client_addr is None:
             locks.append(account)

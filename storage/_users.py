@@ -165,15 +165,24 @@ class UserStore:
         with self._reading() as conn:
             return [(row.client_addr, int(row.ts)) for row in conn.execute(stmt)]
 
-    def recent_failures(self, since_ms: int) -> list[tuple[str, str, int]]:
-        """(username, client address, ts) of every wrong-password failure with
-        ``ts >= since_ms``, oldest first (for listing the locks in force)."""
-        stmt = (select(login_failures.c.username, login_failures.c.client_addr,
-                       login_failures.c.ts)
-                .where(login_failures.c.ts >= since_ms, login_failures.c.refused.is_(False))
-                .order_by(login_failures.c.ts))
+    def lock_candidates(
+        self, since_ms: int, pair_threshold: int, account_threshold: int, limit: int,
+    ) -> list[str]:
+        """Usernames with at least ``pair_threshold`` wrong-password failures from one
+        address, or ``account_threshold`` from all, with ``ts >= since_ms`` (at most
+        ``limit``, by name): the only names that can be locked, for listing the locks
+        without reading every failure of a flood. Scans the table, which retention
+        keeps to the lockout window plus the lock's duration."""
+        t = login_failures
+        recent = (t.c.ts >= since_ms, t.c.refused.is_(False))
+        pairs = (select(t.c.username).where(*recent).group_by(t.c.username, t.c.client_addr)
+                 .having(func.count() >= pair_threshold))
+        accounts = (select(t.c.username).where(*recent).group_by(t.c.username)
+                    .having(func.count() >= account_threshold))
+        union = pairs.union(accounts).subquery()
+        stmt = select(union.c.username).order_by(union.c.username).limit(limit)
         with self._reading() as conn:
-            return [(row.username, row.client_addr, int(row.ts)) for row in conn.execute(stmt)]
+            return [row.username for row in conn.execute(stmt)]
 
     def failures_for_address(self, client_addr: str, since_ms: int) -> FailureCount:
         """Failures from ``client_addr`` with ``ts >= since_ms``, refused ones included.
