@@ -169,3 +169,8 @@ from ._displays import (  # noqa: E402
 )
 
 __all__ += ["DisplayExists", "DisplayRow", "DisplayStore", "SeenRequest", "UnknownDisplay"]
+
+# -- server-side login sessions (issue 11) ---------------------------------------------
+from ._sessions import SessionRow, SessionStore, SessionUserRow  # noqa: E402
+
+__all__ += ["SessionRow", "SessionStore", "SessionUserRow"]

@@ -28,6 +28,7 @@ from tests.fixtures.screens import (
     data_attribute,
     make_server,
     open_display,
+    post,
     text_of,
     wallboard_refresh,
 )
@@ -265,17 +266,17 @@ def test_a_display_session_may_not_acknowledge_or_administer(
         dash_ids.ALR_ACK_COMMENT: "on it"}, (dash_ids.ALR_ACK_SUBMIT, "n_clicks"))
     assert "wall screen and may only view" in text_of(refused[dash_ids.ALR_ACK_MESSAGE])
 
-    created = call(screen, dash_ids.ADM_DISPLAYS_MESSAGE, {
+    # /admin's callbacks are outside what a wall screen shows: refused before they run.
+    created = post(screen, dash_ids.ADM_DISPLAYS_MESSAGE, {
         dash_ids.ADM_DISPLAY_CREATE: 1, dash_ids.ADM_DISPLAY_NAME: "Sneaky"},
         (dash_ids.ADM_DISPLAY_CREATE, "n_clicks"))
-    assert created[dash_ids.ADM_DISPLAYS_MESSAGE] == "Only administrators can do this."
-    added = call(screen, dash_ids.ADM_USERS_MESSAGE, {
+    assert created.status_code == 403
+    added = post(screen, dash_ids.ADM_USERS_MESSAGE, {
         dash_ids.ADM_ADD_USER: 1, dash_ids.ADM_NEW_USERNAME: "mallory",
         dash_ids.ADM_NEW_PASSWORD: "long enough password", dash_ids.ADM_NEW_ROLE: "admin"},
         (dash_ids.ADM_ADD_USER, "n_clicks"))
-    assert added[dash_ids.ADM_USERS_MESSAGE] == "Only administrators can do this."
-    users = call(screen, dash_ids.ADM_USERS, {})
-    assert "Only administrators" in text_of(users[dash_ids.ADM_USERS])
+    assert added.status_code == 403
+    assert post(screen, dash_ids.ADM_USERS, {}).status_code == 403
     assert [r.name for r in auth.list_displays(engine)] == ["Skärm 3"]
     assert [u.username for u in auth.list_users(engine)] == ["anna", "bo"]
     assert AlertStore(engine).audit_log(action_prefix="alert.") == []

@@ -99,6 +99,10 @@ def _parser() -> argparse.ArgumentParser:
         p.set_defaults(handler=cmd_users_toggle, action=action)
     p = users.add_parser("list", help="list users")
     p.set_defaults(handler=cmd_users_list)
+    # users unlock (issue 11, auth): lift a user's login locks from every address.
+    p = users.add_parser("unlock", help="lift every login lock on a user (audited)")
+    p.add_argument("username")
+    p.set_defaults(handler=cmd_users_unlock)
 
     displays = sub.add_parser("displays", help="display tokens of wall screens").add_subparsers(
         metavar="action")
@@ -518,6 +522,17 @@ def cmd_users_list(args: argparse.Namespace) -> int:
                 if user.last_login_at_ms else "never")
         state = "disabled" if user.disabled else "active"
         print(f"{user.username:<24} {user.role:<7} {state:<9} last login {last}")
+    return code
+
+
+def cmd_users_unlock(args: argparse.Namespace) -> int:
+    """Forget the user's failed logins from every address (audit "user.unlock")."""
+    import auth
+
+    forgotten: list[int] = []
+    code = _users_call(lambda e: forgotten.append(auth.unlock_user(e, args.username)))
+    if code == EXIT_OK:
+        print(f"{args.username} unlocked ({forgotten[0]} failed login(s) forgotten)")
     return code
 
 

@@ -161,6 +161,8 @@ class Settings(BaseSettings):
     web_trusted_proxies: int = Field(0, ge=0, le=5)
     session_idle_timeout_s: float = Field(8 * 3600, ge=60)
     login_lockout_failures: int = Field(5, ge=1, le=100)
+    # Failures of one account from all addresses together that lock it everywhere.
+    login_account_lockout_failures: int = Field(100, ge=1, le=100_000)
     login_lockout_window_s: float = Field(900.0, ge=1)
     login_lockout_s: float = Field(900.0, ge=1)
     login_addr_max_failures: int = Field(20, ge=1, le=10_000)
@@ -209,6 +211,16 @@ class Settings(BaseSettings):
     notify_retry_base_s: float = Field(2.0, gt=0, le=3600)
     notify_retry_max_s: float = Field(60.0, gt=0, le=86400)
     timezone: str = "Europe/Stockholm"
+
+    @model_validator(mode="after")
+    def _account_lockout(self) -> Settings:
+        if self.login_account_lockout_failures < self.login_lockout_failures:
+            raise ValueError(
+                f"{ENV_PREFIX}LOGIN_ACCOUNT_LOCKOUT_FAILURES must be at least "
+                f"{ENV_PREFIX}LOGIN_LOCKOUT_FAILURES (got "
+                f"{self.login_account_lockout_failures} < {self.login_lockout_failures})"
+            )
+        return self
 
     @model_validator(mode="after")
     def _history(self) -> Settings:

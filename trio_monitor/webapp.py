@@ -65,6 +65,7 @@ def auth_config(settings: Settings) -> auth.AuthConfig:
         cookie_secure=settings.web_cookie_secure,
         idle_timeout_s=settings.session_idle_timeout_s,
         lockout_failures=settings.login_lockout_failures,
+        account_lockout_failures=settings.login_account_lockout_failures,
         lockout_window_s=settings.login_lockout_window_s,
         lockout_duration_s=settings.login_lockout_s,
         addr_max_failures=settings.login_addr_max_failures,

@@ -22,7 +22,7 @@ from auth import (
     request_client_address,
     require_role,
 )
-from dashboard import _frame, _runtime, alertforms, ids
+from dashboard import _frame, _runtime, alertforms, ids, screenview
 from dashboard.alertsmodel import AlertsModel
 from dashboard.components.alerts import (
     ACK_PANEL_HIDDEN,
@@ -102,6 +102,9 @@ def refresh(_n: int | None, stored_lang: str | None, _acked: Any, _silences: Any
     admin = _frame.is_admin()
     history = model.history(rule_filter if isinstance(rule_filter, int) else None,
                             entity_filter if isinstance(entity_filter, str) else None)
+    if not screenview.sees_people():  # a wall screen: no names, comments or error texts
+        data = screenview.alerts(data, lang)
+        history = history if isinstance(history, str) else screenview.events(history, lang)
     outcomes = {channel: _test_row(model, channel, row_id)
                 for channel, row_id in alertforms.requested_tests(tests).items()}
     rule_options, entity_options = history_filter_options(data, lang)
