@@ -1,0 +1,227 @@
+"""Requests to Dash's endpoints checked before Dash sees them.
+
+Dash trusts its own renderer: a callback body of the wrong shape, naming an output no
+callback has, with inputs other than the callback declares, with a number JavaScript
+cannot hold or nested a thousand levels deep, fails somewhere inside Dash with a 500 and
+a traceback. Here each such body is answered 400 with one log line, before dispatch:
+
+- the body is parsed once, strictly: JSON only, integers within +-2**53, finite floats,
+  at most ``MAX_DEPTH`` levels of nesting;
+- its shape is that of Dash's renderer: ``output`` names a registered callback;
+  ``outputs``, ``inputs`` and ``state`` list exactly the callback's declared components
+  and properties (a pattern id matches its wildcards); ``changedPropIds`` is a list of
+  strings;
+- values of the counting properties Dash components have (``n_clicks``, ``n_intervals``,
+  ...) are non-negative integers or null, so a callback never meets ``"x"`` there.
+
+Files under ``_dash-component-suites/`` that Dash did not register are 404, not 500, and
+any other 400 Flask raises for these endpoints (JSON it cannot read) is one log line too.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from typing import Any
+
+import dash
+import flask
+from dash.fingerprint import check_fingerprint
+from werkzeug.exceptions import BadRequest, HTTPException, NotFound
+
+log = logging.getLogger(__name__)
+
+# Dash's routes, after its routes_pathname_prefix.
+UPDATE_PATH = "_dash-update-component"
+SUITES_PATH = "_dash-component-suites/<string:package_name>/<path:fingerprinted_path>"
+MAX_DEPTH = 64
+MAX_SAFE_INTEGER = 2**53  # JavaScript numbers above this are not exact integers
+_COUNTERS = frozenset({"n_clicks", "n_intervals", "n_submit", "n_blur", "n_clicks_timestamp",
+                       "n_submit_timestamp", "n_blur_timestamp", "n_dblclicks"})
+_WILDCARDS = ('["ALL"]', '["MATCH"]', '["ALLSMALLER"]')
+
+
+class BadBody(ValueError):
+    """The request body is not what Dash's renderer sends; the message says why."""
+
+
+def install(server: flask.Flask, app: dash.Dash) -> None:
+    """Wrap Dash's update and component-file views on ``server`` with the checks."""
+    update_endpoint = _endpoint(server, app, UPDATE_PATH)
+    suites_endpoint = _endpoint(server, app, SUITES_PATH)
+    update = server.view_functions[update_endpoint]
+    suites = server.view_functions[suites_endpoint]
+
+    def checked_update(*args: Any, **kwargs: Any) -> Any:
+        try:
+            check_update(flask.request.get_data(cache=True), app.callback_map)
+        except BadBody as exc:
+            return _refuse(400, f"malformed callback request: {exc}")
+        return update(*args, **kwargs)
+
+    def checked_suites(package_name: str, fingerprinted_path: str) -> Any:
+        path, _ = check_fingerprint(fingerprinted_path)
+        if path not in app.registered_paths.get(package_name, ()):
+            return _refuse(404, f"unknown component file {package_name}/{path}")
+        return suites(package_name=package_name, fingerprinted_path=fingerprinted_path)
+
+    server.view_functions[update_endpoint] = checked_update
+    server.view_functions[suites_endpoint] = checked_suites
+    server.register_error_handler(BadRequest, _bad_request)
+    server.register_error_handler(dash.exceptions.DependencyException, _unknown_dependency)
+
+
+def _endpoint(server: flask.Flask, app: dash.Dash, path: str) -> str:
+    rule = f"{app.config.routes_pathname_prefix}{path}"
+    found = [r.endpoint for r in server.url_map.iter_rules() if r.rule == rule]
+    if len(found) != 1:
+        raise RuntimeError(f"expected one Dash route {rule}, found {found}: Dash's routes "
+                           "changed; check trio_monitor/dashrequests.py")
+    return found[0]
+
+
+def check_update(raw: bytes, callback_map: dict[str, Any]) -> dict[str, Any]:
+    """The parsed body of a callback request; raises BadBody."""
+    body = parse_json(raw)
+    if not isinstance(body, dict):
+        raise BadBody("the body is not a JSON object")
+    output = body.get("output")
+    if not isinstance(output, str) or output not in callback_map:
+        raise BadBody("'output' names no callback")
+    callback = callback_map[output]
+    _check_list(body.get("inputs"), callback["inputs"], "inputs")
+    _check_list(body.get("state", []), callback.get("state", []), "state")
+    _check_outputs(body.get("outputs"), callback)
+    changed = body.get("changedPropIds", [])
+    if not isinstance(changed, list) or not all(isinstance(c, str) for c in changed):
+        raise BadBody("'changedPropIds' is not a list of strings")
+    return body
+
+
+def parse_json(raw: bytes) -> Any:
+    try:
+        value = json.loads(raw, parse_int=_int, parse_float=_float, parse_constant=_constant)
+    except RecursionError:
+        raise BadBody("nested too deeply") from None
+    except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError is a ValueError
+        raise BadBody(f"not JSON ({str(exc)[:80]})") from None
+    if _depth(value) > MAX_DEPTH:
+        raise BadBody(f"nested deeper than {MAX_DEPTH} levels")
+    return value
+
+
+def _int(text: str) -> int:
+    # Length first: int() of a 100 000-digit string is itself the cost to avoid.
+    if len(text) > 17 or abs(value := int(text)) > MAX_SAFE_INTEGER:
+        raise BadBody(f"integer {text[:20]}... out of range")
+    return value
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise BadBody(f"number {text[:20]} out of range")
+    return value
+
+
+def _constant(text: str) -> Any:
+    raise BadBody(f"{text} is not JSON")
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth, iteratively (a recursive walk could itself overflow)."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict | list):
+            deepest = max(deepest, depth)
+            if depth > MAX_DEPTH:
+                return depth
+            children = node.values() if isinstance(node, dict) else node
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def _check_list(sent: Any, declared: list[dict[str, Any]], name: str) -> None:
+    if not isinstance(sent, list) or len(sent) != len(declared):
+        raise BadBody(f"{name!r} does not list the callback's {len(declared)} item(s)")
+    for item, spec in zip(sent, declared, strict=True):
+        _check_item(item, spec["id"], spec["property"], name, with_value=True)
+
+
+def _check_outputs(sent: Any, callback: dict[str, Any]) -> None:
+    if callback.get("no_output"):
+        return
+    declared = callback["output"]
+    many = isinstance(declared, list)
+    outputs = declared if many else [declared]
+    # One output is sent bare (a list only for an ALL pattern); several as a list.
+    items = sent if many else [sent]
+    if not isinstance(items, list) or len(items) != len(outputs):
+        raise BadBody(f"'outputs' does not list the callback's {len(outputs)} output(s)")
+    for item, out in zip(items, outputs, strict=True):
+        _check_item(item, out.component_id_str(), out.component_property, "outputs",
+                    with_value=False)
+
+
+def _check_item(item: Any, declared_id: str, prop: str, name: str, *, with_value: bool) -> None:
+    """One entry: ``{"id", "property"[, "value"]}``, or for a pattern id a list of them
+    (ALL, ALLSMALLER) or one (MATCH)."""
+    if _is_pattern(declared_id):
+        pattern = json.loads(declared_id)
+        for one in item if isinstance(item, list) else [item]:
+            _check_entry(one, prop, name, with_value)
+            if not _matches(one["id"], pattern):
+                raise BadBody(f"{name!r}: id {str(one['id'])[:80]} does not match the callback")
+        return
+    _check_entry(item, prop, name, with_value)
+    if item["id"] != declared_id:
+        raise BadBody(f"{name!r}: unknown component {str(item['id'])[:80]}")
+
+
+def _check_entry(item: Any, prop: str, name: str, with_value: bool) -> None:
+    if not isinstance(item, dict) or not isinstance(item.get("id"), str | dict):
+        raise BadBody(f"{name!r}: an entry is not an object with an id")
+    if item.get("property") != prop:
+        raise BadBody(f"{name!r}: unknown property {str(item.get('property'))[:40]}")
+    value = item.get("value")
+    if with_value and prop in _COUNTERS and value is not None and (
+            not isinstance(value, int | float) or isinstance(value, bool) or value < 0):
+        raise BadBody(f"{name!r}: {prop} is not a count")
+
+
+def _matches(sent: Any, pattern: dict[str, Any]) -> bool:
+    if not isinstance(sent, dict) or set(sent) != set(pattern):
+        return False
+    return all(isinstance(want, list) or sent[key] == want for key, want in pattern.items())
+
+
+def _is_pattern(declared_id: str) -> bool:
+    return declared_id.startswith("{") and any(w in declared_id for w in _WILDCARDS)
+
+
+def _refuse(status: int, reason: str) -> flask.Response:
+    log.warning("%s %s refused (%d): %s", flask.request.method, flask.request.path, status,
+                reason, extra={"client_addr": flask.request.remote_addr})
+    response = flask.jsonify({"error": reason if status == 404 else "malformed request"})
+    response.status_code = status
+    return response
+
+
+def _bad_request(exc: HTTPException) -> Any:
+    """Flask's own 400s (unreadable JSON, a bad form): one log line; Dash's endpoints
+    answer JSON, pages keep Flask's response."""
+    if _is_dash_path(flask.request.path):
+        return _refuse(exc.code or 400, exc.description or "bad request")
+    return exc
+
+
+def _unknown_dependency(exc: Exception) -> Any:
+    return _refuse(NotFound.code, "unknown component file")
+
+
+def _is_dash_path(path: str) -> bool:
+    return any(segment.startswith("_dash-") for segment in path.split("/"))
+
