@@ -46,30 +46,54 @@ class BadBody(ValueError):
     """The request body is not what Dash's renderer sends; the message says why."""
 
 
-def install(server: flask.Flask, app: dash.Dash) -> None:
-    """Wrap Dash's update and component-file views on ``server`` with the checks."""
-    update_endpoint = _endpoint(server, app, UPDATE_PATH)
-    suites_endpoint = _endpoint(server, app, SUITES_PATH)
-    update = server.view_functions[update_endpoint]
-    suites = server.view_functions[suites_endpoint]
+class DashRequestChecks:
+    """The checks on one server. ``install`` them before the Dash app is built (their
+    hook must run before any other hook that reads a callback body, such as the wall
+    screen's response cache), then ``attach`` the Dash app."""
 
-    def checked_update(*args: Any, **kwargs: Any) -> Any:
+    def __init__(self, server: flask.Flask) -> None:
+        self._server = server
+        self._app: dash.Dash | None = None
+        self._update_endpoint: str | None = None
+        server.before_request(self._check_update)
+        server.register_error_handler(BadRequest, _bad_request)
+        server.register_error_handler(dash.exceptions.DependencyException,
+                                      _unknown_dependency)
+
+    def attach(self, app: dash.Dash) -> None:
+        self._update_endpoint = _endpoint(self._server, app, UPDATE_PATH)
+        suites_endpoint = _endpoint(self._server, app, SUITES_PATH)
+        suites = self._server.view_functions[suites_endpoint]
+
+        def checked_suites(package_name: str, fingerprinted_path: str) -> Any:
+            path, _ = check_fingerprint(fingerprinted_path)
+            if path not in app.registered_paths.get(package_name, ()):
+                return _refuse(404, f"unknown component file {package_name}/{path}")
+            return suites(package_name=package_name, fingerprinted_path=fingerprinted_path)
+
+        self._server.view_functions[suites_endpoint] = checked_suites
+        self._app = app
+
+    def _check_update(self) -> flask.Response | None:
+        request = flask.request
+        if request.endpoint != self._update_endpoint or request.method != "POST":
+            return None
+        if self._app is None:
+            return _refuse(503, "the dashboard is not ready")
+        if not request.is_json:
+            return _refuse(400, f"malformed callback request: content type "
+                                f"{request.mimetype or 'none'}, not application/json")
         try:
-            check_update(flask.request.get_data(cache=True), app.callback_map)
+            check_update(request.get_data(cache=True), self._app.callback_map)
         except BadBody as exc:
             return _refuse(400, f"malformed callback request: {exc}")
-        return update(*args, **kwargs)
+        return None
 
-    def checked_suites(package_name: str, fingerprinted_path: str) -> Any:
-        path, _ = check_fingerprint(fingerprinted_path)
-        if path not in app.registered_paths.get(package_name, ()):
-            return _refuse(404, f"unknown component file {package_name}/{path}")
-        return suites(package_name=package_name, fingerprinted_path=fingerprinted_path)
 
-    server.view_functions[update_endpoint] = checked_update
-    server.view_functions[suites_endpoint] = checked_suites
-    server.register_error_handler(BadRequest, _bad_request)
-    server.register_error_handler(dash.exceptions.DependencyException, _unknown_dependency)
+def install(server: flask.Flask) -> DashRequestChecks:
+    """Put the checks on ``server``: call right after the auth guard, before the Dash app
+    is built, then ``attach`` the app."""
+    return DashRequestChecks(server)
 
 
 def _endpoint(server: flask.Flask, app: dash.Dash, path: str) -> str:
@@ -90,6 +114,8 @@ def check_update(raw: bytes, callback_map: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(output, str) or output not in callback_map:
         raise BadBody("'output' names no callback")
     callback = callback_map[output]
+    if "callback" not in callback:
+        raise BadBody("'output' names a callback that runs in the browser")
     _check_list(body.get("inputs"), callback["inputs"], "inputs")
     _check_list(body.get("state", []), callback.get("state", []), "state")
     _check_outputs(body.get("outputs"), callback)
@@ -184,7 +210,11 @@ def _check_item(item: Any, declared_id: str, prop: str, name: str, *, with_value
 def _check_entry(item: Any, prop: str, name: str, with_value: bool) -> None:
     if not isinstance(item, dict) or not isinstance(item.get("id"), str | dict):
         raise BadBody(f"{name!r}: an entry is not an object with an id")
-    if item.get("property") != prop:
+    sent = item.get("property")
+    if not with_value and isinstance(sent, str):
+        # An output with allow_duplicate is sent as "children@<hash>".
+        sent = sent.split("@", 1)[0]
+    if sent != prop:
         raise BadBody(f"{name!r}: unknown property {str(item.get('property'))[:40]}")
     value = item.get("value")
     if with_value and prop in _COUNTERS and value is not None and (

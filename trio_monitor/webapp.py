@@ -105,6 +105,9 @@ def create_app(settings: Settings, engine: Any = None) -> Flask:
     # Before the guard: a request for another host is refused whoever sends it.
     install_host_check(server, settings)
     auth.install(server, engine, auth_config(settings))
+    # After the guard (an outsider gets 401, a forged callback 403), before every hook
+    # of the dashboard that reads a callback's body.
+    dash_checks = dashrequests.install(server)
 
     @server.get("/healthz")
     def healthz() -> tuple[dict[str, str], int, dict[str, str]]:
@@ -117,7 +120,7 @@ def create_app(settings: Settings, engine: Any = None) -> Flask:
         return {"status": "ok"}, 200, headers
 
     dash_app = create_dash(server, engine, dashboard_config(settings))
-    dashrequests.install(server, dash_app)
+    dash_checks.attach(dash_app)
     server.config["CSP_SCRIPT_HASHES"] = list(dash_app.csp_hashes())
     return server
 
