@@ -420,8 +420,8 @@ def cmd_web(args: argparse.Namespace) -> int:
     settings = _start(args)
     if settings.refusals(web=True):
         raise ConfigError(settings.refusals(web=True))
-    _open_database(settings).dispose()
     _check_port_free(settings.web_bind)
+    _open_database(settings).dispose()
     from .web import run_web
 
     return run_web(settings)
@@ -433,8 +433,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     problems += settings.refusals(web=True)
     if problems:
         raise ConfigError(problems)
-    _open_database(settings).dispose()
     _check_port_free(settings.web_bind)
+    _open_database(settings).dispose()
     from .web import serve
 
     return serve(dict(os.environ), settings.shutdown_timeout_s)
