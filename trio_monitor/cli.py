@@ -516,7 +516,11 @@ def cmd_users_toggle(args: argparse.Namespace) -> int:
 def cmd_notify_test(args: argparse.Namespace) -> int:
     from .notify import notify_test_command
 
-    return notify_test_command(_start(args, quiet=True), args.channel, args.timeout)
+    settings = _start(args, quiet=True)
+    names = [spec.name for spec in settings.notify_channel_specs()]
+    if args.channel in names:
+        _open_database(settings).dispose()  # no schema: one line, not a traceback
+    return notify_test_command(settings, args.channel, args.timeout)
 
 
 def cmd_users_list(args: argparse.Namespace) -> int:
@@ -555,12 +559,13 @@ def cmd_displays_add(args: argparse.Namespace) -> int:
     import auth
 
     created: list[Any] = []
+    base = (args.url or load_settings().public_base_url).rstrip("/")
     code = _displays_call(lambda e: created.append(auth.create_display(e, args.name)))
     if code == EXIT_OK:
         new = created[0]
         print(f"display token {new.display.id} for {new.display.name!r}; open this address "
               "once on the screen (it is not shown again):")
-        print(f"{args.url.rstrip('/')}/display/{new.token}")
+        print(f"{base}/display/{new.token}")
         print("to rotate pages add e.g. ?rotate=wallboard,drift,health&every=30")
     return code
 
