@@ -446,7 +446,12 @@ def _check_port_free(bind: str) -> None:
     from .web import port_in_use
 
     host, _, port = bind.rpartition(":")
-    if port_in_use(host.strip("[]"), int(port)):
+    try:
+        taken = port_in_use(host.strip("[]"), int(port))
+    except OSError as exc:  # not an address of this host, a privileged port, ...
+        raise CommandError([f"cannot listen on {bind}: {exc.strerror or exc}; change "
+                            "TRIO_MONITOR_WEB_BIND"]) from None
+    if taken:
         raise CommandError([f"port {port} is in use (on {host or 'all addresses'}); stop what "
                             f"listens there or change TRIO_MONITOR_WEB_BIND"])
 
