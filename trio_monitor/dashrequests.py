@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import dash
@@ -39,7 +40,6 @@ MAX_DEPTH = 64
 MAX_SAFE_INTEGER = 2**53  # JavaScript numbers above this are not exact integers
 _COUNTERS = frozenset({"n_clicks", "n_intervals", "n_submit", "n_blur", "n_clicks_timestamp",
                        "n_submit_timestamp", "n_blur_timestamp", "n_dblclicks"})
-_WILDCARDS = ('["ALL"]', '["MATCH"]', '["ALLSMALLER"]')
 
 
 class BadBody(ValueError):
@@ -55,6 +55,7 @@ class DashRequestChecks:
         self._server = server
         self._app: dash.Dash | None = None
         self._update_endpoint: str | None = None
+        self._declared: dict[str, _Declared] = {}
         server.before_request(self._check_update)
         server.register_error_handler(BadRequest, _bad_request)
         server.register_error_handler(dash.exceptions.DependencyException,
@@ -84,7 +85,7 @@ class DashRequestChecks:
             return _refuse(400, f"malformed callback request: content type "
                                 f"{request.mimetype or 'none'}, not application/json")
         try:
-            check_update(request.get_data(cache=True), self._app.callback_map)
+            check_update(request.get_data(cache=True), self._app.callback_map, self._declared)
         except BadBody as exc:
             return _refuse(400, f"malformed callback request: {exc}")
         return None
@@ -105,8 +106,49 @@ def _endpoint(server: flask.Flask, app: dash.Dash, path: str) -> str:
     return found[0]
 
 
-def check_update(raw: bytes, callback_map: dict[str, Any]) -> dict[str, Any]:
-    """The parsed body of a callback request; raises BadBody."""
+@dataclass(frozen=True)
+class _Spec:
+    """One declared input, state or output: a string id, or a dict id (``pattern``; its
+    wildcard values are lists such as ``["ALL"]``), and the property."""
+
+    id: str
+    pattern: dict[str, Any] | None
+    wildcard: bool
+    prop: str
+
+
+@dataclass(frozen=True)
+class _Declared:
+    inputs: tuple[_Spec, ...]
+    state: tuple[_Spec, ...]
+    outputs: tuple[_Spec, ...] | None  # None: the callback has no output
+    many_outputs: bool
+
+
+def _spec(component_id: str, prop: str) -> _Spec:
+    if not component_id.startswith("{"):
+        return _Spec(component_id, None, False, prop)
+    pattern = json.loads(component_id)
+    return _Spec(component_id, pattern, any(isinstance(v, list) for v in pattern.values()),
+                 prop)
+
+
+def _declared(callback: dict[str, Any]) -> _Declared:
+    declared = callback["output"]
+    many = isinstance(declared, list)
+    outputs = None if callback.get("no_output") else tuple(
+        _spec(out.component_id_str(), out.component_property)
+        for out in (declared if many else [declared]))
+    return _Declared(
+        inputs=tuple(_spec(d["id"], d["property"]) for d in callback["inputs"]),
+        state=tuple(_spec(d["id"], d["property"]) for d in callback.get("state", [])),
+        outputs=outputs, many_outputs=many)
+
+
+def check_update(raw: bytes, callback_map: dict[str, Any],
+                 cache: dict[str, _Declared] | None = None) -> dict[str, Any]:
+    """The parsed body of a callback request; raises BadBody. ``cache`` keeps each
+    callback's declared items between calls (callbacks do not change once served)."""
     body = parse_json(raw)
     if not isinstance(body, dict):
         raise BadBody("the body is not a JSON object")
@@ -116,9 +158,14 @@ def check_update(raw: bytes, callback_map: dict[str, Any]) -> dict[str, Any]:
     callback = callback_map[output]
     if "callback" not in callback:
         raise BadBody("'output' names a callback that runs in the browser")
-    _check_list(body.get("inputs"), callback["inputs"], "inputs")
-    _check_list(body.get("state", []), callback.get("state", []), "state")
-    _check_outputs(body.get("outputs"), callback)
+    declared = cache.get(output) if cache is not None else None
+    if declared is None:
+        declared = _declared(callback)
+        if cache is not None:
+            cache[output] = declared
+    _check_list(body.get("inputs"), declared.inputs, "inputs")
+    _check_list(body.get("state", []), declared.state, "state")
+    _check_outputs(body.get("outputs"), declared)
     changed = body.get("changedPropIds", [])
     if not isinstance(changed, list) or not all(isinstance(c, str) for c in changed):
         raise BadBody("'changedPropIds' is not a list of strings")
@@ -132,7 +179,7 @@ def parse_json(raw: bytes) -> Any:
         raise BadBody("nested too deeply") from None
     except (ValueError, UnicodeDecodeError) as exc:  # JSONDecodeError is a ValueError
         raise BadBody(f"not JSON ({str(exc)[:80]})") from None
-    if _depth(value) > MAX_DEPTH:
+    if _too_deep(raw, value):
         raise BadBody(f"nested deeper than {MAX_DEPTH} levels")
     return value
 
@@ -155,56 +202,56 @@ def _constant(text: str) -> Any:
     raise BadBody(f"{text} is not JSON")
 
 
-def _depth(value: Any) -> int:
-    """Nesting depth, iteratively (a recursive walk could itself overflow)."""
-    deepest = 0
-    stack = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if isinstance(node, dict | list):
-            deepest = max(deepest, depth)
-            if depth > MAX_DEPTH:
-                return depth
-            children = node.values() if isinstance(node, dict) else node
-            stack.extend((child, depth + 1) for child in children)
-    return deepest
+def _too_deep(raw: bytes, value: Any) -> bool:
+    """Whether ``value`` nests deeper than MAX_DEPTH. A body with fewer brackets than that
+    cannot (counted in C, so a wall screen's refresh pays nothing more); otherwise the
+    containers are walked level by level, without recursion."""
+    if raw.count(b"[") + raw.count(b"{") <= MAX_DEPTH:
+        return False
+    level = [value] if isinstance(value, dict | list) else []
+    for _ in range(MAX_DEPTH):
+        if not level:
+            return False
+        children: list[Any] = []
+        for node in level:
+            children.extend(c for c in (node.values() if isinstance(node, dict) else node)
+                            if isinstance(c, dict | list))
+        level = children
+    return bool(level)
 
 
-def _check_list(sent: Any, declared: list[dict[str, Any]], name: str) -> None:
+def _check_list(sent: Any, declared: tuple[_Spec, ...], name: str) -> None:
     if not isinstance(sent, list) or len(sent) != len(declared):
         raise BadBody(f"{name!r} does not list the callback's {len(declared)} item(s)")
     for item, spec in zip(sent, declared, strict=True):
-        _check_item(item, spec["id"], spec["property"], name, with_value=True)
+        _check_item(item, spec, name, with_value=True)
 
 
-def _check_outputs(sent: Any, callback: dict[str, Any]) -> None:
-    if callback.get("no_output"):
+def _check_outputs(sent: Any, declared: _Declared) -> None:
+    if declared.outputs is None:
         return
-    declared = callback["output"]
-    many = isinstance(declared, list)
-    outputs = declared if many else [declared]
-    # One output is sent bare (a list only for an ALL pattern); several as a list.
-    items = sent if many else [sent]
-    if not isinstance(items, list) or len(items) != len(outputs):
-        raise BadBody(f"'outputs' does not list the callback's {len(outputs)} output(s)")
-    for item, out in zip(items, outputs, strict=True):
-        _check_item(item, out.component_id_str(), out.component_property, "outputs",
-                    with_value=False)
+    # One output is sent bare (a list only for a wildcard id); several as a list.
+    items = sent if declared.many_outputs else [sent]
+    if not isinstance(items, list) or len(items) != len(declared.outputs):
+        raise BadBody(f"'outputs' does not list the callback's {len(declared.outputs)} "
+                      "output(s)")
+    for item, spec in zip(items, declared.outputs, strict=True):
+        _check_item(item, spec, "outputs", with_value=False)
 
 
-def _check_item(item: Any, declared_id: str, prop: str, name: str, *, with_value: bool) -> None:
-    """One entry: ``{"id", "property"[, "value"]}``, or for a pattern id a list of them
-    (ALL, ALLSMALLER) or one (MATCH)."""
-    if _is_pattern(declared_id):
-        pattern = json.loads(declared_id)
-        for one in item if isinstance(item, list) else [item]:
-            _check_entry(one, prop, name, with_value)
-            if not _matches(one["id"], pattern):
-                raise BadBody(f"{name!r}: id {str(one['id'])[:80]} does not match the callback")
+def _check_item(item: Any, spec: _Spec, name: str, *, with_value: bool) -> None:
+    """One entry: ``{"id", "property"[, "value"]}``; for a wildcard id (ALL,
+    ALLSMALLER) a list of them, or one (MATCH)."""
+    if spec.pattern is None:
+        _check_entry(item, spec.prop, name, with_value)
+        if item["id"] != spec.id:
+            raise BadBody(f"{name!r}: unknown component {str(item['id'])[:80]}")
         return
-    _check_entry(item, prop, name, with_value)
-    if item["id"] != declared_id:
-        raise BadBody(f"{name!r}: unknown component {str(item['id'])[:80]}")
+    entries = item if spec.wildcard and isinstance(item, list) else [item]
+    for one in entries:
+        _check_entry(one, spec.prop, name, with_value)
+        if not _matches(one["id"], spec.pattern):
+            raise BadBody(f"{name!r}: id {str(one['id'])[:80]} does not match the callback")
 
 
 def _check_entry(item: Any, prop: str, name: str, with_value: bool) -> None:
@@ -223,13 +270,11 @@ def _check_entry(item: Any, prop: str, name: str, with_value: bool) -> None:
 
 
 def _matches(sent: Any, pattern: dict[str, Any]) -> bool:
+    """A dict id against a declared one: the same keys, equal values except where the
+    declared value is a wildcard."""
     if not isinstance(sent, dict) or set(sent) != set(pattern):
         return False
     return all(isinstance(want, list) or sent[key] == want for key, want in pattern.items())
-
-
-def _is_pattern(declared_id: str) -> bool:
-    return declared_id.startswith("{") and any(w in declared_id for w in _WILDCARDS)
 
 
 def _refuse(status: int, reason: str) -> flask.Response:
