@@ -46,6 +46,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[flask.Flask
                                    argon2__parallelism=1)
     original, passwords.CONTEXT = passwords.CONTEXT, cheap
     auth.add_user(engine, "anna", PASSWORD, auth.Role.ADMIN)
+    _write_formula_queues(Store(engine))
     app = create_app(load_settings(database_url=url, data_dir=folder, public_url=PUBLIC),
                      engine)
     try:
@@ -291,11 +292,11 @@ def test_it_neutralises_formula_shaped_cells_and_keeps_our_numbers_numeric() -> 
         assert parsed[0][5] == ("-1.5" if lang == "en" else "-1,5")  # ours: a number
 
 
-def test_it_neutralises_formula_shaped_queue_names_in_the_downloaded_csv(site, admin) -> None:
-    _, engine = site
-    store = Store(engine)
-    # The app runs on the system clock (as in production): the samples are from a
-    # minute ago, so they are in today's or yesterday's figures, both in the download.
+def _write_formula_queues(store: Store) -> None:
+    """A queue per formula-shaped name, written before the app reads anything (its
+    history model caches the list of queues). The app runs on the system clock, as in
+    production: the samples are from a minute ago, in today's or yesterday's figures,
+    both in the download."""
     ts = int(time.time() * 1000) - 60_000
     writes = [PollWrite(source="trio", samples=[
         Sample(SeriesKey("trio", "queue", f"q{i}", metric, "calls", name), ts, 3.0)
@@ -303,6 +304,9 @@ def test_it_neutralises_formula_shaped_queue_names_in_the_downloaded_csv(site, a
         facts=SourceFacts(name="trio", kind="trio", url="http://x", last_poll_at_ms=ts,
                           last_success_at_ms=ts)) for i, name in enumerate(FORMULAS)]
     store.write_batches(writes, lease_name=None, lease_token=None, now_ms=ts)
+
+
+def test_it_neutralises_formula_shaped_queue_names_in_the_downloaded_csv(site, admin) -> None:
     for i, name in enumerate(FORMULAS):
         response = admin.get(f"/queues/q{i}/daily.csv")
         assert response.status_code == 200, response.get_data(as_text=True)
