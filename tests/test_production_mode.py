@@ -163,3 +163,13 @@ def test_it_names_each_problem_on_its_own_line(production, tmp_path) -> None:
     assert len(lines) == 3
     for setting in ("PUBLIC_URL", "SECRET_KEY", "WEB_COOKIE_SECURE"):
         assert sum(f"TRIO_MONITOR_{setting}" in line for line in lines) == 1, (setting, lines)
+
+
+def test_it_refuses_a_public_url_of_plain_http_to_a_remote_host() -> None:
+    settings = load_settings(mode="production", secret_key=GOOD_KEYS[0],
+                             web_cookie_secure=True, public_url="http://monitor.example.se")
+    [problem] = settings.refusals(web=True)
+    assert problem.startswith("TRIO_MONITOR_PUBLIC_URL uses plain http")
+    local = load_settings(mode="production", secret_key=GOOD_KEYS[0],
+                          web_cookie_secure=True, public_url="http://127.0.0.1:8050")
+    assert local.refusals(web=True) == []

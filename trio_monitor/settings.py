@@ -544,6 +544,11 @@ class Settings(BaseSettings):
                     f"{ENV_PREFIX}{name.upper()}: {path} is readable by {who} "
                     f"(mode {mode:04o}); chmod 600 it (or 400)"
                 )
+        if self.public_url.startswith("http://") and not _is_loopback(self.public_url):
+            problems.append(
+                f"{ENV_PREFIX}PUBLIC_URL uses plain http to a remote host: browsers would "
+                "not send the Secure session cookie back, and links would leak; use https"
+            )
         if not self.public_url:
             problems.append(
                 f"{ENV_PREFIX}PUBLIC_URL is not set; production builds links (alerts, "
