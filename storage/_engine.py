@@ -106,6 +106,8 @@ def _create_private(path: Path) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     except FileExistsError:
         pass
+    except OSError:
+        pass  # a folder we may not write to, ...: SQLite's own error says so, mapped
 
 
 def _install_sqlite_listeners(engine: Engine, busy_s: float, *, wal: bool) -> None:
