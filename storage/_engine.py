@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -75,7 +76,11 @@ def _sqlite_engine(
         # One shared connection, or every checkout would see its own empty database.
         kwargs = {"poolclass": StaticPool}
     else:
-        Path(url.database or "").expanduser().parent.mkdir(parents=True, exist_ok=True)
+        path = Path(url.database or "").expanduser()
+        # The data folder and the database (and so its -wal/-shm files, which SQLite
+        # creates with the database file's mode) are the owner's only: they hold password
+        # hashes and session rows.
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         kwargs = {
             "poolclass": QueuePool,
             "pool_size": pool_size,
@@ -89,7 +94,20 @@ def _sqlite_engine(
         **kwargs,
     )
     _install_sqlite_listeners(engine, busy_s, wal=not _is_memory(url))
+    if not _is_memory(url):
+        event.listen(engine, "do_connect", lambda *_: _create_private(path))
     return engine
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file 0600 before SQLite opens it (SQLite would make it 0644
+    less the umask); an existing file is left as it is."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError:
+        pass  # a folder we may not write to, ...: SQLite's own error says so, mapped
 
 
 def _install_sqlite_listeners(engine: Engine, busy_s: float, *, wal: bool) -> None:

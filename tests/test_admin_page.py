@@ -224,7 +224,7 @@ def test_it_creates_a_display_token_shown_once_that_opens_a_screen_and_revokes_i
 ) -> None:
     created = press(admin, dash_ids.ADM_DISPLAY_CREATE, **{dash_ids.ADM_DISPLAY_NAME: "Lobby"})
     panel = text_of(created[dash_ids.ADM_DISPLAY_TOKEN])
-    found = re.search(r"http://localhost/display/([A-Za-z0-9_-]{43})", panel)
+    found = re.search(r"/display/([A-Za-z0-9_-]{43})", panel)
     assert found is not None and "shown only now" in panel
     assert created[dash_ids.ADM_DISPLAY_NAME] == ""
     [row] = auth.list_displays(engine)

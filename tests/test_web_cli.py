@@ -174,25 +174,22 @@ def _up(base: str) -> bool:
 
 
 def test_serve_stops_the_collector_and_fails_when_the_web_server_cannot_start(tmp_path, sim):
-    import socket
-
+    # A port in use is refused before anything starts (tests/test_cli_operator.py); here
+    # the web workers fail to boot: the session key in the data folder cannot be read.
     db = f"sqlite:///{tmp_path / 's.db'}"
     engine = storage.make_engine(db)
     storage.upgrade(engine)
     engine.dispose()
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        port = taken.getsockname()[1]
-        env = {**os.environ,
-               "TRIO_MONITOR_DATABASE_URL": db, "TRIO_MONITOR_DATA_DIR": str(tmp_path),
-               "TRIO_MONITOR_TRIO_BASE_URL": sim.primary_url,
-               "TRIO_MONITOR_TRIO_CLIENT_KEY": sim.config.client_key,
-               "TRIO_MONITOR_TRIO_USERNAME": sim.config.username,
-               "TRIO_MONITOR_TRIO_PASSWORD": sim.config.password,
-               "TRIO_MONITOR_WEB_BIND": f"127.0.0.1:{port}",
-               "TRIO_MONITOR_SHUTDOWN_TIMEOUT_S": "5", "TRIO_MONITOR_LOG_FORMAT": "json"}
-        result = subprocess.run([sys.executable, "-m", "trio_monitor", "serve"], env=env,
-                                cwd=tmp_path, capture_output=True, text=True, timeout=90)
+    (tmp_path / "secret_key").mkdir()
+    env = {**os.environ,
+           "TRIO_MONITOR_DATABASE_URL": db, "TRIO_MONITOR_DATA_DIR": str(tmp_path),
+           "TRIO_MONITOR_TRIO_BASE_URL": sim.primary_url,
+           "TRIO_MONITOR_TRIO_CLIENT_KEY": sim.config.client_key,
+           "TRIO_MONITOR_TRIO_USERNAME": sim.config.username,
+           "TRIO_MONITOR_TRIO_PASSWORD": sim.config.password,
+           "TRIO_MONITOR_WEB_BIND": f"127.0.0.1:{free_port()}",
+           "TRIO_MONITOR_SHUTDOWN_TIMEOUT_S": "5", "TRIO_MONITOR_LOG_FORMAT": "json"}
+    result = subprocess.run([sys.executable, "-m", "trio_monitor", "serve"], env=env,
+                            cwd=tmp_path, capture_output=True, text=True, timeout=90)
     assert result.returncode == 1
     assert "web exited with status" in result.stderr and "stopping the rest" in result.stderr

@@ -31,7 +31,8 @@ from .settings import Settings
 def make_engine(settings: Settings) -> Engine:
     url = settings.database_url
     if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(mode=0o700, parents=True,
+                                                          exist_ok=True)
     return storage.make_engine(
         url, busy_timeout_s=settings.db_busy_timeout_s, pool_size=settings.db_pool_size
     )

@@ -344,7 +344,7 @@ def _create_display(actor: Actor, name: Any, lang: str) -> tuple[Any, Any, Any, 
         return t("adm_display_exists", lang, name=str(name).strip()), "", no_update, no_update
     except StorageUnavailable as err:
         return t("adm_unavailable", lang, error=str(err)), "", no_update, no_update
-    url = f"{flask.request.host_url.rstrip('/')}{flask.request.script_root}/display/{created.token}"
+    url = f"{_runtime.current().config.public_url}/display/{created.token}"
     panel = build_token_panel(NewToken(name=created.display.name, url=url), lang)
     return "", panel, _now_ms(), ""
 

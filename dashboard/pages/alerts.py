@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 import dash
-import flask
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from dash.development.base_component import Component
 
@@ -229,7 +228,7 @@ def test_action(_clicks: Any, tests: Any, stored_lang: str | None) -> tuple[Any,
         return no_update, t("alr_admin_only", lang)
     row_id, message = alertforms.request_test(
         _model(), trigger.get("channel"), user=user.username, lang=lang,
-        link=flask.request.url_root.rstrip("/") + "/alerts",
+        link=f"{runtime.config.public_url}/alerts",
         now_ms=int(runtime.clock() * 1000))
     if row_id is None:
         return no_update, message
