@@ -41,6 +41,12 @@ class Store:
         # are atomic under the GIL, and a racing duplicate fill stores the same value.
         self._series_cache: dict[_write.Natural, _write.CachedSeries] = {}
 
+    def dispose_own_engines(self) -> None:
+        """Dispose the engines made for this store alone (the collector's)."""
+        self.engine.dispose()
+        if self.lease_engine is not self.engine:
+            self.lease_engine.dispose()
+
     def _writing(self) -> AbstractContextManager[Connection]:
         return writing(self.engine)
 
@@ -99,6 +105,13 @@ class Store:
     def _fence_ahead_ms(self) -> int:
         if self.engine.dialect.name == "sqlite":
             return 0  # BEGIN IMMEDIATE: no takeover can commit while this write runs
+        return self.write_bound_ms()
+
+    def write_bound_ms(self) -> int:
+        """The client-side bound of one write transaction; 0 on SQLite, whose writes
+        hold the database's write lock (the fence needs no look-ahead there)."""
+        if self.engine.dialect.name == "sqlite":
+            return 0
         return int(self.engine.get_execution_options().get(OPT_CALL_TIMEOUT, 30.0) * 1000)
 
     def write_late_samples(self, samples: Sequence[Sample], now_ms: int) -> int:
