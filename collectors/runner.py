@@ -164,6 +164,7 @@ class Collector:
         self._scheduler: AsyncIOScheduler | None = None
         self._inflight: set[asyncio.Task[None]] = set()
         self._write_lock = asyncio.Lock()
+        self._lease_lock = asyncio.Lock()  # the renewal and the writer may both be refused
         self._wake = asyncio.Event()
         self._stopping = False
         self._writer_task: asyncio.Task[None] | None = None
@@ -342,7 +343,12 @@ class Collector:
         go to standby only if another collector positively holds it. True: still active.
         """
         old = self.token
-        assert old is not None
+        async with self._lease_lock:
+            if self.token != old or old is None:
+                return self.token is not None  # the other caller settled it meanwhile
+            return await self._settle_lease(old)
+
+    async def _settle_lease(self, old: int) -> bool:
         ttl_ms = int(self.config.lease_ttl_s * 1000)
         now_ms = self._now_ms()
         try:
@@ -406,6 +412,7 @@ class Collector:
             self._wake.set()
 
     def _start_polling(self) -> None:
+        _quiet_job_skips(frozenset(job.name for job in self.jobs))
         scheduler = AsyncIOScheduler(event_loop=asyncio.get_running_loop())
         self._scheduler = scheduler
         for rt in self._runtimes.values():
@@ -452,7 +459,7 @@ class Collector:
         try:
             wanted = await self.dynamic.load()
         except StorageUnavailable as exc:
-            log.warning("cannot read the monitored targets; keeping the current set: %s", exc)
+            self._db_failed("reading the monitored targets (the current set is kept)", exc)
             return
         current = {n: rt for n, rt in self._runtimes.items() if rt.spec is not None}
         for name, rt in current.items():
@@ -523,7 +530,7 @@ class Collector:
                 ), timeout=max(0.1, end - loop.time() - 0.5))
             except (StorageUnavailable, TimeoutError) as exc:
                 log.warning("could not release the lease (it will expire): %s",
-                            exc or "no answer in time")
+                            str(exc) or "no answer within the shutdown bound")
             self.token = None
         self.active.clear()
         with contextlib.suppress(TimeoutError):
@@ -934,6 +941,32 @@ class DaemonExecutor(concurrent.futures.ThreadPoolExecutor):
         self._closed = True
         for _ in self._daemons:
             self._queue.put(None)
+
+
+class _SkippedJobFilter(logging.Filter):
+    """APScheduler warns at every tick a lease job skips because its previous run is still
+    waiting on the database (four lines a second for the notifier): the outage's own
+    lines say it already. Skipped polls are still logged: a poll never waits on the
+    database, so a skipped poll is news."""
+
+    def __init__(self, names: frozenset[str]) -> None:
+        super().__init__()
+        self.names = names
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if "maximum number of running instances reached" not in text:
+            return True
+        return not any(f'job "{name} (' in text for name in self.names)
+
+
+def _quiet_job_skips(names: frozenset[str]) -> None:
+    logger = logging.getLogger("apscheduler.scheduler")
+    for existing in logger.filters:
+        if isinstance(existing, _SkippedJobFilter):
+            existing.names = existing.names | names
+            return
+    logger.addFilter(_SkippedJobFilter(names))
 
 
 def _ms(seconds: float | None) -> int | None:

@@ -9,7 +9,6 @@ import json
 import logging
 import os
 import secrets
-import signal
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -192,7 +191,8 @@ def cmd_collect(args: argparse.Namespace) -> int:
 def _run_collector(settings: Settings) -> int:
     import storage
 
-    from .wiring import collector, make_engine
+    from .collect import run_collector
+    from .wiring import make_engine
 
     engine = make_engine(settings)
     try:
@@ -206,19 +206,12 @@ def _run_collector(settings: Settings) -> int:
         engine.dispose()
         return EXIT_FAILURE
 
-    async def run() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
-        await collector(settings, engine).run(stop)
-
     try:
-        asyncio.run(run())
+        status = run_collector(settings, engine)
     finally:
         engine.dispose()
     log.info("collector stopped")
-    return EXIT_OK
+    return status
 
 
 def cmd_status(args: argparse.Namespace) -> int:
