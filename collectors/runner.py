@@ -772,7 +772,7 @@ class Collector:
         if self.outage.current is not None and not self.outage.current.write_refused:
             self._db_wrote()
 
-    def _db_wrote(self) -> None:
+    def _db_wrote(self, written: frozenset[str] = frozenset()) -> None:
         now_ms = self._now_ms()
         ended = self.outage.succeeded(now_ms, self._buffered())
         if ended is None:
@@ -781,7 +781,7 @@ class Collector:
         message = (f"the database {what} from {_iso(ended.since_ms)} to {_iso(now_ms)} "
                    f"({(now_ms - ended.since_ms) / 1000:.0f} s): {ended.error}")
         # On the sources whose polls waited meanwhile: their history shows the gap's cause.
-        waited = {w.source for w in self.buffer.peek(len(self.buffer))}
+        waited = set(written) | {w.source for w in self.buffer.peek(len(self.buffer))}
         waited |= {source for source, _ in self._late}
         for source in waited:
             self._notes.setdefault(source, []).append((now_ms, "storage", message))
@@ -812,8 +812,9 @@ class Collector:
                     return False  # still in doubt: try again later
                 continue  # taken again (or extended): write now
             self.buffer.pop(len(chunk))
-            self._db_wrote()
-            await self._after_write(frozenset(w.source for w in chunk), token)
+            written = frozenset(w.source for w in chunk)
+            self._db_wrote(written)
+            await self._after_write(written, token)
         return True
 
     async def _flush_late(self) -> bool:
@@ -828,7 +829,7 @@ class Collector:
                 self._db_failed(f"writing {len(self._late)} late sample(s)", exc)
                 return False
             del self._late[:len(chunk)]
-            self._db_wrote()
+            self._db_wrote(frozenset(source for source, _ in chunk))
             stamps = [sample.ts_ms for _, sample in chunk]
             log.info("wrote %d sample(s) polled between %s and %s, before another collector "
                      "took over", len(chunk), _iso(min(stamps)), _iso(max(stamps)))
