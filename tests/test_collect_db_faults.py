@@ -184,8 +184,90 @@ def test_it_polls_through_a_long_sqlite_lock_and_stores_every_poll(spawn, tmp_pa
                "every poll of the lock is stored after it")
     assert collector.count("another collector") == 0
     assert collector.count("database unavailable") == 1
-    code, took = collector.terminate_timed()
-    assert code == 0 and took <= SHUTDOWN_S + EXIT_SLACK_S
+
+    locker = sqlite3.connect(path, isolation_level=None)
+    locker.execute("BEGIN IMMEDIATE")
+    try:
+        wait_until(lambda: collector.count("database unavailable") == 2, 15, "locked again")
+        code, took = collector.terminate_timed()
+    finally:
+        locker.execute("ROLLBACK")
+        locker.close()
+    assert took <= SHUTDOWN_S + EXIT_SLACK_S, f"SIGTERM took {took:.1f} s"
+    assert code == EXIT_SAMPLES_LOST
+    assert any("sample(s) lost" in m for m in collector.messages())
+
+
+@pytest.fixture
+def small_fs(tmp_path: Path) -> Iterator[Path]:
+    """A 16 MiB tmpfs of our own: a real file system to fill up. (Linux refuses to
+    remount it read-only while the collector holds the file open for writing: the
+    read-only case is in test_runner_db_faults.py, through SQLite's own refusal.)"""
+    mnt = tmp_path / "fs"
+    mnt.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", str(mnt)],
+                          capture_output=True, text=True, timeout=30)
+    if done.returncode != 0:
+        message = f"cannot mount a tmpfs (needs root): {done.stderr.strip()}"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    try:
+        yield mnt
+    finally:
+        subprocess.run(["umount", "-l", str(mnt)], capture_output=True, timeout=30)
+
+
+def _fill(folder: Path) -> Path:
+    filler = folder / "filler"
+    with open(filler, "wb", buffering=0) as out:
+        try:
+            while True:
+                out.write(b"\0" * 65536)
+        except OSError:
+            pass  # ENOSPC: the file system is full
+    return filler
+
+
+def test_a_full_file_system_is_a_storage_error_and_sigterm_reports_the_loss(
+    spawn, small_fs
+):
+    url = f"sqlite:///{small_fs / 'trio.db'}"
+    engine = storage.make_engine(url)
+    storage.upgrade(engine)
+    engine.dispose()
+    collector = spawn(url)
+    wait_until(lambda: len(sample_times(url)) >= 2, 30, "samples stored")
+
+    def break_fs() -> Path:
+        return _fill(small_fs)
+
+    def mend(filler: Path) -> None:
+        filler.unlink()
+
+    filler = break_fs()
+    broken_at = now_ms()
+    polls_before = collector.count("poll ok")
+    wait_until(lambda: collector.count("database refuses writes") == 1, 20,
+               "the refused write is logged as a storage error")
+    wait_until(lambda: collector.count("poll ok") >= polls_before + 8, 15,
+               "polls go on into the buffer")
+    mend(filler)
+    mended_at = now_ms()
+    wait_until(lambda: covered(sample_times(url), broken_at, mended_at)
+               >= (mended_at - broken_at) / 1000 / POLL_S - 2, 30,
+               "the buffered polls are stored once the file system takes writes")
+    assert collector.count("another collector") == 0 and collector.count("dropping") == 0
+
+    filler = break_fs()
+    try:
+        wait_until(lambda: collector.count("database refuses writes") == 2, 20, "broken again")
+        code, took = collector.terminate_timed()
+    finally:
+        mend(filler)
+    assert took <= SHUTDOWN_S + EXIT_SLACK_S, f"SIGTERM took {took:.1f} s"
+    assert code == EXIT_SAMPLES_LOST
+    assert any("sample(s) lost" in m for m in collector.messages())
 
 
 @pytest.mark.parametrize(
