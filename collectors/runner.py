@@ -459,7 +459,7 @@ class Collector:
         try:
             wanted = await self.dynamic.load()
         except StorageUnavailable as exc:
-            self._db_failed("reading the monitored targets (the current set is kept)", exc)
+            self._db_failed("reading the monitored targets; keeping the current set", exc)
             return
         current = {n: rt for n, rt in self._runtimes.items() if rt.spec is not None}
         for name, rt in current.items():
@@ -500,7 +500,7 @@ class Collector:
 
     async def _shutdown(self) -> None:
         """Stop within ``shutdown_timeout_s`` whatever the database does: polls get 30 %
-        of it, the last write 50 %, releasing the lease the rest. A database call still
+        of it, the last write runs until 80 %, releasing the lease the rest. A call still
         running then is abandoned (its daemon thread does not hold the exit); what stays
         unwritten is counted in ``lost`` and logged."""
         bound = self.config.shutdown_timeout_s
@@ -795,12 +795,16 @@ class Collector:
             if token is None:
                 return True
             chunk = self.buffer.peek(FLUSH_CHUNK, FLUSH_MAX_SAMPLES)
+
+            def write(chunk: list[PollWrite] = chunk, token: int = token) -> None:
+                # The time is read in the thread, as the call starts: the fence that locks
+                # nothing must not judge the lease by a time from before a queue's wait.
+                self.store.write_batches(
+                    chunk, lease_name=LEASE_NAME, lease_token=token, now_ms=self._now_ms(),
+                    bounded_fence=bounded)
+
             try:
-                await asyncio.to_thread(
-                    self.store.write_batches, chunk,
-                    lease_name=LEASE_NAME, lease_token=token, now_ms=self._now_ms(),
-                    bounded_fence=bounded,
-                )
+                await asyncio.to_thread(write)
             except StorageUnavailable as exc:
                 self._db_failed(f"writing {len(chunk)} poll(s)", exc)
                 return False
