@@ -9,10 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event, text
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.pool import QueuePool, StaticPool
-
-from sqlalchemy import exc as sa_exc
 
 from ._errors import (
     OPT_BUSY_TIMEOUT,

@@ -108,9 +108,9 @@ def _write_refused_message(engine: Engine, orig: BaseException | None) -> str | 
                 return f"cannot write: SQLite database {engine.url.database} is {what}"
         return None
     if isinstance(orig, psycopg.Error):
-        what = _PG_WRITE_STATES.get(getattr(orig, "sqlstate", None) or "")
-        if what is not None:
-            return f"cannot write: {_where(engine)}: {what}: {_first_line(str(orig))}"
+        refused = _PG_WRITE_STATES.get(getattr(orig, "sqlstate", None) or "")
+        if refused is not None:
+            return f"cannot write: {_where(engine)}: {refused}: {_first_line(str(orig))}"
     return None
 
 
