@@ -4,7 +4,13 @@ Imports nothing of the project's other packages. See docs/DESIGN.md "Storage".
 """
 
 from ._engine import make_engine
-from ._errors import LeaseLost, SchemaOutOfDate, StorageError, StorageUnavailable
+from ._errors import (
+    LeaseLost,
+    SchemaOutOfDate,
+    StorageError,
+    StorageUnavailable,
+    StorageWriteFailed,
+)
 from ._migrate import check_schema, current_revision, head_revision, upgrade
 from ._records import (
     AgentEvent,
@@ -42,6 +48,7 @@ __all__ = [
     "SourceFacts",
     "StorageError",
     "StorageUnavailable",
+    "StorageWriteFailed",
     "Store",
     "check_schema",
     "current_revision",

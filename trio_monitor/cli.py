@@ -10,7 +10,6 @@ import logging
 import os
 import re
 import secrets
-import signal
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -234,23 +233,15 @@ def cmd_collect(args: argparse.Namespace) -> int:
 
 
 def _run_collector(settings: Settings) -> int:
-    from .wiring import collector
+    from .collect import run_collector
 
     engine = _open_database(settings)
-
-    async def run() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
-        await collector(settings, engine).run(stop)
-
     try:
-        asyncio.run(run())
+        status = run_collector(settings, engine)
     finally:
         engine.dispose()
     log.info("collector stopped")
-    return EXIT_OK
+    return status
 
 
 def cmd_status(args: argparse.Namespace) -> int:
