@@ -21,6 +21,10 @@ from storage import AlertStore, DisplayRow
 from tests.fixtures.dashboard import PASSWORD, by_class, log_in, text
 from tests.fixtures.screens import call, make_server, open_display, text_of
 
+# Tests of the web app's behaviour, not the database's: SQLite only (the storage tests
+# run on both databases).
+pytestmark = pytest.mark.sqlite_only
+
 ADMIN_ONLY = "Only administrators can do this."
 
 

@@ -18,7 +18,9 @@ from trio_monitor import wiring
 from trio_monitor.settings import load_settings
 from trio_monitor.webapp import create_app
 
-pytestmark = pytest.mark.timeout(60)
+# Tests of the collector's behaviour, not the database's: SQLite only (the storage tests
+# run on both databases).
+pytestmark = [pytest.mark.timeout(60), pytest.mark.sqlite_only]
 
 CHANNELS = json.dumps([{"name": "ops", "kind": "webhook", "url": "http://127.0.0.1:9/hook"}])
 

@@ -35,6 +35,10 @@ from tests.fixtures.dashboard import (
     write_queues,
 )
 
+# Tests of the web app's behaviour, not the database's: SQLite only (the storage tests
+# run on both databases).
+pytestmark = pytest.mark.sqlite_only
+
 KEY_12 = series_key("trio", "queue", "12")
 KEY_3 = series_key("trio", "queue", "3")
 ALERT_12 = "a-12-longest_wait_s"

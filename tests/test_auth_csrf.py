@@ -17,6 +17,10 @@ from werkzeug.test import TestResponse
 
 from auth import AuthConfig, Role, add_user, csrf_token, install, passwords
 
+# Tests of the web app's behaviour, not the database's: SQLite only (the storage tests
+# run on both databases).
+pytestmark = pytest.mark.sqlite_only
+
 PASSWORD = "correct horse battery"
 SECRET = "c" * 40
 COOKIE = "_csrf_token"

@@ -29,6 +29,10 @@ from auth import (
     set_role,
 )
 
+# Tests of the web app's behaviour, not the database's: SQLite only (the storage tests
+# run on both databases).
+pytestmark = pytest.mark.sqlite_only
+
 PASSWORD = "correct horse battery"
 SECRET = "s" * 40
 HASHES = ["'sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA='"]

@@ -20,6 +20,10 @@ from dashboard.components.health import FORM_FIELDS
 from storage import DriftItem, HealthTargetStore, PollWrite, Sample, SeriesKey, SourceFacts, Store
 from tests.fixtures.dashboard import PASSWORD, SECRET, by_class, log_in, text, walk
 
+# Tests of the web app's behaviour, not the database's: SQLite only (the storage tests
+# run on both databases).
+pytestmark = pytest.mark.sqlite_only
+
 INPUTS = [dash_ids.HEALTH_FORM_INPUT_PREFIX + name for name in FORM_FIELDS]
 
 

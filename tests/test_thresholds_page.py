@@ -23,6 +23,10 @@ from dashboard.components.thresholds import ERROR_FIELDS, FORM_FIELDS, spec_of
 from storage import AlertStore, PollWrite, Sample, SeriesKey, Store
 from tests.fixtures.dashboard import PASSWORD, SECRET, by_class, facts, log_in, text, walk
 
+# Tests of the web app's behaviour, not the database's: SQLite only (the storage tests
+# run on both databases).
+pytestmark = pytest.mark.sqlite_only
+
 INPUTS = [dash_ids.THR_FORM_INPUT_PREFIX + name for name in FORM_FIELDS]
 WINDOW_KINDS = (dash_ids.THR_WINDOW_DAYS, dash_ids.THR_WINDOW_START, dash_ids.THR_WINDOW_END)
 BUTTONS = (dash_ids.THR_FORM_SAVE, dash_ids.THR_FORM_DELETE, dash_ids.THR_FORM_NEW)
