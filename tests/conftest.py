@@ -8,4 +8,5 @@ pytest_plugins = [
     "tests.fixtures.proxy",
     "tests.fixtures.live",
     "tests.fixtures.notify",
+    "tests.fixtures.actors",
 ]

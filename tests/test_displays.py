@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 import auth
-from auth import Actor, PermissionDenied, Role, passwords
+from auth import Actor, PermissionDenied, Role
 from auth.displays import CHECK_TTL_S, SEEN_INTERVAL_S, DisplayChecker
 from collectors.clock import ManualClock
 from dashboard import ids as dash_ids
@@ -35,23 +35,9 @@ from tests.fixtures.screens import (
 ROTATE = "?rotate=wallboard,drift,health&every=30"
 
 
-@pytest.fixture(autouse=True)
-def fast_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    cheap = passwords.CONTEXT.copy(argon2__memory_cost=256, argon2__time_cost=1,
-                                   argon2__parallelism=1)
-    monkeypatch.setattr(passwords, "CONTEXT", cheap)
-
-
 @pytest.fixture
 def now_ms(clock: ManualClock) -> int:
     return int(clock.time() * 1000)
-
-
-@pytest.fixture
-def server(engine: Engine, clock: ManualClock) -> flask.Flask:
-    auth.add_user(engine, "anna", PASSWORD, Role.ADMIN)
-    auth.add_user(engine, "bo", PASSWORD, Role.VIEWER)
-    return make_server(engine, clock)
 
 
 @pytest.fixture
