@@ -22,6 +22,7 @@ import httpx
 import pytest
 
 from simulator import RunningSimulator, SimulatorConfig, SimulatorServers, serve
+from tests.fixtures.waits import wait_until
 
 Factory = Callable[..., RunningSimulator]
 
@@ -550,7 +551,8 @@ def test_it_stops_promptly_with_hung_requests_outstanding(sim_factory: Factory) 
 
     client = threading.Thread(target=hung_request)
     client.start()
-    _wait_until(lambda: sim.control.stats()["servers"]["primary"]["requests"] >= 1)
+    wait_until(lambda: sim.control.stats()["servers"]["primary"]["requests"] >= 1, 5,
+               "the hung request arrived")
     started = time.monotonic()
     sim.stop()
     client.join(5)
@@ -558,13 +560,6 @@ def test_it_stops_promptly_with_hung_requests_outstanding(sim_factory: Factory) 
     assert time.monotonic() - started < 5
     assert not client.is_alive()
     assert outcome
-
-
-def _wait_until(condition: Callable[[], bool], deadline_s: float = 5.0) -> None:
-    deadline = time.monotonic() + deadline_s
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.01)
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504, 418])
