@@ -21,6 +21,7 @@ from collectors.clock import ManualClock
 from dashboard import ids as dash_ids
 from storage import AlertStore, DisplayExists, DisplayStore, SeenRequest, UnknownDisplay
 from storage._schema import displays as displays_table
+from tests.fixtures.actors import DisplayScreen
 from tests.fixtures.dashboard import PASSWORD, log_in
 from tests.fixtures.screens import (
     SESSION_COOKIE,
@@ -246,9 +247,9 @@ def test_an_unknown_token_or_a_bad_one_gets_the_revoked_page_not_the_login(
 
 @pytest.mark.sqlite_only
 def test_a_display_session_may_not_acknowledge_or_administer(
-    screen: FlaskClient, token: str, engine: Engine
+    display: DisplayScreen, engine: Engine
 ) -> None:
-    open_display(screen, token)
+    screen = display.client
     assert screen.get("/admin").status_code == 403
 
     refused = call(screen, dash_ids.ALR_ACK_MESSAGE, {
