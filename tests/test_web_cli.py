@@ -127,6 +127,11 @@ def test_demo_prints_the_url_and_a_password_that_logs_in_then_stops_cleanly(tmp_
     assert code == 0
 
 
+# On a loaded machine the children need more than a few seconds to stop; a child still
+# running at the deadline is killed and serve exits 1, so the deadline must hold under load.
+SERVE_SHUTDOWN_S = 15
+
+
 def test_serve_runs_web_and_collector_and_stops_both_on_sigterm(tmp_path, sim):
     port = free_port()
     db = f"sqlite:///{tmp_path / 's.db'}"
@@ -140,7 +145,8 @@ def test_serve_runs_web_and_collector_and_stops_both_on_sigterm(tmp_path, sim):
            "TRIO_MONITOR_TRIO_USERNAME": sim.config.username,
            "TRIO_MONITOR_TRIO_PASSWORD": sim.config.password,
            "TRIO_MONITOR_WEB_BIND": f"127.0.0.1:{port}",
-           "TRIO_MONITOR_POLL_INTERVAL_S": "1", "TRIO_MONITOR_SHUTDOWN_TIMEOUT_S": "5",
+           "TRIO_MONITOR_POLL_INTERVAL_S": "1",
+           "TRIO_MONITOR_SHUTDOWN_TIMEOUT_S": str(SERVE_SHUTDOWN_S),
            "TRIO_MONITOR_LOG_FORMAT": "json"}
     proc = subprocess.Popen([sys.executable, "-m", "trio_monitor", "serve"], env=env,
                             cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -156,8 +162,8 @@ def test_serve_runs_web_and_collector_and_stops_both_on_sigterm(tmp_path, sim):
         assert len(children) == 2, "serve runs web and collect as its children"
         started = time.monotonic()
         proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=20) == 0
-        assert time.monotonic() - started < 12
+        assert proc.wait(timeout=SERVE_SHUTDOWN_S + 20) == 0
+        assert time.monotonic() - started < SERVE_SHUTDOWN_S + 7
     finally:
         if proc.poll() is None:
             # Its children first (a killed parent cannot stop them), then itself, reaped:
