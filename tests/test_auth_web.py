@@ -23,11 +23,14 @@ from auth import (
     current_user,
     disable_user,
     install,
-    passwords,
     require_role,
     set_password,
     set_role,
 )
+
+# Tests of the web app's behaviour, not the database's: SQLite only (the storage tests
+# run on both databases).
+pytestmark = pytest.mark.sqlite_only
 
 PASSWORD = "correct horse battery"
 SECRET = "s" * 40
@@ -46,15 +49,6 @@ class Clock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
-
-
-@pytest.fixture(autouse=True)
-def fast_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Cheap argon2id parameters: the real ones cost ~0.1 s per hash."""
-    cheap = passwords.CONTEXT.copy(
-        argon2__memory_cost=256, argon2__time_cost=1, argon2__parallelism=1
-    )
-    monkeypatch.setattr(passwords, "CONTEXT", cheap)
 
 
 @pytest.fixture

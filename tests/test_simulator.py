@@ -7,7 +7,6 @@ import base64
 import json
 import os
 import signal
-import statistics
 import subprocess
 import sys
 import threading
@@ -22,6 +21,7 @@ import httpx
 import pytest
 
 from simulator import RunningSimulator, SimulatorConfig, SimulatorServers, serve
+from tests.fixtures.waits import wait_until
 
 Factory = Callable[..., RunningSimulator]
 
@@ -558,7 +558,8 @@ def test_it_stops_promptly_with_hung_requests_outstanding(sim_factory: Factory) 
 
     client = threading.Thread(target=hung_request)
     client.start()
-    _wait_until(lambda: sim.control.stats()["servers"]["primary"]["requests"] >= 1)
+    wait_until(lambda: sim.control.stats()["servers"]["primary"]["requests"] >= 1, 5,
+               "the hung request arrived")
     started = time.monotonic()
     sim.stop()
     client.join(5)
@@ -566,13 +567,6 @@ def test_it_stops_promptly_with_hung_requests_outstanding(sim_factory: Factory) 
     assert time.monotonic() - started < 5
     assert not client.is_alive()
     assert outcome
-
-
-def _wait_until(condition: Callable[[], bool], deadline_s: float = 5.0) -> None:
-    deadline = time.monotonic() + deadline_s
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.01)
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504, 418])
@@ -801,25 +795,25 @@ def test_it_counts_requests_per_server_resource_and_status(sim: RunningSimulator
 # -- scale, asyncio and the command line ------------------------------------------------
 
 
-def test_it_answers_a_page_of_a_big_site_quickly(sim_factory: Factory) -> None:
+def test_it_answers_every_page_of_a_big_site_as_the_model_moves(sim_factory: Factory) -> None:
+    # How fast it answers depends on the machine; that is measured in bench/, not here.
     clock = ManualClock(at_local(10))
     sim = sim_factory(clock=clock, queues=1000, agents=4000, warmup_s=1800)
     headers = bearer(login(sim.primary_url, sim.config))
     fields = ",".join(ALL_SERVICE_FIELDS)
-    durations = []
+    seen: set[int] = set()
     with httpx.Client(headers=headers) as client:
-        for page in range(1, 21):
+        for page in range(1, 11):
             clock.advance(2)
-            started = time.perf_counter()
             response = client.get(
                 f"{sim.primary_url}/cc/1/services/state",
-                params={"page": page, "pageSize": 100, "fields": fields, "sort": "-callswaiting"},
+                params={"page": page, "pageSize": 100, "fields": fields, "sort": "serviceid"},
             )
-            durations.append(time.perf_counter() - started)
             assert response.status_code == 200
+            seen |= {row["serviceid"] for row in response.json()["data"]}
 
     assert pagination(response)["totalCount"] == 1000
-    assert statistics.median(durations) < 0.05
+    assert len(seen) == 1000, "every queue on exactly one of the ten pages"
 
 
 async def test_it_serves_inside_a_running_event_loop() -> None:

@@ -17,7 +17,9 @@ from collectors.runner import Collector
 from tests.fixtures.collect import collector_settings
 from trio_monitor import wiring
 
-pytestmark = pytest.mark.timeout(60)
+# Tests of the collector's behaviour, not the database's: SQLite only (the storage tests
+# run on both databases).
+pytestmark = [pytest.mark.timeout(60), pytest.mark.sqlite_only]
 
 QUEUE_METRICS = {
     "open", "calls_waiting", "longest_wait_s", "agents_logged_in", "agents_available",
