@@ -911,6 +911,7 @@ class DaemonExecutor(concurrent.futures.ThreadPoolExecutor):
         self._workers = workers
         self._daemons: list[threading.Thread] = []
         self._idle = 0
+        self._pending = 0
         self._lock = threading.Lock()
         self._closed = False
 
@@ -920,13 +921,17 @@ class DaemonExecutor(concurrent.futures.ThreadPoolExecutor):
         if self._closed:
             raise RuntimeError("cannot schedule new calls after shutdown")
         future: concurrent.futures.Future[Any] = concurrent.futures.Future()
-        self._queue.put((future, fn, args, kwargs))
         with self._lock:
-            if self._idle == 0 and len(self._daemons) < self._workers:
+            # Count calls queued but not yet taken: two calls submitted back to back while
+            # one thread is idle need two threads, or the second waits behind the first
+            # however long it runs.
+            self._pending += 1
+            if self._pending > self._idle and len(self._daemons) < self._workers:
                 thread = threading.Thread(target=self._work, daemon=True,
                                           name=f"trio-db-{len(self._daemons)}")
                 self._daemons.append(thread)
                 thread.start()
+            self._queue.put((future, fn, args, kwargs))
         return future
 
     def _work(self) -> None:
@@ -936,6 +941,8 @@ class DaemonExecutor(concurrent.futures.ThreadPoolExecutor):
             item = self._queue.get()
             with self._lock:
                 self._idle -= 1
+                if item is not None:
+                    self._pending -= 1
             if item is None:
                 return
             future, fn, args, kwargs = item
