@@ -30,12 +30,6 @@ CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 
 
-@pytest.fixture(autouse=True)
-def fast_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    cheap = passwords.CONTEXT.copy(argon2__memory_cost=256, argon2__time_cost=1,
-                                   argon2__parallelism=1)
-    monkeypatch.setattr(passwords, "CONTEXT", cheap)
-
 
 def make_server(engine: Engine, clock: ManualClock, **config: Any) -> flask.Flask:
     """The web app as ``trio-monitor web`` builds it, with auth settings of the test's."""

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 
 import auth
 from alerts import DEFAULT_RULES
-from auth import Actor, Role, passwords
+from auth import Actor, Role
 from collectors.clock import ManualClock
 from dashboard import ids as dash_ids
 from storage import AlertStore, Store
@@ -31,12 +31,6 @@ KEY_12 = "trio|queue|12"
 COMMENT = "Ringer Kalle på 070-1234567"
 SILENCE_REASON = "planerat underhåll"
 
-
-@pytest.fixture(autouse=True)
-def fast_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    cheap = passwords.CONTEXT.copy(argon2__memory_cost=256, argon2__time_cost=1,
-                                   argon2__parallelism=1)
-    monkeypatch.setattr(passwords, "CONTEXT", cheap)
 
 
 @pytest.fixture

@@ -7,24 +7,16 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import IO
 
 import httpx
 import pytest
 
 import storage
+from tests.fixtures.waits import wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(90)]
-
-
-def wait_until(condition: Callable[[], object], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"not within {timeout} s: {what}")
 
 
 @pytest.fixture
