@@ -71,15 +71,20 @@ def forge_save(browser) -> dict:  # type: ignore[type-arg]
           const dep = deps.find(d => d.inputs.some(i => i.id === 'thr-form-save'));
           const value = (s) => s.id === 'thr-form-input-name' ? 'Longest wait'
               : s.id === 'thr-form-input-warning' ? '1' : null;
+          const outputs = dep.output.replace(/^\.\.|\.\.$/g, '').split('...')
+              .map(o => { const at = o.lastIndexOf('.');
+                          const id = o.slice(0, at);
+                          return {id: id.startsWith('{') ? JSON.parse(id) : id,
+                                  property: o.slice(at + 1)}; });
+          // As the renderer sends it: several outputs as a list, one bare.
           const body = {output: dep.output,
-                        outputs: dep.output.replace(/^\.\.|\.\.$/g, '').split('...')
-                          .map(o => { const at = o.lastIndexOf('.');
-                                      const id = o.slice(0, at);
-                                      return {id: id.startsWith('{') ? JSON.parse(id) : id,
-                                              property: o.slice(at + 1)}; }),
-                        inputs: dep.inputs.map(i => ({...i, value: i.id === 'thr-form-save'
-                                                      ? 1 : null})),
-                        state: dep.state.map(s => ({...s, value: value(s)})),
+                        outputs: dep.output.startsWith('..') ? outputs : outputs[0],
+                        // A wildcard (ALL) item is the list of the components it
+                        // matches: none here.
+                        inputs: dep.inputs.map(i => i.id.startsWith('{') ? []
+                            : ({...i, value: i.id === 'thr-form-save' ? 1 : null})),
+                        state: dep.state.map(s => s.id.startsWith('{') ? []
+                            : ({...s, value: value(s)})),
                         changedPropIds: ['thr-form-save.n_clicks']};
           return fetch('/_dash-update-component', {method: 'POST', headers,
                                                    body: JSON.stringify(body)});
