@@ -42,6 +42,15 @@ import httpx
 # fallback should a site's server or proxy need something only httpcore does).
 TRANSPORT_ENV = "TRIO_MONITOR_HTTP_TRANSPORT"
 TRANSPORTS = ("aiohttp", "httpx")
+_configured: str | None = None
+
+
+def configure(kind: str) -> None:
+    """Set the process's transport from the settings (``HTTP_TRANSPORT``), at start."""
+    global _configured
+    if kind not in TRANSPORTS:
+        raise ValueError(f"HTTP transport must be one of {', '.join(TRANSPORTS)}, not {kind!r}")
+    _configured = kind
 
 
 def make_transport(
@@ -49,9 +58,9 @@ def make_transport(
 ) -> httpx.AsyncBaseTransport | None:
     """The transport for one seam: ``AiohttpTransport``, or None for httpx's default.
 
-    ``kind`` defaults to the ``TRIO_MONITOR_HTTP_TRANSPORT`` environment variable.
-    Raises ``ValueError`` for an unknown kind (settings validate it before this runs)."""
-    chosen = (kind if kind is not None else os.environ.get(TRANSPORT_ENV, "aiohttp")).strip()
+    ``kind`` defaults to what ``configure`` set, else the ``TRIO_MONITOR_HTTP_TRANSPORT``
+    environment variable, else aiohttp. Raises ``ValueError`` for an unknown kind."""
+    chosen = kind or _configured or os.environ.get(TRANSPORT_ENV, "").strip() or "aiohttp"
     if chosen == "httpx":
         return None
     if chosen != "aiohttp":

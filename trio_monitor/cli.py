@@ -191,6 +191,11 @@ def cmd_collect(args: argparse.Namespace) -> int:
 
 def _run_collector(settings: Settings) -> int:
     import storage
+    from collectors import _memory, _transport
+
+    # Before any thread starts: see collectors/_memory.py (memory flat over days).
+    _memory.limit_arenas()
+    _transport.configure(settings.http_transport)
 
     from .wiring import collector, make_engine
 
@@ -209,6 +214,8 @@ def _run_collector(settings: Settings) -> int:
     async def run() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
+        # asyncio.to_thread's pool: a few threads, so a few malloc arenas (_memory.py).
+        loop.set_default_executor(_memory.database_executor())
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         await collector(settings, engine).run(stop)
