@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import shutil
 import socket
+import ssl
+import subprocess
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 from aiohttp import web
@@ -261,3 +265,50 @@ async def test_it_maps_an_error_status_with_its_body_masked(site: Site, kind: st
         err = await fail(seam, f"{site.base}/error")
     assert err.kind is ErrorKind.HTTP_STATUS and err.status == 503 and err.retryable
     assert str(err) == f'HTTP 503 from GET {site.base}/error: {{"error": "down", "token": "***"}}'
+
+
+@pytest.fixture
+def certificate(tmp_path: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 that no CA vouches for, and its key."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )
+    return cert, key
+
+
+@pytest.fixture
+async def tls_site(certificate: tuple[Path, Path]) -> AsyncIterator[str]:
+    """A loopback HTTPS server with that certificate."""
+    cert, key = certificate
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+
+    async def ok(request: web.Request) -> web.Response:
+        return web.json_response({"ok": True})
+
+    app = web.Application()
+    app.router.add_get("/ok", ok)
+    runner = web.AppRunner(app, shutdown_timeout=0.5)
+    await runner.setup()
+    tcp = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=context)
+    await tcp.start()
+    host, port = runner.addresses[0][:2]
+    yield f"https://{host}:{port}"
+    await runner.cleanup()
+
+
+@pytest.mark.parametrize("kind", KINDS)
+async def test_it_refuses_a_certificate_no_ca_vouches_for(tls_site: str, kind: str) -> None:
+    async with HttpSeam(HttpConfig(), name="t") as seam:
+        err = await fail(seam, f"{tls_site}/ok")
+    assert err.kind is ErrorKind.CONNECT
+    assert "certificate verify failed" in str(err).lower()
+    # Only a site that turned verification off gets through.
+    async with HttpSeam(HttpConfig(verify_tls=False), name="t") as seam:
+        response = await seam.request("GET", f"{tls_site}/ok", deadline=deadline())
+    assert response.json() == {"ok": True}
