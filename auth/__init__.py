@@ -3,6 +3,7 @@
 Imports ``storage`` only. Session, idle-timeout and invalidation bounds: see ``auth.web``.
 """
 
+from . import sessions
 from .config import AuthConfig
 from .displays import (
     InvalidDisplayName,
@@ -21,8 +22,10 @@ from .users import (
     Actor,
     AuthResult,
     AuthStatus,
+    Lock,
     Role,
     User,
+    active_locks,
     add_user,
     authenticate,
     disable_user,
@@ -32,6 +35,7 @@ from .users import (
     normalize_username,
     set_password,
     set_role,
+    unlock_user,
     validate_username,
 )
 from .web import (
@@ -40,6 +44,7 @@ from .web import (
     csrf_token,
     current_user,
     install,
+    installed_config,
     request_client_address,
     require_role,
 )
@@ -54,6 +59,7 @@ __all__ = [
     "AuthStatus",
     "InvalidDisplayName",
     "InvalidUsername",
+    "Lock",
     "NewDisplay",
     "PermissionDenied",
     "Role",
@@ -62,6 +68,7 @@ __all__ = [
     "User",
     "UserExists",
     "WeakPassword",
+    "active_locks",
     "add_user",
     "authenticate",
     "check_policy",
@@ -76,6 +83,7 @@ __all__ = [
     "hash_password",
     "hash_token",
     "install",
+    "installed_config",
     "list_displays",
     "list_users",
     "normalize_username",
@@ -83,6 +91,8 @@ __all__ = [
     "require_role",
     "revoke_display",
     "set_password",
+    "sessions",
     "set_role",
+    "unlock_user",
     "validate_username",
 ]

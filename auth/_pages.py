@@ -12,7 +12,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "username": "Username",
         "password": "Password",
         "submit": "Log in",
-        "invalid": "Wrong username or password.",
+        "invalid": "Wrong username or password, or too many attempts: then try "
+                   "again later or ask an administrator to unlock the account.",
         "too_many": "Too many attempts. Try again later.",
         "unavailable": "The service is unavailable right now. Try again in a moment.",
         "csrf_title": "Form expired",
@@ -35,7 +36,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "username": "Användarnamn",
         "password": "Lösenord",
         "submit": "Logga in",
-        "invalid": "Fel användarnamn eller lösenord.",
+        "invalid": "Fel användarnamn eller lösenord, eller för många försök: försök "
+                   "då igen senare eller be en administratör att låsa upp kontot.",
         "too_many": "För många försök. Försök igen senare.",
         "unavailable": "Tjänsten är inte tillgänglig just nu. Försök igen om en stund.",
         "csrf_title": "Formuläret har gått ut",

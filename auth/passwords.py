@@ -21,9 +21,13 @@ CONTEXT = CryptContext(
 )
 
 MIN_LENGTH = 10
-# Hashing cost does not grow with length for argon2, but a cap keeps request bodies and
-# error messages sane.
+# The longest password accepted, set or typed at the login. A login with a longer one is
+# refused before any hashing (passlib itself raises on more than 4096 characters, and
+# an unbounded input must not decide what a refusal costs or looks like).
 MAX_LENGTH = 1024
+# What ``verify_nothing`` checks against the dummy hash: the cost of a refusal whose
+# password is never checked (too long, locked) matches that of a wrong password.
+_NOTHING = "x" * MIN_LENGTH
 
 
 class WeakPassword(AuthError, ValueError):
@@ -71,6 +75,12 @@ def verify(password: str, stored_hash: str | None) -> Verification:
         log.warning("stored password hash is not recognised; refusing the login")
         return Verification(ok=False)
     return Verification(ok=bool(ok), new_hash=new_hash if ok else None)
+
+
+def verify_nothing() -> None:
+    """Spend what verifying a password costs, without a password: for refusals decided
+    before the password is checked, so they take as long as a wrong password."""
+    CONTEXT.verify(_NOTHING, _dummy_hash(CONTEXT))
 
 
 _dummies: dict[int, str] = {}

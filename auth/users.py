@@ -74,10 +74,27 @@ class AuthStatus(StrEnum):
     INVALID = "invalid"
     # Right password, but the user is disabled.
     DISABLED = "disabled"
-    # Too many recent failures for this username (known or not); password not checked.
+    # The password is longer than passwords.MAX_LENGTH: refused before any hashing.
+    TOO_LONG = "too_long"
+    # Too many recent failures for this username (known or not) from this address, or
+    # from all addresses together; password not checked.
     LOCKED = "locked"
     # Too many recent failures from this client address; password not checked.
     RATE_LIMITED = "rate_limited"
+
+
+@dataclass(frozen=True)
+class Lock:
+    """A lock in force: ``username`` (as typed, known or not) from ``client_addr``, or
+    from every address when ``client_addr`` is None (the account-wide threshold)."""
+
+    username: str
+    client_addr: str | None
+    until_ms: int
+
+    @property
+    def scope(self) -> str:
+        return "account" if self.client_addr is None else "address"
 
 
 @dataclass(frozen=True)
@@ -85,6 +102,8 @@ class AuthResult:
     status: AuthStatus
     # Set only when status is OK.
     user: User | None = None
+    # Set when this attempt started a lock (for the audit log).
+    new_lock: Lock | None = None
     # The user's session version at login, for the session cookie (OK only).
     session_version: int | None = None
     # For LOCKED / RATE_LIMITED: seconds until another attempt can succeed.
@@ -220,13 +239,15 @@ def set_role(
     engine: Engine, username: str, role: Role | str, *, clock: Clock = time.time,
     actor: Actor = SYSTEM,
 ) -> None:
-    """Change the role (audit "user.role" when it changes). Raises UnknownUser, ValueError
-    (role)."""
+    """Change the role (audit "user.role" when it changes); a demotion ends the user's
+    sessions. Raises UnknownUser, ValueError (role)."""
     checked_role = _role(role)
     store = UserStore(engine)
     row = _row(store, username)
     now_ms = _now_ms(clock)
-    store.set_role(row.id, checked_role.value, now_ms)
+    # A demotion ends the user's sessions at once (they log in again with the new role).
+    demoted = not checked_role.allows(_role(row.role))
+    store.set_role(row.id, checked_role.value, now_ms, end_sessions=demoted)
     if row.role != checked_role.value:
         audit(engine, actor, "user.role", row.username, now_ms, before={"role": row.role},
               after={"role": checked_role.value})
@@ -260,6 +281,10 @@ def _row(store: UserStore, username: str) -> UserRow:
 
 # -- login ----------------------------------------------------------------------------
 
+# /admin lists the locks of at most this many names (a flood of made-up names must not
+# make the page read every failure).
+MAX_LISTED_LOCKS = 200
+
 
 def authenticate(
     engine: Engine,
@@ -269,17 +294,23 @@ def authenticate(
     now_ms: int,
     config: AuthConfig,
 ) -> AuthResult:
-    """Check a login attempt, with lockout and per-address limits kept in the database.
+    """Check a login attempt, with locks and the per-address limit kept in the database.
 
-    - RATE_LIMITED: ``addr_max_failures`` failures from ``client_addr`` within
-      ``lockout_window_s``.
-    - LOCKED: ``lockout_failures`` failures for the username within ``lockout_window_s``
-      of its latest failure, and that failure less than ``lockout_duration_s`` ago.
-      Applies to unknown usernames alike, so a lockout reveals nothing.
-    - Otherwise the password is verified (against a dummy hash for unknown users); a
-      failure is recorded for INVALID and DISABLED. Refused attempts (LOCKED,
-      RATE_LIMITED) are not recorded, so a lock ends on time however often it is hit.
-    - OK: an outdated hash is replaced, last login recorded, the name's failures cleared.
+    - RATE_LIMITED: ``addr_max_failures`` failures (of any kind) from ``client_addr``
+      within ``lockout_window_s``. Nothing verified, nothing recorded.
+    - Every other refusal costs one password verification (against a dummy hash when
+      the password is not checked) and is recorded from ``client_addr``, so it counts
+      towards the per-address limit:
+      - LOCKED: ``lockout_failures`` failures for (username, client_addr), or
+        ``account_lockout_failures`` for the username from all addresses, within
+        ``lockout_window_s`` of the latest, which is less than ``lockout_duration_s``
+        old. Unknown usernames alike, so a lock reveals nothing. Recorded as
+        ``refused``: it never extends or deepens the lock.
+      - TOO_LONG: a password over ``passwords.MAX_LENGTH``, refused before any hashing.
+      - INVALID (wrong password, no such user), DISABLED (right password).
+      A failure that makes a count reach its threshold sets ``new_lock``.
+    - OK: an outdated hash is replaced, last login recorded, the failures of the name
+      from this address cleared (never those from other addresses).
     May raise StorageUnavailable.
     """
     store = UserStore(engine)
@@ -287,7 +318,6 @@ def authenticate(
     recorded_name = name[:_MAX_RECORDED]
     addr = client_addr[:_MAX_RECORDED]
     window_ms = int(config.lockout_window_s * 1000)
-    duration_ms = int(config.lockout_duration_s * 1000)
 
     # Windows are half-open: a failure exactly lockout_window_s old no longer counts.
     from_addr = store.failures_for_address(addr, now_ms - window_ms + 1)
@@ -295,41 +325,121 @@ def authenticate(
         # Not exact (the oldest failure would tell), but never too short.
         return AuthResult(AuthStatus.RATE_LIMITED, retry_after_s=config.lockout_window_s)
 
-    locked_until = _locked_until(store, recorded_name, now_ms, window_ms, duration_ms, config)
-    if locked_until is not None:
-        return AuthResult(AuthStatus.LOCKED, retry_after_s=(locked_until - now_ms) / 1000)
-
+    times = _failure_times(store, recorded_name, now_ms, config)
+    lock = _lock(recorded_name, addr, times, now_ms, config)
+    too_long = len(password) > passwords.MAX_LENGTH
     row = store.get_by_username(name) if _USERNAME.fullmatch(name) else None
+    if lock is not None or too_long:
+        passwords.verify_nothing()
+        store.record_failure(recorded_name, addr, now_ms, refused=lock is not None)
+        if lock is not None:
+            return AuthResult(AuthStatus.LOCKED, retry_after_s=(lock.until_ms - now_ms) / 1000)
+        return _failed(AuthStatus.TOO_LONG, recorded_name, addr, times, now_ms, config)
+
     checked = passwords.verify(password, row.password_hash if row is not None else None)
     if row is None or not checked.ok or row.disabled:
         store.record_failure(recorded_name, addr, now_ms)
         disabled = row is not None and checked.ok and row.disabled
-        return AuthResult(AuthStatus.DISABLED if disabled else AuthStatus.INVALID)
+        return _failed(AuthStatus.DISABLED if disabled else AuthStatus.INVALID,
+                       recorded_name, addr, times, now_ms, config)
 
     if checked.new_hash is not None:
         store.set_password_hash(row.id, checked.new_hash, now_ms, end_sessions=False)
     store.record_login(row.id, now_ms)
-    store.clear_failures(recorded_name)
+    store.clear_failures(recorded_name, addr)
     user = replace(_to_user(row), last_login_at_ms=now_ms)
     return AuthResult(AuthStatus.OK, user=user, session_version=row.session_version)
 
 
-def _locked_until(
-    store: UserStore,
-    name: str,
-    now_ms: int,
-    window_ms: int,
-    duration_ms: int,
+def _failure_times(
+    store: UserStore, name: str, now_ms: int, config: AuthConfig
+) -> list[tuple[str, int]]:
+    # Old enough to count the window that ends at the oldest failure that still locks.
+    since = now_ms - int(config.lockout_duration_s * 1000) - int(config.lockout_window_s * 1000)
+    return store.failure_times(name, since + 1)
+
+
+def _failed(
+    status: AuthStatus, name: str, addr: str, before: list[tuple[str, int]], now_ms: int,
     config: AuthConfig,
+) -> AuthResult:
+    """A counted failure was just recorded: did it start a lock?"""
+    was = _lock(name, addr, before, now_ms, config)
+    now = _lock(name, addr, [*before, (addr, now_ms)], now_ms, config)
+    if was is None and now is not None:
+        return AuthResult(status, new_lock=now)
+    if was is not None and was.client_addr is not None and now is not None \
+            and now.client_addr is None:
+        return AuthResult(status, new_lock=now)  # a pair lock grew into an account lock
+    return AuthResult(status)
+
+
+def _lock(
+    name: str, addr: str, times: list[tuple[str, int]], now_ms: int, config: AuthConfig
+) -> Lock | None:
+    """The lock on ``name`` for ``addr`` given its failures (address, ts): the
+    account-wide one first, then the pair's. None if neither is in force."""
+    window_ms = int(config.lockout_window_s * 1000)
+    duration_ms = int(config.lockout_duration_s * 1000)
+    account = lock_end([ts for _a, ts in times], now_ms, window_ms, duration_ms,
+                       config.account_lockout_failures)
+    if account is not None:
+        return Lock(name, None, account)
+    pair = lock_end([ts for a, ts in times if a == addr], now_ms, window_ms, duration_ms,
+                    config.lockout_failures)
+    return None if pair is None else Lock(name, addr, pair)
+
+
+def lock_end(
+    times: list[int], now_ms: int, window_ms: int, duration_ms: int, threshold: int
 ) -> int | None:
-    """When the lock on ``name`` ends (epoch ms), or None if it is not locked."""
-    # A failure exactly lockout_duration_s ago no longer locks.
-    recent = store.failures_for_username(name, now_ms - duration_ms + 1)
-    if recent.latest_ms is None:
+    """When a lock made of failures at ``times`` ends (epoch ms), or None if there is none.
+
+    A lock starts at the failure that reached ``threshold`` failures within ``window_ms``
+    and lasts ``duration_ms`` from the latest failure; a failure exactly
+    ``duration_ms`` old no longer locks."""
+    recent = [ts for ts in times if ts > now_ms - duration_ms]
+    if not recent:
         return None
-    # Failures in the window that ends at the latest one: a lock starts at the failure
-    # that reached the limit and lasts lockout_duration_s from the latest failure.
-    in_window = store.failures_for_username(name, recent.latest_ms - window_ms + 1)
-    if in_window.count < config.lockout_failures:
-        return None
-    return recent.latest_ms + duration_ms
+    latest = max(recent)
+    in_window = sum(1 for ts in times if latest - window_ms < ts <= latest)
+    return latest + duration_ms if in_window >= threshold else None
+
+
+def active_locks(
+    engine: Engine, now_ms: int, config: AuthConfig, *, limit: int = MAX_LISTED_LOCKS,
+) -> list[Lock]:
+    """The locks in force, by username then address (an account-wide one stands for all
+    of its name's); the names of at most ``limit`` users or made-up names."""
+    store = UserStore(engine)
+    since = now_ms - int(config.lockout_duration_s * 1000) - int(config.lockout_window_s * 1000)
+    names = store.lock_candidates(since + 1, config.lockout_failures,
+                                  config.account_lockout_failures, limit)
+    locks: list[Lock] = []
+    for name in names:
+        times = store.failure_times(name, since + 1)
+        account = _lock(name, "", times, now_ms, config)
+        if account is not None and account.client_addr is None:
+            locks.append(account)
+            continue
+        for addr in sorted({a for a, _ts in times}):
+            pair = _lock(name, addr, times, now_ms, config)
+            if pair is not None:
+                locks.append(pair)
+    return locks
+
+
+def unlock_user(
+    engine: Engine, username: str, *, clock: Clock = time.time, actor: Actor = SYSTEM,
+) -> int:
+    """Lift every lock on ``username`` (from every address) by forgetting its failures;
+    audit "user.unlock" with how many were forgotten. Raises UnknownUser (only users'
+    locks are lifted by hand; a made-up name's lock just runs out)."""
+    store = UserStore(engine)
+    row = _row(store, username)
+    now_ms = _now_ms(clock)
+    forgotten = store.clear_failures(row.username)
+    audit(engine, actor, "user.unlock", row.username, now_ms, after={"failures": forgotten})
+    log.info("user %s unlocked by %s (%d failures forgotten)", row.username, actor.name,
+             forgotten)
+    return forgotten

@@ -1,19 +1,13 @@
 """The web side of auth: login/logout pages, the request guard, sessions, headers.
 
 ``install(server, engine, config)`` wires everything onto a Flask server (the one Dash
-runs on). Sessions are Flask's signed cookies, holding the user id, the user's session
-version, a CSRF token and ``seen``: the last time the session was confirmed.
-
-Bounds (``CHECK_INTERVAL_S`` = 30 s):
-- The user row is re-read at most once per 30 s per session (not on every Dash callback).
-  A password change, disabling or deletion therefore ends a session within 30 s; a role
-  change shows in ``current_user()`` within 30 s, but ``require_role`` reads the row
-  every time, so a demoted or disabled user can never act.
-- ``seen`` is written at the same time, so the cookie changes at most every 30 s, and the
-  idle timeout ends a session between ``idle_timeout_s - 30`` and ``idle_timeout_s`` after
-  its last request.
-- ``logout`` clears the cookie in the browser; as with any signed-cookie session, a copy
-  of the cookie taken before stays valid until the idle timeout or a password change.
+runs on). A person's session lives on the server (``auth.sessions``): Flask's signed
+cookie holds only the session's random token and a CSRF token. Every request reads the
+session and its user (one indexed query, no cache), so logout, a password change,
+disabling, demotion and an administrator's "end session" refuse the cookie at its very
+next request, in every web process; ``require_role`` reads them again. The idle timeout
+is ``AuthConfig.idle_timeout_s`` (the last request is written at most every 30 s), and no
+session outlives 30 days.
 
 Display sessions (wall screens, ``/display/<token>``, see ``auth.displays``): role DISPLAY,
 view only. Every request confirms the token (its row read at most once per second per
@@ -49,11 +43,11 @@ from werkzeug.wrappers import Response
 
 from storage import AlertStore, DisplayRow, DisplayStore, SeenRequest, StorageUnavailable, UserStore
 
-from . import _pages
+from . import _pages, sessions
 from .config import LANGUAGES, AuthConfig
 from .displays import DisplayChecker, find_display, looks_like_token
 from .errors import PermissionDenied
-from .users import AuthResult, AuthStatus, Role, authenticate
+from .users import SYSTEM_ACTOR, Actor, AuthResult, AuthStatus, Role, authenticate
 
 log = logging.getLogger(__name__)
 
@@ -74,9 +68,12 @@ DASH_CSRF_COOKIE = "_csrf_token"
 DASH_CSRF_HEADER = "X-CSRFToken"
 DASH_UPDATE_SEGMENT = "_dash-update-component"
 
-# Session keys. A display session has _DISPLAY (the token's id) instead of _UID.
-_UID, _VERSION, _NAME, _ROLE, _SEEN, _CSRF = "uid", "sv", "name", "role", "seen", "csrf"
+# Session keys. A person's session has _SID (the server-side session's token); a display
+# session has _DISPLAY (the display token's id), _NAME and _SEEN instead.
+_SID, _NAME, _SEEN, _CSRF = "sid", "name", "seen", "csrf"
 _DISPLAY = "did"
+# POST /logout with this field set to "1" ends every session of the user.
+EVERYWHERE_FIELD = "everywhere"
 # Query parameters /display/<token> passes on to the screen's start page.
 DISPLAY_PARAMS = ("rotate", "every", "lang")
 DISPLAY_PREFIX = "display:"  # the "username" of a display session: display:<name>
@@ -109,7 +106,7 @@ _HEADERS = {
 
 @dataclass(frozen=True)
 class SessionUser:
-    """The user of the current request, as confirmed at most CHECK_INTERVAL_S ago.
+    """The user of the current request, as confirmed by this request.
 
     A wall screen's display session is one too: role DISPLAY, ``display_id`` its token's
     id, ``id`` 0 (no user), ``username`` "display:<token name>"."""
@@ -118,6 +115,8 @@ class SessionUser:
     username: str
     role: Role
     display_id: int | None = None
+    # The server-side session's id (a person's session only).
+    session_id: int | None = None
 
     @property
     def is_display(self) -> bool:
@@ -181,8 +180,9 @@ def current_user() -> SessionUser | None:
 def require_role(role: Role | str) -> SessionUser:
     """Return the current user if their role allows ``role``; else raise PermissionDenied.
 
-    Reads the user's row (one query), so a role change or a disabling takes effect at
-    once here. For Dash callbacks that change anything.
+    Reads the session and the user's row again (one query), so an ended session, a role
+    change or a disabling takes effect at once here. For Dash callbacks that change
+    anything.
     """
     required = Role(role)
     user = current_user()
@@ -190,15 +190,21 @@ def require_role(role: Role | str) -> SessionUser:
         raise PermissionDenied("not logged in")
     if user.display_id is not None:
         return _require_display_role(user, user.display_id, required)
-    row = _state().store.get(user.id)
-    if row is None or row.disabled or row.session_version != session.get(_VERSION):
-        raise PermissionDenied(f"the session of {user.username!r} has ended")
-    actual = Role(row.role)
-    if not actual.allows(required):
+    state = _state()
+    live, why = sessions.confirm(state.engine, session.get(_SID), state.clock(), state.config,
+                                 touch=False)
+    if live is None:
+        raise PermissionDenied(f"the session of {user.username!r} has ended: {why}")
+    if not live.role.allows(required):
         raise PermissionDenied(
-            f"user {row.username!r} has role {actual.value}; this needs {required.value}"
+            f"user {live.username!r} has role {live.role.value}; this needs {required.value}"
         )
-    return SessionUser(id=row.id, username=row.username, role=actual)
+    return _session_of(live)
+
+
+def _session_of(live: sessions.LiveSession) -> SessionUser:
+    return SessionUser(id=live.user_id, username=live.username, role=live.role,
+                       session_id=live.id)
 
 
 def _require_display_role(user: SessionUser, display_id: int, required: Role) -> SessionUser:
@@ -212,6 +218,11 @@ def _require_display_role(user: SessionUser, display_id: int, required: Role) ->
             f"{required.value}"
         )
     return user
+
+
+def installed_config() -> AuthConfig:
+    """The AuthConfig that ``install`` put on the current request's server."""
+    return _state().config
 
 
 def csrf_token() -> str:
@@ -280,7 +291,7 @@ def _guard() -> Response | None:
         log.error("cannot confirm session: %s", err)
         return _json({"error": "service unavailable"}, 503)
     if g.trio_auth_user is not None:
-        return _refuse_forged_callback(state)
+        return _refuse_forged_callback(state) or _refuse_outside_display_scope(state)
     if _is_public(state.config):
         return None
     if g.get("trio_display_ended"):
@@ -304,35 +315,77 @@ def _refuse_forged_callback(state: _State) -> Response | None:
     return _json({"error": "CSRF token missing or wrong; reload the page"}, 403)
 
 
+def _refuse_outside_display_scope(state: _State) -> Response | None:
+    """403 for a display session asking for anything a wall screen does not show: a page
+    outside ``display_pages`` (GET and HEAD alike), or a Dash callback with an output
+    outside ``display_output_prefixes`` or routing to such a page."""
+    user: SessionUser = g.trio_auth_user
+    config = state.config
+    if not user.is_display or _is_public(config):
+        return None
+    what: str | None = None
+    if request.method in _SAFE_METHODS and not _is_machine_path(request.path):
+        if _local_page(request.path) not in config.display_pages:
+            what = f"page {request.path[:100]}"
+    elif request.method == "POST" and _is_dash_update(request.path):
+        what = _callback_outside_scope(request.get_json(silent=True), config)
+    if what is None:
+        return None
+    log.warning("display session refused %s", what,
+                extra={"username": user.username, "client_addr": client_address(config)})
+    return _json({"error": "a wall screen may not open this"}, 403)
+
+
+def _local_page(path: str) -> str:
+    """``path`` without the application's mount point and a trailing slash."""
+    root = request.script_root
+    if root and path.startswith(root + "/"):
+        path = path[len(root):]
+    return path.rstrip("/") or "/"
+
+
+def _callback_outside_scope(body: object, config: AuthConfig) -> str | None:
+    """What in a Dash callback request a display may not have (None: nothing)."""
+    if not isinstance(body, dict):
+        return "a malformed callback"
+    outputs = body.get("outputs")
+    for spec in outputs if isinstance(outputs, list) else [outputs]:
+        component = spec.get("id") if isinstance(spec, dict) else None
+        if isinstance(component, dict):
+            component = component.get("type")
+        if not isinstance(component, str) or not component.startswith(
+                config.display_output_prefixes):
+            return f"callback output {str(component)[:80]}"
+    inputs = body.get("inputs")
+    for item in inputs if isinstance(inputs, list) else []:
+        # Dash pages' router: its pathname input decides which page's layout is built.
+        if isinstance(item, dict) and item.get("id") == "_pages_location" \
+                and item.get("property") == "pathname":
+            path = item.get("value")
+            if not isinstance(path, str) or _local_page(path) not in config.display_pages:
+                return f"page {str(path)[:100]} through the router"
+    return None
+
+
 def _is_dash_update(path: str) -> bool:
     return path.rstrip("/").rsplit("/", 1)[-1] == DASH_UPDATE_SEGMENT
 
 
 def _session_user(state: _State, now: float) -> SessionUser | None:
-    """Confirm the session (idle timeout, user row every CHECK_INTERVAL_S); clear it
-    and return None if it has ended."""
+    """Confirm the session on the server; clear the cookie and return None if it has
+    ended (logged out, revoked, idle, user disabled...)."""
     if _DISPLAY in session:
         return _display_session_user(state, now)
-    uid = session.get(_UID)
-    if uid is None:
+    if _SID not in session:
+        if session.get("uid") is not None:
+            # A cookie from before server-side sessions: it was never stored, so it ends.
+            _end_session("session from before server-side sessions")
         return None
-    seen = session.get(_SEEN)
-    if not isinstance(seen, int | float) or now - seen > state.config.idle_timeout_s:
-        _end_session(f"idle for more than {state.config.idle_timeout_s:.0f} s")
+    live, why = sessions.confirm(state.engine, session.get(_SID), now, state.config)
+    if live is None:
+        _end_session(why)
         return None
-    if now - seen >= CHECK_INTERVAL_S:
-        row = state.store.get(uid)
-        if row is None or row.disabled or row.session_version != session.get(_VERSION):
-            _end_session("user deleted, disabled or password changed")
-            return None
-        session[_NAME] = row.username
-        session[_ROLE] = row.role
-        session[_SEEN] = now
-    try:
-        return SessionUser(id=int(uid), username=str(session[_NAME]), role=Role(session[_ROLE]))
-    except (KeyError, ValueError):
-        _end_session("malformed session")
-        return None
+    return _session_of(live)
 
 
 def _display_session_user(state: _State, now: float) -> SessionUser | None:
@@ -378,7 +431,7 @@ def _screen_page() -> str | None:
 
 
 def _has_session() -> bool:
-    return session.get(_UID) is not None or session.get(_DISPLAY) is not None
+    return session.get(_SID) is not None or session.get(_DISPLAY) is not None
 
 
 def _end_session(reason: str) -> None:
@@ -490,15 +543,19 @@ def _login() -> Response:
     if not result.ok:
         return _refused_page(state, target, username, result)
 
-    assert result.user is not None and result.session_version is not None
+    assert result.user is not None
+    try:
+        token = sessions.start(state.engine, result.user.id, now, state.config,
+                               client_addr=addr, user_agent=request.user_agent.string or None)
+    except StorageUnavailable as err:
+        log.error("login impossible: %s", err, extra={"username": result.user.username,
+                                                      "client_addr": addr})
+        return _login_page(state, target, username=username, message_key="unavailable",
+                           status=503)
     # A fresh session: nothing chosen before login (e.g. a planted cookie) survives.
     session.clear()
     session.permanent = True
-    session.update({
-        _UID: result.user.id, _VERSION: result.session_version,
-        _NAME: result.user.username, _ROLE: result.user.role.value, _SEEN: now,
-        _CSRF: secrets.token_urlsafe(32),
-    })
+    session.update({_SID: token, _CSRF: secrets.token_urlsafe(32)})
     return _redirect_local(target)
 
 
@@ -512,9 +569,25 @@ def _logout() -> Response:
         log.warning("logout refused: bad CSRF token", extra={
             "username": user.username, "client_addr": client_address(state.config)})
         return _csrf_failure_page(state)
+    everywhere = request.form.get(EVERYWHERE_FIELD) == "1"
+    addr = client_address(state.config)
+    try:
+        if user.is_display:
+            pass  # a screen's session is only in its cookie; the token is revoked on /admin
+        elif everywhere:
+            sessions.end_all(state.engine, user.username,
+                             reason=sessions.EndReason.LOGOUT_EVERYWHERE,
+                             actor=Actor(user.username, addr), clock=state.clock)
+        elif user.session_id is not None:
+            sessions.end(state.engine, user.session_id, state.clock(), sessions.EndReason.LOGOUT)
+    except StorageUnavailable as err:
+        # The cookie is cleared below, but a copy of it would still work: say so.
+        log.error("logout could not end the session on the server: %s", err,
+                  extra={"username": user.username, "client_addr": addr})
+        return _json({"error": "service unavailable; the session was not ended"}, 503)
     session.clear()
-    log.info("logout", extra={"username": user.username,
-                              "client_addr": client_address(state.config)})
+    log.info("logout%s", " everywhere" if everywhere else "",
+             extra={"username": user.username, "client_addr": addr})
     return _redirect_local(url_for(_LOGIN_ENDPOINT), root_relative=False)
 
 
@@ -538,12 +611,22 @@ def _log_attempt(result: AuthResult, username: str, addr: str) -> None:
 def _audit_attempt(
     state: _State, result: AuthResult, username: str, addr: str, now: float
 ) -> None:
-    """Audit rows "login.ok" and "login.failed" (wrong password, disabled user: the
-    attempts that count towards a lockout). Attempts refused by a lockout are only
-    logged, so a flood cannot fill the audit log."""
-    if result.status not in (AuthStatus.OK, AuthStatus.INVALID, AuthStatus.DISABLED):
-        return
+    """Audit rows "login.ok", "login.failed" (wrong password, disabled user, password
+    too long: the attempts that count towards a lock) and "login.lock" when an attempt
+    started a lock. Attempts refused by a lock or the address limit are only logged, so
+    a flood cannot fill the audit log."""
     name = result.user.username if result.user else username.strip().lower()[:64]
+    if result.new_lock is not None:
+        lock = result.new_lock
+        _audit(state, SYSTEM_ACTOR, "login.lock", f"user:{name}", now, addr,
+               after={"scope": lock.scope, "client_addr": lock.client_addr,
+                      "until_ms": lock.until_ms})
+        log.warning("login locked for %s from %s until %d", name,
+                    lock.client_addr or "every address", lock.until_ms,
+                    extra={"username": name, "client_addr": addr})
+    if result.status not in (AuthStatus.OK, AuthStatus.INVALID, AuthStatus.DISABLED,
+                             AuthStatus.TOO_LONG):
+        return
     action = "login.ok" if result.ok else "login.failed"
     _audit(state, name, action, f"user:{name}", now, addr,
            after=None if result.ok else {"status": result.status.value})
@@ -625,13 +708,16 @@ def _login_page(
 
 
 def _refused_page(state: _State, target: str, username: str, result: AuthResult) -> Response:
-    if result.status in (AuthStatus.LOCKED, AuthStatus.RATE_LIMITED):
+    """One answer for every refusal about an account (wrong password, unknown user,
+    disabled, password too long, locked): same status, body and headers, so none tells
+    whether the account exists or is locked. Only the address limit, which is about the
+    client and not about any account, says "too many attempts" with a Retry-After."""
+    if result.status is AuthStatus.RATE_LIMITED:
         response = _login_page(state, target, username=username, message_key="too_many",
                                status=429)
         if result.retry_after_s is not None:
             response.headers["Retry-After"] = str(max(1, round(result.retry_after_s)))
         return response
-    # INVALID and DISABLED look the same from outside.
     return _login_page(state, target, username=username, message_key="invalid", status=401)
 
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 import asyncio
 import os
 import ssl
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from typing import Any
@@ -126,6 +126,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
             )
             self._session = aiohttp.ClientSession(
                 connector=connector,
+                trace_configs=[_phase_trace()],
                 cookie_jar=aiohttp.DummyCookieJar(),
                 auto_decompress=False,
                 trust_env=False,
@@ -160,6 +161,7 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                         sock_read=timeout.get("read"),
                     ),
                     server_hostname=request.extensions.get("sni_hostname"),
+                    trace_request_ctx=request.extensions.get("trace"),
                 )
         except BaseException:
             self._slots.release()
@@ -179,6 +181,27 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+def _phase_trace() -> aiohttp.TraceConfig:
+    """aiohttp's request phases reported through httpx's ``trace`` extension, as httpcore
+    names them, so the seam can say what a request was doing when its deadline ran out."""
+    config = aiohttp.TraceConfig()
+
+    def report(event: str) -> Callable[..., Awaitable[None]]:
+        async def hook(session: Any, context: Any, params: Any) -> None:
+            trace = context.trace_request_ctx
+            if trace is not None:
+                await trace(event, {})
+
+        return hook
+
+    config.on_connection_create_start.append(report("connection.connect_tcp.started"))
+    config.on_connection_create_end.append(report("http11.send_request_headers.started"))
+    config.on_connection_reuseconn.append(report("http11.send_request_headers.started"))
+    config.on_request_headers_sent.append(
+        report("http11.receive_response_headers.started"))
+    return config
 
 
 class _Body(httpx.AsyncByteStream):

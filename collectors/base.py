@@ -22,7 +22,14 @@ class PollOutcome:
     failover_active: bool = False
     active_url: str | None = None
     requests: int = 0
+    # Things the site should know once (e.g. how zone-less timestamps are read); the
+    # collector records each as a source event.
     warnings: list[str] = field(default_factory=list)
+    # Values refused as unreadable or implausible (each counted in ``partial``).
+    values_refused: int = 0
+    # "partial: N values refused (why); ..." when this poll refused or skipped anything:
+    # the source's state reason instead of "polled successfully". None: nothing refused.
+    partial: str | None = None
     # Drift sources: the full set of drifting resources (None: no per-resource list).
     drift: list[DriftItem] | None = None
 

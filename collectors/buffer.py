@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from storage import PollWrite
@@ -23,7 +24,15 @@ class Dropped:
 
 
 class WriteBuffer:
-    def __init__(self, *, max_age_s: float, max_samples: int) -> None:
+    def __init__(
+        self,
+        *,
+        max_age_s: float,
+        max_samples: int,
+        on_drop: Callable[[list[PollWrite]], None] | None = None,
+    ) -> None:
+        """``on_drop`` is told of every write the bound forces out (to record the loss)."""
+        self._on_drop = on_drop
         self._max_age_ms = int(max_age_s * 1000)
         self._max_samples = max_samples
         self._items: deque[tuple[int, PollWrite]] = deque()
@@ -42,8 +51,19 @@ class WriteBuffer:
         self._samples += len(write.samples)
         self._enforce(now_ms)
 
-    def peek(self, limit: int) -> list[PollWrite]:
-        return [w for _, w in list(self._items)[:limit]]
+    def peek(self, limit: int, max_samples: int | None = None) -> list[PollWrite]:
+        """The oldest writes, at most ``limit``, and no more than ``max_samples`` samples
+        in all (always at least one write), so one transaction stays short."""
+        chosen: list[PollWrite] = []
+        samples = 0
+        for _, write in self._items:
+            if len(chosen) >= limit or (
+                chosen and max_samples is not None and samples + len(write.samples) > max_samples
+            ):
+                break
+            chosen.append(write)
+            samples += len(write.samples)
+        return chosen
 
     def pop(self, count: int) -> None:
         """Forget the ``count`` oldest writes, which are now stored."""
@@ -60,11 +80,13 @@ class WriteBuffer:
     def _enforce(self, now_ms: int) -> None:
         polls = samples = 0
         first_ms = last_ms = None
+        dropped: list[PollWrite] = []
         # Keep at least the newest poll: it is the one a screen needs most.
         while len(self._items) > 1 and (
             now_ms - self._items[0][0] > self._max_age_ms or self._samples > self._max_samples
         ):
             queued_ms, write = self._items.popleft()
+            dropped.append(write)
             self._samples -= len(write.samples)
             polls += 1
             samples += len(write.samples)
@@ -79,3 +101,5 @@ class WriteBuffer:
                 polls, samples, first_ms, last_ms,
                 extra={"dropped_polls": polls, "dropped_samples": samples},
             )
+            if self._on_drop is not None:
+                self._on_drop(dropped)

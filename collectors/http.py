@@ -14,7 +14,8 @@ import codecs
 import json
 import logging
 import re
-from collections.abc import Mapping
+import zlib
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from types import TracebackType
@@ -40,6 +41,14 @@ RETRYABLE_4XX = frozenset({408, 429})
 _ERROR_BODY_BYTES = 4096
 _PREVIEW_CHARS = 200
 _JSON_PREVIEW_CHARS = 80
+
+# Content codings the seam decodes itself, each with a bound on what one step may produce,
+# so that a compressed body cannot grow past the size cap (a gzip bomb). httpx's own
+# decoders inflate a whole network chunk at once; br and zstd are not asked for, and are
+# refused when a server sends them anyway.
+ACCEPT_ENCODING = "gzip, deflate"
+# Decoded bytes produced per decompression step: memory stays at cap + about this much.
+_INFLATE_STEP_BYTES = 64 * 1024
 
 _CHARSET_RE = re.compile(r"""charset\s*=\s*["']?([^"';,\s]+)""", re.IGNORECASE)
 # Values of fields that look like secrets, in an error body echoed into a message.
@@ -135,7 +144,7 @@ class HttpSeam:
             ),
             follow_redirects=False,
             verify=config.verify_tls,
-            headers={"User-Agent": config.user_agent},
+            headers={"User-Agent": config.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
             transport=transport if transport is not None else make_transport(
                 verify=config.verify_tls, max_connections=config.max_connections
             ),
@@ -175,6 +184,8 @@ class HttpSeam:
         method = method.upper()
         safe_url = redact_url(url)
         target = f"{method} {safe_url}"
+        # Checked first so that a deadline spent elsewhere is not blamed on the limiter.
+        deadline.check(f"starting {target}")
         await self._limiter.acquire(deadline)
         deadline.check(f"sending {target}")
         progress = _Progress()
@@ -232,6 +243,7 @@ class HttpSeam:
             headers=headers,
             content=content,
             data=form,
+            extensions={"trace": progress.trace},
         ) as response:
             progress.status = response.status_code
             if response.status_code >= 400:
@@ -258,10 +270,18 @@ class HttpSeam:
         def err(message: str, kind: ErrorKind, **kw: Any) -> SourceError:
             return SourceError(message, kind=kind, url=safe_url, status=progress.status, **kw)
 
+        if isinstance(exc, _UnsupportedEncoding):
+            return err(
+                f"response of {target} has a content encoding the collector does not accept:"
+                f" {exc.encoding!r} (asked for {ACCEPT_ENCODING})",
+                ErrorKind.MALFORMED,
+                retryable=False,
+            )
         if isinstance(exc, _TooLarge):
             size = "declares" if exc.declared else "exceeded"
+            decoded = " once decoded" if progress.encoded and not exc.declared else ""
             return err(
-                f"response of {target} {size} {exc.size} bytes, over the limit of"
+                f"response of {target} {size} {exc.size} bytes{decoded}, over the limit of"
                 f" {_size(cfg.max_body_bytes)}",
                 ErrorKind.TOO_LARGE,
                 retryable=False,
@@ -341,15 +361,37 @@ class HttpSeam:
 
 @dataclass
 class _Progress:
-    """How far one exchange got, for error messages."""
+    """How far one exchange got, for error messages: the phase httpcore last reported
+    (through its ``trace`` extension) and the body bytes received."""
 
     status: int | None = None
     received: int = 0
+    phase: str = "waiting for a free connection for"
+    encoded: bool = False  # the body came with a content coding the seam decoded
+
+    async def trace(self, event: str, info: dict[str, Any]) -> None:
+        if not event.endswith(".started"):
+            return
+        step = event.rsplit(".", 2)[-2]
+        phase = _TRACE_PHASES.get(step)
+        if phase is not None:
+            self.phase = phase
 
     def doing(self) -> str:
         if self.status is None:
-            return "waiting for a response from"
+            return self.phase
         return f"reading the body ({self.received} bytes so far) of"
+
+
+# httpcore trace steps -> what the exchange was doing, for "deadline exceeded while ...".
+_TRACE_PHASES = {
+    "connect_tcp": "connecting to",
+    "connect_unix_socket": "connecting to",
+    "start_tls": "negotiating TLS with",
+    "send_request_headers": "sending",
+    "send_request_body": "sending the body of",
+    "receive_response_headers": "waiting for the response headers of",
+}
 
 
 class _TooLarge(httpx.HTTPError):
@@ -361,20 +403,120 @@ class _TooLarge(httpx.HTTPError):
         self.declared = declared
 
 
+class _UnsupportedEncoding(httpx.HTTPError):
+    """Internal: a Content-Encoding the seam cannot decode within its bounds."""
+
+    def __init__(self, encoding: str) -> None:
+        super().__init__(f"unsupported content encoding {encoding!r}")
+        self.encoding = encoding
+
+
+class _Inflater:
+    """One zlib stream (gzip or deflate) decoded in bounded steps.
+
+    ``feed`` yields pieces of at most ``_INFLATE_STEP_BYTES`` lazily: the input's
+    unconsumed tail is kept by zlib, never the whole expansion, so the reader can stop a
+    bomb at the cap having held at most one step more.
+    """
+
+    def __init__(self, encoding: str) -> None:
+        self._gzip = encoding in ("gzip", "x-gzip")
+        self._first = True
+        self._z = zlib.decompressobj(zlib.MAX_WBITS | 16 if self._gzip else zlib.MAX_WBITS)
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        if self._first and not self._gzip and data:
+            self._first = False
+            try:
+                # Probe the header on a copy: on failure, restart as raw deflate.
+                self._z.copy().decompress(data[:64], 1)
+            except zlib.error:
+                # "deflate" means zlib-wrapped; some servers send it raw (httpx takes both).
+                self._z = zlib.decompressobj(-zlib.MAX_WBITS)
+        while not self._z.eof:
+            piece = self._z.decompress(data, _INFLATE_STEP_BYTES)
+            data = self._z.unconsumed_tail
+            if piece:
+                yield piece
+            if not data and len(piece) < _INFLATE_STEP_BYTES:
+                break
+
+    def flush(self) -> Iterator[bytes]:
+        yield from self.feed(b"")
+
+
+def _decoders(response: httpx.Response) -> list[_Inflater]:
+    """Decoders in the order to apply them (codings are listed in the order applied)."""
+    codings = [
+        c.strip().lower()
+        for c in response.headers.get("content-encoding", "").split(",")
+        if c.strip() and c.strip().lower() != "identity"
+    ]
+    for coding in codings:
+        if coding not in ("gzip", "x-gzip", "deflate"):
+            raise _UnsupportedEncoding(coding)
+    return [_Inflater(c) for c in reversed(codings)]
+
+
+def _decoded(decoders: list[_Inflater], data: bytes, *, last: bool) -> Iterator[bytes]:
+    """``data`` through every decoder, lazily; with ``last``, each decoder's tail too."""
+    pieces: Iterator[bytes] = iter((data,))
+    for decoder in decoders:
+        pieces = _through(decoder, pieces, last=last)
+    return pieces
+
+
+def _through(decoder: _Inflater, pieces: Iterator[bytes], *, last: bool) -> Iterator[bytes]:
+    for piece in pieces:
+        yield from decoder.feed(piece)
+    if last:
+        yield from decoder.flush()
+
+
+async def _once(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
 async def _read_capped(
     response: httpx.Response, limit: int, progress: _Progress, *, truncate: bool
 ) -> bytes:
-    """Read the (decoded) body, stopping as soon as it passes `limit` bytes: cut it there
-    when `truncate`, else raise `_TooLarge` (leaving the block closes the connection)."""
+    """Read the decoded body, stopping as soon as it passes `limit` decoded bytes: cut it
+    there when `truncate`, else raise `_TooLarge` (leaving the block closes the connection).
+
+    Decoding is done here, in bounded steps, instead of by httpx: what is counted against
+    the limit is what would be held in memory, and at most one step more is ever made.
+    """
+    if response.is_stream_consumed:
+        # Built in memory (a MockTransport's response): httpx has read and decoded it.
+        decoders: list[_Inflater] = []
+        stream: AsyncIterator[bytes] = _once(response.content)
+    else:
+        decoders = _decoders(response)
+        stream = response.aiter_raw()
+    progress.encoded = bool(decoders)
     chunks: list[bytes] = []
-    async for chunk in response.aiter_bytes():
-        progress.received += len(chunk)
-        if progress.received > limit:
-            if truncate:
-                chunks.append(chunk[: len(chunk) - (progress.received - limit)])
-                break
-            raise _TooLarge(progress.received, declared=False)
-        chunks.append(chunk)
+
+    def take(pieces: Iterator[bytes]) -> bool:
+        """Keep the pieces; False once the limit is reached (and truncating)."""
+        for piece in pieces:
+            progress.received += len(piece)
+            if progress.received > limit:
+                if truncate:
+                    chunks.append(piece[: len(piece) - (progress.received - limit)])
+                    return False
+                raise _TooLarge(progress.received, declared=False)
+            chunks.append(piece)
+        return True
+
+    try:
+        async for raw in stream:
+            if not take(_decoded(decoders, raw, last=False)):
+                return b"".join(chunks)
+        if decoders:
+            take(_decoded(decoders, b"", last=True))
+    except zlib.error as exc:
+        coding = response.headers.get("content-encoding")
+        raise httpx.DecodingError(f"invalid {coding} data: {exc}") from exc
     return b"".join(chunks)
 
 

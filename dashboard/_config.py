@@ -27,6 +27,10 @@ class DashboardConfig:
     # for routing; the time zone a new rule's windows start in.
     channels: tuple[str, ...] = ()
     timezone: str = "Europe/Stockholm"
+    # Where people reach the site (TRIO_MONITOR_PUBLIC_URL): the base of the links pages
+    # build (a display token's address, notification links), never a request's Host
+    # header. Empty: links are paths on this site.
+    public_url: str = ""
 
     @property
     def stale_after_ms(self) -> int:

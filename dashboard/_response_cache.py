@@ -16,7 +16,7 @@ from typing import Any
 
 import flask
 
-from . import _runtime, ids
+from . import _runtime, ids, screenview
 from .i18n import language
 
 UPDATE_PATH_SUFFIX = "/_dash-update-component"
@@ -47,7 +47,8 @@ class RefreshResponseCache:
         lang = language(stored_lang if isinstance(stored_lang, str) else None,
                         runtime.config.default_language)
         snapshot = runtime.read_model.snapshot()
-        return (snapshot.version, lang, int(runtime.clock()))
+        # Display sessions get a render without names (dashboard.screenview).
+        return (snapshot.version, lang, int(runtime.clock()), screenview.sees_people())
 
     def _serve_cached(self) -> flask.Response | None:
         request = flask.request

@@ -154,6 +154,16 @@ ADM_DISPLAY_TOKEN = "adm-display-token"  # the new token's address, shown once
 ADM_DISPLAY_REVOKE = "adm-display-revoke"
 # A row of the screens table, for tests: {"type": ADM_DISPLAY_ROW, "display": id}.
 ADM_DISPLAY_ROW = "adm-display-row"
+# Login sessions and locks (issue 11).
+ADM_SESSIONS = "adm-sessions"
+ADM_SESSIONS_MESSAGE = "adm-sessions-message"
+# A session's end button: {"type": ADM_SESSION_END, "session": id, "user": name}.
+ADM_SESSION_END = "adm-session-end"
+ADM_LOCKS = "adm-locks"
+# A lock's unlock button: {"type": ADM_UNLOCK, "user": name}.
+ADM_UNLOCK = "adm-unlock"
+ADM_LOGOUT_EVERYWHERE = "adm-logout-everywhere"
+ADM_SESSIONS_CHANGED = "adm-sessions-changed"  # set after a session ended or a lock lifted
 ADM_AUDIT = "adm-audit"
 ADM_AUDIT_ACTOR = "adm-audit-actor"
 ADM_AUDIT_ACTION = "adm-audit-action"

@@ -55,6 +55,7 @@ DRIFT_COUNT_METRIC = "drift_count"
 CYCLE_METRIC = "cycle_duration_s"
 RECONCILER_ENTITY = "reconciler"
 STATE_EVENT = "state"
+SHOWN_EVENTS = frozenset({STATE_EVENT, "loss", "storage"})
 WAIT_S = 10.0
 DETAIL_EVENTS = 200
 RECENT_DRIFT_EVENTS = 20
@@ -175,10 +176,12 @@ class OpsModel:
 
     def _detail(self, status: SourceStatus, history: SourceHistory,
                 now_ms: int) -> SourceDetail:
+        # Besides state changes: samples the collector lost and database outages that
+        # delayed this source's writes (their message says what, how many and when).
         events = tuple(
             StateChange(e.ts_ms, e.from_state, e.to_state, e.message)
             for e in self._store.source_events(status.name, DETAIL_EVENTS)
-            if e.kind == STATE_EVENT
+            if e.kind in SHOWN_EVENTS
         )
         series = _index(self._store.series(status.name))
         latency = series.get((HEALTH_KIND_ENTITY, LATENCY_METRIC), [])

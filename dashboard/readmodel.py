@@ -72,6 +72,8 @@ class SourceView:
     # While in failover: when it began (the newest "failover" event), None if unknown.
     # The secondary server counts answered, abandoned and service level from then.
     failover_since_ms: int | None = None
+    # The collector's reason for the source's state, e.g. "partial: 2 values refused (...)".
+    state_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,4 +245,5 @@ def source_view(facts: SourceFacts, failover_since_ms: int | None = None) -> Sou
         last_success_ms=facts.last_success_at_ms,
         consecutive_failures=facts.consecutive_failures,
         failover_since_ms=failover_since_ms if facts.failover_active else None,
+        state_reason=facts.state_reason,
     )

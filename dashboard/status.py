@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from alerts import AlertState, Severity
+from specs.metrics import PARTIAL_PREFIX
 from storage import SilenceRow, StateRow
 
 from ._config import DashboardConfig
@@ -55,6 +56,7 @@ class AlertKind(StrEnum):
     BREAKER_HALF_OPEN = "breaker-half-open"  # trying the source again after a pause
     FAILING = "failing"  # recent polls failed
     FAILOVER = "failover"  # the collector uses the standby server
+    PARTIAL = "partial"  # the last poll refused some values (the rest is shown)
 
 
 def is_stale(queue: QueueView, now_ms: int, config: DashboardConfig) -> bool:
@@ -333,4 +335,6 @@ def _source_health(source: SourceView) -> list[AlertKind]:
         alerts.append(AlertKind.FAILING)
     if source.failover_active:
         alerts.append(AlertKind.FAILOVER)
+    if not alerts and (source.state_reason or "").startswith(PARTIAL_PREFIX):
+        alerts.append(AlertKind.PARTIAL)
     return alerts

@@ -8,14 +8,20 @@ venv="${TRIO_MONITOR_VENV:-.venv}"
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[test,dev]'
 
 # Browser tests use Debian's Chromium and chromedriver (browsers that download themselves
-# cannot work here).
+# cannot work here); scripts/loaded-runs.sh runs this suite beside stress-ng.
+missing=()
 if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+    missing+=(chromium chromium-driver)
+fi
+command -v stress-ng >/dev/null 2>&1 || missing+=(stress-ng)
+if [ "${#missing[@]}" -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-        echo "installing chromium and chromium-driver from Debian's packages..."
+        echo "installing ${missing[*]} from Debian's packages..."
         apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
     else
-        echo "note: chromium/chromedriver missing and not root; browser tests will skip" >&2
+        echo "note: ${missing[*]} missing and not root (browser tests skip without chromium;" \
+            "scripts/loaded-runs.sh needs stress-ng)" >&2
     fi
 fi
 

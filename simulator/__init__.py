@@ -11,11 +11,13 @@ from simulator._faults import FaultKind
 from simulator._model import AgentState, ContactCenter, build_contact_center
 from simulator._server import SimulatorServers, serve
 from simulator._thread import RunningSimulator, SimulatorStartError, run_in_thread
+from simulator._types import FieldTypes
 
 __all__ = [
     "AgentState",
     "ContactCenter",
     "FaultKind",
+    "FieldTypes",
     "RunningSimulator",
     "SimulatorConfig",
     "SimulatorControl",

@@ -24,14 +24,19 @@ from simulator._http import (
     selected_fields,
     shared_of,
 )
-from simulator._state import PRIMARY, SECONDARY
+from simulator._state import SECONDARY
+from simulator._types import FieldTypes, render_agents, render_services
 
 CCID = 1
 CC_NAME = "Kontaktcenter Söder"
 BASE = "/te/api"
 
 SERVICE_STATE = CollectionSpec("serviceid", "servicename", ("serviceid", "servicename", "open"))
-AGENT_STATE = CollectionSpec("agentid", "agentname", ("agentid", "agentname", "state"))
+# The vendor: agents/state filters only by `id` (a `name` is ignored, as ASP.NET ignores
+# query parameters it does not bind).
+AGENT_STATE = CollectionSpec(
+    "agentid", "agentname", ("agentid", "agentname", "state"), name_filter=False
+)
 SERVICES = CollectionSpec("serviceid", "servicename", None)
 SERVICE_GROUPS = CollectionSpec("servicegroupid", "servicegroupname", None)
 CONTACT_CENTERS = CollectionSpec("ccid", "ccname", None)
@@ -62,22 +67,27 @@ def resource_of(path: str) -> str | None:
 
 
 async def info(request: web.Request) -> web.Response:
+    """`GET /te/api` as the vendor documents it: top-level `links` with `self` only, and
+    `data` a list of one object with its own relative links and the two servers' bare
+    host names (a client adds the scheme and port it was configured with)."""
     shared = shared_of(request)
-    base = f"{request.url.origin()}{BASE}"
-    data = {
+    config = shared.config
+    item = {
+        "links": [
+            link("help", "The API's help page", "help"),
+            link("cc", "Contact centers", "cc"),
+            link("directory", "The company directory", "directory"),
+            link("login", "Log in with the API client key and user credentials", "login",
+                 "POST"),
+            link("refreshlogin", "Renew the access token with a refresh token",
+                 "refreshlogin", "POST"),
+        ],
         "binaryVersion": BINARY_VERSION,
         "failoverMode": shared.failover_active,
-        "primaryServer": shared.base_url(PRIMARY),
-        "secondaryServer": shared.base_url(SECONDARY),
-    }
-    links = [
-        link("login", "Log in with the API client key and user credentials",
-             f"{base}/login", "POST"),
-        link("refreshlogin", "Renew the access token with a refresh token",
-             f"{base}/refreshlogin", "POST"),
-        link("cc", "Contact centers", f"{base}/cc"),
-    ]  # fmt: skip
-    return envelope(request, data, links)
+        "primaryServer": config.primary_server_name or config.host,
+        "secondaryServer": config.secondary_server_name or config.host,
+    }  # fmt: skip
+    return envelope(request, [item], [])
 
 
 def _client_key_ok(request: web.Request) -> bool:
@@ -225,7 +235,9 @@ async def services_state(request: web.Request) -> web.Response:
         return _denied(request)
     if not _known_cc(request):
         return not_found(request)
-    items = shared_of(request).snapshot().services_state
+    items = render_services(
+        _as_served(request, shared_of(request).snapshot().services_state), _types(request)
+    )
     return collection(request, items, SERVICE_STATE, _cc_links(request))
 
 
@@ -241,8 +253,17 @@ async def service_state(request: web.Request) -> web.Response:
         item = None
     if item is None:
         return not_found(request)
+    item = render_services(_as_served(request, [item]), _types(request))[0]
     data = project(item, selected_fields(request, SERVICE_STATE))
     return envelope(request, data, _cc_links(request))
+
+
+def _as_served(request: web.Request, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The secondary's counters start at its takeover; the primary's run all day."""
+    if role_of(request) != SECONDARY:
+        return items
+    shared = shared_of(request)
+    return [shared.as_served_by_secondary(item) for item in items]
 
 
 async def agents_state(request: web.Request) -> web.Response:
@@ -250,7 +271,8 @@ async def agents_state(request: web.Request) -> web.Response:
         return _denied(request)
     if not _known_cc(request):
         return not_found(request)
-    items = shared_of(request).snapshot().agents_state
+    shared = shared_of(request)
+    items = render_agents(shared.snapshot().agents_state, _types(request), shared.model.tz)
     return collection(request, items, AGENT_STATE, _cc_links(request))
 
 
@@ -261,6 +283,11 @@ async def service_groups(request: web.Request) -> web.Response:
         return not_found(request)
     items = shared_of(request).model.servicegroups()
     return collection(request, items, SERVICE_GROUPS, _cc_links(request))
+
+
+def _types(request: web.Request) -> FieldTypes:
+    shared = shared_of(request)
+    return shared.model.field_types or shared.config.field_types
 
 
 def add_routes(app: web.Application) -> None:

@@ -16,6 +16,7 @@ from simulator._config import (
     SimulatorConfig,
 )
 from simulator._server import serve
+from simulator._types import OPEN_AS, STATES_AS, TIMES_AS, FieldTypes
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -36,6 +37,18 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--token-lifetime", type=float, default=3600.0, metavar="SECONDS")
     parser.add_argument("--max-page-size", type=int, default=100)
     parser.add_argument("--charset", choices=SUPPORTED_CHARSETS, default="utf-8")
+    types = parser.add_argument_group(
+        "field types", "how typed fields are sent, as a real .NET server may send them"
+    )
+    types.add_argument("--open-as", choices=OPEN_AS, default="bool",
+                       help="the queue's open flag as true/false or 1/0")
+    types.add_argument("--states-as", choices=STATES_AS, default="name",
+                       help="agent states as names or numeric codes (0 loggedout, 1 available,"
+                            " 2 busy, 3 wrapup, 4 paused)")
+    types.add_argument("--times-as", choices=TIMES_AS, default="utc",
+                       help="timestamps in UTC with Z, or local time without a zone offset")
+    types.add_argument("--dotnet-types", action="store_true",
+                       help="all three at once: 1/0, numeric codes, local times")
     parser.add_argument("--client-key", default=DEFAULT_CLIENT_KEY)
     parser.add_argument("--username", default=DEFAULT_USERNAME)
     secret = parser.add_mutually_exclusive_group()
@@ -65,6 +78,8 @@ def _config(args: argparse.Namespace) -> SimulatorConfig:
         client_key=args.client_key,
         username=args.username,
         password=password,
+        field_types=(FieldTypes.dotnet() if args.dotnet_types else
+                     FieldTypes(open=args.open_as, state=args.states_as, time=args.times_as)),
     )
 
 

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from simulator._fleet import default_names
+from simulator._types import FieldTypes
 
 DEFAULT_CLIENT_KEY = "c2ltLWNsaWVudC1rZXk="
 DEFAULT_USERNAME = "monitor"
 DEFAULT_PASSWORD = "sim-pässword"  # a test fixture's login, not a product secret
-BINARY_VERSION = "7.3.1.0"
+BINARY_VERSION = "8.2.0.0"  # the vendor manual covers Trio Enterprise 8.2
 SUPPORTED_CHARSETS = ("utf-8", "iso-8859-1")
 
 
@@ -44,6 +46,18 @@ class SimulatorConfig:
     reconcilers: int = 1
     worker_names: tuple[str, ...] | None = None
     reconciler_names: tuple[str, ...] | None = None
+    # The third loopback server, standing for a host nobody announced (the `redirect`
+    # fault with `to: foreign` points there); it records every request it receives.
+    foreign_port: int = 0
+    # TLS per server (None: plain http). Tests use them for https->http downgrades.
+    primary_tls: ssl.SSLContext | None = None
+    secondary_tls: ssl.SSLContext | None = None
+    # What `GET /te/api` announces as `primaryServer` / `secondaryServer`: bare host
+    # names, as a real server does (default: `host`). A client adds scheme and port.
+    primary_server_name: str | None = None
+    secondary_server_name: str | None = None
+    # How typed fields are rendered (open as 0/1, states as codes, zone-less times).
+    field_types: FieldTypes = field(default_factory=FieldTypes)
 
     def __post_init__(self) -> None:
         self.charset = self.charset.lower()

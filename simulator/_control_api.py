@@ -8,6 +8,8 @@ from aiohttp import web
 
 from simulator._faults import FaultError
 from simulator._http import json_object, shared_of
+from simulator._state import FOREIGN
+from simulator._types import FieldTypes, FieldTypesError
 
 PREFIX = "/_control"
 
@@ -60,8 +62,49 @@ async def failover(request: web.Request) -> web.Response:
     active = body.get("active")
     if not isinstance(active, bool):
         return _error("'active' must be true or false")
-    shared_of(request).failover_active = active
+    shared_of(request).set_failover(active)
     return _json({"active": active})
+
+
+async def primary(request: web.Request) -> web.Response:
+    """{"up": false}: the primary goes down (connections refused) and the secondary takes
+    over in failover mode. {"up": true}: it listens again; failover mode ends unless
+    {"failover": true} keeps it (then the primary redirects to the secondary)."""
+    try:
+        body = await _body(request)
+    except FaultError as exc:
+        return _error(str(exc))
+    up = body.get("up")
+    keep_failover = body.get("failover", not up)
+    if not isinstance(up, bool) or not isinstance(keep_failover, bool):
+        return _error("'up' and 'failover' must be true or false")
+    shared = shared_of(request)
+    assert shared.set_primary_listening is not None
+    if not up:
+        shared.set_failover(True)
+        await shared.set_primary_listening(False, request.protocol)
+    else:
+        await shared.set_primary_listening(True, None)
+        shared.set_failover(keep_failover)
+    response = _json({"up": up, "failover": shared.failover_active})
+    if not up:
+        response.force_close()  # "Connection: close": no client reuses it for the next call
+    return response
+
+
+async def foreign(request: web.Request) -> web.Response:
+    """Where the foreign server listens (its TE API base URL)."""
+    return _json({"url": shared_of(request).base_url(FOREIGN)})
+
+
+async def foreign_requests(request: web.Request) -> web.Response:
+    """Every request the foreign server received, headers and body in full."""
+    return _json(list(shared_of(request).foreign_requests))
+
+
+async def clear_foreign_requests(request: web.Request) -> web.Response:
+    shared_of(request).foreign_requests.clear()
+    return _json({"cleared": True})
 
 
 async def token_lifetime(request: web.Request) -> web.Response:
@@ -110,14 +153,51 @@ async def reset_stats(request: web.Request) -> web.Response:
     return _json({"reset": True})
 
 
+# -- field types (simulator/_types.py) ------------------------------------------------------
+
+
+async def get_field_types(request: web.Request) -> web.Response:
+    shared = shared_of(request)
+    return _json((shared.model.field_types or shared.config.field_types).describe())
+
+
+async def set_field_types(request: web.Request) -> web.Response:
+    """{"open": "int", "state": "code", "time": "local"}: any subset; the rest stay."""
+    shared = shared_of(request)
+    try:
+        body = await _body(request)
+        types = FieldTypes.parse(body, shared.model.field_types or shared.config.field_types)
+    except (FaultError, FieldTypesError) as exc:
+        return _error(str(exc))
+    shared.model.field_types = types
+    return _json(types.describe())
+
+
+async def reset_field_types(request: web.Request) -> web.Response:
+    shared = shared_of(request)
+    shared.model.field_types = None
+    return _json(shared.config.field_types.describe())
+
+
+def _add_field_type_routes(router: web.UrlDispatcher) -> None:
+    router.add_get(PREFIX + "/field-types", get_field_types)
+    router.add_post(PREFIX + "/field-types", set_field_types)
+    router.add_delete(PREFIX + "/field-types", reset_field_types)
+
+
 def add_routes(app: web.Application) -> None:
     router = app.router
+    _add_field_type_routes(router)
     router.add_post(PREFIX + "/faults", add_fault)
     router.add_get(PREFIX + "/faults", list_faults)
     router.add_delete(PREFIX + "/faults", clear_faults)
     router.add_delete(PREFIX + "/faults/{fault_id}", delete_fault)
     router.add_post(PREFIX + "/revoke-tokens", revoke_tokens)
     router.add_post(PREFIX + "/failover", failover)
+    router.add_post(PREFIX + "/primary", primary)
+    router.add_get(PREFIX + "/foreign", foreign)
+    router.add_get(PREFIX + "/foreign/requests", foreign_requests)
+    router.add_delete(PREFIX + "/foreign/requests", clear_foreign_requests)
     router.add_post(PREFIX + "/token-lifetime", token_lifetime)
     router.add_post(PREFIX + "/queues/{serviceid}", override_queue)
     router.add_delete(PREFIX + "/queues/{serviceid}", release_queue)

@@ -8,16 +8,35 @@ import httpx
 
 
 class SimulatorControl:
-    """Drives the simulator over its real control API (so it works across processes too)."""
+    """Drives the simulator over its real control API (so it works across processes too).
 
-    def __init__(self, control_url: str, *, timeout_s: float = 5.0) -> None:
+    `fallback_urls` are the same control API on the other servers, used when the first
+    refuses connections (the primary taken down with `primary(up=False)`).
+    """
+
+    def __init__(
+        self, control_url: str, *fallback_urls: str, timeout_s: float = 5.0
+    ) -> None:
         self.control_url = control_url.rstrip("/")
-        self._client = httpx.Client(timeout=timeout_s)
+        self._urls = [self.control_url, *(url.rstrip("/") for url in fallback_urls)]
+        # The simulator's own control API on loopback, possibly behind a test's
+        # self-signed certificate: this helper drives it and sends it no secret.
+        self._client = httpx.Client(timeout=timeout_s, verify=False)
 
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        response = self._client.request(method, f"{self.control_url}/{path}", json=body)
-        response.raise_for_status()
-        return response.json()
+        last: httpx.TransportError | None = None
+        for url in self._urls:
+            try:
+                response = self._client.request(method, f"{url}/{path}", json=body)
+            except (httpx.ConnectError, httpx.ReadError, httpx.RemoteProtocolError) as exc:
+                # Refused, or reset by a primary that went down: the call never reached a
+                # handler there (a down primary resets before routing), so it may go on.
+                last = exc
+                continue
+            response.raise_for_status()
+            return response.json()
+        assert last is not None
+        raise last
 
     def inject(self, resource: str, kind: str, count: int | None = None, **params: Any) -> str:
         """Add a fault; returns its id. See simulator/README.md for kinds and params."""
@@ -38,6 +57,18 @@ class SimulatorControl:
 
     def failover(self, active: bool) -> None:
         self._call("POST", "failover", {"active": active})
+
+    def primary(self, up: bool, *, failover: bool | None = None) -> dict[str, Any]:
+        """Take the primary down (refused; the secondary serves in failover mode) or bring
+        it back (failover mode ends unless `failover=True`)."""
+        body: dict[str, Any] = {"up": up}
+        if failover is not None:
+            body["failover"] = failover
+        return dict(self._call("POST", "primary", body))
+
+    def foreign_requests(self) -> list[dict[str, Any]]:
+        """What the foreign (attacker) server received: method, path, headers, body."""
+        return list(self._call("GET", "foreign/requests"))
 
     def token_lifetime(self, seconds: float) -> None:
         self._call("POST", "token-lifetime", {"seconds": seconds})
@@ -74,6 +105,17 @@ class SimulatorControl:
 
     def clear_reconciler_drift(self, name: str) -> None:
         self._call("DELETE", f"reconcilers/{name}/drift")
+
+    def field_types(self, **types: str) -> dict[str, str]:
+        """Choose how typed fields are sent: open="int", state="code", time="local"
+        (any subset; the rest stay). With no arguments, just read the current choice."""
+        if not types:
+            return dict(self._call("GET", "field-types"))
+        return dict(self._call("POST", "field-types", types))
+
+    def reset_field_types(self) -> dict[str, str]:
+        """Back to the run's field types (the CLI's or SimulatorConfig's)."""
+        return dict(self._call("DELETE", "field-types"))
 
     def close(self) -> None:
         self._client.close()

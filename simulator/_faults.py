@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from simulator import _hostile_spec as hostile
+
 
 class FaultKind(StrEnum):
     LATENCY = "latency"  # wait `seconds`, then answer normally
@@ -18,6 +20,17 @@ class FaultKind(StrEnum):
     BAD_RECORDS = "bad_records"  # 200, normal page with `n` items holding garbage
     HUGE = "huge"  # 200, a streamed JSON body of `megabytes` MB
     RESET = "reset"  # status line, headers, part of the body, then a TCP reset
+    # 307 to `to` (foreign: the recording third server; primary; secondary), the same
+    # path and query, with `scheme` if given (e.g. "http" from an https server).
+    REDIRECT = "redirect"
+    # -- hostile responses (simulator/_hostile.py): survived field by field ---------------
+    GZIP_BOMB = hostile.GZIP_BOMB  # a small gzip/deflate body inflating to `megabytes` MiB
+    BAD_BYTE = hostile.BAD_BYTE  # an invalid UTF-8 byte in the names of `n` records
+    WRONG_TYPE = hostile.WRONG_TYPE  # `field` of `n` records set to `value` (a string)
+    DUPLICATE_ID = hostile.DUPLICATE_ID  # `n` records sent twice, the copies different
+    IMPLAUSIBLE = hostile.IMPLAUSIBLE  # `fields` of `n` records set to impossible values
+    BAD_EXPIRES_IN = hostile.BAD_EXPIRES_IN  # token response: expires_in `value` or `missing`
+    LARGE_BODY = hostile.LARGE_BODY  # one page of `records` distinct records to parse
 
 
 # Resources as the control API names them; "*" means every authenticated resource.
@@ -34,6 +47,8 @@ RESOURCES = (
 )
 SERVERS = ("primary", "secondary")
 
+REDIRECT_TARGETS = ("foreign", "primary", "secondary")
+REDIRECT_SCHEMES = ("http", "https")
 WRONG_SHAPES = ("data_not_list", "missing_id", "bare_list", "no_envelope")
 
 
@@ -80,6 +95,11 @@ def _number(body: dict[str, Any], name: str, default: float | None, minimum: flo
 
 
 def _params(kind: FaultKind, body: dict[str, Any]) -> dict[str, Any]:
+    if kind.value in hostile.HOSTILE_KINDS:
+        try:
+            return hostile.params(kind.value, body)
+        except hostile.HostileError as exc:
+            raise FaultError(str(exc)) from None
     if kind is FaultKind.LATENCY:
         return {"seconds": _number(body, "seconds", None, 0)}
     if kind is FaultKind.STATUS:
@@ -101,6 +121,14 @@ def _params(kind: FaultKind, body: dict[str, Any]) -> dict[str, Any]:
             "megabytes": _number(body, "megabytes", 50, 0.001),
             "declare_length": bool(body.get("declare_length", False)),
         }
+    if kind is FaultKind.REDIRECT:
+        target = body.get("to", "foreign")
+        if target not in REDIRECT_TARGETS:
+            raise FaultError(f"'to' must be one of {', '.join(REDIRECT_TARGETS)}")
+        scheme = body.get("scheme")
+        if scheme is not None and scheme not in REDIRECT_SCHEMES:
+            raise FaultError(f"'scheme' must be one of {', '.join(REDIRECT_SCHEMES)} or null")
+        return {"to": target, "scheme": scheme}
     return {}
 
 

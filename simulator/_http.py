@@ -88,6 +88,7 @@ class CollectionSpec:
     id_field: str
     name_field: str
     default_fields: tuple[str, ...] | None  # None: every field unless `fields` is given
+    name_filter: bool = True  # False: `name=` is ignored (agents/state filters by id only)
 
 
 def _query(request: web.Request) -> dict[str, str]:
@@ -119,7 +120,7 @@ def _filter(
         except ValueError:
             raise BadRequest(f"The value '{query['id']}' is not valid for id.") from None
         selected = [item for item in selected if item[spec.id_field] in ids]
-    if "name" in query:
+    if "name" in query and spec.name_filter:
         selected = [item for item in selected if item[spec.name_field] == query["name"]]
     return selected
 

@@ -12,7 +12,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
+from yarl import URL
 
+from simulator import _hostile
 from simulator._api import not_found, resource_of
 from simulator._faults import Fault, FaultKind
 from simulator._fleet_api import fleet_resource_of
@@ -79,6 +81,22 @@ async def stats_middleware(request: web.Request, handler: Handler) -> web.Stream
 
 
 @web.middleware
+async def down_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A request reaching the primary while it is down (on a connection opened before)
+    is reset, as a crashed server's connections are: nothing is answered."""
+    if role_of(request) != PRIMARY or not shared_of(request).primary_down:
+        return await handler(request)
+    transport = request.transport
+    if transport is not None:
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        transport.abort()
+    # Writing this fails quietly on the aborted connection: the client sees a reset.
+    return web.Response(status=503)
+
+
+@web.middleware
 async def failover_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Redirect every TE API call but `GET /te/api` to the server that is active."""
     resource = resource_of(request.path)
@@ -125,6 +143,8 @@ async def fault_middleware(request: web.Request, handler: Handler) -> web.Stream
 
 async def _apply(fault: Fault, request: web.Request, handler: Handler) -> web.StreamResponse:
     kind, params = fault.kind, fault.params
+    if kind.value in _hostile.HOSTILE_KINDS:
+        return await _hostile.apply(kind.value, params, request, handler)
     stopping = shared_of(request).stopping
     if kind is FaultKind.LATENCY:
         with contextlib.suppress(TimeoutError):
@@ -145,6 +165,8 @@ async def _apply(fault: Fault, request: web.Request, handler: Handler) -> web.St
         return too_many
     if kind is FaultKind.HUGE:
         return await _huge(request, params["megabytes"], params["declare_length"])
+    if kind is FaultKind.REDIRECT:
+        return _redirect(request, params["to"], params["scheme"])
     response = await handler(request)
     if not isinstance(response, web.Response) or not isinstance(response.body, bytes):
         return response
@@ -161,6 +183,16 @@ async def _apply(fault: Fault, request: web.Request, handler: Handler) -> web.St
     if kind is FaultKind.RESET:
         return await _reset(request, response)
     raise AssertionError(f"unhandled fault kind {kind}")
+
+
+def _redirect(request: web.Request, target: str, scheme: str | None) -> web.Response:
+    origin = URL(shared_of(request).origins[target])
+    if scheme is not None:
+        origin = origin.with_scheme(scheme)
+    location = str(origin).rstrip("/") + request.raw_path
+    response = message(request, f"The active server is {origin}.", 307)
+    response.headers["Location"] = location
+    return response
 
 
 def _pagination(response: web.Response) -> dict[str, str]:

@@ -22,6 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from simulator import _names
+from simulator._types import FieldTypes
 
 DEFAULT_TIMEZONE = "Europe/Stockholm"
 _HOUR = 3600.0
@@ -248,6 +249,8 @@ class ContactCenter:
         self._snapshot: Snapshot | None = None
         # Fields pinned through the control API, per serviceid, laid over the model's.
         self._overrides: dict[int, dict[str, Any]] = {}
+        # Field types chosen through the control API; None: the run's (SimulatorConfig).
+        self.field_types: FieldTypes | None = None
         self._handlers: tuple[Callable[[float, Any, int], None], ...] = (
             self._on_arrival, self._on_abandon, self._on_call_end, self._on_wrap_end,
             self._on_pause_due, self._on_pause_end, self._on_logout_due, self._on_login,
@@ -260,6 +263,11 @@ class ContactCenter:
     @property
     def now(self) -> float:
         return self._now
+
+    @property
+    def tz(self) -> tzinfo:
+        """The site's zone: opening hours, the day's reset, and zone-less timestamps."""
+        return self._local.tz
 
     def advance(self, now: float) -> None:
         """Process every event up to `now`. Times earlier than the model time are ignored."""
@@ -303,6 +311,10 @@ class ContactCenter:
             raise KeyError(serviceid)
         self._overrides.setdefault(serviceid, {}).update(fields)
         self._snapshot = None
+
+    def pinned(self, serviceid: int) -> dict[str, Any]:
+        """The fields of one queue's state pinned by `override` (a copy)."""
+        return dict(self._overrides.get(serviceid, {}))
 
     def release(self, serviceid: int | None = None) -> None:
         """Stop pinning one queue's fields, or every queue's."""

@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import ssl
 from types import TracebackType
+from typing import Any
 
 from aiohttp import web
 
 from simulator import _api, _control_api, _fleet_api
 from simulator._config import SimulatorConfig
+from simulator._foreign import build_foreign_app
 from simulator._http import ROLE, SHARED
 from simulator._middleware import (
+    down_middleware,
     failover_middleware,
     fault_middleware,
     json_errors_middleware,
     stats_middleware,
 )
 from simulator._model import build_contact_center
-from simulator._state import PRIMARY, SECONDARY, Shared
+from simulator._state import FOREIGN, PRIMARY, SECONDARY, Shared
 
 # Requests still running this long after shutdown began are cancelled.
 SHUTDOWN_TIMEOUT_S = 1.0
@@ -26,6 +30,7 @@ SHUTDOWN_TIMEOUT_S = 1.0
 def build_app(shared: Shared, role: str) -> web.Application:
     app = web.Application(
         middlewares=[
+            down_middleware,
             stats_middleware,
             failover_middleware,
             fault_middleware,
@@ -42,17 +47,21 @@ def build_app(shared: Shared, role: str) -> web.Application:
     return app
 
 
-def _origin(host: str, port: int) -> str:
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+def _origin(host: str, port: int, scheme: str = "http") -> str:
+    return f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
 
 
 class SimulatorServers:
-    """The primary and the secondary server, listening. Stop with `await stop()`."""
+    """The primary and the secondary server, and the foreign (attacker) server, listening.
+    Stop with `await stop()`."""
 
     def __init__(self, config: SimulatorConfig, shared: Shared) -> None:
         self.config = config
         self.shared = shared
-        self._runners: list[web.AppRunner] = []
+        self._runners: dict[str, web.AppRunner] = {}
+        self._sites: dict[str, web.TCPSite] = {}
+        self._ports: dict[str, int] = {}
+        shared.set_primary_listening = self._set_primary_listening
 
     @property
     def primary_url(self) -> str:
@@ -65,6 +74,16 @@ class SimulatorServers:
     @property
     def control_url(self) -> str:
         return self.shared.origins[PRIMARY] + _control_api.PREFIX
+
+    @property
+    def secondary_control_url(self) -> str:
+        """The same control API on the secondary: reachable while the primary is down."""
+        return self.shared.origins[SECONDARY] + _control_api.PREFIX
+
+    @property
+    def foreign_url(self) -> str:
+        """The foreign server's TE API base URL (it answers any path)."""
+        return self.shared.base_url(FOREIGN)
 
     @property
     def origin(self) -> str:
@@ -93,25 +112,69 @@ class SimulatorServers:
         path = "status" if form == "json" else "metrics"
         return f"{self.origin}/reconcilers/{name}/{path}"
 
+    def _tls(self, role: str) -> ssl.SSLContext | None:
+        if role == PRIMARY:
+            return self.config.primary_tls
+        if role == SECONDARY:
+            return self.config.secondary_tls
+        return None
+
+    async def _listen(self, role: str, port: int) -> None:
+        tls = self._tls(role)
+        site = web.TCPSite(self._runners[role], self.config.host, port, ssl_context=tls)
+        await site.start()
+        self._sites[role] = site
+        bound = self._runners[role].addresses[0][1]  # one site per runner at a time
+        self._ports[role] = bound
+        self.shared.origins[role] = _origin(
+            self.config.host, bound, "https" if tls is not None else "http"
+        )
+
     async def _start(self) -> None:
-        ports = {PRIMARY: self.config.port, SECONDARY: self.config.secondary_port}
-        for role in (PRIMARY, SECONDARY):
+        ports = {
+            PRIMARY: self.config.port,
+            SECONDARY: self.config.secondary_port,
+            FOREIGN: self.config.foreign_port,
+        }
+        for role in (PRIMARY, SECONDARY, FOREIGN):
+            app = build_foreign_app(self.shared) if role == FOREIGN else build_app(
+                self.shared, role
+            )
             runner = web.AppRunner(
-                build_app(self.shared, role),
+                app,
                 handler_cancellation=True,
                 access_log=None,
                 shutdown_timeout=SHUTDOWN_TIMEOUT_S,
             )
             await runner.setup()
-            self._runners.append(runner)
-            await web.TCPSite(runner, self.config.host, ports[role]).start()
-            port = runner.addresses[0][1]
-            self.shared.origins[role] = _origin(self.config.host, port)
+            self._runners[role] = runner
+            await self._listen(role, ports[role])
+
+    async def _set_primary_listening(self, up: bool, keep: Any = None) -> None:
+        """Take the primary down (its port refuses connections and open connections are
+        closed, as when its host is down) or bring it back on the same port. `keep` is
+        the connection of the control request itself, closed only after its answer."""
+        if up:
+            if PRIMARY not in self._sites:
+                await self._listen(PRIMARY, self._ports[PRIMARY])
+            self.shared.primary_down = False
+            return
+        self.shared.primary_down = True
+        site = self._sites.pop(PRIMARY, None)
+        if site is not None:
+            await site.stop()
+        server = self._runners[PRIMARY].server
+        for connection in server.connections if server is not None else ():
+            if connection is keep:
+                connection.close()
+            else:
+                connection.force_close()
 
     async def stop(self) -> None:
-        """Stop both servers; hung requests are released first, so this never waits long."""
+        """Stop every server; hung requests are released first, so this never waits long."""
         self.shared.stopping.set()
-        runners, self._runners = self._runners, []
+        runners, self._runners = list(self._runners.values()), {}
+        self._sites.clear()
         await asyncio.gather(*(runner.cleanup() for runner in runners))
 
     async def __aenter__(self) -> SimulatorServers:

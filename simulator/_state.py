@@ -5,18 +5,21 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections import Counter, deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from simulator._config import SimulatorConfig
 from simulator._faults import FaultBook
 from simulator._fleet import Fleet
-from simulator._model import ContactCenter, Snapshot
+from simulator._model import ContactCenter, QueueTotals, Snapshot
 
 PRIMARY = "primary"
 SECONDARY = "secondary"
 ROLES = (PRIMARY, SECONDARY)
+FOREIGN = "foreign"  # the recording stand-in for a host nobody announced
 RECENT_PER_RESOURCE = 1000
+FOREIGN_RECORD_LIMIT = 1000
 
 
 @dataclass(frozen=True)
@@ -120,9 +123,17 @@ class Shared:
         self.faults = FaultBook()
         self.stats = Stats()
         self.failover_active = False
+        self.primary_down = False  # the primary's port refuses connections
+        # Set by the servers: takes the primary down (False) or up (True); see _server.py.
+        self.set_primary_listening: Callable[[bool, Any], Awaitable[None]] | None = None
+        # The secondary's contact-center counters count from its last takeover (the
+        # vendor: statistics in failover are not accurate); before any, from the start.
+        self._counted_from = self._totals()
+        self.foreign_requests: deque[dict[str, Any]] = deque(maxlen=FOREIGN_RECORD_LIMIT)
         self.token_lifetime_s = config.token_lifetime_s
         self.tokens = {role: TokenStore() for role in ROLES}
-        self.origins = dict.fromkeys(ROLES, "")  # "http://host:port", set once listening
+        # "http://host:port", set once listening
+        self.origins = dict.fromkeys((*ROLES, FOREIGN), "")
         self.stopping = asyncio.Event()  # set at shutdown: hung requests end
         self.fleet = Fleet(
             config.worker_names or (), config.reconciler_names or (), config.seed, self.now()
@@ -140,3 +151,38 @@ class Shared:
     def revoke_tokens(self) -> None:
         for store in self.tokens.values():
             store.clear()
+
+    def set_failover(self, active: bool) -> None:
+        """Switch failover mode; a switch to the secondary restarts its counters."""
+        if active and not self.failover_active:
+            self.snapshot()  # counters up to this moment belong to the primary
+            self._counted_from = self._totals()
+        self.failover_active = active
+
+    def _totals(self) -> dict[int, QueueTotals]:
+        return {
+            item["serviceid"]: self.model.queue_totals(item["serviceid"])
+            for item in self.model.services()
+        }
+
+    def as_served_by_secondary(self, item: dict[str, Any]) -> dict[str, Any]:
+        """A services/state item as the secondary sees it: answered, abandoned and service
+        level count only calls since its takeover (or since midnight, if that is later)."""
+        serviceid = item["serviceid"]
+        base = self._counted_from.get(serviceid)
+        if base is None:
+            return item
+        now = self.model.queue_totals(serviceid)
+        # Totals since the model start never reset; today's reset at midnight. The
+        # smaller of "since takeover" and "today" is what a server started then shows.
+        answered = min(now.answered_today, now.answered - base.answered)
+        in_sl = min(now.answered_in_sl_today, now.answered_in_sl - base.answered_in_sl)
+        abandoned = min(now.abandoned_today, now.abandoned - base.abandoned)
+        view = {
+            **item,
+            "answeredtoday": answered,
+            "abandonedtoday": abandoned,
+            "servicelevel": round(100.0 * in_sl / answered, 1) if answered else None,
+        }
+        view.update(self.model.pinned(serviceid))  # what a test pinned stays pinned
+        return view

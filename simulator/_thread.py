@@ -45,6 +45,11 @@ class RunningSimulator:
         return self._started().control_url
 
     @property
+    def foreign_url(self) -> str:
+        """The foreign (attacker) server's base URL; see `SimulatorControl.foreign_requests`."""
+        return self._started().foreign_url
+
+    @property
     def worker_names(self) -> tuple[str, ...]:
         return self._started().worker_names
 
@@ -63,7 +68,8 @@ class RunningSimulator:
     @property
     def control(self) -> SimulatorControl:
         if self._control is None:
-            self._control = SimulatorControl(self.control_url)
+            servers = self._started()
+            self._control = SimulatorControl(servers.control_url, servers.secondary_control_url)
         return self._control
 
     def _started(self) -> SimulatorServers:

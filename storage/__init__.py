@@ -4,7 +4,13 @@ Imports nothing of the project's other packages. See docs/DESIGN.md "Storage".
 """
 
 from ._engine import make_engine
-from ._errors import LeaseLost, SchemaOutOfDate, StorageError, StorageUnavailable
+from ._errors import (
+    LeaseLost,
+    SchemaOutOfDate,
+    StorageError,
+    StorageUnavailable,
+    StorageWriteFailed,
+)
 from ._migrate import check_schema, current_revision, head_revision, upgrade
 from ._records import (
     AgentEvent,
@@ -42,6 +48,7 @@ __all__ = [
     "SourceFacts",
     "StorageError",
     "StorageUnavailable",
+    "StorageWriteFailed",
     "Store",
     "check_schema",
     "current_revision",
@@ -169,3 +176,8 @@ from ._displays import (  # noqa: E402
 )
 
 __all__ += ["DisplayExists", "DisplayRow", "DisplayStore", "SeenRequest", "UnknownDisplay"]
+
+# -- server-side login sessions (issue 11) ---------------------------------------------
+from ._sessions import SessionRow, SessionStore, SessionUserRow  # noqa: E402
+
+__all__ += ["SessionRow", "SessionStore", "SessionUserRow"]

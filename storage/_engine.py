@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event, text
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.pool import QueuePool, StaticPool
 
-from ._errors import OPT_BUSY_TIMEOUT, OPT_POOL_TIMEOUT, OPT_STATEMENT_TIMEOUT, translate_errors
+from ._errors import (
+    OPT_BUSY_TIMEOUT,
+    OPT_CALL_TIMEOUT,
+    OPT_POOL_TIMEOUT,
+    OPT_STATEMENT_TIMEOUT,
+    translate_errors,
+)
+from ._watchdog import WATCHDOG, clear_here
 
 # Execution option read by the SQLite "begin" listener: a connection carrying it opens
 # its transaction with BEGIN IMMEDIATE (takes the write lock up front, so a writer
@@ -32,19 +41,27 @@ def make_engine(
     pool_timeout_s: float = 5.0,
     connect_timeout_s: float = 5.0,
     statement_timeout_s: float = 30.0,
+    call_timeout_s: float | None = None,
 ) -> Engine:
     """Create the engine for ``url`` (``sqlite:///path`` or ``postgresql[+psycopg]://``).
 
     SQLite: creates the file's folder; every connection gets WAL, synchronous=NORMAL,
     busy_timeout and foreign_keys; writers (see ``WRITE_OPTION``) BEGIN IMMEDIATE.
     PostgreSQL: ``postgres://`` and ``postgresql://`` are rewritten to psycopg 3; pooled
-    with pre-ping; connect, statement and lock waits are all bounded.
+    with a ping at checkout; connect, statement and lock waits are all bounded, and every
+    checked-out connection is cut by the client after ``call_timeout_s`` (default:
+    ``statement_timeout_s`` + 2 s), so a hung server costs no more than that.
     """
     parsed = _normalize(make_url(url))
+    if call_timeout_s is None:
+        call_timeout_s = statement_timeout_s + 2.0
+    # The server's own limits fire first (with their clearer errors) while it answers.
+    statement_timeout_s = min(statement_timeout_s, call_timeout_s)
     options = {
         OPT_BUSY_TIMEOUT: busy_timeout_s,
         OPT_POOL_TIMEOUT: pool_timeout_s,
         OPT_STATEMENT_TIMEOUT: statement_timeout_s,
+        OPT_CALL_TIMEOUT: call_timeout_s,
     }
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed, busy_timeout_s, pool_size, pool_timeout_s, options)
@@ -75,7 +92,11 @@ def _sqlite_engine(
         # One shared connection, or every checkout would see its own empty database.
         kwargs = {"poolclass": StaticPool}
     else:
-        Path(url.database or "").expanduser().parent.mkdir(parents=True, exist_ok=True)
+        path = Path(url.database or "").expanduser()
+        # The data folder and the database (and so its -wal/-shm files, which SQLite
+        # creates with the database file's mode) are the owner's only: they hold password
+        # hashes and session rows.
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         kwargs = {
             "poolclass": QueuePool,
             "pool_size": pool_size,
@@ -89,7 +110,20 @@ def _sqlite_engine(
         **kwargs,
     )
     _install_sqlite_listeners(engine, busy_s, wal=not _is_memory(url))
+    if not _is_memory(url):
+        event.listen(engine, "do_connect", lambda *_: _create_private(path))
     return engine
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file 0600 before SQLite opens it (SQLite would make it 0644
+    less the umask); an existing file is left as it is."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError:
+        pass  # a folder we may not write to, ...: SQLite's own error says so, mapped
 
 
 def _install_sqlite_listeners(engine: Engine, busy_s: float, *, wal: bool) -> None:
@@ -127,17 +161,21 @@ def _postgres_engine(
     statement_timeout_s: float,
     options: dict[str, Any],
 ) -> Engine:
+    call_s = float(options[OPT_CALL_TIMEOUT])
     server_options = (
         f"-c statement_timeout={math.ceil(statement_timeout_s * 1000)}"
         f" -c lock_timeout={math.ceil(busy_s * 1000)}"
+        # A client that vanished mid-transaction must not hold row locks (the lease's).
+        f" -c idle_in_transaction_session_timeout={math.ceil(max(call_s, 1.0) * 2000)}"
     )
-    return create_engine(
+    engine = create_engine(
         url,
         poolclass=QueuePool,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_timeout=pool_timeout_s,
-        pool_pre_ping=True,
+        # The ping runs in our checkout listener instead, under the watchdog's bound.
+        pool_pre_ping=False,
         pool_recycle=1800,
         execution_options=options,
         connect_args={
@@ -148,18 +186,42 @@ def _postgres_engine(
             # statement_timeout is enforced by the server; a connection whose packets
             # vanish (no reset) is cut by the client after tcp_user_timeout instead of
             # the kernel's ~15 minutes of retransmissions.
-            "tcp_user_timeout": math.ceil((statement_timeout_s + 5) * 1000),
+            "tcp_user_timeout": math.ceil((call_s + 1) * 1000),
             "keepalives": 1,
             "keepalives_idle": 10,
             "keepalives_interval": 5,
             "keepalives_count": 3,
         },
     )
+    _install_postgres_watchdog(engine, call_s)
+    return engine
+
+
+def _install_postgres_watchdog(engine: Engine, bound_s: float) -> None:
+    """Arm each checked-out connection with ``bound_s`` (see ``_watchdog``); ping it first
+    under that bound, as ``pool_pre_ping`` would, so a dead pooled connection is replaced."""
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+        WATCHDOG.arm(id(dbapi_conn), dbapi_conn.pgconn.socket, bound_s)
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as err:
+            WATCHDOG.disarm(id(dbapi_conn))
+            # The pool invalidates this connection and tries a new one.
+            raise sa_exc.DisconnectionError(f"stale pooled connection: {err}") from err
+
+    def _disarm(dbapi_conn: Any, *_args: Any) -> None:
+        WATCHDOG.disarm(id(dbapi_conn))
+
+    for name in ("checkin", "invalidate", "soft_invalidate", "close", "detach"):
+        event.listen(engine, name, _disarm)
 
 
 @contextmanager
 def writing(engine: Engine) -> Iterator[Connection]:
     """One write transaction (``BEGIN IMMEDIATE`` on SQLite); driver errors are mapped."""
+    clear_here()
     with translate_errors(engine), engine.connect() as conn:
         conn.execution_options(**{WRITE_OPTION: True})
         with conn.begin():
@@ -169,6 +231,7 @@ def writing(engine: Engine) -> Iterator[Connection]:
 @contextmanager
 def reading(engine: Engine) -> Iterator[Connection]:
     """A connection for reads; driver errors are mapped."""
+    clear_here()
     with translate_errors(engine), engine.connect() as conn:
         yield conn
 

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 OPT_BUSY_TIMEOUT = "trio_busy_timeout_s"
 OPT_POOL_TIMEOUT = "trio_pool_timeout_s"
 OPT_STATEMENT_TIMEOUT = "trio_statement_timeout_s"
+OPT_CALL_TIMEOUT = "trio_call_timeout_s"
 
 
 class StorageError(Exception):
@@ -25,6 +26,15 @@ class StorageUnavailable(StorageError):
     """The database cannot be reached, or stays locked/busy past its timeout.
 
     Transient: nothing was written; the caller may buffer and retry later.
+    """
+
+
+class StorageWriteFailed(StorageUnavailable):
+    """The database answers but refuses to store: disk or file system full, read-only
+    file or file system, permission denied, I/O error.
+
+    Nothing was written. It is a storage fault a person must fix, never a sign that the
+    lease was lost: the caller keeps its buffer and retries, as for StorageUnavailable.
     """
 
 
@@ -42,6 +52,21 @@ class SchemaOutOfDate(StorageError):
 # SQLite reports programming errors (bugs) as OperationalError too; those propagate.
 _SQLITE_BUG_MARKERS = ("no such ", "syntax error", "near \"", "has no column")
 _SQLITE_BUSY_MARKERS = ("database is locked", "database table is locked", "busy")
+# What SQLite says when the file cannot take the write (full, read-only, permissions).
+_SQLITE_WRITE_MARKERS = {
+    "database or disk is full": "full (disk, file system or max_page_count)",
+    "readonly database": "read-only (file, folder or file system)",
+    "disk i/o error": "failing with an I/O error",
+}
+# PostgreSQL SQLSTATEs of a server that answers but cannot store.
+_PG_WRITE_STATES = {
+    "53100": "disk full",
+    "53200": "out of memory",
+    "53400": "configuration limit exceeded",
+    "25006": "read-only transaction (a standby, or default_transaction_read_only)",
+    "42501": "permission denied",
+    "58030": "I/O error",
+}
 
 
 @contextmanager
@@ -55,16 +80,38 @@ def translate_errors(engine: Engine) -> Iterator[None]:
     except sa_exc.TimeoutError as err:
         raise StorageUnavailable(_pool_timeout_message(engine)) from err
     except sa_exc.DBAPIError as err:
-        message = _unavailable_message(engine, err.orig, err.connection_invalidated)
-        if message is None:
-            raise
-        raise StorageUnavailable(message) from err
-    except (sqlite3.OperationalError, psycopg.OperationalError, psycopg.InterfaceError) as err:
+        _raise_mapped(engine, err.orig, err.connection_invalidated, err)
+        raise
+    except (sqlite3.OperationalError, psycopg.Error) as err:
         # Raised by the raw driver cursors used on the bulk-insert path.
-        message = _unavailable_message(engine, err, invalidated=False)
-        if message is None:
-            raise
+        _raise_mapped(engine, err, False, err)
+        raise
+
+
+def _raise_mapped(
+    engine: Engine, orig: BaseException | None, invalidated: bool, err: BaseException
+) -> None:
+    """Raise the storage error ``orig`` stands for; return if it is a bug (propagates)."""
+    refused = _write_refused_message(engine, orig)
+    if refused is not None:
+        raise StorageWriteFailed(refused) from err
+    message = _unavailable_message(engine, orig, invalidated)
+    if message is not None:
         raise StorageUnavailable(message) from err
+
+
+def _write_refused_message(engine: Engine, orig: BaseException | None) -> str | None:
+    if isinstance(orig, sqlite3.OperationalError):
+        lowered = str(orig).lower()
+        for marker, what in _SQLITE_WRITE_MARKERS.items():
+            if marker in lowered:
+                return f"cannot write: SQLite database {engine.url.database} is {what}"
+        return None
+    if isinstance(orig, psycopg.Error):
+        refused = _PG_WRITE_STATES.get(getattr(orig, "sqlstate", None) or "")
+        if refused is not None:
+            return f"cannot write: {_where(engine)}: {refused}: {_first_line(str(orig))}"
+    return None
 
 
 def _unavailable_message(
@@ -73,6 +120,8 @@ def _unavailable_message(
     if isinstance(orig, sqlite3.OperationalError):
         return _sqlite_message(engine, str(orig))
     if isinstance(orig, psycopg.OperationalError | psycopg.InterfaceError):
+        return _postgres_message(engine, orig)
+    if isinstance(orig, psycopg.Error) and _watchdog_fired(engine):
         return _postgres_message(engine, orig)
     if invalidated:
         return f"{_where(engine)}: connection lost: {_first_line(str(orig))}"
@@ -90,8 +139,18 @@ def _sqlite_message(engine: Engine, text: str) -> str | None:
     return f"SQLite database unavailable: {path}: {text}"
 
 
+def _watchdog_fired(engine: Engine) -> bool:
+    from ._watchdog import fired_here
+
+    return fired_here()
+
+
 def _postgres_message(engine: Engine, err: BaseException) -> str:
     where = _where(engine)
+    if _watchdog_fired(engine):
+        bound = engine.get_execution_options().get(OPT_CALL_TIMEOUT, 0.0)
+        return (f"{where}: no answer within {bound:.1f} s (server hung or network "
+                "stalled); connection closed by the client")
     if isinstance(err, psycopg.errors.QueryCanceled):
         limit = engine.get_execution_options().get(OPT_STATEMENT_TIMEOUT, 30.0)
         return f"{where}: statement timed out (limit {limit:.1f} s)"

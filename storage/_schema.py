@@ -19,6 +19,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 # Named constraints make SQLite batch migrations (copy-and-move) deterministic.
@@ -182,12 +183,41 @@ login_failures = Table(
     Column("username", String, nullable=False),
     Column("client_addr", String, nullable=False),
     Column("ts", BigInteger, nullable=False),
+    # (revision 0007) An attempt refused because a lock was in force: it counts towards
+    # the per-address limit only, so hammering a lock neither extends nor deepens it.
+    Column("refused", Boolean, nullable=False, server_default=false()),
     # Serve the two lockout counts: failures of a name / of an address since a time.
     Index(None, "username", "ts"),
     Index(None, "client_addr", "ts"),
 )
 
-AUTH_TABLES = (users, login_failures)
+# Server-side login sessions (revision 0007). The browser's signed cookie holds a random
+# token; only its SHA-256 is stored (32 random bytes: nothing to guess, so a fast hash
+# and a single index probe per request). A session is valid while ``revoked_at`` is
+# NULL and ``expires_at`` is in the future; logout, a password change, disabling and
+# demotion set ``revoked_at`` so the next request with the cookie is refused.
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("token_hash", String(64), nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("last_seen_at", BigInteger, nullable=False),
+    # Idle expiry (last_seen_at + idle timeout), never beyond created_at + 30 days.
+    Column("expires_at", BigInteger, nullable=False),
+    Column("client_addr", String(64), nullable=True),
+    Column("user_agent", String(300), nullable=True),
+    Column("revoked_at", BigInteger, nullable=True),
+    # Why it ended: logout, password, disabled, role, ended by an admin, ...
+    Column("revoked_reason", String(40), nullable=True),
+    # Serves the lookup of every request's session by its token.
+    UniqueConstraint("token_hash"),
+    # Serves "the sessions of a user" (the admin page, ending them all).
+    Index(None, "user_id", "expires_at"),
+)
+
+AUTH_TABLES = (users, login_failures, sessions)
 
 
 health_targets = Table(

@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from . import _drift, _lease, _read, _write
 from ._engine import reading, writing
+from ._errors import OPT_CALL_TIMEOUT
 from ._records import (
     AgentEvent,
     AgentRow,
@@ -16,6 +17,7 @@ from ._records import (
     EventTuple,
     LeaseInfo,
     PollWrite,
+    Sample,
     SeriesRow,
     SourceEvent,
     SourceFacts,
@@ -30,11 +32,20 @@ class Store:
     nothing is written then.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, lease_engine: Engine | None = None) -> None:
+        """``lease_engine``: a separate small engine for the lease calls (the collector's),
+        so renewing never waits for a pooled connection busy with a large write."""
         self.engine = engine
+        self.lease_engine = lease_engine or engine
         # Series ids by natural key; filled after commits only. Plain dict operations
         # are atomic under the GIL, and a racing duplicate fill stores the same value.
         self._series_cache: dict[_write.Natural, _write.CachedSeries] = {}
+
+    def dispose_own_engines(self) -> None:
+        """Dispose the engines made for this store alone (the collector's)."""
+        self.engine.dispose()
+        if self.lease_engine is not self.engine:
+            self.lease_engine.dispose()
 
     def _writing(self) -> AbstractContextManager[Connection]:
         return writing(self.engine)
@@ -68,11 +79,21 @@ class Store:
         lease_name: str | None,
         lease_token: int | None,
         now_ms: int,
+        bounded_fence: bool = False,
     ) -> None:
-        """Like write_poll for several polls (a flushed buffer), in one transaction."""
+        """Like write_poll for several polls (a flushed buffer), in one transaction.
+
+        ``bounded_fence``: instead of locking the lease row until commit, ask that the
+        lease still holds past this transaction's client-side bound (see
+        ``_write.check_fence_ahead``), so renewing the lease (the collector's, on its own
+        connection) never waits behind a large write. The lease's TTL must then exceed
+        the engine's call timeout."""
         keys = list(dict.fromkeys(s.key for w in writes for s in w.samples))
         with self._writing() as conn:
-            if lease_name is not None:
+            if lease_name is not None and bounded_fence:
+                _write.check_fence_ahead(conn, lease_name, lease_token, now_ms,
+                                         self._fence_ahead_ms())
+            elif lease_name is not None:
                 _write.check_fence(conn, lease_name, lease_token, now_ms)
             ids, learnt = _write.resolve_series(conn, keys, self._series_cache, now_ms)
             rows = [(ids[s.key], s.ts_ms, s.value) for w in writes for s in w.samples]
@@ -80,6 +101,37 @@ class Store:
             for write in writes:
                 self._write_poll_extras(conn, write, now_ms)
         self._series_cache.update(learnt)
+
+    def _fence_ahead_ms(self) -> int:
+        if self.engine.dialect.name == "sqlite":
+            return 0  # BEGIN IMMEDIATE: no takeover can commit while this write runs
+        return self.write_bound_ms()
+
+    def write_bound_ms(self) -> int:
+        """The client-side bound of one write transaction; 0 on SQLite, whose writes
+        hold the database's write lock (the fence needs no look-ahead there)."""
+        if self.engine.dialect.name == "sqlite":
+            return 0
+        return int(self.engine.get_execution_options().get(OPT_CALL_TIMEOUT, 30.0) * 1000)
+
+    def write_late_samples(self, samples: Sequence[Sample], now_ms: int) -> int:
+        """Store samples polled by a collector that has since lost the lease, without the
+        fence and without touching ``current``, facts or agents (another collector is
+        active and owns those). The caller passes only samples from before the new
+        holder took over, a time nobody else polled. Returns how many were given.
+        Keys already stored are skipped, so a retry is harmless."""
+        keys = list(dict.fromkeys(s.key for s in samples))
+        with self._writing() as conn:
+            ids, learnt = _write.resolve_series(conn, keys, self._series_cache, now_ms)
+            _write.insert_samples_only(conn, [(ids[s.key], s.ts_ms, s.value) for s in samples])
+        self._series_cache.update(learnt)
+        return len(samples)
+
+    def append_events(self, source: str, events: Sequence[EventTuple]) -> None:
+        """Append source events without the fence: facts about what happened (a loss of
+        samples, a storage outage) that any collector may record."""
+        with self._writing() as conn:
+            _write.append_source_events(conn, source, events)
 
     @staticmethod
     def _write_poll_extras(conn: Connection, write: PollWrite, now_ms: int) -> None:
@@ -110,21 +162,21 @@ class Store:
     def acquire_lease(self, name: str, holder: str, ttl_ms: int, now_ms: int) -> int | None:
         """Take or renew lease ``name``; return its fencing token, or None if held by
         someone else. A takeover after expiry increments the token."""
-        with self._writing() as conn:
+        with writing(self.lease_engine) as conn:
             return _lease.acquire(conn, name, holder, ttl_ms, now_ms)
 
     def renew_lease(self, name: str, holder: str, token: int, ttl_ms: int, now_ms: int) -> bool:
         """Extend the lease; False if it expired or another token took it over."""
-        with self._writing() as conn:
+        with writing(self.lease_engine) as conn:
             return _lease.renew(conn, name, holder, token, ttl_ms, now_ms)
 
     def release_lease(self, name: str, holder: str, token: int, now_ms: int) -> None:
         """Expire the lease now, if still held with ``token`` (lets a standby take over)."""
-        with self._writing() as conn:
+        with writing(self.lease_engine) as conn:
             _lease.release(conn, name, holder, token, now_ms)
 
     def read_lease(self, name: str) -> LeaseInfo | None:
-        with self._reading() as conn:
+        with reading(self.lease_engine) as conn:
             return _lease.read(conn, name)
 
     # -- read side --------------------------------------------------------------------

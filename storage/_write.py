@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 from ._errors import LeaseLost
 from ._records import AgentRecord, EventTuple, SeriesKey, SourceFacts
 from ._schema import agent_events, agents, lease, series, source_events, sources
+from ._schema import samples as samples_table
 from ._sql import upsert_insert
 
 SampleRow = tuple[int, int, float]
@@ -36,6 +37,40 @@ def check_fence(conn: Connection, name: str, token: int | None, now_ms: int) -> 
     )
     if conn.execute(stmt).rowcount != 1:
         raise LeaseLost(f"lease {name!r} is no longer held with token {token} at {now_ms}")
+
+
+def check_fence_ahead(
+    conn: Connection, name: str, token: int | None, now_ms: int, ahead_ms: int
+) -> None:
+    """Raise LeaseLost unless ``token`` holds lease ``name`` until ``now_ms + ahead_ms``.
+
+    For long writes: it takes no lock on the lease row, so the lease's own renewal (another
+    connection) is never queued behind a large write. That is safe because no other
+    collector can take the lease before it expires, and ``ahead_ms`` is at least the
+    client-side bound of this transaction (the watchdog cuts it before then); on SQLite
+    the write lock held by this transaction keeps every takeover out anyway.
+    """
+    row = conn.execute(
+        select(lease.c.token).where(
+            lease.c.name == name, lease.c.token == token,
+            lease.c.expires_at > now_ms + ahead_ms,
+        )
+    ).one_or_none()
+    if row is None:
+        raise LeaseLost(
+            f"lease {name!r} is not held with token {token} for {ahead_ms} ms after {now_ms}")
+
+
+def insert_samples_only(conn: Connection, rows: Sequence[SampleRow]) -> None:
+    """Insert samples, skipping keys already stored; ``current`` is left alone."""
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        stmt = upsert_insert(conn, samples_table).on_conflict_do_nothing(
+            index_elements=["series_id", "ts"])
+        conn.execute(stmt, [{"series_id": s, "ts": t, "value": v} for s, t, v in rows])
+        return
+    insert_samples(conn, rows)
 
 
 def resolve_series(

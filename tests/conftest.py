@@ -1,5 +1,13 @@
 """Shared fixtures: each fixture module is owned by one part of the system."""
 
+from __future__ import annotations
+
+import gc
+import os
+from collections.abc import Iterator
+
+import pytest
+
 pytest_plugins = [
     "tests.fixtures.clock",
     "tests.fixtures.db",
@@ -8,4 +16,17 @@ pytest_plugins = [
     "tests.fixtures.proxy",
     "tests.fixtures.live",
     "tests.fixtures.notify",
+    "tests.fixtures.actors",
 ]
+
+# A connection, socket or process a test leaves open is reported when the garbage
+# collector gets to it, which may be during a later, innocent test. With
+# TRIO_MONITOR_TEST_GC=1 every test collects garbage at its end, so the warning names the
+# test that leaked (slower: for hunting a leak, not for CI).
+_COLLECT_EACH_TEST = os.environ.get("TRIO_MONITOR_TEST_GC") == "1"
+
+
+@pytest.fixture(autouse=_COLLECT_EACH_TEST)
+def _collect_garbage_after_the_test() -> Iterator[None]:
+    yield
+    gc.collect()

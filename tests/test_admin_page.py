@@ -4,7 +4,6 @@ callbacks over HTTP with the real stores (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import flask
@@ -13,41 +12,22 @@ from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
 
 import auth
-from auth import Actor, Role, passwords
+from auth import Actor, Role
 from collectors.clock import ManualClock
 from dashboard import ids as dash_ids
 from dashboard.components.admin import ScreenState, screen_state
 from storage import AlertStore, DisplayRow
-from tests.fixtures.dashboard import PASSWORD, by_class, log_in, text
-from tests.fixtures.screens import call, make_server, open_display, text_of
+from tests.fixtures.dashboard import by_class, log_in, text
+from tests.fixtures.screens import call, open_display, text_of
+
+# Tests of the web app's behaviour, not the database's: SQLite only (the storage tests
+# run on both databases).
+pytestmark = pytest.mark.sqlite_only
 
 ADMIN_ONLY = "Only administrators can do this."
 
 
-@pytest.fixture(autouse=True)
-def fast_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    cheap = passwords.CONTEXT.copy(argon2__memory_cost=256, argon2__time_cost=1,
-                                   argon2__parallelism=1)
-    monkeypatch.setattr(passwords, "CONTEXT", cheap)
-
-
-@pytest.fixture
-def server(engine: Engine, clock: ManualClock) -> flask.Flask:
-    auth.add_user(engine, "anna", PASSWORD, Role.ADMIN, clock=clock.time)
-    auth.add_user(engine, "bo", PASSWORD, Role.VIEWER, clock=clock.time)
-    return make_server(engine, clock)
-
-
-@pytest.fixture
-def client(server: flask.Flask) -> Iterator[FlaskClient]:
-    with server.test_client() as client:
-        yield client
-
-
-@pytest.fixture
-def admin(client: FlaskClient) -> FlaskClient:
-    log_in(client, "anna")
-    return client
+# ``server``, ``client`` (anonymous), ``admin`` (anna) and ``viewer`` (bo): tests/fixtures/actors.py
 
 
 def press(client: FlaskClient, button: str, **values: Any) -> dict[str, Any]:
@@ -224,7 +204,7 @@ def test_it_creates_a_display_token_shown_once_that_opens_a_screen_and_revokes_i
 ) -> None:
     created = press(admin, dash_ids.ADM_DISPLAY_CREATE, **{dash_ids.ADM_DISPLAY_NAME: "Lobby"})
     panel = text_of(created[dash_ids.ADM_DISPLAY_TOKEN])
-    found = re.search(r"http://localhost/display/([A-Za-z0-9_-]{43})", panel)
+    found = re.search(r"/display/([A-Za-z0-9_-]{43})", panel)
     assert found is not None and "shown only now" in panel
     assert created[dash_ids.ADM_DISPLAY_NAME] == ""
     [row] = auth.list_displays(engine)

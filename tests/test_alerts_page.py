@@ -5,18 +5,13 @@ silences and test messages for admins, refused server-side to viewers."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
-import flask
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
 
-import auth
-from auth import passwords
 from collectors.clock import ManualClock
-from dashboard import DashboardConfig, create_dash
 from dashboard import ids as dash_ids
 from dashboard.alertforms import SilenceRequest, parse_silence
 from dashboard.alertsmodel import AlertsModel
@@ -25,8 +20,6 @@ from dashboard.components.alerts import build_firing
 from storage import AlertStore, Store, make_engine, series_key
 from tests.fixtures.dashboard import (
     BUSY_QUEUE,
-    PASSWORD,
-    SECRET,
     alert_state,
     by_class,
     log_in,
@@ -34,17 +27,15 @@ from tests.fixtures.dashboard import (
     text,
     write_queues,
 )
+from tests.fixtures.screens import call
+
+# Tests of the web app's behaviour, not the database's: SQLite only (the storage tests
+# run on both databases).
+pytestmark = pytest.mark.sqlite_only
 
 KEY_12 = series_key("trio", "queue", "12")
 KEY_3 = series_key("trio", "queue", "3")
 ALERT_12 = "a-12-longest_wait_s"
-
-
-@pytest.fixture(autouse=True)
-def fast_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    cheap = passwords.CONTEXT.copy(argon2__memory_cost=256, argon2__time_cost=1,
-                                   argon2__parallelism=1)
-    monkeypatch.setattr(passwords, "CONTEXT", cheap)
 
 
 @pytest.fixture
@@ -52,9 +43,10 @@ def now_ms(clock: ManualClock) -> int:
     return int(clock.time() * 1000)
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def rules(engine: Engine, store: Store, now_ms: int) -> dict[str, int]:
-    """Queues 12 (critical wait) and 3 (a pending service level); one mail channel."""
+    """Stored before the app starts: queues 12 (critical wait) and 3 (a pending service
+    level); one mail channel."""
     write_queues(store, {("12", "Kundtjänst"): BUSY_QUEUE, ("3", "Ärenden"): BUSY_QUEUE},
                  now_ms - 1_000)
     ids = store_alert_states(engine, [
@@ -66,58 +58,8 @@ def rules(engine: Engine, store: Store, now_ms: int) -> dict[str, int]:
     return ids
 
 
-@pytest.fixture
-def server(engine: Engine, clock: ManualClock, rules: dict[str, int]) -> flask.Flask:
-    app = flask.Flask(__name__)
-    auth.install(app, engine, auth.AuthConfig(secret_key=SECRET), clock=clock.time)
-    auth.add_user(engine, "anna", PASSWORD, auth.Role.ADMIN)
-    auth.add_user(engine, "bo", PASSWORD, auth.Role.VIEWER)
-    create_dash(app, engine, DashboardConfig(), clock=clock.time)
-    return app
-
-
-@pytest.fixture
-def client(server: flask.Flask) -> Iterator[FlaskClient]:
-    with server.test_client() as client:
-        yield client
-
-
-def _prop_id(component_id: Any) -> str:
-    if isinstance(component_id, dict):
-        return json.dumps(component_id, sort_keys=True, separators=(",", ":"))
-    return str(component_id)
-
-
-def call(client: FlaskClient, output_id: str, values: dict[str, Any],
-         trigger: tuple[Any, str] | None = None) -> dict[str, Any]:
-    """POST the callback whose outputs include ``output_id`` as the browser does.
-
-    ``values``: per input or state id (a pattern's "type" for wildcard inputs, then a
-    list of (id, value)), the value; anything not given is None. Returns the outputs
-    that changed, by id."""
-    deps = client.get("/_dash-dependencies").get_json()
-    [dep] = [d for d in deps if f"{output_id}." in d["output"]]
-    outputs = [dict(zip(("id", "property"), part.rsplit(".", 1), strict=True))
-               for part in dep["output"].strip(".").split("...")]
-
-    def filled(spec: dict[str, Any]) -> Any:
-        spec_id = spec["id"]
-        if spec_id.startswith("{"):
-            pattern = json.loads(spec_id)
-            return [{"id": item_id, "property": spec["property"], "value": value}
-                    for item_id, value in values.get(pattern["type"], [])]
-        return {"id": spec_id, "property": spec["property"], "value": values.get(spec_id)}
-
-    changed = [f"{_prop_id(trigger[0])}.{trigger[1]}"] if trigger else []
-    response = client.post("/_dash-update-component", json={
-        "output": dep["output"], "outputs": outputs,
-        "inputs": [filled(spec) for spec in dep["inputs"]],
-        "state": [filled(spec) for spec in dep["state"]], "changedPropIds": changed})
-    assert response.status_code in (200, 204), response.get_data(as_text=True)
-    if response.status_code == 204:
-        return {}
-    return {key: next(iter(props.values()))
-            for key, props in response.get_json()["response"].items()}
+# ``server``, ``client`` and the other actors: tests/fixtures/actors.py; ``call`` posts a
+# Dash callback as the browser does (tests/fixtures/screens.py).
 
 
 def refresh(client: FlaskClient, **values: Any) -> dict[str, Any]:

@@ -15,20 +15,17 @@ from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
 from werkzeug.test import TestResponse
 
-from auth import AuthConfig, Role, add_user, csrf_token, install, passwords
+from auth import AuthConfig, Role, add_user, csrf_token, install
+
+# Tests of the web app's behaviour, not the database's: SQLite only (the storage tests
+# run on both databases).
+pytestmark = pytest.mark.sqlite_only
 
 PASSWORD = "correct horse battery"
 SECRET = "c" * 40
 COOKIE = "_csrf_token"
 HEADER = "X-CSRFToken"
 UPDATE = "/_dash-update-component"
-
-
-@pytest.fixture(autouse=True)
-def fast_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    cheap = passwords.CONTEXT.copy(argon2__memory_cost=256, argon2__time_cost=1,
-                                   argon2__parallelism=1)
-    monkeypatch.setattr(passwords, "CONTEXT", cheap)
 
 
 def make_server(engine: Engine, *, cookie_secure: bool = False) -> flask.Flask:

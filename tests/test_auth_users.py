@@ -33,15 +33,6 @@ PASSWORD = "correct horse battery"
 CONFIG = AuthConfig(secret_key="k" * 32)
 
 
-@pytest.fixture(autouse=True)
-def fast_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Cheap argon2id parameters: the real ones cost ~0.1 s per hash."""
-    cheap = passwords.CONTEXT.copy(
-        argon2__memory_cost=256, argon2__time_cost=1, argon2__parallelism=1
-    )
-    monkeypatch.setattr(passwords, "CONTEXT", cheap)
-
-
 def clock_at(ms: int):
     return lambda: ms / 1000
 

@@ -23,11 +23,14 @@ from auth import (
     current_user,
     disable_user,
     install,
-    passwords,
     require_role,
     set_password,
     set_role,
 )
+
+# Tests of the web app's behaviour, not the database's: SQLite only (the storage tests
+# run on both databases).
+pytestmark = pytest.mark.sqlite_only
 
 PASSWORD = "correct horse battery"
 SECRET = "s" * 40
@@ -46,15 +49,6 @@ class Clock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
-
-
-@pytest.fixture(autouse=True)
-def fast_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Cheap argon2id parameters: the real ones cost ~0.1 s per hash."""
-    cheap = passwords.CONTEXT.copy(
-        argon2__memory_cost=256, argon2__time_cost=1, argon2__parallelism=1
-    )
-    monkeypatch.setattr(passwords, "CONTEXT", cheap)
 
 
 @pytest.fixture
@@ -150,24 +144,25 @@ def test_it_refuses_a_wrong_password_or_unknown_user_alike(
 
     html = response.get_data(as_text=True)
     assert response.status_code == 401
-    assert "Wrong username or password." in html
+    assert "Wrong username or password" in html
     assert f'value="{username}"' in html and password not in html
     assert response.headers["Cache-Control"] == "no-store"
     assert client.get("/whoami").status_code == 302
 
 
 @pytest.mark.parametrize("username", ["anna", "nobody"])
-def test_it_says_too_many_attempts_for_known_and_unknown_names(
+def test_it_answers_a_locked_name_exactly_like_a_wrong_password(
     client: FlaskClient, username: str
 ) -> None:
-    for _ in range(5):
-        assert log_in(client, username, "wrong password!").status_code == 401
+    wrong = [log_in(client, username, "wrong password!") for _ in range(5)]
 
-    response = log_in(client, username, PASSWORD)
+    locked = log_in(client, username, PASSWORD)
 
-    assert response.status_code == 429
-    assert "Too many attempts. Try again later." in response.get_data(as_text=True)
-    assert response.headers["Retry-After"] == "900"
+    # Nothing tells a lock (or the account's existence) apart: status, body, headers.
+    assert locked.status_code == wrong[0].status_code == 401
+    assert locked.get_data() == wrong[0].get_data()
+    assert "Retry-After" not in locked.headers
+    assert sorted(locked.headers.keys()) == sorted(wrong[0].headers.keys())
 
 
 def test_it_lets_a_locked_account_in_after_fifteen_minutes(
@@ -221,7 +216,7 @@ def test_it_refuses_a_disabled_user_with_the_generic_message(
     response = log_in(client)
 
     assert response.status_code == 401
-    assert "Wrong username or password." in response.get_data(as_text=True)
+    assert "Wrong username or password" in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("token", [None, "", "forged-token"])
@@ -400,10 +395,7 @@ def test_it_logs_out_a_user_disabled_mid_session(
     log_in(client)
     disable_user(engine, "anna")
 
-    # Writes are refused at once; reads within the documented 30 s bound.
-    assert client.post("/admin-action").status_code == 403
-    clock.advance(30)
-
+    # At once, for reads and writes alike (no bound to wait for).
     assert client.post("/_dash-update-component", json={}).status_code == 401
     assert client.get("/").status_code == 302
 
@@ -416,7 +408,6 @@ def test_it_ends_other_sessions_when_the_password_changes(
     log_in(wall_screen)
 
     set_password(engine, "anna", "a brand new secret")
-    clock.advance(30)
 
     assert laptop.get("/_dash-layout").status_code == 401
     assert wall_screen.get("/_dash-layout").status_code == 401
@@ -424,22 +415,22 @@ def test_it_ends_other_sessions_when_the_password_changes(
     assert laptop.get("/_dash-layout").status_code == 200
 
 
-def test_it_checks_the_user_row_at_most_every_30_seconds(
+def test_it_never_rewrites_the_cookie_and_ends_a_demoted_users_session_at_once(
     client: FlaskClient, engine: Engine, clock: Clock
 ) -> None:
     log_in(client)
-    first_cookie_writes = 0
-    for _ in range(10):
+    cookie_writes = 0
+    for _ in range(40):
         clock.advance(2)
         response = client.get("/_dash-layout")
-        first_cookie_writes += "Set-Cookie" in response.headers
-    assert first_cookie_writes == 0
+        cookie_writes += "Set-Cookie" in response.headers
+    assert cookie_writes == 0  # the session lives on the server
 
     set_role(engine, "anna", Role.VIEWER)
-    assert client.get("/whoami").json == {"user": "anna/admin"}
-    clock.advance(30)
-    response = client.get("/whoami")
-    assert response.json == {"user": "anna/viewer"} and "Set-Cookie" in response.headers
+
+    assert client.get("/whoami").status_code == 302  # logged out, not merely demoted
+    log_in(client)
+    assert client.get("/whoami").json == {"user": "anna/viewer"}
 
 
 # -- roles ------------------------------------------------------------------------------

@@ -7,31 +7,27 @@ restarts, Swedish text, logout.
 
 from __future__ import annotations
 
-import os
-import shutil
-from pathlib import Path
-
 import pytest
-from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.fixtures.live import ADMIN_PASSWORD, LiveStack
+from tests.fixtures.live import (
+    LiveStack,
+    act,
+    click,
+    console_errors,
+    fill,
+    log_in_browser,
+    save_screenshot,
+    text_of,
+    wait,
+)
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(240)]
+
 
 def log_in(browser, stack: LiveStack) -> None:
-    browser.get(stack.base_url + "/")
-    assert "/login?next=/" in browser.current_url
-    browser.find_element(By.NAME, "username").send_keys("admin")
-    browser.find_element(By.NAME, "password").send_keys(ADMIN_PASSWORD)
-    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    log_in_browser(browser, stack.base_url)
     wait(browser, 20).until(lambda d: len(tiles(d)) == 12)
-
-
-def wait(browser, seconds: float) -> WebDriverWait:
-    return WebDriverWait(browser, seconds, poll_frequency=0.2,
-                         ignored_exceptions=(StaleElementReferenceException,))
 
 
 # Tiles are re-rendered on every refresh: read them in one script, not element by element.
@@ -47,29 +43,12 @@ def level(browser, queue_id: str) -> str | None:
     return tiles(browser).get(queue_id, (None, ""))[0]
 
 
-def console_errors(browser) -> list[str]:
-    """Script errors and CSP violations from the console. A request the browser aborted
-    itself (a callback in flight when the test navigates away) is not an error of ours."""
-    return [e["message"] for e in browser.get_log("browser")
-            if e["level"] == "SEVERE" and "net::ERR_ABORTED" not in e["message"]]
-
-
-def save_screenshot(browser, tmp_path: Path, name: str) -> Path:
-    path = tmp_path / name
-    browser.save_screenshot(str(path))
-    target = os.environ.get("TRIO_MONITOR_SCREENSHOT_DIR")
-    if target:
-        Path(target).mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, Path(target) / name)
-    return path
-
-
 def test_it_logs_in_and_shows_a_tile_per_queue(live_stack, browser, tmp_path):
     log_in(browser, live_stack)
 
     names = {text.splitlines()[0] for _, text in tiles(browser).values()}
     assert {"Kundtjänst", "Växel", "Återbetalning"} <= names
-    assert "Kundservice Testbolaget" in browser.find_element(By.TAG_NAME, "body").text
+    assert "Kundservice Testbolaget" in text_of(browser, By.TAG_NAME, "body")
     wait(browser, 10).until(lambda d: "updated" in tiles(d)["100"][1])
     path = save_screenshot(browser, tmp_path, "wallboard.png")
     assert path.stat().st_size > 10_000
@@ -95,7 +74,7 @@ def test_it_marks_tiles_stale_when_the_trio_server_hangs_and_recovers(live_stack
     text = tiles(browser)["100"][1]
     # The last figures stay, dimmed, under STALE and their time (test_browser_outage.py).
     assert "STALE" in text and "as of " in text and "updated" not in text
-    strip = browser.find_element(By.ID, "wallboard-strip").text
+    strip = text_of(browser, By.ID, "wallboard-strip")
     assert "no response within 0.5 s" in strip
 
     live_stack.sim.control.clear()
@@ -106,14 +85,14 @@ def test_it_shows_connection_lost_and_recovers_when_the_web_server_restarts(
     live_stack, browser
 ):
     log_in(browser, live_stack)
-    overlay = browser.find_element(By.ID, "wallboard-overlay")
-    assert "overlay--hidden" in overlay.get_attribute("class")
+    overlay = act(browser, (By.ID, "wallboard-overlay"), lambda e: e.get_attribute("class"))
+    assert "overlay--hidden" in overlay
 
     live_stack.stop("web")
     wait(browser, 15).until(
         lambda d: "overlay--visible" in d.find_element(By.ID, "wallboard-overlay")
         .get_attribute("class"))
-    assert "Connection to the server lost" in browser.find_element(By.TAG_NAME, "body").text
+    assert "Connection to the server lost" in text_of(browser, By.TAG_NAME, "body")
 
     live_stack.start("web")
     wait(browser, 20).until(
@@ -126,11 +105,11 @@ def test_it_shows_connection_lost_and_recovers_when_the_web_server_restarts(
 def test_it_switches_to_swedish_and_logs_out(live_stack, browser):
     log_in(browser, live_stack)
 
-    browser.find_element(By.ID, "wallboard-lang-sv").click()
+    click(browser, By.ID, "wallboard-lang-sv")
     wait(browser, 10).until(lambda d: "Längsta väntetid" in d.find_element(By.TAG_NAME, "body")
                             .text)
 
-    browser.find_element(By.ID, "wallboard-logout-button").click()
+    click(browser, By.ID, "wallboard-logout-button")
     wait(browser, 10).until(lambda d: "/login" in d.current_url)
     browser.get(live_stack.base_url + "/")
     assert "/login?next=/" in browser.current_url
@@ -142,7 +121,7 @@ def test_a_screen_whose_session_ended_goes_to_the_login_page(live_stack, browser
     browser.delete_all_cookies()  # as when the session expires or is ended by an admin
 
     wait(browser, 20).until(lambda d: "/login" in d.current_url)
-    assert browser.find_element(By.NAME, "username")
+    wait(browser, 10).until(lambda d: d.find_element(By.NAME, "username"))
 
 
 def attrs(browser, selector: str, *names: str) -> list[tuple[str, ...]]:
@@ -194,7 +173,7 @@ def test_it_acknowledges_an_alert_on_the_alerts_page_and_the_wall_screen_says_so
     live_stack, browser, tmp_path
 ):
     log_in(browser, live_stack)
-    browser.find_element(By.ID, "alr-wall-sound-button").click()  # beep on new criticals
+    click(browser, By.ID, "alr-wall-sound-button")  # beep on new criticals
     assert browser.execute_script("return localStorage.getItem('alr-wall-sound')") == "true"
     live_stack.sim.control.override_queue(100, longestwaittime=95, callswaiting=4)
     wait(browser, 15).until(lambda d: level(d, "100") == "critical")
@@ -208,8 +187,8 @@ def test_it_acknowledges_an_alert_on_the_alerts_page_and_the_wall_screen_says_so
     # The tables re-render every second: click inside one script, not element by element.
     browser.execute_script(row_script + "[0].querySelector('button').click()", name)
     wait(browser, 10).until(lambda d: d.find_element(By.ID, "alr-ack-comment").is_displayed())
-    browser.find_element(By.ID, "alr-ack-comment").send_keys("two more agents coming")
-    browser.find_element(By.ID, "alr-ack-submit").click()
+    fill(browser, By.ID, "alr-ack-comment", "two more agents coming")
+    click(browser, By.ID, "alr-ack-submit")
     wait(browser, 10).until(lambda d: "Acknowledged Longest wait" in
                             d.find_element(By.ID, "alr-ack-message").text)
     wait(browser, 10).until(lambda d: "two more agents coming" in
@@ -222,8 +201,8 @@ def test_it_acknowledges_an_alert_on_the_alerts_page_and_the_wall_screen_says_so
                             tiles(d).get("100", ("", ""))[1])
     assert level(browser, "100") == "critical"  # acknowledged, still red
     save_screenshot(browser, tmp_path, "wallboard-acknowledged.png")
-    button = browser.find_element(By.ID, "alr-wall-sound-button")
-    assert "sound__button--on" in button.get_attribute("class"), "the choice survives"
+    button = act(browser, (By.ID, "alr-wall-sound-button"), lambda e: e.get_attribute("class"))
+    assert "sound__button--on" in button, "the choice survives"
     # The beeper itself (WebAudio): a critical alert id it has not seen beeps, once.
     beep = "return window.dash_clientside.trioAlerts.beepOnNew(['a-browser-test'], true)"
     first = browser.execute_script(beep)

@@ -4,31 +4,22 @@ keeps it, and the daily figures' CSV behind the login."""
 
 from __future__ import annotations
 
-import os
-import shutil
-from pathlib import Path
-
 import httpx
 import pytest
-from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.fixtures.live import ADMIN_PASSWORD, LiveStack
+from tests.fixtures.live import (
+    act,
+    click,
+    console_errors,
+    fill,
+    log_in_browser,
+    save_screenshot,
+    text_of,
+    wait,
+)
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(120)]
-
-
-def wait(browser, seconds: float) -> WebDriverWait:
-    return WebDriverWait(browser, seconds, poll_frequency=0.2,
-                         ignored_exceptions=(StaleElementReferenceException,))
-
-
-def log_in(browser, stack: LiveStack) -> None:
-    browser.get(stack.base_url + "/")
-    browser.find_element(By.NAME, "username").send_keys("admin")
-    browser.find_element(By.NAME, "password").send_keys(ADMIN_PASSWORD)
-    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(240)]
 
 
 def charts(browser) -> dict[str, object]:
@@ -51,32 +42,17 @@ def active_range(browser) -> str:
         "return a ? a.innerText : '';"))
 
 
-def save_screenshot(browser, tmp_path: Path, name: str) -> Path:
-    path = tmp_path / name
-    browser.save_screenshot(str(path))
-    target = os.environ.get("TRIO_MONITOR_SCREENSHOT_DIR")
-    if target:
-        Path(target).mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, Path(target) / name)
-    return path
-
-
-def console_errors(browser) -> list[str]:
-    return [e["message"] for e in browser.get_log("browser")
-            if e["level"] == "SEVERE" and "net::ERR_ABORTED" not in e["message"]]
-
-
 def test_a_tile_leads_to_the_queue_history_whose_range_lives_in_the_url(
     live_stack, browser, tmp_path
 ):
-    log_in(browser, live_stack)
+    log_in_browser(browser, live_stack.base_url)
     wait(browser, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".tile .tile__link"))
-    link = browser.find_element(By.CSS_SELECTOR, ".tile[data-queue='100'] .tile__link")
-    name = link.text
-    link.click()
+    tile_link = ".tile[data-queue='100'] .tile__link"  # tiles re-render on every refresh
+    name = text_of(browser, By.CSS_SELECTOR, tile_link)
+    click(browser, By.CSS_SELECTOR, tile_link)
     wait(browser, 10).until(lambda d: d.current_url.endswith("/queues/100"))
     wait(browser, 20).until(lambda d: charts(d).get("plots", 0) >= 4)
-    assert name in browser.find_element(By.CLASS_NAME, "hst-queue__name").text
+    assert name in text_of(browser, By.CLASS_NAME, "hst-queue__name")
 
     browser.get(live_stack.base_url + "/queues/100?range=24h")
     wait(browser, 20).until(lambda d: charts(d).get("resolution") == "1m")
@@ -89,7 +65,7 @@ def test_a_tile_leads_to_the_queue_history_whose_range_lives_in_the_url(
         By.ID, "hst-agents").text)
     assert save_screenshot(browser, tmp_path, "history.png").stat().st_size > 10_000
 
-    browser.find_element(By.LINK_TEXT, "1 h").click()
+    click(browser, By.LINK_TEXT, "1 h")
     wait(browser, 10).until(lambda d: d.current_url.endswith("/queues/100?range=1h"))
     wait(browser, 10).until(lambda d: active_range(d) == "1 h")
     wait(browser, 20).until(lambda d: charts(d).get("plots", 0) >= 4)
@@ -99,9 +75,8 @@ def test_a_tile_leads_to_the_queue_history_whose_range_lives_in_the_url(
     assert browser.current_url.endswith("/queues/100?range=1h")
     assert active_range(browser) == "1 h"
 
-    browser.find_element(By.ID, "hst-from").clear()
-    browser.find_element(By.ID, "hst-from").send_keys("yesterday")
-    browser.find_element(By.ID, "hst-apply").click()
+    fill(browser, By.ID, "hst-from", "yesterday")
+    click(browser, By.ID, "hst-apply")
     wait(browser, 10).until(lambda d: "is not a time" in d.find_element(
         By.ID, "hst-range-message").text)
     assert browser.current_url.endswith("/queues/100?range=1h")
@@ -111,7 +86,7 @@ def test_a_tile_leads_to_the_queue_history_whose_range_lives_in_the_url(
     wait(browser, 20).until(lambda d: charts(d).get("plots", 0) >= 4)
     start, end = browser.execute_script(
         "return ['hst-from', 'hst-to'].map(id => document.getElementById(id).value);")
-    browser.find_element(By.ID, "hst-apply").click()
+    click(browser, By.ID, "hst-apply")
     wait(browser, 10).until(lambda d: "?from=" in d.current_url)
     assert browser.current_url.endswith(
         f"/queues/100?from={start.replace(' ', 'T')}&to={end.replace(' ', 'T')}")
@@ -120,7 +95,7 @@ def test_a_tile_leads_to_the_queue_history_whose_range_lives_in_the_url(
     assert console_errors(browser) == [], "no console errors (CSP violations show up here)"
 
     wait(browser, 10).until(lambda d: d.find_elements(By.ID, "hst-csv"))
-    href = browser.find_element(By.ID, "hst-csv").get_attribute("href")
+    href = act(browser, (By.ID, "hst-csv"), lambda link: link.get_attribute("href"))
     browser.get(live_stack.base_url + "/queues/999?range=1h")
     wait(browser, 20).until(lambda d: "No such queue: 999" in d.find_element(
         By.ID, "hst-missing").text)

@@ -5,62 +5,47 @@ saves a rule, disables it from the table, and the page's callbacks carry the CSR
 from __future__ import annotations
 
 import pytest
-from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
-from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support.ui import WebDriverWait
 
 import auth
 import storage
-from tests.fixtures.live import ADMIN_PASSWORD, LiveStack
+from tests.fixtures.live import click, console_errors, fill, log_in_browser, text_of, wait
 from tests.test_browser import level, tiles
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(240)]
 
 INPUT = "thr-form-input-"
 
 
-def wait(browser, seconds: float) -> WebDriverWait:
-    return WebDriverWait(browser, seconds, poll_frequency=0.2,
-                         ignored_exceptions=(StaleElementReferenceException,))
+def shown(driver, element_id: str) -> str:
+    """The element's text, for a ``wait`` (which looks again if it was re-rendered)."""
+    return str(driver.find_element(By.ID, element_id).text)
 
 
-def log_in(browser, stack: LiveStack, path: str) -> None:
-    browser.get(stack.base_url + path)
-    browser.find_element(By.NAME, "username").send_keys("admin")
-    browser.find_element(By.NAME, "password").send_keys(ADMIN_PASSWORD)
-    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-
-
-def text_of(browser, element_id: str) -> str:
-    return str(browser.find_element(By.ID, element_id).text)
-
-
-def console_errors(browser) -> list[str]:
-    return [e["message"] for e in browser.get_log("browser")
-            if e["level"] == "SEVERE" and "net::ERR_ABORTED" not in e["message"]]
+def row_control(rule: str, control: str) -> str:
+    """XPath of a control in a rule's row (the table re-renders: find it as one step)."""
+    return f"//tr[@data-rule='{rule}']//*[self::a or self::button][normalize-space()='{control}']"
 
 
 def test_an_admin_backtests_saves_and_disables_a_rule(live_stack, browser):
-    log_in(browser, live_stack, "/thresholds")
-    wait(browser, 20).until(lambda d: "Longest wait" in text_of(d, "thr-rules"))
-    browser.find_element(By.ID, INPUT + "name").send_keys("Wait over 10 s")
-    browser.find_element(By.ID, INPUT + "metric").send_keys("longest_wait_s")
-    browser.find_element(By.ID, INPUT + "warning").send_keys("10")
+    log_in_browser(browser, live_stack.base_url, "/thresholds")
+    wait(browser, 20).until(lambda d: "Longest wait" in shown(d, "thr-rules"))
+    fill(browser, By.ID, INPUT + "name", "Wait over 10 s")
+    fill(browser, By.ID, INPUT + "metric", "longest_wait_s")
+    fill(browser, By.ID, INPUT + "warning", "10")
 
-    browser.find_element(By.ID, "thr-form-backtest").click()
+    click(browser, By.ID, "thr-form-backtest")
     wait(browser, 30).until(lambda d: "Last 7 d (one-minute resolution)" in
-                            text_of(d, "thr-backtest"))
-    assert "series" in text_of(browser, "thr-backtest")
+                            shown(d, "thr-backtest"))
+    assert "series" in text_of(browser, By.ID, "thr-backtest")
 
-    browser.find_element(By.ID, "thr-form-save").click()
-    wait(browser, 10).until(lambda d: text_of(d, "thr-form-message") == "Saved Wait over 10 s")
-    wait(browser, 10).until(lambda d: "Wait over 10 s" in text_of(d, "thr-rules"))
-    assert "created" in text_of(browser, "thr-audit")
+    click(browser, By.ID, "thr-form-save")
+    wait(browser, 10).until(lambda d: shown(d, "thr-form-message") == "Saved Wait over 10 s")
+    wait(browser, 10).until(lambda d: "Wait over 10 s" in shown(d, "thr-rules"))
+    assert "created" in text_of(browser, By.ID, "thr-audit")
 
-    row = browser.find_element(By.CSS_SELECTOR, "tr[data-rule='Wait over 10 s']")
-    row.find_element(By.XPATH, ".//button[text()='Disable']").click()
-    wait(browser, 10).until(lambda d: text_of(d, "thr-rules-message") ==
+    click(browser, By.XPATH, row_control("Wait over 10 s", "Disable"))
+    wait(browser, 10).until(lambda d: shown(d, "thr-rules-message") ==
                             "Disabled Wait over 10 s")
     wait(browser, 10).until(lambda d: d.find_element(
         By.CSS_SELECTOR, "tr[data-rule='Wait over 10 s']").get_attribute("data-enabled") == "off")
@@ -71,15 +56,6 @@ def test_an_admin_backtests_saves_and_disables_a_rule(live_stack, browser):
         "return fetch('/_dash-update-component', {method: 'POST', body: '{}',"
         " headers: {'Content-Type': 'application/json'}}).then(r => r.status);")
     assert status == 403
-
-
-def field(browser, name: str):  # type: ignore[no-untyped-def]
-    """The input emptied as a person would (``clear()`` bypasses React's change event,
-    so Dash would keep the old value)."""
-    element = browser.find_element(By.ID, INPUT + name)
-    element.send_keys(Keys.CONTROL, "a")
-    element.send_keys(Keys.DELETE)
-    return element
 
 
 def forge_save(browser) -> dict:  # type: ignore[type-arg]
@@ -116,24 +92,25 @@ def test_an_edited_threshold_recolours_the_wall_tile_and_a_viewer_cannot_edit(
     live_stack, browser
 ):
     live_stack.sim.control.override_queue(100, longestwaittime=10, callswaiting=2, open=True)
-    log_in(browser, live_stack, "/")
+    log_in_browser(browser, live_stack.base_url, "/")
     wait(browser, 20).until(lambda d: "0:10" in tiles(d).get("100", ("", ""))[1])
     assert level(browser, "100") == "ok"  # 10 s is under the shipped 15 s / 20 s
 
     browser.get(live_stack.base_url + "/thresholds")
-    wait(browser, 20).until(lambda d: "Longest wait" in text_of(d, "thr-rules"))
-    row = browser.find_element(By.CSS_SELECTOR, "tr[data-rule='Longest wait']")
-    row.find_element(By.LINK_TEXT, "Edit").click()
+    wait(browser, 20).until(lambda d: "Longest wait" in shown(d, "thr-rules"))
+    click(browser, By.XPATH, row_control("Longest wait", "Edit"))
     wait(browser, 10).until(lambda d: d.find_element(
         By.ID, INPUT + "name").get_attribute("value") == "Longest wait")
-    field(browser, "recovery_warning")
-    field(browser, "recovery_critical")
-    field(browser, "warning").send_keys("5")
-    field(browser, "critical").send_keys("8")
-    browser.find_element(By.ID, "thr-form-backtest").click()
-    wait(browser, 30).until(lambda d: "Last 24 h" in text_of(d, "thr-backtest"))
-    browser.find_element(By.ID, "thr-form-save").click()
-    wait(browser, 10).until(lambda d: text_of(d, "thr-form-message") == "Saved Longest wait")
+    # Emptied as a person would (``clear()`` bypasses React's change event, so Dash would
+    # keep the old value): ``fill`` selects all and deletes first.
+    fill(browser, By.ID, INPUT + "recovery_warning", "")
+    fill(browser, By.ID, INPUT + "recovery_critical", "")
+    fill(browser, By.ID, INPUT + "warning", "5")
+    fill(browser, By.ID, INPUT + "critical", "8")
+    click(browser, By.ID, "thr-form-backtest")
+    wait(browser, 30).until(lambda d: "Last 24 h" in shown(d, "thr-backtest"))
+    click(browser, By.ID, "thr-form-save")
+    wait(browser, 10).until(lambda d: shown(d, "thr-form-message") == "Saved Longest wait")
     engine = storage.make_engine(live_stack.env["TRIO_MONITOR_DATABASE_URL"])
     [saved] = [r for r in storage.AlertStore(engine).list_rules() if r.name == "Longest wait"]
     engine.dispose()
@@ -151,11 +128,9 @@ def test_an_edited_threshold_recolours_the_wall_tile_and_a_viewer_cannot_edit(
         auth.add_user(engine, "vera", "viewer-password-1", auth.Role.VIEWER)
         before = storage.AlertStore(engine).list_rules()
         browser.delete_all_cookies()
-        browser.get(live_stack.base_url + "/login?next=/thresholds")
-        browser.find_element(By.NAME, "username").send_keys("vera")
-        browser.find_element(By.NAME, "password").send_keys("viewer-password-1")
-        browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-        wait(browser, 20).until(lambda d: "Longest wait" in text_of(d, "thr-rules"))
+        log_in_browser(browser, live_stack.base_url, "/thresholds", "vera",
+                       "viewer-password-1")
+        wait(browser, 20).until(lambda d: "Longest wait" in shown(d, "thr-rules"))
         assert browser.find_elements(By.ID, "thr-form-save") == []  # no form for viewers
         assert browser.find_elements(By.LINK_TEXT, "Edit") == []
 

@@ -26,6 +26,10 @@ from tests.fixtures.dashboard import (
     write_queues,
 )
 
+# Tests of the web app's behaviour, not the database's: SQLite only (the storage tests
+# run on both databases).
+pytestmark = pytest.mark.sqlite_only
+
 
 @pytest.fixture
 def server() -> flask.Flask:

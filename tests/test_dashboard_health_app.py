@@ -3,47 +3,27 @@ callback over HTTP with a logged-in admin or viewer (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import flask
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
 
 import auth
-from auth import passwords
 from collectors.clock import ManualClock
-from dashboard import DashboardConfig, create_dash
 from dashboard import ids as dash_ids
 from dashboard.components.health import FORM_FIELDS
 from storage import DriftItem, HealthTargetStore, PollWrite, Sample, SeriesKey, SourceFacts, Store
-from tests.fixtures.dashboard import PASSWORD, SECRET, by_class, log_in, text, walk
+from tests.fixtures.dashboard import by_class, log_in, text, walk
+
+# Tests of the web app's behaviour, not the database's: SQLite only (the storage tests
+# run on both databases).
+pytestmark = pytest.mark.sqlite_only
 
 INPUTS = [dash_ids.HEALTH_FORM_INPUT_PREFIX + name for name in FORM_FIELDS]
 
 
-@pytest.fixture(autouse=True)
-def fast_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    cheap = passwords.CONTEXT.copy(argon2__memory_cost=256, argon2__time_cost=1,
-                                   argon2__parallelism=1)
-    monkeypatch.setattr(passwords, "CONTEXT", cheap)
-
-
-@pytest.fixture
-def server(engine: Engine, clock: ManualClock) -> flask.Flask:
-    app = flask.Flask(__name__)
-    auth.install(app, engine, auth.AuthConfig(secret_key=SECRET), clock=clock.time)
-    auth.add_user(engine, "anna", PASSWORD, auth.Role.ADMIN)
-    auth.add_user(engine, "bo", PASSWORD, auth.Role.VIEWER)
-    create_dash(app, engine, DashboardConfig(), clock=clock.time)
-    return app
-
-
-@pytest.fixture
-def client(server: flask.Flask) -> Iterator[FlaskClient]:
-    with server.test_client() as client:
-        yield client
+# ``server`` and the actors using it: tests/fixtures/actors.py
 
 
 def _form(**values: Any) -> list[Any]:

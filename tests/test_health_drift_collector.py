@@ -10,7 +10,9 @@ import pytest
 
 import storage
 
-pytestmark = pytest.mark.timeout(60)
+# Tests of the collector's behaviour, not the database's: SQLite only (the storage tests
+# run on both databases).
+pytestmark = [pytest.mark.timeout(60), pytest.mark.sqlite_only]
 
 
 def _targets(sim, **overrides) -> str:

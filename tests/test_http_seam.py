@@ -466,7 +466,8 @@ async def test_it_stops_at_the_deadline_before_the_read_timeout(server: Server) 
     assert clock.monotonic() - started < 1.0
     assert err.kind is ErrorKind.DEADLINE and not err.retryable
     assert str(err) == (
-        f"deadline of 0.3 s exceeded while waiting for a response from GET {server.base}/hang"
+        f"deadline of 0.3 s exceeded while waiting for the response headers of GET"
+        f" {server.base}/hang"
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from types import ModuleType
 from typing import Any
@@ -19,11 +19,9 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
 
-import auth
 from alerts import validate_rule
-from auth import passwords
 from collectors.clock import ManualClock
-from dashboard import DashboardConfig, create_dash
+from dashboard import DashboardConfig
 from dashboard import ids as dash_ids
 from dashboard.components.history import GapRule, daily_csv
 from dashboard.components.thresholds import spec_of
@@ -51,8 +49,6 @@ from storage import (
     Store,
 )
 from tests.fixtures.dashboard import (
-    PASSWORD,
-    SECRET,
     alert_state,
     by_class,
     facts,
@@ -60,6 +56,10 @@ from tests.fixtures.dashboard import (
     text,
     walk,
 )
+
+# Tests of the web app's behaviour, not the database's: SQLite only (the storage tests
+# run on both databases).
+pytestmark = pytest.mark.sqlite_only
 
 MINUTE = 60_000
 HOUR = 60 * MINUTE
@@ -71,26 +71,10 @@ OTHER = ("14", "Växel")
 UNITS = {"longest_wait_s": "s", "service_level_pct": "%"}
 
 
-@pytest.fixture(autouse=True)
-def fast_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    cheap = passwords.CONTEXT.copy(argon2__memory_cost=256, argon2__time_cost=1,
-                                   argon2__parallelism=1)
-    monkeypatch.setattr(passwords, "CONTEXT", cheap)
-
-
 @pytest.fixture
-def server(engine: Engine, clock: ManualClock) -> flask.Flask:
-    app = flask.Flask(__name__)
-    auth.install(app, engine, auth.AuthConfig(secret_key=SECRET), clock=clock.time)
-    auth.add_user(engine, "bo", PASSWORD, auth.Role.VIEWER)
-    create_dash(app, engine, DashboardConfig(timezone=TZ), clock=clock.time)
-    return app
-
-
-@pytest.fixture
-def client(server: flask.Flask) -> Iterator[FlaskClient]:
-    with server.test_client() as client:
-        yield client
+def dashboard_config() -> DashboardConfig:
+    """The app of ``server`` (tests/fixtures/actors.py) in the site's time zone."""
+    return DashboardConfig(timezone=TZ)
 
 
 def calm(ts: int) -> dict[str, float]:

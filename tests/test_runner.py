@@ -85,6 +85,7 @@ async def test_a_collector_that_lost_its_lease_writes_nothing(sim, harness_facto
     assert await b.collector._try_acquire()
     assert b.collector.token == a.collector.token + 1
 
+    a.clock.advance(21)  # A wakes up after B's takeover: what it polls now is B's time
     await a.poll()
 
     assert a.sample_count() == 0, "a fenced-out collector must not write"

@@ -7,7 +7,6 @@ import base64
 import json
 import os
 import signal
-import statistics
 import subprocess
 import sys
 import threading
@@ -22,6 +21,7 @@ import httpx
 import pytest
 
 from simulator import RunningSimulator, SimulatorConfig, SimulatorServers, serve
+from tests.fixtures.waits import wait_until
 
 Factory = Callable[..., RunningSimulator]
 
@@ -113,13 +113,21 @@ def test_it_reports_version_and_servers_without_login(sim: RunningSimulator) -> 
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json; charset=utf-8"
     body = response.json()
-    assert body["data"] == {
-        "binaryVersion": "7.3.1.0",
-        "failoverMode": False,
-        "primaryServer": sim.primary_url,
-        "secondaryServer": sim.secondary_url,
-    }
+    # The vendor's documented shape: top-level links with `self` only; data a list of one
+    # object with its own relative links and the servers as bare host names.
+    assert [link["rel"] for link in body["links"]] == ["self"]
     assert {"rel", "desc", "method", "href"} <= set(body["links"][0])
+    (item,) = body["data"]
+    assert {k: v for k, v in item.items() if k != "links"} == {
+        "binaryVersion": "8.2.0.0",
+        "failoverMode": False,
+        "primaryServer": "127.0.0.1",
+        "secondaryServer": "127.0.0.1",
+    }
+    assert [link["rel"] for link in item["links"]] == [
+        "help", "cc", "directory", "login", "refreshlogin"
+    ]
+    assert all("://" not in link["href"] for link in item["links"])
 
 
 def test_it_issues_bearer_tokens_for_a_correct_login(sim: RunningSimulator) -> None:
@@ -482,7 +490,7 @@ def test_it_redirects_to_the_secondary_in_failover_mode(sim: RunningSimulator) -
     assert on_secondary.status_code == 200
     assert not_redirected.status_code == 200
     for url in (sim.primary_url, sim.secondary_url):
-        assert httpx.get(url).json()["data"]["failoverMode"] is True
+        assert httpx.get(url).json()["data"][0]["failoverMode"] is True
 
 
 def test_it_redirects_back_to_the_primary_when_failover_ends(sim: RunningSimulator) -> None:
@@ -498,7 +506,7 @@ def test_it_redirects_back_to_the_primary_when_failover_ends(sim: RunningSimulat
     assert from_secondary.headers["Location"] == sim.primary_url + path
     assert again.status_code == 307
     assert primary.status_code == 401
-    assert httpx.get(sim.secondary_url).json()["data"]["failoverMode"] is False
+    assert httpx.get(sim.secondary_url).json()["data"][0]["failoverMode"] is False
 
 
 def test_it_accepts_the_redirected_login_at_the_location(sim: RunningSimulator) -> None:
@@ -550,7 +558,8 @@ def test_it_stops_promptly_with_hung_requests_outstanding(sim_factory: Factory) 
 
     client = threading.Thread(target=hung_request)
     client.start()
-    _wait_until(lambda: sim.control.stats()["servers"]["primary"]["requests"] >= 1)
+    wait_until(lambda: sim.control.stats()["servers"]["primary"]["requests"] >= 1, 5,
+               "the hung request arrived")
     started = time.monotonic()
     sim.stop()
     client.join(5)
@@ -558,13 +567,6 @@ def test_it_stops_promptly_with_hung_requests_outstanding(sim_factory: Factory) 
     assert time.monotonic() - started < 5
     assert not client.is_alive()
     assert outcome
-
-
-def _wait_until(condition: Callable[[], bool], deadline_s: float = 5.0) -> None:
-    deadline = time.monotonic() + deadline_s
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.01)
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504, 418])
@@ -793,25 +795,25 @@ def test_it_counts_requests_per_server_resource_and_status(sim: RunningSimulator
 # -- scale, asyncio and the command line ------------------------------------------------
 
 
-def test_it_answers_a_page_of_a_big_site_quickly(sim_factory: Factory) -> None:
+def test_it_answers_every_page_of_a_big_site_as_the_model_moves(sim_factory: Factory) -> None:
+    # How fast it answers depends on the machine; that is measured in bench/, not here.
     clock = ManualClock(at_local(10))
     sim = sim_factory(clock=clock, queues=1000, agents=4000, warmup_s=1800)
     headers = bearer(login(sim.primary_url, sim.config))
     fields = ",".join(ALL_SERVICE_FIELDS)
-    durations = []
+    seen: set[int] = set()
     with httpx.Client(headers=headers) as client:
-        for page in range(1, 21):
+        for page in range(1, 11):
             clock.advance(2)
-            started = time.perf_counter()
             response = client.get(
                 f"{sim.primary_url}/cc/1/services/state",
-                params={"page": page, "pageSize": 100, "fields": fields, "sort": "-callswaiting"},
+                params={"page": page, "pageSize": 100, "fields": fields, "sort": "serviceid"},
             )
-            durations.append(time.perf_counter() - started)
             assert response.status_code == 200
+            seen |= {row["serviceid"] for row in response.json()["data"]}
 
     assert pagination(response)["totalCount"] == 1000
-    assert statistics.median(durations) < 0.05
+    assert len(seen) == 1000, "every queue on exactly one of the ten pages"
 
 
 async def test_it_serves_inside_a_running_event_loop() -> None:
@@ -821,7 +823,7 @@ async def test_it_serves_inside_a_running_event_loop() -> None:
         info = await client.get(servers.primary_url)
         secondary = await client.get(servers.secondary_url)
 
-    assert info.json()["data"]["secondaryServer"] == servers.secondary_url
+    assert info.json()["data"][0]["secondaryServer"] == "127.0.0.1"
     assert secondary.status_code == 200
 
 

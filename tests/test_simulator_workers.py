@@ -31,6 +31,9 @@ class ManualClock:
     def __call__(self) -> float:
         return self.now
 
+    def time(self) -> float:  # as collectors.clock.ManualClock, for the sim fixtures
+        return self.now
+
     def advance(self, seconds: float) -> None:
         self.now += seconds
 

@@ -5,23 +5,23 @@ of rule changes (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
-import flask
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
 
-import auth
 from alerts import validate_rule
-from auth import passwords
 from collectors.clock import ManualClock
-from dashboard import DashboardConfig, create_dash
+from dashboard import DashboardConfig
 from dashboard import ids as dash_ids
 from dashboard.components.thresholds import ERROR_FIELDS, FORM_FIELDS, spec_of
 from storage import AlertStore, PollWrite, Sample, SeriesKey, Store
-from tests.fixtures.dashboard import PASSWORD, SECRET, by_class, facts, log_in, text, walk
+from tests.fixtures.dashboard import by_class, facts, log_in, text, walk
+
+# Tests of the web app's behaviour, not the database's: SQLite only (the storage tests
+# run on both databases).
+pytestmark = pytest.mark.sqlite_only
 
 INPUTS = [dash_ids.THR_FORM_INPUT_PREFIX + name for name in FORM_FIELDS]
 WINDOW_KINDS = (dash_ids.THR_WINDOW_DAYS, dash_ids.THR_WINDOW_START, dash_ids.THR_WINDOW_END)
@@ -30,28 +30,10 @@ MINUTE = 60_000
 HOUR = 60 * MINUTE
 
 
-@pytest.fixture(autouse=True)
-def fast_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
-    cheap = passwords.CONTEXT.copy(argon2__memory_cost=256, argon2__time_cost=1,
-                                   argon2__parallelism=1)
-    monkeypatch.setattr(passwords, "CONTEXT", cheap)
-
-
 @pytest.fixture
-def server(engine: Engine, clock: ManualClock) -> flask.Flask:
-    app = flask.Flask(__name__)
-    auth.install(app, engine, auth.AuthConfig(secret_key=SECRET), clock=clock.time)
-    auth.add_user(engine, "anna", PASSWORD, auth.Role.ADMIN)
-    auth.add_user(engine, "bo", PASSWORD, auth.Role.VIEWER)
-    create_dash(app, engine, DashboardConfig(channels=("ops-mail", "teams")),
-                clock=clock.time)
-    return app
-
-
-@pytest.fixture
-def client(server: flask.Flask) -> Iterator[FlaskClient]:
-    with server.test_client() as client:
-        yield client
+def dashboard_config() -> DashboardConfig:
+    """The app of ``server`` (tests/fixtures/actors.py) with two notification channels."""
+    return DashboardConfig(channels=("ops-mail", "teams"))
 
 
 @pytest.fixture

@@ -28,6 +28,10 @@ from tests.fixtures.dashboard import (
     write_queues,
 )
 
+# Tests of the web app's behaviour, not the database's: SQLite only (the storage tests
+# run on both databases).
+pytestmark = pytest.mark.sqlite_only
+
 CONFIG = DashboardConfig()
 NOW = 1_700_000_000_000
 

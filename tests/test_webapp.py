@@ -7,6 +7,10 @@ import pytest
 from trio_monitor.settings import load_settings
 from trio_monitor.webapp import create_app
 
+# Tests of the web app's behaviour, not the database's: SQLite only (the storage tests
+# run on both databases).
+pytestmark = pytest.mark.sqlite_only
+
 # The wall screens' token login and revoked page are public by design (issue 6).
 PUBLIC_ENDPOINTS = {"trio_auth.login", "trio_auth.logout", "trio_auth.static", "healthz",
                     "trio_auth.display", "trio_auth.display_revoked"}

@@ -1,4 +1,4 @@
-"""The ``trio-monitor`` command."""
+"""The trio-monitor command."""
 
 from __future__ import annotations
 
@@ -8,15 +8,15 @@ import getpass
 import json
 import logging
 import os
+import re
 import secrets
-import signal
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .settings import ConfigError, Mode, Settings, load_settings, removed_settings
+from .settings import ConfigError, Settings, load_settings, removed_settings
 
 log = logging.getLogger("trio_monitor")
 
@@ -25,12 +25,27 @@ EXIT_FAILURE = 1
 EXIT_CONFIG = 2
 
 
+DESCRIPTION = "Trio Monitor: a real-time dashboard for contact centers on Trio Enterprise."
+NO_SCHEMA = "no schema: run trio-monitor db upgrade"
+
+
+class CommandError(Exception):
+    """A command cannot go on: one line per problem for stderr, and the exit status."""
+
+    def __init__(self, lines: list[str], code: int = EXIT_CONFIG) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = lines
+        self.code = code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["simulate"]:
+        # The simulator parses its own options (--port, --help, ...): argparse would
+        # take them for ours.
+        return cmd_simulate(argparse.Namespace(rest=argv[1:]))
     parser = _parser()
     args = parser.parse_args(argv)
-    if getattr(args, "handler", None) is None:
-        parser.print_help()
-        return EXIT_CONFIG
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)
@@ -38,18 +53,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in exc.lines:
             print(f"trio-monitor: configuration error: {line}", file=sys.stderr)
         return EXIT_CONFIG
+    except CommandError as exc:
+        for line in exc.lines:
+            print(f"trio-monitor: {line}", file=sys.stderr)
+        return exc.code
     except KeyboardInterrupt:
         return EXIT_OK
 
 
+def _group(sub: Any, name: str, helptext: str) -> Any:
+    """A command with actions (``db upgrade``); alone, it prints its own usage."""
+    parser = sub.add_parser(name, help=helptext, description=helptext)
+    parser.set_defaults(handler=_usage(parser))
+    return parser.add_subparsers(metavar="action")
+
+
+def _usage(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
+    def show(_args: argparse.Namespace) -> int:
+        parser.print_help(sys.stderr)
+        return EXIT_CONFIG
+    return show
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="trio-monitor", description=__doc__)
+    parser = argparse.ArgumentParser(prog="trio-monitor", description=DESCRIPTION)
+    parser.set_defaults(handler=_usage(parser))
     sub = parser.add_subparsers(metavar="command")
 
     p = sub.add_parser("check-config", help="print the effective configuration, secrets masked")
     p.set_defaults(handler=cmd_check_config)
 
-    db = sub.add_parser("db", help="database schema").add_subparsers(metavar="action")
+    db = _group(sub, "db", "database schema")
     p = db.add_parser("upgrade", help="apply all migrations")
     p.set_defaults(handler=cmd_db_upgrade)
     p = db.add_parser("current", help="print the schema revision")
@@ -58,16 +92,20 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("collect", help="run the collector (active/standby through a lease)")
     p.set_defaults(handler=cmd_collect)
 
-    p = sub.add_parser("status", help="print the stored state of every source and queue")
+    p = sub.add_parser("status", help="print the collector, the sources and the queues as "
+                                      "stored")
+    p.add_argument("--check", action="store_true",
+                   help="print only problems; exit 0 when a collector holds the lease and "
+                        "every source is up, 1 otherwise")
     p.set_defaults(handler=cmd_status)
 
-    trio = sub.add_parser("trio", help="Trio API tools").add_subparsers(metavar="action")
+    trio = _group(sub, "trio", "Trio API tools")
     p = trio.add_parser("probe", help="fetch one page of queue and agent state; show the mapping")
     p.set_defaults(handler=cmd_trio_probe)
 
-    p = sub.add_parser("simulate", help="run the Trio API simulator", add_help=False)
-    p.add_argument("rest", nargs=argparse.REMAINDER)
-    p.set_defaults(handler=cmd_simulate)
+    # Handled in main() before parsing: listed here for the help text only.
+    sub.add_parser("simulate", help="run the Trio API simulator (simulate --help for its "
+                                    "options)")
 
     p = sub.add_parser("demo", help="simulator + collector + web app on SQLite in ./demo-data")
     p.add_argument("--data-dir", default="demo-data", help="folder for the demo database")
@@ -82,7 +120,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="run the web app and the collector together")
     p.set_defaults(handler=cmd_serve)
 
-    users = sub.add_parser("users", help="manage users").add_subparsers(metavar="action")
+    users = _group(sub, "users", "manage users")
     p = users.add_parser("add", help="add a user (password from a prompt or --password-file)")
     p.add_argument("username")
     p.add_argument("--role", choices=("admin", "viewer"), default="viewer")
@@ -99,13 +137,17 @@ def _parser() -> argparse.ArgumentParser:
         p.set_defaults(handler=cmd_users_toggle, action=action)
     p = users.add_parser("list", help="list users")
     p.set_defaults(handler=cmd_users_list)
+    # Lifts a user's login locks from every address.
+    p = users.add_parser("unlock", help="lift every login lock on a user (audited)")
+    p.add_argument("username")
+    p.set_defaults(handler=cmd_users_unlock)
 
-    displays = sub.add_parser("displays", help="display tokens of wall screens").add_subparsers(
-        metavar="action")
+    displays = _group(sub, "displays", "display tokens of wall screens")
     p = displays.add_parser("add", help="create a token for a screen; its address is printed "
                                         "once")
-    p.add_argument("name", help="the screen's name, e.g. 'Reception 2'")
-    p.add_argument("--url", default="", help="the site's address, to print the full URL")
+    p.add_argument("name", help="the screen's name, e.g. Reception 2")
+    p.add_argument("--url", default="", help="the site's address for the printed link "
+                                             "(default: TRIO_MONITOR_PUBLIC_URL)")
     p.set_defaults(handler=cmd_displays_add)
     p = displays.add_parser("list", help="list tokens and when each screen last refreshed")
     p.set_defaults(handler=cmd_displays_list)
@@ -113,8 +155,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("id", type=int)
     p.set_defaults(handler=cmd_displays_revoke)
 
-    notify = sub.add_parser("notify", help="notification channels").add_subparsers(
-        metavar="action")
+    notify = _group(sub, "notify", "notification channels")
     p = notify.add_parser("test", help="queue a test message for the running collector to "
                                        "send; wait for and print the outcome")
     p.add_argument("channel", help="a name from TRIO_MONITOR_NOTIFY_CHANNELS")
@@ -131,11 +172,13 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     width = max(len(k) for k in settings.masked())
     for key, value in settings.masked().items():
         print(f"{key:<{width}} = {value}")
-    problems = settings.trio_problems()
-    if settings.mode == Mode.PRODUCTION:
-        problems += settings.production_problems()
-    for problem in problems:
+    for problem in settings.trio_problems():
         print(f"warning: {problem}", file=sys.stderr)
+    # What `web`, `collect` and `serve` would refuse, refused here too: check-config is
+    # how an operator asks "will this start?".
+    refusals = settings.refusals(web=True)
+    if refusals:
+        raise ConfigError(refusals)
     return EXIT_OK
 
 
@@ -151,8 +194,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
         storage.upgrade(engine)
         after = storage.current_revision(engine)
     except storage.StorageUnavailable as exc:
-        print(f"trio-monitor: database unavailable: {exc}", file=sys.stderr)
-        return EXIT_FAILURE
+        raise _unavailable(exc) from None
     finally:
         engine.dispose()
     print(f"database schema: {before or 'empty'} -> {after}")
@@ -162,16 +204,18 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 def cmd_db_current(args: argparse.Namespace) -> int:
     import storage
 
-    from .wiring import make_engine
-
     settings = _start(args)
-    engine = make_engine(settings)
+    path = sqlite_path(settings.database_url)
+    if path is not None and not path.exists():
+        print(f"current: empty (no database file at {path})")
+        print(f"head:    {storage.head_revision()}")
+        return EXIT_OK
+    engine = _open_database(settings, schema=False)
     try:
         print(f"current: {storage.current_revision(engine) or 'empty'}")
         print(f"head:    {storage.head_revision()}")
     except storage.StorageUnavailable as exc:
-        print(f"trio-monitor: database unavailable: {exc}", file=sys.stderr)
-        return EXIT_FAILURE
+        raise _unavailable(exc) from None
     finally:
         engine.dispose()
     return EXIT_OK
@@ -182,96 +226,50 @@ def cmd_collect(args: argparse.Namespace) -> int:
     # The Trio site is optional (a site may watch only workers and reconcilers), but a
     # half-configured one is a mistake.
     problems = settings.trio_problems() if settings.trio_base_url else []
-    if settings.mode == Mode.PRODUCTION:
-        problems += settings.production_problems()
+    problems += settings.refusals(web=False)
     if problems:
         raise ConfigError(problems)
     return _run_collector(settings)
 
 
 def _run_collector(settings: Settings) -> int:
-    import storage
     from collectors import _memory, _transport
+
+    from .collect import run_collector
 
     # Before any thread starts: see collectors/_memory.py (memory flat over days).
     _memory.limit_arenas()
     _transport.configure(settings.http_transport)
-
-    from .wiring import collector, make_engine
-
-    engine = make_engine(settings)
+    engine = _open_database(settings)
     try:
-        storage.check_schema(engine)
-    except storage.SchemaOutOfDate as exc:
-        print(f"trio-monitor: {exc}", file=sys.stderr)
-        engine.dispose()
-        return EXIT_CONFIG
-    except storage.StorageUnavailable as exc:
-        print(f"trio-monitor: database unavailable: {exc}", file=sys.stderr)
-        engine.dispose()
-        return EXIT_FAILURE
-
-    async def run() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        # asyncio.to_thread's pool: a few threads, so a few malloc arenas (_memory.py).
-        loop.set_default_executor(_memory.database_executor())
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
-        await collector(settings, engine).run(stop)
-
-    try:
-        asyncio.run(run())
+        status = run_collector(settings, engine)
     finally:
         engine.dispose()
     log.info("collector stopped")
-    return EXIT_OK
+    return status
 
 
 def cmd_status(args: argparse.Namespace) -> int:
     import storage
 
-    from .wiring import make_engine
+    from .status import gather, problems, render
 
     settings = _start(args, quiet=True)
-    engine = make_engine(settings)
+    engine = _open_database(settings)
+    now_ms = int(datetime.now(UTC).timestamp() * 1000)
     try:
-        store = storage.Store(engine)
-        lease = store.read_lease("collector")
-        now_ms = int(datetime.now(UTC).timestamp() * 1000)
-        if lease is None or lease.expires_at_ms <= now_ms:
-            print("collector: none active (lease expired or never taken)")
-        else:
-            print(f"collector: {lease.holder} (lease token {lease.token})")
-        for src in store.sources():
-            age = _age(now_ms, src.last_success_at_ms)
-            print(
-                f"source {src.name}: breaker {src.breaker_state}, last success {age}, "
-                f"failures {src.consecutive_failures}"
-                + (f", failover to {src.active_url}" if src.failover_active else "")
-                + (f"\n  last error: {src.last_error}" if src.failing_since_ms else "")
-            )
-        rows = store.latest()
+        report = gather(settings, engine)
     except storage.StorageUnavailable as exc:
-        print(f"trio-monitor: database unavailable: {exc}", file=sys.stderr)
-        return EXIT_FAILURE
+        raise _unavailable(exc) from None
     finally:
         engine.dispose()
-    by_queue: dict[tuple[str, str], dict[str, float]] = {}
-    ages: dict[tuple[str, str], int] = {}
-    for row in rows:
-        key = (row.entity_id, row.entity_name)
-        by_queue.setdefault(key, {})[row.metric] = row.value
-        ages[key] = max(ages.get(key, 0), row.ts_ms)
-    cols = {
-        "calls_waiting": "waiting", "longest_wait_s": "longest s", "service_level_pct": "SL %",
-        "agents_available": "free", "agents_busy": "busy", "agents_paused": "paused",
-    }
-    print(f"{'queue':<24} {'open':>4} " + " ".join(f"{c:>9}" for c in cols.values()) + "  age")
-    for (qid, name), metrics in sorted(by_queue.items(), key=lambda kv: kv[0][1]):
-        shown = " ".join(f"{metrics[c]:>9.0f}" if c in metrics else f"{'-':>9}" for c in cols)
-        is_open = {1.0: "yes", 0.0: "no"}.get(metrics.get("open", -1), "?")
-        print(f"{name[:24]:<24} {is_open:>4} {shown}  {_age(now_ms, ages[(qid, name)])}")
+    found = problems(report, settings, now_ms)
+    if args.check:
+        for line in found:
+            print(line)
+        return EXIT_FAILURE if found else EXIT_OK
+    for line in render(report, now_ms):
+        print(line)
     return EXIT_OK
 
 
@@ -299,18 +297,9 @@ def cmd_trio_probe(args: argparse.Namespace) -> int:
     except SourceError as exc:
         print(f"trio-monitor: probe failed: {exc}", file=sys.stderr)
         return EXIT_FAILURE
-    for kind, part in report.items():
-        received: dict[str, object] = part["received"]  # type: ignore[assignment]
-        mapping: dict[str, str] = part["mapping"]  # type: ignore[assignment]
-        print(f"\n{kind} ({part['path']}): {len(received)} field(s) received")
-        print(f"  {'our metric':<20} {'mapped to':<20} {'received value'}")
-        for metric, field_name in mapping.items():
-            value = (json.dumps(received[field_name], ensure_ascii=False)
-                     if field_name in received else "MISSING")
-            print(f"  {metric:<20} {field_name:<20} {value[:50]}")
-        unmapped = sorted(set(received) - set(mapping.values()))
-        if unmapped:
-            print("  received but not mapped: " + ", ".join(unmapped))
+    from .probe import format_probe
+
+    print(format_probe(report))
     return EXIT_OK
 
 
@@ -324,10 +313,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     """The simulator, the collector and the web app on SQLite, in one command."""
     import simulator
 
-    from .web import child_env, serve
+    from .web import child_env, serve, wait_for_web
 
+    _check_port_free(f"127.0.0.1:{args.port}")
     data_dir = Path(args.data_dir).resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     sim_password = "sim-" + secrets.token_urlsafe(12)
     client_key = secrets.token_urlsafe(18)
     config = simulator.SimulatorConfig(
@@ -335,15 +325,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
         client_key=client_key, username="monitor", password=sim_password,
     )
     with simulator.run_in_thread(config) as sim:
+        key_file = _private_file(data_dir / "trio-client-key", client_key)
+        password_file = _private_file(data_dir / "trio-password", sim_password)
+        base = f"http://127.0.0.1:{args.port}"
         env = {
             "TRIO_MONITOR_DATA_DIR": str(data_dir),
             "TRIO_MONITOR_DATABASE_URL": f"sqlite:///{(data_dir / 'trio-monitor.db').as_posix()}",
             "TRIO_MONITOR_TRIO_BASE_URL": sim.primary_url,
-            "TRIO_MONITOR_TRIO_CLIENT_KEY_FILE": str(_private_file(data_dir / "trio-client-key",
-                                                                  client_key)),
+            # Both servers announce 127.0.0.1 with the primary's port: name the secondary's.
+            "TRIO_MONITOR_TRIO_SECONDARY_URL": sim.secondary_url,
+            "TRIO_MONITOR_TRIO_CLIENT_KEY_FILE": str(key_file),
             "TRIO_MONITOR_TRIO_USERNAME": "monitor",
-            "TRIO_MONITOR_TRIO_PASSWORD_FILE": str(_private_file(data_dir / "trio-password",
-                                                                sim_password)),
+            "TRIO_MONITOR_TRIO_PASSWORD_FILE": str(password_file),
             "TRIO_MONITOR_POLL_INTERVAL_S": str(args.poll_interval),
             "TRIO_MONITOR_REFRESH_INTERVAL_S": str(max(1.0, args.poll_interval)),
             "TRIO_MONITOR_WEB_BIND": f"127.0.0.1:{args.port}",
@@ -365,20 +358,26 @@ def cmd_demo(args: argparse.Namespace) -> int:
         settings = load_settings()
         _configure_logging(settings)
         password = _demo_admin(settings)
-        print(
+        probe_env = " ".join(f"{k}={v}" for k, v in env.items() if "_TRIO_" in k)
+        banner = (
             f"Trio Monitor demo\n"
-            f"  open http://127.0.0.1:{args.port}/  and log in as  admin / {password}\n"
+            f"  open {base}/  and log in as  admin / {password}\n"
             f"  (this password is shown once; the next demo run sets a new one)\n"
             f"  simulated Trio API: {sim.primary_url} (failover: {sim.secondary_url})\n"
+            f"    client key {client_key}, user monitor, password {sim_password}\n"
+            f"    try it:  {probe_env} trio-monitor trio probe\n"
             f"  break it:  curl -X POST {sim.control_url}/faults "
             """-d '{"resource": "services/state", "kind": "hang"}'\n"""
             f"             curl -X POST {sim.control_url}/workers/{sim.worker_names[0]} "
             """-d '{"mode": "failing"}'\n"""
             f"  database:  {settings.database_url}\n"
-            f"  Ctrl-C stops everything.",
-            flush=True,
+            f"  Ctrl-C stops everything."
         )
-        return serve(child_env(**env), settings.shutdown_timeout_s)
+        # The banner only once the web app answers: a URL printed earlier is a URL that
+        # refuses connections for the first seconds.
+        return serve(child_env(**env), settings.shutdown_timeout_s,
+                     ready=(lambda: wait_for_web(f"{base}/healthz"),
+                            lambda: print(banner, flush=True)))
 
 
 def _private_file(path: Path, content: str) -> Path:
@@ -412,10 +411,10 @@ def _demo_admin(settings: Settings) -> str:
 
 def cmd_web(args: argparse.Namespace) -> int:
     settings = _start(args)
-    if settings.web_problems():
-        raise ConfigError(settings.web_problems())
-    if not _schema_ok(settings):
-        return EXIT_CONFIG
+    if settings.refusals(web=True):
+        raise ConfigError(settings.refusals(web=True))
+    _check_port_free(settings.web_bind)
+    _open_database(settings).dispose()
     from .web import run_web
 
     return run_web(settings)
@@ -424,32 +423,30 @@ def cmd_web(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     settings = _start(args)
     problems = settings.trio_problems() if settings.trio_base_url else []
-    problems += settings.web_problems()
-    if settings.mode == Mode.PRODUCTION:
-        problems += settings.production_problems()
+    problems += settings.refusals(web=True)
     if problems:
         raise ConfigError(problems)
-    if not _schema_ok(settings):
-        return EXIT_CONFIG
+    _check_port_free(settings.web_bind)
+    _open_database(settings).dispose()
     from .web import serve
 
     return serve(dict(os.environ), settings.shutdown_timeout_s)
 
 
-def _schema_ok(settings: Settings) -> bool:
-    import storage
+def _check_port_free(bind: str) -> None:
+    """Refuse at once, in one line, when the web port is taken (gunicorn would retry
+    for a while and then print its own lines)."""
+    from .web import port_in_use
 
-    from .wiring import make_engine
-
-    engine = make_engine(settings)
+    host, _, port = bind.rpartition(":")
     try:
-        storage.check_schema(engine)
-    except (storage.SchemaOutOfDate, storage.StorageUnavailable) as exc:
-        print(f"trio-monitor: {exc}", file=sys.stderr)
-        return False
-    finally:
-        engine.dispose()
-    return True
+        taken = port_in_use(host.strip("[]"), int(port))
+    except OSError as exc:  # not an address of this host, a privileged port, ...
+        raise CommandError([f"cannot listen on {bind}: {exc.strerror or exc}; change "
+                            "TRIO_MONITOR_WEB_BIND"]) from None
+    if taken:
+        raise CommandError([f"port {port} is in use (on {host or 'all addresses'}); stop what "
+                            f"listens there or change TRIO_MONITOR_WEB_BIND"])
 
 
 # -- users ------------------------------------------------------------------------------------
@@ -472,10 +469,8 @@ def _read_new_password(path: Path | None) -> str:
 def _users_call(action: Callable[[Any], object]) -> int:
     import auth
 
-    from .wiring import make_engine
-
     settings = _start(argparse.Namespace(), quiet=True)
-    engine = make_engine(settings)
+    engine = _open_database(settings)
     try:
         action(engine)
     except (auth.UserExists, auth.UnknownUser, auth.WeakPassword, auth.InvalidUsername) as exc:
@@ -519,7 +514,11 @@ def cmd_users_toggle(args: argparse.Namespace) -> int:
 def cmd_notify_test(args: argparse.Namespace) -> int:
     from .notify import notify_test_command
 
-    return notify_test_command(_start(args, quiet=True), args.channel, args.timeout)
+    settings = _start(args, quiet=True)
+    names = [spec.name for spec in settings.notify_channel_specs()]
+    if args.channel in names:
+        _open_database(settings).dispose()  # no schema: one line, not a traceback
+    return notify_test_command(settings, args.channel, args.timeout)
 
 
 def cmd_users_list(args: argparse.Namespace) -> int:
@@ -535,6 +534,17 @@ def cmd_users_list(args: argparse.Namespace) -> int:
     return code
 
 
+def cmd_users_unlock(args: argparse.Namespace) -> int:
+    """Forget the user's failed logins from every address (audit "user.unlock")."""
+    import auth
+
+    forgotten: list[int] = []
+    code = _users_call(lambda e: forgotten.append(auth.unlock_user(e, args.username)))
+    if code == EXIT_OK:
+        print(f"{args.username} unlocked ({forgotten[0]} failed login(s) forgotten)")
+    return code
+
+
 # -- display tokens (issue 6) -----------------------------------------------------------------
 
 
@@ -542,10 +552,8 @@ def _displays_call(action: Callable[[Any], object]) -> int:
     import auth
     import storage
 
-    from .wiring import make_engine
-
     settings = _start(argparse.Namespace(), quiet=True)
-    engine = make_engine(settings)
+    engine = _open_database(settings)
     try:
         action(engine)
     except (auth.InvalidDisplayName, storage.DisplayExists, storage.UnknownDisplay) as exc:
@@ -560,12 +568,13 @@ def cmd_displays_add(args: argparse.Namespace) -> int:
     import auth
 
     created: list[Any] = []
+    base = (args.url or load_settings().public_base_url).rstrip("/")
     code = _displays_call(lambda e: created.append(auth.create_display(e, args.name)))
     if code == EXIT_OK:
         new = created[0]
         print(f"display token {new.display.id} for {new.display.name!r}; open this address "
               "once on the screen (it is not shown again):")
-        print(f"{args.url.rstrip('/')}/display/{new.token}")
+        print(f"{base}/display/{new.token}")
         print("to rotate pages add e.g. ?rotate=wallboard,drift,health&every=30")
     return code
 
@@ -594,6 +603,62 @@ def cmd_displays_revoke(args: argparse.Namespace) -> int:
 
 
 # -- helpers --------------------------------------------------------------------------------
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL; None for PostgreSQL or an in-memory database."""
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database or "").expanduser()
+
+
+def _open_database(settings: Settings, *, schema: bool = True) -> Any:
+    """The engine for a command that must find a database, never create one.
+
+    A missing SQLite file or an empty schema is one line (NO_SCHEMA), an old schema says
+    which revision it is at, a PostgreSQL database that does not exist says so; each
+    exits 2. An unreachable server exits 1.
+    """
+    import storage
+
+    from .wiring import make_engine
+
+    path = sqlite_path(settings.database_url)
+    if path is not None and not path.exists():
+        raise CommandError([f"{NO_SCHEMA} (no database file at {path})"])
+    engine = make_engine(settings)
+    try:
+        if schema and storage.current_revision(engine) is None:
+            raise CommandError([NO_SCHEMA])
+        if schema:
+            storage.check_schema(engine)
+    except storage.SchemaOutOfDate as exc:
+        engine.dispose()
+        raise CommandError([str(exc)]) from None
+    except storage.StorageUnavailable as exc:
+        engine.dispose()
+        raise _unavailable(exc) from None
+    except CommandError:
+        engine.dispose()
+        raise
+    return engine
+
+
+_MISSING_PG_DATABASE = re.compile(r'database "([^"]+)" does not exist')
+
+
+def _unavailable(exc: Exception) -> CommandError:
+    missing = _MISSING_PG_DATABASE.search(str(exc))
+    if missing:
+        name = missing.group(1)
+        return CommandError([
+            f"the PostgreSQL database {name!r} does not exist: create it (createdb {name}) "
+            "and run trio-monitor db upgrade, or fix TRIO_MONITOR_DATABASE_URL"
+        ])
+    return CommandError([f"database unavailable: {exc}"], EXIT_FAILURE)
 
 
 def _start(args: argparse.Namespace, *, quiet: bool = False) -> Settings:

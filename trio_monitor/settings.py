@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     Field,
@@ -22,31 +23,29 @@ from pydantic import (
     model_validator,
 )
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from alerts.notify.config import ChannelSpec, EmailChannelSpec, parse_channels_json
 from alerts.notify.email import SmtpSecurity, validate_address
 from alerts.notify.message import zone
 from alerts.notify.webhook import safe_url
+from collectors.trio_servers import TrustedServers
 from specs.drift import DriftSourceSpec, parse_drift_sources_json
 from specs.health import HealthTarget, SpecError, parse_targets_json
+from specs.metrics import DEFAULT_QUEUE_METRIC_FIELDS
+
+from .entropy import estimate_bits
 
 ENV_PREFIX = "TRIO_MONITOR_"
 
 # Our metric name -> the installation's field name in services/state. The defaults match the
 # simulator; TRIO_API.md explains why these are configuration and not code.
+# The metrics' default fields are declared with the metrics (specs.metrics).
 DEFAULT_QUEUE_FIELDS: dict[str, str] = {
     "queue_id": "serviceid",
     "queue_name": "servicename",
-    "open": "open",
-    "calls_waiting": "callswaiting",
-    "longest_wait_s": "longestwaittime",
-    "agents_logged_in": "agentsloggedin",
-    "agents_available": "agentsfree",
-    "agents_busy": "agentsbusy",
-    "agents_paused": "agentspaused",
-    "answered_today": "answeredtoday",
-    "abandoned_today": "abandonedtoday",
-    "service_level_pct": "servicelevel",
+    **DEFAULT_QUEUE_METRIC_FIELDS,
 }
 DEFAULT_AGENT_FIELDS: dict[str, str] = {
     "agent_id": "agentid",
@@ -81,6 +80,12 @@ class Language(StrEnum):
 
 
 MIN_SECRET_KEY_LENGTH = 32
+# What storage.make_engine accepts (postgres:// and postgresql:// mean psycopg 3).
+SUPPORTED_DATABASE_SCHEMES = ("sqlite", "postgresql", "postgres", "postgresql+psycopg")
+# Estimated by trio_monitor.entropy, which under-counts: secrets.token_hex(16) (128 bits)
+# scores 100 or more, secrets.token_urlsafe(48) over 300; a repeated pattern scores < 30.
+MIN_SECRET_KEY_BITS = 96
+_MAKE_KEY = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
 
 
 class TrioCharset(StrEnum):
@@ -122,6 +127,13 @@ class Settings(BaseSettings):
     trio_queue_fields: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
     trio_agent_fields: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
     trio_collect_agents: bool = True
+    # The failover server (same form as TRIO_BASE_URL); empty: the one the primary
+    # announces in GET /te/api, reached with the primary's scheme, port and path.
+    trio_secondary_url: str = ""
+    trio_failback_check_s: float = Field(60.0, ge=1, le=3600)
+    # Numeric agent state code -> state name, for servers that send codes; {}: the
+    # simulator's codes (collectors.trio_records.DEFAULT_AGENT_STATE_CODES).
+    trio_agent_state_codes: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
 
     # JSON lists, validated by specs.health / specs.drift (see config.example.env).
     health_targets: str = "[]"
@@ -157,9 +169,14 @@ class Settings(BaseSettings):
     web_threads: int = Field(4, ge=1, le=64)
     web_timeout_s: float = Field(30.0, ge=1, le=600)
     web_cookie_secure: bool = False
+    # TLS ends at a reverse proxy in front (nginx, a load balancer): the app itself speaks
+    # plain http, browsers speak https, so the session cookie is still marked Secure.
+    web_tls_proxy: bool = False
     web_trusted_proxies: int = Field(0, ge=0, le=5)
     session_idle_timeout_s: float = Field(8 * 3600, ge=60)
     login_lockout_failures: int = Field(5, ge=1, le=100)
+    # Failures of one account from all addresses together that lock it everywhere.
+    login_account_lockout_failures: int = Field(100, ge=1, le=100_000)
     login_lockout_window_s: float = Field(900.0, ge=1)
     login_lockout_s: float = Field(900.0, ge=1)
     login_addr_max_failures: int = Field(20, ge=1, le=10_000)
@@ -212,6 +229,16 @@ class Settings(BaseSettings):
     timezone: str = "Europe/Stockholm"
 
     @model_validator(mode="after")
+    def _account_lockout(self) -> Settings:
+        if self.login_account_lockout_failures < self.login_lockout_failures:
+            raise ValueError(
+                f"{ENV_PREFIX}LOGIN_ACCOUNT_LOCKOUT_FAILURES must be at least "
+                f"{ENV_PREFIX}LOGIN_LOCKOUT_FAILURES (got "
+                f"{self.login_account_lockout_failures} < {self.login_lockout_failures})"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _history(self) -> Settings:
         days = (self.retention_raw_days, self.retention_1m_days, self.retention_1h_days)
         if list(days) != sorted(days):
@@ -252,7 +279,32 @@ class Settings(BaseSettings):
             raise ValueError("expected one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         return level
 
-    @field_validator("trio_base_url")
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        """Only what storage.make_engine supports, refused here so that every command
+        (check-config too) says so in one line instead of failing later."""
+        value = value.strip()
+        if not value:
+            return value
+        scheme = value.split("://", 1)[0].lower() if "://" in value else ""
+        if scheme not in SUPPORTED_DATABASE_SCHEMES:
+            raise ValueError(
+                f"unsupported database URL{f' scheme {scheme!r}' if scheme else ''}; use "
+                "sqlite:///path/to/file.db or postgresql://user@host/database"
+            )
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError("not a database URL; use sqlite:///path/to/file.db or "
+                             "postgresql://user@host/database") from None
+        if scheme == "sqlite" and url.database in (None, ""):
+            raise ValueError("sqlite needs a file: sqlite:///relative.db or sqlite:////abs.db")
+        if scheme != "sqlite" and not url.database:
+            raise ValueError("name the database: postgresql://user@host/database")
+        return value
+
+    @field_validator("trio_base_url", "trio_secondary_url")
     @classmethod
     def _base_url(cls, value: str) -> str:
         value = value.strip().rstrip("/")
@@ -264,11 +316,18 @@ class Settings(BaseSettings):
     @classmethod
     def _public_url(cls, value: str) -> str:
         value = value.strip().rstrip("/")
-        if value and not value.startswith(("http://", "https://")):
+        if not value:
+            return value
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError("expected an http:// or https:// URL, e.g. https://monitor.example.se")
+        if parts.query or parts.fragment or parts.username or parts.password:
+            raise ValueError("expected scheme, host and optional port and path only, "
+                             "e.g. https://monitor.example.se")
         return value
 
-    @field_validator("trio_queue_fields", "trio_agent_fields", mode="before")
+    @field_validator("trio_queue_fields", "trio_agent_fields", "trio_agent_state_codes",
+                     mode="before")
     @classmethod
     def _json_mapping(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -302,6 +361,17 @@ class Settings(BaseSettings):
     def _agent_keys(cls, value: dict[str, str]) -> dict[str, str]:
         return _check_keys(value, DEFAULT_AGENT_FIELDS)
 
+    @field_validator("trio_agent_state_codes")
+    @classmethod
+    def _state_codes(cls, value: dict[str, str]) -> dict[str, str]:
+        bad = [k for k in value if not str(k).strip().isdigit()]
+        if bad:
+            raise ValueError(f"state codes must be whole numbers, not {', '.join(bad)}")
+        names = [v for v in value.values() if not isinstance(v, str) or not v.strip()]
+        if names:
+            raise ValueError('each code needs a state name, e.g. {"2": "busy"}')
+        return {str(int(k)): v.strip().lower() for k, v in value.items()}
+
     @model_validator(mode="after")
     def _derived(self) -> Settings:
         self.trio_client_key = _secret_from_file(
@@ -324,6 +394,11 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"{ENV_PREFIX}BREAKER_MAX_COOLDOWN_S must be >= {ENV_PREFIX}BREAKER_COOLDOWN_S"
             )
+        if self.trio_secondary_url and self.trio_base_url:  # no Trio site: nothing to check
+            try:
+                TrustedServers(self.trio_base_url, self.trio_secondary_url)
+            except ValueError as exc:
+                raise ValueError(f"{ENV_PREFIX}TRIO_SECONDARY_URL: {exc}") from None
         return self
 
     @property
@@ -441,6 +516,12 @@ class Settings(BaseSettings):
             problems.append(
                 f"{ENV_PREFIX}TRIO_BASE_URL uses plain http to a remote host; use https"
             )
+        if self.trio_secondary_url.startswith("http://") and not _is_loopback(
+            self.trio_secondary_url
+        ):
+            problems.append(
+                f"{ENV_PREFIX}TRIO_SECONDARY_URL uses plain http to a remote host; use https"
+            )
         if not self.http_verify_tls:
             problems.append(f"{ENV_PREFIX}HTTP_VERIFY_TLS=false is not allowed in production")
         problems += self.notify_problems()
@@ -450,15 +531,84 @@ class Settings(BaseSettings):
         """Reasons production mode refuses to serve the web app (empty when none)."""
         if self.mode != Mode.PRODUCTION:
             return []
+        problems = []
         key = self.secret_key.get_secret_value() if self.secret_key else ""
         if len(key) < MIN_SECRET_KEY_LENGTH:
-            return [
+            problems.append(
                 f"{ENV_PREFIX}SECRET_KEY (or _FILE) must be set to at least "
                 f"{MIN_SECRET_KEY_LENGTH} random characters in production "
-                f"(got {len(key)}); make one with: "
-                "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
-            ]
-        return []
+                f"(got {len(key)}); make one with: {_MAKE_KEY}"
+            )
+        elif (bits := estimate_bits(key)) < MIN_SECRET_KEY_BITS:
+            problems.append(
+                f"{ENV_PREFIX}SECRET_KEY (or _FILE) is guessable (about {bits:.0f} bits of "
+                f"entropy, {MIN_SECRET_KEY_BITS} needed: repeats, sequences, words or a "
+                f"small alphabet); make one with: {_MAKE_KEY}"
+            )
+        if not self.cookie_secure:
+            problems.append(
+                f"{ENV_PREFIX}WEB_COOKIE_SECURE=false would send session cookies over plain "
+                f"http; serve over https and set it true, or set {ENV_PREFIX}WEB_TLS_PROXY=true "
+                "when TLS ends at a proxy in front"
+            )
+        return problems
+
+    @property
+    def cookie_secure(self) -> bool:
+        """Whether session cookies carry Secure: asked for, or TLS ends at a proxy."""
+        return self.web_cookie_secure or self.web_tls_proxy
+
+    def deployment_problems(self) -> list[str]:
+        """What production mode refuses in every command: secret files others can read,
+        no PUBLIC_URL (links in notifications and display addresses are built from it,
+        never from a request's Host header). Empty in development."""
+        if self.mode != Mode.PRODUCTION:
+            return []
+        problems = []
+        for name in type(self).model_fields:
+            path = getattr(self, name)
+            if not name.endswith("_file") or path is None:
+                continue
+            try:
+                mode = Path(path).stat().st_mode & 0o777
+            except OSError as exc:
+                problems.append(f"{ENV_PREFIX}{name.upper()}: cannot stat {path}: "
+                                f"{exc.strerror or exc}")
+                continue
+            if mode & 0o044:
+                who = " and ".join(w for bit, w in ((0o040, "group"), (0o004, "others"))
+                                   if mode & bit)
+                problems.append(
+                    f"{ENV_PREFIX}{name.upper()}: {path} is readable by {who} "
+                    f"(mode {mode:04o}); chmod 600 it (or 400)"
+                )
+        if self.public_url.startswith("http://") and not _is_loopback(self.public_url):
+            problems.append(
+                f"{ENV_PREFIX}PUBLIC_URL uses plain http to a remote host: browsers would "
+                "not send the Secure session cookie back, and links would leak; use https"
+            )
+        if not self.public_url:
+            problems.append(
+                f"{ENV_PREFIX}PUBLIC_URL is not set; production builds links (alerts, "
+                "display addresses) only from it and answers only requests for its host, "
+                "e.g. https://monitor.example.se"
+            )
+        return problems
+
+    def refusals(self, *, web: bool) -> list[str]:
+        """Everything production mode refuses for a command (``web``: it serves pages)."""
+        if self.mode != Mode.PRODUCTION:
+            return []
+        return [*self.production_problems(), *self.deployment_problems(),
+                *(self.web_problems() if web else [])]
+
+    @property
+    def public_host(self) -> str | None:
+        """The host[:port] of PUBLIC_URL, lower case (what a request's Host must be), or
+        None when PUBLIC_URL is not set."""
+        if not self.public_url:
+            return None
+        return urlsplit(self.public_url).netloc.lower()
 
     def masked(self) -> dict[str, str]:
         """The effective configuration as env names -> printable values, secrets masked."""
@@ -564,7 +714,8 @@ def _describe(err: Any) -> str:
     given = err.get("input")
     shown = ""
     # Webhook URLs carry their secret: a channel list is never echoed either.
-    secret = "PASSWORD" in name or "KEY" in name or name.endswith("NOTIFY_CHANNELS")
+    secret = ("PASSWORD" in name or "KEY" in name or name.endswith("NOTIFY_CHANNELS")
+              or name.endswith("DATABASE_URL"))  # may carry a password
     # Long values (a JSON list of targets) are not echoed: the message names the item.
     if isinstance(given, str | int | float) and not secret and len(str(given)) <= 60:
         if not (isinstance(given, float) and math.isnan(given)):

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
+import httpx
 from gunicorn.app.base import BaseApplication
 
 from .settings import Settings
@@ -58,8 +61,16 @@ def run_web(settings: Settings) -> int:
     return 0
 
 
-def serve(env: Mapping[str, str], shutdown_timeout_s: float) -> int:
-    """Run `web` and `collect` as children; stop both when either ends or on a signal."""
+Ready = tuple[Callable[[], bool], Callable[[], None]]
+
+
+def serve(env: Mapping[str, str], shutdown_timeout_s: float, *, ready: Ready | None = None
+          ) -> int:
+    """Run `web` and `collect` as children; stop both when either ends or on a signal.
+
+    ``ready``: (check, then): ``check`` is called each round while both children run
+    until it returns True (it must return within a second), then ``then`` once.
+    """
     children = {
         name: subprocess.Popen([sys.executable, "-m", "trio_monitor", name], env=dict(env))
         for name in ("collect", "web")
@@ -77,6 +88,9 @@ def serve(env: Mapping[str, str], shutdown_timeout_s: float) -> int:
             for name, child in children.items():
                 if child.poll() is not None:
                     failed = name
+            if ready is not None and failed is None and ready[0]():
+                ready[1]()
+                ready = None
             time.sleep(0.2)
         if failed is not None:
             log.error("%s exited with status %s; stopping the rest",
@@ -103,6 +117,29 @@ def _stop_children(children: Mapping[str, subprocess.Popen[bytes]], timeout_s: f
         if code not in (0, -signal.SIGTERM, -signal.SIGINT):
             status = 1
     return status
+
+
+def port_in_use(host: str, port: int) -> bool:
+    """Whether binding ``host:port`` fails because something else holds it."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # As gunicorn binds: SO_REUSEADDR, so a port in TIME_WAIT counts as free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host or "0.0.0.0", port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return True
+            raise
+    return False
+
+
+def wait_for_web(url: str) -> bool:
+    """One short try: does ``url`` answer 200?"""
+    try:
+        return httpx.get(url, timeout=0.5).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 def child_env(**values: str) -> dict[str, str]:

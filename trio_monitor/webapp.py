@@ -9,13 +9,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, request
 
 import auth
 import storage
 from alerts import seed_default_rules
 from dashboard import DashboardConfig, create_dash
 
+from . import dashrequests
 from .settings import Mode, Settings
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ def secret_key(settings: Settings) -> str:
 def _create_secret_file(path: Path) -> None:
     """Write a new key so that it appears complete or not at all: gunicorn workers start
     together, and one must never read a file another has created but not yet written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     staging = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
     fd = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:
@@ -62,9 +63,10 @@ def _create_secret_file(path: Path) -> None:
 def auth_config(settings: Settings) -> auth.AuthConfig:
     return auth.AuthConfig(
         secret_key=secret_key(settings),
-        cookie_secure=settings.web_cookie_secure,
+        cookie_secure=settings.cookie_secure,
         idle_timeout_s=settings.session_idle_timeout_s,
         lockout_failures=settings.login_lockout_failures,
+        account_lockout_failures=settings.login_account_lockout_failures,
         lockout_window_s=settings.login_lockout_window_s,
         lockout_duration_s=settings.login_lockout_s,
         addr_max_failures=settings.login_addr_max_failures,
@@ -87,6 +89,7 @@ def dashboard_config(settings: Settings) -> DashboardConfig:
         default_language=settings.language.value,
         channels=tuple(spec.name for spec in settings.notify_channel_specs()),
         timezone=settings.timezone,
+        public_url=settings.public_base_url,
     )
 
 
@@ -100,7 +103,12 @@ def create_app(settings: Settings, engine: Any = None) -> Flask:
     seed_default_rules(engine, int(time.time() * 1000))
     server = Flask("trio_monitor")
     server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
+    # Before the guard: a request for another host is refused whoever sends it.
+    install_host_check(server, settings)
     auth.install(server, engine, auth_config(settings))
+    # After the guard (an outsider gets 401, a forged callback 403), before every hook
+    # of the dashboard that reads a callback's body.
+    dash_checks = dashrequests.install(server)
 
     @server.get("/healthz")
     def healthz() -> tuple[dict[str, str], int, dict[str, str]]:
@@ -113,5 +121,47 @@ def create_app(settings: Settings, engine: Any = None) -> Flask:
         return {"status": "ok"}, 200, headers
 
     dash_app = create_dash(server, engine, dashboard_config(settings))
+    dash_checks.attach(dash_app)
     server.config["CSP_SCRIPT_HASHES"] = list(dash_app.csp_hashes())
     return server
+
+
+# Answered for any Host: builds no link, tells nothing, and load balancers probe it by
+# address (docs/DESIGN.md "Web").
+HOST_EXEMPT_PATHS = frozenset({"/healthz"})
+_DEFAULT_PORTS = {"http": "80", "https": "443"}
+
+
+def install_host_check(server: Flask, settings: Settings) -> None:
+    """With PUBLIC_URL set, answer 400 to requests whose Host header names another host.
+
+    Links are built from PUBLIC_URL only, so this is not what keeps them right; it keeps
+    the site from answering under names it does not have (DNS rebinding, cache poisoning
+    of a proxy that keys on Host).
+    """
+    if settings.public_url is None or not settings.public_url:
+        return
+    scheme = settings.public_url.split("://", 1)[0]
+    expected = _normal_host(settings.public_host or "", scheme)
+
+    @server.before_request
+    def _only_public_host() -> tuple[dict[str, str], int] | None:
+        if request.path in HOST_EXEMPT_PATHS:
+            return None
+        sent = _normal_host(request.host, scheme)
+        if sent == expected:
+            return None
+        log.warning("request for host %r refused (TRIO_MONITOR_PUBLIC_URL is %s)",
+                    request.host[:100], settings.public_url,
+                    extra={"client_addr": request.remote_addr})
+        return {"error": "unknown host"}, 400
+
+
+def _normal_host(host: str, scheme: str) -> str:
+    host = host.strip().lower().rstrip(".")
+    name, sep, port = host.rpartition(":")
+    if sep and not name.endswith("]") and ":" in name:
+        return host  # a bare IPv6 address without brackets: leave it to fail the match
+    if sep and port == _DEFAULT_PORTS.get(scheme) and name:
+        return name.rstrip(".")
+    return host

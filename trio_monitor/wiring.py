@@ -21,6 +21,7 @@ from collectors.rollup import RollupConfig
 from collectors.rollup import lease_jobs as rollup_lease_jobs
 from collectors.runner import LEASE_NAME, Collector, DynamicSources, LeaseJob, RunnerConfig
 from collectors.trio import TrioConfig, TrioSource
+from collectors.trio_records import DEFAULT_AGENT_STATE_CODES
 from specs.drift import DriftSourceSpec
 from specs.health import HealthTarget
 
@@ -30,10 +31,31 @@ from .settings import Settings
 def make_engine(settings: Settings) -> Engine:
     url = settings.database_url
     if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(mode=0o700, parents=True,
+                                                          exist_ok=True)
     return storage.make_engine(
         url, busy_timeout_s=settings.db_busy_timeout_s, pool_size=settings.db_pool_size
     )
+
+
+def collector_store(settings: Settings, engine: Engine) -> storage.Store:
+    """The collector's store: polls are written and the lease is renewed on engines of
+    their own, bounded by the lease (a write must end before the lease could lapse, so
+    the write fence can look ahead instead of locking the lease row; a renewal must end
+    before the next one is due). ``engine`` stays for the lease jobs and reads."""
+    url = engine.url
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        return storage.Store(engine)  # one in-memory database per engine: share it
+    ttl = settings.lease_ttl_s
+    writer = storage.make_engine(
+        url, busy_timeout_s=min(settings.db_busy_timeout_s, ttl / 3), pool_size=1,
+        statement_timeout_s=ttl / 3, call_timeout_s=ttl / 3,
+        connect_timeout_s=min(5.0, ttl / 3))
+    lease = storage.make_engine(
+        url, busy_timeout_s=min(settings.db_busy_timeout_s, ttl / 6), pool_size=1,
+        statement_timeout_s=ttl / 6, call_timeout_s=ttl / 6,
+        connect_timeout_s=min(5.0, ttl / 6))
+    return storage.Store(writer, lease_engine=lease)
 
 
 def http_config(settings: Settings) -> HttpConfig:
@@ -66,6 +88,10 @@ def trio_source(settings: Settings, clock: Clock | None = None) -> TrioSource:
         page_concurrency=settings.trio_page_concurrency,
         refresh_margin_s=settings.trio_token_refresh_margin_s,
         collect_agents=settings.trio_collect_agents,
+        secondary_url=settings.trio_secondary_url,
+        failback_check_s=settings.trio_failback_check_s,
+        agent_state_codes=dict(settings.trio_agent_state_codes or DEFAULT_AGENT_STATE_CODES),
+        timezone=settings.timezone,
     )
     seam = HttpSeam(http_config(settings), clock=clock, name=settings.trio_source_name)
     retry = RetryPolicy(
@@ -94,7 +120,7 @@ def collector(settings: Settings, engine: Engine, clock: Clock | None = None) ->
     """The collector with every configured source: the Trio site (if configured), the
     reconcilers, and the health targets in the database (configured ones synced first)."""
     clock = clock or SystemClock()
-    store = storage.Store(engine)
+    store = collector_store(settings, engine)
     sources: list[Source] = []
     if settings.trio_base_url:
         sources.append(trio_source(settings, clock))
@@ -103,7 +129,8 @@ def collector(settings: Settings, engine: Engine, clock: Clock | None = None) ->
     jobs = [*alert_jobs(settings, engine, clock), *notify_jobs(settings, engine, clock),
             *rollup_jobs(settings, engine, clock)]
     return Collector(store, sources, runner_config(settings), clock=clock,
-                     dynamic=health_sources(settings, engine, clock), jobs=jobs)
+                     dynamic=health_sources(settings, engine, clock), jobs=jobs,
+                     on_close=store.dispose_own_engines)
 
 
 def alert_jobs(settings: Settings, engine: Engine, clock: Clock) -> list[LeaseJob]:

@@ -15,8 +15,8 @@ from typing import Any
 from dash import dcc, html
 from dash.development.base_component import Component
 
-from auth import User
-from storage import AuditRow, DisplayRow
+from auth import Lock, User
+from storage import AuditRow, DisplayRow, SessionRow
 
 from .. import ids
 from ..i18n import t
@@ -29,7 +29,7 @@ STOPPED_AFTER_MS = 30_000
 FLAGGED_AFTER_MS = 300_000
 AUDIT_LIMIT = 200
 # Audit filters: action kinds (the prefix of the action) and time ranges.
-AUDIT_KINDS = ("login", "user", "display", "rule", "silence", "alert")
+AUDIT_KINDS = ("login", "user", "session", "display", "rule", "silence", "alert")
 AUDIT_RANGES: dict[str, int | None] = {
     "1h": 3_600_000, "24h": 86_400_000, "7d": 7 * 86_400_000, "30d": 30 * 86_400_000,
     "all": None,
@@ -105,11 +105,11 @@ def _user_row(user: User, me: str, now_ms: int, lang: str) -> html.Tr:
 def _user_actions(user: User, me: str, lang: str) -> list[Component]:
     """Buttons for the changes allowed: nobody disables or demotes themselves."""
     actions = ["enable" if user.disabled else "disable",
-               "viewer" if user.role.value == "admin" else "admin"]
+               "viewer" if user.role.value == "admin" else "admin", "end_sessions"]
     if user.username == me:
-        actions = [a for a in actions if a not in ("disable", "viewer")]
+        actions = [a for a in actions if a not in ("disable", "viewer", "end_sessions")]
     labels = {"enable": "adm_enable", "disable": "adm_disable", "admin": "adm_make_admin",
-              "viewer": "adm_make_viewer"}
+              "viewer": "adm_make_viewer", "end_sessions": "adm_end_sessions"}
     return [
         html.Button(t(labels[action], lang), n_clicks=0,
                     id={"type": ids.ADM_USER_ACTION, "user": user.username, "action": action},
@@ -161,6 +161,85 @@ def build_user_forms(lang: str) -> list[Component]:
 def _field(label_key: str, control: Component, lang: str) -> html.Label:
     return html.Label([html.Span(t(label_key, lang), className="field__label"), control],
                       className="field")
+
+
+# -- login sessions and locks (issue 11) ------------------------------------------------
+
+
+def browser_text(user_agent: str | None) -> str:
+    """A short name for a browser from its user agent ("Firefox on Linux"); the whole
+    string is in the cell's title."""
+    agent = user_agent or ""
+    browser = next((name for token, name in _BROWSERS if token in agent), "")
+    system = next((name for token, name in _SYSTEMS if token in agent), "")
+    if browser and system:
+        return f"{browser} / {system}"
+    return browser or system or (agent[:40] or "–")
+
+
+# Order matters: Edge and Chrome's agents also say Chrome and Safari.
+_BROWSERS = (("Edg/", "Edge"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"),
+             ("Safari/", "Safari"), ("curl/", "curl"))
+_SYSTEMS = (("Windows", "Windows"), ("Android", "Android"), ("iPhone", "iOS"),
+            ("Mac OS X", "macOS"), ("Linux", "Linux"))
+
+
+def build_sessions(rows: Sequence[tuple[str, SessionRow]], my_session: int | None,
+                   now_ms: int, lang: str) -> Component:
+    """Live sessions: (username, session) pairs, with an end button each."""
+    if not rows:
+        return html.P(t("adm_no_sessions", lang), className="muted")
+    header = html.Tr([html.Th(t(f"adm_col_{name}", lang))
+                      for name in ("user", "browser", "addr", "last_seen", "started")]
+                     + [html.Th("")])
+    body = []
+    for username, row in rows:
+        name: list[Any] = [username]
+        if row.id == my_session:
+            name.append(html.Span(f" {t('adm_this_session', lang)}", className="muted"))
+        body.append(html.Tr([
+            html.Td(name),
+            html.Td(browser_text(row.user_agent), title=row.user_agent or ""),
+            html.Td(row.client_addr or "–"),
+            html.Td(t("adm_ago", lang, age=fmt.age(now_ms - row.last_seen_at_ms))),
+            html.Td(fmt.short_time(row.created_at_ms, now_ms)),
+            html.Td(html.Button(
+                t("adm_end_session", lang), n_clicks=0,
+                id={"type": ids.ADM_SESSION_END, "session": row.id, "user": username},
+                className="button button--small button--danger")),
+        ], **fmt.data_attributes(user=username)))
+    return html.Table([html.Thead(header), html.Tbody(body)], className="table adm-sessions")
+
+
+def build_locks(locks: Sequence[Lock], known: set[str], now_ms: int, lang: str) -> Component:
+    """Locks in force, with an unlock button for those of existing users."""
+    if not locks:
+        return html.P(t("adm_no_locks", lang), className="muted")
+    header = html.Tr([html.Th(t(f"adm_col_{name}", lang)) for name in ("user", "from", "until")]
+                     + [html.Th("")])
+    body = [
+        html.Tr([
+            html.Td(lock.username),
+            html.Td(lock.client_addr or t("adm_every_address", lang)),
+            html.Td(fmt.short_time(lock.until_ms, now_ms)),
+            html.Td(html.Button(t("adm_unlock", lang), n_clicks=0,
+                                id={"type": ids.ADM_UNLOCK, "user": lock.username},
+                                className="button button--small")
+                    if lock.username in known else ""),
+        ], **fmt.data_attributes(user=lock.username, scope=lock.scope))
+        for lock in locks
+    ]
+    return html.Table([html.Thead(header), html.Tbody(body)], className="table adm-locks")
+
+
+def build_logout_everywhere(csrf_token: str | None, logout_url: str, lang: str) -> html.Form:
+    """A form posting to /logout with everywhere=1: ends every session of the admin."""
+    return html.Form([
+        dcc.Input(type="hidden", name="csrf_token", value=csrf_token or ""),
+        dcc.Input(type="hidden", name="everywhere", value="1"),
+        html.Button(t("adm_logout_everywhere", lang), id=ids.ADM_LOGOUT_EVERYWHERE,
+                    type="submit", className="button button--plain"),
+    ], method="POST", action=logout_url, className="form__buttons")
 
 
 # -- wall screens -----------------------------------------------------------------------

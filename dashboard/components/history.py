@@ -479,7 +479,7 @@ def daily_csv(rows: Iterable[DailyRow], lang: str) -> bytes:
     writer.writerow([t(key, lang) for key in CSV_COLUMNS])
     for row in rows:
         writer.writerow([
-            row.queue_id, row.queue_name, row.day.isoformat(),
+            csv_text(row.queue_id), csv_text(row.queue_name), row.day.isoformat(),
             "" if row.answered is None else row.answered,
             "" if row.abandoned is None else row.abandoned,
             _one_decimal(row.abandon_rate_pct, lang),
@@ -488,6 +488,21 @@ def daily_csv(rows: Iterable[DailyRow], lang: str) -> bytes:
             _one_decimal(row.max_wait_s, lang),
         ])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+# A cell starting with one of these is a formula to Excel and LibreOffice (OWASP "CSV
+# injection"), also after leading spaces, also in their full-width forms.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def csv_text(value: str) -> str:
+    """A text cell from outside data (a queue's name and id come from the Trio server)
+    that no spreadsheet runs: one that would start a formula gets a leading ``'``,
+    which spreadsheets show as text. Numbers we format ourselves are not passed here,
+    so -1.5 stays a number."""
+    if value.lstrip(" ").startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def _one_decimal(value: float | None, lang: str, suffix: str = "") -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dash import html
 
+from specs.metrics import PARTIAL_PREFIX
+
 from ..i18n import t
 from ..readmodel import Snapshot, SourceView
 from ..status import AlertKind, source_alerts
@@ -44,6 +46,9 @@ def _text(kind: AlertKind, snapshot: Snapshot, now_ms: int, lang: str, tz: str |
         text = t("failing", lang, source=source.name, n=source.consecutive_failures,
                  time=_when(source.failing_since_ms, now_ms, lang))
         return _with_error(text, source, lang)
+    if kind is AlertKind.PARTIAL:
+        reason = (source.state_reason or "").removeprefix(PARTIAL_PREFIX)
+        return t("partial", lang, source=source.name, reason=reason)
     if source.failover_since_ms is not None:
         since = source.failover_since_ms
         when = (fmt.site_time(since, now_ms, tz) if tz is not None

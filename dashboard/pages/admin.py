@@ -28,6 +28,9 @@ from dashboard.components.admin import (
     build_audit_filters,
     build_display_form,
     build_displays,
+    build_locks,
+    build_logout_everywhere,
+    build_sessions,
     build_token_panel,
     build_user_forms,
     build_users,
@@ -64,6 +67,15 @@ def build_sections(lang: str, refresh_ms: int) -> list[Component]:
             html.Div(id=ids.ADM_USERS),
             html.Div(id=ids.ADM_USERS_MESSAGE, role="status", className="form__message"),
             *build_user_forms(lang),
+        ], className="page__section"),
+        dcc.Store(id=ids.ADM_SESSIONS_CHANGED, data=0),
+        html.Section([
+            html.H2(t("adm_sessions_title", lang), className="section__title"),
+            html.Div(id=ids.ADM_SESSIONS),
+            html.Div(id=ids.ADM_SESSIONS_MESSAGE, role="status", className="form__message"),
+            build_logout_everywhere(_frame.csrf_token(), _logout_url(), lang),
+            html.H3(t("adm_locks_title", lang), className="section__title"),
+            html.Div(id=ids.ADM_LOCKS),
         ], className="page__section"),
         html.Section([
             html.H2(t("adm_displays_title", lang), className="section__title"),
@@ -123,8 +135,63 @@ def displays_table(_n: int | None, stored_lang: str | None, _changed: Any) -> An
     return build_displays(rows, _now_ms(), lang)
 
 
-def audit_table(stored_lang: str | None, _changed: Any, _displays: Any, actor: Any,
-                kind: Any, range_name: Any) -> Any:
+def _logout_url() -> str:
+    return (flask.request.script_root if flask.has_request_context() else "") + "/logout"
+
+
+def sessions_tables(_n: int | None, stored_lang: str | None, _changed: Any,
+                    _sessions_changed: Any) -> tuple[Any, Any]:
+    """Every live login session (with its user) and every lock in force."""
+    lang = _lang(stored_lang)
+    now_ms = _now_ms()
+    try:
+        me = require_role(Role.ADMIN)
+        engine = _engine()
+        names = {user.id: user.username for user in auth.list_users(engine)}
+        live = auth.sessions.list_active(engine, now_ms / 1000)
+        locks = auth.active_locks(engine, now_ms, auth.installed_config())
+    except PermissionDenied:
+        return _banner(t("adm_forbidden", lang)), ""
+    except StorageUnavailable as err:
+        return _banner(f"{t('db_unavailable', lang)}: {err}"), ""
+    rows = [(names.get(row.user_id, "?"), row) for row in live]
+    return (build_sessions(rows, me.session_id, now_ms, lang),
+            build_locks(locks, set(names.values()), now_ms, lang))
+
+
+def session_change(_ends: list[int | None], _unlocks: list[int | None],
+                   stored_lang: str | None) -> tuple[Any, Any]:
+    """End one login session, or lift every lock on a user."""
+    lang = _lang(stored_lang)
+    trigger = ctx.triggered_id
+    if not isinstance(trigger, dict) or not (ctx.triggered and ctx.triggered[0].get("value")):
+        return no_update, no_update  # buttons (re)drawn by a table refresh
+    try:
+        me = require_role(Role.ADMIN)
+    except PermissionDenied:
+        return t("adm_denied", lang), no_update
+    actor = Actor(me.username, request_client_address())
+    user = str(trigger.get("user", ""))
+    engine, clock = _engine(), _runtime.current().clock
+    if trigger.get("type") == ids.ADM_UNLOCK:
+        error = _attempt(lambda: auth.unlock_user(engine, user, actor=actor, clock=clock),
+                         lang, user=user)
+        return error or t("adm_unlocked", lang, user=user), _changed(error is None)
+    session_id = trigger.get("session")
+    if not isinstance(session_id, int):
+        return no_update, no_update
+    ended: list[bool] = []
+    error = _attempt(lambda: ended.append(auth.sessions.end_one(
+        engine, user, session_id, actor=actor, clock=clock)), lang, user=user)
+    if error is not None:
+        return error, no_update
+    if not ended or not ended[0]:
+        return t("adm_session_gone", lang), _changed(True)
+    return t("adm_session_ended", lang, user=user), _changed(True)
+
+
+def audit_table(stored_lang: str | None, _changed: Any, _displays: Any, _sessions: Any,
+                actor: Any, kind: Any, range_name: Any) -> Any:
     lang = _lang(stored_lang)
     now_ms = _now_ms()
     try:
@@ -231,6 +298,13 @@ def _user_action(actor: Actor, trigger: Any, lang: str) -> tuple[str, bool]:
         "viewer": (lambda: auth.set_role(engine, user, Role.VIEWER, actor=actor, clock=clock),
                    t("adm_role_changed", lang, user=user, role=role_text("viewer", lang))),
     }
+    if action == "end_sessions":
+        ended: list[int] = []
+        error = _attempt(lambda: ended.append(auth.sessions.end_all(
+            engine, user, actor=actor, clock=clock)), lang, user=user)
+        if error is not None:
+            return error, False
+        return t("adm_sessions_ended", lang, n=ended[0], user=user), True
     if action not in changes:
         return "", False
     change, done_text = changes[action]
@@ -270,7 +344,7 @@ def _create_display(actor: Actor, name: Any, lang: str) -> tuple[Any, Any, Any, 
         return t("adm_display_exists", lang, name=str(name).strip()), "", no_update, no_update
     except StorageUnavailable as err:
         return t("adm_unavailable", lang, error=str(err)), "", no_update, no_update
-    url = f"{flask.request.host_url.rstrip('/')}{flask.request.script_root}/display/{created.token}"
+    url = f"{_runtime.current().config.public_url}/display/{created.token}"
     panel = build_token_panel(NewToken(name=created.display.name, url=url), lang)
     return "", panel, _now_ms(), ""
 
@@ -292,10 +366,11 @@ def _revoke_display(actor: Actor, display_id: Any, lang: str) -> tuple[Any, Any,
 
 
 def _admins_only() -> flask.Response | None:
-    """403 for a GET of /admin by anyone but an administrator (the guard has already sent
+    """403 for a GET (or HEAD) of /admin by anyone but an administrator (the guard has already sent
     anonymous browsers to the login page)."""
     request = flask.request
-    if request.method != "GET" or request.path.rstrip("/") != PATH:
+    # HEAD is a GET without the body: the same answer, so the same refusal.
+    if request.method not in ("GET", "HEAD") or request.path.rstrip("/") != PATH:
         return None
     user = current_user()
     if user is None or user.role is Role.ADMIN:
@@ -321,10 +396,27 @@ def register_callbacks(app: dash.Dash) -> None:
         Input(ids.ADM_DISPLAYS_CHANGED, "data"),
     )(displays_table)
     app.callback(
+        Output(ids.ADM_SESSIONS, "children"),
+        Output(ids.ADM_LOCKS, "children"),
+        Input(ids.ADM_REFRESH, "n_intervals"),
+        Input(ids.PAGES_LANG, "data"),
+        Input(ids.ADM_CHANGED, "data"),
+        Input(ids.ADM_SESSIONS_CHANGED, "data"),
+    )(sessions_tables)
+    app.callback(
+        Output(ids.ADM_SESSIONS_MESSAGE, "children"),
+        Output(ids.ADM_SESSIONS_CHANGED, "data"),
+        Input({"type": ids.ADM_SESSION_END, "session": ALL, "user": ALL}, "n_clicks"),
+        Input({"type": ids.ADM_UNLOCK, "user": ALL}, "n_clicks"),
+        State(ids.PAGES_LANG, "data"),
+        prevent_initial_call=True,
+    )(session_change)
+    app.callback(
         Output(ids.ADM_AUDIT, "children"),
         Input(ids.PAGES_LANG, "data"),
         Input(ids.ADM_CHANGED, "data"),
         Input(ids.ADM_DISPLAYS_CHANGED, "data"),
+        Input(ids.ADM_SESSIONS_CHANGED, "data"),
         Input(ids.ADM_AUDIT_ACTOR, "value"),
         Input(ids.ADM_AUDIT_ACTION, "value"),
         Input(ids.ADM_AUDIT_RANGE, "value"),

@@ -11,7 +11,6 @@ from __future__ import annotations
 from typing import Any
 
 import dash
-import flask
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from dash.development.base_component import Component
 
@@ -22,7 +21,7 @@ from auth import (
     request_client_address,
     require_role,
 )
-from dashboard import _frame, _runtime, alertforms, ids
+from dashboard import _frame, _runtime, alertforms, ids, screenview
 from dashboard.alertsmodel import AlertsModel
 from dashboard.components.alerts import (
     ACK_PANEL_HIDDEN,
@@ -102,6 +101,9 @@ def refresh(_n: int | None, stored_lang: str | None, _acked: Any, _silences: Any
     admin = _frame.is_admin()
     history = model.history(rule_filter if isinstance(rule_filter, int) else None,
                             entity_filter if isinstance(entity_filter, str) else None)
+    if not screenview.sees_people():  # a wall screen: no names, comments or error texts
+        data = screenview.alerts(data, lang)
+        history = history if isinstance(history, str) else screenview.events(history, lang)
     outcomes = {channel: _test_row(model, channel, row_id)
                 for channel, row_id in alertforms.requested_tests(tests).items()}
     rule_options, entity_options = history_filter_options(data, lang)
@@ -226,7 +228,7 @@ def test_action(_clicks: Any, tests: Any, stored_lang: str | None) -> tuple[Any,
         return no_update, t("alr_admin_only", lang)
     row_id, message = alertforms.request_test(
         _model(), trigger.get("channel"), user=user.username, lang=lang,
-        link=flask.request.url_root.rstrip("/") + "/alerts",
+        link=f"{runtime.config.public_url}/alerts",
         now_ms=int(runtime.clock() * 1000))
     if row_id is None:
         return no_update, message

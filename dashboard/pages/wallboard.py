@@ -14,7 +14,7 @@ import dash
 import flask
 from dash import ClientsideFunction, Input, Output, State, ctx
 
-from dashboard import _runtime, ids
+from dashboard import _runtime, ids, screenview
 from dashboard.components import build_layout, build_wallboard
 from dashboard.i18n import Lang, language
 
@@ -42,9 +42,12 @@ def refresh(_n_intervals: int | None, stored_lang: str | None) -> tuple[Any, ...
     now_ms = int(runtime.clock() * 1000)
     snapshot = runtime.read_model.snapshot()
     second_ms = now_ms - now_ms % 1000
+    # A display session sees no names (who acknowledged): a render of its own.
+    people = screenview.sees_people()
+    shown = snapshot if people else screenview.snapshot(snapshot, lang)
     parts = runtime.wallboard_memo.get(
-        (snapshot.version, lang, second_ms),
-        lambda: build_wallboard(snapshot, second_ms, lang, runtime.config),
+        (snapshot.version, lang, second_ms, people),
+        lambda: build_wallboard(shown, second_ms, lang, runtime.config),
     )
     values = [
         # The workers and drift row shares the strip's output: one row of the layout.
