@@ -237,7 +237,7 @@ def _run_collector(settings: Settings) -> int:
 
     from .collect import run_collector
 
-    # Before any thread starts: see collectors/_memory.py (memory flat over days).
+    # Before any thread starts: fewer glibc arenas to grow (collectors/_memory.py).
     _memory.limit_arenas()
     _transport.configure(settings.http_transport)
     engine = _open_database(settings)
