@@ -1,6 +1,15 @@
 """Collector benchmark: full-poll time, storage throughput, CPU per poll. Run by hand.
 
     python bench/collect.py [--polls 30] [--pg postgresql+psycopg://postgres@127.0.0.1/test]
+    python bench/collect.py --site 5000 [--interval 30] [--minutes 3] [--pg ...]
+
+``--site N``: the real collector process (``trio-monitor collect``) against a simulated
+site of N queues and 4 x N agents, polled every ``--interval`` s, on SQLite and then on
+PostgreSQL, for ``--minutes`` each. Prints per poll of the Trio source its duration
+against the poll deadline and the collector's RSS then, the lease renewals that failed or
+were lost since the previous poll; at the end the peak RSS and the time from SIGTERM to
+exit (bound: the collector's ``SHUTDOWN_TIMEOUT_S``). The notifier's stall is not
+measured here.
 
 For simulated sites of 10, 100 and 1000 queues (4 agents per queue, so agents take several
 pages), prints the wall time of one full poll (p50/p99), the collector's CPU seconds per
@@ -20,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -121,12 +131,115 @@ def bench_write(url: str, outcomes: list, label: str) -> str:
             f"buffer flush (all polls in one transaction): {bulk_rate:>9,.0f} samples/s")
 
 
+LEASE_TROUBLE = ("cannot renew the collector lease", "lease expired and was re-acquired",
+                 "lost the collector lease", "the lease was lost meanwhile")
+
+
+def rss_mib(pid: int) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def site_run(base: str, db_url: str, label: str, interval: float, minutes: float,
+             tmp: Path) -> None:
+    import json
+    import signal
+
+    env = {**os.environ,
+           "TRIO_MONITOR_DATABASE_URL": db_url, "TRIO_MONITOR_DATA_DIR": str(tmp),
+           "TRIO_MONITOR_TRIO_BASE_URL": base, "TRIO_MONITOR_TRIO_CLIENT_KEY": CLIENT_KEY,
+           "TRIO_MONITOR_TRIO_USERNAME": USER, "TRIO_MONITOR_TRIO_PASSWORD": PASSWORD,
+           "TRIO_MONITOR_POLL_INTERVAL_S": str(interval), "TRIO_MONITOR_MODE": "development",
+           "TRIO_MONITOR_LOG_FORMAT": "json", "TRIO_MONITOR_LOG_LEVEL": "INFO",
+           "TRIO_MONITOR_RATE_LIMIT_PER_S": "10000", "TRIO_MONITOR_RATE_LIMIT_BURST": "10000"}
+    cli = [sys.executable, "-m", "trio_monitor"]
+    subprocess.run([*cli, "db", "upgrade"], cwd=ROOT, env=env, check=True,
+                   capture_output=True, timeout=300)
+    log_path = tmp / f"collect-{label}.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen([*cli, "collect"], cwd=ROOT, env=env, stdout=log,
+                                stderr=subprocess.STDOUT)
+    rss: list[tuple[float, float]] = []
+    until = time.monotonic() + minutes * 60
+    while time.monotonic() < until and proc.poll() is None:
+        value = rss_mib(proc.pid)
+        if value is not None:
+            rss.append((time.time(), value))
+        time.sleep(0.5)
+    sent = time.monotonic()
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=120)
+        stop_s = time.monotonic() - sent
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        stop_s = float("inf")
+    deadline_ms = 0.8 * interval * 1000
+    trouble = 0
+    print(f"\n{label}: {minutes:g} min, poll every {interval:g} s"
+          f" (deadline {deadline_ms / 1000:g} s); log {log_path}")
+    for line in log_path.read_text(errors="replace").splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        msg = str(entry.get("msg", ""))
+        if any(t in msg for t in LEASE_TROUBLE):
+            trouble += 1
+        if entry.get("source") != "trio" or not (msg.startswith("poll ok")
+                                                 or msg.startswith("poll failed")):
+            continue
+        ts = datetime.fromisoformat(entry["ts"]).timestamp()
+        now_rss = min(rss, key=lambda p: abs(p[0] - ts))[1] if rss else float("nan")
+        duration = float(entry.get("duration_ms", "nan"))
+        verdict = "ok" if duration <= deadline_ms and msg.startswith("poll ok") else "LATE/FAILED"
+        print(f"  {entry['ts'][11:19]} {duration / 1000:>6.1f} s {verdict:<11}"
+              f" RSS {now_rss:>6.0f} MiB  lease troubles so far {trouble}"
+              f"{'' if msg.startswith('poll ok') else '  ' + msg[:100]}")
+    peak = max((v for _, v in rss), default=float("nan"))
+    print(f"  peak RSS {peak:.0f} MiB; lease troubles {trouble};"
+          f" SIGTERM to exit {stop_s:.1f} s (exit status {proc.returncode})")
+
+
+def site(args: argparse.Namespace) -> int:
+    proc, base = start_simulator(args.site)
+    pg_db = f"trio_monitor_site_{os.getpid()}"
+    admin = storage.make_engine(args.pg)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            site_run(base, f"sqlite:///{tmp}/site.db", "SQLite", args.interval,
+                     args.minutes, Path(tmp))
+            with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+                c.execute(text(f'CREATE DATABASE "{pg_db}"'))
+            pg_url = admin.url.set(database=pg_db).render_as_string(hide_password=False)
+            site_run(base, pg_url, "PostgreSQL", args.interval, args.minutes, Path(tmp))
+    finally:
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{pg_db}" WITH (FORCE)'))
+        admin.dispose()
+        proc.terminate()
+        proc.wait(timeout=30)
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--polls", type=int, default=30)
     parser.add_argument("--pg", default=os.environ.get(
         "TRIO_MONITOR_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
+    parser.add_argument("--site", type=int, default=0, metavar="QUEUES",
+                        help="run the collector process on a site of QUEUES queues")
+    parser.add_argument("--interval", type=float, default=30)
+    parser.add_argument("--minutes", type=float, default=3)
     args = parser.parse_args()
+    if args.site:
+        return site(args)
     pg_db = f"trio_monitor_bench_{os.getpid()}"
     print(f"{'site':<12} {'samples':>8} {'agents':>7} {'requests':>8} "
           f"{'poll p50':>9} {'poll p99':>9} {'cpu/poll':>9}")

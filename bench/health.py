@@ -5,8 +5,11 @@
 Runs the real collector (lease, scheduler, health sources, SQLite writes) in this process
 against N fake workers served by the simulator in its own process, for the given time.
 Prints the schedule lag of every check (its actual start minus first start + k x interval)
-as p50/p99, checks done, CPU seconds used by the collector process (and as a share of one
-core), then the same targets checked by a naive sequential loop for comparison.
+as p50/p99, checks done and checks skipped, CPU seconds used by the collector process (and
+as a share of one core, and per check), then a raw baseline measured in the same run: the
+CPU of one bare aiohttp GET of the same worker endpoints, 50 in flight, and the ratio of
+a check to it (the machine may be shared and busy: the ratio moves less than the
+absolutes). ``--sequential`` adds a naive sequential loop for comparison.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+import aiohttp
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -136,11 +140,29 @@ async def sequential(base: str, targets: int, seconds: float, interval: float
     return lag, checks, time.process_time() - cpu0
 
 
+async def bare_gets(base: str, targets: int, requests: int) -> float:
+    """CPU seconds of this process per bare aiohttp GET, 50 in flight."""
+    urls = [f"{base}/workers/worker-{i % targets + 1}/health" for i in range(requests)]
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=50)) as session:
+
+        async def get(url: str) -> None:
+            async with session.get(url) as reply:
+                await reply.read()
+
+        await asyncio.gather(*(get(u) for u in urls[:50]))  # warm the connections up
+        cpu0 = time.process_time()
+        for start in range(0, requests, 50):
+            await asyncio.gather(*(get(u) for u in urls[start:start + 50]))
+        return (time.process_time() - cpu0) / requests
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--targets", type=int, default=500)
     parser.add_argument("--seconds", type=float, default=120)
     parser.add_argument("--interval", type=float, default=10)
+    parser.add_argument("--sequential", action="store_true",
+                        help="also run the naive sequential loop")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     proc, base = start_simulator(args.targets)
@@ -154,7 +176,16 @@ def main() -> int:
               f"{args.seconds:g} s: {checks} checks")
         print(f"  schedule lag p50 {pct(lag, .5) * 1000:.0f} ms, p99 {pct(lag, .99) * 1000:.0f} ms,"
               f" max {max(lag) * 1000:.0f} ms")
-        print(f"  CPU {cpu:.1f} s = {cpu / args.seconds:.0%} of one core")
+        planned = args.targets * int(args.seconds // args.interval)
+        print(f"  checks skipped: {max(0, planned - checks)} of {planned} planned"
+              f" ({max(0, planned - checks) / planned:.1%})")
+        print(f"  CPU {cpu:.1f} s = {cpu / args.seconds:.0%} of one core,"
+              f" {cpu / checks * 1000:.2f} ms per check")
+        bare = asyncio.run(bare_gets(base, args.targets, 5000))
+        print(f"raw baseline (same run): bare aiohttp GET {bare * 1000:.3f} ms CPU;"
+              f" a check costs {cpu / checks / bare:.1f} x that")
+        if not args.sequential:
+            return 0
         seq_lag, seq_checks, seq_cpu = asyncio.run(
             sequential(base, args.targets, args.seconds, args.interval))
         print(f"naive sequential loop: {seq_checks} checks "

@@ -148,25 +148,25 @@ async def screen(base: str, token: str, period: float, until: float, offset: flo
 
 
 async def sample_memory(root: int, until: float, samples: dict[int, list[tuple[float, int]]],
-                        names: dict[int, str], started: float) -> None:
+                        names: dict[int, str], started: float, every: float = 60.0) -> None:
     while time.monotonic() < until:
         for pid in [root, *children(root)]:
             rss = rss_kib(pid)
             if rss is not None:
                 names.setdefault(pid, describe(pid))
                 samples.setdefault(pid, []).append((time.monotonic() - started, rss))
-        await asyncio.sleep(min(60.0, max(0.0, until - time.monotonic())))
+        await asyncio.sleep(min(every, max(0.0, until - time.monotonic())))
 
 
 async def run(base: str, tokens: list[str], root: int, minutes: float,
-              period: float, names: dict[int, str]
+              period: float, names: dict[int, str], every: float = 60.0
               ) -> tuple[dict[str, Any], dict[int, list[tuple[float, int]]]]:
     stats: dict[str, Any] = {"latencies": [], "errors": [], "missed": []}
     memory: dict[int, list[tuple[float, int]]] = {}
     started = time.monotonic()
     until = started + minutes * 60
     await asyncio.gather(
-        sample_memory(root, until + 1, memory, names, started),
+        sample_memory(root, until + 1, memory, names, started, every),
         *(screen(base, token, period, until, period * i / len(tokens), stats)
           for i, token in enumerate(tokens)),
     )
@@ -178,6 +178,8 @@ def main() -> int:
     parser.add_argument("--screens", type=int, default=10)
     parser.add_argument("--minutes", type=float, default=30)
     parser.add_argument("--refresh", type=float, default=5.0)
+    parser.add_argument("--sample", type=float, default=60.0,
+                        help="seconds between memory samples")
     args = parser.parse_args()
 
     data = Path(tempfile.mkdtemp(prefix="soak-"))
@@ -198,7 +200,7 @@ def main() -> int:
         engine.dispose()
         names: dict[int, str] = {}
         stats, memory = asyncio.run(run(base, tokens, demo.pid, args.minutes, args.refresh,
-                                        names))
+                                        names, args.sample))
     finally:
         os.killpg(demo.pid, signal.SIGINT)
         try:
@@ -226,6 +228,10 @@ def main() -> int:
     print(f"missed refreshes (gaps over {2 * args.refresh:g} s): {len(stats['missed'])}"
           f"{' ' + str(stats['missed'][:10]) if stats['missed'] else ''}")
     print("memory flat within 10 %: " + ("yes" if flat else "NO"))
+    print("RSS (MiB) by minute:")
+    for pid, points in sorted(memory.items()):
+        row = " ".join(f"{t / 60:.0f}:{rss / 1024:.1f}" for t, rss in points)
+        print(f"  {names[pid]:<12} {row}")
     return 0 if flat and not stats["errors"] and not stats["missed"] else 1
 
 

@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 
+from collectors._transport import make_transport
 from collectors.clock import Clock, SystemClock
 from collectors.deadline import Deadline
 from collectors.errors import ErrorKind, SourceError
@@ -144,7 +145,9 @@ class HttpSeam:
             follow_redirects=False,
             verify=config.verify_tls,
             headers={"User-Agent": config.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
-            transport=transport,
+            transport=transport if transport is not None else make_transport(
+                verify=config.verify_tls, max_connections=config.max_connections
+            ),
         )
 
     async def __aenter__(self) -> HttpSeam:

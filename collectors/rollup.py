@@ -34,6 +34,7 @@ from sqlalchemy.engine import Engine
 
 from storage import Resolution, RollupStore, StepResult, UserStore
 
+from . import _memory
 from .clock import Clock
 from .runner import LEASE_NAME, LeaseJob
 
@@ -108,6 +109,9 @@ class _Job:
             return self._work(token, self.clock.monotonic() + self.config.budget_s)
         finally:
             self._busy.release()
+            # A run reads and writes thousands of rows in this worker thread: hand the
+            # freed memory back rather than keep each run's peak (collectors/_memory.py).
+            _memory.trim()
 
     def _work(self, token: int | None, deadline: float) -> RunReport:
         raise NotImplementedError

@@ -233,8 +233,13 @@ def cmd_collect(args: argparse.Namespace) -> int:
 
 
 def _run_collector(settings: Settings) -> int:
+    from collectors import _memory, _transport
+
     from .collect import run_collector
 
+    # Before any thread starts: fewer glibc arenas to grow (collectors/_memory.py).
+    _memory.limit_arenas()
+    _transport.configure(settings.http_transport)
     engine = _open_database(settings)
     try:
         status = run_collector(settings, engine)

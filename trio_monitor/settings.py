@@ -11,7 +11,7 @@ import math
 from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -193,6 +193,8 @@ class Settings(BaseSettings):
     buffer_max_age_s: float = Field(600.0, ge=0)
     buffer_max_samples: int = Field(2_000_000, ge=0)
     shutdown_timeout_s: float = Field(10.0, gt=0, le=300)
+    # The HTTP seam's transport (collectors/_transport.py): aiohttp, or httpx's own.
+    http_transport: Literal["aiohttp", "httpx"] = "aiohttp"
 
     # History (issue 6): rollups to 1 minute and 1 hour every ROLLUP_INTERVAL_S; how long
     # each resolution is kept; rows deleted per retention transaction.
