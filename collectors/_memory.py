@@ -12,8 +12,8 @@ So, at the start of the collector process:
 - ``limit_arenas``: at most ``MALLOC_ARENAS`` arenas (glibc's ``M_ARENA_MAX``, what the
   ``MALLOC_ARENA_MAX`` environment variable sets; set here so it holds however the
   process is started: systemd, a container, ``trio-monitor serve``);
-- ``database_executor``: the loop's default executor (what ``asyncio.to_thread`` uses)
-  is a small named pool, so few threads allocate at all;
+- the loop's default executor (what ``asyncio.to_thread`` uses) is the runner's bounded
+  pool of daemon threads (``collectors.runner.DaemonExecutor``), so few threads allocate;
 - ``trim``: after a job that allocates a large transient working set (a rollup run), the
   freed memory is handed back to the system (``malloc_trim``).
 
@@ -25,13 +25,11 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 
 log = logging.getLogger(__name__)
 
 MALLOC_ARENAS = 2
-DATABASE_THREADS = 4
 _M_ARENA_MAX = -8  # from glibc's malloc.h
 
 
@@ -64,8 +62,3 @@ def trim() -> bool:
     """Hand freed heap memory back to the system; True if some was released."""
     libc = _libc()
     return libc is not None and bool(libc.malloc_trim(0))
-
-
-def database_executor(threads: int = DATABASE_THREADS) -> ThreadPoolExecutor:
-    """The pool for ``loop.set_default_executor``: database calls and other blocking work."""
-    return ThreadPoolExecutor(max_workers=threads, thread_name_prefix="trio-db")

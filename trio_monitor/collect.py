@@ -16,8 +16,6 @@ import threading
 
 from sqlalchemy.engine import Engine
 
-from collectors import _memory
-
 from .settings import Settings
 
 log = logging.getLogger("trio_monitor.collect")
@@ -41,9 +39,6 @@ def run_collector(settings: Settings, engine: Engine) -> int:
     async def run() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
-        # asyncio.to_thread's pool: a few threads, so a few malloc arenas (see
-        # collectors/_memory.py).
-        loop.set_default_executor(_memory.database_executor())
 
         def on_signal() -> None:
             if not stop.is_set():
