@@ -85,7 +85,7 @@ def test_it_shows_an_open_breaker_with_since_and_the_last_error() -> None:
     parts = build_wallboard(_snapshot(queue(ts_ms=NOW), source=source), NOW, "en", CONFIG)
     [item] = parts.strip
     assert getattr(item, "data-alert") == "breaker-open"
-    assert fmt.clock_time(opened, NOW) in item.children
+    assert fmt.site_time(opened, NOW, CONFIG.timezone) in item.children
     assert "after 5 failed polls" in item.children
     assert "Last error: HTTP 503 from GET .../services/state" in item.children
 
@@ -110,7 +110,7 @@ def test_it_replaces_the_numbers_when_no_collector_is_running() -> None:
                          collector_expired_at_ms=expired)
     parts = build_wallboard(snapshot, NOW, "en", CONFIG)
     message = ("No collector is running since "
-               f"{fmt.clock_time(expired, NOW)}: numbers are not being updated")
+               f"{fmt.site_time(expired, NOW, CONFIG.timezone)}: numbers are not being updated")
     assert text(parts.tiles) == message
     assert text(parts.strip) == message
     assert not by_class(parts.tiles, "tile")

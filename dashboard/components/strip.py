@@ -16,7 +16,7 @@ def build_status_strip(
     snapshot: Snapshot, now_ms: int, lang: str, tz: str | None = None
 ) -> list[html.Div]:
     """One line per alert, most serious first; an empty list when all is well. ``tz``:
-    the site's zone for the failover's start (None: the server's)."""
+    the site's zone for every time shown (None: the server's)."""
     return [
         html.Div(
             _text(kind, snapshot, now_ms, lang, tz),
@@ -31,11 +31,11 @@ def _text(kind: AlertKind, snapshot: Snapshot, now_ms: int, lang: str, tz: str |
     if kind is AlertKind.DB_UNAVAILABLE:
         return f"{t('db_unavailable', lang)}: {snapshot.db_error}"
     if kind is AlertKind.NO_COLLECTOR:
-        return no_collector_text(snapshot, now_ms, lang)
+        return no_collector_text(snapshot, now_ms, lang, tz)
     source = snapshot.source
     if kind is AlertKind.NOT_POLLED or source is None:
         return t("not_polled", lang)
-    when = _when(source.breaker_opened_at_ms or source.failing_since_ms, now_ms, lang)
+    when = _when(source.breaker_opened_at_ms or source.failing_since_ms, now_ms, lang, tz)
     if kind is AlertKind.BREAKER_OPEN:
         text = t("breaker_open", lang, source=source.name, time=when,
                  n=source.consecutive_failures)
@@ -44,24 +44,22 @@ def _text(kind: AlertKind, snapshot: Snapshot, now_ms: int, lang: str, tz: str |
         return _with_error(t("breaker_half_open", lang, source=source.name), source, lang)
     if kind is AlertKind.FAILING:
         text = t("failing", lang, source=source.name, n=source.consecutive_failures,
-                 time=_when(source.failing_since_ms, now_ms, lang))
+                 time=_when(source.failing_since_ms, now_ms, lang, tz))
         return _with_error(text, source, lang)
     if kind is AlertKind.PARTIAL:
         reason = (source.state_reason or "").removeprefix(PARTIAL_PREFIX)
         return t("partial", lang, source=source.name, reason=reason)
     if source.failover_since_ms is not None:
-        since = source.failover_since_ms
-        when = (fmt.site_time(since, now_ms, tz) if tz is not None
-                else fmt.clock_time(since, now_ms))
-        return t("failover_since", lang, url=source.active_url or "?", time=when)
+        return t("failover_since", lang, url=source.active_url or "?",
+                 time=_at(source.failover_since_ms, now_ms, tz))
     return t("failover", lang, url=source.active_url or "?")
 
 
-def no_collector_text(snapshot: Snapshot, now_ms: int, lang: str) -> str:
+def no_collector_text(snapshot: Snapshot, now_ms: int, lang: str, tz: str | None = None) -> str:
     if snapshot.collector_expired_at_ms is None:
         return t("no_collector", lang)
     return t("no_collector_since", lang,
-             time=fmt.clock_time(snapshot.collector_expired_at_ms, now_ms))
+             time=_at(snapshot.collector_expired_at_ms, now_ms, tz))
 
 
 def _with_error(text: str, source: SourceView, lang: str) -> str:
@@ -70,6 +68,11 @@ def _with_error(text: str, source: SourceView, lang: str) -> str:
     return f"{text}. {t('last_error', lang, error=source.last_error)}"
 
 
-def _when(ts_ms: int | None, now_ms: int, lang: str) -> str:
-    return t("unknown_time", lang) if ts_ms is None else fmt.clock_time(ts_ms, now_ms)
+def _when(ts_ms: int | None, now_ms: int, lang: str, tz: str | None) -> str:
+    return t("unknown_time", lang) if ts_ms is None else _at(ts_ms, now_ms, tz)
+
+
+def _at(ts_ms: int, now_ms: int, tz: str | None) -> str:
+    """In the site's zone, as the tiles' "as of" beside this line is."""
+    return fmt.site_time(ts_ms, now_ms, tz) if tz is not None else fmt.clock_time(ts_ms, now_ms)
 

@@ -57,7 +57,8 @@ def build_tile_area(
     if snapshot.db_error is not None:
         return [_banner(t("db_unavailable", lang), "db-unavailable")]
     if not snapshot.collector_active:
-        return [_banner(no_collector_text(snapshot, now_ms, lang), "no-collector")]
+        text = no_collector_text(snapshot, now_ms, lang, config.timezone)
+        return [_banner(text, "no-collector")]
     if not snapshot.queues:
         return [_banner(t("no_queues", lang), "no-queues")]
     return build_tiles(snapshot.queues, now_ms, lang, config, alerts, snapshot.source)

@@ -184,7 +184,7 @@ def live(_n: Any, stored_lang: Any, view_data: Any) -> tuple[Any, Any]:
     config = runtime.config
     now_ms = int(runtime.clock() * 1000)
     snapshot = runtime.read_model.snapshot()
-    status: list[Component] = [*build_status_strip(snapshot, now_ms, lang)]
+    status: list[Component] = [*build_status_strip(snapshot, now_ms, lang, config.timezone)]
     shown = next((q for q in snapshot.queues if q.id == queue_id), None)
     if shown is not None and is_stale(shown, now_ms, config):
         status.append(html.Div(
