@@ -16,7 +16,7 @@ import json
 import logging
 import math
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
@@ -218,6 +218,18 @@ def read_bool(value: Any) -> bool:
 # -- queues --------------------------------------------------------------------------------
 
 
+def _refuser(report: ParseReport | None, where: str) -> Callable[[str, str, Any], None]:
+    """How one record refuses a field: counted into ``report``, or, without one (strict
+    callers), ``BadRecord`` at the first refusal."""
+
+    def refuse(name: str, why: str, value: Any) -> None:
+        if report is None:
+            raise BadRecord(f"{where}: {name} is {value!r}, {why}")
+        report.refuse(where, name, why, value)
+
+    return refuse
+
+
 def parse_queue(
     item: Any, fields: Mapping[str, str], report: ParseReport | None = None
 ) -> QueueRecord:
@@ -231,12 +243,7 @@ def parse_queue(
     if not isinstance(item, dict):
         raise BadRecord(f"item is a {type(item).__name__}, expected an object")
     queue_id = identifier(item, fields["queue_id"], report)
-    where = f"queue {queue_id}"
-
-    def refuse(name: str, why: str, value: Any) -> None:
-        if report is None:
-            raise BadRecord(f"{where}: {name} is {value!r}, {why}")
-        report.refuse(where, name, why, value)
+    refuse = _refuser(report, f"queue {queue_id}")
 
     name: str | None = None
     raw_name = item.get(fields["queue_name"])
@@ -344,12 +351,7 @@ def parse_agent(
     if not isinstance(item, dict):
         raise BadRecord(f"item is a {type(item).__name__}, expected an object")
     agent_id = identifier(item, fields["agent_id"], report)
-    where = f"agent {agent_id}"
-
-    def refuse(name: str, why: str, value: Any) -> None:
-        if report is None:
-            raise BadRecord(f"{where}: {name} is {value!r}, {why}")
-        report.refuse(where, name, why, value)
+    refuse = _refuser(report, f"agent {agent_id}")
 
     raw_state = item.get(fields["agent_state"])
     state = UNKNOWN_STATE
