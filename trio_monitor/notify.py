@@ -16,12 +16,11 @@ from sqlalchemy.engine import Engine
 import storage
 from alerts.notify import (
     Channel,
+    ChannelEnv,
     DeliveryError,
-    EmailChannel,
-    EmailChannelSpec,
     OutboxNotifier,
     OutboxStatus,
-    WebhookChannel,
+    SmtpServer,
     WebhookTransport,
     classify_status,
     make_test_item,
@@ -110,22 +109,21 @@ logging.getLogger("collectors.http").addFilter(_PATH_FILTER)
 
 
 def build_channels(settings: Settings, transport: WebhookTransport | None) -> dict[str, Channel]:
-    """The configured channels by name. Raises ``ValueError`` for settings that cannot work
+    """The configured channels by name, each built by its kind (``CHANNEL_KINDS``) from
+    what the process lends it. Raises ``ValueError`` for settings that cannot work
     (settings validation catches these first)."""
+    env = channel_env(settings, transport)
+    return {spec.name: spec.build(env) for spec in settings.notify_channel_specs()}
+
+
+def channel_env(settings: Settings, transport: WebhookTransport | None) -> ChannelEnv:
+    """The SMTP server of the settings and the HTTP transport, for every channel kind."""
     password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
-    channels: dict[str, Channel] = {}
-    for spec in settings.notify_channel_specs():
-        if isinstance(spec, EmailChannelSpec):
-            channels[spec.name] = EmailChannel(
-                settings.smtp_host, settings.smtp_port, settings.smtp_security,
-                settings.smtp_username or None, password, settings.smtp_from,
-                spec.recipients, settings.smtp_timeout_s,
-            )  # fmt: skip
-        else:
-            if transport is None:
-                raise ValueError(f"webhook channel {spec.name!r} needs a transport")
-            channels[spec.name] = WebhookChannel(spec.url, spec.format, transport)
-    return channels
+    smtp = SmtpServer(
+        settings.smtp_host, settings.smtp_port, settings.smtp_security,
+        settings.smtp_username or None, password, settings.smtp_from, settings.smtp_timeout_s,
+    )  # fmt: skip
+    return ChannelEnv(smtp=smtp, transport=transport)
 
 
 def delivery_timeout_s(settings: Settings) -> float:

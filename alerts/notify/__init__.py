@@ -1,18 +1,21 @@
-"""Alert notifications: rendering, email and webhook channels, channel configuration, and
-delivery from the durable outbox.
+"""Alert notifications: rendering, channel configuration, one module per channel kind
+(``email``, ``webhook``) registered in ``CHANNEL_KINDS``, and delivery from the durable
+outbox.
 
-Nothing here imports `collectors`: the HTTP seam reaches webhooks as a `WebhookTransport`.
+Nothing here imports `collectors`: the HTTP seam reaches channels as a `WebhookTransport`
+in the `ChannelEnv` they are built with.
 """
 
-from alerts.notify.config import (
-    ChannelKind,
-    ChannelSpec,
+from alerts.notify.channel import ChannelEnv, ChannelKindModule, ChannelSpec
+from alerts.notify.config import parse_channels_json, validate_channel
+from alerts.notify.email import (
+    EmailChannel,
     EmailChannelSpec,
-    WebhookChannelSpec,
-    parse_channels_json,
-    validate_channel,
+    SmtpSecurity,
+    SmtpServer,
+    validate_recipients,
 )
-from alerts.notify.email import EmailChannel, SmtpSecurity, validate_recipients
+from alerts.notify.kinds import CHANNEL_KINDS, ChannelKind, channel_kind
 from alerts.notify.message import (
     Channel,
     DeliveryError,
@@ -31,19 +34,22 @@ from alerts.notify.outbox import (
     ChannelState,
     OutboxNotifier,
     OutboxStatus,
-    channel_kind,
     make_test_item,
 )
 from alerts.notify.webhook import (
     WebhookChannel,
+    WebhookChannelSpec,
     WebhookFormat,
     WebhookTransport,
     classify_status,
 )
 
 __all__ = [
+    "CHANNEL_KINDS",
     "Channel",
+    "ChannelEnv",
     "ChannelKind",
+    "ChannelKindModule",
     "ChannelSpec",
     "ChannelState",
     "DeliveryError",
@@ -57,6 +63,7 @@ __all__ = [
     "OutboxStatus",
     "Severity",
     "SmtpSecurity",
+    "SmtpServer",
     "WebhookChannel",
     "WebhookChannelSpec",
     "WebhookFormat",

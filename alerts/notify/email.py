@@ -1,4 +1,7 @@
-"""Email over SMTP (STARTTLS, implicit TLS or plain), with stdlib `smtplib` in a thread.
+"""The email channel kind: recipients configured per channel, sent over the SMTP server of
+the settings (STARTTLS, implicit TLS or plain), with stdlib `smtplib` in a thread.
+
+``{"name": "ops-mail", "kind": "email", "recipients": ["ops@example.se"]}``.
 
 Every failure becomes a `DeliveryError`: refused recipients or sender, refused
 credentials, a server without the requested TLS and other 5xx replies are permanent (a
@@ -13,15 +16,21 @@ import math
 import re
 import smtplib
 import ssl
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from enum import StrEnum
+from typing import Any
 
-from alerts.notify.message import DeliveryError, Message, one_line
+from alerts.notify.channel import ChannelEnv
+from alerts.notify.message import Channel, DeliveryError, Message, one_line
+from specs.errors import SpecError
 
 log = logging.getLogger(__name__)
 
+KIND = "email"
+FIELDS: tuple[str, ...] = ("recipients",)
 DEFAULT_TIMEOUT_S = 10.0
 
 # Deliberately loose (RFC 5322 allows far more): one "@", no spaces or list separators,
@@ -35,6 +44,55 @@ class SmtpSecurity(StrEnum):
     STARTTLS = "starttls"  # plain connect (usually port 587), then upgrade; refused if absent
     TLS = "tls"  # TLS from the first byte (usually port 465)
     NONE = "none"  # no encryption: only for a relay on a trusted network
+
+
+@dataclass(frozen=True)
+class SmtpServer:
+    """The SMTP server of the settings, shared by every email channel."""
+
+    host: str
+    port: int
+    security: SmtpSecurity | str
+    username: str | None
+    password: str | None = field(repr=False)
+    sender: str
+    timeout_s: float = DEFAULT_TIMEOUT_S
+
+
+@dataclass(frozen=True)
+class EmailChannelSpec:
+    name: str
+    recipients: tuple[str, ...]
+
+    @property
+    def kind(self) -> str:
+        return KIND
+
+    def build(self, env: ChannelEnv) -> EmailChannel:
+        """Raises ``ValueError`` without the SMTP server or for settings that cannot work."""
+        server = env.smtp
+        if server is None:
+            raise ValueError(f"email channel {self.name!r} needs the SMTP server")
+        return EmailChannel(
+            server.host, server.port, server.security, server.username, server.password,
+            server.sender, self.recipients, server.timeout_s,
+        )  # fmt: skip
+
+
+def parse_spec(name: str, mapping: Mapping[str, Any]) -> EmailChannelSpec:
+    """Raises ``SpecError`` naming ``recipients`` when they are missing or malformed."""
+    return EmailChannelSpec(name, _recipients(mapping.get("recipients")))
+
+
+def _recipients(value: Any) -> tuple[str, ...]:
+    if value is None:
+        raise SpecError("recipients", "required: a list of email addresses")
+    if not isinstance(value, str | list) or not all(isinstance(v, str) for v in value):
+        raise SpecError("recipients", "must be a list of email addresses")
+    try:
+        return validate_recipients(value)
+    except ValueError as exc:
+        raise SpecError("recipients", str(exc)) from None
 
 
 class EmailChannel:
@@ -180,6 +238,9 @@ class EmailChannel:
             if self.username and self._password:
                 smtp.login(self.username, self._password)
             return smtp.send_message(email, from_addr=self.sender, to_addrs=self.recipients)
+
+
+SENDER: type[Channel] = EmailChannel
 
 
 def validate_address(address: str, *, role: str = "recipient") -> str:

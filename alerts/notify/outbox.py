@@ -35,7 +35,7 @@ from enum import StrEnum
 from functools import partial
 from typing import Protocol
 
-from alerts.notify.email import EmailChannel
+from alerts.notify.kinds import channel_kind
 from alerts.notify.message import (
     Channel,
     DeliveryError,
@@ -49,7 +49,6 @@ from alerts.notify.message import (
     to_payload,
     zone,
 )
-from alerts.notify.webhook import WebhookChannel
 from storage import AlertStore, OutboxItem, OutboxRow, StorageError, StorageUnavailable
 
 log = logging.getLogger(__name__)
@@ -99,15 +98,6 @@ def make_test_item(
         due_at_ms=now_ms,
         requested_by=requested_by,
     )
-
-
-def channel_kind(channel: Channel) -> str:
-    """The kind stored with a channel's state."""
-    if isinstance(channel, EmailChannel):
-        return "email"
-    if isinstance(channel, WebhookChannel):
-        return "webhook"
-    return type(channel).__name__.lower()
 
 
 class OutboxNotifier:

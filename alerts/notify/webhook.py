@@ -1,4 +1,10 @@
-"""Webhooks: generic JSON, Microsoft Teams and Slack payloads, posted by an injected transport.
+"""The webhook channel kind: generic JSON, Microsoft Teams and Slack payloads, posted by an
+injected transport.
+
+``{"name": "ops-teams", "kind": "webhook", "url": "https://…", "format": "teams"}``; the
+``format`` is ``generic`` (our JSON document; ``json`` is accepted too, and is the
+default), ``teams`` or ``slack``. Errors, logs and reprs never show a webhook URL's path or
+query: that is where its secret lives.
 
 `alerts` may not import `collectors`, so the project's HTTP seam is passed in as a
 `WebhookTransport` (the wiring adapts `collectors.http.HttpSeam` to it). The transport
@@ -11,12 +17,15 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from alerts.notify.channel import ChannelEnv
 from alerts.notify.message import (
+    Channel,
     DeliveryError,
     Item,
     Message,
@@ -25,9 +34,12 @@ from alerts.notify.message import (
     Severity,
     more_text,
 )
+from specs.errors import SpecError
 
 log = logging.getLogger(__name__)
 
+KIND = "webhook"
+FIELDS: tuple[str, ...] = ("url", "format")
 JSON_HEADERS = {"Content-Type": "application/json; charset=utf-8"}
 PAYLOAD_VERSION = 1
 # Teams cards get unwieldy: list at most this many alerts, then "… and N more".
@@ -50,6 +62,14 @@ class WebhookFormat(StrEnum):
     JSON = "json"  # our own document: every field of every notification
     TEAMS = "teams"  # a Microsoft Teams message with one Adaptive Card
     SLACK = "slack"  # a Slack incoming-webhook message: fallback text and blocks
+
+
+_FORMATS = {
+    "generic": WebhookFormat.JSON,
+    "json": WebhookFormat.JSON,
+    "teams": WebhookFormat.TEAMS,
+    "slack": WebhookFormat.SLACK,
+}
 
 
 class WebhookTransport(Protocol):
@@ -83,6 +103,65 @@ def safe_url(url: str) -> str:
     return f"{parts.scheme}://{host}{port}{rest}"
 
 
+@dataclass(frozen=True)
+class WebhookChannelSpec:
+    name: str
+    url: str
+    format: WebhookFormat = WebhookFormat.JSON
+
+    @property
+    def kind(self) -> str:
+        return KIND
+
+    def __repr__(self) -> str:  # never the secret path
+        return f"WebhookChannelSpec({self.name!r}, {safe_url(self.url)}, {self.format.value})"
+
+    def build(self, env: ChannelEnv) -> WebhookChannel:
+        """Raises ``ValueError`` without a transport."""
+        if env.transport is None:
+            raise ValueError(f"webhook channel {self.name!r} needs a transport")
+        return WebhookChannel(self.url, self.format, env.transport)
+
+
+def parse_spec(name: str, mapping: Mapping[str, Any]) -> WebhookChannelSpec:
+    """Raises ``SpecError`` naming ``url`` or ``format``, never echoing the URL's secret."""
+    return WebhookChannelSpec(
+        name, _webhook_url(mapping.get("url")), _format(mapping.get("format", "generic"))
+    )
+
+
+def _webhook_url(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise SpecError("url", "required: the webhook's http(s) URL")
+    url = value.strip()
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        raise SpecError("url", f"{_shown(url)} is not a valid URL (bad host or port)") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SpecError("url", f"{_shown(url)} is not an http(s) URL with a host")
+    if any(ch.isspace() for ch in url):
+        raise SpecError("url", f"{_shown(url)} contains spaces")
+    return url
+
+
+def _shown(url: str) -> str:
+    """A URL for an error message: no path or query (the secret), quoted."""
+    if "://" not in url:
+        return "the value"
+    try:
+        return repr(safe_url(url))
+    except ValueError:
+        return repr(url.split("://", 1)[0] + "://…")
+
+
+def _format(value: Any) -> WebhookFormat:
+    if not isinstance(value, str) or value not in _FORMATS:
+        raise SpecError("format", f"{value!r} is not one of generic, teams, slack")
+    return _FORMATS[value]
+
+
 class WebhookChannel:
     """Posts each message to one webhook URL in one format. Raises `ValueError` for a URL
     that is not http(s) or an unknown format."""
@@ -111,6 +190,9 @@ class WebhookChannel:
         if error is not None:
             raise error
         log.info("webhook %s accepted %r (HTTP %d)", safe_url(self.url), message.subject, status)
+
+
+SENDER: type[Channel] = WebhookChannel
 
 
 def payload(message: Message, format: WebhookFormat) -> dict[str, Any]:
