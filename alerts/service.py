@@ -1,5 +1,5 @@
 """Alert evaluation in the collector: rules and series in, states, events and queued
-notifications out (DESIGN.md "Alerts (issue 5)").
+notifications out (DESIGN.md "Alerts").
 
 The lease holder runs one ``AlertEvaluator``. It keeps the rules and the stored alert
 states in memory, judges each (rule, series) with the pure ``engine.evaluate`` and writes
@@ -18,10 +18,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-import uuid
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy.engine import Engine
 
@@ -38,27 +37,27 @@ from storage import (
     Store,
 )
 
-from .engine import HELD, AlertEvent, AlertState, AlertStatus, errored, evaluate
-from .inputs import Input, InputReader, Inputs, may_touch, utc_time
+from .engine import AlertEvent, AlertState, AlertStatus, errored, evaluate
+from .inputs import Input, InputReader, Inputs, may_touch
 from .model import DEFAULT_RULES, ActiveMode, Rule, Severity, rule_as_mapping, validate_rule
 from .notify.message import Notification, NotificationKind, to_payload
+from .rows import (
+    FIRING_EVENT_VALUES,
+    bookkeep,
+    differs,
+    entity_label,
+    failover_note,
+    held,
+    make_event_row,
+    new_row,
+    routed_channels,
+    unchanged,
+    with_status,
+)
 
 log = logging.getLogger(__name__)
 
-# Events that close an open alert with a "resolved" notification (when it reaches OK).
-_CLOSING_EVENTS = frozenset({AlertEvent.RESOLVED, AlertEvent.INACTIVE, AlertEvent.NODATA_RESOLVED})
-# Events that tell people an alert is firing (or firing worse).
-_FIRING_EVENTS = frozenset({AlertEvent.FIRING, AlertEvent.ESCALATED, AlertEvent.NODATA})
-_FIRING_EVENT_VALUES = frozenset(event.value for event in _FIRING_EVENTS)
-_CLOSED_STATES = frozenset({AlertState.OK, AlertState.PENDING})
 _REPEATING_STATES = frozenset({AlertState.FIRING.value, AlertState.NODATA.value})
-# StateRow fields whose change is written; last_value, last_value_ms and reason follow
-# along when something is written, and live in memory until then.
-_PERSISTED = (
-    "state", "severity", "since_ms", "pending_since_ms", "breach_ended_ms", "alert_id",
-    "opened_at_ms", "last_notified_at_ms", "ack_by", "ack_at_ms", "ack_comment",
-    "entity_name", "metric",
-)
 _ORPHAN_REASON = "no longer watched by this rule (its scope changed or the series is gone)"
 _EVENT_LOOKBACK = 200  # events of one series read to find the severities an alert fired at
 STALE_POLLS = 3  # a value older than this many poll intervals of its source is unknown
@@ -374,8 +373,8 @@ class AlertEvaluator:
         if (loaded.row.id, key) in self._failover and status.state is not AlertState.OK:
             since = self._failover[(loaded.row.id, key)]
             status = replace(status, reason=f"{status.reason}; {failover_note(since)}")
-        if (old is not None and transition.event is None and _unchanged(old, status, name)
-                and _held(old.reason) == _held(status.reason)):
+        if (old is not None and transition.event is None and unchanged(old, status, name)
+                and held(old.reason) == held(status.reason)):
             # The common case after a poll: only the value moved. Memory only.
             if (status.last_value_ms, status.reason) != (old.last_value_ms, old.reason):
                 self._remember(replace(
@@ -383,8 +382,8 @@ class AlertEvaluator:
                     reason=status.reason,
                 ))
             return None
-        base = old if old is not None else _new_row(loaded.row.id, key, item, loaded.rule)
-        row = _with_status(base, status, entity_name=name or base.entity_name)
+        base = old if old is not None else new_row(loaded.row.id, key, item, loaded.rule)
+        row = with_status(base, status, entity_name=name or base.entity_name)
         return self._transition(rnd, loaded, old, row, transition.event)
 
     def _errored(self, rnd: _Round, loaded: _Loaded, key: str) -> StateChange | None:
@@ -393,7 +392,7 @@ class AlertEvaluator:
             return None
         reason = f"the rule cannot be evaluated: {loaded.error}"
         transition = errored(_status(old), now_ms=rnd.now_ms, reason=reason)
-        return self._transition(rnd, loaded, old, _with_status(old, transition.status), None)
+        return self._transition(rnd, loaded, old, with_status(old, transition.status), None)
 
     def _orphan(self, rnd: _Round, loaded: _Loaded, key: str) -> StateChange | None:
         """A state whose series the rule no longer selects: close an open alert (resolved),
@@ -421,7 +420,7 @@ class AlertEvaluator:
         ):
             return None
         severity = Severity(old.severity) if old.severity else Severity.CRITICAL
-        channels = _channels(loaded.rule, {severity})
+        channels = routed_channels(loaded.rule, {severity})
         last, every_ms = old.last_notified_at_ms, int(self.config.repeat_interval_s * 1000)
         if last is None:
             kind = NotificationKind.FIRING
@@ -442,22 +441,22 @@ class AlertEvaluator:
         """The change to write for ``old`` -> ``row`` (with the alert's bookkeeping, its
         event and notifications), or None when only the value moved (kept in memory)."""
         assert loaded.rule is not None or event is None
-        row, kind = _bookkeep(old, row, event, rnd.now_ms)
+        row, kind = bookkeep(old, row, event, rnd.now_ms)
         silenced = self._silenced(rnd, row)
         items: tuple[OutboxItem, ...] = ()
         if kind is not None and not silenced and loaded.rule is not None:
             severity, severities = self._notified_severities(loaded, old, row, kind)
             if kind is NotificationKind.FIRING:
                 row = replace(row, last_notified_at_ms=rnd.now_ms)
-            channels = _channels(loaded.rule, severities)
+            channels = routed_channels(loaded.rule, severities)
             items = self._outbox(rnd, loaded, row, kind, severity, channels, closing=old)
-        if (old is not None and event is None and not _differs(old, row)
-                and _held(old.reason) == _held(row.reason)):
+        if (old is not None and event is None and not differs(old, row)
+                and held(old.reason) == held(row.reason)):
             self._remember(row)  # derived from ``old``: same version
             return None
         event_row = None
         if event is not None:
-            event_row = _event_row(loaded.row, old, row, event, rnd.now_ms, silenced)
+            event_row = make_event_row(loaded.row, old, row, event, rnd.now_ms, silenced)
         return StateChange(
             row=row, expected_version=None if old is None else old.version,
             event=event_row, notifications=items,
@@ -480,7 +479,7 @@ class AlertEvaluator:
         fired = {
             Severity(e.severity) for e in events
             if e.alert_id == old.alert_id and e.severity
-            and e.event in _FIRING_EVENT_VALUES
+            and e.event in FIRING_EVENT_VALUES
         }
         return severity, {severity} | fired
 
@@ -606,133 +605,10 @@ def _status(row: StateRow | None) -> AlertStatus | None:
     )
 
 
-def _unchanged(old: StateRow, status: AlertStatus, entity_name: str | None) -> bool:
-    """Whether judging ``old`` to ``status`` changes nothing that is written."""
-    return (
-        old.state == status.state.value
-        and old.severity == (None if status.severity is None else status.severity.value)
-        and old.since_ms == status.since_ms
-        and old.pending_since_ms == status.pending_since_ms
-        and old.breach_ended_ms == status.breach_ended_ms
-        and (entity_name is None or entity_name == old.entity_name)
-    )
-
-
-def _with_status(row: StateRow, status: AlertStatus, **fields: Any) -> StateRow:
-    return replace(
-        row, **fields, state=status.state.value,
-        severity=None if status.severity is None else status.severity.value,
-        since_ms=status.since_ms, pending_since_ms=status.pending_since_ms,
-        breach_ended_ms=status.breach_ended_ms, last_value=status.last_value,
-        last_value_ms=status.last_value_ms, reason=status.reason,
-    )
-
-
-def _new_row(rule_id: int, key: str, item: Input | None, rule: Rule) -> StateRow:
-    assert item is not None
-    return StateRow(
-        rule_id=rule_id, series_key=key, source=item.source, entity_kind=item.entity_kind,
-        entity_id=item.entity_id, entity_name=item.entity_name, metric=rule.metric,
-        state=AlertState.OK.value, severity=None, since_ms=0, pending_since_ms=None,
-        breach_ended_ms=None, last_value=None, last_value_ms=None, reason="",
-        alert_id=None, opened_at_ms=None, last_notified_at_ms=None, ack_by=None,
-        ack_at_ms=None, ack_comment=None,
-    )
-
-
-def _bookkeep(
-    old: StateRow | None, row: StateRow, event: AlertEvent | None, now_ms: int
-) -> tuple[StateRow, NotificationKind | None]:
-    """Open, continue or close the alert of ``row``; returns which notification it makes.
-
-    An alert opens on ``firing`` (a new id; a no-data alert it supersedes is not
-    resolved separately) and on ``nodata`` when none is open; it is continued through
-    escalations, recoveries and spells of no data; it closes when the state is back to
-    OK (or pending), with a "resolved" notification if people were told it fired.
-    """
-    open_id = None if old is None else old.alert_id
-    if event is AlertEvent.FIRING or (event in _FIRING_EVENTS and open_id is None):
-        opened = replace(
-            row, alert_id=uuid.uuid4().hex, opened_at_ms=now_ms, last_notified_at_ms=None,
-            ack_by=None, ack_at_ms=None, ack_comment=None,
-        )
-        return opened, NotificationKind.FIRING
-    if event in _FIRING_EVENTS:
-        return row, NotificationKind.FIRING
-    if open_id is not None and AlertState(row.state) in _CLOSED_STATES:
-        assert old is not None
-        told = old.last_notified_at_ms is not None
-        kind = NotificationKind.RESOLVED if event in _CLOSING_EVENTS and told else None
-        closed = replace(
-            row, alert_id=None, opened_at_ms=None, last_notified_at_ms=None,
-            ack_by=None, ack_at_ms=None, ack_comment=None,
-        )
-        return closed, kind
-    return row, None
-
-
-def _held(reason: str) -> bool:
-    """Whether a reason says the alert is held because its data is unknown. Its start and
-    end are written (the rest of a reason lives in memory until something else changes),
-    so /alerts says why an alert is kept open through an outage."""
-    return HELD in reason
-
-
-def _differs(old: StateRow, new: StateRow) -> bool:
-    return any(getattr(old, name) != getattr(new, name) for name in _PERSISTED)
-
-
-def _channels(rule: Rule, severities: Iterable[Severity]) -> tuple[str, ...]:
-    """The routed channels of ``severities``, critical's first, without repeats."""
-    ordered = sorted(set(severities), key=lambda s: s is not Severity.CRITICAL)
-    names: list[str] = []
-    for severity in ordered:
-        names += rule.critical_channels if severity is Severity.CRITICAL else rule.warning_channels
-    return tuple(dict.fromkeys(names))
-
-
-class _Entity(Protocol):
-    @property
-    def entity_name(self) -> str: ...
-    @property
-    def entity_kind(self) -> str: ...
-    @property
-    def entity_id(self) -> str: ...
-
-
-def entity_label(row: _Entity) -> str:
-    """How a notification names the watched thing, e.g. "Kundtjänst (queue 12)"."""
-    if row.entity_name == row.entity_id:
-        return f"{row.entity_name} ({row.entity_kind})"
-    return f"{row.entity_name} ({row.entity_kind} {row.entity_id})"
-
-
-def _event_row(
-    rule: RuleRow, old: StateRow | None, row: StateRow, event: AlertEvent, now_ms: int,
-    silenced: bool,
-) -> EventRow:
-    alert_id = row.alert_id if row.alert_id is not None else (old.alert_id if old else None)
-    severity = row.severity if row.severity is not None else (old.severity if old else None)
-    return EventRow(
-        ts_ms=now_ms, rule_id=rule.id, rule_name=rule.name, series_key=row.series_key,
-        source=row.source, entity_kind=row.entity_kind, entity_id=row.entity_id,
-        entity_name=row.entity_name, alert_id=alert_id, event=event.value,
-        from_state=None if old is None else old.state, to_state=row.state, severity=severity,
-        value=None if event is AlertEvent.NODATA else row.last_value, reason=row.reason,
-        silenced=silenced,
-    )
-
-
-def failover_note(since_ms: int | None) -> str:
-    """What a reason says of a counter its source counts from a failover."""
-    when = "" if since_ms is None else f" at {utc_time(since_ms)}"
-    return f"counted since the failover{when} (the secondary server's counters)"
-
-
 def _log_event(event: EventRow) -> None:
     if event.event == AlertEvent.PENDING.value:
         return
-    level = logging.WARNING if event.event in _FIRING_EVENT_VALUES else logging.INFO
+    level = logging.WARNING if event.event in FIRING_EVENT_VALUES else logging.INFO
     log.log(level, "alert %s%s: %s on %s: %s", event.event,
             " (silenced)" if event.silenced else "", event.rule_name, entity_label(event),
             event.reason)
