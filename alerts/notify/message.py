@@ -1,7 +1,8 @@
 """What a notification says, how it reads in English and Swedish, and how delivery fails.
 
-A channel turns a `Message` (several `Notification`s grouped into one) into an email or a
-webhook call. It raises `DeliveryError` saying whether trying again can help.
+A channel turns a `Message` (several `Notification`s grouped into one) into what its kind
+sends (an email, a webhook call). It raises `DeliveryError` saying whether trying again
+can help.
 """
 
 from __future__ import annotations
