@@ -25,6 +25,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.engine import Engine
 
+from specs.clock import Timer as Clock
 from specs.errors import SpecError
 from storage import (
     AlertStore,
@@ -66,12 +67,6 @@ STALE_POLLS = 3  # a value older than this many poll intervals of its source is 
 Key = tuple[int, str]  # (rule id, series key)
 # One (rule, series) judged in a round: the change to write, or None.
 _Task = Callable[["_Round"], "StateChange | None"]
-
-
-class Clock(Protocol):
-    """What the evaluator needs of ``collectors.clock.Clock``: epoch seconds."""
-
-    def time(self) -> float: ...
 
 
 @dataclass(frozen=True)
