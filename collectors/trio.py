@@ -1,4 +1,5 @@
-"""The Trio Enterprise TE API source: login, token refresh, failover, paging, parsing.
+"""The Trio Enterprise TE API source: login, token refresh, failover, paging (records are
+read in trio_records, the wire format in trio_wire).
 
 Conventions are those of ../shared/TRIO_API.md. Field names of the queue and agent state
 are configuration (``queue_fields`` / ``agent_fields``), because installations differ.
@@ -65,8 +66,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
-# Metric -> unit (declared in specs.metrics); ``open`` is stored as 1.0 / 0.0.
-QUEUE_METRICS: dict[str, str] = dict(QUEUE_UNITS)
 MAX_PAGES = 10_000
 MAX_REDIRECTS = 2
 DEFAULT_TOKEN_LIFETIME_S = 3600.0  # TRIO_API.md: the documented default
@@ -287,7 +286,7 @@ class TrioSource:
                         entity_kind="queue",
                         entity_id=record.queue_id,
                         metric=metric,
-                        unit=QUEUE_METRICS[metric],
+                        unit=QUEUE_UNITS[metric],
                         entity_name=name,
                     )
                 keys[record.queue_id, metric] = key
