@@ -7,7 +7,7 @@ are computed from stored facts at the time of evaluation:
 - ``drift_oldest_s``: seconds the oldest still-drifting resource of a provider has drifted;
 - ``last_success_age_s``: now minus a reconciler's ``last_success_ts`` series;
 - ``data_age_s``: now minus a source's last successful poll;
-- ``screen_silence_s``: now minus a wall screen's last request (display tokens, issue 6).
+- ``screen_silence_s``: now minus a wall screen's last request (display tokens).
 
 An age is a value taken *now* (its timestamp is the evaluation time): it grows while
 nothing is written, which is the point. ``state_down`` is observed at the source's last
@@ -26,6 +26,8 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from specs.metrics import COUNTED_SINCE_FAILOVER, QueueMetricId
+from specs.sources import BreakerState, HealthState
 from storage import (
     AlertStore,
     CurrentRow,
@@ -51,16 +53,16 @@ DERIVED_METRICS = frozenset({STATE_DOWN, DRIFT_OLDEST, LAST_SUCCESS_AGE, DATA_AG
 DISPLAY_SOURCE = "display"
 SCREEN_KIND = "screen"
 
-OPEN_METRIC = "open"  # a queue's open/closed series (1.0 open), for while_open rules
+OPEN_METRIC = QueueMetricId.OPEN.value  # a queue's open/closed series, for while_open rules
 HEALTH_KIND = "health"  # SourceFacts.kind of a health target
 HEALTH_PREFIX = "health:"
 DRIFT_COUNT = "drift_count"
 LAST_SUCCESS_TS = "last_success_ts"
 FEW_SOURCES = 8
-BREAKER_CLOSED = "closed"
+BREAKER_CLOSED = BreakerState.CLOSED.value
 # Contact-center counters that a Trio server in failover counts from the switchover (the
 # vendor's installation manual): a figure of them then covers only the time since.
-FAILOVER_COUNTED = frozenset({"service_level_pct", "answered_today", "abandoned_today"})
+FAILOVER_COUNTED = COUNTED_SINCE_FAILOVER
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,7 +290,7 @@ def state_down_inputs(facts: Iterable[SourceFacts]) -> list[Input]:
         observed = f.last_poll_at_ms or f.state_since_ms
         out.append(Input(
             source=f.name, entity_kind="target", entity_id=name, entity_name=name,
-            metric=STATE_DOWN, unit="", value=1.0 if f.state == "down" else 0.0,
+            metric=STATE_DOWN, unit="", value=1.0 if f.state == HealthState.DOWN else 0.0,
             ts_ms=observed,
         ))
     return out

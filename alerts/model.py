@@ -22,6 +22,7 @@ from specs.errors import SpecError
 from specs.fields import boolean as _bool
 from specs.fields import number as _number
 from specs.fields import record_id as _id
+from specs.metrics import QueueMetricId
 
 
 class Direction(StrEnum):
@@ -362,10 +363,10 @@ def _timezone(value: Any) -> str:
 # Created on first start. Metrics marked "derived" are not polled as such: the wiring
 # computes them from stored facts before evaluating.
 DEFAULT_RULES: tuple[Rule, ...] = (
-    # Reads the queue series `longest_wait_s` (collectors/trio.py). Recovery 12 s / 17 s:
+    # Reads the queue series `longest_wait_s` (specs.metrics). Recovery 12 s / 17 s:
     # a wait hovering at 15 s or 20 s fires once instead of flapping.
     validate_rule({
-        "name": "Longest wait", "metric": "longest_wait_s",
+        "name": "Longest wait", "metric": QueueMetricId.LONGEST_WAIT_S.value,
         "scope": {"entity_kind": "queue"}, "direction": "above",
         "warning": 15, "critical": 20, "recovery_warning": 12, "recovery_critical": 17,
         "active": "while_open",
@@ -373,7 +374,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
     # Reads the queue series `service_level_pct`; null before the first answered call,
     # so no value is no alert (no-data handling off).
     validate_rule({
-        "name": "Service level", "metric": "service_level_pct",
+        "name": "Service level", "metric": QueueMetricId.SERVICE_LEVEL_PCT.value,
         "scope": {"entity_kind": "queue"}, "direction": "below",
         "warning": 80, "recovery_warning": 82, "active": "while_open",
     }),
@@ -400,8 +401,8 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         "name": "Source stale", "metric": "data_age_s",
         "scope": {"entity_kind": "source"}, "direction": "above", "warning": 60,
     }),
-    # Derived `screen_silence_s`: now minus a wall screen's last request (displays table,
-    # issue 6). Seeded once per database: databases seeded before it lack this rule.
+    # Derived `screen_silence_s`: now minus a wall screen's last request (displays
+    # table). Seeded once per database: databases seeded before it lack this rule.
     validate_rule({
         "name": "Screen stopped updating", "metric": "screen_silence_s",
         "scope": {"source": "display", "entity_kind": "screen"}, "direction": "above",

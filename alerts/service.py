@@ -20,10 +20,10 @@ import logging
 import threading
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Protocol
 
 from sqlalchemy.engine import Engine
 
+from specs.clock import Timer as Clock
 from specs.errors import SpecError
 from storage import (
     AlertStore,
@@ -65,12 +65,6 @@ STALE_POLLS = 3  # a value older than this many poll intervals of its source is 
 Key = tuple[int, str]  # (rule id, series key)
 # One (rule, series) judged in a round: the change to write, or None.
 _Task = Callable[["_Round"], "StateChange | None"]
-
-
-class Clock(Protocol):
-    """What the evaluator needs of ``collectors.clock.Clock``: epoch seconds."""
-
-    def time(self) -> float: ...
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-LANGUAGES = ("en", "sv")
+from specs.languages import LANGUAGES
+
+__all__ = ["LANGUAGES", "AuthConfig"]
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,11 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
 
+from specs.clock import Clock
 from storage import DisplayRow, DisplayStore, SeenRequest, StorageUnavailable
 
 from .errors import AuthError
@@ -26,7 +26,6 @@ from .users import SYSTEM, Actor
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], float]
 
 TOKEN_BYTES = 32
 # token_urlsafe(32): 43 characters of the URL-safe base64 alphabet, no padding.

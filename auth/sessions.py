@@ -14,11 +14,11 @@ import hashlib
 import logging
 import secrets
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
 
+from specs.clock import Clock
 from storage import SessionRow, SessionStore, SessionUserRow, StorageUnavailable, UserStore
 
 from .config import AuthConfig
@@ -26,7 +26,6 @@ from .users import SYSTEM, Actor, Role, _row, audit
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], float]
 
 TOKEN_BYTES = 32
 # A session never lives longer than this, however active (the cookie's lifetime too).

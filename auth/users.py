@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from sqlalchemy.engine import Engine
 
+from specs.clock import Clock
 from storage import AlertStore, StorageUnavailable, UserRow, UserStore
 
 from . import passwords
@@ -19,7 +19,6 @@ from .errors import InvalidUsername, UnknownUser, UserExists
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], float]
 
 # The actor of audit rows written without a person behind them (CLI, demo, start-up).
 SYSTEM_ACTOR = "system"

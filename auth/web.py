@@ -31,7 +31,6 @@ import hmac
 import logging
 import secrets
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlencode, urlsplit
@@ -41,6 +40,7 @@ from flask import Blueprint, Flask, current_app, g, request, session, url_for
 from sqlalchemy.engine import Engine
 from werkzeug.wrappers import Response
 
+from specs.clock import Clock
 from storage import AlertStore, DisplayRow, DisplayStore, SeenRequest, StorageUnavailable, UserStore
 
 from . import _pages, sessions
@@ -51,7 +51,6 @@ from .users import SYSTEM_ACTOR, Actor, AuthResult, AuthStatus, Role, authentica
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], float]
 
 EXTENSION = "trio_monitor_auth"
 COOKIE_NAME = "trio_monitor_session"

@@ -7,17 +7,11 @@ stores, so a restarted collector resumes where the last one stopped (`restore()`
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
 from collectors.clock import Clock, SystemClock
+from specs.sources import BreakerState
 
-
-class BreakerState(StrEnum):
-    """Where the breaker stands; stored as `sources.breaker_state`."""
-
-    CLOSED = "closed"  # calls flow; consecutive failures are counted
-    OPEN = "open"  # calls are refused until `retry_at`
-    HALF_OPEN = "half_open"  # one trial call is allowed; its outcome closes or reopens
+__all__ = ["BreakerSnapshot", "BreakerState", "CircuitBreaker"]
 
 
 @dataclass(frozen=True)

@@ -1,26 +1,19 @@
-"""Time, injected: every collector component takes a `Clock` so tests never sleep."""
+"""Time, injected: every collector component takes a `Clock` so tests never sleep.
+
+The protocol is ``specs.clock.Timer`` (wall time, monotonic time, a way to wait); the
+collectors call it `Clock`. Here are the real one and the manual one of the tests.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from typing import Protocol
 
+from specs.clock import Timer
 
-class Clock(Protocol):
-    """Wall time for timestamps, monotonic time for durations, and a way to wait."""
+__all__ = ["Clock", "ManualClock", "SystemClock"]
 
-    def time(self) -> float:
-        """Epoch seconds (UTC)."""
-        ...
-
-    def monotonic(self) -> float:
-        """Seconds from an arbitrary origin; never goes backwards."""
-        ...
-
-    async def sleep(self, seconds: float) -> None:
-        """Wait `seconds` (zero or negative: just yield)."""
-        ...
+Clock = Timer
 
 
 class SystemClock:

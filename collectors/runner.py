@@ -29,6 +29,7 @@ from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from specs.lease import COLLECTOR_LEASE
 from storage import (
     EventTuple,
     LeaseLost,
@@ -51,7 +52,7 @@ from .outage import Loss, OutageLog
 
 log = logging.getLogger(__name__)
 
-LEASE_NAME = "collector"
+LEASE_NAME = COLLECTOR_LEASE
 FLUSH_CHUNK = 50  # polls per transaction when the buffer is written after an outage
 # Samples per write transaction (a poll is never split): keeps each transaction well
 # inside the engine's call bound, and the fence's look-ahead, on a 20 000-queue site.

@@ -1,4 +1,5 @@
-"""The Trio Enterprise TE API source: login, token refresh, failover, paging, parsing.
+"""The Trio Enterprise TE API source: login, token refresh, failover, paging (records are
+read in trio_records, the wire format in trio_wire).
 
 Conventions are those of ../shared/TRIO_API.md. Field names of the queue and agent state
 are configuration (``queue_fields`` / ``agent_fields``), because installations differ.
@@ -7,27 +8,27 @@ are configuration (``queue_fields`` / ``agent_fields``), because installations d
 from __future__ import annotations
 
 import asyncio
-import base64
-import json
 import logging
 import random
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
 import httpx
 
+from specs.clock import now_ms
 from specs.metrics import QUEUE_UNITS
+from specs.sources import HealthState
 from storage import AgentRecord, Sample, SeriesKey
 
 from .base import PollOutcome
 from .clock import Clock, SystemClock
 from .deadline import Deadline
 from .errors import ErrorKind, SourceError
-from .http import HttpResponse, HttpSeam, redact_url
+from .http import HttpResponse, HttpSeam
 from .retry import RetryPolicy, call_with_retry
 from .trio_records import (
     DEFAULT_AGENT_STATE_CODES,
@@ -35,27 +36,36 @@ from .trio_records import (
     BadRecord,
     ParseReport,
     QueueRecord,
-    data_list,
-    load_json,
     parse_agent,
     parse_agents,
     parse_queue,
     parse_queues,
-    token_lifetime,
 )
 from .trio_servers import ServerInfo, TrustedServers, host_of, parse_origin, parse_server_info
+from .trio_wire import (
+    Phase,
+    Tokens,
+    b64_latin1,
+    base_from_location,
+    data_list_of,
+    gather_all,
+    items_of,
+    json_request_body,
+    json_type,
+    pagination,
+    parse_tokens,
+)
 
-# Record parsing lives in trio_records; these names are part of this module's API too.
+# Record parsing lives in trio_records and the wire format in trio_wire; these names are
+# part of this module's API too.
 __all__ = [
-    "BadRecord", "ParseReport", "QueueRecord", "TrioConfig", "TrioSource", "parse_agent",
-    "parse_agents", "parse_queue",
+    "BadRecord", "ParseReport", "QueueRecord", "TrioConfig", "TrioSource", "json_request_body",
+    "json_type", "parse_agent", "parse_agents", "parse_queue",
 ]
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
-# Metric -> unit (declared in specs.metrics); ``open`` is stored as 1.0 / 0.0.
-QUEUE_METRICS: dict[str, str] = dict(QUEUE_UNITS)
 MAX_PAGES = 10_000
 MAX_REDIRECTS = 2
 DEFAULT_TOKEN_LIFETIME_S = 3600.0  # TRIO_API.md: the documented default
@@ -67,7 +77,6 @@ DISCOVERY_EVERY_S = 600.0
 # and never more than PRIMARY_CHECK_MAX_S, so a primary that still hangs costs little.
 PRIMARY_CHECK_SHARE = 0.25
 PRIMARY_CHECK_MAX_S = 2.0
-LATIN1 = "iso-8859-1"
 
 
 @dataclass
@@ -96,15 +105,6 @@ class TrioConfig:
     )
 
 
-@dataclass
-class _Tokens:
-    access: str
-    refresh: str | None
-    access_expires_at: float  # epoch seconds
-    server: str  # the base URL that issued them; tokens are per server
-    warning: str | None = None  # e.g. an unusable expires_in, replaced by a safe lifetime
-
-
 class TrioSource:
     kind = "trio"
     interval_s: float | None = None  # the collector's poll interval
@@ -129,7 +129,7 @@ class TrioSource:
         self._servers = TrustedServers(config.base_url, config.secondary_url)
         self._zone = ZoneInfo(config.timezone)
         self._base = self._servers.primary.base_url
-        self._tokens: _Tokens | None = None
+        self._tokens: Tokens | None = None
         self._requests = 0
         self._failover_since: float | None = None  # epoch s of the switch to the secondary
         self._primary_checked_at: float | None = None  # monotonic s
@@ -166,7 +166,7 @@ class TrioSource:
         then, the vendor warns), down while polls fail. A poll that refused values or
         skipped records says so ("partial: ...") instead of "polled successfully"."""
         if error is not None:
-            return ("down", str(error))
+            return (HealthState.DOWN.value, str(error))
         assert outcome is not None
         partial = outcome.partial
         if outcome.failover_active:
@@ -175,8 +175,8 @@ class TrioSource:
             )
             at = datetime.fromtimestamp(since, self._zone).strftime("%H:%M")
             reason = f"in failover since {at} (served by {outcome.active_url})"
-            return ("degraded", f"{reason}; {partial}" if partial else reason)
-        return ("up", partial or "polled successfully")
+            return (HealthState.DEGRADED.value, f"{reason}; {partial}" if partial else reason)
+        return (HealthState.UP.value, partial or "polled successfully")
 
     # -- one poll ------------------------------------------------------------------------
 
@@ -186,15 +186,15 @@ class TrioSource:
         deadline's ``SourceError`` names the phase that ran out of time."""
         self._requests = 0
         await self._servers_due(deadline)
-        return await self._poll(deadline, _Phase())
+        return await self._poll(deadline, Phase())
 
-    async def _poll(self, deadline: Deadline, phase: _Phase) -> PollOutcome:
+    async def _poll(self, deadline: Deadline, phase: Phase) -> PollOutcome:
         cc = f"cc/{self.config.ccid}"
         report = ParseReport()
         path = f"{cc}/services/state"
         phase.doing = f"requesting {path}"
         pages = await self._collection(path, self.config.queue_fields, "queue_id", deadline)
-        ts_ms = int(self._clock.time() * 1000)
+        ts_ms = now_ms(self._clock.time)
         samples = await self._off_loop(
             deadline, phase, self._queue_samples, phase, pages, path, report, ts_ms
         )
@@ -220,7 +220,7 @@ class TrioSource:
         )
 
     async def _off_loop(
-        self, deadline: Deadline, phase: _Phase, fn: Callable[..., _T], *args: Any
+        self, deadline: Deadline, phase: Phase, fn: Callable[..., _T], *args: Any
     ) -> _T:
         """``fn(*args)`` on a worker thread within the deadline, so that a large body does
         not stall the event loop (lease renewal, notifications, other sources). ``fn``
@@ -254,22 +254,22 @@ class TrioSource:
         return fresh
 
     def _agents(
-        self, phase: _Phase, pages: list[HttpResponse], path: str, report: ParseReport
+        self, phase: Phase, pages: list[HttpResponse], path: str, report: ParseReport
     ) -> list[AgentRecord]:
-        items = _items_of(pages, path, phase)
+        items = items_of(pages, path, phase)
         phase.doing = f"validating {len(items)} agent records of {path}"
         agents, _ = parse_agents(items, self.config.agent_fields, self._reading, report)
         return agents
 
     def _queue_samples(
-        self, phase: _Phase, pages: list[HttpResponse], path: str, report: ParseReport,
+        self, phase: Phase, pages: list[HttpResponse], path: str, report: ParseReport,
         ts_ms: int,
     ) -> list[Sample]:
         """The samples of every readable queue, on a worker thread. The collector runs one
         poll of a source at a time; a thread that outlived its poll's deadline may still
         finish beside the next one, and then writes the same facts (last names, keys), so
         the worst it leaves is a name one poll old."""
-        items = _items_of(pages, path, phase)
+        items = items_of(pages, path, phase)
         phase.doing = f"validating {len(items)} queue records of {path}"
         samples: list[Sample] = []
         old_keys, keys = self._keys, {}
@@ -286,7 +286,7 @@ class TrioSource:
                         entity_kind="queue",
                         entity_id=record.queue_id,
                         metric=metric,
-                        unit=QUEUE_METRICS[metric],
+                        unit=QUEUE_UNITS[metric],
                         entity_name=name,
                     )
                 keys[record.queue_id, metric] = key
@@ -323,8 +323,8 @@ class TrioSource:
             ("agents", f"{cc}/agents/state", self.config.agent_fields),
         ):
             wanted = [*fields.values(), *known_fields.get(kind, {}).values()]
-            plain = _data_list(await self._get(path, {"pageSize": "5"}, deadline))
-            asked = _data_list(await self._get(
+            plain = data_list_of(await self._get(path, {"pageSize": "5"}, deadline))
+            asked = data_list_of(await self._get(
                 path, {"pageSize": "5", "fields": ",".join(dict.fromkeys(wanted))}, deadline,
             ))
             received: dict[str, Any] = {}
@@ -446,7 +446,7 @@ class TrioSource:
             "page": "1",
         }
         first = await self._get(path, params, deadline)
-        paging = _pagination(first)
+        paging = pagination(first)
         if paging is None or paging["totalPages"] <= 1:
             return [first]
         total_pages = paging["totalPages"]
@@ -461,7 +461,7 @@ class TrioSource:
             async with gate:
                 return await self._get(path, {**params, "page": str(number)}, deadline)
 
-        return [first, *await _gather_all([page(n) for n in range(2, total_pages + 1)])]
+        return [first, *await gather_all([page(n) for n in range(2, total_pages + 1)])]
 
     # -- authenticated requests -------------------------------------------------------------
 
@@ -517,8 +517,8 @@ class TrioSource:
     async def _login(self, deadline: Deadline) -> None:
         self._tokens = None
         form = {
-            "username": _b64_latin1(self.config.username, "username"),
-            "password": _b64_latin1(self.config.password, "password"),
+            "username": b64_latin1(self.config.username, "username"),
+            "password": b64_latin1(self.config.password, "password"),
         }
         await self._token_request("login", form, deadline)
         log.info("logged in to %s", self._base)
@@ -537,7 +537,9 @@ class TrioSource:
                     kind=ErrorKind.AUTH, permanent=True, status=exc.status, url=exc.url,
                 ) from None
             raise
-        self._tokens = _parse_tokens(response, self._base, self._clock.time())
+        self._tokens = parse_tokens(response, self._base, self._clock.time())
+        if self._tokens.warning is not None:
+            log.warning("%s (%s)", self._tokens.warning, response.url)
 
     async def _send(
         self,
@@ -651,7 +653,7 @@ class TrioSource:
                 kind=ErrorKind.PROTOCOL, status=response.status, url=response.url,
             )
         target = urljoin(response.url, location)
-        new_base = _base_from_location(target, path)
+        new_base = base_from_location(target, path)
         if new_base is None:
             raise SourceError(
                 f"HTTP {response.status} from {host_of(response.url)} to an unexpected "
@@ -675,158 +677,3 @@ class TrioSource:
                 kind=ErrorKind.PROTOCOL, status=response.status, url=response.url,
             )
         self._switch(new_base, f"redirected (HTTP {response.status})")
-
-
-def json_type(value: Any) -> str:
-    """The JSON type name of a decoded value, as `trio probe` shows it."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int):
-        return "int"
-    if isinstance(value, float):
-        return "float"
-    if isinstance(value, str):
-        return "str"
-    if isinstance(value, list):
-        return "list"
-    return "object"
-
-
-def json_request_body(value: Any, charset: str) -> tuple[bytes, str]:
-    """A JSON request body in the site's charset and its Content-Type. The vendor: say
-    `application/json;charset=iso-8859-1` when the server works in ISO-8859-1; characters
-    outside it are sent as JSON escapes, which every charset carries."""
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-    if charset.lower() == LATIN1:
-        text = "".join(
-            c if ord(c) < 256 else json.dumps(c)[1:-1] for c in text
-        )
-        return text.encode(LATIN1), f"application/json;charset={LATIN1}"
-    return text.encode("utf-8"), "application/json; charset=utf-8"
-
-
-# -- parsing (pure functions) -------------------------------------------------------------
-
-
-def _b64_latin1(value: str, what: str) -> str:
-    try:
-        raw = value.encode("iso-8859-1")
-    except UnicodeEncodeError:
-        raise SourceError(
-            f"the Trio {what} contains characters outside ISO-8859-1, which the API cannot take",
-            kind=ErrorKind.AUTH, permanent=True,
-        ) from None
-    return base64.b64encode(raw).decode("ascii")
-
-
-def _parse_tokens(response: HttpResponse, server: str, now: float) -> _Tokens:
-    """The tokens of a login or refresh. A missing access token fails (naming the fields
-    received); an unusable ``expires_in`` does not: the token is then refreshed on a
-    short safe interval, with a warning (``_Tokens.warning``)."""
-    body = response.json()
-    if isinstance(body, dict) and "access_token" not in body and isinstance(body.get("data"), dict):
-        body = body["data"]
-    if not isinstance(body, dict) or not isinstance(body.get("access_token"), str):
-        received = sorted(body) if isinstance(body, dict) else type(body).__name__
-        raise SourceError(
-            f"token response from {response.url} has no access_token; received {received}",
-            kind=ErrorKind.BAD_SHAPE, url=response.url,
-        )
-    lifetime, warning = token_lifetime(body)
-    if warning is not None:
-        log.warning("%s (%s)", warning, response.url)
-    refresh = body.get("refresh_token")
-    return _Tokens(
-        access=body["access_token"],
-        refresh=refresh if isinstance(refresh, str) and refresh else None,
-        access_expires_at=now + lifetime,
-        server=server,
-        warning=warning,
-    )
-
-
-def _base_from_location(location: str, path: str) -> str | None:
-    """The other server's base URL: the Location with the requested path cut off."""
-    parts = urlsplit(location)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        return None
-    suffix = "/" + path.strip("/") if path.strip("/") else ""
-    if suffix and not parts.path.endswith(suffix):
-        return None
-    base_path = parts.path[: len(parts.path) - len(suffix)]
-    return f"{parts.scheme}://{parts.netloc}{base_path}".rstrip("/")
-
-
-def _data_list(response: HttpResponse) -> list[Any]:
-    """The ``data`` list of one response, parsed on the caller's thread (small bodies)."""
-    return _page_items(response)
-
-
-def _page_items(response: HttpResponse) -> list[Any]:
-    """Raises ``SourceError`` (malformed JSON, or not a links/data wrapper)."""
-    try:
-        body = load_json(response.body, response.charset)
-    except (ValueError, RecursionError) as exc:
-        start = " ".join(response.text()[:120].split())[:80]
-        raise SourceError(
-            f"malformed JSON from {response.method} {redact_url(response.url)}: {exc};"
-            f" body starts with {start!r}",
-            kind=ErrorKind.MALFORMED, status=response.status, url=response.url,
-        ) from exc
-    try:
-        return data_list(body, response.url)
-    except ValueError as exc:
-        raise SourceError(str(exc), kind=ErrorKind.BAD_SHAPE, url=response.url) from None
-
-
-def _pagination(response: HttpResponse) -> dict[str, int] | None:
-    raw = response.headers.get("x-pagination")
-    if raw is None:
-        return None
-    try:
-        info = json.loads(raw)
-        total_pages = info["totalPages"]
-        total_count = info["totalCount"]
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
-        raise SourceError(
-            f"unreadable X-Pagination header from {response.url}: {raw[:120]!r} ({exc})",
-            kind=ErrorKind.BAD_SHAPE, url=response.url,
-        ) from None
-    if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0
-               for v in (total_pages, total_count)):
-        raise SourceError(
-            f"X-Pagination from {response.url} has non-integer totals: {raw[:120]!r}",
-            kind=ErrorKind.BAD_SHAPE, url=response.url,
-        )
-    return {"totalPages": total_pages, "totalCount": total_count}
-
-
-async def _gather_all(coros: list[Awaitable[_T]]) -> list[_T]:
-    """Run all; on the first failure cancel the rest and raise that failure."""
-    tasks = [asyncio.ensure_future(c) for c in coros]
-    try:
-        return list(await asyncio.gather(*tasks))
-    except BaseException:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        raise
-
-
-
-@dataclass
-class _Phase:
-    """What a poll is doing now, for the error when its deadline runs out."""
-
-    doing: str = "starting"
-
-
-def _items_of(pages: list[HttpResponse], path: str, phase: _Phase) -> list[Any]:
-    size = sum(len(p.body) for p in pages)
-    phase.doing = f"parsing {len(pages)} page(s) ({size} bytes) of {path}"
-    items: list[Any] = []
-    for page in pages:
-        items.extend(_page_items(page))
-    return items

@@ -11,9 +11,9 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from specs.clock import Clock
 from storage import (
     AlertStore,
     ChannelRow,
@@ -28,7 +28,6 @@ from ._memo import RenderMemo
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], float]
 WAIT_S = 10.0
 HISTORY_LIMIT = 200  # events shown in the history
 SILENCE_LIMIT = 50  # silences listed: the active ones and the most recent others

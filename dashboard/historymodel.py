@@ -15,7 +15,7 @@ Dataclasses live here rather than in the page module: Dash re-executes page modu
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -25,6 +25,7 @@ import flask
 from sqlalchemy.engine import Engine
 
 from alerts import AlertState, Rule, Severity, SpecError, validate_rule
+from specs.clock import Clock
 from storage import (
     AgentRow,
     AlertStore,
@@ -44,7 +45,6 @@ from .metrics import QUEUE_KIND, QueueMetric
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], float]
 EXTENSION_KEY = "trio_monitor.history"
 
 MINUTE_MS = 60_000

@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
+from specs.languages import DEFAULT_LANG, Lang
 
-
-class Lang(StrEnum):
-    EN = "en"
-    SV = "sv"
-
-
-DEFAULT_LANG = Lang.EN
+__all__ = ["DEFAULT_LANG", "Lang", "keys", "language", "t", "tn"]
 
 # key -> (English, Swedish). Placeholders are str.format fields.
 _TEXTS: dict[str, tuple[str, str]] = {
@@ -20,6 +14,8 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "available": ("Available", "Lediga"),
     "busy": ("Busy", "Upptagna"),
     "paused": ("Paused", "Paus"),
+    "metric_open": ("Open", "Öppen"),
+    "metric_agents_logged_in": ("Logged in", "Inloggade"),
     "closed": ("Closed", "Stängd"),
     "no_data": ("No data", "Inga data"),
     "updated_ago": ("updated {age} ago", "uppdaterad för {age} sedan"),

@@ -1,26 +1,16 @@
-"""The queue metrics the collector stores (docs/DESIGN.md), as the dashboard reads them.
+"""The queue metrics and source facts as the dashboard reads them.
 
-Declared here rather than imported: the dashboard must not import ``collectors``.
+The metrics are declared once in ``specs.metrics``; ``QueueMetric`` here is the enum of
+their ids (``QueueMetric.LONGEST_WAIT_S``), the dashboard's name for one of them.
 """
 
-from enum import StrEnum
+from specs.metrics import QueueMetricId as QueueMetric
+from specs.sources import BreakerState
+
+__all__ = ["BREAKER_HALF_OPEN", "BREAKER_OPEN", "QUEUE_KIND", "QueueMetric"]
 
 QUEUE_KIND = "queue"
 
-
-class QueueMetric(StrEnum):
-    OPEN = "open"  # 1.0 open, 0.0 closed
-    CALLS_WAITING = "calls_waiting"
-    LONGEST_WAIT_S = "longest_wait_s"
-    AGENTS_LOGGED_IN = "agents_logged_in"
-    AGENTS_AVAILABLE = "agents_available"
-    AGENTS_BUSY = "agents_busy"
-    AGENTS_PAUSED = "agents_paused"
-    ANSWERED_TODAY = "answered_today"
-    ABANDONED_TODAY = "abandoned_today"
-    SERVICE_LEVEL_PCT = "service_level_pct"
-
-
 # Values of sources.breaker_state written by the collector.
-BREAKER_OPEN = "open"
-BREAKER_HALF_OPEN = "half_open"
+BREAKER_OPEN = BreakerState.OPEN.value
+BREAKER_HALF_OPEN = BreakerState.HALF_OPEN.value

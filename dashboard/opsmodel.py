@@ -11,11 +11,12 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 
+from specs.clock import Clock
 from specs.health import uptime
 from storage import (
     DriftEventRow,
@@ -46,7 +47,6 @@ from .sites import (
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], float]
 Points = tuple[tuple[int, float], ...]  # (ts_ms, value), oldest first
 
 HEALTH_KIND_ENTITY = "target"  # entity kind of a health target's latency series
@@ -289,6 +289,5 @@ def uptimes(state_before: str | None, events: list[tuple[int, str]],
         "uptime_24h": uptime(recent, before_24h, since_24h, now_ms),
         "uptime_7d": uptime(events, state_before, now_ms - 7 * DAY_MS, now_ms),
     }
-
 
 

@@ -12,11 +12,12 @@ from __future__ import annotations
 import itertools
 import logging
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 
+from specs.clock import Clock
 from storage import (
     AlertStore,
     CurrentRow,
@@ -36,7 +37,6 @@ from .sites import DriftView, SourceStatus, drift_view, longest_first, source_st
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], float]  # epoch seconds, like time.time
 
 # Callers that find a refresh under way wait this long for it before taking the
 # previous snapshot; with no previous snapshot they wait up to FIRST_WAIT_S.

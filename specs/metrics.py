@@ -1,4 +1,5 @@
-"""The queue metrics, declared once: id, unit, default Trio field, and what is plausible.
+"""The queue metrics, declared once: id, unit, default Trio field, what is plausible, and
+how the screens name and show them.
 
 A value outside its plausible range is not a measurement to store: it is refused on its
 own (the rest of the record is kept), counted, and the reason shown on the source. The
@@ -34,38 +35,124 @@ MAX_WAIT_S = 86_400.0
 MAX_COUNT = 1_000_000.0
 
 
+class QueueMetricId(StrEnum):
+    """The id of every queue metric: the series' ``metric`` column, and the name code
+    uses for one metric (``QueueMetricId.LONGEST_WAIT_S``)."""
+
+    OPEN = "open"  # 1.0 open, 0.0 closed
+    CALLS_WAITING = "calls_waiting"
+    LONGEST_WAIT_S = "longest_wait_s"
+    AGENTS_LOGGED_IN = "agents_logged_in"
+    AGENTS_AVAILABLE = "agents_available"
+    AGENTS_BUSY = "agents_busy"
+    AGENTS_PAUSED = "agents_paused"
+    ANSWERED_TODAY = "answered_today"
+    ABANDONED_TODAY = "abandoned_today"
+    SERVICE_LEVEL_PCT = "service_level_pct"
+
+
+class Display(StrEnum):
+    """How the screens show a value (the same in both languages)."""
+
+    STATE = "state"  # not a figure: a closed queue's tile says "Closed"
+    INTEGER = "integer"  # "12"
+    DURATION = "duration"  # seconds as m:ss, h:mm:ss from an hour
+    PERCENT = "percent"  # "82 %"
+
+
+class TileRow(StrEnum):
+    """Where a queue's tile shows a metric; in each row, in the order of QUEUE_METRICS."""
+
+    HEADLINE = "headline"  # the large figure on top, coloured by its alert
+    QUEUE = "queue"  # the row of the queue's figures
+    AGENTS = "agents"  # the row of agent counts
+
+
 @dataclass(frozen=True)
 class QueueMetric:
-    id: str
-    unit: str
+    id: str  # a QueueMetricId's value
+    unit: str  # as the series store it
     default_field: str  # the field of the simulator's (and the usual) services/state
     kind: ValueKind
+    label_key: str  # the metric's name in the dashboard's catalogue (dashboard.i18n)
+    display: Display
     minimum: float = 0.0
     maximum: float = MAX_COUNT
     # Another metric of the same record this one can never exceed (agents busy <= logged in).
     at_most: str | None = None
+    tile: TileRow | None = None  # None: not on the wall's tiles
+    # Place among the metrics the rule form suggests (1 first); None: not suggested.
+    suggested: int | None = None
+    # A counter a Trio server in failover counts from the switchover (the vendor's
+    # installation manual): a figure of it then covers only the time since.
+    counted_since_failover: bool = False
+    # Its column in `trio-monitor status`: (place, 1 first; heading). None: not shown.
+    status_column: tuple[int, str] | None = None
+
+    def __post_init__(self) -> None:
+        # Plain strings, as the series store them and as logs and reprs show them.
+        object.__setattr__(self, "id", str(self.id))
+        if self.at_most is not None:
+            object.__setattr__(self, "at_most", str(self.at_most))
 
 
+_M = QueueMetricId
 QUEUE_METRICS: tuple[QueueMetric, ...] = (
-    QueueMetric("open", "bool", "open", ValueKind.BOOL, 0.0, 1.0),
-    QueueMetric("calls_waiting", "calls", "callswaiting", ValueKind.COUNT),
-    QueueMetric("longest_wait_s", "s", "longestwaittime", ValueKind.SECONDS, 0.0, MAX_WAIT_S),
-    QueueMetric("agents_logged_in", "agents", "agentsloggedin", ValueKind.COUNT),
-    QueueMetric("agents_available", "agents", "agentsfree", ValueKind.COUNT,
-                at_most="agents_logged_in"),
-    QueueMetric("agents_busy", "agents", "agentsbusy", ValueKind.COUNT,
-                at_most="agents_logged_in"),
-    QueueMetric("agents_paused", "agents", "agentspaused", ValueKind.COUNT,
-                at_most="agents_logged_in"),
-    QueueMetric("answered_today", "calls", "answeredtoday", ValueKind.COUNT),
-    QueueMetric("abandoned_today", "calls", "abandonedtoday", ValueKind.COUNT),
-    QueueMetric("service_level_pct", "%", "servicelevel", ValueKind.PERCENT, 0.0, 100.0),
+    QueueMetric(_M.OPEN, "bool", "open", ValueKind.BOOL, "metric_open", Display.STATE,
+                0.0, 1.0),
+    QueueMetric(_M.CALLS_WAITING, "calls", "callswaiting", ValueKind.COUNT, "waiting",
+                Display.INTEGER, tile=TileRow.QUEUE, suggested=3, status_column=(1, "waiting")),
+    QueueMetric(_M.LONGEST_WAIT_S, "s", "longestwaittime", ValueKind.SECONDS, "longest_wait",
+                Display.DURATION, 0.0, MAX_WAIT_S, tile=TileRow.HEADLINE, suggested=1,
+                status_column=(2, "longest s")),
+    QueueMetric(_M.AGENTS_LOGGED_IN, "agents", "agentsloggedin", ValueKind.COUNT,
+                "metric_agents_logged_in", Display.INTEGER, suggested=7),
+    QueueMetric(_M.AGENTS_AVAILABLE, "agents", "agentsfree", ValueKind.COUNT, "available",
+                Display.INTEGER, at_most=_M.AGENTS_LOGGED_IN, tile=TileRow.AGENTS,
+                suggested=4, status_column=(4, "free")),
+    QueueMetric(_M.AGENTS_BUSY, "agents", "agentsbusy", ValueKind.COUNT, "busy",
+                Display.INTEGER, at_most=_M.AGENTS_LOGGED_IN, tile=TileRow.AGENTS,
+                suggested=5, status_column=(5, "busy")),
+    QueueMetric(_M.AGENTS_PAUSED, "agents", "agentspaused", ValueKind.COUNT, "paused",
+                Display.INTEGER, at_most=_M.AGENTS_LOGGED_IN, tile=TileRow.AGENTS,
+                suggested=6, status_column=(6, "paused")),
+    QueueMetric(_M.ANSWERED_TODAY, "calls", "answeredtoday", ValueKind.COUNT,
+                "hst_col_answered", Display.INTEGER, suggested=9,
+                counted_since_failover=True),
+    QueueMetric(_M.ABANDONED_TODAY, "calls", "abandonedtoday", ValueKind.COUNT,
+                "hst_col_abandoned", Display.INTEGER, suggested=8,
+                counted_since_failover=True),
+    QueueMetric(_M.SERVICE_LEVEL_PCT, "%", "servicelevel", ValueKind.PERCENT, "service_level",
+                Display.PERCENT, 0.0, 100.0, tile=TileRow.QUEUE, suggested=2,
+                counted_since_failover=True, status_column=(3, "SL %")),
 )
 QUEUE_METRIC_BY_ID: Mapping[str, QueueMetric] = {m.id: m for m in QUEUE_METRICS}
 # Metric id -> unit, as the series store it.
 QUEUE_UNITS: Mapping[str, str] = {m.id: m.unit for m in QUEUE_METRICS}
 # Metric id -> default field of services/state (the settings' defaults start from this).
 DEFAULT_QUEUE_METRIC_FIELDS: Mapping[str, str] = {m.id: m.default_field for m in QUEUE_METRICS}
+# The metrics the rule form suggests, in its order (any stored series' metric may be typed).
+SUGGESTED_QUEUE_METRICS: tuple[str, ...] = tuple(
+    m.id for m in sorted((m for m in QUEUE_METRICS if m.suggested is not None),
+                         key=lambda m: m.suggested or 0)
+)
+# `trio-monitor status`'s queue columns in their order: metric id -> heading.
+STATUS_COLUMNS: Mapping[str, str] = {
+    metric_id: heading
+    for _, metric_id, heading in sorted(
+        (m.status_column[0], m.id, m.status_column[1])
+        for m in QUEUE_METRICS if m.status_column is not None
+    )
+}
+# Counters a server in failover counts from the switchover.
+COUNTED_SINCE_FAILOVER: frozenset[str] = frozenset(
+    m.id for m in QUEUE_METRICS if m.counted_since_failover
+)
+
+
+def tile_metrics(row: TileRow) -> tuple[QueueMetric, ...]:
+    """The metrics a queue's tile shows in ``row``, in their order."""
+    return tuple(m for m in QUEUE_METRICS if m.tile is row)
 
 
 def implausible(metric: QueueMetric, value: float) -> str | None:

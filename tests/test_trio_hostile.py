@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from collectors import trio as trio_module
+from collectors import trio_wire
 from collectors.clock import SystemClock
 from collectors.deadline import Deadline
 from collectors.errors import ErrorKind, SourceError
@@ -312,7 +312,7 @@ async def test_it_names_the_parsing_phase_when_parsing_outlasts_the_deadline(sim
     # Parsing that never ends before the deadline, whatever the machine's speed: the work
     # on the worker thread says what it is doing, then waits until the test lets it go.
     source = _source(sim)
-    phase = trio_module._Phase()
+    phase = trio_wire.Phase()
     release = threading.Event()
 
     def parse() -> None:

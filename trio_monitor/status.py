@@ -12,21 +12,20 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 
 import storage
-from collectors.runner import LEASE_NAME
+from specs.lease import COLLECTOR_LEASE
+from specs.metrics import STATUS_COLUMNS, QueueMetricId
+from specs.sources import BreakerState, HealthState
 from storage import CurrentRow, LeaseInfo, SourceFacts
 
 from .settings import Settings
 
 # Source kinds (collectors' ``Source.kind``), in the order and under the titles shown.
 KIND_TITLES = {"trio": "Trio sites", "health": "workers", "drift": "reconcilers"}
-BREAKER_CLOSED = "closed"
-# A health target's state as the collector decides it; anything else is a problem.
-STATE_UP = "up"
+BREAKER_CLOSED = BreakerState.CLOSED.value
+# A source's state as the collector decides it; anything else is a problem.
+STATE_UP = HealthState.UP.value
 
-_QUEUE_COLUMNS = {
-    "calls_waiting": "waiting", "longest_wait_s": "longest s", "service_level_pct": "SL %",
-    "agents_available": "free", "agents_busy": "busy", "agents_paused": "paused",
-}
+_QUEUE_COLUMNS = STATUS_COLUMNS  # metric id -> heading, in the columns' order
 
 
 @dataclass(frozen=True)
@@ -49,7 +48,7 @@ def gather(settings: Settings, engine: Engine) -> Report:
         watched[f"drift:{spec.name}"] = spec.interval_s
     for row in storage.HealthTargetStore(engine).list(True):
         watched[f"health:{row.name}"] = row.interval_s
-    return Report(lease=store.read_lease(LEASE_NAME), sources=store.sources(),
+    return Report(lease=store.read_lease(COLLECTOR_LEASE), sources=store.sources(),
                   watched=watched, rows=store.latest())
 
 
@@ -143,7 +142,7 @@ def _queue_lines(rows: list[CurrentRow], now_ms: int) -> list[str]:
     for (qid, name), metrics in sorted(by_queue.items(), key=lambda kv: kv[0][1]):
         shown = " ".join(f"{metrics[c]:>9.0f}" if c in metrics else f"{'-':>9}"
                          for c in _QUEUE_COLUMNS)
-        is_open = {1.0: "yes", 0.0: "no"}.get(metrics.get("open", -1), "?")
+        is_open = {1.0: "yes", 0.0: "no"}.get(metrics.get(QueueMetricId.OPEN, -1), "?")
         lines.append(f"  {name[:24]:<24} {is_open:>4} {shown}  {age(now_ms, ages[(qid, name)])}")
     return lines
 

@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from alerts.model import Severity  # declared once, with the rules
+from specs.languages import Lang  # the languages messages are written in (the site's)
 
 
 class NotificationKind(StrEnum):
@@ -27,13 +28,6 @@ class NotificationKind(StrEnum):
     RESOLVED = "resolved"  # the alert is back to OK
     REPEAT = "repeat"  # still firing after the repeat interval, not acknowledged
     TEST = "test"  # an admin pressed "send test message"
-
-
-class Lang(StrEnum):
-    """Languages messages are written in (the site's language)."""
-
-    EN = "en"
-    SV = "sv"
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,6 @@ import random
 from collections.abc import Callable, Mapping, Sequence
 from enum import StrEnum
 from functools import partial
-from typing import Protocol
 
 from alerts.notify.kinds import channel_kind
 from alerts.notify.message import (
@@ -49,13 +48,15 @@ from alerts.notify.message import (
     to_payload,
     zone,
 )
+from specs.clock import Timer as Clock
+from specs.lease import COLLECTOR_LEASE
 from storage import AlertStore, OutboxItem, OutboxRow, StorageError, StorageUnavailable
 
 log = logging.getLogger(__name__)
 
 DEFAULT_TZ = "Europe/Stockholm"
 DEFAULT_DELIVERY_TIMEOUT_S = 20.0
-DEFAULT_LEASE_NAME = "collector"  # collectors.runner.LEASE_NAME (alerts cannot import it)
+DEFAULT_LEASE_NAME = COLLECTOR_LEASE
 NOT_CONFIGURED = "channel not configured (removed from TRIO_MONITOR_NOTIFY_CHANNELS?)"
 INTERRUPTED = "interrupted during delivery; it may or may not have arrived"
 
@@ -74,12 +75,6 @@ class OutboxStatus(StrEnum):
     SENDING = "sending"  # claimed by the notifier; a message is on its way
     DELIVERED = "delivered"  # the receiver accepted it
     FAILED = "failed"  # given up: permanent error, attempts used up, or interrupted
-
-
-class Clock(Protocol):
-    def time(self) -> float:
-        """Epoch seconds."""
-        ...
 
 
 Write = Callable[[], None]  # one storage write, kept until it succeeds

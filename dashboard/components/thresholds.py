@@ -22,6 +22,7 @@ from alerts import (
     validate_rule,
 )
 from alerts.backtest import BacktestResult, SpanReport
+from specs.metrics import SUGGESTED_QUEUE_METRICS
 from storage import AuditRow, RuleRow
 
 from .. import ids
@@ -39,10 +40,10 @@ FORM_FIELDS = (
 # Fields with an error line: the form's fields and the time windows.
 ERROR_FIELDS = (*FORM_FIELDS, "windows")
 ENTITY_KINDS = ("queue", "target", "provider", "reconciler", "source")
-# Metrics offered in the metric input (any stored series' metric may be typed).
+# Metrics offered in the metric input (any stored series' metric may be typed): the queue
+# metrics specs.metrics suggests, then those of workers, reconcilers and wall screens.
 KNOWN_METRICS = (
-    "longest_wait_s", "service_level_pct", "calls_waiting", "agents_available",
-    "agents_busy", "agents_paused", "agents_logged_in", "abandoned_today", "answered_today",
+    *SUGGESTED_QUEUE_METRICS,
     "latency_ms", "state_down", "drift_count", "drift_oldest_s", "last_success_age_s",
     "data_age_s", "screen_silence_s",
 )

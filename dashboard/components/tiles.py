@@ -9,11 +9,14 @@ switchover, not from midnight.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from urllib.parse import quote
 
 from dash import dcc, html
 from dash.development.base_component import Component
+
+from specs.metrics import Display, TileRow, tile_metrics
+from specs.metrics import QueueMetric as MetricSpec
 
 from .. import ids
 from .._config import DashboardConfig
@@ -125,44 +128,56 @@ def _figures(
     queue: QueueView, lang: str, config: DashboardConfig, alerts: QueueAlerts,
     since_failover: str | None = None,
 ) -> list[Component]:
-    wait = queue.metric(QueueMetric.LONGEST_WAIT_S)
-    service_level = queue.metric(QueueMetric.SERVICE_LEVEL_PCT)
-    target = fmt.percent(config.sl_target_pct)
-    # Each figure carries its own level: the tile says "something is wrong", the colour
-    # of a figure says which one.
-    return [
-        html.Div(
-            [
-                html.Span(fmt.wait(wait), className="tile__wait-value tile__wait-value--"
-                          + alerts.wait.level.value),
-                html.Span([t("longest_wait", lang), *_pending(alerts.wait, lang)],
-                          className="tile__label"),
-            ],
-            className="tile__wait",
-        ),
-        html.Div(
-            [
-                _stat(t("waiting", lang), fmt.count(queue.metric(QueueMetric.CALLS_WAITING)),
-                      "waiting"),
-                _stat(t("service_level", lang), f"{fmt.percent(service_level)} / {target}",
-                      f"service-level tile__stat--{alerts.service_level.level.value}",
-                      [*_pending(alerts.service_level, lang),
-                       *_failover_mark(since_failover)]),
-            ],
-            className="tile__row",
-        ),
-        html.Div(
-            [
-                _stat(t("available", lang),
-                      fmt.count(queue.metric(QueueMetric.AGENTS_AVAILABLE)), "available"),
-                _stat(t("busy", lang), fmt.count(queue.metric(QueueMetric.AGENTS_BUSY)),
-                      "busy"),
-                _stat(t("paused", lang), fmt.count(queue.metric(QueueMetric.AGENTS_PAUSED)),
-                      "paused"),
-            ],
-            className="tile__row tile__agents",
-        ),
+    """The figures ``specs.metrics`` places on the tile, row by row. Each figure carries
+    its own level: the tile says "something is wrong", the colour of a figure says which
+    one."""
+    figure_alerts: dict[str, FigureAlert] = {QueueMetric.LONGEST_WAIT_S: alerts.wait,
+                                             QueueMetric.SERVICE_LEVEL_PCT: alerts.service_level}
+    targets: dict[str, float] = {QueueMetric.SERVICE_LEVEL_PCT: config.sl_target_pct}
+    figures: list[Component] = [
+        _headline(metric, queue, lang, figure_alerts.get(metric.id, FigureAlert()))
+        for metric in tile_metrics(TileRow.HEADLINE)
     ]
+    for row, class_name in _ROWS:
+        stats = []
+        for metric in tile_metrics(row):
+            value = _text(metric, queue)
+            if metric.id in targets:
+                value = f"{value} / {_FORMATS[metric.display](targets[metric.id])}"
+            name = metric.label_key.replace("_", "-")
+            marks: list[Component] = []
+            figure = figure_alerts.get(metric.id)
+            if figure is not None:
+                name = f"{name} tile__stat--{figure.level.value}"
+                marks += _pending(figure, lang)
+            if metric.counted_since_failover:
+                marks += _failover_mark(since_failover)
+            stats.append(_stat(t(metric.label_key, lang), value, name, marks))
+        figures.append(html.Div(stats, className=class_name))
+    return figures
+
+
+def _headline(metric: MetricSpec, queue: QueueView, lang: str, figure: FigureAlert) -> html.Div:
+    return html.Div(
+        [
+            html.Span(_text(metric, queue),
+                      className=f"tile__wait-value tile__wait-value--{figure.level.value}"),
+            html.Span([t(metric.label_key, lang), *_pending(figure, lang)],
+                      className="tile__label"),
+        ],
+        className="tile__wait",
+    )
+
+
+# The tile's rows under the headline, and their classes.
+_ROWS = ((TileRow.QUEUE, "tile__row"), (TileRow.AGENTS, "tile__row tile__agents"))
+_FORMATS: dict[Display, Callable[[float | None], str]] = {
+    Display.INTEGER: fmt.count, Display.DURATION: fmt.wait, Display.PERCENT: fmt.percent,
+}
+
+
+def _text(metric: MetricSpec, queue: QueueView) -> str:
+    return _FORMATS[metric.display](queue.metrics.get(metric.id))
 
 
 def _pending(figure: FigureAlert, lang: str) -> list[Component]:
