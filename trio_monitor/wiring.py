@@ -15,7 +15,7 @@ from collectors.base import Source
 from collectors.clock import Clock, SystemClock
 from collectors.drift import DriftSource
 from collectors.health import HealthSource
-from collectors.http import HttpSeam
+from collectors.http import HttpConfig, HttpSeam
 from collectors.rollup import lease_jobs as rollup_lease_jobs
 from collectors.runner import Collector, DynamicSources, LeaseJob, RunnerConfig
 from collectors.trio import TrioSource
@@ -55,10 +55,14 @@ def collector_store(settings: Settings, engine: Engine) -> storage.Store:
     return storage.Store(writer, lease_engine=lease)
 
 
+def http_config(settings: Settings) -> HttpConfig:
+    return settings.http_config()
+
+
 def trio_source(settings: Settings, clock: Clock | None = None) -> TrioSource:
     clock = clock or SystemClock()
     config = settings.trio_config(timezone=settings.timezone)
-    seam = HttpSeam(settings.http_config(), clock=clock, name=settings.trio_source_name)
+    seam = HttpSeam(http_config(settings), clock=clock, name=settings.trio_source_name)
     return TrioSource(config, seam, retry=settings.retry_policy(), clock=clock)
 
 
@@ -120,7 +124,7 @@ def notify_jobs(settings: Settings, engine: Engine, clock: Clock) -> list[LeaseJ
     runs with no channel configured, to fail what is queued for removed ones."""
     from .notify import SEAM_NAME, notify_job
 
-    seam = HttpSeam(settings.http_config(), clock=clock, name=SEAM_NAME)
+    seam = HttpSeam(http_config(settings), clock=clock, name=SEAM_NAME)
     return [notify_job(settings, engine, clock, seam)]
 
 
@@ -130,7 +134,7 @@ def rollup_jobs(settings: Settings, engine: Engine, clock: Clock) -> list[LeaseJ
 
 
 def drift_source(settings: Settings, spec: DriftSourceSpec, clock: Clock) -> DriftSource:
-    seam = HttpSeam(settings.http_config(), clock=clock, name=f"drift:{spec.name}")
+    seam = HttpSeam(http_config(settings), clock=clock, name=f"drift:{spec.name}")
     return DriftSource(spec, seam, clock=clock)
 
 
@@ -150,7 +154,7 @@ def health_sources(settings: Settings, engine: Engine, clock: Clock) -> DynamicS
     targets = storage.HealthTargetStore(engine)
     gate = asyncio.Semaphore(settings.health_concurrency)
     seam = HttpSeam(
-        replace(settings.http_config(), rate_per_s=10_000.0, burst=10_000,
+        replace(http_config(settings), rate_per_s=10_000.0, burst=10_000,
                 max_connections=settings.health_concurrency),
         clock=clock, name="health",
     )
