@@ -1,4 +1,4 @@
-"""Keeping a long-running collector's memory flat (issue 10, section 6).
+"""Keeping a long-running collector's memory flat.
 
 Measured (bench/soak.py, see docs/DESIGN.md "Memory of the collector"): the growth of
 the collector's RSS was not Python objects (tracemalloc stayed flat) but glibc malloc

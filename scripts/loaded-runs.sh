@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs CI (`.ci/run`, the README's test command) N times in a row while `stress-ng` keeps
 # the CPUs busy, and prints each run's wall time and pytest summary line: the suite must
-# stay green under load (issue 12). Usage: scripts/loaded-runs.sh [runs=3] [cpu workers=2]
+# stay green under load. Usage: scripts/loaded-runs.sh [runs=3] [cpu workers=2]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs="${1:-3}"

@@ -40,7 +40,7 @@ class SimulatorConfig:
     charset: str = "utf-8"
     warmup_s: float = 3600.0
     clock: Callable[[], float] = field(default=time.time)
-    # Fake workers and reconcilers served by the primary (issue 4): `worker-1..N`,
+    # Fake workers and reconcilers served by the primary: `worker-1..N`,
     # `reconciler-1..N`, unless names are given.
     workers: int = 4
     reconcilers: int = 1

@@ -147,3 +147,68 @@ def test_it_names_settings_that_no_longer_do_anything() -> None:
 
     assert [name for name, _ in found] == ["TRIO_MONITOR_WAIT_WARN_S"]
     assert "/thresholds" in found[0][1]
+
+
+# -- configs built from the settings of their area ------------------------------------------
+
+
+def test_it_builds_each_config_from_the_settings_of_the_same_name(monkeypatch):
+    monkeypatch.setenv("TRIO_MONITOR_HTTP_READ_TIMEOUT_S", "7")
+    monkeypatch.setenv("TRIO_MONITOR_HTTP_MAX_BODY_MB", "2")
+    monkeypatch.setenv("TRIO_MONITOR_RETRY_MAX_ATTEMPTS", "5")
+    monkeypatch.setenv("TRIO_MONITOR_LEASE_TTL_S", "20")
+    monkeypatch.setenv("TRIO_MONITOR_LOGIN_LOCKOUT_S", "60")
+    monkeypatch.setenv("TRIO_MONITOR_SITE_NAME", "Kundtjänst")
+    settings = load_settings(trio_base_url="https://trio.example.se/te/api",
+                             trio_client_key="k", trio_username="u", trio_password="p",
+                             trio_page_size=50)
+
+    http = settings.http_config()
+    assert (http.read_timeout_s, http.max_body_bytes, http.verify_tls) == (7.0, 2 << 20, True)
+    assert settings.retry_policy().max_attempts == 5
+    assert (settings.runner_config().lease_ttl_s, settings.runner_config().poll_deadline_s) \
+        == (20.0, 4.0)
+    rollup = settings.rollup_config()
+    assert (rollup.raw_days, rollup.batch_rows, rollup.login_failures_keep_s) \
+        == (7, 5000, 900 + 60)
+    trio = settings.trio_config(timezone="Europe/Stockholm")
+    assert (trio.password, trio.client_key, trio.page_size, trio.charset) == ("p", "k", 50,
+                                                                               "utf-8")
+    auth = settings.auth_config(secret_key="x" * 40, public_paths=("/healthz",))
+    assert (auth.lockout_duration_s, auth.site_name, auth.default_language) \
+        == (60.0, "Kundtjänst", "en")
+    board = settings.dashboard_config()
+    assert (board.site_name, board.source_name, board.public_url) \
+        == ("Kundtjänst", "trio", "http://127.0.0.1:8050")
+
+
+def test_build_refuses_a_config_field_that_has_no_setting():
+    from dataclasses import dataclass
+
+    from trio_monitor.settings._common import build
+
+    @dataclass
+    class NewConfig:
+        read_timeout_s: float = 1.0
+        brand_new_s: float = 2.0
+
+    with pytest.raises(TypeError, match="no setting for http_brand_new_s"):
+        build(NewConfig, load_settings(), "http_")
+    assert build(NewConfig, load_settings(), "http_", keep=("brand_new_s",)).read_timeout_s \
+        == 10.0
+
+
+def test_it_parses_json_lists_once(monkeypatch):
+    from trio_monitor.settings import _sources
+
+    monkeypatch.setenv("TRIO_MONITOR_DRIFT_SOURCES",
+                       '[{"name": "rec", "url": "http://127.0.0.1:9000/drift"}]')
+    settings = load_settings()
+    first = settings.drift_source_specs()
+    calls = []
+    monkeypatch.setattr(_sources, "parse_drift_sources_json",
+                        lambda text: calls.append(text) or [])
+
+    assert [s.name for s in first] == ["rec"]
+    assert settings.drift_source_specs() == settings.drift_source_specs() == first
+    assert calls == []

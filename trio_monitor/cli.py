@@ -545,7 +545,7 @@ def cmd_users_unlock(args: argparse.Namespace) -> int:
     return code
 
 
-# -- display tokens (issue 6) -----------------------------------------------------------------
+# -- display tokens ---------------------------------------------------------------------------
 
 
 def _displays_call(action: Callable[[Any], object]) -> int:

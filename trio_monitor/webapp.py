@@ -14,7 +14,7 @@ from flask import Flask, request
 import auth
 import storage
 from alerts import seed_default_rules
-from dashboard import DashboardConfig, create_dash
+from dashboard import create_dash
 
 from . import dashrequests
 from .settings import Mode, Settings
@@ -22,6 +22,8 @@ from .settings import Mode, Settings
 log = logging.getLogger(__name__)
 
 MAX_REQUEST_BYTES = 1024 * 1024  # Dash callbacks of a wall screen are a few kB
+# Answered without a session: load balancers probe it.
+PUBLIC_PATHS = ("/healthz",)
 
 
 def secret_key(settings: Settings) -> str:
@@ -60,39 +62,6 @@ def _create_secret_file(path: Path) -> None:
         staging.unlink()
 
 
-def auth_config(settings: Settings) -> auth.AuthConfig:
-    return auth.AuthConfig(
-        secret_key=secret_key(settings),
-        cookie_secure=settings.cookie_secure,
-        idle_timeout_s=settings.session_idle_timeout_s,
-        lockout_failures=settings.login_lockout_failures,
-        account_lockout_failures=settings.login_account_lockout_failures,
-        lockout_window_s=settings.login_lockout_window_s,
-        lockout_duration_s=settings.login_lockout_s,
-        addr_max_failures=settings.login_addr_max_failures,
-        site_name=settings.site_name,
-        default_language=settings.language.value,
-        public_paths=("/healthz",),
-        trusted_proxies=settings.web_trusted_proxies,
-    )
-
-
-def dashboard_config(settings: Settings) -> DashboardConfig:
-    return DashboardConfig(
-        site_name=settings.site_name,
-        source_name=settings.trio_source_name,
-        refresh_interval_s=settings.refresh_interval_s,
-        poll_interval_s=settings.poll_interval_s,
-        stale_after_polls=settings.stale_after_polls,
-        sl_target_pct=settings.sl_target_pct,
-        sl_threshold_s=settings.sl_threshold_s,
-        default_language=settings.language.value,
-        channels=tuple(spec.name for spec in settings.notify_channel_specs()),
-        timezone=settings.timezone,
-        public_url=settings.public_base_url,
-    )
-
-
 def create_app(settings: Settings, engine: Any = None) -> Flask:
     """Build the web app; raises storage.SchemaOutOfDate on an old database."""
     from .wiring import make_engine
@@ -105,7 +74,8 @@ def create_app(settings: Settings, engine: Any = None) -> Flask:
     server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     # Before the guard: a request for another host is refused whoever sends it.
     install_host_check(server, settings)
-    auth.install(server, engine, auth_config(settings))
+    auth.install(server, engine,
+                 settings.auth_config(secret_key=secret_key(settings), public_paths=PUBLIC_PATHS))
     # After the guard (an outsider gets 401, a forged callback 403), before every hook
     # of the dashboard that reads a callback's body.
     dash_checks = dashrequests.install(server)
@@ -120,7 +90,7 @@ def create_app(settings: Settings, engine: Any = None) -> Flask:
             return {"status": "unavailable"}, 503, headers
         return {"status": "ok"}, 200, headers
 
-    dash_app = create_dash(server, engine, dashboard_config(settings))
+    dash_app = create_dash(server, engine, settings.dashboard_config())
     dash_checks.attach(dash_app)
     server.config["CSP_SCRIPT_HASHES"] = list(dash_app.csp_hashes())
     return server

@@ -16,12 +16,9 @@ from collectors.clock import Clock, SystemClock
 from collectors.drift import DriftSource
 from collectors.health import HealthSource
 from collectors.http import HttpConfig, HttpSeam
-from collectors.retry import RetryPolicy
-from collectors.rollup import RollupConfig
 from collectors.rollup import lease_jobs as rollup_lease_jobs
-from collectors.runner import LEASE_NAME, Collector, DynamicSources, LeaseJob, RunnerConfig
-from collectors.trio import TrioConfig, TrioSource
-from collectors.trio_records import DEFAULT_AGENT_STATE_CODES
+from collectors.runner import Collector, DynamicSources, LeaseJob, RunnerConfig
+from collectors.trio import TrioSource
 from specs.drift import DriftSourceSpec
 from specs.health import HealthTarget
 
@@ -59,61 +56,18 @@ def collector_store(settings: Settings, engine: Engine) -> storage.Store:
 
 
 def http_config(settings: Settings) -> HttpConfig:
-    return HttpConfig(
-        connect_timeout_s=settings.http_connect_timeout_s,
-        read_timeout_s=settings.http_read_timeout_s,
-        write_timeout_s=settings.http_write_timeout_s,
-        pool_timeout_s=settings.http_pool_timeout_s,
-        max_body_bytes=int(settings.http_max_body_mb * 1024 * 1024),
-        rate_per_s=settings.rate_limit_per_s,
-        burst=settings.rate_limit_burst,
-        verify_tls=settings.http_verify_tls,
-    )
+    return settings.http_config()
 
 
 def trio_source(settings: Settings, clock: Clock | None = None) -> TrioSource:
     clock = clock or SystemClock()
-    assert settings.trio_client_key is not None and settings.trio_password is not None
-    config = TrioConfig(
-        name=settings.trio_source_name,
-        base_url=settings.trio_base_url,
-        client_key=settings.trio_client_key.get_secret_value(),
-        username=settings.trio_username,
-        password=settings.trio_password.get_secret_value(),
-        queue_fields=settings.queue_fields,
-        agent_fields=settings.agent_fields,
-        ccid=settings.trio_ccid,
-        charset=settings.trio_charset.value,
-        page_size=settings.trio_page_size,
-        page_concurrency=settings.trio_page_concurrency,
-        refresh_margin_s=settings.trio_token_refresh_margin_s,
-        collect_agents=settings.trio_collect_agents,
-        secondary_url=settings.trio_secondary_url,
-        failback_check_s=settings.trio_failback_check_s,
-        agent_state_codes=dict(settings.trio_agent_state_codes or DEFAULT_AGENT_STATE_CODES),
-        timezone=settings.timezone,
-    )
+    config = settings.trio_config(timezone=settings.timezone)
     seam = HttpSeam(http_config(settings), clock=clock, name=settings.trio_source_name)
-    retry = RetryPolicy(
-        max_attempts=settings.retry_max_attempts,
-        base_delay_s=settings.retry_base_delay_s,
-        max_delay_s=settings.retry_max_delay_s,
-    )
-    return TrioSource(config, seam, retry=retry, clock=clock)
+    return TrioSource(config, seam, retry=settings.retry_policy(), clock=clock)
 
 
 def runner_config(settings: Settings) -> RunnerConfig:
-    return RunnerConfig(
-        poll_interval_s=settings.poll_interval_s,
-        poll_deadline_s=settings.poll_deadline_s,
-        lease_ttl_s=settings.lease_ttl_s,
-        buffer_max_age_s=settings.buffer_max_age_s,
-        buffer_max_samples=settings.buffer_max_samples,
-        shutdown_timeout_s=settings.shutdown_timeout_s,
-        breaker_failure_threshold=settings.breaker_failure_threshold,
-        breaker_cooldown_s=settings.breaker_cooldown_s,
-        breaker_max_cooldown_s=settings.breaker_max_cooldown_s,
-    )
+    return settings.runner_config()  # kept: tests build runners from settings with it
 
 
 def collector(settings: Settings, engine: Engine, clock: Clock | None = None) -> Collector:
@@ -134,17 +88,10 @@ def collector(settings: Settings, engine: Engine, clock: Clock | None = None) ->
 
 
 def alert_jobs(settings: Settings, engine: Engine, clock: Clock) -> list[LeaseJob]:
-    """Alert evaluation: after each write and on a short tick (issue 5, alerts/service.py)."""
-    from alerts.service import AlertEvaluator, EvaluatorConfig
+    """Alert evaluation: after each write and on a short tick (alerts/service.py)."""
+    from alerts.service import AlertEvaluator
 
-    config = EvaluatorConfig(
-        lease_name=LEASE_NAME,
-        repeat_interval_s=settings.alert_repeat_interval_s,
-        link=f"{settings.public_base_url}/alerts",
-        # DESIGN.md: a queue's open/closed value counts for three poll intervals.
-        open_fresh_s=3 * settings.poll_interval_s,
-    )
-    evaluator = AlertEvaluator(engine, config, clock=clock,
+    evaluator = AlertEvaluator(engine, settings.evaluator_config(), clock=clock,
                                watched=lambda: watched_sources(settings, engine),
                                intervals=lambda: source_intervals(settings, engine))
     return [LeaseJob(
@@ -173,7 +120,7 @@ def source_intervals(settings: Settings, engine: Engine) -> dict[str, float]:
 
 
 def notify_jobs(settings: Settings, engine: Engine, clock: Clock) -> list[LeaseJob]:
-    """Notification delivery from the outbox (issue 5, alerts/notify/outbox.py); it also
+    """Notification delivery from the outbox (alerts/notify/outbox.py); it also
     runs with no channel configured, to fail what is queued for removed ones."""
     from .notify import SEAM_NAME, notify_job
 
@@ -182,20 +129,8 @@ def notify_jobs(settings: Settings, engine: Engine, clock: Clock) -> list[LeaseJ
 
 
 def rollup_jobs(settings: Settings, engine: Engine, clock: Clock) -> list[LeaseJob]:
-    """Rollups to 1 minute and 1 hour, and retention per resolution (issue 6)."""
-    config = RollupConfig(
-        interval_s=settings.rollup_interval_s,
-        grace_s=settings.rollup_grace_s,
-        recheck_s=settings.rollup_recheck_s,
-        raw_days=settings.retention_raw_days,
-        minute_days=settings.retention_1m_days,
-        hour_days=settings.retention_1h_days,
-        batch_rows=settings.retention_batch_rows,
-        budget_s=min(10.0, settings.rollup_interval_s / 2),
-        # A failure matters to the lockout for its window, then for the lock it started.
-        login_failures_keep_s=settings.login_lockout_window_s + settings.login_lockout_s,
-    )
-    return rollup_lease_jobs(engine, config, clock)
+    """Rollups to 1 minute and 1 hour, and retention per resolution."""
+    return rollup_lease_jobs(engine, settings.rollup_config(), clock)
 
 
 def drift_source(settings: Settings, spec: DriftSourceSpec, clock: Clock) -> DriftSource:
