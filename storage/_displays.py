@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Row, func, or_, select, update
 from sqlalchemy.engine import Connection
 
-from ._alerts import _audit
+from ._audit import append_audit
 from ._errors import StorageError
 from ._schema import displays
 from ._tx import EngineStore
@@ -80,8 +80,8 @@ class DisplayStore(EngineStore):
                 name=name, token_hash=token_hash, created_at=now_ms, created_by=actor,
             ).returning(displays.c.id)).scalar_one()
             row = _get(conn, int(new_id))
-            _audit(conn, actor, "display.create", _target(row), None, _json(row), now_ms,
-                   client_addr)
+            append_audit(conn, actor, "display.create", _target(row), None, _json(row), now_ms,
+                client_addr)
         return row
 
     def revoke(
@@ -96,8 +96,8 @@ class DisplayStore(EngineStore):
             conn.execute(update(displays).where(displays.c.id == display_id).values(
                 revoked_at=now_ms, revoked_by=actor))
             after = _get(conn, display_id)
-            _audit(conn, actor, "display.revoke", _target(after), _json(before), _json(after),
-                   now_ms, client_addr)
+            append_audit(conn, actor, "display.revoke", _target(after), _json(before),
+                _json(after), now_ms, client_addr)
         return after
 
     def get(self, display_id: int) -> DisplayRow | None:
