@@ -64,7 +64,7 @@ from ._users import FailureCount, UserRow, UserStore
 
 __all__ += ["FailureCount", "UserRow", "UserStore", "ping"]
 
-# -- health targets (issue 4) ----------------------------------------------------------
+# -- health targets --------------------------------------------------------------------
 from ._health import (  # noqa: E402 - after the users block's __all__ +=
     HealthTargetRow,
     HealthTargetStore,
@@ -90,11 +90,9 @@ from ._drift import DriftEventKind, DriftEventRow, DriftResourceRow, DriftStore 
 
 __all__ += ["DriftEventKind", "DriftEventRow", "DriftResourceRow", "DriftStore"]
 
-# -- alerting (issue 5) ----------------------------------------------------------------
-from ._alerts import (  # noqa: E402
+# -- alerting --------------------------------------------------------------------------
+from ._alert_records import (  # noqa: E402
     AlertNotOpen,
-    AlertStore,
-    AuditRow,
     ChannelRow,
     EventRow,
     OutboxItem,
@@ -110,6 +108,8 @@ from ._alerts import (  # noqa: E402
     UnknownSilence,
     series_key,
 )
+from ._alerts import AlertStore  # noqa: E402
+from ._audit import AuditRow  # noqa: E402
 
 __all__ += [
     "AlertNotOpen",
@@ -131,7 +131,7 @@ __all__ += [
     "series_key",
 ]
 
-# -- history: rollups, retention, history reads (issue 6) ------------------------------
+# -- history: rollups, retention, history reads ----------------------------------------
 from ._history import (  # noqa: E402
     DailyRow,
     History,
@@ -166,7 +166,7 @@ __all__ += [
     "choose_resolution",
 ]
 
-# -- display tokens of wall screens (issue 6) ------------------------------------------
+# -- display tokens of wall screens ----------------------------------------------------
 from ._displays import (  # noqa: E402
     DisplayExists,
     DisplayRow,
@@ -177,7 +177,7 @@ from ._displays import (  # noqa: E402
 
 __all__ += ["DisplayExists", "DisplayRow", "DisplayStore", "SeenRequest", "UnknownDisplay"]
 
-# -- server-side login sessions (issue 11) ---------------------------------------------
+# -- server-side login sessions --------------------------------------------------------
 from ._sessions import SessionRow, SessionStore, SessionUserRow  # noqa: E402
 
 __all__ += ["SessionRow", "SessionStore", "SessionUserRow"]

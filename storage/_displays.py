@@ -8,17 +8,16 @@ the same transaction. Every method is one transaction and may raise
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Row, func, or_, select, update
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 
-from ._alerts import _audit
-from ._engine import reading, writing
+from ._audit import append_audit
 from ._errors import StorageError
 from ._schema import displays
+from ._tx import EngineStore
 
 NAME_MAX = 100  # displays.name is VARCHAR(100)
 _ADDR_MAX = 64
@@ -63,17 +62,8 @@ class SeenRequest:
     page: str | None
 
 
-class DisplayStore:
+class DisplayStore(EngineStore):
     """Queries on ``displays``. Safe to share between threads."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-
-    def _writing(self) -> AbstractContextManager[Connection]:
-        return writing(self.engine)
-
-    def _reading(self) -> AbstractContextManager[Connection]:
-        return reading(self.engine)
 
     def create(
         self, name: str, token_hash: str, *, actor: str, now_ms: int,
@@ -90,8 +80,8 @@ class DisplayStore:
                 name=name, token_hash=token_hash, created_at=now_ms, created_by=actor,
             ).returning(displays.c.id)).scalar_one()
             row = _get(conn, int(new_id))
-            _audit(conn, actor, "display.create", _target(row), None, _json(row), now_ms,
-                   client_addr)
+            append_audit(conn, actor, "display.create", _target(row), None, _json(row), now_ms,
+                client_addr)
         return row
 
     def revoke(
@@ -106,8 +96,8 @@ class DisplayStore:
             conn.execute(update(displays).where(displays.c.id == display_id).values(
                 revoked_at=now_ms, revoked_by=actor))
             after = _get(conn, display_id)
-            _audit(conn, actor, "display.revoke", _target(after), _json(before), _json(after),
-                   now_ms, client_addr)
+            append_audit(conn, actor, "display.revoke", _target(after), _json(before),
+                _json(after), now_ms, client_addr)
         return after
 
     def get(self, display_id: int) -> DisplayRow | None:

@@ -8,11 +8,11 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Row, and_, bindparam, delete, select, update
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 
-from ._engine import reading
 from ._records import DriftItem
 from ._schema import drift_events, drift_resources
+from ._tx import EngineStore
 
 
 class DriftEventKind(StrEnum):
@@ -119,14 +119,11 @@ def _item_values(source: str, item: DriftItem) -> dict[str, Any]:
             "actual": item.actual}
 
 
-class DriftStore:
+class DriftStore(EngineStore):
     """Reads of the drift tables for the pages; each method is one query.
 
     Any method may raise ``StorageUnavailable``. Safe to share between threads.
     """
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
 
     def current(self, source: str | None = None) -> list[DriftResourceRow]:
         """The resources drifting now, longest drifting first."""
@@ -134,7 +131,7 @@ class DriftStore:
         query = select(t).order_by(t.c.detected_at, t.c.source, t.c.resource_id, t.c.field)
         if source is not None:
             query = query.where(t.c.source == source)  # the primary key's prefix
-        with reading(self.engine) as conn:
+        with self._reading() as conn:
             return [_resource(row) for row in conn.execute(query)]
 
     def events(
@@ -148,7 +145,7 @@ class DriftStore:
         )
         if source is not None:
             query = query.where(t.c.source == source)  # served by ix (source, ts)
-        with reading(self.engine) as conn:
+        with self._reading() as conn:
             return [_event(row) for row in conn.execute(query)]
 
     def durations(self, since_ms: int, source: str | None = None) -> list[int]:
@@ -163,7 +160,7 @@ class DriftStore:
         )
         if source is not None:
             query = query.where(t.c.source == source)  # served by ix (source, ts)
-        with reading(self.engine) as conn:
+        with self._reading() as conn:
             return [int(value) for value in conn.execute(query).scalars()]
 
 

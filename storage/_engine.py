@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -19,14 +17,11 @@ from ._errors import (
     OPT_CALL_TIMEOUT,
     OPT_POOL_TIMEOUT,
     OPT_STATEMENT_TIMEOUT,
-    translate_errors,
 )
-from ._watchdog import WATCHDOG, clear_here
+from ._tx import WRITE_OPTION, reading, writing
+from ._watchdog import WATCHDOG
 
-# Execution option read by the SQLite "begin" listener: a connection carrying it opens
-# its transaction with BEGIN IMMEDIATE (takes the write lock up front, so a writer
-# waits for busy_timeout instead of failing mid-transaction on lock upgrade).
-WRITE_OPTION = "trio_write"
+__all__ = ["WRITE_OPTION", "make_engine", "ping", "reading", "writing"]
 
 _PG_DRIVER = "postgresql+psycopg"
 _PG_ALIASES = {"postgres", "postgresql"}
@@ -216,24 +211,6 @@ def _install_postgres_watchdog(engine: Engine, bound_s: float) -> None:
 
     for name in ("checkin", "invalidate", "soft_invalidate", "close", "detach"):
         event.listen(engine, name, _disarm)
-
-
-@contextmanager
-def writing(engine: Engine) -> Iterator[Connection]:
-    """One write transaction (``BEGIN IMMEDIATE`` on SQLite); driver errors are mapped."""
-    clear_here()
-    with translate_errors(engine), engine.connect() as conn:
-        conn.execution_options(**{WRITE_OPTION: True})
-        with conn.begin():
-            yield conn
-
-
-@contextmanager
-def reading(engine: Engine) -> Iterator[Connection]:
-    """A connection for reads; driver errors are mapped."""
-    clear_here()
-    with translate_errors(engine), engine.connect() as conn:
-        yield conn
 
 
 def ping(engine: Engine) -> None:

@@ -11,17 +11,16 @@ from __future__ import annotations
 import builtins
 import json
 from collections.abc import Iterable, Mapping
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from sqlalchemy import Row, delete, select, update
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 
-from ._engine import reading, writing
 from ._errors import StorageError
 from ._schema import health_targets
 from ._sql import upsert_insert
+from ._tx import EngineStore
 
 
 class TargetExists(StorageError):
@@ -96,20 +95,11 @@ class SyncSummary:
     removed: list[str] = field(default_factory=list)
 
 
-class HealthTargetStore:
+class HealthTargetStore(EngineStore):
     """Queries on ``health_targets``; each method is one transaction.
 
     Any method may raise ``StorageUnavailable``. Safe to share between threads.
     """
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-
-    def _writing(self) -> AbstractContextManager[Connection]:
-        return writing(self.engine)
-
-    def _reading(self) -> AbstractContextManager[Connection]:
-        return reading(self.engine)
 
     def list(self, enabled_only: bool = False) -> builtins.list[HealthTargetRow]:
         """All targets (or the enabled ones), by name."""

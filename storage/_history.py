@@ -25,7 +25,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import select
 from sqlalchemy.engine import Connection, Engine
 
-from ._engine import reading
 from ._rollup import (
     BUCKET_MS,
     HOUR_MS,
@@ -39,6 +38,7 @@ from ._rollup import (
     stored_buckets,
 )
 from ._schema import samples, series
+from ._tx import EngineStore
 
 DEFAULT_MAX_POINTS = 2000
 DAY_MS = 86_400_000
@@ -182,7 +182,7 @@ def _older(
     return segments
 
 
-class HistoryStore:
+class HistoryStore(EngineStore):
     """History reads over ``engine``; see the module docstring. ``raw_interval_s`` is the
     poll interval, which decides how long a range may be shown raw. Any method may raise
     ``StorageUnavailable``; bad arguments raise ``ValueError`` with the reason."""
@@ -190,7 +190,7 @@ class HistoryStore:
     def __init__(self, engine: Engine, *, raw_interval_s: float = 5.0) -> None:
         if not raw_interval_s > 0:
             raise ValueError(f"raw_interval_s must be > 0, got {raw_interval_s}")
-        self.engine = engine
+        super().__init__(engine)
         self.raw_interval_ms = max(1, round(raw_interval_s * 1000))
 
     def history(
@@ -208,7 +208,7 @@ class HistoryStore:
         if max_points < 1:
             raise ValueError(f"max_points must be at least 1, got {max_points}")
         resolution = choose_resolution(from_ms, to_ms, max_points, self.raw_interval_ms)
-        with reading(self.engine) as conn:
+        with self._reading() as conn:
             state = read_state(conn)
             segments = plan(resolution, from_ms, to_ms, state)
             points = _read(conn, ids, segments)
@@ -238,7 +238,7 @@ class HistoryStore:
         today = datetime.fromtimestamp(now_ms / 1000, zone).date()
         first = today - timedelta(days=days - 1)
         from_ms = int(datetime.combine(first, time(0), tzinfo=zone).timestamp() * 1000)
-        with reading(self.engine) as conn:
+        with self._reading() as conn:
             queue_series = _queue_series(conn, queue_ids, source)
             segments = plan(Resolution.HOUR, from_ms, now_ms, read_state(conn))
             days_by_series = _local_days(conn, list(queue_series), segments, zone)

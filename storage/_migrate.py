@@ -10,8 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
-from ._engine import WRITE_OPTION
-from ._errors import SchemaOutOfDate, translate_errors
+from ._errors import SchemaOutOfDate
+from ._tx import reading, writing
 
 _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 UPGRADE_COMMAND = "trio-monitor db upgrade"
@@ -33,18 +33,16 @@ def head_revision() -> str:
 
 def current_revision(engine: Engine) -> str | None:
     """The database's revision, or None for an empty (never migrated) database."""
-    with translate_errors(engine), engine.connect() as conn:
+    with reading(engine) as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Migrate the database to ``revision`` (default: head), in one transaction."""
     config = alembic_config()
-    with translate_errors(engine), engine.connect() as conn:
-        conn.execution_options(**{WRITE_OPTION: True})
-        with conn.begin():
-            config.attributes["connection"] = conn
-            command.upgrade(config, revision)
+    with writing(engine) as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, revision)
 
 
 def check_schema(engine: Engine) -> None:

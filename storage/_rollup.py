@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -34,9 +33,9 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.engine import Connection, Engine
 
-from ._engine import reading, writing
 from ._schema import rollup_1h, rollup_1m, rollup_state, samples, series
 from ._sql import upsert_insert
+from ._tx import EngineStore
 from ._write import check_fence
 
 MINUTE_MS = 60_000
@@ -264,7 +263,7 @@ def _set_state(
     conn.execute(stmt)
 
 
-class RollupStore:
+class RollupStore(EngineStore):
     """Rollup and retention steps over ``engine``; see the module docstring.
 
     ``lease_name``/``lease_token`` fence every write like ``Store.write_poll`` (``LeaseLost``,
@@ -278,17 +277,11 @@ class RollupStore:
     ) -> None:
         if read_rows < 1 or write_rows < 1:
             raise ValueError("read_rows and write_rows must be at least 1")
-        self.engine = engine
+        super().__init__(engine)
         self.read_rows = read_rows
         self.write_rows = write_rows
         # Finer rows per bucket and series, learnt from the previous step (5-s polls: 12).
         self._density = {Resolution.MINUTE: 12.0, Resolution.HOUR: 60.0}
-
-    def _reading(self) -> AbstractContextManager[Connection]:
-        return reading(self.engine)
-
-    def _writing(self) -> AbstractContextManager[Connection]:
-        return writing(self.engine)
 
     def state(self) -> dict[Resolution, TierState]:
         """The stored state per resolution; a resolution never rolled/retained is absent."""

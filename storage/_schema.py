@@ -468,7 +468,7 @@ rollup_state = Table(
 
 # -- displays (revision 0006) ----------------------------------------------------------
 
-# A named token for one wall screen (issue 6). Only the token's SHA-256 is stored: the
+# A named token for one wall screen. Only the token's SHA-256 is stored: the
 # token is 32 random bytes, so a fast hash is enough (nothing to brute-force), and a
 # lookup by hash is one index probe. The last_* columns are what the screen last did.
 displays = Table(

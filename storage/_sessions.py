@@ -7,15 +7,14 @@ transaction and may raise ``StorageUnavailable``; storage never reads the clock
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Row, and_, delete, or_, select, update
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection
 
-from ._engine import reading, writing
 from ._schema import sessions, users
+from ._tx import EngineStore
 
 _ADDR_MAX = 64
 _AGENT_MAX = 300
@@ -50,17 +49,8 @@ class SessionUserRow:
     disabled: bool
 
 
-class SessionStore:
+class SessionStore(EngineStore):
     """Queries on ``sessions``. Safe to share between threads."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-
-    def _writing(self) -> AbstractContextManager[Connection]:
-        return writing(self.engine)
-
-    def _reading(self) -> AbstractContextManager[Connection]:
-        return reading(self.engine)
 
     def create(
         self, token_hash: str, user_id: int, *, now_ms: int, expires_ms: int,

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import AbstractContextManager
 
 from sqlalchemy.engine import Connection, Engine
 
 from . import _drift, _lease, _read, _write
-from ._engine import reading, writing
 from ._errors import OPT_CALL_TIMEOUT
 from ._records import (
     AgentEvent,
@@ -22,9 +20,10 @@ from ._records import (
     SourceEvent,
     SourceFacts,
 )
+from ._tx import EngineStore, reading, writing
 
 
-class Store:
+class Store(EngineStore):
     """Reads and writes over ``engine``; safe to share between threads.
 
     Every method runs in its own transaction and leaves none open. Any method may raise
@@ -35,7 +34,7 @@ class Store:
     def __init__(self, engine: Engine, *, lease_engine: Engine | None = None) -> None:
         """``lease_engine``: a separate small engine for the lease calls (the collector's),
         so renewing never waits for a pooled connection busy with a large write."""
-        self.engine = engine
+        super().__init__(engine)
         self.lease_engine = lease_engine or engine
         # Series ids by natural key; filled after commits only. Plain dict operations
         # are atomic under the GIL, and a racing duplicate fill stores the same value.
@@ -46,12 +45,6 @@ class Store:
         self.engine.dispose()
         if self.lease_engine is not self.engine:
             self.lease_engine.dispose()
-
-    def _writing(self) -> AbstractContextManager[Connection]:
-        return writing(self.engine)
-
-    def _reading(self) -> AbstractContextManager[Connection]:
-        return reading(self.engine)
 
     # -- write side -------------------------------------------------------------------
 

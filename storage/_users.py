@@ -6,16 +6,14 @@ and compares them as given. Storage never reads the clock: ``now_ms`` comes from
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from sqlalchemy import Row, delete, func, select, update
-from sqlalchemy.engine import Connection, Engine
 
-from ._engine import reading, writing
 from ._schema import login_failures, users
 from ._sessions import revoke_user_sessions
 from ._sql import upsert_insert
+from ._tx import EngineStore
 
 
 @dataclass(frozen=True)
@@ -41,20 +39,11 @@ class FailureCount:
     latest_ms: int | None
 
 
-class UserStore:
+class UserStore(EngineStore):
     """Queries on ``users`` and ``login_failures``; each method is one transaction.
 
     Any method may raise ``StorageUnavailable``. Safe to share between threads.
     """
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-
-    def _writing(self) -> AbstractContextManager[Connection]:
-        return writing(self.engine)
-
-    def _reading(self) -> AbstractContextManager[Connection]:
-        return reading(self.engine)
 
     # -- users ------------------------------------------------------------------------
 

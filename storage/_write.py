@@ -14,7 +14,7 @@ from ._errors import LeaseLost
 from ._records import AgentRecord, EventTuple, SeriesKey, SourceFacts
 from ._schema import agent_events, agents, lease, series, source_events, sources
 from ._schema import samples as samples_table
-from ._sql import upsert_insert
+from ._sql import executemany, upsert_insert
 
 SampleRow = tuple[int, int, float]
 # Cached per natural key: (series id, entity_name, unit).
@@ -37,6 +37,17 @@ def check_fence(conn: Connection, name: str, token: int | None, now_ms: int) -> 
     )
     if conn.execute(stmt).rowcount != 1:
         raise LeaseLost(f"lease {name!r} is no longer held with token {token} at {now_ms}")
+
+
+def check_token(conn: Connection, name: str, token: int) -> None:
+    """The fence without an expiry check: ``token`` still holds lease ``name`` (nobody
+    took it over). The no-op UPDATE takes the lease row's lock until commit."""
+    stmt = (
+        update(lease).where(lease.c.name == name, lease.c.token == token)
+        .values(token=lease.c.token)
+    )
+    if conn.execute(stmt).rowcount != 1:
+        raise LeaseLost(f"lease {name!r} is no longer held with token {token}")
 
 
 def check_fence_ahead(
@@ -222,17 +233,14 @@ def upsert_current(conn: Connection, rows: Iterable[SampleRow]) -> None:
         seen = newest.get(series_id)
         if seen is None or ts >= seen[0]:
             newest[series_id] = (ts, value)
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        # The raw cursor: SQLAlchemy's per-row parameter handling cost more than SQLite.
-        cursor.executemany(
-            "INSERT INTO current (series_id, ts, value) VALUES (?, ?, ?) "
-            "ON CONFLICT (series_id) DO UPDATE SET ts = excluded.ts, value = excluded.value "
-            "WHERE excluded.ts > current.ts",
-            [(sid, ts, value) for sid, (ts, value) in newest.items()],
-        )
-    finally:
-        cursor.close()
+    # The raw cursor: SQLAlchemy's per-row parameter handling cost more than SQLite.
+    executemany(
+        conn,
+        "INSERT INTO current (series_id, ts, value) VALUES (?, ?, ?) "
+        "ON CONFLICT (series_id) DO UPDATE SET ts = excluded.ts, value = excluded.value "
+        "WHERE excluded.ts > current.ts",
+        [(sid, ts, value) for sid, (ts, value) in newest.items()],
+    )
 
 
 def write_agents(

@@ -28,7 +28,7 @@ from storage import (
     Store,
     UnknownRule,
     UnknownSilence,
-    _alerts,
+    _alert_states,
     make_engine,
     series_key,
 )
@@ -419,7 +419,7 @@ def test_it_leaves_a_row_another_writer_inserted_first_on_postgres(
     # The race apply() guards against: a row that was missing when the versions were
     # read has been inserted by someone else by the time of the insert.
     with writing(engine) as conn:
-        inserted = _alerts._insert_states(conn, [state(rule_id, alert_id="ours"), other], T0)
+        inserted = _alert_states._insert_states(conn, [state(rule_id, alert_id="ours"), other], T0)
 
     assert inserted == {(rule_id, other.series_key)}
     assert [s.alert_id for s in alerts.load_states()] == ["theirs", "a-1"]

@@ -11,8 +11,9 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from storage._engine import WRITE_OPTION, make_engine
+from storage._engine import make_engine
 from storage._schema import metadata
+from storage._tx import WRITE_OPTION
 
 config = context.config
 
