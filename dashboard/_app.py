@@ -10,6 +10,7 @@ import dash
 import flask
 from sqlalchemy.engine import Engine
 
+import auth
 from storage import AlertStore
 
 from . import _frame, _runtime, ids, registry
@@ -59,6 +60,8 @@ def create_dash(
     _frame.CALLBACKS.register(app, config)
     for page in registry.pages():
         page.callbacks.register(app, config)
+    auth.declare_display_scope(server, registry.display_pages(),
+                               registry.display_output_prefixes())
     _prime_pages_router(server)
     _register_component_suites(app, server)
     refresh_outputs = [key for key in app.callback_map
