@@ -4,6 +4,7 @@ Imports ``storage`` only. Session, idle-timeout and invalidation bounds: see ``a
 """
 
 from . import sessions
+from ._requests import declare_display_scope
 from .config import AuthConfig
 from .displays import (
     InvalidDisplayName,
@@ -76,6 +77,7 @@ __all__ = [
     "create_display",
     "csrf_token",
     "current_user",
+    "declare_display_scope",
     "disable_user",
     "enable_user",
     "find_display",

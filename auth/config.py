@@ -38,13 +38,12 @@ class AuthConfig:
     display_start_path: str = "/kiosk"
     # What a display session may reach: these pages (the kiosk and the pages it rotates),
     # and Dash callbacks whose every output id starts with one of these prefixes (the
-    # ids of those pages, see dashboard/ids.py, plus Dash's own page routing). Everything
-    # else (the admin and thresholds pages with their audit log and names, queue
-    # history, CSV downloads) is refused with 403 before it runs.
-    display_pages: tuple[str, ...] = ("/", "/kiosk", "/alerts", "/drift", "/health")
-    display_output_prefixes: tuple[str, ...] = (
-        "wallboard-", "pages-", "ksk-", "alr-", "drift-", "health-", "_pages_",
-    )
+    # ids of those pages plus Dash's own page routing). Everything else (the admin and
+    # thresholds pages with their audit log and names, queue history, CSV downloads) is
+    # refused with 403 before it runs. None: what the app declares with
+    # ``auth.declare_display_scope`` (the dashboard: its pages' ``display_ids``).
+    display_pages: tuple[str, ...] | None = None
+    display_output_prefixes: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         if not self.secret_key:

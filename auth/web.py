@@ -43,8 +43,20 @@ from werkzeug.wrappers import Response
 from specs.clock import Clock
 from storage import AlertStore, DisplayRow, DisplayStore, SeenRequest, StorageUnavailable, UserStore
 
-from . import _pages, sessions
-from .config import LANGUAGES, AuthConfig
+from . import sessions
+from ._requests import SAFE_METHODS, is_dash_update, is_machine_path, outside_display_scope
+from ._responses import (
+    ASSETS_ENDPOINT,
+    DISPLAY_ENDPOINT,
+    LOGIN_ENDPOINT,
+    LOGOUT_ENDPOINT,
+    REVOKED_ENDPOINT,
+    csrf_failure_page,
+    login_page,
+    refused_page,
+)
+from ._responses import screen_page_response as screen_response
+from .config import AuthConfig
 from .displays import DisplayChecker, find_display, looks_like_token
 from .errors import PermissionDenied
 from .users import SYSTEM_ACTOR, Actor, AuthResult, AuthStatus, Role, authenticate
@@ -54,7 +66,6 @@ log = logging.getLogger(__name__)
 
 EXTENSION = "trio_monitor_auth"
 COOKIE_NAME = "trio_monitor_session"
-LANG_COOKIE = "lang"
 SESSION_LIFETIME = timedelta(days=30)
 CHECK_INTERVAL_S = 30.0
 CSRF_FIELD = "csrf_token"
@@ -65,7 +76,6 @@ CSRF_HEADER = "X-CSRF-Token"
 # with SameSite=Strict, have it sent, so it cannot forge the header.
 DASH_CSRF_COOKIE = "_csrf_token"
 DASH_CSRF_HEADER = "X-CSRFToken"
-DASH_UPDATE_SEGMENT = "_dash-update-component"
 
 # Session keys. A person's session has _SID (the server-side session's token); a display
 # session has _DISPLAY (the display token's id), _NAME and _SEEN instead.
@@ -77,19 +87,8 @@ EVERYWHERE_FIELD = "everywhere"
 DISPLAY_PARAMS = ("rotate", "every", "lang")
 DISPLAY_PREFIX = "display:"  # the "username" of a display session: display:<name>
 
-_LOGIN_ENDPOINT = "trio_auth.login"
-_LOGOUT_ENDPOINT = "trio_auth.logout"
-_ASSETS_ENDPOINT = "trio_auth.static"
-_DISPLAY_ENDPOINT = "trio_auth.display"
-_REVOKED_ENDPOINT = "trio_auth.display_revoked"
-_PUBLIC_ENDPOINTS = frozenset({_LOGIN_ENDPOINT, _LOGOUT_ENDPOINT, _ASSETS_ENDPOINT,
-                               _DISPLAY_ENDPOINT, _REVOKED_ENDPOINT})
-# Paths answered with 401 JSON rather than a redirect: made by scripts, not by people
-# typing an address. Dash's own endpoints all start with "_" (/_dash-layout,
-# /_dash-update-component, /_dash-component-suites/..., /_reload-hash, /_favicon.ico);
-# any segment is checked so a Dash url prefix (/monitor/_dash-layout) is covered too.
-_MACHINE_DIRS = frozenset({"assets", "static"})
-_SAFE_METHODS = frozenset({"GET", "HEAD"})
+_PUBLIC_ENDPOINTS = frozenset({LOGIN_ENDPOINT, LOGOUT_ENDPOINT, ASSETS_ENDPOINT,
+                               DISPLAY_ENDPOINT, REVOKED_ENDPOINT})
 
 _CSP = (
     "default-src 'self'; script-src 'self'{hashes}; style-src 'self' 'unsafe-inline'; "
@@ -300,7 +299,7 @@ def _guard() -> Response | None:
 
 def _refuse_forged_callback(state: _State) -> Response | None:
     """403 for a Dash callback POST without the session's CSRF token in its header."""
-    if request.method in _SAFE_METHODS or not _is_dash_update(request.path):
+    if request.method in SAFE_METHODS or not is_dash_update(request.path):
         return None
     expected = session.get(_CSRF)
     sent = request.headers.get(DASH_CSRF_HEADER, "")
@@ -315,59 +314,18 @@ def _refuse_forged_callback(state: _State) -> Response | None:
 
 
 def _refuse_outside_display_scope(state: _State) -> Response | None:
-    """403 for a display session asking for anything a wall screen does not show: a page
-    outside ``display_pages`` (GET and HEAD alike), or a Dash callback with an output
-    outside ``display_output_prefixes`` or routing to such a page."""
+    """403 for a display session asking for anything a wall screen does not show (see
+    ``auth._requests``)."""
     user: SessionUser = g.trio_auth_user
     config = state.config
     if not user.is_display or _is_public(config):
         return None
-    what: str | None = None
-    if request.method in _SAFE_METHODS and not _is_machine_path(request.path):
-        if _local_page(request.path) not in config.display_pages:
-            what = f"page {request.path[:100]}"
-    elif request.method == "POST" and _is_dash_update(request.path):
-        what = _callback_outside_scope(request.get_json(silent=True), config)
+    what = outside_display_scope(config)
     if what is None:
         return None
     log.warning("display session refused %s", what,
                 extra={"username": user.username, "client_addr": client_address(config)})
     return _json({"error": "a wall screen may not open this"}, 403)
-
-
-def _local_page(path: str) -> str:
-    """``path`` without the application's mount point and a trailing slash."""
-    root = request.script_root
-    if root and path.startswith(root + "/"):
-        path = path[len(root):]
-    return path.rstrip("/") or "/"
-
-
-def _callback_outside_scope(body: object, config: AuthConfig) -> str | None:
-    """What in a Dash callback request a display may not have (None: nothing)."""
-    if not isinstance(body, dict):
-        return "a malformed callback"
-    outputs = body.get("outputs")
-    for spec in outputs if isinstance(outputs, list) else [outputs]:
-        component = spec.get("id") if isinstance(spec, dict) else None
-        if isinstance(component, dict):
-            component = component.get("type")
-        if not isinstance(component, str) or not component.startswith(
-                config.display_output_prefixes):
-            return f"callback output {str(component)[:80]}"
-    inputs = body.get("inputs")
-    for item in inputs if isinstance(inputs, list) else []:
-        # Dash pages' router: its pathname input decides which page's layout is built.
-        if isinstance(item, dict) and item.get("id") == "_pages_location" \
-                and item.get("property") == "pathname":
-            path = item.get("value")
-            if not isinstance(path, str) or _local_page(path) not in config.display_pages:
-                return f"page {str(path)[:100]} through the router"
-    return None
-
-
-def _is_dash_update(path: str) -> bool:
-    return path.rstrip("/").rsplit("/", 1)[-1] == DASH_UPDATE_SEGMENT
 
 
 def _session_user(state: _State, now: float) -> SessionUser | None:
@@ -421,7 +379,7 @@ def _screen_page() -> str | None:
     """The page the screen shows: a page's own path, or for a script's request (a Dash
     callback) the path of the page that made it, from the Referer header (sent for
     same-origin requests, see Referrer-Policy)."""
-    if request.method in _SAFE_METHODS and not _is_machine_path(request.path):
+    if request.method in SAFE_METHODS and not is_machine_path(request.path):
         return request.path
     referrer = urlsplit(request.referrer or "")
     if referrer.netloc != request.host:
@@ -443,27 +401,20 @@ def _is_public(config: AuthConfig) -> bool:
     return request.endpoint in _PUBLIC_ENDPOINTS or request.path in config.public_paths
 
 
-def _is_machine_path(path: str) -> bool:
-    segments = [s for s in path.split("/") if s]
-    return any(s.startswith("_") for s in segments) or any(
-        s in _MACHINE_DIRS for s in segments[:-1]
-    )
-
-
 def _refuse_display() -> Response:
     """A display session just ended (token revoked): a page goes to the revoked page, a
     script gets 401 (assets/kiosk.js then does the same); never the login page."""
-    if request.method in _SAFE_METHODS and not _is_machine_path(request.path):
-        return flask.redirect(url_for(_REVOKED_ENDPOINT), 303)
+    if request.method in SAFE_METHODS and not is_machine_path(request.path):
+        return flask.redirect(url_for(REVOKED_ENDPOINT), 303)
     return _json({"error": "display token revoked", "display": "revoked"}, 401)
 
 
 def _refuse() -> Response:
-    if request.method in _SAFE_METHODS and not _is_machine_path(request.path):
+    if request.method in SAFE_METHODS and not is_machine_path(request.path):
         target = request.path + (
             "?" + request.query_string.decode("latin-1") if request.query_string else ""
         )
-        return flask.redirect(url_for(_LOGIN_ENDPOINT, next=target), 302)
+        return flask.redirect(url_for(LOGIN_ENDPOINT, next=target), 302)
     return _json({"error": "not logged in"}, 401)
 
 
@@ -478,7 +429,7 @@ def _security_headers(response: Response) -> Response:
     response.headers["Content-Security-Policy"] = _CSP.format(hashes=hashes)
     for name, value in _HEADERS.items():
         response.headers.setdefault(name, value)  # a page may be stricter (screen pages)
-    if response.status_code == 401 or request.endpoint in (_LOGIN_ENDPOINT, _LOGOUT_ENDPOINT):
+    if response.status_code == 401 or request.endpoint in (LOGIN_ENDPOINT, LOGOUT_ENDPOINT):
         response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -520,11 +471,11 @@ def _login() -> Response:
         # A person at a screen's browser may log in (a screen is never sent here).
         if user is not None and not user.is_display:
             return _redirect_local(target)
-        return _login_page(state, target)
+        return login_page(state.config, target, csrf_token())
     if not _csrf_ok():
         log.warning("login refused: bad CSRF token",
                     extra={"client_addr": client_address(state.config)})
-        return _csrf_failure_page(state)
+        return csrf_failure_page(state.config)
 
     username = request.form.get("username", "")
     addr = client_address(state.config)
@@ -535,12 +486,12 @@ def _login() -> Response:
     except StorageUnavailable as err:
         log.error("login impossible: %s", err, extra={"username": username[:64],
                                                       "client_addr": addr})
-        return _login_page(state, target, username=username, message_key="unavailable",
-                           status=503)
+        return login_page(state.config, target, csrf_token(), username=username,
+                          message_key="unavailable", status=503)
     _log_attempt(result, username, addr)
     _audit_attempt(state, result, username, addr, now)
     if not result.ok:
-        return _refused_page(state, target, username, result)
+        return refused_page(state.config, target, csrf_token(), username, result)
 
     assert result.user is not None
     try:
@@ -549,8 +500,8 @@ def _login() -> Response:
     except StorageUnavailable as err:
         log.error("login impossible: %s", err, extra={"username": result.user.username,
                                                       "client_addr": addr})
-        return _login_page(state, target, username=username, message_key="unavailable",
-                           status=503)
+        return login_page(state.config, target, csrf_token(), username=username,
+                          message_key="unavailable", status=503)
     # A fresh session: nothing chosen before login (e.g. a planted cookie) survives.
     session.clear()
     session.permanent = True
@@ -563,11 +514,11 @@ def _logout() -> Response:
     user = current_user()
     if user is None:
         # Nothing to end (e.g. the session already timed out): just go to the login page.
-        return _redirect_local(url_for(_LOGIN_ENDPOINT), root_relative=False)
+        return _redirect_local(url_for(LOGIN_ENDPOINT), root_relative=False)
     if not _csrf_ok():
         log.warning("logout refused: bad CSRF token", extra={
             "username": user.username, "client_addr": client_address(state.config)})
-        return _csrf_failure_page(state)
+        return csrf_failure_page(state.config)
     everywhere = request.form.get(EVERYWHERE_FIELD) == "1"
     addr = client_address(state.config)
     try:
@@ -587,7 +538,7 @@ def _logout() -> Response:
     session.clear()
     log.info("logout%s", " everywhere" if everywhere else "",
              extra={"username": user.username, "client_addr": addr})
-    return _redirect_local(url_for(_LOGIN_ENDPOINT), root_relative=False)
+    return _redirect_local(url_for(LOGIN_ENDPOINT), root_relative=False)
 
 
 def _csrf_ok() -> bool:
@@ -649,84 +600,6 @@ def _redirect_local(target: str, *, root_relative: bool = True) -> Response:
     return flask.redirect(location, 303)
 
 
-# -- pages ----------------------------------------------------------------------------
-
-
-def _language(config: AuthConfig) -> tuple[str, bool]:
-    """(language, chosen now by ?lang=)."""
-    asked = request.args.get("lang")
-    if asked in LANGUAGES:
-        return asked, True
-    remembered = request.cookies.get(LANG_COOKIE)
-    if remembered in LANGUAGES:
-        return remembered, False
-    return config.default_language, False
-
-
-def _page_context(state: _State, target: str) -> dict[str, object]:
-    lang, _chosen = _language(state.config)
-    texts = _pages.TEXTS[lang]
-    return {
-        "lang": lang,
-        "t": texts,
-        "site_name": state.config.site_name,
-        "css_url": url_for(_ASSETS_ENDPOINT, filename="login.css"),
-        "switch_url": url_for(_LOGIN_ENDPOINT) + "?" + urlencode(
-            {"lang": texts["switch_lang"], "next": target}),
-        "back_url": url_for(_LOGIN_ENDPOINT),
-        "display_url": url_for(_DISPLAY_ENDPOINT, token="TOKEN"),
-        "screen_js": url_for(_ASSETS_ENDPOINT, filename="screen.js"),
-    }
-
-
-def _finish_page(state: _State, html: str, status: int) -> Response:
-    response = flask.make_response(html, status)
-    response.headers["Content-Type"] = "text/html; charset=utf-8"
-    lang, chosen = _language(state.config)
-    if chosen:
-        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, httponly=True,
-                            samesite="Lax", secure=state.config.cookie_secure)
-    return response
-
-
-def _login_page(
-    state: _State, target: str, *, username: str = "", message_key: str | None = None,
-    status: int = 200,
-) -> Response:
-    context = _page_context(state, target)
-    texts = _pages.TEXTS[str(context["lang"])]
-    html = _pages.render_login(
-        **context,
-        action=url_for(_LOGIN_ENDPOINT),
-        csrf_token=csrf_token(),
-        next=target,
-        username=username.strip()[:64],
-        message=texts[message_key] if message_key else "",
-    )
-    return _finish_page(state, html, status)
-
-
-def _refused_page(state: _State, target: str, username: str, result: AuthResult) -> Response:
-    """One answer for every refusal about an account (wrong password, unknown user,
-    disabled, password too long, locked): same status, body and headers, so none tells
-    whether the account exists or is locked. Only the address limit, which is about the
-    client and not about any account, says "too many attempts" with a Retry-After."""
-    if result.status is AuthStatus.RATE_LIMITED:
-        response = _login_page(state, target, username=username, message_key="too_many",
-                               status=429)
-        if result.retry_after_s is not None:
-            response.headers["Retry-After"] = str(max(1, round(result.retry_after_s)))
-        return response
-    return _login_page(state, target, username=username, message_key="invalid", status=401)
-
-
-def _csrf_failure_page(state: _State) -> Response:
-    context = _page_context(state, "/")
-    texts = _pages.TEXTS[str(context["lang"])]
-    html = _pages.render_error(**context, heading=texts["csrf_title"], message=texts["csrf"])
-    return _finish_page(state, html, 400)
-
-
 # -- wall screens ---------------------------------------------------------------------
 
 DISPLAY_RETRY_S = 10
@@ -741,21 +614,21 @@ def _display_login(token: str) -> Response:
         row = find_display(state.engine, token)
     except StorageUnavailable as err:
         log.error("display login impossible: %s", err, extra={"client_addr": addr})
-        return _screen_page_response(state, "display_title", "display_unavailable", 503,
-                                     error=True, retry_s=DISPLAY_RETRY_S)
+        return screen_response(state.config, "display_title", "display_unavailable", 503,
+                               error=True, retry_s=DISPLAY_RETRY_S)
     if row is None or row.revoked:
         log.warning("display login refused: %s token", "revoked" if row else "unknown",
                     extra={"client_addr": addr})
-        return _screen_page_response(state, "revoked_title", "revoked", 403, error=True,
-                                     token=token if looks_like_token(token) else "",
-                                     forget="token")
+        return screen_response(state.config, "revoked_title", "revoked", 403, error=True,
+                               token=token if looks_like_token(token) else "",
+                               forget="token")
     _start_display_session(state, row, now)
     _audit(state, DISPLAY_PREFIX + row.name, "display.login", f"display:{row.id}", now, addr)
     state.displays.seen(row.id, _seen_request(state, page=request.path.rsplit("/", 1)[0]), now)
     log.info("display login", extra={"username": DISPLAY_PREFIX + row.name,
                                      "client_addr": addr})
-    return _screen_page_response(state, "display_title", "display_starting", 200,
-                                 token=token, next=_display_start(state.config))
+    return screen_response(state.config, "display_title", "display_starting", 200,
+                           token=token, next=_display_start(state.config))
 
 
 def _start_display_session(state: _State, row: DisplayRow, now: float) -> None:
@@ -775,25 +648,7 @@ def _display_start(config: AuthConfig) -> str:
 
 def _display_revoked() -> Response:
     state = _state()
-    return _screen_page_response(state, "revoked_title", "revoked", 403, error=True,
-                                 forget="all")
+    return screen_response(state.config, "revoked_title", "revoked", 403, error=True,
+                           forget="all")
 
 
-def _screen_page_response(
-    state: _State, heading_key: str, message_key: str, status: int, *, error: bool = False,
-    token: str = "", next: str = "", forget: str = "", retry_s: int = 0,
-) -> Response:
-    lang, _chosen = _language(state.config)
-    texts = _pages.TEXTS[lang]
-    html = _pages.render_screen(
-        lang=lang, t=texts, site_name=state.config.site_name,
-        css_url=url_for(_ASSETS_ENDPOINT, filename="login.css"),
-        screen_js=url_for(_ASSETS_ENDPOINT, filename="screen.js"),
-        heading=texts[heading_key], message=texts[message_key].format(seconds=retry_s),
-        error=error, token=token, next=next, forget=forget, retry_s=retry_s,
-    )
-    response = _finish_page(state, html, status)
-    # The token is in this page: keep it out of caches and of other sites' Referer.
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -11,16 +10,17 @@ import dash
 import flask
 from sqlalchemy.engine import Engine
 
+import auth
 from storage import AlertStore
 
-from . import _frame, _runtime, ids
+from . import _frame, _runtime, ids, registry
 from ._config import DashboardConfig
 from ._response_cache import RefreshResponseCache
 from .opsmodel import OpsModel
 from .readmodel import ReadModel
 
 _HERE = Path(__file__).resolve().parent
-PAGES_FOLDER = _HERE / "pages"
+PAGES_FOLDER = registry.PAGES_FOLDER
 ASSETS_FOLDER = _HERE / "assets"
 # Dash derives page module names from the app's name: "dashboard" makes the page
 # "dashboard.pages.wallboard", the module's importable name.
@@ -56,11 +56,12 @@ def create_dash(
         compress=False,
     )
     app.layout = dash.page_container
-    wallboard = importlib.import_module("dashboard.pages.wallboard")
-    wallboard.register_callbacks(app, logout_form=config.logout_form)
-    _frame.register_callbacks(app, logout_form=config.logout_form)
-    for page in ("health", "drift", "alerts", "thresholds", "admin", "kiosk", "queue"):
-        importlib.import_module(f"dashboard.pages.{page}").register_callbacks(app)
+    # Dash has just run every page module: each declared its callbacks at register_page.
+    _frame.CALLBACKS.register(app, config)
+    for page in registry.pages():
+        page.callbacks.register(app, config)
+    auth.declare_display_scope(server, registry.display_pages(),
+                               registry.display_output_prefixes())
     _prime_pages_router(server)
     _register_component_suites(app, server)
     refresh_outputs = [key for key in app.callback_map

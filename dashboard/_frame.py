@@ -5,43 +5,47 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-import dash
 import flask
 from dash import Input, Output, State, ctx
 
 from auth import Role, current_user
 
 from . import _runtime, ids
+from ._config import DashboardConfig
 from .components.pageframe import build_frame_texts
 from .i18n import Lang, language
+from .registry import Dependency, PageCallbacks
+
+CALLBACKS = PageCallbacks()  # registered on every app: the frame is on most pages
 
 
+@CALLBACKS.callback(
+    Output(ids.PAGES_LANG, "data"),
+    Input(ids.PAGES_LANG_EN, "n_clicks"),
+    Input(ids.PAGES_LANG_SV, "n_clicks"),
+    prevent_initial_call=True,
+)
 def choose_language(_en_clicks: int | None, _sv_clicks: int | None) -> str:
     return Lang.SV.value if ctx.triggered_id == ids.PAGES_LANG_SV else Lang.EN.value
 
 
-def frame(stored_lang: str | None, meta: dict[str, str] | None) -> tuple[Any, ...]:
-    runtime = _runtime.current()
-    texts = build_frame_texts(language(stored_lang, runtime.config.default_language), meta)
-    return texts if runtime.config.logout_form else texts[:-1]
-
-
-def register_callbacks(app: dash.Dash, *, logout_form: bool) -> None:
-    app.callback(
-        Output(ids.PAGES_LANG, "data"),
-        Input(ids.PAGES_LANG_EN, "n_clicks"),
-        Input(ids.PAGES_LANG_SV, "n_clicks"),
-        prevent_initial_call=True,
-    )(choose_language)
-    outputs = [
+def frame_dependencies(config: DashboardConfig) -> list[Dependency]:
+    outputs: list[Dependency] = [
         Output(ids.PAGES_TITLE, "children"),
         Output(ids.PAGES_NAV, "children"),
         Output(ids.PAGES_LANG_EN, "className"),
         Output(ids.PAGES_LANG_SV, "className"),
     ]
-    if logout_form:
+    if config.logout_form:
         outputs.append(Output(ids.PAGES_LOGOUT_BUTTON, "children"))
-    app.callback(*outputs, Input(ids.PAGES_LANG, "data"), State(ids.PAGES_META, "data"))(frame)
+    return [*outputs, Input(ids.PAGES_LANG, "data"), State(ids.PAGES_META, "data")]
+
+
+@CALLBACKS.callback_for(frame_dependencies)
+def frame(stored_lang: str | None, meta: dict[str, str] | None) -> tuple[Any, ...]:
+    runtime = _runtime.current()
+    texts = build_frame_texts(language(stored_lang, runtime.config.default_language), meta)
+    return texts if runtime.config.logout_form else texts[:-1]
 
 
 def csrf_token() -> str | None:

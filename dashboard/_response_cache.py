@@ -9,14 +9,13 @@ session never reaches it.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Hashable
 from typing import Any
 
 import flask
 
 from . import _runtime, ids, screenview
+from ._memo import RenderMemo
 from .i18n import language
 
 UPDATE_PATH_SUFFIX = "/_dash-update-component"
@@ -26,9 +25,7 @@ _KEY = "trio_monitor.refresh_cache_key"
 class RefreshResponseCache:
     def __init__(self, output_spec: str, size: int = 8) -> None:
         self.output_spec = output_spec  # Dash's id of the refresh callback's outputs
-        self._size = size
-        self._lock = threading.Lock()
-        self._bodies: OrderedDict[Hashable, bytes] = OrderedDict()
+        self._bodies: RenderMemo[bytes] = RenderMemo(size)
         self.hits = 0
 
     def install(self, server: flask.Flask) -> None:
@@ -57,20 +54,15 @@ class RefreshResponseCache:
         key = self.key_for(request.get_json(silent=True))
         if key is None:
             return None
-        with self._lock:
-            body = self._bodies.get(key)
-            if body is not None:
-                self.hits += 1
+        body = self._bodies.peek(key)
         if body is None:
             flask.g.setdefault(_KEY, key)
             return None
+        self.hits += 1  # for tests and debugging
         return flask.Response(body, mimetype="application/json")
 
     def _remember(self, response: flask.Response) -> flask.Response:
         key = flask.g.pop(_KEY, None)
         if key is not None and response.status_code == 200 and not response.direct_passthrough:
-            with self._lock:
-                self._bodies[key] = response.get_data()
-                while len(self._bodies) > self._size:
-                    self._bodies.popitem(last=False)
+            self._bodies.put(key, response.get_data())
         return response

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import threading
 from dataclasses import dataclass, field
 
 from specs.clock import Clock
@@ -24,7 +23,7 @@ from storage import (
     StorageUnavailable,
 )
 
-from ._memo import RenderMemo
+from ._memo import CacheBusy, RenderMemo, SnapshotCache
 
 log = logging.getLogger(__name__)
 
@@ -57,35 +56,22 @@ class AlertsModel:
     def __init__(self, store: AlertStore, ttl_s: float, clock: Clock) -> None:
         self.store = store
         self._clock = clock
-        self._ttl_ms = int(ttl_s * 1000)
-        self._lock = threading.Lock()
         self._versions = itertools.count(1)
-        self._cached: AlertsData | None = None
-        self._expired_version: int | None = None  # see invalidate
+        self._cache: SnapshotCache[AlertsData] = SnapshotCache(ttl_s, clock, wait_s=WAIT_S)
         self._history: RenderMemo[tuple[EventRow, ...] | str] = RenderMemo(size=32)
 
     def data(self) -> AlertsData:
         """The current data; queries at most once per period (or after ``invalidate``).
         Never raises ``StorageUnavailable``: ``db_error`` says what failed."""
-        cached = self._cached
-        if cached is not None and self._fresh(cached):
-            return cached
-        if not self._lock.acquire(timeout=WAIT_S):
-            return cached or self._error("timed out waiting for another database read")
         try:
-            cached = self._cached
-            if cached is None or not self._fresh(cached):
-                cached = self._cached = self._query()
-            return cached
-        finally:
-            self._lock.release()
+            return self._cache.get(self._query)
+        except CacheBusy as err:
+            return self._error(str(err))
 
     def invalidate(self) -> None:
         """Read afresh on the next ``data()`` (after this process changed something);
         the current data stays the fallback for callers that cannot wait."""
-        cached = self._cached
-        if cached is not None:
-            self._expired_version = cached.version
+        self._cache.invalidate()
 
     def history(
         self, rule_id: int | None, series_key: str | None
@@ -112,10 +98,6 @@ class AlertsModel:
         except StorageUnavailable as err:
             log.warning("alert history read failed: %s", err)
             return str(err)
-
-    def _fresh(self, data: AlertsData) -> bool:
-        return (data.version != self._expired_version
-                and self._now_ms() - data.taken_at_ms < self._ttl_ms)
 
     def _now_ms(self) -> int:
         return int(self._clock() * 1000)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from specs.languages import DEFAULT_LANG, Lang
 
+from ._admin_texts import ADMIN_TEXTS
+
 __all__ = ["DEFAULT_LANG", "Lang", "keys", "language", "t", "tn"]
 
 # key -> (English, Swedish). Placeholders are str.format fields.
@@ -169,7 +171,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "drift_reconciled": ("reconciled after {age}", "åtgärdad efter {age}"),
     "no_data_yet": ("No data yet", "Inga data ännu"),
     "no_reconcilers": ("No reconcilers configured", "Inga avstämmare konfigurerade"),
-    # -- thresholds page (issue 5): keys start with "thr_" ------------------------------
+    # -- thresholds page: keys start with "thr_" ------------------------------
     "thr_nav": ("Thresholds", "Gränser"),
     "thr_title": ("Alert thresholds", "Larmgränser"),
     "thr_rules": ("Alert rules", "Larmregler"),
@@ -321,7 +323,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "thr_action_delete": ("deleted", "tog bort"),
     "thr_no_field_changed": ("no field changed", "inget fält ändrades"),
     # -- end of thresholds page -----------------------------------------------------------
-    # -- alerts page and wall screen alert texts (issue 5): keys start with "alr_" --------
+    # -- alerts page and wall screen alert texts: keys start with "alr_" --------
     "alr_nav": ("Alerts", "Larm"),
     "alr_title": ("Alerts", "Larm"),
     # wall screen
@@ -455,167 +457,9 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "alr_unknown_channel": ("{channel} is no longer configured",
                             "{channel} är inte längre konfigurerad"),
     # -- end of alerts page ---------------------------------------------------------------
-    # -- admin and kiosk (issue 6): keys adm_ / ksk_ ---------------------------------------
-    "adm_nav": ("Admin", "Admin"),
-    "adm_title": ("Administration", "Administration"),
-    "adm_forbidden": ("Only administrators can open this page.",
-                      "Bara administratörer kan öppna den här sidan."),
-    "adm_denied": ("Only administrators can do this.", "Bara administratörer kan göra detta."),
-    "adm_unavailable": ("The database is unavailable, nothing was changed: {error}",
-                        "Databasen är inte tillgänglig, inget ändrades: {error}"),
-    # users
-    "adm_users_title": ("Users", "Användare"),
-    "adm_username": ("Username", "Användarnamn"),
-    "adm_password": ("Password", "Lösenord"),
-    "adm_new_password": ("New password", "Nytt lösenord"),
-    "adm_role": ("Role", "Roll"),
-    "adm_role_admin": ("administrator", "administratör"),
-    "adm_role_viewer": ("viewer", "läsare"),
-    "adm_add_user": ("Add user", "Lägg till användare"),
-    "adm_col_user": ("User", "Användare"),
-    "adm_col_role": ("Role", "Roll"),
-    "adm_col_state": ("State", "Status"),
-    "adm_col_last_login": ("Last login", "Senaste inloggning"),
-    "adm_col_actions": ("Actions", "Åtgärder"),
-    "adm_active": ("active", "aktiv"),
-    "adm_disabled": ("disabled", "avstängd"),
-    "adm_never": ("never", "aldrig"),
-    "adm_you": ("(you)", "(du)"),
-    "adm_disable": ("Disable", "Stäng av"),
-    "adm_enable": ("Enable", "Aktivera"),
-    "adm_make_admin": ("Make administrator", "Gör till administratör"),
-    "adm_make_viewer": ("Make viewer", "Gör till läsare"),
-    "adm_reset_title": ("Reset a password", "Byt lösenord"),
-    "adm_reset": ("Set password", "Sätt lösenord"),
-    "adm_pick_user": ("Choose a user", "Välj en användare"),
-    "adm_user_added": ("{user} added as {role}.", "{user} tillagd som {role}."),
-    "adm_user_disabled": ("{user} disabled: their sessions end.",
-                          "{user} avstängd: användarens sessioner avslutas."),
-    "adm_user_enabled": ("{user} enabled.", "{user} aktiverad."),
-    "adm_role_changed": ("{user} is now {role}.", "{user} är nu {role}."),
-    "adm_password_set": ("Password of {user} changed: their sessions end.",
-                         "Lösenordet för {user} är bytt: användarens sessioner avslutas."),
-    "adm_not_self": ("You cannot disable your own account or take away your own "
-                     "administrator role.",
-                     "Du kan inte stänga av ditt eget konto eller ta bort din egen "
-                     "administratörsroll."),
-    "adm_user_exists": ("A user called {user} already exists.",
-                        "Det finns redan en användare som heter {user}."),
-    "adm_unknown_user": ("There is no user called {user}.",
-                         "Det finns ingen användare som heter {user}."),
-    "adm_bad_username": ("Use 1-64 characters from a-z, 0-9 and . _ @ - for the username.",
-                         "Använd 1-64 tecken bland a-z, 0-9 och . _ @ - i användarnamnet."),
-    "adm_weak_password": ("Use a password of {min}-{max} characters, not only spaces.",
-                          "Använd ett lösenord på {min}-{max} tecken, inte bara mellanslag."),
-    "adm_fill_user": ("Give a username, a password and a role.",
-                      "Ange användarnamn, lösenord och roll."),
-    "adm_fill_reset": ("Choose a user and give the new password.",
-                       "Välj en användare och ange det nya lösenordet."),
-    # wall screens (display tokens)
-    "adm_displays_title": ("Wall screens", "Väggskärmar"),
-    "adm_display_name": ("Screen name", "Skärmens namn"),
-    "adm_create_display": ("Create display token", "Skapa skärmnyckel"),
-    "adm_token_once": ("Open this address once on the screen {name}. It is shown only "
-                       "now: copy it before you leave or reload this page.",
-                       "Öppna den här adressen en gång på skärmen {name}. Den visas bara "
-                       "nu: kopiera den innan du lämnar eller laddar om sidan."),
-    "adm_token_rotate": ("To rotate pages, add for example {example}",
-                         "För att växla mellan sidor, lägg till till exempel {example}"),
-    "adm_display_exists": ("A screen called {name} already has a token: revoke it first.",
-                           "Skärmen {name} har redan en nyckel: återkalla den först."),
-    "adm_bad_display_name": ("Give the screen a name of 1-100 characters.",
-                             "Ge skärmen ett namn på 1-100 tecken."),
-    "adm_unknown_display": ("That display token no longer exists.",
-                            "Den skärmnyckeln finns inte längre."),
-    "adm_revoke": ("Revoke", "Återkalla"),
-    "adm_revoke_confirm": ("Revoke the token of {name}? The screen stops within one refresh.",
-                           "Återkalla nyckeln för {name}? Skärmen slutar inom en "
-                           "uppdatering."),
-    "adm_display_revoked": ("{name} revoked: the screen stops within one refresh.",
-                            "{name} återkallad: skärmen slutar inom en uppdatering."),
-    "adm_col_screen": ("Screen", "Skärm"),
-    "adm_col_status": ("Status", "Status"),
-    "adm_col_last": ("Last refresh", "Senaste uppdatering"),
-    "adm_col_addr": ("Address", "Adress"),
-    "adm_col_page": ("Page", "Sida"),
-    "adm_col_created": ("Created", "Skapad"),
-    "adm_screen_ok": ("updating", "uppdateras"),
-    "adm_screen_stopped": ("stopped updating {age} ago", "slutade uppdatera för {age} sedan"),
-    "adm_screen_never": ("never connected", "aldrig ansluten"),
-    "adm_screen_revoked": ("revoked", "återkallad"),
-    "adm_ago": ("{age} ago", "för {age} sedan"),
-    "adm_by": ("{time} by {user}", "{time} av {user}"),
-    "adm_no_displays": ("No display tokens yet.", "Inga skärmnycklar ännu."),
-    # audit log
-    "adm_audit_title": ("Audit log", "Granskningslogg"),
-    "adm_filter_actor": ("Anyone", "Vem som helst"),
-    "adm_filter_action": ("Every action", "Alla händelser"),
-    "adm_kind_login": ("Logins", "Inloggningar"),
-    "adm_kind_user": ("User changes", "Användarändringar"),
-    "adm_kind_session": ("Ended sessions", "Avslutade inloggningar"),
-    "adm_kind_display": ("Wall screens", "Väggskärmar"),
-    "adm_kind_rule": ("Alert rules", "Larmregler"),
-    "adm_kind_silence": ("Silences", "Tystnader"),
-    "adm_kind_alert": ("Acknowledgements", "Kvitteringar"),
-    "adm_range_1h": ("Last hour", "Senaste timmen"),
-    "adm_range_24h": ("Last 24 hours", "Senaste dygnet"),
-    "adm_range_7d": ("Last 7 days", "Senaste 7 dagarna"),
-    "adm_range_30d": ("Last 30 days", "Senaste 30 dagarna"),
-    "adm_range_all": ("Everything", "Allt"),
-    "adm_col_time": ("Time", "Tid"),
-    "adm_col_actor": ("Who", "Vem"),
-    "adm_col_action": ("Action", "Händelse"),
-    "adm_col_target": ("What", "Vad"),
-    "adm_col_change": ("Change", "Ändring"),
-    "adm_no_audit": ("Nothing matches these filters.", "Inget matchar filtren."),
-    "adm_audit_limit": ("The newest {n} are shown.", "De {n} senaste visas."),
-    # who did something, as a wall screen's display session sees it (issue 11)
-    "scr_someone": ("a user", "en användare"),
-    # login sessions and locks on /admin (issue 11)
-    "adm_sessions_title": ("Login sessions", "Inloggningar"),
-    "adm_no_sessions": ("No one is logged in.", "Ingen är inloggad."),
-    "adm_col_browser": ("Browser", "Webbläsare"),
-    "adm_col_last_seen": ("Last seen", "Senast sedd"),
-    "adm_col_started": ("Logged in", "Inloggad"),
-    "adm_end_session": ("End", "Avsluta"),
-    "adm_end_sessions": ("End sessions", "Avsluta inloggningar"),
-    "adm_session_ended": ("The session of {user} ended.", "Inloggningen för {user} avslutades."),
-    "adm_sessions_ended": ("{n} session(s) of {user} ended.",
-                           "{n} inloggning(ar) för {user} avslutades."),
-    "adm_session_gone": ("That session had already ended.",
-                         "Den inloggningen var redan avslutad."),
-    "adm_this_session": ("(this one)", "(den här)"),
-    "adm_logout_everywhere": ("Log me out everywhere", "Logga ut mig överallt"),
-    "adm_locks_title": ("Locked logins", "Låsta inloggningar"),
-    "adm_no_locks": ("No login is locked.", "Ingen inloggning är låst."),
-    "adm_col_from": ("From", "Från"),
-    "adm_col_until": ("Until", "Till"),
-    "adm_every_address": ("every address", "alla adresser"),
-    "adm_unlock": ("Unlock", "Lås upp"),
-    "adm_unlocked": ("{user} unlocked.", "{user} är upplåst."),
-    "adm_locked": ("locked", "låst"),
-    # kiosk (/display/<token> -> /kiosk)
-    "ksk_title": ("Wall screen", "Väggskärm"),
-    "ksk_starting": ("Starting: {pages}", "Startar: {pages}"),
-    "ksk_every": ("{pages}, each for {every} s", "{pages}, var och en i {every} s"),
-    "ksk_error_title": ("This screen's address is wrong", "Skärmens adress är fel"),
-    "ksk_unknown_page": ("rotate: {page} is not a page; use {allowed}.",
-                         "rotate: {page} är ingen sida; använd {allowed}."),
-    "ksk_too_many": ("rotate: at most {max} pages, not {n}.",
-                     "rotate: högst {max} sidor, inte {n}."),
-    "ksk_bad_every": ("every: {value} is not a whole number of seconds.",
-                      "every: {value} är inte ett helt antal sekunder."),
-    "ksk_every_range": ("every: {value} s is outside {min}-{max} s.",
-                        "every: {value} s ligger utanför {min}-{max} s."),
-    "ksk_example": ("For example: /display/<token>?rotate=wallboard,drift,health&every=30",
-                    "Till exempel: /display/<nyckel>?rotate=wallboard,drift,health&every=30"),
-    "ksk_not_display": ("This page starts wall screens. Open the address /display/<token> "
-                        "that an administrator created on the admin page on the screen.",
-                        "Den här sidan startar väggskärmar. Öppna adressen "
-                        "/display/<nyckel> som en administratör skapat på "
-                        "administrationssidan på skärmen."),
-    # -- end of admin and kiosk ------------------------------------------------------------
-    # -- queue history (issue 6): keys hst_ ---------------------------------------------------
+    # /admin and kiosk mode: keys adm_ and ksk_
+    **ADMIN_TEXTS,
+    # -- queue history: keys hst_ ---------------------------------------------------
     "hst_title": ("Queue history", "Köhistorik"),
     "hst_no_such_queue": ("No such queue: {queue}", "Det finns ingen kö {queue}"),
     "hst_no_such_queue_hint": (
@@ -709,7 +553,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "hst_help_as_of": ("The figures of {day} are as of {time}.",
                        "Värdena för {day} gäller per {time}."),
     # -- end of queue history ---------------------------------------------------------------
-    # -- outages and failover (issues 10 and 17) -----------------------------------------
+    # -- outages and failover -----------------------------------------
     "as_of": ("as of {time}", "per {time}"),
     "stale_alert_warning": ("warning alert still open", "varningslarm fortfarande öppet"),
     "stale_alert_critical": ("critical alert still open", "kritiskt larm fortfarande öppet"),

@@ -51,7 +51,7 @@ HEALTH_CARD = "health-card"
 DRIFT_REFRESH = "drift-refresh"
 DRIFT_BODY = "drift-body"
 
-# thresholds page (pages/thresholds.py, issue 5): ids start with "thr-"
+# thresholds page (pages/thresholds.py): ids start with "thr-"
 THR_RULES = "thr-rules"
 THR_RULES_MESSAGE = "thr-rules-message"
 THR_AUDIT = "thr-audit"
@@ -81,7 +81,7 @@ THR_WINDOW_START = "thr-window-start"
 THR_WINDOW_END = "thr-window-end"
 THR_WINDOW_ADD = "thr-window-add"
 THR_BACKTEST = "thr-backtest"
-# alerts page (pages/alerts.py, issue 5) and wall screen alert marks: ids start with "alr-"
+# alerts page (pages/alerts.py) and wall screen alert marks: ids start with "alr-"
 ALR_REFRESH = "alr-refresh"
 ALR_FIRING = "alr-firing"
 ALR_PENDING = "alr-pending"
@@ -130,7 +130,7 @@ ALR_WALL_SOUND_BUTTON = "alr-wall-sound-button"
 ALR_WALL_CRITICAL = "alr-wall-critical"  # ids of the critical alerts firing now
 ALR_WALL_BEEPED = "alr-wall-beeped"  # what the beeper last did (for browser tests)
 
-# admin page (pages/admin.py, issue 6): ids start with "adm-"
+# admin page (pages/admin.py): ids start with "adm-"
 ADM_REFRESH = "adm-refresh"
 ADM_CHANGED = "adm-changed"  # set after a change: the tables reload at once
 ADM_USERS = "adm-users"
@@ -154,7 +154,7 @@ ADM_DISPLAY_TOKEN = "adm-display-token"  # the new token's address, shown once
 ADM_DISPLAY_REVOKE = "adm-display-revoke"
 # A row of the screens table, for tests: {"type": ADM_DISPLAY_ROW, "display": id}.
 ADM_DISPLAY_ROW = "adm-display-row"
-# Login sessions and locks (issue 11).
+# Login sessions and locks.
 ADM_SESSIONS = "adm-sessions"
 ADM_SESSIONS_MESSAGE = "adm-sessions-message"
 # A session's end button: {"type": ADM_SESSION_END, "session": id, "user": name}.
@@ -169,11 +169,11 @@ ADM_AUDIT_ACTOR = "adm-audit-actor"
 ADM_AUDIT_ACTION = "adm-audit-action"
 ADM_AUDIT_RANGE = "adm-audit-range"
 
-# kiosk mode (pages/kiosk.py, assets/kiosk.js, issue 6): ids start with "ksk-"
+# kiosk mode (pages/kiosk.py, assets/kiosk.js): ids start with "ksk-"
 KSK_PLAYLIST = "ksk-playlist"  # {"paths", "everyMs", "query", "display"} for kiosk.js
 KSK_STATUS = "ksk-status"
 
-# queue history (pages/queue.py, issue 6): ids start with "hst-"
+# queue history (pages/queue.py): ids start with "hst-"
 HST_VIEW = "hst-view"  # {"queue": id, "range", "from", "to"}: the range the page shows
 HST_LOCATION = "hst-location"  # set by the custom range form: the URL holds the range
 HST_CHARTS_REFRESH = "hst-charts-refresh"

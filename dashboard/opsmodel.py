@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -29,7 +28,7 @@ from storage import (
     Store,
 )
 
-from ._memo import RenderMemo
+from ._memo import CacheBusy, RenderMemo, SnapshotCache
 from .sites import (
     DAY_MS,
     DRIFT_KIND,
@@ -123,10 +122,8 @@ class OpsModel:
         self.targets = HealthTargetStore(engine)
         self._drift = DriftStore(engine)
         self._clock = clock
-        self._ttl_ms = int(ttl_s * 1000)
-        self._lock = threading.Lock()
         self._versions = itertools.count(1)
-        self._cached: OpsSnapshot | None = None
+        self._cache: SnapshotCache[OpsSnapshot] = SnapshotCache(ttl_s, clock, wait_s=WAIT_S)
         self._details: RenderMemo[SourceDetail | None] = RenderMemo(size=32)
 
     def _now_ms(self) -> int:
@@ -134,28 +131,18 @@ class OpsModel:
 
     def invalidate(self) -> None:
         """Forget the cached snapshot: after an edit, the next page shows it."""
-        self._cached = None
+        self._cache.clear()
 
     def snapshot(self) -> OpsSnapshot:
-        """Never raises StorageUnavailable: a snapshot with ``db_error`` instead."""
-        cached = self._cached
-        if cached is not None and self._now_ms() - cached.taken_at_ms < self._ttl_ms:
-            return cached
-        if not self._lock.acquire(timeout=WAIT_S):
-            return cached or self._failed("timed out waiting for another database read")
+        """Never raises StorageUnavailable: a snapshot with ``db_error`` instead (not
+        kept: the next call asks the database again)."""
         try:
-            cached = self._cached
-            if cached is not None and self._now_ms() - cached.taken_at_ms < self._ttl_ms:
-                return cached
-            now_ms = self._now_ms()
-            try:
-                self._cached = self._query(now_ms)
-            except StorageUnavailable as err:
-                log.warning("health and drift read failed: %s", err)
-                return self._failed(str(err))
-            return self._cached
-        finally:
-            self._lock.release()
+            return self._cache.get(lambda: self._query(self._now_ms()))
+        except CacheBusy as err:
+            return self._failed(str(err))
+        except StorageUnavailable as err:
+            log.warning("health and drift read failed: %s", err)
+            return self._failed(str(err))
 
     def _failed(self, message: str) -> OpsSnapshot:
         return OpsSnapshot(version=next(self._versions), taken_at_ms=self._now_ms(),

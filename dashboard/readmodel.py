@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -31,6 +30,7 @@ from storage import (
 )
 
 from ._config import DashboardConfig
+from ._memo import CacheBusy, SnapshotCache
 from .alertsmodel import AlertsModel
 from .metrics import QUEUE_KIND, QueueMetric
 from .sites import DriftView, SourceStatus, drift_view, longest_first, source_status
@@ -114,44 +114,25 @@ class ReadModel:
         self.alerts_page = AlertsModel(self._alerts, config.refresh_interval_s, clock)
         self._config = config
         self._clock = clock
-        self._ttl_ms = int(config.refresh_interval_s * 1000)
-        self._lock = threading.Lock()
         self._versions = itertools.count(1)
-        self._cached: Snapshot | None = None
-        self._expired_version: int | None = None  # see invalidate
+        self._cache: SnapshotCache[Snapshot] = SnapshotCache(
+            config.refresh_interval_s, clock, wait_s=REFRESH_WAIT_S, first_wait_s=FIRST_WAIT_S)
 
     def snapshot(self) -> Snapshot:
         """The current snapshot; queries at most once per refresh period.
 
         Never raises StorageUnavailable: a snapshot with ``db_error`` is returned instead.
         """
-        cached = self._cached
-        if cached is not None and self._fresh(cached):
-            return cached
-        if not self._lock.acquire(timeout=REFRESH_WAIT_S if cached else FIRST_WAIT_S):
-            if cached is not None:
-                return cached
-            return self._error_snapshot("timed out waiting for another database read")
         try:
-            cached = self._cached
-            if cached is not None and self._fresh(cached):
-                return cached  # another thread refreshed it while we waited
-            self._cached = self._query()
-            return self._cached
-        finally:
-            self._lock.release()
+            return self._cache.get(self._query)
+        except CacheBusy as err:
+            return self._error_snapshot(str(err))
 
     def invalidate(self) -> None:
         """Query afresh on the next call (after someone acknowledged or silenced an
         alert through this process). Until then the current snapshot stays the fallback
         for callers that cannot wait."""
-        cached = self._cached
-        if cached is not None:
-            self._expired_version = cached.version
-
-    def _fresh(self, snapshot: Snapshot) -> bool:
-        return (snapshot.version != self._expired_version
-                and self._now_ms() - snapshot.taken_at_ms < self._ttl_ms)
+        self._cache.invalidate()
 
     def _now_ms(self) -> int:
         return int(self._clock() * 1000)

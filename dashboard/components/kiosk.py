@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,10 +17,6 @@ from .. import ids
 from ..i18n import t
 
 BUILD_HEADER = "X-Trio-Build"
-# The pages a screen may show, by the name used in ?rotate=, in the order offered.
-PAGES: dict[str, str] = {
-    "wallboard": "/", "drift": "/drift", "health": "/health", "alerts": "/alerts",
-}
 DEFAULT_PAGES = ("wallboard",)
 EVERY_DEFAULT_S = 30
 EVERY_MIN_S = 5
@@ -47,10 +43,7 @@ class PlaylistError(ValueError):
 class Playlist:
     pages: tuple[str, ...]
     every_s: int
-
-    @property
-    def paths(self) -> list[str]:
-        return [PAGES[name] for name in self.pages]
+    paths: tuple[str, ...]  # of the pages, in the same order
 
     @property
     def query(self) -> str:
@@ -58,16 +51,13 @@ class Playlist:
         return "?" + urlencode({"rotate": ",".join(self.pages), "every": self.every_s})
 
 
-def available_pages(registered_paths: Iterable[str | None]) -> dict[str, str]:
-    """PAGES whose path the app serves (alerts only if its page is present)."""
-    registered = set(registered_paths)
-    return {name: path for name, path in PAGES.items() if path in registered}
-
-
 def parse_playlist(
     rotate: str | None, every: str | None, available: Mapping[str, str]
 ) -> Playlist:
     """The playlist of ``?rotate=a,b&every=30``; PlaylistError on anything else.
+
+    ``available``: name -> path of the pages a screen may show, in the order offered
+    (those that declare ``kiosk=`` at ``dash.register_page``).
 
     No ``rotate``: the wall screen alone. No ``every``: 30 s. ``every`` is a whole number
     of seconds, 5-3600; a page may appear more than once (at most 20 entries)."""
@@ -79,7 +69,8 @@ def parse_playlist(
         if name not in available:
             raise PlaylistError("ksk_unknown_page", page=name[:40],
                                 allowed=", ".join(available))
-    return Playlist(pages=pages, every_s=_every(every))
+    return Playlist(pages=pages, every_s=_every(every),
+                    paths=tuple(available[name] for name in pages))
 
 
 def _every(value: str | None) -> int:
@@ -100,7 +91,7 @@ def build_start(playlist: Playlist, display: bool, lang: str) -> html.Div:
     pages = ", ".join(playlist.pages)
     if len(playlist.pages) > 1:
         pages = t("ksk_every", lang, pages=pages, every=playlist.every_s)
-    data = {"paths": playlist.paths, "everyMs": playlist.every_s * 1000,
+    data = {"paths": list(playlist.paths), "everyMs": playlist.every_s * 1000,
             "query": playlist.query, "display": display}
     lines = [html.H1(t("ksk_title", lang)), html.P(t("ksk_starting", lang, pages=pages))]
     if not display:

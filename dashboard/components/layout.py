@@ -6,7 +6,7 @@ from dash import dcc, html
 
 from auth import current_user
 
-from .. import ids
+from .. import ids, registry
 from .._config import DashboardConfig
 from ..i18n import Lang, language, t
 
@@ -49,27 +49,17 @@ def build_layout(config: DashboardConfig, csrf_token: str | None) -> html.Div:
     )
 
 
-# (path, text key) of the pages every logged-in user can open.
-NAV_PAGES = (("/", "nav_wall"), ("/health", "nav_health"), ("/drift", "nav_drift"),
-             ("/alerts", "alr_nav"), ("/thresholds", "thr_nav"))
-
-
-# Shown to administrators only (the page refuses everyone else itself).
-ADMIN_NAV_PAGE = ("/admin", "adm_nav")
-
-
 def build_nav(active: str, lang: str, *, role: str | None = None) -> html.Nav:
-    """The links to the pages. ``role``: the viewer's role (None: the current request's
-    user, see ``nav_role``); administrators also get /admin, a wall screen (display)
-    gets no links at all."""
+    """The links to the pages that declare ``nav=`` (dashboard/registry.py) and are
+    shown to ``role``: the viewer's role (None: the current request's user, see
+    ``nav_role``). Administrators also get /admin, a wall screen (display) no links."""
     role = nav_role() if role is None else role
-    pages = NAV_PAGES + (ADMIN_NAV_PAGE,) if role == "admin" else NAV_PAGES
     return html.Nav(
         [
             dcc.Link(t(key, lang), href=path,
                      className="nav__link nav__link--active" if path == active
                      else "nav__link")
-            for path, key in (() if role == "display" else pages)
+            for path, key in registry.nav_links(role)
         ],
         className="nav",
     )

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 
 import auth
 from auth import Actor, PermissionDenied, Role, current_user, request_client_address, require_role
-from dashboard import _frame, _runtime, ids
+from dashboard import DashboardConfig, _frame, _runtime, ids
 from dashboard.components.admin import (
     AUDIT_LIMIT,
     NewToken,
@@ -39,9 +39,13 @@ from dashboard.components.admin import (
 )
 from dashboard.components.pageframe import build_page_frame
 from dashboard.i18n import language, t
+from dashboard.registry import PageCallbacks
 from storage import DisplayExists, StorageUnavailable, UnknownDisplay
 
-dash.register_page(__name__, path="/admin", title="Admin")
+# Linked for administrators only (the page refuses everyone else itself).
+CALLBACKS = PageCallbacks()
+dash.register_page(__name__, path="/admin", title="Admin", callbacks=CALLBACKS,
+                   nav="adm_nav", nav_order=5, nav_role="admin")
 
 PATH = "/admin"
 _FORBIDDEN_PAGE = "<!doctype html><title>403</title><p>{text}</p><p><a href=\"{home}\">{home}</a>"
@@ -111,6 +115,12 @@ def _banner(text: str) -> html.Div:
     return html.Div(text, className="page__banner")
 
 
+@CALLBACKS.callback(
+    Output(ids.ADM_USERS, "children"),
+    Output(ids.ADM_RESET_USER, "options"),
+    Input(ids.PAGES_LANG, "data"),
+    Input(ids.ADM_CHANGED, "data"),
+)
 def users_table(stored_lang: str | None, _changed: Any) -> tuple[Any, Any]:
     lang = _lang(stored_lang)
     try:
@@ -123,6 +133,12 @@ def users_table(stored_lang: str | None, _changed: Any) -> tuple[Any, Any]:
     return build_users(users, me.username, _now_ms(), lang), reset_options(users)
 
 
+@CALLBACKS.callback(
+    Output(ids.ADM_DISPLAYS, "children"),
+    Input(ids.ADM_REFRESH, "n_intervals"),
+    Input(ids.PAGES_LANG, "data"),
+    Input(ids.ADM_DISPLAYS_CHANGED, "data"),
+)
 def displays_table(_n: int | None, stored_lang: str | None, _changed: Any) -> Any:
     lang = _lang(stored_lang)
     try:
@@ -139,6 +155,14 @@ def _logout_url() -> str:
     return (flask.request.script_root if flask.has_request_context() else "") + "/logout"
 
 
+@CALLBACKS.callback(
+    Output(ids.ADM_SESSIONS, "children"),
+    Output(ids.ADM_LOCKS, "children"),
+    Input(ids.ADM_REFRESH, "n_intervals"),
+    Input(ids.PAGES_LANG, "data"),
+    Input(ids.ADM_CHANGED, "data"),
+    Input(ids.ADM_SESSIONS_CHANGED, "data"),
+)
 def sessions_tables(_n: int | None, stored_lang: str | None, _changed: Any,
                     _sessions_changed: Any) -> tuple[Any, Any]:
     """Every live login session (with its user) and every lock in force."""
@@ -159,6 +183,14 @@ def sessions_tables(_n: int | None, stored_lang: str | None, _changed: Any,
             build_locks(locks, set(names.values()), now_ms, lang))
 
 
+@CALLBACKS.callback(
+    Output(ids.ADM_SESSIONS_MESSAGE, "children"),
+    Output(ids.ADM_SESSIONS_CHANGED, "data"),
+    Input({"type": ids.ADM_SESSION_END, "session": ALL, "user": ALL}, "n_clicks"),
+    Input({"type": ids.ADM_UNLOCK, "user": ALL}, "n_clicks"),
+    State(ids.PAGES_LANG, "data"),
+    prevent_initial_call=True,
+)
 def session_change(_ends: list[int | None], _unlocks: list[int | None],
                    stored_lang: str | None) -> tuple[Any, Any]:
     """End one login session, or lift every lock on a user."""
@@ -190,6 +222,16 @@ def session_change(_ends: list[int | None], _unlocks: list[int | None],
     return t("adm_session_ended", lang, user=user), _changed(True)
 
 
+@CALLBACKS.callback(
+    Output(ids.ADM_AUDIT, "children"),
+    Input(ids.PAGES_LANG, "data"),
+    Input(ids.ADM_CHANGED, "data"),
+    Input(ids.ADM_DISPLAYS_CHANGED, "data"),
+    Input(ids.ADM_SESSIONS_CHANGED, "data"),
+    Input(ids.ADM_AUDIT_ACTOR, "value"),
+    Input(ids.ADM_AUDIT_ACTION, "value"),
+    Input(ids.ADM_AUDIT_RANGE, "value"),
+)
 def audit_table(stored_lang: str | None, _changed: Any, _displays: Any, _sessions: Any,
                 actor: Any, kind: Any, range_name: Any) -> Any:
     lang = _lang(stored_lang)
@@ -211,6 +253,23 @@ def audit_table(stored_lang: str | None, _changed: Any, _displays: Any, _session
 # -- users ----------------------------------------------------------------------------------
 
 
+@CALLBACKS.callback(
+    Output(ids.ADM_USERS_MESSAGE, "children"),
+    Output(ids.ADM_CHANGED, "data"),
+    Output(ids.ADM_NEW_USERNAME, "value"),
+    Output(ids.ADM_NEW_PASSWORD, "value"),
+    Output(ids.ADM_RESET_PASSWORD, "value"),
+    Input(ids.ADM_ADD_USER, "n_clicks"),
+    Input({"type": ids.ADM_USER_ACTION, "user": ALL, "action": ALL}, "n_clicks"),
+    Input(ids.ADM_RESET_SUBMIT, "n_clicks"),
+    State(ids.ADM_NEW_USERNAME, "value"),
+    State(ids.ADM_NEW_PASSWORD, "value"),
+    State(ids.ADM_NEW_ROLE, "value"),
+    State(ids.ADM_RESET_USER, "value"),
+    State(ids.ADM_RESET_PASSWORD, "value"),
+    State(ids.PAGES_LANG, "data"),
+    prevent_initial_call=True,
+)
 def user_change(_add: int | None, _actions: list[int | None], _reset: int | None,
                 *state: Any) -> tuple[Any, ...]:
     """Add a user, press a user's button (disable, enable, role) or reset a password."""
@@ -315,6 +374,17 @@ def _user_action(actor: Actor, trigger: Any, lang: str) -> tuple[str, bool]:
 # -- wall screens ----------------------------------------------------------------------------
 
 
+@CALLBACKS.callback(
+    Output(ids.ADM_DISPLAYS_MESSAGE, "children"),
+    Output(ids.ADM_DISPLAY_TOKEN, "children"),
+    Output(ids.ADM_DISPLAYS_CHANGED, "data"),
+    Output(ids.ADM_DISPLAY_NAME, "value"),
+    Input(ids.ADM_DISPLAY_CREATE, "n_clicks"),
+    Input({"type": ids.ADM_DISPLAY_REVOKE, "display": ALL}, "submit_n_clicks"),
+    State(ids.ADM_DISPLAY_NAME, "value"),
+    State(ids.PAGES_LANG, "data"),
+    prevent_initial_call=True,
+)
 def display_change(_create: int | None, _revokes: list[int | None], name: Any,
                    stored_lang: str | None) -> tuple[Any, Any, Any, Any]:
     """Create a display token (its address shown once) or revoke one."""
@@ -381,71 +451,6 @@ def _admins_only() -> flask.Response | None:
     return flask.Response(body, status=403, mimetype="text/html")
 
 
-def register_callbacks(app: dash.Dash) -> None:
+@CALLBACKS.setup
+def _refuse_others(app: dash.Dash, _config: DashboardConfig) -> None:
     app.server.before_request(_admins_only)
-    app.callback(
-        Output(ids.ADM_USERS, "children"),
-        Output(ids.ADM_RESET_USER, "options"),
-        Input(ids.PAGES_LANG, "data"),
-        Input(ids.ADM_CHANGED, "data"),
-    )(users_table)
-    app.callback(
-        Output(ids.ADM_DISPLAYS, "children"),
-        Input(ids.ADM_REFRESH, "n_intervals"),
-        Input(ids.PAGES_LANG, "data"),
-        Input(ids.ADM_DISPLAYS_CHANGED, "data"),
-    )(displays_table)
-    app.callback(
-        Output(ids.ADM_SESSIONS, "children"),
-        Output(ids.ADM_LOCKS, "children"),
-        Input(ids.ADM_REFRESH, "n_intervals"),
-        Input(ids.PAGES_LANG, "data"),
-        Input(ids.ADM_CHANGED, "data"),
-        Input(ids.ADM_SESSIONS_CHANGED, "data"),
-    )(sessions_tables)
-    app.callback(
-        Output(ids.ADM_SESSIONS_MESSAGE, "children"),
-        Output(ids.ADM_SESSIONS_CHANGED, "data"),
-        Input({"type": ids.ADM_SESSION_END, "session": ALL, "user": ALL}, "n_clicks"),
-        Input({"type": ids.ADM_UNLOCK, "user": ALL}, "n_clicks"),
-        State(ids.PAGES_LANG, "data"),
-        prevent_initial_call=True,
-    )(session_change)
-    app.callback(
-        Output(ids.ADM_AUDIT, "children"),
-        Input(ids.PAGES_LANG, "data"),
-        Input(ids.ADM_CHANGED, "data"),
-        Input(ids.ADM_DISPLAYS_CHANGED, "data"),
-        Input(ids.ADM_SESSIONS_CHANGED, "data"),
-        Input(ids.ADM_AUDIT_ACTOR, "value"),
-        Input(ids.ADM_AUDIT_ACTION, "value"),
-        Input(ids.ADM_AUDIT_RANGE, "value"),
-    )(audit_table)
-    app.callback(
-        Output(ids.ADM_USERS_MESSAGE, "children"),
-        Output(ids.ADM_CHANGED, "data"),
-        Output(ids.ADM_NEW_USERNAME, "value"),
-        Output(ids.ADM_NEW_PASSWORD, "value"),
-        Output(ids.ADM_RESET_PASSWORD, "value"),
-        Input(ids.ADM_ADD_USER, "n_clicks"),
-        Input({"type": ids.ADM_USER_ACTION, "user": ALL, "action": ALL}, "n_clicks"),
-        Input(ids.ADM_RESET_SUBMIT, "n_clicks"),
-        State(ids.ADM_NEW_USERNAME, "value"),
-        State(ids.ADM_NEW_PASSWORD, "value"),
-        State(ids.ADM_NEW_ROLE, "value"),
-        State(ids.ADM_RESET_USER, "value"),
-        State(ids.ADM_RESET_PASSWORD, "value"),
-        State(ids.PAGES_LANG, "data"),
-        prevent_initial_call=True,
-    )(user_change)
-    app.callback(
-        Output(ids.ADM_DISPLAYS_MESSAGE, "children"),
-        Output(ids.ADM_DISPLAY_TOKEN, "children"),
-        Output(ids.ADM_DISPLAYS_CHANGED, "data"),
-        Output(ids.ADM_DISPLAY_NAME, "value"),
-        Input(ids.ADM_DISPLAY_CREATE, "n_clicks"),
-        Input({"type": ids.ADM_DISPLAY_REVOKE, "display": ALL}, "submit_n_clicks"),
-        State(ids.ADM_DISPLAY_NAME, "value"),
-        State(ids.PAGES_LANG, "data"),
-        prevent_initial_call=True,
-    )(display_change)

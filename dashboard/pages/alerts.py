@@ -39,9 +39,13 @@ from dashboard.components.alerts import (
 )
 from dashboard.components.pageframe import build_page_frame
 from dashboard.i18n import language, t
+from dashboard.registry import PageCallbacks
 from storage import OutboxRow
 
-dash.register_page(__name__, path="/alerts", title="Alerts")
+CALLBACKS = PageCallbacks()
+dash.register_page(__name__, path="/alerts", title="Alerts", callbacks=CALLBACKS,
+                   nav="alr_nav", nav_order=3, kiosk="alerts", kiosk_order=3,
+                   display_ids=("alr-",))
 
 
 def layout(**_query: Any) -> Any:
@@ -90,6 +94,23 @@ def layout(**_query: Any) -> Any:
 # -- refresh ------------------------------------------------------------------------------
 
 
+@CALLBACKS.callback(
+    Output(ids.ALR_FIRING, "children"),
+    Output(ids.ALR_PENDING, "children"),
+    Output(ids.ALR_SILENCES, "children"),
+    Output(ids.ALR_CHANNELS, "children"),
+    Output(ids.ALR_HISTORY, "children"),
+    Output(ids.ALR_HISTORY_TITLE, "children"),
+    Output(ids.ALR_FILTER_RULE, "options"),
+    Output(ids.ALR_FILTER_ENTITY, "options"),
+    Input(ids.ALR_REFRESH, "n_intervals"),
+    Input(ids.PAGES_LANG, "data"),
+    Input(ids.ALR_ACKED, "data"),
+    Input(ids.ALR_SILENCES_CHANGED, "data"),
+    Input(ids.ALR_TESTS, "data"),
+    Input(ids.ALR_FILTER_RULE, "value"),
+    Input(ids.ALR_FILTER_ENTITY, "value"),
+)
 def refresh(_n: int | None, stored_lang: str | None, _acked: Any, _silences: Any,
             tests: Any, rule_filter: Any, entity_filter: Any) -> tuple[Any, ...]:
     """Every table, from the cached data; the history filtered on demand."""
@@ -136,6 +157,13 @@ def _test_row(model: AlertsModel, channel: str, row_id: int) -> TestOutcome:
     return row
 
 
+@CALLBACKS.callback(
+    Output(ids.ALR_SILENCE_RULE, "options"),
+    Output(ids.ALR_SILENCE_SOURCE, "options"),
+    Output(ids.ALR_SILENCE_ENTITIES, "options"),
+    Input(ids.ALR_SILENCE_TICK, "n_intervals"),
+    State(ids.PAGES_LANG, "data"),
+)
 def silence_choices(_n: int | None, stored_lang: str | None) -> tuple[Any, ...]:
     """The silence form's choices: rules, sources, the open alerts' entities and queues."""
     runtime = _runtime.current()
@@ -152,6 +180,20 @@ def silence_choices(_n: int | None, stored_lang: str | None) -> tuple[Any, ...]:
 # -- actions ------------------------------------------------------------------------------
 
 
+@CALLBACKS.callback(
+    Output(ids.ALR_ACK_TARGET, "data"),
+    Output(ids.ALR_ACK_COMMENT, "value"),
+    Output(ids.ALR_ACK_MESSAGE, "children"),
+    Output(ids.ALR_ACKED, "data"),
+    Input({"type": ids.ALR_ACK_PICK, "rule": ALL, "series": ALL, "alert": ALL},
+          "n_clicks"),
+    Input(ids.ALR_ACK_SUBMIT, "n_clicks"),
+    Input(ids.ALR_ACK_CANCEL, "n_clicks"),
+    State(ids.ALR_ACK_TARGET, "data"),
+    State(ids.ALR_ACK_COMMENT, "value"),
+    State(ids.PAGES_LANG, "data"),
+    prevent_initial_call=True,
+)
 def ack_action(_picks: Any, _submit: int | None, _cancel: int | None, target: Any,
                comment: Any, stored_lang: str | None) -> tuple[Any, ...]:
     """Pick an alert (its row's button), acknowledge it with a comment, or cancel. Any
@@ -178,6 +220,12 @@ def ack_action(_picks: Any, _submit: int | None, _cancel: int | None, target: An
             outcome.message, _changed(now_ms) if outcome.changed else no_update)
 
 
+@CALLBACKS.callback(
+    Output(ids.ALR_ACK_PANEL, "className"),
+    Output(ids.ALR_ACK_TITLE, "children"),
+    Input(ids.ALR_ACK_TARGET, "data"),
+    Input(ids.PAGES_LANG, "data"),
+)
 def ack_panel(target: Any, stored_lang: str | None) -> tuple[str, str]:
     """Show the panel, naming the picked alert; hide it when none is picked."""
     choice = alertforms.picked(target)
@@ -188,6 +236,21 @@ def ack_panel(target: Any, stored_lang: str | None) -> tuple[str, str]:
     return ACK_PANEL_SHOWN, t("alr_ack_for", lang, alert=name)
 
 
+@CALLBACKS.callback(
+    Output(ids.ALR_SILENCES_MESSAGE, "children"),
+    Output(ids.ALR_SILENCES_CHANGED, "data"),
+    Output(ids.ALR_SILENCE_REASON, "value"),
+    Input(ids.ALR_SILENCE_CREATE, "n_clicks"),
+    Input({"type": ids.ALR_SILENCE_END, "silence": ALL}, "n_clicks"),
+    State(ids.ALR_SILENCE_RULE, "value"),
+    State(ids.ALR_SILENCE_SOURCE, "value"),
+    State(ids.ALR_SILENCE_KIND, "value"),
+    State(ids.ALR_SILENCE_ENTITIES, "value"),
+    State(ids.ALR_SILENCE_DURATION, "value"),
+    State(ids.ALR_SILENCE_REASON, "value"),
+    State(ids.PAGES_LANG, "data"),
+    prevent_initial_call=True,
+)
 def silence_action(_create: int | None, _ends: Any, rule: Any, source: Any, kind: Any,
                    entities: Any, duration: Any, reason: Any,
                    stored_lang: str | None) -> tuple[Any, ...]:
@@ -214,6 +277,14 @@ def silence_action(_create: int | None, _ends: Any, rule: Any, source: Any, kind
             "" if outcome.done else no_update)
 
 
+@CALLBACKS.callback(
+    Output(ids.ALR_TESTS, "data"),
+    Output(ids.ALR_CHANNELS_MESSAGE, "children"),
+    Input({"type": ids.ALR_CHANNEL_TEST, "channel": ALL}, "n_clicks"),
+    State(ids.ALR_TESTS, "data"),
+    State(ids.PAGES_LANG, "data"),
+    prevent_initial_call=True,
+)
 def test_action(_clicks: Any, tests: Any, stored_lang: str | None) -> tuple[Any, ...]:
     """Queue a test message for the channel whose button was pressed. Admins only.
     Outputs: the page's record of requested tests, the message."""
@@ -253,72 +324,3 @@ def _clicked() -> bool:
     re-creates the buttons of its wildcard inputs (their n_clicks then None)."""
     return any(item.get("value") for item in ctx.triggered)
 
-
-def register_callbacks(app: dash.Dash) -> None:
-    app.callback(
-        Output(ids.ALR_FIRING, "children"),
-        Output(ids.ALR_PENDING, "children"),
-        Output(ids.ALR_SILENCES, "children"),
-        Output(ids.ALR_CHANNELS, "children"),
-        Output(ids.ALR_HISTORY, "children"),
-        Output(ids.ALR_HISTORY_TITLE, "children"),
-        Output(ids.ALR_FILTER_RULE, "options"),
-        Output(ids.ALR_FILTER_ENTITY, "options"),
-        Input(ids.ALR_REFRESH, "n_intervals"),
-        Input(ids.PAGES_LANG, "data"),
-        Input(ids.ALR_ACKED, "data"),
-        Input(ids.ALR_SILENCES_CHANGED, "data"),
-        Input(ids.ALR_TESTS, "data"),
-        Input(ids.ALR_FILTER_RULE, "value"),
-        Input(ids.ALR_FILTER_ENTITY, "value"),
-    )(refresh)
-    app.callback(
-        Output(ids.ALR_SILENCE_RULE, "options"),
-        Output(ids.ALR_SILENCE_SOURCE, "options"),
-        Output(ids.ALR_SILENCE_ENTITIES, "options"),
-        Input(ids.ALR_SILENCE_TICK, "n_intervals"),
-        State(ids.PAGES_LANG, "data"),
-    )(silence_choices)
-    app.callback(
-        Output(ids.ALR_ACK_TARGET, "data"),
-        Output(ids.ALR_ACK_COMMENT, "value"),
-        Output(ids.ALR_ACK_MESSAGE, "children"),
-        Output(ids.ALR_ACKED, "data"),
-        Input({"type": ids.ALR_ACK_PICK, "rule": ALL, "series": ALL, "alert": ALL},
-              "n_clicks"),
-        Input(ids.ALR_ACK_SUBMIT, "n_clicks"),
-        Input(ids.ALR_ACK_CANCEL, "n_clicks"),
-        State(ids.ALR_ACK_TARGET, "data"),
-        State(ids.ALR_ACK_COMMENT, "value"),
-        State(ids.PAGES_LANG, "data"),
-        prevent_initial_call=True,
-    )(ack_action)
-    app.callback(
-        Output(ids.ALR_ACK_PANEL, "className"),
-        Output(ids.ALR_ACK_TITLE, "children"),
-        Input(ids.ALR_ACK_TARGET, "data"),
-        Input(ids.PAGES_LANG, "data"),
-    )(ack_panel)
-    app.callback(
-        Output(ids.ALR_SILENCES_MESSAGE, "children"),
-        Output(ids.ALR_SILENCES_CHANGED, "data"),
-        Output(ids.ALR_SILENCE_REASON, "value"),
-        Input(ids.ALR_SILENCE_CREATE, "n_clicks"),
-        Input({"type": ids.ALR_SILENCE_END, "silence": ALL}, "n_clicks"),
-        State(ids.ALR_SILENCE_RULE, "value"),
-        State(ids.ALR_SILENCE_SOURCE, "value"),
-        State(ids.ALR_SILENCE_KIND, "value"),
-        State(ids.ALR_SILENCE_ENTITIES, "value"),
-        State(ids.ALR_SILENCE_DURATION, "value"),
-        State(ids.ALR_SILENCE_REASON, "value"),
-        State(ids.PAGES_LANG, "data"),
-        prevent_initial_call=True,
-    )(silence_action)
-    app.callback(
-        Output(ids.ALR_TESTS, "data"),
-        Output(ids.ALR_CHANNELS_MESSAGE, "children"),
-        Input({"type": ids.ALR_CHANNEL_TEST, "channel": ALL}, "n_clicks"),
-        State(ids.ALR_TESTS, "data"),
-        State(ids.PAGES_LANG, "data"),
-        prevent_initial_call=True,
-    )(test_action)

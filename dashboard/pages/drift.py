@@ -11,8 +11,12 @@ from dashboard import _frame, _runtime, ids
 from dashboard.components.drift import build_drift_page
 from dashboard.components.pageframe import build_page_frame
 from dashboard.i18n import language
+from dashboard.registry import PageCallbacks
 
-dash.register_page(__name__, path="/drift", title="Drift")
+CALLBACKS = PageCallbacks()
+dash.register_page(__name__, path="/drift", title="Drift", callbacks=CALLBACKS,
+                   nav="nav_drift", nav_order=2, kiosk="drift", kiosk_order=1,
+                   display_ids=("drift-",))
 
 
 def layout(**_query: Any) -> Any:
@@ -24,15 +28,13 @@ def layout(**_query: Any) -> Any:
     return build_page_frame(config, _frame.csrf_token(), "/drift", "drift_title", content)
 
 
+@CALLBACKS.callback(
+    Output(ids.DRIFT_BODY, "children"),
+    Input(ids.DRIFT_REFRESH, "n_intervals"),
+    Input(ids.PAGES_LANG, "data"),
+)
 def refresh(_n: int | None, stored_lang: str | None) -> Any:
     runtime = _runtime.current()
     lang = language(stored_lang, runtime.config.default_language)
     return build_drift_page(runtime.ops.snapshot(), int(runtime.clock() * 1000), lang)
 
-
-def register_callbacks(app: dash.Dash) -> None:
-    app.callback(
-        Output(ids.DRIFT_BODY, "children"),
-        Input(ids.DRIFT_REFRESH, "n_intervals"),
-        Input(ids.PAGES_LANG, "data"),
-    )(refresh)

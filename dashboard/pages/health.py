@@ -24,8 +24,12 @@ from dashboard.components.health import (
 )
 from dashboard.components.pageframe import build_page_frame
 from dashboard.i18n import language, t
+from dashboard.registry import PageCallbacks
 
-dash.register_page(__name__, path="/health", title="Health")
+CALLBACKS = PageCallbacks()
+dash.register_page(__name__, path="/health", title="Health", callbacks=CALLBACKS,
+                   nav="nav_health", nav_order=1, kiosk="health", kiosk_order=2,
+                   display_ids=("health-",))
 
 INPUTS = [ids.HEALTH_FORM_INPUT_PREFIX + name for name in FORM_FIELDS]
 ERRORS = [ids.HEALTH_FORM_ERROR_PREFIX + name for name in FORM_FIELDS]
@@ -51,6 +55,13 @@ def layout(source: str | None = None, edit: str | None = None, **_query: Any) ->
                             content)
 
 
+@CALLBACKS.callback(
+    Output(ids.HEALTH_BODY, "children"),
+    Input(ids.HEALTH_REFRESH, "n_intervals"),
+    Input(ids.PAGES_LANG, "data"),
+    Input(ids.HEALTH_TARGETS_CHANGED, "data"),
+    State(ids.HEALTH_SOURCE, "data"),
+)
 def refresh(_n: int | None, stored_lang: str | None, _changed: int | None,
             source: str | None) -> Any:
     """The grid, or one source's detail, from the cached snapshot."""
@@ -62,6 +73,12 @@ def refresh(_n: int | None, stored_lang: str | None, _changed: int | None,
     return build_source_detail(runtime.ops.detail(source), source, now_ms, lang)
 
 
+@CALLBACKS.callback(
+    Output(ids.HEALTH_TARGETS, "children"),
+    Input(ids.PAGES_LANG, "data"),
+    Input(ids.HEALTH_TARGETS_CHANGED, "data"),
+    State(ids.HEALTH_SOURCE, "data"),
+)
 def targets(stored_lang: str | None, _changed: int | None, source: str | None) -> Any:
     """The stored targets, under the grid (not in a source's detail)."""
     runtime = _runtime.current()
@@ -72,6 +89,22 @@ def targets(stored_lang: str | None, _changed: int | None, source: str | None) -
     return build_targets(snapshot.targets, _frame.is_admin(), lang)
 
 
+@CALLBACKS.callback(
+    *[Output(field_id, "value") for field_id in INPUTS],
+    *[Output(error_id, "children") for error_id in ERRORS],
+    Output(ids.HEALTH_FORM_MESSAGE, "children"),
+    Output(ids.HEALTH_FORM_EDITING, "data"),
+    Output(ids.HEALTH_FORM_TITLE, "children"),
+    Output(ids.HEALTH_TARGETS_CHANGED, "data"),
+    Output(ids.HEALTH_FORM_INPUT_PREFIX + "name", "disabled"),
+    Input(ids.HEALTH_FORM_SAVE, "n_clicks"),
+    Input(ids.HEALTH_FORM_DELETE, "n_clicks"),
+    Input(ids.HEALTH_FORM_NEW, "n_clicks"),
+    *[State(field_id, "value") for field_id in INPUTS],
+    State(ids.HEALTH_FORM_EDITING, "data"),
+    State(ids.PAGES_LANG, "data"),
+    prevent_initial_call=True,
+)
 def form_action(_save: int | None, _delete: int | None, _new: int | None,
                 *state: Any) -> tuple[Any, ...]:
     """Save, delete or start a new target. Admins only, checked here."""
@@ -112,34 +145,3 @@ def _shown(result: targetform.FormResult, lang: str, editing: str | None) -> tup
     return (*values, *errors, result.message, now_editing, title, changed,
             now_editing is not None)
 
-
-def register_callbacks(app: dash.Dash) -> None:
-    app.callback(
-        Output(ids.HEALTH_BODY, "children"),
-        Input(ids.HEALTH_REFRESH, "n_intervals"),
-        Input(ids.PAGES_LANG, "data"),
-        Input(ids.HEALTH_TARGETS_CHANGED, "data"),
-        State(ids.HEALTH_SOURCE, "data"),
-    )(refresh)
-    app.callback(
-        Output(ids.HEALTH_TARGETS, "children"),
-        Input(ids.PAGES_LANG, "data"),
-        Input(ids.HEALTH_TARGETS_CHANGED, "data"),
-        State(ids.HEALTH_SOURCE, "data"),
-    )(targets)
-    app.callback(
-        *[Output(field_id, "value") for field_id in INPUTS],
-        *[Output(error_id, "children") for error_id in ERRORS],
-        Output(ids.HEALTH_FORM_MESSAGE, "children"),
-        Output(ids.HEALTH_FORM_EDITING, "data"),
-        Output(ids.HEALTH_FORM_TITLE, "children"),
-        Output(ids.HEALTH_TARGETS_CHANGED, "data"),
-        Output(ids.HEALTH_FORM_INPUT_PREFIX + "name", "disabled"),
-        Input(ids.HEALTH_FORM_SAVE, "n_clicks"),
-        Input(ids.HEALTH_FORM_DELETE, "n_clicks"),
-        Input(ids.HEALTH_FORM_NEW, "n_clicks"),
-        *[State(field_id, "value") for field_id in INPUTS],
-        State(ids.HEALTH_FORM_EDITING, "data"),
-        State(ids.PAGES_LANG, "data"),
-        prevent_initial_call=True,
-    )(form_action)

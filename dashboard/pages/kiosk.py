@@ -20,29 +20,36 @@ import flask
 from dash import ClientsideFunction, Input, Output
 
 from auth import current_user
-from dashboard import _runtime, ids
+from dashboard import DashboardConfig, _runtime, ids
 from dashboard.components.kiosk import (
     BUILD_HEADER,
     PlaylistError,
-    available_pages,
     build_error,
     build_id,
     build_start,
     parse_playlist,
 )
 from dashboard.i18n import language
+from dashboard.registry import PageCallbacks, kiosk_pages
 
-dash.register_page(__name__, path="/kiosk", title="Kiosk")
+CALLBACKS = PageCallbacks()
+dash.register_page(__name__, path="/kiosk", title="Kiosk", callbacks=CALLBACKS,
+                   display_ids=("ksk-",))
 
 CLIENTSIDE_NAMESPACE = "trioKiosk"  # assets/kiosk.js
 BUILD_ENV = "TRIO_MONITOR_BUILD_ID"
 
+CALLBACKS.clientside(
+    ClientsideFunction(CLIENTSIDE_NAMESPACE, "start"),
+    Output(ids.KSK_STATUS, "children"),
+    Input(ids.KSK_PLAYLIST, "data"),
+)
+
 
 def layout(rotate: str | None = None, every: str | None = None, **_query: Any) -> Any:
     lang = language(_runtime.current().config.default_language)
-    registered = (page.get("path") for page in dash.page_registry.values())
     try:
-        playlist = parse_playlist(rotate, every, available_pages(registered))
+        playlist = parse_playlist(rotate, every, kiosk_pages())
     except PlaylistError as err:
         return build_error(err.text(lang), lang)
     user = current_user()
@@ -57,10 +64,6 @@ def _build_header_hook(build: str) -> Any:
     return add_build
 
 
-def register_callbacks(app: dash.Dash) -> None:
+@CALLBACKS.setup
+def _send_build_id(app: dash.Dash, _config: DashboardConfig) -> None:
     app.server.after_request(_build_header_hook(build_id(override=os.environ.get(BUILD_ENV))))
-    app.clientside_callback(
-        ClientsideFunction(CLIENTSIDE_NAMESPACE, "start"),
-        Output(ids.KSK_STATUS, "children"),
-        Input(ids.KSK_PLAYLIST, "data"),
-    )

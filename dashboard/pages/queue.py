@@ -49,6 +49,7 @@ from dashboard.historymodel import (
     parse_range,
 )
 from dashboard.i18n import language, t
+from dashboard.registry import PageCallbacks
 from dashboard.status import is_stale
 from storage import StorageUnavailable
 
@@ -57,7 +58,10 @@ def _title(queue_id: str | None = None, **_variables: Any) -> str:
     return f"Queue {queue_id}" if queue_id else "Queue history"
 
 
-dash.register_page(__name__, path_template="/queues/<queue_id>", title=_title)
+CALLBACKS = PageCallbacks()
+VIEW = State(ids.HST_VIEW, "data")  # the range shown, from the page's address
+dash.register_page(__name__, path_template="/queues/<queue_id>", title=_title,
+                   callbacks=CALLBACKS)
 
 CSV_ENDPOINT = "trio_history_daily_csv"
 # A relative range is redrawn when about 1/240 of it has passed (15 s for 1 h), and
@@ -149,6 +153,17 @@ def _banner(err: StorageUnavailable, lang: str) -> list[Component]:
     return [html.Div(f"{t('db_unavailable', lang)}: {err}", className="page__banner")]
 
 
+@CALLBACKS.callback(
+    Output(ids.HST_RANGES, "children"),
+    Output(ids.HST_FROM_LABEL, "children"),
+    Output(ids.HST_TO_LABEL, "children"),
+    Output(ids.HST_APPLY, "children"),
+    Output(ids.HST_TIME_HINT, "children"),
+    Output(ids.HST_NOTICE, "children"),
+    Output(ids.HST_LEGEND, "children"),
+    Input(ids.PAGES_LANG, "data"),
+    VIEW,
+)
 def texts(stored_lang: Any, view_data: Any) -> tuple[Any, ...]:
     """The page's fixed texts in the chosen language."""
     _, lang, queue_id, view = _context(stored_lang, view_data)
@@ -157,11 +172,19 @@ def texts(stored_lang: Any, view_data: Any) -> tuple[Any, ...]:
             build_notice(_error(view_data), lang), t("hst_alert_legend", lang))
 
 
+@CALLBACKS.callback(Output(ids.HST_MISSING, "children"), Input(ids.PAGES_LANG, "data"),
+                    VIEW)
 def missing(stored_lang: Any, view_data: Any) -> Any:
     _, lang, queue_id, _view = _context(stored_lang, view_data)
     return build_no_such_queue(queue_id, lang)
 
 
+@CALLBACKS.callback(
+    Output(ids.HST_CHARTS, "children"),
+    Input(ids.HST_CHARTS_REFRESH, "n_intervals"),
+    Input(ids.PAGES_LANG, "data"),
+    VIEW,
+)
 def charts(_n: Any, stored_lang: Any, view_data: Any) -> Any:
     """The charts of the range, read afresh (a relative range ends now)."""
     runtime, lang, queue_id, view = _context(stored_lang, view_data)
@@ -178,6 +201,13 @@ def charts(_n: Any, stored_lang: Any, view_data: Any) -> Any:
     return build_charts(data, config.timezone, config.stale_after_ms, lang)
 
 
+@CALLBACKS.callback(
+    Output(ids.HST_STATUS, "children"),
+    Output(ids.HST_AGENTS, "children"),
+    Input(ids.HST_AGENTS_REFRESH, "n_intervals"),
+    Input(ids.PAGES_LANG, "data"),
+    VIEW,
+)
 def live(_n: Any, stored_lang: Any, view_data: Any) -> tuple[Any, Any]:
     """What is wrong with the data's source now, and the queue's agents."""
     runtime, lang, queue_id, _view = _context(stored_lang, view_data)
@@ -200,6 +230,8 @@ def live(_n: Any, stored_lang: Any, view_data: Any) -> tuple[Any, Any]:
     return status, build_agents(agents, now_ms, config.timezone, lang)
 
 
+@CALLBACKS.callback(Output(ids.HST_DAILY, "children"), Input(ids.PAGES_LANG, "data"),
+                    VIEW)
 def daily(stored_lang: Any, view_data: Any) -> Any:
     runtime, lang, queue_id, _view = _context(stored_lang, view_data)
     model = historymodel.current()
@@ -212,6 +244,18 @@ def daily(stored_lang: Any, view_data: Any) -> Any:
     return build_daily(rows, queue_id, runtime.config.timezone, lang, failover)
 
 
+@CALLBACKS.callback(
+    Output(ids.HST_LOCATION, "href"),
+    Output(ids.HST_RANGE_MESSAGE, "children"),
+    Input(ids.HST_APPLY, "n_clicks"),
+    Input(ids.HST_FROM, "n_submit"),
+    Input(ids.HST_TO, "n_submit"),
+    State(ids.HST_FROM, "value"),
+    State(ids.HST_TO, "value"),
+    State(ids.PAGES_LANG, "data"),
+    VIEW,
+    prevent_initial_call=True,
+)
 def apply_custom(_clicks: Any, _submit_from: Any, _submit_to: Any, start: Any, end: Any,
                  stored_lang: Any, view_data: Any) -> tuple[Any, Any]:
     """Go to the custom range typed, or say what is wrong with it."""
@@ -247,50 +291,11 @@ def daily_csv_view(queue_id: str) -> flask.Response:
     })
 
 
-def register_callbacks(app: dash.Dash) -> None:
+@CALLBACKS.setup
+def _serve_history(app: dash.Dash, _config: DashboardConfig) -> None:
+    """The history read model of this server, and the daily CSV download."""
     runtime: _runtime.Runtime = app.server.extensions[_runtime.EXTENSION_KEY]
     historymodel.install(app.server, HistoryModel(runtime.alerts.engine, runtime.config,
                                                   runtime.clock))
     app.server.add_url_rule("/queues/<queue_id>/daily.csv", endpoint=CSV_ENDPOINT,
                             view_func=daily_csv_view)
-    view = State(ids.HST_VIEW, "data")
-    app.callback(
-        Output(ids.HST_RANGES, "children"),
-        Output(ids.HST_FROM_LABEL, "children"),
-        Output(ids.HST_TO_LABEL, "children"),
-        Output(ids.HST_APPLY, "children"),
-        Output(ids.HST_TIME_HINT, "children"),
-        Output(ids.HST_NOTICE, "children"),
-        Output(ids.HST_LEGEND, "children"),
-        Input(ids.PAGES_LANG, "data"),
-        view,
-    )(texts)
-    app.callback(Output(ids.HST_MISSING, "children"), Input(ids.PAGES_LANG, "data"),
-                 view)(missing)
-    app.callback(
-        Output(ids.HST_CHARTS, "children"),
-        Input(ids.HST_CHARTS_REFRESH, "n_intervals"),
-        Input(ids.PAGES_LANG, "data"),
-        view,
-    )(charts)
-    app.callback(
-        Output(ids.HST_STATUS, "children"),
-        Output(ids.HST_AGENTS, "children"),
-        Input(ids.HST_AGENTS_REFRESH, "n_intervals"),
-        Input(ids.PAGES_LANG, "data"),
-        view,
-    )(live)
-    app.callback(Output(ids.HST_DAILY, "children"), Input(ids.PAGES_LANG, "data"),
-                 view)(daily)
-    app.callback(
-        Output(ids.HST_LOCATION, "href"),
-        Output(ids.HST_RANGE_MESSAGE, "children"),
-        Input(ids.HST_APPLY, "n_clicks"),
-        Input(ids.HST_FROM, "n_submit"),
-        Input(ids.HST_TO, "n_submit"),
-        State(ids.HST_FROM, "value"),
-        State(ids.HST_TO, "value"),
-        State(ids.PAGES_LANG, "data"),
-        view,
-        prevent_initial_call=True,
-    )(apply_custom)

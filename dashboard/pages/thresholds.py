@@ -37,15 +37,28 @@ from dashboard.components.thresholds import (
     window_rows,
 )
 from dashboard.i18n import language, t
+from dashboard.registry import PageCallbacks
 from dashboard.ruleform import Actor, FormResult, RuleForm
 from storage import AlertStore, RuleRow, StorageUnavailable
 
-dash.register_page(__name__, path="/thresholds", title="Thresholds")
+CALLBACKS = PageCallbacks()
+dash.register_page(__name__, path="/thresholds", title="Thresholds", callbacks=CALLBACKS,
+                   nav="thr_nav", nav_order=4)
 
 INPUTS = [ids.THR_FORM_INPUT_PREFIX + name for name in FORM_FIELDS]
 ERRORS = [ids.THR_FORM_ERROR_PREFIX + name for name in ERROR_FIELDS]
 AUDIT_ROWS = 50
 _WINDOW_STATES = (ids.THR_WINDOW_DAYS, ids.THR_WINDOW_START, ids.THR_WINDOW_END)
+
+
+# What the form's callbacks read: its fields, its windows, what it edits, the language.
+def _form_state() -> list[State]:
+    return [
+        *[State(input_id, "value") for input_id in INPUTS],
+        *[State({"type": kind, "index": ALL}, "value") for kind in _WINDOW_STATES],
+        State(ids.THR_FORM_EDITING, "data"),
+        State(ids.PAGES_LANG, "data"),
+    ]
 
 
 def _now_ms() -> int:
@@ -82,6 +95,13 @@ def _form(runtime: _runtime.Runtime, lang: str, edit: str | None) -> html.Div:
                            runtime.config.timezone)
 
 
+@CALLBACKS.callback(
+    Output(ids.THR_RULES, "children"),
+    Output(ids.THR_AUDIT, "children"),
+    Input(ids.PAGES_LANG, "data"),
+    Input(ids.THR_CHANGED, "data"),
+    Input(ids.THR_TOGGLED, "data"),
+)
 def tables(stored_lang: str | None, _changed: int | None, _toggled: int | None) -> Any:
     """The rules and the recent changes to them."""
     runtime = _runtime.current()
@@ -99,6 +119,20 @@ def tables(stored_lang: str | None, _changed: int | None, _toggled: int | None) 
 # -- the form's actions -----------------------------------------------------------------
 
 
+@CALLBACKS.callback(
+    *[Output(input_id, "value") for input_id in INPUTS],
+    *[Output(error_id, "children") for error_id in ERRORS],
+    Output(ids.THR_FORM_MESSAGE, "children"),
+    Output(ids.THR_FORM_EDITING, "data"),
+    Output(ids.THR_FORM_TITLE, "children"),
+    Output(ids.THR_CHANGED, "data"),
+    Output(ids.THR_WINDOWS, "children"),
+    Input(ids.THR_FORM_SAVE, "n_clicks"),
+    Input(ids.THR_FORM_DELETE, "submit_n_clicks"),
+    Input(ids.THR_FORM_NEW, "n_clicks"),
+    *_form_state(),
+    prevent_initial_call=True,
+)
 def form_action(_save: int | None, _delete: int | None, _new: int | None,
                 *state: Any) -> tuple[Any, ...]:
     """Save, delete or start a new rule. Admins only, checked here."""
@@ -146,6 +180,13 @@ def _shown(result: FormResult, lang: str, editing: Any) -> tuple[Any, ...]:
 # -- enabling and disabling from the table ----------------------------------------------
 
 
+@CALLBACKS.callback(
+    Output(ids.THR_RULES_MESSAGE, "children"),
+    Output(ids.THR_TOGGLED, "data"),
+    Input({"type": ids.THR_TOGGLE, "rule": ALL, "version": ALL}, "n_clicks"),
+    State(ids.PAGES_LANG, "data"),
+    prevent_initial_call=True,
+)
 def toggle(_clicks: list[int | None], stored_lang: str | None) -> tuple[Any, Any]:
     """Enable or disable the rule whose button was pressed. Admins only, checked here;
     the button carries the version shown, so a rule changed meanwhile is not flipped."""
@@ -164,6 +205,13 @@ def toggle(_clicks: list[int | None], stored_lang: str | None) -> tuple[Any, Any
     return message, int(time.time() * 1000)
 
 
+@CALLBACKS.callback(
+    Output(ids.THR_WINDOWS, "children", allow_duplicate=True),
+    Input(ids.THR_WINDOW_ADD, "n_clicks"),
+    State({"type": ids.THR_WINDOW_DAYS, "index": ALL}, "value"),
+    State(ids.PAGES_LANG, "data"),
+    prevent_initial_call=True,
+)
 def add_window(_clicks: int | None, days: list[Any] | None, stored_lang: str | None) -> Any:
     """One more empty time window row (changes nothing stored)."""
     lang = language(stored_lang, _runtime.current().config.default_language)
@@ -175,6 +223,12 @@ def add_window(_clicks: int | None, days: list[Any] | None, stored_lang: str | N
 # -- the backtest ------------------------------------------------------------------------
 
 
+@CALLBACKS.callback(
+    Output(ids.THR_BACKTEST, "children"),
+    Input(ids.THR_FORM_BACKTEST, "n_clicks"),
+    *_form_state(),
+    prevent_initial_call=True,
+)
 def backtest(_clicks: int | None, *state: Any) -> Any:
     """How often the rule as edited, and as saved, would have fired on stored data."""
     *values, days, starts, ends, editing, stored_lang = state
@@ -203,59 +257,3 @@ def _run(store: AlertStore, rules: list[Rule], lang: str) -> Any:
     except StorageUnavailable as err:
         return build_backtest_message(t("thr_bt_failed", lang, error=str(err)))
     return build_backtest(reports, rules, time.perf_counter() - started, lang)
-
-
-# -- wiring ----------------------------------------------------------------------------------
-
-
-def _form_state() -> list[State]:
-    return [
-        *[State(input_id, "value") for input_id in INPUTS],
-        *[State({"type": kind, "index": ALL}, "value") for kind in _WINDOW_STATES],
-        State(ids.THR_FORM_EDITING, "data"),
-        State(ids.PAGES_LANG, "data"),
-    ]
-
-
-def register_callbacks(app: dash.Dash) -> None:
-    app.callback(
-        Output(ids.THR_RULES, "children"),
-        Output(ids.THR_AUDIT, "children"),
-        Input(ids.PAGES_LANG, "data"),
-        Input(ids.THR_CHANGED, "data"),
-        Input(ids.THR_TOGGLED, "data"),
-    )(tables)
-    app.callback(
-        *[Output(input_id, "value") for input_id in INPUTS],
-        *[Output(error_id, "children") for error_id in ERRORS],
-        Output(ids.THR_FORM_MESSAGE, "children"),
-        Output(ids.THR_FORM_EDITING, "data"),
-        Output(ids.THR_FORM_TITLE, "children"),
-        Output(ids.THR_CHANGED, "data"),
-        Output(ids.THR_WINDOWS, "children"),
-        Input(ids.THR_FORM_SAVE, "n_clicks"),
-        Input(ids.THR_FORM_DELETE, "submit_n_clicks"),
-        Input(ids.THR_FORM_NEW, "n_clicks"),
-        *_form_state(),
-        prevent_initial_call=True,
-    )(form_action)
-    app.callback(
-        Output(ids.THR_RULES_MESSAGE, "children"),
-        Output(ids.THR_TOGGLED, "data"),
-        Input({"type": ids.THR_TOGGLE, "rule": ALL, "version": ALL}, "n_clicks"),
-        State(ids.PAGES_LANG, "data"),
-        prevent_initial_call=True,
-    )(toggle)
-    app.callback(
-        Output(ids.THR_WINDOWS, "children", allow_duplicate=True),
-        Input(ids.THR_WINDOW_ADD, "n_clicks"),
-        State({"type": ids.THR_WINDOW_DAYS, "index": ALL}, "value"),
-        State(ids.PAGES_LANG, "data"),
-        prevent_initial_call=True,
-    )(add_window)
-    app.callback(
-        Output(ids.THR_BACKTEST, "children"),
-        Input(ids.THR_FORM_BACKTEST, "n_clicks"),
-        *_form_state(),
-        prevent_initial_call=True,
-    )(backtest)

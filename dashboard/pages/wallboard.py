@@ -1,24 +1,20 @@
-"""The wall screen at ``/``: one tile per queue, refreshed every few seconds.
-
-Callbacks are registered on the app by ``register_callbacks`` (called by create_dash)
-rather than with the global ``dash.callback``: Dash re-executes page modules for every
-app it builds, and global registrations would pile up across apps in one process.
-"""
+"""The wall screen at ``/``: one tile per queue, refreshed every few seconds."""
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 import dash
-import flask
 from dash import ClientsideFunction, Input, Output, State, ctx
 
-from dashboard import _runtime, ids, screenview
+from dashboard import DashboardConfig, _frame, _runtime, ids, screenview
 from dashboard.components import build_layout, build_wallboard
 from dashboard.i18n import Lang, language
+from dashboard.registry import Dependency, PageCallbacks
 
-dash.register_page(__name__, path="/")
+CALLBACKS = PageCallbacks()
+dash.register_page(__name__, path="/", callbacks=CALLBACKS, nav="nav_wall", nav_order=0,
+                   kiosk="wallboard", kiosk_order=0, display_ids=("wallboard-", "alr-"))
 
 CLIENTSIDE_NAMESPACE = "trioWallboard"  # assets/wallboard.js
 ALERTS_NAMESPACE = "trioAlerts"  # assets/alerts.js
@@ -27,9 +23,27 @@ LANG_CLASS = "lang__button"
 
 
 def layout(**_query: Any) -> Any:
-    return build_layout(_runtime.current().config, _csrf_token())
+    return build_layout(_runtime.current().config, _frame.csrf_token())
 
 
+def refresh_dependencies(config: DashboardConfig) -> list[Dependency]:
+    outputs: list[Dependency] = [
+        Output(ids.WALLBOARD_SUMMARY, "children"),
+        Output(ids.WALLBOARD_STRIP, "children"),
+        Output(ids.WALLBOARD_TILES, "children"),
+        Output(ids.WALLBOARD_OVERLAY_TEXT, "children"),
+        Output(ids.WALLBOARD_LANG_EN, "className"),
+        Output(ids.WALLBOARD_LANG_SV, "className"),
+        Output(ids.WALLBOARD_HEARTBEAT, "data"),
+        Output(ids.ALR_WALL_CRITICAL, "data"),
+    ]
+    if config.logout_form:
+        outputs.append(Output(ids.WALLBOARD_LOGOUT_BUTTON, "children"))
+    return [*outputs, Input(ids.WALLBOARD_REFRESH, "n_intervals"),
+            Input(ids.WALLBOARD_LANG, "data")]
+
+
+@CALLBACKS.callback_for(refresh_dependencies)
 def refresh(_n_intervals: int | None, stored_lang: str | None) -> tuple[Any, ...]:
     """Everything that changes on the wall screen, from the cached snapshot.
 
@@ -62,95 +76,58 @@ def refresh(_n_intervals: int | None, stored_lang: str | None) -> tuple[Any, ...
     return tuple(values)
 
 
+@CALLBACKS.callback(
+    Output(ids.WALLBOARD_LANG, "data"),
+    Input(ids.WALLBOARD_LANG_EN, "n_clicks"),
+    Input(ids.WALLBOARD_LANG_SV, "n_clicks"),
+    prevent_initial_call=True,
+)
 def choose_language(_en_clicks: int | None, _sv_clicks: int | None) -> str:
     return Lang.SV.value if ctx.triggered_id == ids.WALLBOARD_LANG_SV else Lang.EN.value
 
 
-def register_callbacks(app: dash.Dash, *, logout_form: bool) -> None:
-    outputs = [
-        Output(ids.WALLBOARD_SUMMARY, "children"),
-        Output(ids.WALLBOARD_STRIP, "children"),
-        Output(ids.WALLBOARD_TILES, "children"),
-        Output(ids.WALLBOARD_OVERLAY_TEXT, "children"),
-        Output(ids.WALLBOARD_LANG_EN, "className"),
-        Output(ids.WALLBOARD_LANG_SV, "className"),
-        Output(ids.WALLBOARD_HEARTBEAT, "data"),
-        Output(ids.ALR_WALL_CRITICAL, "data"),
-    ]
-    if logout_form:
-        outputs.append(Output(ids.WALLBOARD_LOGOUT_BUTTON, "children"))
-    app.callback(
-        *outputs,
-        Input(ids.WALLBOARD_REFRESH, "n_intervals"),
-        Input(ids.WALLBOARD_LANG, "data"),
-    )(refresh)
-    app.callback(
-        Output(ids.WALLBOARD_LANG, "data"),
-        Input(ids.WALLBOARD_LANG_EN, "n_clicks"),
-        Input(ids.WALLBOARD_LANG_SV, "n_clicks"),
-        prevent_initial_call=True,
-    )(choose_language)
-    _register_clientside(app)
+# The clock and the connection watchdog run in the browser: they cost the server
+# nothing and keep working while it is unreachable.
+CALLBACKS.clientside(
+    ClientsideFunction(CLIENTSIDE_NAMESPACE, "clock"),
+    Output(ids.WALLBOARD_CLOCK, "children"),
+    Input(ids.WALLBOARD_TICK, "n_intervals"),
+    State(ids.WALLBOARD_LANG, "data"),
+)
+CALLBACKS.clientside(
+    ClientsideFunction(CLIENTSIDE_NAMESPACE, "heartbeatSeen"),
+    Output(ids.WALLBOARD_HEARTBEAT_SEEN, "data"),
+    Input(ids.WALLBOARD_HEARTBEAT, "data"),
+    prevent_initial_call=True,
+)
+CALLBACKS.clientside(
+    ClientsideFunction(CLIENTSIDE_NAMESPACE, "watchdog"),
+    Output(ids.WALLBOARD_OVERLAY, "className"),
+    Input(ids.WALLBOARD_TICK, "n_intervals"),
+    Input(ids.WALLBOARD_HEARTBEAT_SEEN, "data"),
+    State(ids.WALLBOARD_WATCHDOG_CONFIG, "data"),
+    State(ids.WALLBOARD_OVERLAY, "className"),
+)
 
-
-def _register_clientside(app: dash.Dash) -> None:
-    """Clock and connection watchdog run in the browser: they cost the server nothing
-    and keep working while it is unreachable."""
-    app.clientside_callback(
-        ClientsideFunction(CLIENTSIDE_NAMESPACE, "clock"),
-        Output(ids.WALLBOARD_CLOCK, "children"),
-        Input(ids.WALLBOARD_TICK, "n_intervals"),
-        State(ids.WALLBOARD_LANG, "data"),
-    )
-    app.clientside_callback(
-        ClientsideFunction(CLIENTSIDE_NAMESPACE, "heartbeatSeen"),
-        Output(ids.WALLBOARD_HEARTBEAT_SEEN, "data"),
-        Input(ids.WALLBOARD_HEARTBEAT, "data"),
-        prevent_initial_call=True,
-    )
-    app.clientside_callback(
-        ClientsideFunction(CLIENTSIDE_NAMESPACE, "watchdog"),
-        Output(ids.WALLBOARD_OVERLAY, "className"),
-        Input(ids.WALLBOARD_TICK, "n_intervals"),
-        Input(ids.WALLBOARD_HEARTBEAT_SEEN, "data"),
-        State(ids.WALLBOARD_WATCHDOG_CONFIG, "data"),
-        State(ids.WALLBOARD_OVERLAY, "className"),
-    )
-    _register_sound(app)
-
-
-def _register_sound(app: dash.Dash) -> None:
-    """The optional beep on a new critical alert, in the browser (WebAudio): the toggle
-    flips a per-screen localStorage value; the beeper compares each refresh's critical
-    alert ids with those it has seen."""
-    app.clientside_callback(
-        ClientsideFunction(ALERTS_NAMESPACE, "toggleSound"),
-        Output(ids.ALR_WALL_SOUND, "data"),
-        Input(ids.ALR_WALL_SOUND_BUTTON, "n_clicks"),
-        State(ids.ALR_WALL_SOUND, "data"),
-        prevent_initial_call=True,
-    )
-    app.clientside_callback(
-        ClientsideFunction(ALERTS_NAMESPACE, "soundButton"),
-        Output(ids.ALR_WALL_SOUND_BUTTON, "className"),
-        Input(ids.ALR_WALL_SOUND, "data"),
-    )
-    app.clientside_callback(
-        ClientsideFunction(ALERTS_NAMESPACE, "beepOnNew"),
-        Output(ids.ALR_WALL_BEEPED, "data"),
-        Input(ids.ALR_WALL_CRITICAL, "data"),
-        State(ids.ALR_WALL_SOUND, "data"),
-        prevent_initial_call=True,
-    )
-
-
-def _csrf_token() -> str | None:
-    """``auth.csrf_token()`` for the logout form, when auth offers it and a request runs
-    (Dash also calls layouts outside requests, to validate callbacks)."""
-    if not flask.has_request_context():
-        return None
-    make_token = getattr(importlib.import_module("auth"), "csrf_token", None)
-    if make_token is None:
-        return None
-    token: str = make_token()
-    return token
+# The optional beep on a new critical alert, in the browser (WebAudio): the toggle flips a
+# per-screen localStorage value; the beeper compares each refresh's critical alert ids
+# with those it has seen.
+CALLBACKS.clientside(
+    ClientsideFunction(ALERTS_NAMESPACE, "toggleSound"),
+    Output(ids.ALR_WALL_SOUND, "data"),
+    Input(ids.ALR_WALL_SOUND_BUTTON, "n_clicks"),
+    State(ids.ALR_WALL_SOUND, "data"),
+    prevent_initial_call=True,
+)
+CALLBACKS.clientside(
+    ClientsideFunction(ALERTS_NAMESPACE, "soundButton"),
+    Output(ids.ALR_WALL_SOUND_BUTTON, "className"),
+    Input(ids.ALR_WALL_SOUND, "data"),
+)
+CALLBACKS.clientside(
+    ClientsideFunction(ALERTS_NAMESPACE, "beepOnNew"),
+    Output(ids.ALR_WALL_BEEPED, "data"),
+    Input(ids.ALR_WALL_CRITICAL, "data"),
+    State(ids.ALR_WALL_SOUND, "data"),
+    prevent_initial_call=True,
+)
