@@ -27,4 +27,8 @@ fi
 
 echo "== ruff"; "$venv/bin/ruff" check .
 echo "== mypy"; "$venv/bin/mypy"
-echo "== pytest"; "$venv/bin/pytest" "$@"
+# One worker per core (TRIO_MONITOR_TEST_WORKERS=0 runs in one process): much of the suite
+# waits on processes, browsers and sockets. Every worker has its own PostgreSQL database,
+# temporary folder and ports. worksteal evens out the long browser tests.
+echo "== pytest"
+"$venv/bin/pytest" -n "${TRIO_MONITOR_TEST_WORKERS:-auto}" --dist worksteal "$@"

@@ -17,6 +17,7 @@ pytest_plugins = [
     "tests.fixtures.live",
     "tests.fixtures.notify",
     "tests.fixtures.actors",
+    "tests.fixtures.leaks",
 ]
 
 # A connection, socket or process a test leaves open is reported when the garbage
