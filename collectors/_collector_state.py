@@ -45,6 +45,7 @@ FLUSH_CHUNK = 50  # polls per transaction when the buffer is written after an ou
 FLUSH_MAX_SAMPLES = 100_000
 LATE_CHUNK = 20_000  # samples per transaction when writing a superseded buffer
 WRITER_RETRY_S = (0.5, 5.0)  # first and longest wait before the writer tries again
+WRITE_GATHER_S = 0.1  # the shortest time between the starts of two writes
 DB_THREADS = 8
 
 

@@ -288,6 +288,14 @@ def write_facts(conn: Connection, facts: SourceFacts, now_ms: int) -> None:
     _upsert(conn, sources, ["name"], [facts_to_row(facts, now_ms)])
 
 
+def write_facts_many(conn: Connection, facts: Sequence[SourceFacts], now_ms: int) -> None:
+    """The facts of several polls in one statement: the last of each source wins (facts
+    are whole snapshots), so a batch of 50 checks costs one upsert, not 50."""
+    last = {f.name: f for f in facts}
+    if last:
+        _upsert(conn, sources, ["name"], [facts_to_row(f, now_ms) for f in last.values()])
+
+
 def append_source_events(conn: Connection, source: str, events: Sequence[EventTuple]) -> None:
     """Events are (ts_ms, kind, message) or, for state changes,
     (ts_ms, "state", reason, from_state, to_state)."""
