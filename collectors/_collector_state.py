@@ -10,15 +10,18 @@ Each layer uses only those below it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from specs.collector_status import StorageStatus, read_status, write_status
 from storage import (
     EventTuple,
     LeaseLost,
@@ -61,6 +64,9 @@ class RunnerConfig:
     breaker_cooldown_s: float = 30.0
     breaker_max_cooldown_s: float = 600.0
     holder: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+    # Where the collector says how the database is doing (specs.collector_status): the
+    # database cannot record its own failure. None: no such file.
+    status_path: Path | None = None
 
 
 @dataclass
@@ -168,6 +174,7 @@ class CollectorState:
         # Source events to record when the database takes them (an outage that ended).
         self._notes: dict[str, list[EventTuple]] = {}
         self.lost = Loss()
+        self._status_unwritable = False
         self.active = asyncio.Event()
 
     def _now_ms(self) -> int:
@@ -192,8 +199,11 @@ class CollectorState:
         return text + (f", {len(self._late)} late sample(s)" if self._late else "")
 
     def _db_failed(self, what: str, exc: StorageUnavailable) -> None:
+        started = self.outage.current is None
         self.outage.failed(what, exc, self._now_ms(), self._buffered(),
                            write_refused=isinstance(exc, StorageWriteFailed))
+        if started:
+            self._publish_status()
 
     def _db_answered(self) -> None:
         """A call went through. It ends the outage unless writes were being refused (a
@@ -206,6 +216,7 @@ class CollectorState:
         ended = self.outage.succeeded(now_ms, self._buffered())
         if ended is None:
             return
+        self._publish_status()
         what = "refused writes" if ended.write_refused else "was unavailable"
         message = (f"the database {what} from {_iso(ended.since_ms)} to {_iso(now_ms)} "
                    f"({(now_ms - ended.since_ms) / 1000:.0f} s): {ended.error}")
@@ -214,6 +225,41 @@ class CollectorState:
         waited |= {source for source, _ in self._late}
         for source in waited:
             self._notes.setdefault(source, []).append((now_ms, "storage", message))
+
+    def _publish_status(self) -> None:
+        """Replace the status file (if configured) with the database's state now: when it
+        changes and on every lease tick, which keeps the file fresh for one lease TTL."""
+        path = self.config.status_path
+        if path is None:
+            return
+        now_ms = self._now_ms()
+        outage = self.outage.current
+        status = StorageStatus(
+            holder=self.config.holder, updated_at_ms=now_ms,
+            fresh_until_ms=now_ms + int(self.config.lease_ttl_s * 1000),
+            failing_since_ms=outage.since_ms if outage else None,
+            reason=outage.error if outage else None,
+            write_refused=outage.write_refused if outage else False,
+            buffered_polls=len(self.buffer), buffered_samples=self.buffer.samples + len(self._late),
+            lost_samples=self.lost.samples)
+        try:
+            write_status(path, status)
+        except OSError as exc:  # e.g. the same full disk: the log still says it
+            if not self._status_unwritable:
+                log.warning("cannot write the status file %s: %s", path, exc)
+            self._status_unwritable = True
+        else:
+            self._status_unwritable = False
+
+    def _withdraw_status(self) -> None:
+        """At exit: remove the status file if it is this collector's."""
+        path = self.config.status_path
+        if path is None:
+            return
+        mine = read_status(path, 0)
+        if mine is not None and mine.holder == self.config.holder:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
 
     def _buffer_dropped(self, writes: list[PollWrite]) -> None:
         for write in writes:

@@ -83,6 +83,8 @@ class Collector(LeaseKeeper):
                         standby_logged = True
                 else:
                     await self._renew()
+                if self.token is not None or self.outage.current is not None:
+                    self._publish_status()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=renew_every)
         finally:
@@ -149,6 +151,7 @@ class Collector(LeaseKeeper):
                 self.lost.samples, self.lost.polls, _iso(self.lost.first_ms),
                 _iso(self.lost.last_ms), extra={"lost_samples": self.lost.samples},
             )
+        self._withdraw_status()
 
     async def flush_and_stop(self) -> None:
         await self.flush()

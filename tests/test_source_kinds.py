@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -60,9 +61,9 @@ def fake_kind(monkeypatch: pytest.MonkeyPatch) -> list[BuildContext]:
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 async def test_it_schedules_every_source_of_every_registered_kind(
-    db_url: str, engine: Engine, clock: Any, fake_kind: list[BuildContext]
+    db_url: str, engine: Engine, clock: Any, fake_kind: list[BuildContext], tmp_path: Path
 ) -> None:
-    settings = load_settings(database_url=db_url, health_targets=(
+    settings = load_settings(database_url=db_url, data_dir=tmp_path, health_targets=(
         '[{"name": "api", "url": "http://127.0.0.1:9/health"}]'))
     collector = wiring.collector(settings, engine, clock=clock)
     try:

@@ -16,6 +16,7 @@ from collectors.rollup import RollupConfig
 from collectors.rollup import lease_jobs as rollup_lease_jobs
 from collectors.runner import LEASE_NAME, Collector, DynamicSources, LeaseJob, RunnerConfig
 from collectors.trio import TrioSource
+from specs.collector_status import status_path
 from specs.drift import DriftSourceSpec
 
 from .settings import Settings
@@ -79,6 +80,7 @@ def runner_config(settings: Settings) -> RunnerConfig:
         breaker_failure_threshold=settings.breaker_failure_threshold,
         breaker_cooldown_s=settings.breaker_cooldown_s,
         breaker_max_cooldown_s=settings.breaker_max_cooldown_s,
+        status_path=status_path(settings.data_dir),
     )
 
 
