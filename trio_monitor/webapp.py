@@ -15,6 +15,7 @@ import auth
 import storage
 from alerts import seed_default_rules
 from dashboard import DashboardConfig, create_dash
+from specs.collector_status import status_path
 
 from . import dashrequests
 from .settings import Mode, Settings
@@ -90,6 +91,7 @@ def dashboard_config(settings: Settings) -> DashboardConfig:
         channels=tuple(spec.name for spec in settings.notify_channel_specs()),
         timezone=settings.timezone,
         public_url=settings.public_base_url,
+        collector_status_path=str(status_path(settings.data_dir)),
     )
 
 
