@@ -125,6 +125,8 @@ class QueueAlerts:
     # The acknowledgement of the worst colouring alert, if it has one: (user, at_ms).
     acknowledged: tuple[str, int] | None = None
     silence: SilenceRow | None = None  # an active silence covering an open state
+    # When the worst colouring alert opened (it fired), shown on the tile.
+    opened_at_ms: int | None = None
 
 
 NO_ALERTS = QueueAlerts()
@@ -162,6 +164,7 @@ def queue_alerts(
         acknowledged=(worst.ack_by, worst.ack_at_ms)
         if worst is not None and worst.ack_by and worst.ack_at_ms is not None else None,
         silence=_silence([*colouring, *rows], silences, now_ms),
+        opened_at_ms=(worst.opened_at_ms or worst.since_ms) if worst is not None else None,
     )
 
 

@@ -69,8 +69,9 @@ def refresh(_n: int | None, stored_lang: str | None, _changed: int | None,
     lang = language(stored_lang, runtime.config.default_language)
     now_ms = int(runtime.clock() * 1000)
     if not source:
-        return build_health_grid(runtime.ops.snapshot(), now_ms, lang)
-    return build_source_detail(runtime.ops.detail(source), source, now_ms, lang)
+        return build_health_grid(runtime.ops.snapshot(), now_ms, lang, runtime.config.timezone)
+    return build_source_detail(runtime.ops.detail(source), source, now_ms, lang,
+                               runtime.config.timezone)
 
 
 @CALLBACKS.callback(
