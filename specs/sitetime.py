@@ -61,13 +61,8 @@ def stamp(ts_ms: int, tz: str) -> str:
 
 
 def minute(ts_ms: int, tz: str) -> str:
-    """``2024-03-05 14:03``: to the minute, always with the date (range fields, charts)."""
+    """``2024-03-05 14:03``: to the minute, always with the date (the range fields)."""
     return local(ts_ms, tz).strftime(f"{DATE} {MINUTES}")
-
-
-def seconds_text(ts_ms: int, tz: str) -> str:
-    """``2024-03-05 14:03:07``: chart x values of raw samples."""
-    return local(ts_ms, tz).strftime(f"{DATE} {CLOCK}")
 
 
 def day(ts_ms: int, tz: str) -> str:
@@ -80,6 +75,23 @@ def abbreviation(ts_ms: int, tz: str) -> str:
     return local(ts_ms, tz).strftime("%Z")
 
 
-def zone_label(ts_ms: int, tz: str) -> str:
-    """``Europe/Stockholm (CET)``: the zone named, as a page's footer shows it."""
-    return f"{tz} ({abbreviation(ts_ms, tz)})"
+class LocalTimes:
+    """Timestamps as local-time strings of ``tz`` (chart x values, which plotly reads
+    faster than datetimes), each formatted once; to the minute unless ``seconds``
+    (bucket starts are whole minutes: shorter text, smaller figures)."""
+
+    def __init__(self, tz: str, *, seconds: bool = True) -> None:
+        self.zone = site_zone(tz)
+        self._format = f"{DATE} {CLOCK}" if seconds else f"{DATE} {MINUTES}"
+        self._cache: dict[int, str] = {}
+
+    def __call__(self, ts_ms: int) -> str:
+        text = self._cache.get(ts_ms)
+        if text is None:
+            moment = datetime.fromtimestamp(ts_ms / 1000, self.zone)
+            text = self._cache[ts_ms] = moment.strftime(self._format)
+        return text
+
+    def short(self, ts_ms: int) -> str:
+        """To the minute, with the date."""
+        return self(ts_ms)[:16]

@@ -104,9 +104,10 @@ def test_notifications_and_pages_write_the_same_minute() -> None:
         assert stamped[11:16] == fmt.short_time(instant, instant, SITE)
 
 
-def test_it_names_the_zone_with_its_abbreviation_of_the_season() -> None:
-    assert fmt.zone_label(NOW, SITE) == "Europe/Stockholm (CET)"
-    assert fmt.zone_label(ms("2024-07-01T12:00:00"), SITE) == "Europe/Stockholm (CEST)"
+def test_it_names_the_zones_abbreviation_of_the_season() -> None:
+    assert sitetime.abbreviation(NOW, SITE) == "CET"
+    assert sitetime.abbreviation(ms("2024-07-01T12:00:00"), SITE) == "CEST"
+    assert sitetime.abbreviation(NOW, "America/New_York") == "EST"
 
 
 def test_it_refuses_an_unknown_zone_by_name() -> None:

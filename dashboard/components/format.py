@@ -75,44 +75,18 @@ def full_time(ts_ms: int, tz: str) -> str:
     return sitetime.stamp(ts_ms, tz)
 
 
-def zone_label(now_ms: int, tz: str) -> str:
-    """``Europe/Stockholm (CET)``: the site's zone as a page names it."""
-    return sitetime.zone_label(now_ms, tz)
-
-
 def local_day(ts_ms: int, tz: str) -> str:
     """The site's day of ``ts_ms``, ``2024-03-05``."""
     return sitetime.day(ts_ms, tz)
 
 
+# Chart x values: local-time strings of the site's zone, each formatted once.
+LocalTimes = sitetime.LocalTimes
+
+
 def time_of_day(ts_ms: int, tz: str) -> str:
     """``14:03`` in the site's zone, where the day is shown beside it."""
     return sitetime.time_of_day(ts_ms, tz)
-
-
-def local_minute(ts_ms: int, tz: str) -> str:
-    """``2024-03-05 14:03`` in the site's zone (the history's range fields)."""
-    return sitetime.minute(ts_ms, tz)
-
-
-class LocalTimes:
-    """Timestamps as local-time strings of the site's zone (chart x values), each
-    formatted once; to the minute unless ``seconds`` (bucket starts are whole minutes:
-    shorter text, smaller figures)."""
-
-    def __init__(self, tz: str, *, seconds: bool = True) -> None:
-        self.tz = tz
-        self._format = sitetime.seconds_text if seconds else sitetime.minute
-        self._cache: dict[int, str] = {}
-
-    def __call__(self, ts_ms: int) -> str:
-        text = self._cache.get(ts_ms)
-        if text is None:
-            text = self._cache[ts_ms] = self._format(ts_ms, self.tz)
-        return text
-
-    def short(self, ts_ms: int) -> str:
-        return self(ts_ms)[:16]
 
 
 def data_attributes(**values: str) -> dict[str, Any]:
