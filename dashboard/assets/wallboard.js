@@ -17,15 +17,25 @@
 
     var siteFormats = {};
 
+    function hms(now) {
+        return pad(now.getHours()) + ":" + pad(now.getMinutes()) + ":" + pad(now.getSeconds());
+    }
+
+    // This screen's own time, marked with its offset ("14:03:12 UTC+09:00"): never
+    // passed off as the site's.
+    function ownTime(now) {
+        var offset = -now.getTimezoneOffset();
+        var abs = Math.abs(offset);
+        return hms(now) + " UTC" + (offset < 0 ? "-" : "+") + pad(Math.floor(abs / 60)) +
+            ":" + pad(abs % 60);
+    }
+
     // HH:MM:SS in the site's zone, whatever this browser's zone is; with the zone's
     // abbreviation ("CET") when this screen's own clock reads otherwise, so a viewer
-    // elsewhere is not misled. Without Intl (or a zone it does not know): the
-    // browser's own time, marked with its own offset.
+    // elsewhere is not misled. Without Intl, or a zone it does not know: ownTime.
     function clockText(now, zone) {
-        var local = pad(now.getHours()) + ":" + pad(now.getMinutes()) + ":" +
-            pad(now.getSeconds());
         if (!zone || !window.Intl || !Intl.DateTimeFormat.prototype.formatToParts) {
-            return local;
+            return ownTime(now);
         }
         try {
             if (!siteFormats[zone]) {
@@ -39,11 +49,9 @@
                 parts[part.type] = part.value;
             });
             var site = parts.hour + ":" + parts.minute + ":" + parts.second;
-            return site === local ? site : site + " " + parts.timeZoneName;
-        } catch (err) {
-            var offset = -now.getTimezoneOffset();
-            return local + " UTC" + (offset < 0 ? "-" : "+") + pad(Math.floor(Math.abs(offset) / 60)) +
-                ":" + pad(Math.abs(offset) % 60);
+            return site === hms(now) ? site : site + " " + parts.timeZoneName;
+        } catch (err) {  // RangeError: a zone this browser's Intl does not know
+            return ownTime(now);
         }
     }
 
