@@ -240,3 +240,28 @@ def test_it_prints_the_pg_dump_command_without_the_password(
     assert out.startswith("pg_dump --host=db.example --port=5433 --username=monitor "
                           "--dbname=trio --format=custom --file=")
     assert "hemlis" not in out + err
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+def test_on_postgres_it_prints_pg_restore_only_while_no_collector_holds_the_lease(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TRIO_MONITOR_DATABASE_URL", db_url)
+    dump = tmp_path / "trio.dump"
+    dump.write_bytes(b"PGDMP")
+    engine = make_engine(db_url)
+    store = Store(engine)
+    try:
+        token = store.acquire_lease(COLLECTOR_LEASE, "host-b:7", 60_000, now_ms())
+        assert cli.main(["db", "restore", str(dump)]) == 3
+        assert "host-b:7" in capsys.readouterr().err
+
+        store.release_lease(COLLECTOR_LEASE, "host-b:7", token, now_ms())  # type: ignore[arg-type]
+        assert cli.main(["db", "restore", str(dump)]) == 0
+    finally:
+        engine.dispose()
+    out = capsys.readouterr().out
+    assert out.startswith("pg_restore ") and "--clean" in out and str(dump) in out
