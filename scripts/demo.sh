@@ -6,5 +6,5 @@ cd "$(dirname "$0")/.."
 venv="${TRIO_MONITOR_VENV:-.venv}"
 
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e .
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -c constraints.txt -e .
 exec "$venv/bin/trio-monitor" demo "$@"

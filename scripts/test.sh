@@ -5,7 +5,9 @@ cd "$(dirname "$0")/.."
 venv="${TRIO_MONITOR_VENV:-.venv}"
 
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[test,dev]'
+# The versions pinned in constraints.txt: the same set on every machine and in CI.
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -c constraints.txt \
+    -e '.[test,dev]'
 
 # Browser tests use Debian's Chromium and chromedriver (browsers that download themselves
 # cannot work here); scripts/loaded-runs.sh runs this suite beside stress-ng.

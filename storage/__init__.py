@@ -7,11 +7,18 @@ from ._engine import make_engine
 from ._errors import (
     LeaseLost,
     SchemaOutOfDate,
+    SchemaTooNew,
     StorageError,
     StorageUnavailable,
     StorageWriteFailed,
 )
-from ._migrate import check_schema, current_revision, head_revision, upgrade
+from ._migrate import (
+    check_schema,
+    current_revision,
+    head_revision,
+    is_known_revision,
+    upgrade,
+)
 from ._records import (
     AgentEvent,
     AgentRecord,
@@ -42,6 +49,7 @@ __all__ = [
     "PollWrite",
     "Sample",
     "SchemaOutOfDate",
+    "SchemaTooNew",
     "SeriesKey",
     "SeriesRow",
     "SourceEvent",
@@ -53,6 +61,7 @@ __all__ = [
     "check_schema",
     "current_revision",
     "head_revision",
+    "is_known_revision",
     "make_engine",
     "metadata",
     "upgrade",
@@ -181,3 +190,24 @@ __all__ += ["DisplayExists", "DisplayRow", "DisplayStore", "SeenRequest", "Unkno
 from ._sessions import SessionRow, SessionStore, SessionUserRow  # noqa: E402
 
 __all__ += ["SessionRow", "SessionStore", "SessionUserRow"]
+
+# -- backup and restore of a SQLite database -------------------------------------------
+from ._backup import (  # noqa: E402
+    BackupError,
+    BackupFile,
+    DatabaseInUse,
+    Restored,
+    backup_sqlite,
+    inspect_backup,
+    restore_sqlite,
+)
+
+__all__ += [
+    "BackupError",
+    "BackupFile",
+    "DatabaseInUse",
+    "Restored",
+    "backup_sqlite",
+    "inspect_backup",
+    "restore_sqlite",
+]

@@ -49,6 +49,10 @@ class SchemaOutOfDate(StorageError):
     """The database schema is not at the revision this code expects. Permanent."""
 
 
+class SchemaTooNew(SchemaOutOfDate):
+    """A newer release has migrated the database past this code's latest revision."""
+
+
 # SQLite reports programming errors (bugs) as OperationalError too; those propagate.
 _SQLITE_BUG_MARKERS = ("no such ", "syntax error", "near \"", "has no column")
 _SQLITE_BUSY_MARKERS = ("database is locked", "database table is locked", "busy")

@@ -8,7 +8,6 @@ import getpass
 import json
 import logging
 import os
-import re
 import secrets
 import sys
 from collections.abc import Callable, Sequence
@@ -18,26 +17,24 @@ from typing import Any
 
 from specs import sitetime
 
-from .settings import ConfigError, Settings, load_settings, removed_settings
+from . import db
+from .cliutil import (  # noqa: F401 - the names callers and tests know from cli
+    EXIT_CONFIG,
+    EXIT_FAILURE,
+    EXIT_OK,
+    NO_SCHEMA,
+    CommandError,
+    sqlite_path,
+)
+from .cliutil import configure_logging as _configure_logging
+from .cliutil import open_database as _open_database
+from .cliutil import start as _start
+from .cliutil import unavailable as _unavailable
+from .settings import ConfigError, Settings, load_settings
 
 log = logging.getLogger("trio_monitor")
 
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_CONFIG = 2
-
-
 DESCRIPTION = "Trio Monitor: a real-time dashboard for contact centers on Trio Enterprise."
-NO_SCHEMA = "no schema: run trio-monitor db upgrade"
-
-
-class CommandError(Exception):
-    """A command cannot go on: one line per problem for stderr, and the exit status."""
-
-    def __init__(self, lines: list[str], code: int = EXIT_CONFIG) -> None:
-        super().__init__("\n".join(lines))
-        self.lines = lines
-        self.code = code
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -79,17 +76,14 @@ def _usage(parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace], in
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="trio-monitor", description=DESCRIPTION)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {db.version()}")
     parser.set_defaults(handler=_usage(parser))
     sub = parser.add_subparsers(metavar="command")
 
     p = sub.add_parser("check-config", help="print the effective configuration, secrets masked")
     p.set_defaults(handler=cmd_check_config)
 
-    db = _group(sub, "db", "database schema")
-    p = db.add_parser("upgrade", help="apply all migrations")
-    p.set_defaults(handler=cmd_db_upgrade)
-    p = db.add_parser("current", help="print the schema revision")
-    p.set_defaults(handler=cmd_db_current)
+    db.add_commands(_group(sub, "db", "database schema, backup and restore"))
 
     p = sub.add_parser("collect", help="run the collector (active/standby through a lease)")
     p.set_defaults(handler=cmd_collect)
@@ -181,45 +175,6 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     refusals = settings.refusals(web=True)
     if refusals:
         raise ConfigError(refusals)
-    return EXIT_OK
-
-
-def cmd_db_upgrade(args: argparse.Namespace) -> int:
-    import storage
-
-    from .wiring import make_engine
-
-    settings = _start(args)
-    engine = make_engine(settings)
-    try:
-        before = storage.current_revision(engine)
-        storage.upgrade(engine)
-        after = storage.current_revision(engine)
-    except storage.StorageUnavailable as exc:
-        raise _unavailable(exc) from None
-    finally:
-        engine.dispose()
-    print(f"database schema: {before or 'empty'} -> {after}")
-    return EXIT_OK
-
-
-def cmd_db_current(args: argparse.Namespace) -> int:
-    import storage
-
-    settings = _start(args)
-    path = sqlite_path(settings.database_url)
-    if path is not None and not path.exists():
-        print(f"current: empty (no database file at {path})")
-        print(f"head:    {storage.head_revision()}")
-        return EXIT_OK
-    engine = _open_database(settings, schema=False)
-    try:
-        print(f"current: {storage.current_revision(engine) or 'empty'}")
-        print(f"head:    {storage.head_revision()}")
-    except storage.StorageUnavailable as exc:
-        raise _unavailable(exc) from None
-    finally:
-        engine.dispose()
     return EXIT_OK
 
 
@@ -605,79 +560,6 @@ def cmd_displays_revoke(args: argparse.Namespace) -> int:
         print(f"display token {args.id} ({revoked[0].name!r}) revoked")
     return code
 
-
-# -- helpers --------------------------------------------------------------------------------
-
-
-def sqlite_path(url: str) -> Path | None:
-    """The file of a SQLite URL; None for PostgreSQL or an in-memory database."""
-    from sqlalchemy.engine import make_url
-
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
-        return None
-    return Path(parsed.database or "").expanduser()
-
-
-def _open_database(settings: Settings, *, schema: bool = True) -> Any:
-    """The engine for a command that must find a database, never create one.
-
-    A missing SQLite file or an empty schema is one line (NO_SCHEMA), an old schema says
-    which revision it is at, a PostgreSQL database that does not exist says so; each
-    exits 2. An unreachable server exits 1.
-    """
-    import storage
-
-    from .wiring import make_engine
-
-    path = sqlite_path(settings.database_url)
-    if path is not None and not path.exists():
-        raise CommandError([f"{NO_SCHEMA} (no database file at {path})"])
-    engine = make_engine(settings)
-    try:
-        if schema and storage.current_revision(engine) is None:
-            raise CommandError([NO_SCHEMA])
-        if schema:
-            storage.check_schema(engine)
-    except storage.SchemaOutOfDate as exc:
-        engine.dispose()
-        raise CommandError([str(exc)]) from None
-    except storage.StorageUnavailable as exc:
-        engine.dispose()
-        raise _unavailable(exc) from None
-    except CommandError:
-        engine.dispose()
-        raise
-    return engine
-
-
-_MISSING_PG_DATABASE = re.compile(r'database "([^"]+)" does not exist')
-
-
-def _unavailable(exc: Exception) -> CommandError:
-    missing = _MISSING_PG_DATABASE.search(str(exc))
-    if missing:
-        name = missing.group(1)
-        return CommandError([
-            f"the PostgreSQL database {name!r} does not exist: create it (createdb {name}) "
-            "and run trio-monitor db upgrade, or fix TRIO_MONITOR_DATABASE_URL"
-        ])
-    return CommandError([f"database unavailable: {exc}"], EXIT_FAILURE)
-
-
-def _start(args: argparse.Namespace, *, quiet: bool = False) -> Settings:
-    settings = load_settings()
-    if not quiet:
-        _configure_logging(settings)
-    return settings
-
-
-def _configure_logging(settings: Settings) -> None:
-    from .logs import configure_logging
-
-    configure_logging(settings)
-    for name, why in removed_settings(os.environ):
-        logging.getLogger("trio_monitor").warning("%s is set but no longer used: %s", name, why)
 
 
 def _age(now_ms: int, then_ms: int | None) -> str:
