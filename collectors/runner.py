@@ -25,7 +25,7 @@ import zlib
 from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -49,6 +49,9 @@ from .deadline import Deadline
 from .errors import ErrorKind, SourceError
 from .logctx import new_poll_id, poll_context
 from .outage import Loss, OutageLog
+
+if TYPE_CHECKING:
+    from .metrics import PollObserver
 
 log = logging.getLogger(__name__)
 
@@ -146,8 +149,10 @@ class Collector:
         dynamic: DynamicSources | None = None,
         jobs: Sequence[LeaseJob] = (),
         on_close: Callable[[], None] | None = None,
+        observer: PollObserver | None = None,
     ) -> None:
         self.store = store
+        self.observer = observer  # told of every poll made (the process's own metrics)
         self._on_close = on_close
         self.config = config
         self.clock = clock or SystemClock()
@@ -195,6 +200,10 @@ class Collector:
                 clock=self.clock,
             ),
         )
+
+    def breaker_states(self) -> dict[str, BreakerState]:
+        """Each source's circuit breaker state now, by source name."""
+        return {name: rt.breaker.state for name, rt in self._runtimes.items()}
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -624,6 +633,8 @@ class Collector:
             except Exception as exc:  # a bug must show as a failing source, not kill the loop
                 log.exception("internal error while polling")
                 error = SourceError(f"internal error: {exc!r}", kind=ErrorKind.PROTOCOL)
+            if self.observer is not None:
+                self.observer.polled(name, outcome, error, self.clock.monotonic() - started)
             if error is not None:
                 self._on_failure(rt, error, started, events)
             else:

@@ -181,3 +181,8 @@ __all__ += ["DisplayExists", "DisplayRow", "DisplayStore", "SeenRequest", "Unkno
 from ._sessions import SessionRow, SessionStore, SessionUserRow  # noqa: E402
 
 __all__ += ["SessionRow", "SessionStore", "SessionUserRow"]
+
+# -- the product's own metrics ---------------------------------------------------------
+from ._selfstats import ChannelOutbox, ScreenCounts, SelfStats, SelfStatsStore  # noqa: E402
+
+__all__ += ["ChannelOutbox", "ScreenCounts", "SelfStats", "SelfStatsStore"]
