@@ -46,6 +46,9 @@ class WebSettings(BaseModel):
     login_lockout_s: float = Field(900.0, ge=1)
     login_addr_max_failures: int = Field(20, ge=1, le=10_000)
     demo_password: SecretStr | None = None
+    # The bearer token Prometheus sends for the web app's /metrics; unset: /metrics is 404.
+    metrics_token: SecretStr | None = None
+    metrics_token_file: Path | None = None
 
     # The wall screen.
     site_name: str = Field("Contact center", min_length=1, max_length=80)
@@ -64,6 +67,10 @@ class WebSettings(BaseModel):
                 f"{self.login_account_lockout_failures} < {self.login_lockout_failures})"
             )
         self.secret_key = secret_from_file(self.secret_key, self.secret_key_file, "SECRET_KEY")
+        self.metrics_token = secret_from_file(self.metrics_token, self.metrics_token_file,
+                                              "METRICS_TOKEN")
+        if self.metrics_token is not None and not self.metrics_token.get_secret_value():
+            self.metrics_token = None  # an empty line in the env file: /metrics stays off
         return self
 
     @property
