@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 import storage
@@ -207,3 +208,30 @@ def test_a_value_over_its_partner_is_its_own_kind():
     reasons = implausible_together({"agents_busy": 7.0, "agents_logged_in": 2.0}).values()
     assert {reason_kind(why) for why in reasons} == {"above_partner"}
     assert reason_kind("not a number") == "unreadable"
+
+
+async def test_it_times_each_notification_from_queueing_to_delivery(engine, clock, receiver,
+                                                                     transport):
+    from alerts.notify import OutboxNotifier, WebhookChannel, make_test_item
+    from collectors.runner import LEASE_NAME
+
+    metrics = CollectorMetrics(None, buffer_max_age_s=1, buffer_max_samples=1,
+                               clock=clock.time)
+    now_ms = int(clock.time() * 1000)
+    token = storage.Store(engine).acquire_lease(LEASE_NAME, "test", 3_600_000, now_ms)
+    assert token is not None
+    alerts = storage.AlertStore(engine)
+    notifier = OutboxNotifier(alerts, {"hook": WebhookChannel(receiver.url, "json", transport)},
+                              clock=clock, group_window_s=0, on_delivered=metrics.delivered)
+    await notifier.on_activate(token)
+    alerts.enqueue([make_test_item("hook", now_ms=now_ms, requested_by="admin")],
+                   now_ms=now_ms)
+    clock.advance(3.0)  # the notifier has been busy elsewhere for 3 s
+
+    await notifier.run(token)
+
+    m = parse(generate_latest(metrics.registry).decode())
+    assert value(m, "trio_monitor_notify_delivery_latency_seconds_count", channel="hook") == 1
+    assert value(m, "trio_monitor_notify_delivery_latency_seconds_sum", channel="hook") == 3.0
+    assert value(m, "trio_monitor_notify_delivery_latency_seconds_bucket", channel="hook",
+                 le="2.0") == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
@@ -100,3 +101,15 @@ def test_it_counts_active_and_silent_screens(app, engine):
 
     assert m[("trio_monitor_web_screens_active", ())] == 1
     assert m[("trio_monitor_web_screens_silent", ())] == 1
+
+
+def test_a_database_that_cannot_be_read_costs_the_screens_not_the_scrape(app, db_url):
+    path = Path(db_url.removeprefix("sqlite:///"))
+    path.rename(path.with_name("moved-away.db"))  # the scrape's own engine finds no schema
+
+    response = app.test_client().get("/metrics", headers=BEARER)
+
+    assert response.status_code == 200
+    m = samples(response.get_data(as_text=True))
+    assert m[("trio_monitor_scrape_errors_total", (("part", "database"),))] == 1
+    assert ("trio_monitor_web_screens_active", ()) not in m

@@ -84,12 +84,14 @@ class WebMetrics:
 
     def registry(self, screens: PrometheusCollector) -> CollectorRegistry:
         registry = CollectorRegistry()
+        # Collected in this order: the screens first, so that a failure to read them is
+        # counted in the scrape it happened in.
+        registry.register(screens)
         if os.environ.get(MULTIPROC_ENV):
             multiprocess.MultiProcessCollector(registry)
         else:
             for metric in (self.requests, self.logins, self.lockouts, self.scrape_errors):
                 registry.register(metric)
-        registry.register(screens)
         return registry
 
 
