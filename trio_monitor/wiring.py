@@ -140,8 +140,9 @@ def scrape_engine(engine: Engine) -> Engine:
     url = engine.url
     if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
         return engine  # one in-memory database per engine: share it
-    return storage.make_engine(url, busy_timeout_s=1.0, pool_size=1, statement_timeout_s=2.0,
-                               call_timeout_s=2.5, connect_timeout_s=2.0)
+    return storage.make_engine(url, busy_timeout_s=1.0, pool_size=1, pool_timeout_s=2.0,
+                               statement_timeout_s=2.0, call_timeout_s=2.5,
+                               connect_timeout_s=2.0)
 
 
 def notify_jobs(settings: Settings, engine: Engine, clock: Clock,
