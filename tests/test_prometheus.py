@@ -170,6 +170,13 @@ def test_promtool_finds_nothing_to_lint_in_either_exposition(live_stack, metrics
         linted = promtool("check", "metrics", stdin=text)
         assert linted.returncode == 0 and not linted.stdout.strip(), (name, linted.stdout)
 
+    # The exposition server stops with the collector, inside its shutdown bound.
+    collector = live_stack.procs["collect"]
+    live_stack.stop("collect")
+    assert collector.returncode == 0
+    with pytest.raises(httpx.ConnectError):
+        httpx.get(collector_url, timeout=2)
+
 
 def test_the_web_workers_counts_are_summed_in_every_scrape(live_stack, tmp_path) -> None:
     """gunicorn runs two workers here; requests on fresh connections land on either, and
