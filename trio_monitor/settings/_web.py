@@ -19,6 +19,7 @@ MIN_SECRET_KEY_LENGTH = 32
 # scores 100 or more, secrets.token_urlsafe(48) over 300; a repeated pattern scores < 30.
 MIN_SECRET_KEY_BITS = 96
 _MAKE_KEY = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+_MAKE_TOKEN = "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
 
 
 class Language(StrEnum):
@@ -93,6 +94,13 @@ class WebSettings(BaseModel):
                 f"{ENV_PREFIX}SECRET_KEY (or _FILE) is guessable (about {bits:.0f} bits of "
                 f"entropy, {MIN_SECRET_KEY_BITS} needed: repeats, sequences, words or a "
                 f"small alphabet); make one with: {_MAKE_KEY}"
+            )
+        token = self.metrics_token.get_secret_value() if self.metrics_token else None
+        if token is not None and (bits := estimate_bits(token)) < MIN_SECRET_KEY_BITS:
+            problems.append(
+                f"{ENV_PREFIX}METRICS_TOKEN (or _FILE) is guessable (about {bits:.0f} bits, "
+                f"{MIN_SECRET_KEY_BITS} needed), and /metrics has no login limit; make one "
+                f"with: {_MAKE_TOKEN}"
             )
         if not self.cookie_secure:
             problems.append(
