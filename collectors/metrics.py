@@ -91,7 +91,6 @@ class CollectorMetrics:
     def __init__(self, stats: SelfStatsStore | None, *, buffer_max_age_s: float,
                  buffer_max_samples: int, clock: Callable[[], float]) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
-        self._clock = clock
         self._limits = (buffer_max_age_s, buffer_max_samples)
         self.polls = Counter(PREFIX + "collector_polls", "Polls made, by source and outcome "
                              "(ok, or the kind of error).", ["source", "outcome"],
