@@ -46,6 +46,7 @@ from .web import (
     current_user,
     install,
     installed_config,
+    on_login_attempt,
     request_client_address,
     require_role,
 )
@@ -89,6 +90,7 @@ __all__ = [
     "list_displays",
     "list_users",
     "normalize_username",
+    "on_login_attempt",
     "request_client_address",
     "require_role",
     "revoke_display",

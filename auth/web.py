@@ -31,6 +31,7 @@ import hmac
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlencode, urlsplit
@@ -65,6 +66,7 @@ log = logging.getLogger(__name__)
 
 
 EXTENSION = "trio_monitor_auth"
+LOGIN_OBSERVERS = "trio_monitor_auth.login_observers"
 COOKIE_NAME = "trio_monitor_session"
 SESSION_LIFETIME = timedelta(days=30)
 CHECK_INTERVAL_S = 30.0
@@ -165,6 +167,11 @@ def install(server: Flask, engine: Engine, config: AuthConfig, *, clock: Clock =
     server.before_request(_guard)
     server.after_request(_security_headers)
     server.after_request(_dash_csrf_cookie)
+
+
+def on_login_attempt(server: Flask, observer: Callable[[AuthResult], None]) -> None:
+    """Have ``observer`` told the result of every login attempt judged (metrics)."""
+    server.extensions.setdefault(LOGIN_OBSERVERS, []).append(observer)
 
 
 def current_user() -> SessionUser | None:
@@ -489,6 +496,8 @@ def _login() -> Response:
         return login_page(state.config, target, csrf_token(), username=username,
                           message_key="unavailable", status=503)
     _log_attempt(result, username, addr)
+    for observer in current_app.extensions.get(LOGIN_OBSERVERS, ()):
+        observer(result)
     _audit_attempt(state, result, username, addr, now)
     if not result.ok:
         return refused_page(state.config, target, csrf_token(), username, result)

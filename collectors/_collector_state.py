@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -34,10 +35,13 @@ from storage import (
 )
 
 from .base import Source
-from .breaker import CircuitBreaker
+from .breaker import BreakerState, CircuitBreaker
 from .buffer import WriteBuffer
 from .clock import Clock, SystemClock
 from .outage import Loss, OutageLog
+
+if TYPE_CHECKING:
+    from .metrics import PollObserver
 
 # Every part of the collector logs as "collectors.runner": operators filter on one name.
 log = logging.getLogger("collectors.runner")
@@ -142,9 +146,11 @@ class CollectorState:
         dynamic: DynamicSources | None = None,
         jobs: Sequence[LeaseJob] = (),
         on_close: Callable[[], None] | None = None,
+        observer: PollObserver | None = None,
     ) -> None:
         self.store = store
         self._on_close = on_close
+        self.observer = observer  # told of every poll made (the process's own metrics)
         self.config = config
         self.clock = clock or SystemClock()
         self.dynamic = dynamic
@@ -180,6 +186,10 @@ class CollectorState:
 
     def _now_ms(self) -> int:
         return int(self.clock.time() * 1000)
+
+    def breaker_states(self) -> dict[str, BreakerState]:
+        """Each source's circuit breaker state now, by source name."""
+        return {name: rt.breaker.state for name, rt in self._runtimes.items()}
 
     def _runtime(self, source: Source, spec: Hashable = None) -> _Runtime:
         return _Runtime(

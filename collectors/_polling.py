@@ -57,6 +57,8 @@ class Polling(BufferWriter):
             except Exception as exc:  # a bug must show as a failing source, not kill the loop
                 log.exception("internal error while polling")
                 error = SourceError(f"internal error: {exc!r}", kind=ErrorKind.PROTOCOL)
+            if self.observer is not None:
+                self.observer.polled(name, outcome, error, self.clock.monotonic() - started)
             if error is not None:
                 self._on_failure(rt, error, started, events)
             else:

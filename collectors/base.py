@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -35,6 +35,8 @@ class PollOutcome:
     warnings: list[str] = field(default_factory=list)
     # Values refused as unreadable or implausible (each counted in ``partial``).
     values_refused: int = 0
+    # The same by "field reason" (e.g. "longest_wait_s negative") -> values refused.
+    refused: Mapping[str, int] = field(default_factory=dict)
     # "partial: N values refused (why); ..." when this poll refused or skipped anything:
     # the source's state reason instead of "polled successfully". None: nothing refused.
     partial: str | None = None

@@ -216,6 +216,7 @@ class TrioSource:
             requests=self._requests,
             warnings=self._notes(report),
             values_refused=report.values_refused,
+            refused=dict(report.refused),
             partial=report.summary(),
         )
 

@@ -16,6 +16,8 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null
     missing+=(chromium chromium-driver)
 fi
 command -v stress-ng >/dev/null 2>&1 || missing+=(stress-ng)
+# Self-monitoring tests scrape the product with a real Prometheus and lint with promtool.
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 if [ "${#missing[@]}" -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         echo "installing ${missing[*]} from Debian's packages..."

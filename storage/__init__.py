@@ -211,3 +211,7 @@ __all__ += [
     "inspect_backup",
     "restore_sqlite",
 ]
+# -- the product's own metrics ---------------------------------------------------------
+from ._selfstats import ChannelOutbox, ScreenCounts, SelfStats, SelfStatsStore  # noqa: E402
+
+__all__ += ["ChannelOutbox", "ScreenCounts", "SelfStats", "SelfStatsStore"]

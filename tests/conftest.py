@@ -20,6 +20,10 @@ pytest_plugins = [
     "tests.fixtures.leaks",
 ]
 
+# Every collector a test starts would serve its metrics on the default fixed port: tests
+# run in parallel, so it is off unless a test turns it on with a free port of its own.
+os.environ.setdefault("TRIO_MONITOR_METRICS_BIND", "")
+
 # A connection, socket or process a test leaves open is reported when the garbage
 # collector gets to it, which may be during a later, innocent test. With
 # TRIO_MONITOR_TEST_GC=1 every test collects garbage at its end, so the warning names the

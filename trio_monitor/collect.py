@@ -24,13 +24,15 @@ EXIT_SAMPLES_LOST = 3
 EXIT_HUNG = 4
 # Past the shutdown bound, how long the process may still take before it is ended hard.
 BACKSTOP_GRACE_S = 3.0
+METRICS_STOP_S = 1.0  # how long stopping the metrics server may take at exit
 
 
 def run_collector(settings: Settings, engine: Engine) -> int:
     """Run until a signal; 0, or ``EXIT_SAMPLES_LOST`` if samples were lost."""
-    from .wiring import collector
+    from .wiring import collector, collector_metrics
 
-    made = collector(settings, engine)
+    metrics = collector_metrics(settings, engine)
+    made = collector(settings, engine, metrics=metrics)
     # Everything built so far (modules, the app's wiring) lives for the whole run. Freezing
     # it keeps the full collections a big poll triggers short: they stop every thread,
     # the event loop's included, for time proportional to the objects they must walk.
@@ -47,7 +49,16 @@ def run_collector(settings: Settings, engine: Engine) -> int:
 
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, on_signal)
-        await made.run(stop)
+        server = None
+        if metrics is not None:
+            metrics.watch(made, loop)
+            server = metrics.serve(settings.metrics_bind)
+        try:
+            await made.run(stop)
+        finally:
+            if server is not None:
+                # After the collector's own bound, inside the backstop's grace.
+                await server.aclose(METRICS_STOP_S)
 
     asyncio.run(run())
     if made.lost.samples:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from urllib.parse import urlsplit
 
 from sqlalchemy.engine import Engine
@@ -132,7 +132,8 @@ def delivery_timeout_s(settings: Settings) -> float:
     return max(WEBHOOK_DEADLINE_S + 5.0, 3 * settings.smtp_timeout_s)
 
 
-def notify_job(settings: Settings, engine: Engine, clock: Clock, seam: HttpSeam) -> LeaseJob:
+def notify_job(settings: Settings, engine: Engine, clock: Clock, seam: HttpSeam,
+               on_delivered: Callable[[str, Sequence[float]], None] | None = None) -> LeaseJob:
     """The "notify" lease job: delivers the outbox every ``JOB_EVERY_S`` seconds, webhooks
     through ``seam`` (named ``SEAM_NAME``; closed with the job)."""
     channels = build_channels(settings, SeamTransport(seam, clock))
@@ -141,7 +142,7 @@ def notify_job(settings: Settings, engine: Engine, clock: Clock, seam: HttpSeam)
         tz=settings.timezone, group_window_s=settings.notify_group_window_s,
         max_attempts=settings.notify_max_attempts, retry_base_s=settings.notify_retry_base_s,
         retry_max_s=settings.notify_retry_max_s, delivery_timeout_s=delivery_timeout_s(settings),
-        lease_name=LEASE_NAME,
+        lease_name=LEASE_NAME, on_delivered=on_delivered,
     )  # fmt: skip
     return LeaseJob(
         name=JOB_NAME, every_s=JOB_EVERY_S, run=notifier.run, on_activate=notifier.on_activate,

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -43,6 +47,7 @@ class _Gunicorn(BaseApplication):
             "loglevel": s.log_level.lower(),
             "limit_request_line": 8190,
             "proc_name": "trio-monitor-web",
+            "child_exit": _worker_exited,
         }
         for key, value in options.items():
             self.cfg.set(key, value)
@@ -57,8 +62,44 @@ class _Gunicorn(BaseApplication):
 
 
 def run_web(settings: Settings) -> int:
-    _Gunicorn(settings).run()
+    with _metrics_dir(settings):
+        _Gunicorn(settings).run()
     return 0
+
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+@contextlib.contextmanager
+def _metrics_dir(settings: Settings) -> Iterator[None]:
+    """With a metrics token, the folder where every worker keeps its counts (prometheus
+    multiprocess mode), set before any worker starts. One made for this run and removed
+    after it; or the operator's ``PROMETHEUS_MULTIPROC_DIR``, emptied of an earlier run's
+    files (counts of dead processes would otherwise be added forever)."""
+    if settings.metrics_token is None:
+        yield
+        return
+    given = os.environ.get(MULTIPROC_ENV)
+    if given:
+        for stale in Path(given).glob("*.db"):
+            stale.unlink(missing_ok=True)
+        yield
+        return
+    made = tempfile.mkdtemp(prefix="trio-monitor-metrics-")
+    os.environ[MULTIPROC_ENV] = made
+    try:
+        yield
+    finally:
+        os.environ.pop(MULTIPROC_ENV, None)
+        shutil.rmtree(made, ignore_errors=True)
+
+
+def _worker_exited(_server: Any, worker: Any) -> None:
+    """gunicorn's child_exit hook: a dead worker's live gauges leave the sums."""
+    if os.environ.get(MULTIPROC_ENV):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
 
 
 Ready = tuple[Callable[[], bool], Callable[[], None]]

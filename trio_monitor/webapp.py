@@ -16,14 +16,14 @@ import storage
 from alerts import seed_default_rules
 from dashboard import create_dash
 
-from . import dashrequests
+from . import dashrequests, webmetrics
 from .settings import Mode, Settings
 
 log = logging.getLogger(__name__)
 
 MAX_REQUEST_BYTES = 1024 * 1024  # Dash callbacks of a wall screen are a few kB
-# Answered without a session: load balancers probe it.
-PUBLIC_PATHS = ("/healthz",)
+# Answered without a session: load balancers probe /healthz; /metrics has its own token.
+PUBLIC_PATHS = ("/healthz", webmetrics.METRICS_PATH)
 
 
 def secret_key(settings: Settings) -> str:
@@ -64,7 +64,7 @@ def _create_secret_file(path: Path) -> None:
 
 def create_app(settings: Settings, engine: Any = None) -> Flask:
     """Build the web app; raises storage.SchemaOutOfDate on an old database."""
-    from .wiring import make_engine
+    from .wiring import make_engine, scrape_engine
 
     engine = engine if engine is not None else make_engine(settings)
     storage.check_schema(engine)
@@ -79,6 +79,8 @@ def create_app(settings: Settings, engine: Any = None) -> Flask:
     # After the guard (an outsider gets 401, a forged callback 403), before every hook
     # of the dashboard that reads a callback's body.
     dash_checks = dashrequests.install(server)
+    token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+    webmetrics.install(server, scrape_engine(engine) if token else None, token)
 
     @server.get("/healthz")
     def healthz() -> tuple[dict[str, str], int, dict[str, str]]:
@@ -97,8 +99,9 @@ def create_app(settings: Settings, engine: Any = None) -> Flask:
 
 
 # Answered for any Host: builds no link, tells nothing, and load balancers probe it by
-# address (docs/DESIGN.md "Web").
-HOST_EXEMPT_PATHS = frozenset({"/healthz"})
+# address (docs/DESIGN.md "Web"); Prometheus scrapes /metrics by address too (its token
+# guards it).
+HOST_EXEMPT_PATHS = frozenset({"/healthz", webmetrics.METRICS_PATH})
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
 
 

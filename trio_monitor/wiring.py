@@ -12,6 +12,7 @@ from collectors.base import BuildContext
 from collectors.clock import Clock, SystemClock
 from collectors.drift import DriftSource
 from collectors.http import HttpConfig, HttpSeam
+from collectors.metrics import CollectorMetrics
 from collectors.rollup import lease_jobs as rollup_lease_jobs
 from collectors.runner import Collector, DynamicSources, LeaseJob, RunnerConfig
 from collectors.trio import TrioSource
@@ -62,18 +63,32 @@ def runner_config(settings: Settings) -> RunnerConfig:
     return settings.runner_config()  # kept: tests build runners from settings with it
 
 
-def collector(settings: Settings, engine: Engine, clock: Clock | None = None) -> Collector:
+def collector(settings: Settings, engine: Engine, clock: Clock | None = None,
+              metrics: CollectorMetrics | None = None) -> Collector:
     """The collector with every configured source: the Trio site (if configured), the
-    reconcilers, and the health targets in the database (configured ones synced first)."""
+    reconcilers, and the health targets in the database (configured ones synced first);
+    ``metrics`` counts its polls and deliveries."""
     clock = clock or SystemClock()
     store = collector_store(settings, engine)
     sources, dynamic = kinds.plan_sources(
         BuildContext(settings=settings, engine=engine, clock=clock, http=http_config(settings)))
-    jobs = [*alert_jobs(settings, engine, clock), *notify_jobs(settings, engine, clock),
+    jobs = [*alert_jobs(settings, engine, clock), *notify_jobs(settings, engine, clock, metrics),
             *rollup_jobs(settings, engine, clock)]
     return Collector(store, sources, runner_config(settings), clock=clock,
                      dynamic=dynamic, jobs=jobs,
-                     on_close=store.dispose_own_engines)
+                     on_close=store.dispose_own_engines, observer=metrics)
+
+
+def collector_metrics(settings: Settings, engine: Engine) -> CollectorMetrics | None:
+    """The collector's own metrics, None when ``METRICS_BIND`` is empty. Its database
+    reads have an engine of their own with short timeouts: a scrape must answer even
+    when the database does not."""
+    if not settings.metrics_bind:
+        return None
+    stats = storage.SelfStatsStore(scrape_engine(engine))
+    return CollectorMetrics(stats, buffer_max_age_s=settings.buffer_max_age_s,
+                            buffer_max_samples=settings.buffer_max_samples,
+                            clock=SystemClock().time)
 
 
 def alert_jobs(settings: Settings, engine: Engine, clock: Clock) -> list[LeaseJob]:
@@ -101,13 +116,26 @@ def source_intervals(settings: Settings, engine: Engine) -> dict[str, float]:
     return kinds.source_intervals(settings, engine)
 
 
-def notify_jobs(settings: Settings, engine: Engine, clock: Clock) -> list[LeaseJob]:
+def scrape_engine(engine: Engine) -> Engine:
+    """An engine for /metrics' database reads: one connection, every call bounded by about
+    2 s, so a hung database costs a scrape its database metrics, not its answer."""
+    url = engine.url
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        return engine  # one in-memory database per engine: share it
+    return storage.make_engine(url, busy_timeout_s=1.0, pool_size=1, pool_timeout_s=2.0,
+                               statement_timeout_s=2.0, call_timeout_s=2.5,
+                               connect_timeout_s=2.0)
+
+
+def notify_jobs(settings: Settings, engine: Engine, clock: Clock,
+                metrics: CollectorMetrics | None = None) -> list[LeaseJob]:
     """Notification delivery from the outbox (alerts/notify/outbox.py); it also
     runs with no channel configured, to fail what is queued for removed ones."""
     from .notify import SEAM_NAME, notify_job
 
     seam = HttpSeam(http_config(settings), clock=clock, name=SEAM_NAME)
-    return [notify_job(settings, engine, clock, seam)]
+    return [notify_job(settings, engine, clock, seam,
+                       on_delivered=metrics.delivered if metrics is not None else None)]
 
 
 def rollup_jobs(settings: Settings, engine: Engine, clock: Clock) -> list[LeaseJob]:

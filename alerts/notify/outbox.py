@@ -117,7 +117,10 @@ class OutboxNotifier:
         delivery_timeout_s: float = DEFAULT_DELIVERY_TIMEOUT_S,
         lease_name: str = DEFAULT_LEASE_NAME,
         rng: random.Random | None = None,
+        on_delivered: Callable[[str, Sequence[float]], None] | None = None,
     ) -> None:
+        """``on_delivered(channel, latencies_s)``: after each delivery, the seconds each of
+        its rows waited since it was queued (the process's own metrics)."""
         if max_attempts < 1:
             raise ValueError(f"max_attempts must be at least 1, not {max_attempts}")
         if not 0 < retry_base_s <= retry_max_s:
@@ -137,6 +140,7 @@ class OutboxNotifier:
         self.lease_name = lease_name
         self._clock = clock
         self._rng = rng if rng is not None else random.Random()
+        self._on_delivered = on_delivered
         self._unwritten: list[Write] = []  # outcomes not yet stored (database was down)
         self._lock = asyncio.Lock()
 
@@ -268,6 +272,9 @@ class OutboxNotifier:
                 _attempt_of(rows),
             )
             self._settle(settled, rows, OutboxStatus.DELIVERED, None)
+            if self._on_delivered is not None:
+                now_ms = self._now_ms()
+                self._on_delivered(name, [(now_ms - row.created_at_ms) / 1000 for row in rows])
             self._unwritten.append(
                 partial(
                     self.store.set_channel_state,

@@ -19,6 +19,7 @@ MIN_SECRET_KEY_LENGTH = 32
 # scores 100 or more, secrets.token_urlsafe(48) over 300; a repeated pattern scores < 30.
 MIN_SECRET_KEY_BITS = 96
 _MAKE_KEY = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+_MAKE_TOKEN = "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
 
 
 class Language(StrEnum):
@@ -46,6 +47,9 @@ class WebSettings(BaseModel):
     login_lockout_s: float = Field(900.0, ge=1)
     login_addr_max_failures: int = Field(20, ge=1, le=10_000)
     demo_password: SecretStr | None = None
+    # The bearer token Prometheus sends for the web app's /metrics; unset: /metrics is 404.
+    metrics_token: SecretStr | None = None
+    metrics_token_file: Path | None = None
 
     # The wall screen.
     site_name: str = Field("Contact center", min_length=1, max_length=80)
@@ -64,6 +68,10 @@ class WebSettings(BaseModel):
                 f"{self.login_account_lockout_failures} < {self.login_lockout_failures})"
             )
         self.secret_key = secret_from_file(self.secret_key, self.secret_key_file, "SECRET_KEY")
+        self.metrics_token = secret_from_file(self.metrics_token, self.metrics_token_file,
+                                              "METRICS_TOKEN")
+        if self.metrics_token is not None and not self.metrics_token.get_secret_value():
+            self.metrics_token = None  # an empty line in the env file: /metrics stays off
         return self
 
     @property
@@ -86,6 +94,13 @@ class WebSettings(BaseModel):
                 f"{ENV_PREFIX}SECRET_KEY (or _FILE) is guessable (about {bits:.0f} bits of "
                 f"entropy, {MIN_SECRET_KEY_BITS} needed: repeats, sequences, words or a "
                 f"small alphabet); make one with: {_MAKE_KEY}"
+            )
+        token = self.metrics_token.get_secret_value() if self.metrics_token else None
+        if token is not None and (bits := estimate_bits(token)) < MIN_SECRET_KEY_BITS:
+            problems.append(
+                f"{ENV_PREFIX}METRICS_TOKEN (or _FILE) is guessable (about {bits:.0f} bits, "
+                f"{MIN_SECRET_KEY_BITS} needed), and /metrics has no login limit; make one "
+                f"with: {_MAKE_TOKEN}"
             )
         if not self.cookie_secure:
             problems.append(
