@@ -31,6 +31,9 @@ class DashboardConfig:
     # build (a display token's address, notification links), never a request's Host
     # header. Empty: links are paths on this site.
     public_url: str = ""
+    # The path the site is served under (TRIO_MONITOR_URL_PREFIX, e.g. "/monitor"; "" =
+    # the root): the browser asks for Dash's files and callbacks under it.
+    url_prefix: str = ""
 
     @property
     def stale_after_ms(self) -> int:
