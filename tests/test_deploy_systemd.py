@@ -8,6 +8,7 @@ PID 1 systemd): ``systemd-analyze verify`` (syntax, unknown keys, the executable
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -15,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from dotenv import dotenv_values
 
 from trio_monitor.settings import ENV_PREFIX, Settings
 
@@ -124,3 +126,54 @@ def test_its_user_is_made_by_systemd_sysusers(tmp_path: Path) -> None:
         capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "Creating user 'trio-monitor'" in result.stdout + result.stderr
+
+
+def _site_settings() -> dict[str, str]:
+    values = dotenv_values(UNITS / "trio-monitor.env")
+    return {key: value or "" for key, value in values.items()}
+
+
+def test_its_site_settings_leave_the_units_own_settings_alone() -> None:
+    """systemd lets EnvironmentFile= override Environment=: the example must not set
+    what the units set, nor hold a secret."""
+    site = _site_settings()
+    known = {ENV_PREFIX + name.upper() for name in Settings.model_fields}
+    assert set(site) <= known
+    for kind in ("web", "collect"):
+        own = {v.split("=", 1)[0] for v in _settings(_unit(kind), "Environment")}
+        assert not own & set(site), kind
+    assert not [key for key in site if re.search(r"PASSWORD|_KEY$|SECRET", key)]
+
+
+@pytest.mark.parametrize("kind", ["web", "collect"])
+def test_production_accepts_its_settings_and_credentials_as_systemd_hands_them(
+        kind: str, tmp_path: Path) -> None:
+    """The unit's environment with the example site settings, and its credentials in a
+    folder as systemd makes it: files that read as mode 0440 (an ACL's mask)."""
+    credentials = tmp_path / "credentials"
+    credentials.mkdir()
+    unit = _unit(kind)
+    for item in _settings(unit, "LoadCredential"):
+        name = item.split(":", 1)[0]
+        (credentials / name).write_text(
+            "Zq7-" + "".join(reversed(str(tmp_path))) + "-k3Y9pLw2xR8vN4tB6mC1", encoding="utf-8")
+        (credentials / name).chmod(0o440)
+    env = {key: value for key, value in os.environ.items() if not key.startswith(ENV_PREFIX)}
+    for item in _settings(unit, "Environment"):
+        key, value = item.split("=", 1)
+        env[key] = value.replace("%d", str(credentials))
+    env.update(_site_settings())
+    env["CREDENTIALS_DIRECTORY"] = str(credentials)
+    # What `web` refuses; `collect` also needs what polling Trio needs.
+    problems = "s.refusals(web=True)" if kind == "web" else \
+        "s.refusals(web=False) + s.trio_problems()"
+    check = f"from trio_monitor.settings import load_settings; s = load_settings(); " \
+            f"print({problems})"
+    result = subprocess.run([sys.executable, "-c", check], env=env, cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60)
+    assert (result.returncode, result.stdout.strip()) == (0, "[]"), result.stderr
+    # Outside the credentials folder the same files are refused as group-readable.
+    del env["CREDENTIALS_DIRECTORY"]
+    refused = subprocess.run([sys.executable, "-c", check], env=env, cwd=tmp_path,
+                             capture_output=True, text=True, timeout=60)
+    assert "readable by group" in refused.stdout
