@@ -34,6 +34,9 @@ class DashboardConfig:
     # The path the site is served under (TRIO_MONITOR_URL_PREFIX, e.g. "/monitor"; "" =
     # the root): the browser asks for Dash's files and callbacks under it.
     url_prefix: str = ""
+    # The collector's status file (specs.collector_status): /health shows a database that
+    # refuses writes from it. Empty: none.
+    collector_status_path: str = ""
 
     @property
     def stale_after_ms(self) -> int:

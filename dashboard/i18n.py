@@ -71,6 +71,12 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "no_queues": ("No queues reported yet", "Inga köer rapporterade ännu"),
     "no_current_data": ("No current data", "Inga aktuella data"),
     "db_unavailable": ("Database unavailable", "Databasen är inte tillgänglig"),
+    "storage_failing": (
+        "Storage failing since {time}: {reason}. The collector holds {polls} polls in "
+        "memory; {lost} samples lost",
+        "Lagringen fungerar inte sedan {time}: {reason}. Insamlaren håller {polls} "
+        "hämtningar i minnet; {lost} mätvärden förlorade",
+    ),
     "longest_wait_anywhere": ("Longest wait", "Längsta väntetid"),
     "log_out": ("Log out", "Logga ut"),
     "language": ("Language", "Språk"),
@@ -572,6 +578,16 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "(reservservern räknar från bytet), inte från midnatt.",
     ),
     # -- end of outages and failover ------------------------------------------------------
+    # -- the site's time zone -------------------------------------------------------------
+    "times_in": ("Times in {zone}", "Tider i {zone}"),
+    "alr_tile_since": ("alert since {time}", "larm sedan {time}"),
+    "hst_periods_title": ("Alerts in this range", "Larm i perioden"),
+    "hst_period": ("{rule} ({kind}): {start} – {end}", "{rule} ({kind}): {start} – {end}"),
+    "hst_period_open": ("{rule} ({kind}): since {start}", "{rule} ({kind}): sedan {start}"),
+    "hst_period_warning": ("warning", "varning"),
+    "hst_period_critical": ("critical", "kritisk"),
+    "hst_period_nodata": ("no data", "data saknas"),
+    # -- end of the site's time zone ------------------------------------------------------
 }
 
 

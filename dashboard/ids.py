@@ -27,6 +27,7 @@ PAGES_LOGOUT_BUTTON = "pages-logout-button"
 PAGES_NAV = "pages-nav"
 PAGES_META = "pages-meta"  # {"title": text key, "path": the page's path}
 PAGES_TITLE = "pages-title"
+PAGES_ZONE = "pages-zone"  # the footer naming the site's time zone
 
 # source health (pages/health.py)
 HEALTH_REFRESH = "health-refresh"
