@@ -65,6 +65,8 @@ _BASE = """<!doctype html>
 <meta name="robots" content="noindex">
 <title>{{ heading }} · {{ site_name }}</title>
 <link rel="stylesheet" href="{{ css_url }}">
+{# No request for the host's /favicon.ico: under a URL prefix it is not ours. #}
+<link rel="icon" href="data:,">
 </head>
 <body>
 <main class="login-box"
@@ -91,6 +93,8 @@ _SCREEN = """<!doctype html>
 {% if retry_s %}<meta http-equiv="refresh" content="{{ retry_s }}">{% endif %}
 <title>{{ heading }} · {{ site_name }}</title>
 <link rel="stylesheet" href="{{ css_url }}">
+{# No request for the host's /favicon.ico: under a URL prefix it is not ours. #}
+<link rel="icon" href="data:,">
 </head>
 <body class="screen">
 <main class="login-box screen__box" id="trio-display" data-token="{{ token }}"

@@ -391,7 +391,9 @@ def _screen_page() -> str | None:
     referrer = urlsplit(request.referrer or "")
     if referrer.netloc != request.host:
         return None
-    return referrer.path or "/"
+    path, root = referrer.path or "/", request.script_root
+    # Like request.path, from the application's root (without a URL prefix).
+    return path[len(root):] if root and path.startswith(root + "/") else path
 
 
 def _has_session() -> bool:

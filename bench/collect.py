@@ -151,12 +151,13 @@ def site_run(base: str, db_url: str, label: str, interval: float, minutes: float
     import json
     import signal
 
+    # LOG_LEVEL DEBUG: the report below reads the "poll ok" lines, which are DEBUG.
     env = {**os.environ,
            "TRIO_MONITOR_DATABASE_URL": db_url, "TRIO_MONITOR_DATA_DIR": str(tmp),
            "TRIO_MONITOR_TRIO_BASE_URL": base, "TRIO_MONITOR_TRIO_CLIENT_KEY": CLIENT_KEY,
            "TRIO_MONITOR_TRIO_USERNAME": USER, "TRIO_MONITOR_TRIO_PASSWORD": PASSWORD,
            "TRIO_MONITOR_POLL_INTERVAL_S": str(interval), "TRIO_MONITOR_MODE": "development",
-           "TRIO_MONITOR_LOG_FORMAT": "json", "TRIO_MONITOR_LOG_LEVEL": "INFO",
+           "TRIO_MONITOR_LOG_FORMAT": "json", "TRIO_MONITOR_LOG_LEVEL": "DEBUG",
            "TRIO_MONITOR_RATE_LIMIT_PER_S": "10000", "TRIO_MONITOR_RATE_LIMIT_BURST": "10000"}
     cli = [sys.executable, "-m", "trio_monitor"]
     subprocess.run([*cli, "db", "upgrade"], cwd=ROOT, env=env, check=True,

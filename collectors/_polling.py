@@ -104,7 +104,9 @@ class Polling(BufferWriter):
         rt.failover_active = outcome.failover_active
         rt.active_url = outcome.active_url
         rt.records_skipped = outcome.records_skipped
-        log.info(
+        # DEBUG: one line per poll per source (millions a day at hundreds of targets);
+        # failures, recoveries and state changes are INFO or above.
+        log.debug(
             "poll ok: %d samples, %d requests, %d ms",
             len(outcome.samples), outcome.requests, rt.last_duration_ms,
             extra={"samples": len(outcome.samples), "duration_ms": rt.last_duration_ms},

@@ -47,6 +47,10 @@ def create_dash(
     app = dash.Dash(
         _APP_NAME,
         server=server,  # type: ignore[arg-type]  # dash types a server as a callable
+        # The browser asks under the prefix; the server is mounted there (the prefix is
+        # in SCRIPT_NAME), so its routes are at its root.
+        requests_pathname_prefix=config.url_prefix + "/",
+        routes_pathname_prefix="/",
         use_pages=True,
         pages_folder=str(PAGES_FOLDER),
         assets_folder=str(ASSETS_FOLDER),

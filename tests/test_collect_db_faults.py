@@ -84,6 +84,8 @@ def spawn(tmp_path, sim) -> Iterator[Callable[..., Proc]]:
             "TRIO_MONITOR_SHUTDOWN_TIMEOUT_S": str(SHUTDOWN_S),
             "TRIO_MONITOR_DB_BUSY_TIMEOUT_S": "1",
             "TRIO_MONITOR_LOG_FORMAT": "json",
+            # The tests count "poll ok" lines, which a successful poll logs at DEBUG.
+            "TRIO_MONITOR_LOG_LEVEL": "DEBUG",
             **env_extra,
         }
         path = tmp_path / f"collector-{len(procs)}.log"

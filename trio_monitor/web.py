@@ -6,6 +6,7 @@ import contextlib
 import errno
 import logging
 import os
+import re
 import shutil
 import signal
 import socket
@@ -19,6 +20,7 @@ from typing import Any
 
 import httpx
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger as GunicornLogger
 
 from .settings import Settings
 
@@ -42,6 +44,9 @@ class _Gunicorn(BaseApplication):
             # Longer than a screen's refresh period: otherwise the server closes an idle
             # connection just as the screen reuses it, and that refresh fails.
             "keepalive": int(s.refresh_interval_s * 2 + 5),
+            # One stream: gunicorn's lines go to the root logger, whose handler
+            # (logs.configure_logging) writes them like every other line.
+            "logger_class": OneStreamLogger,
             "accesslog": None,
             "errorlog": "-",
             "loglevel": s.log_level.lower(),
@@ -59,6 +64,56 @@ class _Gunicorn(BaseApplication):
 
         configure_logging(self.settings)
         return create_app(self.settings)
+
+
+# A wall screen's address carries its token: never written to a log.
+_DISPLAY_TOKEN = re.compile(r"/display/(?!revoked$)[^/]+$")
+
+
+class OneStreamLogger(GunicornLogger):
+    """gunicorn's error and access logs through the root logger's handler, so they come
+    out in the project's format (JSON lines for journald or Loki) in the same stream.
+
+    An access line has its fields as data (``client_addr``, ``method``, ``path``,
+    ``status``, ``bytes``, ``duration_ms``, ``user_agent``, ``forwarded_for``).
+    Answered requests are DEBUG (screens refresh every few seconds: the proxy in front
+    keeps the full access log), 4xx INFO, 5xx WARNING. The path goes without its query
+    string, and a display token in it is masked.
+    """
+
+    def setup(self, cfg: Any) -> None:
+        super().setup(cfg)
+        for log in (self.error_log, self.access_log):
+            for handler in list(log.handlers):
+                log.removeHandler(handler)
+            log.propagate = True
+        self.access_log.setLevel(logging.NOTSET)  # the root's level decides
+
+    def access(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> None:
+        status = _status_code(resp.status)
+        level = (logging.DEBUG if status < 400 else logging.INFO if status < 500
+                 else logging.WARNING)
+        if not self.access_log.isEnabledFor(level):
+            return
+        path = _DISPLAY_TOKEN.sub("/display/***", str(environ.get("RAW_URI", "")).split("?")[0])
+        method = environ.get("REQUEST_METHOD", "-")
+        self.access_log.log(level, "%s %s %d", method, path, status, extra={
+            "client_addr": environ.get("REMOTE_ADDR"),
+            "method": method,
+            "path": path,
+            "status": status,
+            "bytes": getattr(resp, "sent", None),
+            "duration_ms": round(request_time.total_seconds() * 1000, 1),
+            "user_agent": environ.get("HTTP_USER_AGENT"),
+            "forwarded_for": environ.get("HTTP_X_FORWARDED_FOR"),
+        })
+
+
+def _status_code(status: object) -> int:
+    try:
+        return int(str(status).split(None, 1)[0])
+    except ValueError:
+        return 0
 
 
 def run_web(settings: Settings) -> int:

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, request
+from werkzeug.exceptions import NotFound
+from werkzeug.utils import redirect
 
 import auth
 import storage
@@ -72,6 +74,7 @@ def create_app(settings: Settings, engine: Any = None) -> Flask:
     seed_default_rules(engine, int(time.time() * 1000))
     server = Flask("trio_monitor")
     server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
+    mount_at(server, settings.url_prefix)
     # Before the guard: a request for another host is refused whoever sends it.
     install_host_check(server, settings)
     auth.install(server, engine,
@@ -96,6 +99,41 @@ def create_app(settings: Settings, engine: Any = None) -> Flask:
     dash_checks.attach(dash_app)
     server.config["CSP_SCRIPT_HASHES"] = list(dash_app.csp_hashes())
     return server
+
+
+def mount_at(server: Flask, prefix: str) -> None:
+    """Serve ``server`` under ``prefix`` (URL_PREFIX, e.g. "/monitor"; "" = the root).
+
+    The proxy passes the path as the browser sent it; the prefix moves into SCRIPT_NAME,
+    so Flask's routes, ``url_for``, ``request.script_root`` (auth's redirects and cookie
+    paths) honour it; Dash is told by ``DashboardConfig.url_prefix``.
+    ``prefix`` alone is redirected to ``prefix/``; other paths outside it are 404, except
+    /healthz, which a load balancer probes by address.
+    """
+    if not prefix:
+        return
+    server.config["SESSION_COOKIE_PATH"] = prefix
+    server.wsgi_app = _MountedAt(server.wsgi_app, prefix)  # type: ignore[method-assign]
+
+
+class _MountedAt:
+    def __init__(self, app: Any, prefix: str) -> None:
+        self.app = app
+        self.prefix = prefix
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        path: str = environ.get("PATH_INFO", "")
+        if path.startswith(self.prefix + "/"):
+            environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + self.prefix
+            environ["PATH_INFO"] = path[len(self.prefix):]
+            return self.app(environ, start_response)
+        if path in HOST_EXEMPT_PATHS:
+            return self.app(environ, start_response)
+        if path == self.prefix:
+            query = environ.get("QUERY_STRING", "")
+            moved = redirect(self.prefix + "/" + (f"?{query}" if query else ""), 308)
+            return moved(environ, start_response)
+        return NotFound()(environ, start_response)
 
 
 # Answered for any Host: builds no link, tells nothing, and load balancers probe it by

@@ -37,6 +37,20 @@
         }
     })();
     var originalFetch = window.fetch ? window.fetch.bind(window) : null;
+    // The site's mount point ("" or e.g. "/monitor", URL_PREFIX): paths below are from
+    // the app's root, the browser's are under it. Dash's config on the page names it.
+    var ROOT = (function () {
+        try {
+            var config = JSON.parse(document.getElementById("_dash-config").textContent);
+            return (config.requests_pathname_prefix || "/").replace(/\/$/, "");
+        } catch (e) {
+            return "";
+        }
+    })();
+
+    function local(pathname) {
+        return ROOT && pathname.indexOf(ROOT + "/") === 0 ? pathname.slice(ROOT.length) : pathname;
+    }
 
     function readPlaylist() {
         if (!store || !store.getItem(TOKEN_KEY)) {
@@ -65,11 +79,11 @@
     function startAgain() {
         var token = store && store.getItem(TOKEN_KEY);
         if (!token) {
-            leave("/display/revoked");
+            leave(ROOT + "/display/revoked");
             return;
         }
         var playlist = readPlaylist();
-        leave("/display/" + encodeURIComponent(token) + ((playlist && playlist.query) || ""));
+        leave(ROOT + "/display/" + encodeURIComponent(token) + ((playlist && playlist.query) || ""));
     }
 
     function restart() {
@@ -85,11 +99,11 @@
     }
 
     function show(path) {
-        if (window.location.pathname === path) {
+        if (local(window.location.pathname) === path) {
             return;
         }
         // What a dcc.Link does: Dash's pages router follows this event.
-        window.history.pushState({}, "", path);
+        window.history.pushState({}, "", ROOT + path);
         window.dispatchEvent(new CustomEvent("_dashprivate_pushstate"));
     }
 
@@ -103,7 +117,7 @@
         state.playlist = playlist;
         state.lastOk = Date.now();
         document.documentElement.classList.add(KIOSK_CLASS);
-        var at = playlist.paths.indexOf(window.location.pathname);
+        var at = playlist.paths.indexOf(local(window.location.pathname));
         state.index = at < 0 ? 0 : at;
         if (state.rotation !== null) {
             window.clearInterval(state.rotation);
@@ -142,7 +156,7 @@
         if (!state.playlist || state.leaving || Date.now() - state.lastOk < STUCK_AFTER_MS) {
             return;
         }
-        originalFetch("/_dash-layout", {credentials: "same-origin", cache: "no-store"})
+        originalFetch(ROOT + "/_dash-layout", {credentials: "same-origin", cache: "no-store"})
             .then(function (reply) {
                 if (reply.status === 401) {
                     startAgain();
@@ -168,7 +182,7 @@
     }
 
     var saved = readPlaylist();
-    if (saved && window.location.pathname !== KIOSK_PATH) {
+    if (saved && local(window.location.pathname) !== KIOSK_PATH) {
         run(saved);
     }
 

@@ -12,6 +12,7 @@ from specs.health import HealthState
 from storage import HealthTargetRow
 
 from .. import ids
+from .._paths import app_path
 from ..i18n import t
 from ..metrics import BREAKER_HALF_OPEN, BREAKER_OPEN
 from ..opsmodel import OpsSnapshot, SourceDetail, SourceHistory, StateChange
@@ -26,12 +27,12 @@ FORM_FIELDS = ("name", "url", "interval_s", "timeout_s", "expected_status", "con
 
 
 def detail_href(name: str) -> str:
-    return f"{HEALTH_PATH}?{urlencode({'source': name})}"
+    return app_path(f"{HEALTH_PATH}?{urlencode({'source': name})}")
 
 
 def edit_href(target_name: str) -> str:
     """The form with this target loaded: the URL holds what is being edited."""
-    return f"{HEALTH_PATH}?{urlencode({'edit': target_name})}"
+    return app_path(f"{HEALTH_PATH}?{urlencode({'edit': target_name})}")
 
 
 def state_badge(state: HealthState, lang: str) -> html.Span:
@@ -115,7 +116,7 @@ def build_health_grid(snapshot: OpsSnapshot, now_ms: int, lang: str, tz: str) ->
 
 def build_source_detail(detail: SourceDetail | None, name: str, now_ms: int,
                         lang: str, tz: str) -> list[Component]:
-    back = dcc.Link(t("all_sources", lang), href=HEALTH_PATH, className="page__back")
+    back = dcc.Link(t("all_sources", lang), href=app_path(HEALTH_PATH), className="page__back")
     if detail is None:
         return [back, _banner(t("unknown_source", lang, name=name))]
     status = detail.status

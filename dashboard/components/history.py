@@ -22,6 +22,7 @@ from dash.development.base_component import Component
 from storage import AgentRow, DailyRow, History, Point, Resolution, Segment
 
 from .. import ids
+from .._paths import app_path
 from ..historymodel import (
     NODATA_PERIOD,
     PRESETS,
@@ -56,11 +57,11 @@ LOGGED_OUT = "loggedout"
 
 
 def queue_href(queue_id: str, view: ViewRange | None = None) -> str:
-    return QUEUE_PATH + quote(queue_id, safe="") + (view.query() if view else "")
+    return app_path(QUEUE_PATH + quote(queue_id, safe="") + (view.query() if view else ""))
 
 
 def csv_href(queue_id: str, lang: str) -> str:
-    return f"{QUEUE_PATH}{quote(queue_id, safe='')}/daily.csv?lang={lang}"
+    return app_path(f"{QUEUE_PATH}{quote(queue_id, safe='')}/daily.csv?lang={lang}")
 
 
 # -- the page's frame ------------------------------------------------------------------
@@ -70,7 +71,7 @@ def build_no_such_queue(queue_id: str, lang: str) -> list[Component]:
     return [html.Main(
         [html.H2(t("hst_no_such_queue", lang, queue=queue_id), className="section__title"),
          html.P(t("hst_no_such_queue_hint", lang)),
-         dcc.Link(t("hst_to_wall", lang), href="/", className="page__back")],
+         dcc.Link(t("hst_to_wall", lang), href=app_path("/"), className="page__back")],
         className="page__body page__banner hst-missing", **fmt.data_attributes(missing=queue_id))]
 
 

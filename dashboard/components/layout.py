@@ -8,6 +8,7 @@ from auth import current_user
 
 from .. import ids, registry
 from .._config import DashboardConfig
+from .._paths import app_path
 from ..i18n import Lang, language, t
 
 LOGOUT_URL = "/logout"
@@ -58,7 +59,7 @@ def build_nav(active: str, lang: str, *, role: str | None = None) -> html.Nav:
     role = nav_role() if role is None else role
     return html.Nav(
         [
-            dcc.Link(t(key, lang), href=path,
+            dcc.Link(t(key, lang), href=app_path(path),
                      className="nav__link nav__link--active" if path == active
                      else "nav__link")
             for path, key in registry.nav_links(role)
@@ -111,6 +112,6 @@ def logout_form(csrf_token: str | None, lang: Lang, button_id: str) -> html.Form
                         className="logout__button"),
         ],
         method="POST",
-        action=LOGOUT_URL,
+        action=app_path(LOGOUT_URL),
         className="logout",
     )

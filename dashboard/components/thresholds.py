@@ -26,6 +26,7 @@ from specs.metrics import SUGGESTED_QUEUE_METRICS
 from storage import AuditRow, RuleRow
 
 from .. import ids
+from .._paths import app_path
 from ..i18n import t
 from . import format as fmt
 
@@ -56,7 +57,7 @@ ENABLED = "enabled"
 
 def edit_href(rule_id: int) -> str:
     """The form with this rule loaded: the URL holds what is being edited."""
-    return f"{THRESHOLDS_PATH}?{urlencode({'edit': rule_id})}"
+    return app_path(f"{THRESHOLDS_PATH}?{urlencode({'edit': rule_id})}")
 
 
 def rule_from_row(row: RuleRow) -> tuple[Rule | None, str | None]:

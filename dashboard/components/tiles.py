@@ -20,6 +20,7 @@ from specs.metrics import QueueMetric as MetricSpec
 
 from .. import ids
 from .._config import DashboardConfig
+from .._paths import app_path
 from ..i18n import t
 from ..metrics import QueueMetric
 from ..readmodel import QueueView, SourceView
@@ -116,7 +117,7 @@ def _head(queue: QueueView, alerts: QueueAlerts, level: TileLevel, *, link: bool
     ]
     name: Component | str = queue.name
     if link:
-        name = dcc.Link(queue.name, href=HISTORY_PATH + quote(queue.id, safe=""),
+        name = dcc.Link(queue.name, href=app_path(HISTORY_PATH + quote(queue.id, safe="")),
                         className="tile__link")
     if not badges:
         return html.Div(name, className="tile__name")

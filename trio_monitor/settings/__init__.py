@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from pydantic import SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -71,6 +73,16 @@ class Settings(NotifySettings, AlertSettings, HistorySettings, CollectorSettings
             )
         return self
 
+    @model_validator(mode="after")
+    def _prefix_in_public_url(self) -> Settings:
+        path = urlsplit(self.public_url).path if self.public_url else ""
+        if self.url_prefix and path not in ("", self.url_prefix):
+            raise ValueError(
+                f"{ENV_PREFIX}PUBLIC_URL's path ({path}) must be {ENV_PREFIX}URL_PREFIX "
+                f"({self.url_prefix}) or nothing: the site is served under the prefix"
+            )
+        return self
+
     @property
     def rollup_grace_s(self) -> float:
         """Minutes closed longer ago than this are rolled up: a poll's samples are written
@@ -90,8 +102,12 @@ class Settings(NotifySettings, AlertSettings, HistorySettings, CollectorSettings
 
     @property
     def public_base_url(self) -> str:
-        """Where people reach the web app: ``public_url``, or http://<web_bind>."""
-        return self.public_url or f"http://{self.web_bind}"
+        """Where people reach the web app: ``public_url``, or http://<web_bind>; with the
+        URL prefix, which PUBLIC_URL may leave out."""
+        base = self.public_url or f"http://{self.web_bind}"
+        if self.url_prefix and urlsplit(base).path != self.url_prefix:
+            base += self.url_prefix
+        return base
 
     # -- configs that draw on several areas -----------------------------------------------
 
@@ -197,7 +213,7 @@ class Settings(NotifySettings, AlertSettings, HistorySettings, CollectorSettings
 
 def _secret_file_problems(name: str, path: Path | None) -> list[str]:
     """A secret file production refuses: one it cannot stat, or one others can read."""
-    if path is None:
+    if path is None or _in_credentials_directory(Path(path)):
         return []
     try:
         mode = Path(path).stat().st_mode & 0o777
@@ -208,6 +224,21 @@ def _secret_file_problems(name: str, path: Path | None) -> list[str]:
     who = " and ".join(w for bit, w in ((0o040, "group"), (0o004, "others")) if mode & bit)
     return [f"{ENV_PREFIX}{name.upper()}: {path} is readable by {who} "
             f"(mode {mode:04o}); chmod 600 it (or 400)"]
+
+
+def _in_credentials_directory(path: Path) -> bool:
+    """Whether ``path`` is one of the credentials systemd hands this service
+    (``LoadCredential=``, in ``$CREDENTIALS_DIRECTORY``). systemd writes them 0400 and
+    grants the service's user read access with an ACL entry, whose mask ``stat`` reports
+    as the group bits (mode 0440) although no group can read them; the folder is the
+    service's own, on a read-only file system."""
+    folder = os.environ.get("CREDENTIALS_DIRECTORY")
+    if not folder:
+        return False
+    try:
+        return path.resolve().parent == Path(folder).resolve()
+    except OSError:
+        return False
 
 
 def _mask_url_password(url: str) -> str:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
 from ..entropy import estimate_bits
 from ._common import ENV_PREFIX, build, secret_from_file
@@ -18,6 +19,9 @@ MIN_SECRET_KEY_LENGTH = 32
 # Estimated by trio_monitor.entropy, which under-counts: secrets.token_hex(16) (128 bits)
 # scores 100 or more, secrets.token_urlsafe(48) over 300; a repeated pattern scores < 30.
 MIN_SECRET_KEY_BITS = 96
+# Segments of unreserved URL characters only: the prefix goes into links, cookie paths and
+# Dash's config unescaped. "." and ".." are refused: a browser would fold them away.
+_URL_PREFIX = re.compile(r"(/(?!\.\.?(?:/|$))[A-Za-z0-9._~-]+)+")
 _MAKE_KEY = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
 _MAKE_TOKEN = "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
 
@@ -39,6 +43,9 @@ class WebSettings(BaseModel):
     # plain http, browsers speak https, so the session cookie is still marked Secure.
     web_tls_proxy: bool = False
     web_trusted_proxies: int = Field(0, ge=0, le=5)
+    # The path the site is served under behind a proxy ("/monitor" for
+    # https://host/monitor/); "" serves it at the root.
+    url_prefix: str = ""
     session_idle_timeout_s: float = Field(8 * 3600, ge=60)
     login_lockout_failures: int = Field(5, ge=1, le=100)
     # Failures of one account from all addresses together that lock it everywhere.
@@ -58,6 +65,15 @@ class WebSettings(BaseModel):
     stale_after_polls: int = Field(3, ge=1, le=100)
     sl_target_pct: float = Field(80.0, ge=0, le=100)
     sl_threshold_s: int = Field(20, ge=1, le=3600)
+
+    @field_validator("url_prefix")
+    @classmethod
+    def _url_prefix(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and not _URL_PREFIX.fullmatch(value):
+            raise ValueError("expected a path such as /monitor (letters, digits, - _ . ~ "
+                             "between slashes), or nothing to serve at the root")
+        return value
 
     @model_validator(mode="after")
     def _web(self) -> WebSettings:
