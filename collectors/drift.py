@@ -63,6 +63,7 @@ from typing import Any, NoReturn
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from specs.clock import now_ms
 from specs.drift import DriftSourceSpec
 from specs.quantity import QuantityError, parse_decimal
 from storage import DriftItem, Sample, SeriesKey
@@ -160,7 +161,7 @@ class DriftSource:
             report = parse_drift_document(response.json(), response.url)
         self._providers.update(report.counts)
         counts = {provider: report.counts.get(provider, 0) for provider in self._providers}
-        ts_ms = int(self._clock.time() * 1000)
+        ts_ms = now_ms(self._clock.time)
         samples = self._samples(report.worker, counts, ts_ms)
         if report.records_skipped:
             log.warning("%s: skipped %d unreadable drift record(s)", self.name,

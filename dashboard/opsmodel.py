@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 
-from specs.clock import Clock
+from specs.clock import Clock, now_ms
 from specs.health import uptime
 from storage import (
     DriftEventRow,
@@ -127,7 +127,7 @@ class OpsModel:
         self._details: RenderMemo[SourceDetail | None] = RenderMemo(size=32)
 
     def _now_ms(self) -> int:
-        return int(self._clock() * 1000)
+        return now_ms(self._clock)
 
     def invalidate(self) -> None:
         """Forget the cached snapshot: after an edit, the next page shows it."""

@@ -19,6 +19,7 @@ from collectors.http import HttpConfig, HttpSeam
 from collectors.rollup import lease_jobs as rollup_lease_jobs
 from collectors.runner import Collector, DynamicSources, LeaseJob, RunnerConfig
 from collectors.trio import TrioSource
+from specs.clock import now_ms
 from specs.drift import DriftSourceSpec
 from specs.health import HealthTarget
 
@@ -142,7 +143,7 @@ def sync_configured_targets(settings: Settings, engine: Engine, clock: Clock) ->
     """Create/update the targets of TRIO_MONITOR_HEALTH_TARGETS (read-only in the UI)."""
     targets = settings.health_target_specs()
     storage.HealthTargetStore(engine).sync_from_config(
-        [_target_fields(t) for t in targets], int(clock.time() * 1000))
+        [_target_fields(t) for t in targets], now_ms(clock.time))
 
 
 def health_sources(settings: Settings, engine: Engine, clock: Clock) -> DynamicSources:

@@ -100,7 +100,7 @@ def build_sections(lang: str, refresh_ms: int) -> list[Component]:
 
 
 def _now_ms() -> int:
-    return int(_runtime.current().clock() * 1000)
+    return _runtime.current().now_ms()
 
 
 def _engine() -> Engine:

@@ -116,7 +116,7 @@ def refresh(_n: int | None, stored_lang: str | None, _acked: Any, _silences: Any
     """Every table, from the cached data; the history filtered on demand."""
     runtime = _runtime.current()
     lang = language(stored_lang, runtime.config.default_language)
-    now_ms = int(runtime.clock() * 1000)
+    now_ms = runtime.now_ms()
     model = _model()
     data = model.data()
     admin = _frame.is_admin()
@@ -208,7 +208,7 @@ def ack_action(_picks: Any, _submit: int | None, _cancel: int | None, target: An
         return None, "", "", no_update
     runtime = _runtime.current()
     lang = language(stored_lang, runtime.config.default_language)
-    now_ms = int(runtime.clock() * 1000)
+    now_ms = runtime.now_ms()
     try:
         user = require_role(Role.VIEWER)
     except PermissionDenied as err:
@@ -260,7 +260,7 @@ def silence_action(_create: int | None, _ends: Any, rule: Any, source: Any, kind
         return no_update, no_update, no_update
     runtime = _runtime.current()
     lang = language(stored_lang, runtime.config.default_language)
-    now_ms = int(runtime.clock() * 1000)
+    now_ms = runtime.now_ms()
     try:
         user = require_role(Role.ADMIN)
     except PermissionDenied:
@@ -300,7 +300,7 @@ def test_action(_clicks: Any, tests: Any, stored_lang: str | None) -> tuple[Any,
     row_id, message = alertforms.request_test(
         _model(), trigger.get("channel"), user=user.username, lang=lang,
         link=f"{runtime.config.public_url}/alerts",
-        now_ms=int(runtime.clock() * 1000))
+        now_ms=runtime.now_ms())
     if row_id is None:
         return no_update, message
     return {**alertforms.requested_tests(tests), trigger["channel"]: row_id}, message

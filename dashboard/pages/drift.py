@@ -36,5 +36,5 @@ def layout(**_query: Any) -> Any:
 def refresh(_n: int | None, stored_lang: str | None) -> Any:
     runtime = _runtime.current()
     lang = language(stored_lang, runtime.config.default_language)
-    return build_drift_page(runtime.ops.snapshot(), int(runtime.clock() * 1000), lang)
+    return build_drift_page(runtime.ops.snapshot(), runtime.now_ms(), lang)
 

@@ -25,6 +25,7 @@ from dashboard.components.health import (
 from dashboard.components.pageframe import build_page_frame
 from dashboard.i18n import language, t
 from dashboard.registry import PageCallbacks
+from specs.clock import now_ms
 
 CALLBACKS = PageCallbacks()
 dash.register_page(__name__, path="/health", title="Health", callbacks=CALLBACKS,
@@ -67,7 +68,7 @@ def refresh(_n: int | None, stored_lang: str | None, _changed: int | None,
     """The grid, or one source's detail, from the cached snapshot."""
     runtime = _runtime.current()
     lang = language(stored_lang, runtime.config.default_language)
-    now_ms = int(runtime.clock() * 1000)
+    now_ms = runtime.now_ms()
     if not source:
         return build_health_grid(runtime.ops.snapshot(), now_ms, lang)
     return build_source_detail(runtime.ops.detail(source), source, now_ms, lang)
@@ -118,7 +119,7 @@ def form_action(_save: int | None, _delete: int | None, _new: int | None,
         return _unchanged(t("admin_only", lang))
     store = runtime.ops.targets
     if trigger == ids.HEALTH_FORM_SAVE:
-        now_ms = int(runtime.clock() * 1000)
+        now_ms = runtime.now_ms()
         result = targetform.save(store, values, editing, now_ms, lang)
     elif trigger == ids.HEALTH_FORM_DELETE:
         result = targetform.delete(store, editing, lang)
@@ -141,7 +142,7 @@ def _shown(result: targetform.FormResult, lang: str, editing: str | None) -> tup
     now_editing = (result.target.name if result.target else None) if result.fill else editing
     title = (t("edit_target", lang, name=now_editing) if now_editing
              else t("new_target", lang))
-    changed = int(time.time() * 1000) if result.changed else no_update
+    changed = now_ms(time.time) if result.changed else no_update
     return (*values, *errors, result.message, now_editing, title, changed,
             now_editing is not None)
 

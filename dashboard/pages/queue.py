@@ -101,7 +101,7 @@ def _frame_of(runtime: _runtime.Runtime, content: list[Component]) -> Any:
 def _page(runtime: _runtime.Runtime, queue: QueueInfo, view: ViewRange,
           error: RangeError | None, lang: str) -> Any:
     config = runtime.config
-    now_ms = int(runtime.clock() * 1000)
+    now_ms = runtime.now_ms()
     from_ms, to_ms = view.bounds(now_ms, config.timezone)
     data = {"queue": queue.queue_id, **view.as_data(),
             "problem": error.problem.value if error else None,
@@ -194,7 +194,7 @@ def charts(_n: Any, stored_lang: Any, view_data: Any) -> Any:
         queue = model.queue(queue_id)
         if queue is None:
             return []
-        from_ms, to_ms = view.bounds(int(runtime.clock() * 1000), config.timezone)
+        from_ms, to_ms = view.bounds(runtime.now_ms(), config.timezone)
         data = model.charts(queue, from_ms, to_ms)
     except StorageUnavailable as err:
         return _banner(err, lang)
@@ -212,7 +212,7 @@ def live(_n: Any, stored_lang: Any, view_data: Any) -> tuple[Any, Any]:
     """What is wrong with the data's source now, and the queue's agents."""
     runtime, lang, queue_id, _view = _context(stored_lang, view_data)
     config = runtime.config
-    now_ms = int(runtime.clock() * 1000)
+    now_ms = runtime.now_ms()
     snapshot = runtime.read_model.snapshot()
     status: list[Component] = [*build_status_strip(snapshot, now_ms, lang, config.timezone)]
     shown = next((q for q in snapshot.queues if q.id == queue_id), None)

@@ -39,6 +39,7 @@ from dashboard.components.thresholds import (
 from dashboard.i18n import language, t
 from dashboard.registry import PageCallbacks
 from dashboard.ruleform import Actor, FormResult, RuleForm
+from specs.clock import now_ms
 from storage import AlertStore, RuleRow, StorageUnavailable
 
 CALLBACKS = PageCallbacks()
@@ -62,7 +63,7 @@ def _form_state() -> list[State]:
 
 
 def _now_ms() -> int:
-    return int(_runtime.current().clock() * 1000)
+    return _runtime.current().now_ms()
 
 
 def _editing(row: RuleRow | None) -> dict[str, int] | None:
@@ -173,7 +174,7 @@ def _shown(result: FormResult, lang: str, editing: Any) -> tuple[Any, ...]:
         now_editing = _editing(result.row) if result.rule else None
         title = form_title(result.rule, lang)
     errors = [result.errors.get(name, "") for name in ERROR_FIELDS]
-    changed = int(time.time() * 1000) if result.changed else no_update
+    changed = now_ms(time.time) if result.changed else no_update
     return (*values, *errors, result.message, now_editing, title, changed, windows)
 
 
@@ -202,7 +203,7 @@ def toggle(_clicks: list[int | None], stored_lang: str | None) -> tuple[Any, Any
         return t("thr_admin_only", lang), no_update
     message = ruleform.flip(runtime.alerts, trigger.get("rule"), trigger.get("version"),
                             Actor(user.username, request_client_address()), _now_ms(), lang)
-    return message, int(time.time() * 1000)
+    return message, now_ms(time.time)
 
 
 @CALLBACKS.callback(
