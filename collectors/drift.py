@@ -64,7 +64,7 @@ from typing import Any, NoReturn
 from prometheus_client.parser import text_string_to_metric_families
 
 from specs.clock import now_ms
-from specs.drift import DriftSourceSpec
+from specs.drift import DRIFT_COUNT_METRIC, RECONCILER_METRICS, DriftSourceSpec
 from specs.quantity import QuantityError, parse_decimal
 from storage import DriftItem, Sample, SeriesKey
 
@@ -77,15 +77,6 @@ from .retry import RetryPolicy, call_with_retry
 
 log = logging.getLogger(__name__)
 
-# Reconciler block metric -> unit.
-RECONCILER_METRICS: dict[str, str] = {
-    "healthy": "bool",
-    "last_success_ts": "s",
-    "consecutive_failures": "cycles",
-    "cycle_duration_s": "s",
-    "resources_processed": "resources",
-    "errors": "errors",
-}
 # A worker whose last successful run is older than this is degraded.
 STALE_AFTER_S = 600.0
 # Words that make a field a resource size, compared as a Kubernetes quantity.
@@ -198,7 +189,7 @@ class DriftSource:
                  ) -> list[Sample]:
         samples = [
             Sample(
-                SeriesKey(self.name, "provider", provider, "drift_count", "resources",
+                SeriesKey(self.name, "provider", provider, DRIFT_COUNT_METRIC, "resources",
                           provider),
                 ts_ms, float(count),
             )

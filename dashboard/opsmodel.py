@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from sqlalchemy.engine import Engine
 
 from specs.clock import Clock, now_ms
-from specs.health import uptime
+from specs.drift import DRIFT_COUNT_METRIC
+from specs.health import LATENCY_METRIC, uptime
 from storage import (
     DriftEventRow,
     DriftStore,
@@ -49,8 +50,6 @@ log = logging.getLogger(__name__)
 Points = tuple[tuple[int, float], ...]  # (ts_ms, value), oldest first
 
 HEALTH_KIND_ENTITY = "target"  # entity kind of a health target's latency series
-LATENCY_METRIC = "latency_ms"
-DRIFT_COUNT_METRIC = "drift_count"
 CYCLE_METRIC = "cycle_duration_s"
 RECONCILER_ENTITY = "reconciler"
 STATE_EVENT = "state"

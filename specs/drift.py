@@ -17,6 +17,33 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from .health import SpecError
+from .metrics import Display
+
+# A reconciler's metrics, as rules and series name them.
+DRIFT_COUNT_METRIC = "drift_count"  # stored, per provider: resources drifting now
+DRIFT_OLDEST_METRIC = "drift_oldest_s"  # derived: age of the oldest drift of a provider
+LAST_SUCCESS_AGE_METRIC = "last_success_age_s"  # derived: now - last_success_ts
+# The reconciler block's metrics (a worker's own figures) -> unit, as the series store it.
+RECONCILER_METRICS: Mapping[str, str] = {
+    "healthy": "bool",
+    "last_success_ts": "s",
+    "consecutive_failures": "cycles",
+    "cycle_duration_s": "s",
+    "resources_processed": "resources",
+    "errors": "errors",
+}
+# How the screens show a value of each.
+DRIFT_METRIC_DISPLAYS: Mapping[str, Display] = {
+    DRIFT_COUNT_METRIC: Display.INTEGER,
+    DRIFT_OLDEST_METRIC: Display.DURATION,
+    LAST_SUCCESS_AGE_METRIC: Display.DURATION,
+    "healthy": Display.STATE,
+    "last_success_ts": Display.NUMBER,  # epoch seconds
+    "consecutive_failures": Display.INTEGER,
+    "cycle_duration_s": Display.DURATION,
+    "resources_processed": Display.INTEGER,
+    "errors": Display.INTEGER,
+}
 
 FORMATS = ("json", "prometheus")
 DEFAULT_INTERVAL_S = 15.0

@@ -20,6 +20,15 @@ from .fields import boolean as _bool
 from .fields import http_url as _url
 from .fields import number as _number
 from .fields import record_id as _id
+from .metrics import Display
+
+# A target's metrics, as rules and series name them, and how the screens show a value.
+LATENCY_METRIC = "latency_ms"  # stored: the check's duration
+STATE_DOWN_METRIC = "state_down"  # derived: 1.0 while the target is DOWN, else 0.0
+HEALTH_METRIC_DISPLAYS: Mapping[str, Display] = {
+    LATENCY_METRIC: Display.MILLISECONDS,
+    STATE_DOWN_METRIC: Display.STATE,
+}
 
 
 class HealthState(StrEnum):

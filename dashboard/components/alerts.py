@@ -6,13 +6,15 @@ built once by the page's layout, so a refresh never wipes what someone is typing
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from dash import dcc, html
 from dash.development.base_component import Component
 
 from alerts import AlertState
+from alerts.inputs import RULE_METRIC_DISPLAYS
+from specs.metrics import Display
 from storage import ChannelRow, EventRow, OutboxRow, SilenceRow, StateRow
 
 from .. import ids
@@ -61,17 +63,26 @@ def rule_name(rule_id: int, rule_names: Mapping[int, str], lang: str) -> str:
     return name if name is not None else t("alr_rule_gone", lang, id=rule_id)
 
 
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+# A rule's last value beside its thresholds: percentages keep a decimal, counts and states
+# are shown as they are (an unknown metric too).
+_VALUE_FORMATS: Mapping[Display, Callable[[float], str]] = {
+    Display.DURATION: fmt.wait,
+    Display.PERCENT: lambda value: f"{value:.1f} %",
+    Display.MILLISECONDS: lambda value: f"{value:.0f} ms",
+}
+
+
 def value_text(metric: str, value: float | None) -> str:
-    """A value in its metric's unit: seconds as m:ss, percentages, milliseconds."""
+    """A value as its metric's declared display says: seconds as m:ss, percentages,
+    milliseconds (``alerts.inputs.RULE_METRIC_DISPLAYS``)."""
     if value is None:
         return "–"
-    if metric.endswith("_s"):
-        return fmt.wait(value)
-    if metric.endswith("_pct"):
-        return f"{value:.1f} %"
-    if metric.endswith("_ms"):
-        return f"{value:.0f} ms"
-    return f"{value:g}"
+    display = RULE_METRIC_DISPLAYS.get(metric, Display.NUMBER)
+    return _VALUE_FORMATS.get(display, _number)(value)
 
 
 def _when(ts_ms: int | None, now_ms: int, lang: str) -> str:

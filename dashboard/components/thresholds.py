@@ -22,7 +22,10 @@ from alerts import (
     validate_rule,
 )
 from alerts.backtest import BacktestResult, SpanReport
+from specs.drift import DRIFT_COUNT_METRIC, DRIFT_OLDEST_METRIC, LAST_SUCCESS_AGE_METRIC
+from specs.health import LATENCY_METRIC, STATE_DOWN_METRIC
 from specs.metrics import SUGGESTED_QUEUE_METRICS
+from specs.sources import DATA_AGE_METRIC, SCREEN_SILENCE_METRIC
 from storage import AuditRow, RuleRow
 
 from .. import ids
@@ -44,8 +47,8 @@ ENTITY_KINDS = ("queue", "target", "provider", "reconciler", "source")
 # metrics specs.metrics suggests, then those of workers, reconcilers and wall screens.
 KNOWN_METRICS = (
     *SUGGESTED_QUEUE_METRICS,
-    "latency_ms", "state_down", "drift_count", "drift_oldest_s", "last_success_age_s",
-    "data_age_s", "screen_silence_s",
+    LATENCY_METRIC, STATE_DOWN_METRIC, DRIFT_COUNT_METRIC, DRIFT_OLDEST_METRIC,
+    LAST_SUCCESS_AGE_METRIC, DATA_AGE_METRIC, SCREEN_SILENCE_METRIC,
 )
 _OPTIONAL_NUMBERS = frozenset({"warning", "critical", "recovery_warning", "recovery_critical",
                                "no_data_after_s"})
