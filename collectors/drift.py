@@ -66,6 +66,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from specs.clock import now_ms
 from specs.drift import DRIFT_COUNT_METRIC, RECONCILER_METRICS, DriftSourceSpec
 from specs.quantity import QuantityError, parse_decimal
+from specs.sources import HealthState
 from storage import DriftItem, Sample, SeriesKey
 
 from .base import Assessment, PollOutcome
@@ -207,25 +208,25 @@ class DriftSource:
         """Down while polls fail or the worker says it is unhealthy; degraded while its
         cycles fail or its last successful run is older than ``STALE_AFTER_S``."""
         if error is not None:
-            return ("down", str(error))
+            return (HealthState.DOWN.value, str(error))
         assert outcome is not None
         values = reconciler_values(outcome, self.name)
         if values.get("healthy") == 0.0:
             errors = values.get("errors")
             suffix = "" if errors is None else f": {_plural(int(errors), 'error')}"
-            return ("down", f"worker reports unhealthy{suffix}")
+            return (HealthState.DOWN.value, f"worker reports unhealthy{suffix}")
         failures = int(values.get("consecutive_failures", 0.0))
         if failures > 0:
-            return ("degraded", f"{failures} consecutive failed "
-                                f"{'cycle' if failures == 1 else 'cycles'}")
+            cycles = "cycle" if failures == 1 else "cycles"
+            return (HealthState.DEGRADED.value, f"{failures} consecutive failed {cycles}")
         last_success = values.get("last_success_ts")
         if last_success is None:
-            return ("up", "worker reports healthy" if "healthy" in values
-                    else "polled successfully")
+            return (HealthState.UP.value,
+                    "worker reports healthy" if "healthy" in values else "polled successfully")
         age_s = max(0.0, self._clock.time() - last_success)
         if age_s > STALE_AFTER_S:
-            return ("degraded", f"no successful run for {_age(age_s)}")
-        return ("up", f"last successful run {_age(age_s)} ago")
+            return (HealthState.DEGRADED.value, f"no successful run for {_age(age_s)}")
+        return (HealthState.UP.value, f"last successful run {_age(age_s)} ago")
 
 
 def reconciler_values(outcome: PollOutcome, source: str) -> dict[str, float]:
