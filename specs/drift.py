@@ -8,7 +8,6 @@ document) or ``prometheus`` (its ``/metrics`` text exposition).
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Mapping
@@ -16,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from .fields import named_list
 from .health import SpecError
 from .metrics import Display
 
@@ -95,29 +95,7 @@ def validate_drift_source(mapping: Any) -> DriftSourceSpec:
 def parse_drift_sources_json(text: str) -> list[DriftSourceSpec]:
     """A JSON list of drift sources; raises ``SpecError`` naming the index and field
     (``sources[2].url``); a name used twice is refused."""
-    try:
-        items = json.loads(text)
-    except ValueError as exc:
-        raise SpecError("sources", f"not valid JSON: {exc}") from None
-    if not isinstance(items, list):
-        raise SpecError("sources", f"must be a JSON list, not {type(items).__name__}")
-    specs: list[DriftSourceSpec] = []
-    seen: dict[str, int] = {}
-    for index, item in enumerate(items):
-        where = f"sources[{index}]"
-        if not isinstance(item, dict):
-            raise SpecError(where, f"must be a JSON object, not {type(item).__name__}")
-        try:
-            spec = validate_drift_source(item)
-        except SpecError as exc:
-            raise SpecError(f"{where}.{exc.field}", exc.message) from None
-        if spec.name in seen:
-            raise SpecError(
-                f"{where}.name", f'duplicate name "{spec.name}" (also sources[{seen[spec.name]}])'
-            )
-        seen[spec.name] = index
-        specs.append(spec)
-    return specs
+    return named_list(text, "sources", validate_drift_source)
 
 
 def _url(value: Any) -> str:
