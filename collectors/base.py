@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from storage import AgentRecord, DriftItem, Sample
 
 from .deadline import Deadline
 from .errors import SourceError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from ._collector_state import DynamicSources
+    from .clock import Clock
+    from .http import HttpConfig
 
 
 @dataclass
@@ -58,3 +66,36 @@ class Source(Protocol):
         ...
 
     async def aclose(self) -> None: ...
+
+
+# -- kinds of sources (the registry is ``collectors.kinds.SOURCE_KINDS``) --------------------
+
+
+@dataclass(frozen=True)
+class BuildContext:
+    """What a kind of source is built from."""
+
+    settings: Any  # trio_monitor.settings.Settings (collectors do not import it)
+    engine: Engine
+    clock: Clock
+    http: HttpConfig  # the site's HTTP settings, for the kind's seams
+
+
+@dataclass
+class SourcePlan:
+    """What the collector polls of one kind: sources fixed for the process's life, and
+    sources that come and go while it runs (health targets edited in the UI)."""
+
+    sources: list[Source] = field(default_factory=list)
+    dynamic: DynamicSources | None = None
+
+
+@dataclass(frozen=True)
+class SourceKind:
+    """One kind of source: ``plan`` builds its sources for the collector; ``watched``
+    names the sources it polls now (what alerts may be about); ``intervals`` gives their
+    poll intervals in seconds, by name (older values than three of them are unknown)."""
+
+    plan: Callable[[BuildContext], SourcePlan]
+    watched: Callable[[Any, Engine], set[str]]
+    intervals: Callable[[Any, Engine], dict[str, float]]

@@ -62,6 +62,7 @@ from datetime import datetime
 from typing import Any, NoReturn
 
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy.engine import Engine
 
 from specs.clock import now_ms
 from specs.drift import DRIFT_COUNT_METRIC, RECONCILER_METRICS, DriftSourceSpec
@@ -69,11 +70,11 @@ from specs.quantity import QuantityError, parse_decimal
 from specs.sources import HealthState
 from storage import DriftItem, Sample, SeriesKey
 
-from .base import Assessment, PollOutcome
+from .base import Assessment, BuildContext, PollOutcome, SourceKind, SourcePlan
 from .clock import Clock
 from .deadline import Deadline
 from .errors import ErrorKind, SourceError
-from .http import HttpResponse, HttpSeam, redact_url
+from .http import HttpConfig, HttpResponse, HttpSeam, redact_url
 from .retry import RetryPolicy, call_with_retry
 
 log = logging.getLogger(__name__)
@@ -505,3 +506,27 @@ def _age(seconds: float) -> str:
     if seconds < 2 * 86400:
         return f"{int(seconds // 3600)} h"
     return f"{int(seconds // 86400)} d"
+
+
+# -- the kind -------------------------------------------------------------------------------
+
+
+def drift_source(spec: DriftSourceSpec, http: HttpConfig, clock: Clock) -> DriftSource:
+    seam = HttpSeam(http, clock=clock, name=f"drift:{spec.name}")
+    return DriftSource(spec, seam, clock=clock)
+
+
+def _plan(ctx: BuildContext) -> SourcePlan:
+    return SourcePlan(sources=[drift_source(spec, ctx.http, ctx.clock)
+                               for spec in ctx.settings.drift_source_specs()])
+
+
+def _watched(settings: Any, engine: Engine) -> set[str]:
+    return {f"drift:{spec.name}" for spec in settings.drift_source_specs()}
+
+
+def _intervals(settings: Any, engine: Engine) -> dict[str, float]:
+    return {f"drift:{spec.name}": spec.interval_s for spec in settings.drift_source_specs()}
+
+
+KIND = SourceKind(plan=_plan, watched=_watched, intervals=_intervals)

@@ -10,13 +10,16 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from typing import Any
 
-from specs.health import HealthState, HealthTarget, parse_condition, status_matches
-from storage import Sample, SeriesKey
+from sqlalchemy.engine import Engine
 
-from .base import Assessment, PollOutcome
+from specs.health import HealthState, HealthTarget, parse_condition, status_matches
+from storage import HealthTargetStore, Sample, SeriesKey
+
+from ._collector_state import DynamicSources
+from .base import Assessment, BuildContext, PollOutcome, Source, SourceKind, SourcePlan
 from .clock import Clock
 from .deadline import Deadline
 from .errors import ErrorKind, SourceError
@@ -189,3 +192,60 @@ def build_health_sources(
         seam = HttpSeam(config, name=target.name, clock=clock)
         sources.append(HealthSource(target, seam, clock=clock, gate=gate))
     return sources
+
+
+# -- the kind -------------------------------------------------------------------------------
+
+_TARGET_FIELDS = tuple(f.name for f in dataclasses.fields(HealthTarget))
+
+
+def sync_configured_targets(settings: Any, engine: Engine, clock: Clock) -> None:
+    """Create/update the targets of TRIO_MONITOR_HEALTH_TARGETS (read-only in the UI)."""
+    targets = settings.health_target_specs()
+    HealthTargetStore(engine).sync_from_config(
+        [{f: getattr(t, f) for f in _TARGET_FIELDS if f != "id"} for t in targets],
+        int(clock.time() * 1000))
+
+
+def health_sources(settings: Any, engine: Engine, http: HttpConfig,
+                   clock: Clock) -> DynamicSources:
+    """Health targets as dynamic sources: admins add and edit them while the collector runs.
+
+    All checks share one HTTP client (a pool sized to the concurrency cap) and one
+    semaphore, the global cap on checks in flight.
+    """
+    targets = HealthTargetStore(engine)
+    gate = asyncio.Semaphore(settings.health_concurrency)
+    seam = HttpSeam(
+        dataclasses.replace(http, rate_per_s=10_000.0, burst=10_000,
+                            max_connections=settings.health_concurrency),
+        clock=clock, name="health",
+    )
+
+    async def load() -> dict[str, Hashable]:
+        rows = await asyncio.to_thread(targets.list, True)
+        specs = (HealthTarget(**{f: getattr(row, f) for f in _TARGET_FIELDS}) for row in rows)
+        return {f"health:{spec.name}": spec for spec in specs}
+
+    def build(spec: Hashable) -> Source:
+        assert isinstance(spec, HealthTarget)
+        return HealthSource(spec, seam, clock=clock, gate=gate, owns_seam=False)
+
+    return DynamicSources(load=load, build=build, every_s=settings.target_sync_interval_s,
+                          aclose=seam.aclose)
+
+
+def _plan(ctx: BuildContext) -> SourcePlan:
+    sync_configured_targets(ctx.settings, ctx.engine, ctx.clock)
+    return SourcePlan(dynamic=health_sources(ctx.settings, ctx.engine, ctx.http, ctx.clock))
+
+
+def _watched(settings: Any, engine: Engine) -> set[str]:
+    return {f"health:{row.name}" for row in HealthTargetStore(engine).list(True)}
+
+
+def _intervals(settings: Any, engine: Engine) -> dict[str, float]:
+    return {f"health:{row.name}": row.interval_s for row in HealthTargetStore(engine).list(True)}
+
+
+KIND = SourceKind(plan=_plan, watched=_watched, intervals=_intervals)

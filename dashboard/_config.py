@@ -31,6 +31,9 @@ class DashboardConfig:
     # build (a display token's address, notification links), never a request's Host
     # header. Empty: links are paths on this site.
     public_url: str = ""
+    # The collector's status file (specs.collector_status): /health shows a database that
+    # refuses writes from it. Empty: none.
+    collector_status_path: str = ""
 
     @property
     def stale_after_ms(self) -> int:

@@ -71,6 +71,12 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "no_queues": ("No queues reported yet", "Inga köer rapporterade ännu"),
     "no_current_data": ("No current data", "Inga aktuella data"),
     "db_unavailable": ("Database unavailable", "Databasen är inte tillgänglig"),
+    "storage_failing": (
+        "Storage failing since {time}: {reason}. The collector holds {polls} polls in "
+        "memory; {lost} samples lost",
+        "Lagringen fungerar inte sedan {time}: {reason}. Insamlaren håller {polls} "
+        "hämtningar i minnet; {lost} mätvärden förlorade",
+    ),
     "longest_wait_anywhere": ("Longest wait", "Längsta väntetid"),
     "log_out": ("Log out", "Logga ut"),
     "language": ("Language", "Språk"),

@@ -17,13 +17,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from alerts import AlertState, Severity
+from specs.collector_status import StorageStatus
 from specs.metrics import PARTIAL_PREFIX
 from storage import SilenceRow, StateRow
 
 from ._config import DashboardConfig
+from .i18n import t
 from .metrics import BREAKER_HALF_OPEN, BREAKER_OPEN, QUEUE_KIND, QueueMetric
 from .readmodel import QueueView, Snapshot, SourceView
 
@@ -338,3 +342,13 @@ def _source_health(source: SourceView) -> list[AlertKind]:
     if not alerts and (source.state_reason or "").startswith(PARTIAL_PREFIX):
         alerts.append(AlertKind.PARTIAL)
     return alerts
+
+
+def storage_failing_text(status: StorageStatus | None, lang: str, zone: str) -> str | None:
+    """What /health says while the collector's status file reports a database that takes
+    no writes (the database cannot record that itself); None when all is well."""
+    if status is None or status.failing_since_ms is None:
+        return None
+    since = datetime.fromtimestamp(status.failing_since_ms / 1000, ZoneInfo(zone))
+    return t("storage_failing", lang, time=f"{since:%H:%M}", reason=status.reason or "?",
+             polls=status.buffered_polls, lost=status.lost_samples)

@@ -93,6 +93,7 @@ class Store(EngineStore):
             _write.write_samples(conn, rows)
             for write in writes:
                 self._write_poll_extras(conn, write, now_ms)
+            _write.write_facts_many(conn, [write.facts for write in writes], now_ms)
         self._series_cache.update(learnt)
 
     def _fence_ahead_ms(self) -> int:
@@ -132,7 +133,6 @@ class Store(EngineStore):
             _write.write_agents(conn, write.source, write.agents, now_ms)
         if write.drift is not None:
             _drift.write_drift(conn, write.source, write.drift, now_ms)
-        _write.write_facts(conn, write.facts, now_ms)
         _write.append_source_events(conn, write.source, write.events)
 
     def update_source_facts(

@@ -292,8 +292,12 @@ def write_agents(
         conn.execute(agent_events.insert(), changes)
 
 
-def write_facts(conn: Connection, facts: SourceFacts, now_ms: int) -> None:
-    _upsert(conn, sources, ["name"], [facts_to_row(facts, now_ms)])
+def write_facts_many(conn: Connection, facts: Sequence[SourceFacts], now_ms: int) -> None:
+    """The facts of several polls in one statement: the last of each source wins (facts
+    are whole snapshots), so a batch of 50 checks costs one upsert, not 50."""
+    last = {f.name: f for f in facts}
+    if last:
+        _upsert(conn, sources, ["name"], [facts_to_row(f, now_ms) for f in last.values()])
 
 
 def append_source_events(conn: Connection, source: str, events: Sequence[EventTuple]) -> None:

@@ -174,6 +174,12 @@ def test_it_polls_through_a_long_sqlite_lock_and_stores_every_poll(spawn, tmp_pa
         wait_until(lambda: collector.count("poll ok") >= polls_before + 8, 15,
                    "polls go on while the database is locked")
         wait_until(lambda: now_ms() - locked_at > LEASE_TTL_S * 1000 + 500, 10, "lease lapsed")
+        shown = subprocess.run(
+            [sys.executable, "-m", "trio_monitor", "status"], capture_output=True, text=True,
+            timeout=60, cwd=tmp_path,
+            env={**os.environ, "TRIO_MONITOR_DATA_DIR": str(tmp_path),
+                 "TRIO_MONITOR_DATABASE_URL": url}).stdout
+        assert "storage: failing since " in shown and "locked" in shown, shown
     finally:
         locker.execute("ROLLBACK")
         locker.close()

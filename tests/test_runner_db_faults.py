@@ -169,3 +169,46 @@ async def test_an_outage_logs_one_line_at_start_one_a_minute_and_one_at_the_end(
     others = [m for m in runner if not m.startswith("database ")
               and "lease had expired" not in m]
     assert others == [], "nothing else about the outage at warning level"
+
+
+async def test_a_database_refusing_writes_is_shown_by_status_from_the_collectors_file(
+    sim, harness_factory
+):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from specs.collector_status import read_status, status_path
+    from trio_monitor.status import gather, problems, render
+
+    h = harness_factory(sim)
+    await h.activate()
+    await h.poll()
+
+    def report():  # type: ignore[no-untyped-def]
+        return gather(h.settings, h.engine, now_ms=int(h.clock.time() * 1000))
+
+    with pragma_on(_engines(h), "PRAGMA query_only=1"):
+        h.clock.advance(5)
+        since = datetime.fromtimestamp(h.clock.time(), ZoneInfo(h.settings.timezone))
+        await h.poll()
+        h.clock.advance(5)
+        await h.poll()
+        h.collector._publish_status()  # the lease tick's refresh: counts move on
+        shown = report()
+        line = next(x for x in render(shown, int(h.clock.time() * 1000))
+                    if x.startswith("storage:"))
+        assert line.startswith(f"storage: failing since {since:%H:%M}: ")
+        assert "read-only" in line and "2 poll(s)" in line and "0 sample(s) lost" in line
+        assert line in problems(shown, h.settings, int(h.clock.time() * 1000))
+
+    h.clock.advance(5)
+    await h.poll()
+    shown = report()
+    assert "storage: ok" in render(shown, int(h.clock.time() * 1000))
+    assert not any(p.startswith("storage") for p in problems(
+        shown, h.settings, int(h.clock.time() * 1000)))
+
+    path = status_path(h.settings.data_dir)
+    h.clock.advance(h.settings.lease_ttl_s + 1)
+    assert read_status(path, int(h.clock.time() * 1000)) is None, "stale once not refreshed"
+    assert report().storage is None

@@ -109,6 +109,19 @@ def test_it_writes_several_polls_in_one_batch(store: Store) -> None:
     assert [e.kind for e in store.source_events("trio")] == ["breaker_open"]
 
 
+def test_it_keeps_the_last_facts_of_a_source_polled_twice_in_one_batch(store: Store) -> None:
+    store.write_batches(
+        [poll([Sample(WAIT, 1_000, 1.0)], consecutive_failures=3, last_error="HTTP 503"),
+         poll([Sample(HEALTH, 1_000, 1.0)], source="workers", consecutive_failures=1),
+         poll([Sample(WAIT, 2_000, 2.0)], consecutive_failures=0)],
+        lease_name=None, lease_token=None, now_ms=2_500,
+    )
+
+    by_name = {f.name: f for f in store.sources()}
+    assert (by_name["trio"].consecutive_failures, by_name["trio"].last_error) == (0, None)
+    assert by_name["workers"].consecutive_failures == 1
+
+
 def test_it_records_agent_states_and_their_changes(store: Store) -> None:
     anna = AgentRecord("7", "Anna", "available", 1_000, ("12", "13"))
     bo = AgentRecord("8", "Bo", "busy", None, ())

@@ -6,12 +6,18 @@ printed report and ``status --check`` judge from the same facts.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 
+import specs.clock
 import storage
+from collectors.kinds import source_intervals, watched_sources
+from specs.collector_status import StorageStatus, read_status, status_path
 from specs.lease import COLLECTOR_LEASE
 from specs.metrics import STATUS_COLUMNS, QueueMetricId
 from specs.sources import BreakerState, HealthState
@@ -36,20 +42,33 @@ class Report:
     # their poll interval in seconds.
     watched: dict[str, float]
     rows: list[CurrentRow]
+    # What the running collector says of the database (its status file): the database
+    # cannot record its own failure. None: no collector wrote one lately.
+    storage: StorageStatus | None = None
+    zone: str = "UTC"  # the site's zone, for the times shown
 
 
-def gather(settings: Settings, engine: Engine) -> Report:
+def gather(settings: Settings, engine: Engine, now_ms: int | None = None) -> Report:
     """Read everything the report needs; raises storage.StorageUnavailable."""
+    now_ms = specs.clock.now_ms(time.time) if now_ms is None else now_ms
     store = storage.Store(engine)
-    watched: dict[str, float] = {}
-    if settings.trio_base_url:
-        watched[settings.trio_source_name] = settings.poll_interval_s
-    for spec in settings.drift_source_specs():
-        watched[f"drift:{spec.name}"] = spec.interval_s
-    for row in storage.HealthTargetStore(engine).list(True):
-        watched[f"health:{row.name}"] = row.interval_s
+    intervals = source_intervals(settings, engine)
+    watched = {name: intervals[name] for name in watched_sources(settings, engine)}
     return Report(lease=store.read_lease(COLLECTOR_LEASE), sources=store.sources(),
-                  watched=watched, rows=store.latest())
+                  watched=watched, rows=store.latest(),
+                  storage=read_status(status_path(settings.data_dir), now_ms),
+                  zone=settings.timezone)
+
+
+def storage_line(status: StorageStatus, zone: str) -> str:
+    """Either "storage: ok", or since when and why the database takes no writes, with what
+    the collector holds meanwhile."""
+    if status.failing_since_ms is None:
+        return "storage: ok"
+    since = datetime.fromtimestamp(status.failing_since_ms / 1000, ZoneInfo(zone))
+    return (f"storage: failing since {since:%H:%M}: {status.reason}; "
+            f"{status.buffered_polls} poll(s) with {status.buffered_samples} sample(s) "
+            f"held in memory, {status.lost_samples} sample(s) lost")
 
 
 def collector_active(report: Report, now_ms: int) -> bool:
@@ -62,6 +81,8 @@ def problems(report: Report, settings: Settings, now_ms: int) -> list[str]:
     found = []
     if not collector_active(report, now_ms):
         found.append("collector: none active (the lease expired or was never taken)")
+    if report.storage is not None and report.storage.failing:
+        found.append(storage_line(report.storage, report.zone))
     facts = {src.name: src for src in report.sources}
     for name, interval_s in sorted(report.watched.items()):
         src = facts.get(name)
@@ -97,6 +118,8 @@ def render(report: Report, now_ms: int) -> list[str]:
         lines.append(f"collector: {report.lease.holder} (lease token {report.lease.token})")
     else:
         lines.append("collector: none active (lease expired or never taken)")
+    if report.storage is not None:
+        lines.append(storage_line(report.storage, report.zone))
     by_kind: dict[str, list[SourceFacts]] = {}
     for src in report.sources:
         by_kind.setdefault(src.kind, []).append(src)

@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Hashable
-from dataclasses import fields, replace
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy.engine import Engine
 
 import storage
-from collectors.base import Source
+from collectors import drift, health, kinds, trio_kind
+from collectors.base import BuildContext
 from collectors.clock import Clock, SystemClock
 from collectors.drift import DriftSource
-from collectors.health import HealthSource
 from collectors.http import HttpConfig, HttpSeam
 from collectors.rollup import lease_jobs as rollup_lease_jobs
 from collectors.runner import Collector, DynamicSources, LeaseJob, RunnerConfig
 from collectors.trio import TrioSource
-from specs.clock import now_ms
 from specs.drift import DriftSourceSpec
-from specs.health import HealthTarget
 
 from .settings import Settings
 
@@ -61,10 +55,7 @@ def http_config(settings: Settings) -> HttpConfig:
 
 
 def trio_source(settings: Settings, clock: Clock | None = None) -> TrioSource:
-    clock = clock or SystemClock()
-    config = settings.trio_config(timezone=settings.timezone)
-    seam = HttpSeam(http_config(settings), clock=clock, name=settings.trio_source_name)
-    return TrioSource(config, seam, retry=settings.retry_policy(), clock=clock)
+    return trio_kind.trio_source(settings, http_config(settings), clock or SystemClock())
 
 
 def runner_config(settings: Settings) -> RunnerConfig:
@@ -76,15 +67,12 @@ def collector(settings: Settings, engine: Engine, clock: Clock | None = None) ->
     reconcilers, and the health targets in the database (configured ones synced first)."""
     clock = clock or SystemClock()
     store = collector_store(settings, engine)
-    sources: list[Source] = []
-    if settings.trio_base_url:
-        sources.append(trio_source(settings, clock))
-    sources += [drift_source(settings, spec, clock) for spec in settings.drift_source_specs()]
-    sync_configured_targets(settings, engine, clock)
+    sources, dynamic = kinds.plan_sources(
+        BuildContext(settings=settings, engine=engine, clock=clock, http=http_config(settings)))
     jobs = [*alert_jobs(settings, engine, clock), *notify_jobs(settings, engine, clock),
             *rollup_jobs(settings, engine, clock)]
     return Collector(store, sources, runner_config(settings), clock=clock,
-                     dynamic=health_sources(settings, engine, clock), jobs=jobs,
+                     dynamic=dynamic, jobs=jobs,
                      on_close=store.dispose_own_engines)
 
 
@@ -102,22 +90,15 @@ def alert_jobs(settings: Settings, engine: Engine, clock: Clock) -> list[LeaseJo
 
 
 def watched_sources(settings: Settings, engine: Engine) -> set[str]:
-    """The names of the sources the collector polls: the Trio site, the reconcilers and
-    the enabled health targets (what alerts may be about; a deleted target's facts stay)."""
-    names = {settings.trio_source_name} if settings.trio_base_url else set()
-    names |= {f"drift:{spec.name}" for spec in settings.drift_source_specs()}
-    names |= {f"health:{row.name}" for row in storage.HealthTargetStore(engine).list(True)}
-    return names
+    """The names of the sources the collector polls, of every kind (what alerts may be
+    about; a deleted target's facts stay)."""
+    return kinds.watched_sources(settings, engine)
 
 
 def source_intervals(settings: Settings, engine: Engine) -> dict[str, float]:
     """The poll interval in seconds of every polled source, by name (alerts hold an alert
     whose values are older than three of them: unknown is not closed)."""
-    intervals = {settings.trio_source_name: settings.poll_interval_s}
-    intervals |= {f"drift:{spec.name}": spec.interval_s for spec in settings.drift_source_specs()}
-    intervals |= {f"health:{row.name}": row.interval_s
-                  for row in storage.HealthTargetStore(engine).list(True)}
-    return intervals
+    return kinds.source_intervals(settings, engine)
 
 
 def notify_jobs(settings: Settings, engine: Engine, clock: Clock) -> list[LeaseJob]:
@@ -135,46 +116,13 @@ def rollup_jobs(settings: Settings, engine: Engine, clock: Clock) -> list[LeaseJ
 
 
 def drift_source(settings: Settings, spec: DriftSourceSpec, clock: Clock) -> DriftSource:
-    seam = HttpSeam(http_config(settings), clock=clock, name=f"drift:{spec.name}")
-    return DriftSource(spec, seam, clock=clock)
+    return drift.drift_source(spec, http_config(settings), clock)
 
 
 def sync_configured_targets(settings: Settings, engine: Engine, clock: Clock) -> None:
     """Create/update the targets of TRIO_MONITOR_HEALTH_TARGETS (read-only in the UI)."""
-    targets = settings.health_target_specs()
-    storage.HealthTargetStore(engine).sync_from_config(
-        [_target_fields(t) for t in targets], now_ms(clock.time))
+    health.sync_configured_targets(settings, engine, clock)
 
 
 def health_sources(settings: Settings, engine: Engine, clock: Clock) -> DynamicSources:
-    """Health targets as dynamic sources: admins add and edit them while the collector runs.
-
-    All checks share one HTTP client (a pool sized to the concurrency cap) and one
-    semaphore, the global cap on checks in flight.
-    """
-    targets = storage.HealthTargetStore(engine)
-    gate = asyncio.Semaphore(settings.health_concurrency)
-    seam = HttpSeam(
-        replace(http_config(settings), rate_per_s=10_000.0, burst=10_000,
-                max_connections=settings.health_concurrency),
-        clock=clock, name="health",
-    )
-
-    async def load() -> dict[str, Hashable]:
-        rows = await asyncio.to_thread(targets.list, True)
-        specs = (HealthTarget(**{f: getattr(row, f) for f in _TARGET_FIELDS}) for row in rows)
-        return {f"health:{spec.name}": spec for spec in specs}
-
-    def build(spec: Hashable) -> Source:
-        assert isinstance(spec, HealthTarget)
-        return HealthSource(spec, seam, clock=clock, gate=gate, owns_seam=False)
-
-    return DynamicSources(load=load, build=build, every_s=settings.target_sync_interval_s,
-                          aclose=seam.aclose)
-
-
-_TARGET_FIELDS = tuple(f.name for f in fields(HealthTarget))
-
-
-def _target_fields(target: HealthTarget) -> dict[str, Any]:
-    return {f: getattr(target, f) for f in _TARGET_FIELDS if f != "id"}
+    return health.health_sources(settings, engine, http_config(settings), clock)

@@ -7,13 +7,14 @@ the role itself with ``auth.require_role`` (the form being hidden is not a check
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import dash
 from dash import Input, Output, State, ctx, dcc, html, no_update
 
 from auth import PermissionDenied, Role, require_role
-from dashboard import _frame, _runtime, ids, targetform
+from dashboard import DashboardConfig, _frame, _runtime, ids, targetform
 from dashboard.components.health import (
     FORM_FIELDS,
     HEALTH_BODY,
@@ -38,7 +39,9 @@ from dashboard.components.health import (
 from dashboard.components.pageframe import build_page_frame
 from dashboard.i18n import language, t
 from dashboard.registry import PageCallbacks
+from dashboard.status import storage_failing_text
 from specs.clock import now_ms
+from specs.collector_status import read_status
 
 CALLBACKS = PageCallbacks()
 dash.register_page(__name__, path="/health", title="Health", callbacks=CALLBACKS,
@@ -83,8 +86,18 @@ def refresh(_n: int | None, stored_lang: str | None, _changed: int | None,
     lang = language(stored_lang, runtime.config.default_language)
     now_ms = runtime.now_ms()
     if not source:
-        return build_health_grid(runtime.ops.snapshot(), now_ms, lang)
+        return (_storage_banner(runtime.config, now_ms, lang)
+                + build_health_grid(runtime.ops.snapshot(), now_ms, lang))
     return build_source_detail(runtime.ops.detail(source), source, now_ms, lang)
+
+
+def _storage_banner(config: DashboardConfig, now_ms: int, lang: str) -> list[Any]:
+    """The collector's word on a database that takes no writes, read from its file."""
+    if not config.collector_status_path:
+        return []
+    status = read_status(Path(config.collector_status_path), now_ms)
+    text = storage_failing_text(status, lang, config.timezone)
+    return [html.Div(text, className="page__banner")] if text else []
 
 
 @CALLBACKS.callback(

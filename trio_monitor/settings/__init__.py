@@ -25,6 +25,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from alerts.service import EvaluatorConfig
 from collectors.rollup import RollupConfig
 from collectors.runner import LEASE_NAME, RunnerConfig
+from specs.collector_status import status_path
 
 from ._alerts import AlertSettings
 from ._collector import CollectorSettings
@@ -95,7 +96,8 @@ class Settings(NotifySettings, AlertSettings, HistorySettings, CollectorSettings
     # -- configs that draw on several areas -----------------------------------------------
 
     def runner_config(self) -> RunnerConfig:
-        return build(RunnerConfig, self, keep=("holder",))
+        return build(RunnerConfig, self, keep=("holder",),
+                     status_path=status_path(self.data_dir))
 
     def rollup_config(self) -> RollupConfig:
         return build(
@@ -129,6 +131,7 @@ class Settings(NotifySettings, AlertSettings, HistorySettings, CollectorSettings
             default_language=self.language.value,
             channels=tuple(spec.name for spec in self.notify_channel_specs()),
             public_url=self.public_base_url,
+            collector_status_path=str(status_path(self.data_dir)),
         )
 
     # -- what production mode refuses -------------------------------------------------------
