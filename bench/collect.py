@@ -8,8 +8,9 @@ site of N queues and 4 x N agents, polled every ``--interval`` s, on SQLite and 
 PostgreSQL, for ``--minutes`` each. Prints per poll of the Trio source its duration
 against the poll deadline and the collector's RSS then, the lease renewals that failed or
 were lost since the previous poll; at the end the peak RSS and the time from SIGTERM to
-exit (bound: the collector's ``SHUTDOWN_TIMEOUT_S``). The notifier's stall is not
-measured here.
+exit (bound: the collector's ``SHUTDOWN_TIMEOUT_S``), and the longest stall of the
+collector's event loop (``collectors/looplag.py``): how long lease renewal, alert evaluation
+and the notifier waited at worst while the big polls were parsed and written.
 
 For simulated sites of 10, 100 and 1000 queues (4 agents per queue, so agents take several
 pages), prints the wall time of one full poll (p50/p99), the collector's CPU seconds per
@@ -182,6 +183,8 @@ def site_run(base: str, db_url: str, label: str, interval: float, minutes: float
         stop_s = float("inf")
     deadline_ms = 0.8 * interval * 1000
     trouble = 0
+    stalls = 0
+    loop_max_s = float("nan")
     print(f"\n{label}: {minutes:g} min, poll every {interval:g} s"
           f" (deadline {deadline_ms / 1000:g} s); log {log_path}")
     for line in log_path.read_text(errors="replace").splitlines():
@@ -190,6 +193,10 @@ def site_run(base: str, db_url: str, label: str, interval: float, minutes: float
         except ValueError:
             continue
         msg = str(entry.get("msg", ""))
+        if "loop_lag_max_s" in entry:
+            loop_max_s = float(entry["loop_lag_max_s"])
+        if "loop_lag_s" in entry:
+            stalls += 1
         if any(t in msg for t in LEASE_TROUBLE):
             trouble += 1
         if entry.get("source") != "trio" or not (msg.startswith("poll ok")
@@ -205,6 +212,8 @@ def site_run(base: str, db_url: str, label: str, interval: float, minutes: float
     peak = max((v for _, v in rss), default=float("nan"))
     print(f"  peak RSS {peak:.0f} MiB; lease troubles {trouble};"
           f" SIGTERM to exit {stop_s:.1f} s (exit status {proc.returncode})")
+    print(f"  event loop: longest stall {loop_max_s:.2f} s; stalls of 1 s or more: {stalls}"
+          " (lease renewal, alerts and the notifier wait through a stall)")
 
 
 def site(args: argparse.Namespace) -> int:

@@ -38,6 +38,7 @@ from ._collector_state import (
 )
 from ._daemon import DaemonExecutor
 from ._lease import LeaseKeeper
+from .looplag import LoopLag
 
 __all__ = [
     "DB_THREADS",
@@ -72,6 +73,8 @@ class Collector(LeaseKeeper):
         renew_every = self.config.lease_ttl_s / 3
         standby_logged = False
         self._writer_task = asyncio.create_task(self._writer(), name="writer")
+        loop_lag = LoopLag()
+        lag_task = asyncio.create_task(loop_lag.run(), name="loop-lag")
         try:
             while not stop.is_set():
                 if self.token is None:
@@ -88,6 +91,10 @@ class Collector(LeaseKeeper):
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=renew_every)
         finally:
+            lag_task.cancel()
+            log.info("event loop: longest stall %.2f s in this run (%d of %.0f s or more)",
+                     loop_lag.longest_s, loop_lag.stalls, loop_lag.warn_s,
+                     extra={"loop_lag_max_s": round(loop_lag.longest_s, 3)})
             await self._shutdown()
 
     async def activate(self) -> bool:

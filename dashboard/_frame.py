@@ -35,6 +35,7 @@ def frame_dependencies(config: DashboardConfig) -> list[Dependency]:
         Output(ids.PAGES_NAV, "children"),
         Output(ids.PAGES_LANG_EN, "className"),
         Output(ids.PAGES_LANG_SV, "className"),
+        Output(ids.PAGES_ZONE, "children"),
     ]
     if config.logout_form:
         outputs.append(Output(ids.PAGES_LOGOUT_BUTTON, "children"))
@@ -44,7 +45,8 @@ def frame_dependencies(config: DashboardConfig) -> list[Dependency]:
 @CALLBACKS.callback_for(frame_dependencies)
 def frame(stored_lang: str | None, meta: dict[str, str] | None) -> tuple[Any, ...]:
     runtime = _runtime.current()
-    texts = build_frame_texts(language(stored_lang, runtime.config.default_language), meta)
+    texts = build_frame_texts(language(stored_lang, runtime.config.default_language), meta,
+                              runtime.config.timezone)
     return texts if runtime.config.logout_form else texts[:-1]
 
 

@@ -142,10 +142,10 @@ def _optional_text(value: Any) -> bool:
 
 def create_silence(
     model: AlertsModel, values: tuple[Any, ...], *, user: str, lang: str, now_ms: int,
-    client_addr: str | None,
+    client_addr: str | None, tz: str,
 ) -> Outcome:
     """``values``: the form's rule, source, kind, entities, duration and reason. The
-    silence starts now."""
+    silence starts now; ``tz``: the site's zone, of the end time shown."""
     request = parse_silence(*values, rule_names=model.data().rule_names)
     if isinstance(request, str):
         return Outcome(t(request, lang, n=MAX_REASON_CHARS))
@@ -160,7 +160,7 @@ def create_silence(
     except StorageUnavailable as err:
         return Outcome(t("alr_db_error", lang, error=str(err)))
     return Outcome(t("alr_silence_created", lang,
-                     time=fmt.short_time(silence.ends_at_ms, now_ms)), changed=True, done=True)
+                     time=fmt.short_time(silence.ends_at_ms, now_ms, tz)), changed=True, done=True)
 
 
 def end_silence(

@@ -25,6 +25,7 @@ import flask
 from sqlalchemy.engine import Engine
 
 from alerts import AlertState, Rule, Severity, SpecError, validate_rule
+from specs import sitetime
 from specs.clock import Clock, now_ms
 from storage import (
     AgentRow,
@@ -164,7 +165,7 @@ def custom_range(start: object, end: object, tz: str) -> tuple[ViewRange, RangeE
 
 def local_input(ts_ms: int, tz: str) -> str:
     """A moment as the custom form shows it: ``2024-05-01 08:00`` in the site's zone."""
-    return datetime.fromtimestamp(ts_ms / 1000, ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
+    return sitetime.minute(ts_ms, tz)
 
 
 def _given(value: object) -> bool:

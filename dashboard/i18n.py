@@ -578,6 +578,16 @@ _TEXTS: dict[str, tuple[str, str]] = {
         "(reservservern räknar från bytet), inte från midnatt.",
     ),
     # -- end of outages and failover ------------------------------------------------------
+    # -- the site's time zone -------------------------------------------------------------
+    "times_in": ("Times in {zone}", "Tider i {zone}"),
+    "alr_tile_since": ("alert since {time}", "larm sedan {time}"),
+    "hst_periods_title": ("Alerts in this range", "Larm i perioden"),
+    "hst_period": ("{rule} ({kind}): {start} – {end}", "{rule} ({kind}): {start} – {end}"),
+    "hst_period_open": ("{rule} ({kind}): since {start}", "{rule} ({kind}): sedan {start}"),
+    "hst_period_warning": ("warning", "varning"),
+    "hst_period_critical": ("critical", "kritisk"),
+    "hst_period_nodata": ("no data", "data saknas"),
+    # -- end of the site's time zone ------------------------------------------------------
 }
 
 

@@ -34,6 +34,7 @@ PAGES_LOGOUT_BUTTON = "pages-logout-button"
 PAGES_NAV = "pages-nav"
 PAGES_META = "pages-meta"  # {"title": text key, "path": the page's path}
 PAGES_TITLE = "pages-title"
+PAGES_ZONE = "pages-zone"  # the footer naming the site's time zone
 
 # wall screen: the sound toggle (stored per screen) and the critical alerts it beeps on
 ALR_WALL_SOUND = "alr-wall-sound"  # localStorage: true = beep on a new critical alert

@@ -17,11 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
 from alerts import AlertState, Severity
+from specs import sitetime
 from specs.collector_status import StorageStatus
 from specs.metrics import PARTIAL_PREFIX
 from storage import SilenceRow, StateRow
@@ -129,6 +128,8 @@ class QueueAlerts:
     # The acknowledgement of the worst colouring alert, if it has one: (user, at_ms).
     acknowledged: tuple[str, int] | None = None
     silence: SilenceRow | None = None  # an active silence covering an open state
+    # When the worst colouring alert opened (it fired), shown on the tile.
+    opened_at_ms: int | None = None
 
 
 NO_ALERTS = QueueAlerts()
@@ -166,6 +167,7 @@ def queue_alerts(
         acknowledged=(worst.ack_by, worst.ack_at_ms)
         if worst is not None and worst.ack_by and worst.ack_at_ms is not None else None,
         silence=_silence([*colouring, *rows], silences, now_ms),
+        opened_at_ms=(worst.opened_at_ms or worst.since_ms) if worst is not None else None,
     )
 
 
@@ -349,6 +351,6 @@ def storage_failing_text(status: StorageStatus | None, lang: str, zone: str) -> 
     no writes (the database cannot record that itself); None when all is well."""
     if status is None or status.failing_since_ms is None:
         return None
-    since = datetime.fromtimestamp(status.failing_since_ms / 1000, ZoneInfo(zone))
-    return t("storage_failing", lang, time=f"{since:%H:%M}", reason=status.reason or "?",
+    since = sitetime.time_of_day(status.failing_since_ms, zone)
+    return t("storage_failing", lang, time=since, reason=status.reason or "?",
              polls=status.buffered_polls, lost=status.lost_samples)

@@ -203,7 +203,7 @@ def test_it_creates_and_ends_a_silence_as_admin(
     client.get("/alerts")
     created = create_silence(client, entities=[KEY_12, KEY_3], reason=" lunch rush ")
     assert created[alr_ids.ALR_SILENCES_MESSAGE] == (
-        f"Silenced until {fmt.short_time(now_ms + 3_600_000, now_ms)}")
+        f"Silenced until {fmt.short_time(now_ms + 3_600_000, now_ms, 'Europe/Stockholm')}")
     assert created[alr_ids.ALR_SILENCE_REASON] == ""
     store = AlertStore(engine)
     [silence] = store.silences(active_at_ms=now_ms)
@@ -356,7 +356,8 @@ def test_it_says_the_database_is_unavailable(clock: ManualClock) -> None:
         model = AlertsModel(AlertStore(engine), 5.0, clock.time)
         data = model.data()
         assert data.db_error is not None and model.data() is data  # once per period
-        shown = build_firing(data, int(clock.time() * 1000), "en", can_ack=True)
+        shown = build_firing(data, int(clock.time() * 1000), "en", can_ack=True,
+                             tz="Europe/Stockholm")
         assert text(shown).startswith("Database unavailable: ")
         assert isinstance(model.history(1, None), str)
     finally:

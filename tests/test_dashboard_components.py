@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from dashboard import DashboardConfig, Snapshot
 from dashboard.components import build_layout, build_tile, build_wallboard
 from dashboard.components import format as fmt
@@ -152,7 +150,8 @@ def test_it_formats_waits_and_ages() -> None:
         "0:00", "0:07", "1:05", "10:00", "1:02:05", "–"]
     assert [fmt.age(ms) for ms in (-5, 4_000, 125_000, 7_300_000, 90_000_000)] == [
         "0 s", "4 s", "2 min", "2 h", "1 d"]
-    assert fmt.clock_time(NOW, NOW) == datetime.fromtimestamp(NOW / 1000).strftime("%H:%M:%S")
+    # 2023-11-14 22:13:20 UTC is 23:13:20 in the site's zone, whatever the server's.
+    assert fmt.clock_time(NOW, NOW, CONFIG.timezone) == "23:13:20"
 
 
 def test_it_puts_the_csrf_token_in_the_logout_form_or_leaves_the_form_out() -> None:

@@ -14,6 +14,7 @@ from storage import SourceFacts
 from tests.fixtures.dashboard import by_class, drift_item, status, text
 
 NOW = 1_700_000_000_000
+TZ = "Europe/Stockholm"  # the site's zone (DashboardConfig.timezone)
 MIN = 60_000
 HOUR = 60 * MIN
 
@@ -81,9 +82,9 @@ def test_it_orders_the_grid_trio_then_workers_then_reconcilers() -> None:
 
 def test_it_says_when_the_database_is_unreadable_or_empty() -> None:
     failed = OpsSnapshot(version=1, taken_at_ms=NOW, db_error="PostgreSQL unreachable")
-    assert text(build_health_grid(failed, NOW, "en")) == (
+    assert text(build_health_grid(failed, NOW, "en", TZ)) == (
         "Database unavailable: PostgreSQL unreachable")
-    assert text(build_health_grid(OpsSnapshot(version=1, taken_at_ms=NOW), NOW, "sv")) == (
+    assert text(build_health_grid(OpsSnapshot(version=1, taken_at_ms=NOW), NOW, "sv", TZ)) == (
         "Inga källor ännu")
 
 

@@ -7,6 +7,7 @@ from dashboard.components.strip import build_status_strip
 from dashboard.readmodel import SourceView
 from dashboard.status import AlertKind, source_alerts
 
+SITE = "Europe/Stockholm"
 NOW = 1_700_000_000_000
 REASON = "partial: 2 values refused (1 calls_waiting negative, 1 open not a boolean)"
 
@@ -27,15 +28,16 @@ def test_it_shows_the_refused_values_on_the_strip_in_both_languages() -> None:
     snapshot = _snapshot(_source(REASON))
 
     assert source_alerts(snapshot) == [AlertKind.PARTIAL]
-    english = build_status_strip(snapshot, NOW, "en")[0].children
-    swedish = build_status_strip(snapshot, NOW, "sv")[0].children
+    english = build_status_strip(snapshot, NOW, "en", SITE)[0].children
+    swedish = build_status_strip(snapshot, NOW, "sv", SITE)[0].children
     assert english == ("trio: the last poll refused some values, shown as missing:"
                        " 2 values refused (1 calls_waiting negative, 1 open not a boolean)")
     assert swedish.startswith("trio: senaste hämtningen avvisade vissa värden")
 
 
 def test_it_shows_nothing_when_the_poll_was_whole() -> None:
-    assert build_status_strip(_snapshot(_source("polled successfully")), NOW, "en") == []
+    assert build_status_strip(_snapshot(_source("polled successfully")), NOW, "en",
+                              SITE) == []
 
 
 def test_it_lets_a_failing_source_speak_for_itself() -> None:

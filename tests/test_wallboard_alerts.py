@@ -129,7 +129,7 @@ def test_it_says_until_when_and_why_a_queue_is_silenced() -> None:
     ended = silence_row(3, ended_at_ms=NOW - 1_000, reason="over")
     tile = _tile([alert_state()], silences=(other, ended, mine))
     assert text(by_class(tile, "tile__note--silenced")) == (
-        f"silenced until {fmt.short_time(ends, NOW)} (maintenance)")
+        f"silenced until {fmt.short_time(ends, NOW, CONFIG.timezone)} (maintenance)")
     assert not by_class(_tile([alert_state()], silences=(other, ended)), "tile__note")
 
 

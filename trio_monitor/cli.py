@@ -16,6 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from specs import sitetime
+
 from .settings import ConfigError, Settings, load_settings, removed_settings
 
 log = logging.getLogger("trio_monitor")
@@ -466,11 +468,12 @@ def _read_new_password(path: Path | None) -> str:
     return first
 
 
-def _database_call(action: Callable[[Any], object],
-                   refused: tuple[type[Exception], ...]) -> int:
-    """Run ``action(engine)`` on the configured database. An exception of ``refused`` (the
-    request cannot be done: a name taken, unknown) is printed and exits with failure."""
-    settings = _start(argparse.Namespace(), quiet=True)
+def _database_call(action: Callable[[Any], object], refused: tuple[type[Exception], ...],
+                   settings: Any = None) -> int:
+    """Run ``action(engine)`` on the configured database (``settings``, else loaded). An
+    exception of ``refused`` (the request cannot be done: a name taken, unknown) is
+    printed and exits with failure."""
+    settings = settings or _start(argparse.Namespace(), quiet=True)
     engine = _open_database(settings)
     try:
         action(engine)
@@ -482,11 +485,11 @@ def _database_call(action: Callable[[Any], object],
     return EXIT_OK
 
 
-def _users_call(action: Callable[[Any], object]) -> int:
+def _users_call(action: Callable[[Any], object], settings: Any = None) -> int:
     import auth
 
     return _database_call(action, (auth.UserExists, auth.UnknownUser, auth.WeakPassword,
-                                   auth.InvalidUsername))
+                                   auth.InvalidUsername), settings)
 
 
 def cmd_users_add(args: argparse.Namespace) -> int:
@@ -533,9 +536,11 @@ def cmd_users_list(args: argparse.Namespace) -> int:
     import auth
 
     rows: list[Any] = []
-    code = _users_call(lambda e: rows.extend(auth.list_users(e)))
+    settings = _start(argparse.Namespace(), quiet=True)
+    code = _users_call(lambda e: rows.extend(auth.list_users(e)), settings)
     for user in rows:
-        last = (datetime.fromtimestamp(user.last_login_at_ms / 1000, UTC).strftime("%Y-%m-%d %H:%M")
+        # In the site's zone with its abbreviation, as the pages show it.
+        last = (sitetime.stamp(user.last_login_at_ms, settings.timezone)
                 if user.last_login_at_ms else "never")
         state = "disabled" if user.disabled else "active"
         print(f"{user.username:<24} {user.role:<7} {state:<9} last login {last}")

@@ -9,14 +9,13 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 
 import specs.clock
 import storage
 from collectors.kinds import source_intervals, watched_sources
+from specs import sitetime
 from specs.collector_status import StorageStatus, read_status, status_path
 from specs.lease import COLLECTOR_LEASE
 from specs.metrics import STATUS_COLUMNS, QueueMetricId
@@ -65,8 +64,8 @@ def storage_line(status: StorageStatus, zone: str) -> str:
     the collector holds meanwhile."""
     if status.failing_since_ms is None:
         return "storage: ok"
-    since = datetime.fromtimestamp(status.failing_since_ms / 1000, ZoneInfo(zone))
-    return (f"storage: failing since {since:%H:%M}: {status.reason}; "
+    since = sitetime.time_of_day(status.failing_since_ms, zone)
+    return (f"storage: failing since {since}: {status.reason}; "
             f"{status.buffered_polls} poll(s) with {status.buffered_samples} sample(s) "
             f"held in memory, {status.lost_samples} sample(s) lost")
 

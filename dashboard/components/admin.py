@@ -119,19 +119,19 @@ def role_text(role: str, lang: str) -> str:
     return t(f"adm_role_{role}", lang) if role in ("admin", "viewer") else role
 
 
-def build_users(users: Sequence[User], me: str, now_ms: int, lang: str) -> Component:
+def build_users(users: Sequence[User], me: str, now_ms: int, lang: str, tz: str) -> Component:
     header = html.Tr([html.Th(t(f"adm_col_{name}", lang))
                       for name in ("user", "role", "state", "last_login", "actions")])
-    rows = [_user_row(user, me, now_ms, lang) for user in users]
+    rows = [_user_row(user, me, now_ms, lang, tz) for user in users]
     return html.Table([html.Thead(header), html.Tbody(rows)], className="table adm-users")
 
 
-def _user_row(user: User, me: str, now_ms: int, lang: str) -> html.Tr:
+def _user_row(user: User, me: str, now_ms: int, lang: str, tz: str) -> html.Tr:
     name: list[Any] = [user.username]
     if user.username == me:
         name.append(html.Span(f" {t('adm_you', lang)}", className="muted"))
     last = (t("adm_never", lang) if user.last_login_at_ms is None
-            else fmt.short_time(user.last_login_at_ms, now_ms))
+            else fmt.short_time(user.last_login_at_ms, now_ms, tz))
     state = t("adm_disabled" if user.disabled else "adm_active", lang)
     return html.Tr([
         html.Td(name), html.Td(role_text(user.role.value, lang)),
@@ -223,7 +223,7 @@ _SYSTEMS = (("Windows", "Windows"), ("Android", "Android"), ("iPhone", "iOS"),
 
 
 def build_sessions(rows: Sequence[tuple[str, SessionRow]], my_session: int | None,
-                   now_ms: int, lang: str) -> Component:
+                   now_ms: int, lang: str, tz: str) -> Component:
     """Live sessions: (username, session) pairs, with an end button each."""
     if not rows:
         return html.P(t("adm_no_sessions", lang), className="muted")
@@ -240,7 +240,7 @@ def build_sessions(rows: Sequence[tuple[str, SessionRow]], my_session: int | Non
             html.Td(browser_text(row.user_agent), title=row.user_agent or ""),
             html.Td(row.client_addr or "–"),
             html.Td(t("adm_ago", lang, age=fmt.age(now_ms - row.last_seen_at_ms))),
-            html.Td(fmt.short_time(row.created_at_ms, now_ms)),
+            html.Td(fmt.moment(row.created_at_ms, now_ms, tz, seconds=False)),
             html.Td(html.Button(
                 t("adm_end_session", lang), n_clicks=0,
                 id={"type": ADM_SESSION_END, "session": row.id, "user": username},
@@ -249,7 +249,9 @@ def build_sessions(rows: Sequence[tuple[str, SessionRow]], my_session: int | Non
     return html.Table([html.Thead(header), html.Tbody(body)], className="table adm-sessions")
 
 
-def build_locks(locks: Sequence[Lock], known: set[str], now_ms: int, lang: str) -> Component:
+def build_locks(
+    locks: Sequence[Lock], known: set[str], now_ms: int, lang: str, tz: str
+) -> Component:
     """Locks in force, with an unlock button for those of existing users."""
     if not locks:
         return html.P(t("adm_no_locks", lang), className="muted")
@@ -259,7 +261,7 @@ def build_locks(locks: Sequence[Lock], known: set[str], now_ms: int, lang: str) 
         html.Tr([
             html.Td(lock.username),
             html.Td(lock.client_addr or t("adm_every_address", lang)),
-            html.Td(fmt.short_time(lock.until_ms, now_ms)),
+            html.Td(fmt.moment(lock.until_ms, now_ms, tz, seconds=False)),
             html.Td(html.Button(t("adm_unlock", lang), n_clicks=0,
                                 id={"type": ADM_UNLOCK, "user": lock.username},
                                 className="button button--small")
@@ -283,29 +285,29 @@ def build_logout_everywhere(csrf_token: str | None, logout_url: str, lang: str) 
 # -- wall screens -----------------------------------------------------------------------
 
 
-def build_displays(rows: Sequence[DisplayRow], now_ms: int, lang: str) -> Component:
+def build_displays(rows: Sequence[DisplayRow], now_ms: int, lang: str, tz: str) -> Component:
     if not rows:
         return html.P(t("adm_no_displays", lang), className="muted")
     header = html.Tr([html.Th(t(f"adm_col_{name}", lang))
                       for name in ("screen", "status", "last", "addr", "page", "created")]
                      + [html.Th("")])
-    body = [_display_row(row, now_ms, lang) for row in rows]
+    body = [_display_row(row, now_ms, lang, tz) for row in rows]
     return html.Table([html.Thead(header), html.Tbody(body)], className="table adm-displays")
 
 
-def _display_row(row: DisplayRow, now_ms: int, lang: str) -> html.Tr:
+def _display_row(row: DisplayRow, now_ms: int, lang: str, tz: str) -> html.Tr:
     state = screen_state(row, now_ms)
     last = "–" if row.last_seen_at_ms is None else (
-        f"{fmt.clock_time(row.last_seen_at_ms, now_ms)} · "
+        f"{fmt.clock_time(row.last_seen_at_ms, now_ms, tz)} · "
         + t("adm_ago", lang, age=fmt.age(now_ms - row.last_seen_at_ms)))
     return html.Tr([
         html.Td(row.name, className="adm-displays__name"),
-        html.Td(status_text(row, state, now_ms, lang),
+        html.Td(status_text(row, state, now_ms, lang, tz),
                 className=f"adm-screen adm-screen--{state.value}"),
         html.Td(last),
         html.Td(row.last_addr or "–", title=row.last_user_agent or ""),
         html.Td(row.last_page or "–"),
-        html.Td(t("adm_by", lang, time=fmt.short_time(row.created_at_ms, now_ms),
+        html.Td(t("adm_by", lang, time=fmt.short_time(row.created_at_ms, now_ms, tz),
                   user=row.created_by)),
         html.Td(_revoke(row, lang)),
     ], id={"type": ADM_DISPLAY_ROW, "display": row.id},
@@ -313,9 +315,11 @@ def _display_row(row: DisplayRow, now_ms: int, lang: str) -> html.Tr:
         **fmt.data_attributes(state=state.value))
 
 
-def status_text(row: DisplayRow, state: ScreenState, now_ms: int, lang: str) -> str:
+def status_text(
+    row: DisplayRow, state: ScreenState, now_ms: int, lang: str, tz: str
+) -> str:
     if state is ScreenState.REVOKED and row.revoked_at_ms is not None:
-        when = t("adm_by", lang, time=fmt.short_time(row.revoked_at_ms, now_ms),
+        when = t("adm_by", lang, time=fmt.short_time(row.revoked_at_ms, now_ms, tz),
                  user=row.revoked_by or "?")
         return f"{t('adm_screen_revoked', lang)} {when}"
     if state is ScreenState.NEVER or row.last_seen_at_ms is None:
@@ -385,14 +389,14 @@ def build_audit_filters(lang: str) -> html.Div:
     ], className="adm-audit__filters")
 
 
-def build_audit(rows: Sequence[AuditRow], now_ms: int, lang: str) -> Component:
+def build_audit(rows: Sequence[AuditRow], now_ms: int, lang: str, tz: str) -> Component:
     if not rows:
         return html.P(t("adm_no_audit", lang), className="muted")
     header = html.Tr([html.Th(t(f"adm_col_{name}", lang))
                       for name in ("time", "actor", "action", "target", "change")])
     body = [
         html.Tr([
-            html.Td(fmt.clock_time(row.ts_ms, now_ms)),
+            html.Td(fmt.moment(row.ts_ms, now_ms, tz)),
             html.Td([row.actor, html.Span(f" {row.client_addr}", className="muted")
                      if row.client_addr else ""]),
             html.Td(row.action), html.Td(row.target), html.Td(change_text(row)),

@@ -128,10 +128,10 @@ def value_text(metric: str, value: float | None) -> str:
     return _VALUE_FORMATS.get(display, _number)(value)
 
 
-def _when(ts_ms: int | None, now_ms: int, lang: str) -> str:
+def _when(ts_ms: int | None, now_ms: int, lang: str, tz: str) -> str:
     if ts_ms is None:
         return t("never", lang)
-    return f"{fmt.clock_time(ts_ms, now_ms)} ({t('ago', lang, age=fmt.age(now_ms - ts_ms))})"
+    return f"{fmt.clock_time(ts_ms, now_ms, tz)} ({t('ago', lang, age=fmt.age(now_ms - ts_ms))})"
 
 
 def _severity(severity: str | None, lang: str) -> html.Span:
@@ -159,7 +159,7 @@ def is_open(state: StateRow) -> bool:
 
 
 def build_firing(
-    data: AlertsData, now_ms: int, lang: str, *, can_ack: bool
+    data: AlertsData, now_ms: int, lang: str, *, can_ack: bool, tz: str
 ) -> list[Component]:
     """Open alerts, critical first, the longest-running first."""
     if data.db_error is not None:
@@ -170,12 +170,12 @@ def build_firing(
     headers = [t(key, lang) for key in ("alr_col_severity", "alr_col_rule", "alr_col_entity",
                                         "alr_col_value", "alr_col_state", "alr_col_since",
                                         "alr_col_ack", "alr_col_silence")]
-    return [_table(headers, [_firing_row(s, data, now_ms, lang, can_ack) for s in rows],
+    return [_table(headers, [_firing_row(s, data, now_ms, lang, can_ack, tz) for s in rows],
                    t("alr_no_firing", lang))]
 
 
 def _firing_row(
-    state: StateRow, data: AlertsData, now_ms: int, lang: str, can_ack: bool
+    state: StateRow, data: AlertsData, now_ms: int, lang: str, can_ack: bool, tz: str
 ) -> html.Tr:
     silence = covering_silence(state, data.silences, now_ms)
     return html.Tr(
@@ -185,11 +185,11 @@ def _firing_row(
             html.Td(entity_text(state.entity_name, state.entity_id, state.entity_kind)),
             html.Td(value_text(state.metric, state.last_value)),
             html.Td(word("alr_state_", state.state, lang)),
-            html.Td(_when(state.opened_at_ms or state.since_ms, now_ms, lang)),
-            html.Td(_acknowledgement(state, now_ms, lang, can_ack)),
+            html.Td(_when(state.opened_at_ms or state.since_ms, now_ms, lang, tz)),
+            html.Td(_acknowledgement(state, now_ms, lang, can_ack, tz)),
             html.Td("" if silence is None else t(
                 "alr_silenced_by", lang, id=silence.id,
-                time=fmt.short_time(silence.ends_at_ms, now_ms), reason=silence.reason)),
+                time=fmt.short_time(silence.ends_at_ms, now_ms, tz), reason=silence.reason)),
         ],
         id={"type": ALR_ROW, "alert": state.alert_id or state.series_key},
         className="alerts__row--silenced" if silence is not None else "",
@@ -198,10 +198,12 @@ def _firing_row(
     )
 
 
-def _acknowledgement(state: StateRow, now_ms: int, lang: str, can_ack: bool) -> list[Any]:
+def _acknowledgement(
+    state: StateRow, now_ms: int, lang: str, can_ack: bool, tz: str
+) -> list[Any]:
     if state.ack_by is not None and state.ack_at_ms is not None:
         parts: list[Any] = [t("alr_ack_text", lang, user=state.ack_by,
-                              time=_when(state.ack_at_ms, now_ms, lang))]
+                              time=_when(state.ack_at_ms, now_ms, lang, tz))]
         if state.ack_comment:
             parts.append(html.Div(state.ack_comment, className="alerts__comment"))
         return parts
@@ -214,7 +216,7 @@ def _acknowledgement(state: StateRow, now_ms: int, lang: str, can_ack: bool) -> 
     )]
 
 
-def build_pending(data: AlertsData, now_ms: int, lang: str) -> list[Component]:
+def build_pending(data: AlertsData, now_ms: int, lang: str, tz: str) -> list[Component]:
     """Breaches not held long enough to fire, and rules that could not be evaluated."""
     if data.db_error is not None:
         return []
@@ -230,7 +232,7 @@ def build_pending(data: AlertsData, now_ms: int, lang: str) -> list[Component]:
                 html.Td(entity_text(s.entity_name, s.entity_id, s.entity_kind)),
                 html.Td(value_text(s.metric, s.last_value)),
                 html.Td(word("alr_state_", s.state, lang)),
-                html.Td(_when(s.pending_since_ms or s.since_ms, now_ms, lang)),
+                html.Td(_when(s.pending_since_ms or s.since_ms, now_ms, lang, tz)),
                 html.Td(s.reason),
             ],
             **fmt.data_attributes(state=s.state),
@@ -243,7 +245,8 @@ def build_pending(data: AlertsData, now_ms: int, lang: str) -> list[Component]:
 
 
 def build_history(
-    events: Sequence[EventRow] | str, rule_names: Mapping[int, str], now_ms: int, lang: str
+    events: Sequence[EventRow] | str, rule_names: Mapping[int, str], now_ms: int, lang: str,
+    tz: str,
 ) -> list[Component]:
     """Events newest first; ``events`` is the database error when it could not be read."""
     if isinstance(events, str):
@@ -251,17 +254,19 @@ def build_history(
     headers = [t(key, lang) for key in ("alr_col_time", "alr_col_rule", "alr_col_entity",
                                         "alr_col_event", "alr_col_severity", "alr_col_value",
                                         "alr_col_reason", "alr_col_by")]
-    return [_table(headers, [_event_row(e, rule_names, now_ms, lang) for e in events],
+    return [_table(headers, [_event_row(e, rule_names, now_ms, lang, tz) for e in events],
                    t("alr_no_events", lang))]
 
 
-def _event_row(event: EventRow, rule_names: Mapping[int, str], now_ms: int, lang: str) -> html.Tr:
+def _event_row(
+    event: EventRow, rule_names: Mapping[int, str], now_ms: int, lang: str, tz: str
+) -> html.Tr:
     what = word("alr_event_", event.event, lang)
     if event.silenced:
         what += f" ({t('alr_silenced_event', lang)})"
     return html.Tr(
         [
-            html.Td(fmt.clock_time(event.ts_ms, now_ms)),
+            html.Td(fmt.moment(event.ts_ms, now_ms, tz)),
             html.Td(rule_names.get(event.rule_id, event.rule_name)),
             html.Td(entity_text(event.entity_name, event.entity_id, event.entity_kind)),
             html.Td(what),
@@ -299,28 +304,29 @@ def _options(pairs: Iterable[tuple[Any, str]]) -> list[dict[str, Any]]:
 
 
 def build_silences(
-    data: AlertsData, now_ms: int, lang: str, *, admin: bool
+    data: AlertsData, now_ms: int, lang: str, *, admin: bool, tz: str
 ) -> list[Component]:
     """Active silences first, then the recent ones; admins get an "end now" button."""
     if data.db_error is not None:
         return []
     headers = [t(key, lang) for key in ("alr_col_scope", "alr_col_period", "alr_col_reason",
                                         "alr_col_by", "alr_col_state")]
-    return [_table(headers, [_silence_row(s, data.rule_names, now_ms, lang, admin)
+    return [_table(headers, [_silence_row(s, data.rule_names, now_ms, lang, admin, tz)
                              for s in data.silences], t("alr_no_silences", lang))]
 
 
 def _silence_row(
-    silence: SilenceRow, rule_names: Mapping[int, str], now_ms: int, lang: str, admin: bool
+    silence: SilenceRow, rule_names: Mapping[int, str], now_ms: int, lang: str, admin: bool,
+    tz: str,
 ) -> html.Tr:
     return html.Tr(
         [
             html.Td(f"#{silence.id} {scope_text(silence, rule_names, lang)}"),
-            html.Td(t("alr_period", lang, start=fmt.short_time(silence.starts_at_ms, now_ms),
-                      end=fmt.short_time(silence.ends_at_ms, now_ms))),
+            html.Td(t("alr_period", lang, start=fmt.short_time(silence.starts_at_ms, now_ms, tz),
+                      end=fmt.short_time(silence.ends_at_ms, now_ms, tz))),
             html.Td(silence.reason),
             html.Td(silence.created_by),
-            html.Td(_silence_status(silence, now_ms, lang, admin)),
+            html.Td(_silence_status(silence, now_ms, lang, admin, tz)),
         ],
         **fmt.data_attributes(silence=str(silence.id),
                               active="yes" if silence.active_at(now_ms) else "no"),
@@ -337,10 +343,12 @@ def scope_text(silence: SilenceRow, rule_names: Mapping[int, str], lang: str) ->
     return " · ".join(parts) if parts else t("alr_everything", lang)
 
 
-def _silence_status(silence: SilenceRow, now_ms: int, lang: str, admin: bool) -> list[Any]:
+def _silence_status(
+    silence: SilenceRow, now_ms: int, lang: str, admin: bool, tz: str
+) -> list[Any]:
     if silence.ended_at_ms is not None and silence.ended_at_ms < silence.ends_at_ms:
         return [t("alr_silence_ended_by", lang, user=silence.ended_by or "?",
-                  time=fmt.short_time(silence.ended_at_ms, now_ms))]
+                  time=fmt.short_time(silence.ended_at_ms, now_ms, tz))]
     if silence.active_at(now_ms):
         status: list[Any] = [t("alr_silence_active", lang)]
         if admin:
@@ -350,7 +358,7 @@ def _silence_status(silence: SilenceRow, now_ms: int, lang: str, admin: bool) ->
         return status
     if silence.starts_at_ms > now_ms:
         return [t("alr_silence_upcoming", lang,
-                  time=fmt.short_time(silence.starts_at_ms, now_ms))]
+                  time=fmt.short_time(silence.starts_at_ms, now_ms, tz))]
     return [t("alr_silence_expired", lang)]
 
 
@@ -422,7 +430,7 @@ def silence_options(
 
 def build_channels(
     data: AlertsData, tests: Mapping[str, TestOutcome], now_ms: int, lang: str, *,
-    admin: bool,
+    admin: bool, tz: str,
 ) -> list[Component]:
     """Each channel's state; admins get a test button and see how their test went."""
     if data.db_error is not None:
@@ -432,37 +440,38 @@ def build_channels(
     if admin:
         keys.append("alr_col_test")
     return [_table([t(key, lang) for key in keys],
-                   [_channel_row(c, tests, now_ms, lang, admin) for c in data.channels],
+                   [_channel_row(c, tests, now_ms, lang, admin, tz) for c in data.channels],
                    t("alr_no_channels", lang))]
 
 
 def _channel_row(
-    channel: ChannelRow, tests: Mapping[str, TestOutcome], now_ms: int, lang: str, admin: bool
+    channel: ChannelRow, tests: Mapping[str, TestOutcome], now_ms: int, lang: str, admin: bool,
+    tz: str,
 ) -> html.Tr:
     error: list[Any] = []
     if channel.last_error:
-        error = [channel.last_error, html.Div(_when(channel.last_error_at_ms, now_ms, lang),
+        error = [channel.last_error, html.Div(_when(channel.last_error_at_ms, now_ms, lang, tz),
                                               className="muted")]
     cells = [
         html.Td(channel.name),
         html.Td(channel.kind),
         html.Td([html.Span(word("alr_channel_", channel.state, lang),
                            className=f"channel--{channel.state}"),
-                 html.Div(_when(channel.state_since_ms, now_ms, lang), className="muted")]),
+                 html.Div(_when(channel.state_since_ms, now_ms, lang, tz), className="muted")]),
         html.Td(error),
-        html.Td(_when(channel.last_ok_at_ms, now_ms, lang)),
+        html.Td(_when(channel.last_ok_at_ms, now_ms, lang, tz)),
     ]
     if admin:
         cells.append(html.Td([
             html.Button(t("alr_send_test", lang), className="button button--small",
                         id={"type": ALR_CHANNEL_TEST, "channel": channel.name}),
-            *_test_outcome(tests, channel.name, now_ms, lang),
+            *_test_outcome(tests, channel.name, now_ms, lang, tz),
         ]))
     return html.Tr(cells, **fmt.data_attributes(channel=channel.name, state=channel.state))
 
 
 def _test_outcome(
-    tests: Mapping[str, TestOutcome], channel: str, now_ms: int, lang: str
+    tests: Mapping[str, TestOutcome], channel: str, now_ms: int, lang: str, tz: str
 ) -> list[html.Div]:
     if channel not in tests:
         return []
@@ -473,14 +482,14 @@ def _test_outcome(
         text, status = t("alr_test_gone", lang), "failed"
     elif row.status == "delivered":
         text, status = t("alr_test_delivered", lang,
-                         time=fmt.clock_time(row.finished_at_ms or now_ms, now_ms)), row.status
+                         time=fmt.clock_time(row.finished_at_ms or now_ms, now_ms, tz)), row.status
     elif row.status == "failed":
         text, status = t("alr_test_failed", lang, error=row.last_error or "?"), row.status
     elif row.status == "sending":
         text, status = t("alr_test_sending", lang), row.status
     else:
         text, status = t("alr_test_queued", lang,
-                         time=fmt.clock_time(row.created_at_ms, now_ms)), row.status
+                         time=fmt.clock_time(row.created_at_ms, now_ms, tz)), row.status
     return [html.Div(text, className=f"test test--{status}",
                      **fmt.data_attributes(test=status))]
 

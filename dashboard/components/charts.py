@@ -7,10 +7,11 @@ plot costs the browser least.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from typing import Any
 
 from dash import dcc
+
+from .format import LocalTimes
 
 Points = Sequence[tuple[int, float]]
 
@@ -21,10 +22,10 @@ LINE = "#58a6ff"
 BAR = "#d29922"
 
 
-def _times(points: Points) -> list[str]:
-    # Local time of the server, like every other time the dashboard shows.
-    return [datetime.fromtimestamp(ts / 1000).isoformat(timespec="seconds")
-            for ts, _ in points]
+def _times(points: Points, tz: str) -> list[str]:
+    # Local time of the site's zone, like every other time the dashboard shows.
+    times = LocalTimes(tz)
+    return [times(ts) for ts, _ in points]
 
 
 def _layout(**extra: Any) -> dict[str, Any]:
@@ -41,9 +42,10 @@ def _layout(**extra: Any) -> dict[str, Any]:
 
 
 def sparkline(points: Points) -> dict[str, Any]:
-    """A line without axes, for a card."""
+    """A line without axes, for a card (its x values are the epoch milliseconds: no
+    time is shown)."""
     return {
-        "data": [{"type": "scatter", "mode": "lines", "x": _times(points),
+        "data": [{"type": "scatter", "mode": "lines", "x": [ts for ts, _ in points],
                   "y": [value for _, value in points], "line": {"color": LINE, "width": 1.5}}],
         "layout": _layout(margin={"l": 0, "r": 0, "t": 2, "b": 2},
                           xaxis={"visible": False}, yaxis={"visible": False,
@@ -51,10 +53,11 @@ def sparkline(points: Points) -> dict[str, Any]:
     }
 
 
-def time_lines(lines: Mapping[str, Points]) -> dict[str, Any]:
-    """One line per name over time, with a legend when there are several."""
+def time_lines(lines: Mapping[str, Points], tz: str) -> dict[str, Any]:
+    """One line per name over time in the site's zone ``tz``, with a legend when there
+    are several."""
     data = [
-        {"type": "scatter", "mode": "lines", "name": name, "x": _times(points),
+        {"type": "scatter", "mode": "lines", "name": name, "x": _times(points, tz),
          "y": [value for _, value in points]}
         for name, points in lines.items()
     ]

@@ -18,26 +18,26 @@ from . import format as fmt
 from .health import last_success_text, state_badge
 
 
-def build_drift_page(snapshot: OpsSnapshot, now_ms: int, lang: str) -> list[Component]:
+def build_drift_page(snapshot: OpsSnapshot, now_ms: int, lang: str, tz: str) -> list[Component]:
     if snapshot.db_error is not None:
         return [html.Div(f"{t('db_unavailable', lang)}: {snapshot.db_error}",
                          className="page__banner")]
     labels, counts = zip(*duration_bins(snapshot.durations_ms), strict=True)
     return [
-        _section(t("drifting_now", lang), build_drift_table(snapshot.drift, now_ms, lang)),
+        _section(t("drifting_now", lang), build_drift_table(snapshot.drift, now_ms, lang, tz)),
         _section(t("drift_over_time", lang),
-                 charts.graph(charts.time_lines(snapshot.drift_counts), "chart")
+                 charts.graph(charts.time_lines(snapshot.drift_counts, tz), "chart")
                  if snapshot.drift_counts else _muted(t("no_data_yet", lang))),
-        _section(t("reconcilers", lang), build_reconcilers(snapshot.reconcilers, now_ms, lang)),
+        _section(t("reconcilers", lang), build_reconcilers(snapshot.reconcilers, now_ms, lang, tz)),
         _section(t("drift_durations", lang),
                  charts.graph(charts.bars(labels, counts), "chart")
                  if snapshot.durations_ms else _muted(t("no_data_yet", lang))),
         _section(t("recent_drift_events", lang),
-                 build_drift_events(snapshot.drift_events, now_ms, lang)),
+                 build_drift_events(snapshot.drift_events, now_ms, lang, tz)),
     ]
 
 
-def build_drift_table(drift: Sequence[DriftView], now_ms: int, lang: str) -> Component:
+def build_drift_table(drift: Sequence[DriftView], now_ms: int, lang: str, tz: str) -> Component:
     """Rows in the given order (the read model gives longest first)."""
     if not drift:
         return _muted(t("no_drift_now", lang))
@@ -50,7 +50,7 @@ def build_drift_table(drift: Sequence[DriftView], now_ms: int, lang: str) -> Com
                 html.Tr([
                     html.Td(item.resource_id), html.Td(item.provider), html.Td(item.field),
                     html.Td(f"{item.desired} → {item.actual}"),
-                    html.Td(fmt.clock_time(item.since_ms, now_ms)),
+                    html.Td(fmt.moment(item.since_ms, now_ms, tz)),
                     html.Td(fmt.age(now_ms - item.since_ms)),
                 ], **fmt.data_attributes(resource=item.resource_id, field=item.field))
                 for item in drift
@@ -61,13 +61,13 @@ def build_drift_table(drift: Sequence[DriftView], now_ms: int, lang: str) -> Com
 
 
 def build_reconcilers(reconcilers: Sequence[ReconcilerView], now_ms: int,
-                      lang: str) -> Component:
+                      lang: str, tz: str) -> Component:
     if not reconcilers:
         return _muted(t("no_reconcilers", lang))
-    return html.Div([build_reconciler(r, now_ms, lang) for r in reconcilers], className="cards")
+    return html.Div([build_reconciler(r, now_ms, lang, tz) for r in reconcilers], className="cards")
 
 
-def build_reconciler(view: ReconcilerView, now_ms: int, lang: str) -> html.Div:
+def build_reconciler(view: ReconcilerView, now_ms: int, lang: str, tz: str) -> html.Div:
     status = view.status
     healthy = ("–" if view.healthy is None
                else t("healthy", lang) if view.healthy else t("unhealthy", lang))
@@ -78,7 +78,8 @@ def build_reconciler(view: ReconcilerView, now_ms: int, lang: str) -> html.Div:
                  className="card__head"),
         _fact(t("last_run", lang),
               "–" if last_run is None else
-              f"{fmt.clock_time(last_run, now_ms)} ({last_success_text(last_run, now_ms, lang)})",
+              f"{fmt.clock_time(last_run, now_ms, tz)} "
+              f"({last_success_text(last_run, now_ms, lang)})",
               "last-run"),
         _fact(t("consecutive_failures", lang), fmt.count(view.consecutive_failures),
               "failures"),
@@ -86,7 +87,7 @@ def build_reconciler(view: ReconcilerView, now_ms: int, lang: str) -> html.Div:
     if status.last_error:
         body.append(_fact(t("last_error_label", lang), status.last_error, "last-error"))
     body.append(html.Div(t("cycle_trend", lang), className="fact__label"))
-    body.append(charts.graph(charts.time_lines({status.label: view.cycle_durations_s}),
+    body.append(charts.graph(charts.time_lines({status.label: view.cycle_durations_s}, tz),
                              "card__chart")
                 if view.cycle_durations_s else _muted(t("no_data_yet", lang)))
     return html.Div(body, className=f"card card--{status.state.value}",
@@ -94,7 +95,7 @@ def build_reconciler(view: ReconcilerView, now_ms: int, lang: str) -> html.Div:
 
 
 def build_drift_events(events: Sequence[DriftEventRow], now_ms: int,
-                       lang: str) -> Component:
+                       lang: str, tz: str) -> Component:
     if not events:
         return _muted(t("no_data_yet", lang))
     rows = []
@@ -102,7 +103,7 @@ def build_drift_events(events: Sequence[DriftEventRow], now_ms: int,
         what = (t("drift_reconciled", lang, age=fmt.age(event.duration_ms))
                 if event.duration_ms is not None else t("drift_started", lang))
         rows.append(html.Tr([
-            html.Td(fmt.clock_time(event.ts_ms, now_ms)), html.Td(event.resource_id),
+            html.Td(fmt.moment(event.ts_ms, now_ms, tz)), html.Td(event.resource_id),
             html.Td(event.field), html.Td(f"{event.desired or '–'} → {event.actual or '–'}"),
             html.Td(what),
         ]))

@@ -1,10 +1,16 @@
-"""Number and time formats shown on the wall screen (the same in both languages)."""
+"""Number and time formats of every page (the same in both languages).
+
+Times are always in the site's zone (``DashboardConfig.timezone``), through
+``specs.sitetime``: never the server's nor the browser's.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
+
+from dash import html
+
+from specs import sitetime
 
 
 def wait(seconds: float | None) -> str:
@@ -39,33 +45,48 @@ def percent(value: float | None) -> str:
     return "–" if value is None else f"{round(value):.0f} %"
 
 
-def clock_time(ts_ms: int, now_ms: int) -> str:
-    """A moment in the server's local time: ``14:03:12`` today, else with the date."""
-    moment = datetime.fromtimestamp(ts_ms / 1000)
-    if moment.date() == datetime.fromtimestamp(now_ms / 1000).date():
-        return moment.strftime("%H:%M:%S")
-    return moment.strftime("%Y-%m-%d %H:%M")
+def clock_time(ts_ms: int, now_ms: int, tz: str) -> str:
+    """A moment in the site's zone ``tz`` to the second: ``14:03:12`` on the same local
+    day as ``now_ms``, else ``2024-03-05 14:03:12``."""
+    return sitetime.site_time(ts_ms, now_ms, tz)
+
+
+def short_time(ts_ms: int, now_ms: int, tz: str) -> str:
+    """A moment in the site's zone to the minute: ``14:30``, or with the date on another
+    day."""
+    return sitetime.site_time(ts_ms, now_ms, tz, seconds=False)
 
 
 def site_time(ts_ms: int, now_ms: int, tz: str, *, seconds: bool = True) -> str:
-    """A moment in the site's time zone ``tz`` (``DashboardConfig.timezone``), whatever
-    the server's: ``11:36:42`` (``11:36`` without ``seconds``) on the same local day as
-    ``now_ms``, else with the date."""
-    zone = ZoneInfo(tz)
-    moment = datetime.fromtimestamp(ts_ms / 1000, UTC).astimezone(zone)
-    clock = "%H:%M:%S" if seconds else "%H:%M"
-    if moment.date() == datetime.fromtimestamp(now_ms / 1000, UTC).astimezone(zone).date():
-        return moment.strftime(clock)
-    return moment.strftime(f"%Y-%m-%d {clock}")
+    """``clock_time`` (``short_time`` without ``seconds``)."""
+    return sitetime.site_time(ts_ms, now_ms, tz, seconds=seconds)
 
 
-def short_time(ts_ms: int, now_ms: int) -> str:
-    """A moment to the minute in the server's local time: ``14:30`` if on the same day
-    as ``now_ms``, else with the date."""
-    moment = datetime.fromtimestamp(ts_ms / 1000)
-    if moment.date() == datetime.fromtimestamp(now_ms / 1000).date():
-        return moment.strftime("%H:%M")
-    return moment.strftime("%Y-%m-%d %H:%M")
+def moment(ts_ms: int, now_ms: int, tz: str, *, seconds: bool = True) -> html.Time:
+    """A time in a table: ``clock_time`` (``short_time`` without ``seconds``), with its
+    date, time and zone in the title for a reader in another zone."""
+    return html.Time(site_time(ts_ms, now_ms, tz, seconds=seconds),
+                     dateTime=sitetime.local(ts_ms, tz).isoformat(timespec="seconds"),
+                     title=full_time(ts_ms, tz), className="moment")
+
+
+def full_time(ts_ms: int, tz: str) -> str:
+    """``2024-03-05 14:03:07 CET``: the title of a shorter time, for a reader elsewhere."""
+    return sitetime.stamp(ts_ms, tz)
+
+
+def local_day(ts_ms: int, tz: str) -> str:
+    """The site's day of ``ts_ms``, ``2024-03-05``."""
+    return sitetime.day(ts_ms, tz)
+
+
+# Chart x values: local-time strings of the site's zone, each formatted once.
+LocalTimes = sitetime.LocalTimes
+
+
+def time_of_day(ts_ms: int, tz: str) -> str:
+    """``14:03`` in the site's zone, where the day is shown beside it."""
+    return sitetime.time_of_day(ts_ms, tz)
 
 
 def data_attributes(**values: str) -> dict[str, Any]:

@@ -119,7 +119,7 @@ def build_health_card(status: SourceStatus, history: SourceHistory, now_ms: int,
     )
 
 
-def build_health_grid(snapshot: OpsSnapshot, now_ms: int, lang: str) -> list[Component]:
+def build_health_grid(snapshot: OpsSnapshot, now_ms: int, lang: str, tz: str) -> list[Component]:
     if snapshot.db_error is not None:
         return [_banner(f"{t('db_unavailable', lang)}: {snapshot.db_error}")]
     if not snapshot.sources:
@@ -132,7 +132,7 @@ def build_health_grid(snapshot: OpsSnapshot, now_ms: int, lang: str) -> list[Com
 
 
 def build_source_detail(detail: SourceDetail | None, name: str, now_ms: int,
-                        lang: str) -> list[Component]:
+                        lang: str, tz: str) -> list[Component]:
     back = dcc.Link(t("all_sources", lang), href=HEALTH_PATH, className="page__back")
     if detail is None:
         return [back, _banner(t("unknown_source", lang, name=name))]
@@ -147,10 +147,10 @@ def build_source_detail(detail: SourceDetail | None, name: str, now_ms: int,
         html.Div(status.reason or "", className="card__reason"),
         html.Div(_facts(status, detail.history, now_ms, lang), className="detail__facts"),
         html.H3(t("latency_24h", lang), className="section__title"),
-        charts.graph(charts.time_lines({status.label: detail.latency_24h}), "chart")
+        charts.graph(charts.time_lines({status.label: detail.latency_24h}, tz), "chart")
         if detail.latency_24h else html.Div(t("no_data_yet", lang), className="muted"),
         html.H3(t("state_history", lang), className="section__title"),
-        build_state_history(detail.events, now_ms, lang),
+        build_state_history(detail.events, now_ms, lang, tz),
     ]
 
 
@@ -161,12 +161,12 @@ def _state_name(state: str | None, lang: str) -> str:
 
 
 def build_state_history(events: Sequence[StateChange], now_ms: int,
-                        lang: str) -> html.Div | html.Table:
+                        lang: str, tz: str) -> html.Div | html.Table:
     if not events:
         return html.Div(t("no_events", lang), className="muted")
     return _table(
         [t("col_time", lang), t("col_change", lang), t("col_reason", lang)],
-        [[fmt.clock_time(e.ts_ms, now_ms),
+        [[fmt.clock_time(e.ts_ms, now_ms, tz),
           f"{_state_name(e.from_state, lang)} → {_state_name(e.to_state, lang)}",
           e.reason] for e in events],
         "history",

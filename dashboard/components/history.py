@@ -13,10 +13,8 @@ import csv
 import io
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 from dash import dcc, html
 from dash.development.base_component import Component
@@ -37,6 +35,7 @@ from ..i18n import Lang, t
 from ..metrics import QueueMetric
 from . import charts
 from . import format as fmt
+from .format import LocalTimes
 
 # Component ids of /queues/<id>, "hst-" first (browser tests use the strings).
 HST_VIEW = "hst-view"  # {"queue": id, "range", "from", "to"}: the range the page shows
@@ -83,26 +82,6 @@ def queue_href(queue_id: str, view: ViewRange | None = None) -> str:
 
 def csv_href(queue_id: str, lang: str) -> str:
     return f"{QUEUE_PATH}{quote(queue_id, safe='')}/daily.csv?lang={lang}"
-
-
-class LocalTimes:
-    """Timestamps as local-time strings of one zone, each formatted once; to the minute
-    unless ``seconds`` (bucket starts are whole minutes: shorter text, smaller figures)."""
-
-    def __init__(self, tz: str, *, seconds: bool = True) -> None:
-        self.zone = ZoneInfo(tz)
-        self._format = "%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M"
-        self._cache: dict[int, str] = {}
-
-    def __call__(self, ts_ms: int) -> str:
-        text = self._cache.get(ts_ms)
-        if text is None:
-            moment = datetime.fromtimestamp(ts_ms / 1000, self.zone)
-            text = self._cache[ts_ms] = moment.strftime(self._format)
-        return text
-
-    def short(self, ts_ms: int) -> str:
-        return self(ts_ms)[:16]
 
 
 # -- the page's frame ------------------------------------------------------------------
@@ -201,7 +180,29 @@ def build_charts(data: QueueCharts, tz: str, raw_gap_ms: int, lang: str) -> list
     gaps = GapRule(history.segments, raw_gap_ms)
     boxes = [_chart_box(spec, chart_figure(spec, data, times, gaps, lang), lang)
              for spec in CHARTS]
-    return [build_resolution(history, times, raw_gap_ms, lang), *boxes]
+    return [build_resolution(history, times, raw_gap_ms, lang),
+            *build_periods(data, tz, lang), *boxes]
+
+
+def build_periods(data: QueueCharts, tz: str, lang: str) -> list[Component]:
+    """The shaded alert periods in words, oldest first: when each began (and ended), in
+    the site's zone, as /alerts and the wall name them."""
+    to_ms = data.history.to_ms
+    periods = sorted({p for found in data.alerts.values() for p in found.periods},
+                     key=lambda p: (p.start_ms, p.rule_name))
+    if not periods:
+        return []
+    items = []
+    for period in periods:
+        fields = {"rule": period.rule_name, "kind": t(f"hst_period_{period.kind}", lang),
+                  "start": fmt.short_time(period.start_ms, to_ms, tz)}
+        text = (t("hst_period_open", lang, **fields) if period.end_ms >= to_ms else
+                t("hst_period", lang, end=fmt.short_time(period.end_ms, to_ms, tz), **fields))
+        items.append(html.Li(text, title=fmt.full_time(period.start_ms, tz),
+                             **fmt.data_attributes(period=period.kind)))
+    return [html.Div([html.Span(t("hst_periods_title", lang), className="hst-periods__title"),
+                      html.Ul(items, className="hst-periods__list")],
+                     className="hst-periods muted")]
 
 
 def _chart_box(spec: ChartSpec, figure: dict[str, Any], lang: str) -> html.Div:
@@ -455,20 +456,17 @@ def build_daily(rows: Sequence[DailyRow], queue_id: str, tz: str, lang: str,
     if not rows:
         return [title, html.P(t("hst_no_daily", lang), className="muted")]
     header = html.Tr([html.Th(t(key, lang)) for key, _ in _DAILY_COLUMNS])
-    zone = ZoneInfo(tz)
-    failover = None if failover_since_ms is None else (
-        datetime.fromtimestamp(failover_since_ms / 1000, UTC).astimezone(zone))
-    label = None if failover is None else t("since_failover", lang,
-                                            time=failover.strftime("%H:%M"))
-    body = [html.Tr([_daily_cell(key, cell(row), label if failover is not None
-                                 and row.day == failover.date() else None)
+    failover_day = None if failover_since_ms is None else fmt.local_day(failover_since_ms, tz)
+    failover_time = None if failover_since_ms is None else fmt.time_of_day(failover_since_ms, tz)
+    label = None if failover_time is None else t("since_failover", lang, time=failover_time)
+    body = [html.Tr([_daily_cell(key, cell(row), label if row.day.isoformat() == failover_day
+                                 else None)
                      for key, cell in _DAILY_COLUMNS],
                     **fmt.data_attributes(day=row.day.isoformat()))
             for row in reversed(rows)]
     notes = [html.Li(t(key, lang)) for key in _HELP_KEYS]
-    if failover is not None:
-        notes.append(html.Li(t("hst_help_failover", lang, day=failover.date().isoformat(),
-                               time=failover.strftime("%H:%M")),
+    if failover_day is not None:
+        notes.append(html.Li(t("hst_help_failover", lang, day=failover_day, time=failover_time),
                              className="hst-daily__failover-note"))
     newest = rows[-1]
     if newest.as_of_ms is not None:

@@ -25,7 +25,9 @@ def build_layout(config: DashboardConfig, csrf_token: str | None) -> html.Div:
             dcc.Store(id=ids.WALLBOARD_HEARTBEAT_SEEN, storage_type="memory"),
             dcc.Store(
                 id=ids.WALLBOARD_WATCHDOG_CONFIG,
-                data={"lostAfterMs": config.connection_lost_after_ms},
+                # The clock (assets/wallboard.js) shows the site's zone, not the screen's.
+                data={"lostAfterMs": config.connection_lost_after_ms,
+                      "timeZone": config.timezone},
             ),
             dcc.Interval(id=ids.WALLBOARD_REFRESH,
                          interval=int(config.refresh_interval_s * 1000)),
@@ -84,7 +86,8 @@ def _top_bar(config: DashboardConfig, csrf_token: str | None, lang: Lang) -> htm
     return html.Header(
         [
             html.Div(config.site_name, className="topbar__site"),
-            html.Div(id=ids.WALLBOARD_CLOCK, className="topbar__clock"),
+            html.Div(id=ids.WALLBOARD_CLOCK, className="topbar__clock",
+                     title=t("times_in", lang, zone=config.timezone)),
             html.Div(id=ids.WALLBOARD_SUMMARY, className="summary"),
             html.Div(controls, className="topbar__controls"),
         ],

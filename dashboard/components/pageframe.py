@@ -17,15 +17,17 @@ LANG_CLASS = "lang__button"
 
 
 def build_frame_texts(
-    lang: str, meta: dict[str, str] | None
-) -> tuple[str, html.Nav, str, str, str]:
-    """Title, nav, EN and SV button classes and the logout label in ``lang``."""
+    lang: str, meta: dict[str, str] | None, tz: str
+) -> tuple[str, html.Nav, str, str, str, str]:
+    """Title, nav, EN and SV button classes, the zone footer and the logout label in
+    ``lang``."""
     meta = meta or {}
     return (
         t(meta.get("title", "health_title"), lang),
         build_nav(meta.get("path", ""), lang),
         ACTIVE_LANG_CLASS if lang == Lang.EN else LANG_CLASS,
         ACTIVE_LANG_CLASS if lang == Lang.SV else LANG_CLASS,
+        t("times_in", lang, zone=tz),
         t("log_out", lang),
     )
 
@@ -57,6 +59,10 @@ def build_page_frame(
                 className="topbar page__topbar",
             ),
             *content,
+            # Every time on the page is in the site's zone: said once, for a reader
+            # elsewhere (a time in a table has its zone in its title too).
+            html.Footer(t("times_in", lang, zone=config.timezone), id=ids.PAGES_ZONE,
+                        className="page__zone muted"),
         ],
         className="page",
     )

@@ -13,10 +13,10 @@ from . import format as fmt
 
 
 def build_status_strip(
-    snapshot: Snapshot, now_ms: int, lang: str, tz: str | None = None
+    snapshot: Snapshot, now_ms: int, lang: str, tz: str
 ) -> list[html.Div]:
     """One line per alert, most serious first; an empty list when all is well. ``tz``:
-    the site's zone for every time shown (None: the server's)."""
+    the site's zone, of every time shown."""
     return [
         html.Div(
             _text(kind, snapshot, now_ms, lang, tz),
@@ -27,7 +27,7 @@ def build_status_strip(
     ]
 
 
-def _text(kind: AlertKind, snapshot: Snapshot, now_ms: int, lang: str, tz: str | None) -> str:
+def _text(kind: AlertKind, snapshot: Snapshot, now_ms: int, lang: str, tz: str) -> str:
     if kind is AlertKind.DB_UNAVAILABLE:
         return f"{t('db_unavailable', lang)}: {snapshot.db_error}"
     if kind is AlertKind.NO_COLLECTOR:
@@ -55,7 +55,7 @@ def _text(kind: AlertKind, snapshot: Snapshot, now_ms: int, lang: str, tz: str |
     return t("failover", lang, url=source.active_url or "?")
 
 
-def no_collector_text(snapshot: Snapshot, now_ms: int, lang: str, tz: str | None = None) -> str:
+def no_collector_text(snapshot: Snapshot, now_ms: int, lang: str, tz: str) -> str:
     if snapshot.collector_expired_at_ms is None:
         return t("no_collector", lang)
     return t("no_collector_since", lang,
@@ -68,11 +68,11 @@ def _with_error(text: str, source: SourceView, lang: str) -> str:
     return f"{text}. {t('last_error', lang, error=source.last_error)}"
 
 
-def _when(ts_ms: int | None, now_ms: int, lang: str, tz: str | None) -> str:
+def _when(ts_ms: int | None, now_ms: int, lang: str, tz: str) -> str:
     return t("unknown_time", lang) if ts_ms is None else _at(ts_ms, now_ms, tz)
 
 
-def _at(ts_ms: int, now_ms: int, tz: str | None) -> str:
+def _at(ts_ms: int, now_ms: int, tz: str) -> str:
     """In the site's zone, as the tiles' "as of" beside this line is."""
-    return fmt.site_time(ts_ms, now_ms, tz) if tz is not None else fmt.clock_time(ts_ms, now_ms)
+    return fmt.clock_time(ts_ms, now_ms, tz)
 

@@ -210,13 +210,13 @@ def _actions(row: RuleRow, lang: str) -> list[Component]:
 
 
 def build_rule_row(row: RuleRow, configured: Sequence[str], is_admin: bool, now_ms: int,
-                   lang: str) -> html.Tr:
+                   lang: str, tz: str) -> html.Tr:
     rule, error = rule_from_row(row)
     cells: list[Any] = [_name_cell(row, error, lang)]
     cells += _rule_cells(rule, configured, lang) if rule else [""] * 10
     cells.append(t("thr_on" if row.enabled else "thr_off", lang))
     cells.append(t("thr_changed_by", lang, who=row.updated_by or "–",
-                   when=fmt.short_time(row.updated_at_ms, now_ms)))
+                   when=fmt.short_time(row.updated_at_ms, now_ms, tz)))
     if is_admin:
         cells.append(_actions(row, lang))
     state = "on" if row.enabled else "off"
@@ -231,7 +231,7 @@ _COLUMNS = ("name", "metric", "scope", "direction", "warning", "critical", "pend
 
 
 def build_rules_table(rows: Sequence[RuleRow], configured: Sequence[str], is_admin: bool,
-                      now_ms: int, lang: str) -> list[Component]:
+                      now_ms: int, lang: str, tz: str) -> list[Component]:
     """Every rule; admins get an edit link and an enable/disable button on each."""
     title = html.H3(t("thr_rules", lang), className="section__title")
     if not rows:
@@ -239,7 +239,7 @@ def build_rules_table(rows: Sequence[RuleRow], configured: Sequence[str], is_adm
     header = [html.Th(t(f"thr_col_{name}", lang)) for name in _COLUMNS]
     if is_admin:
         header.append(html.Th(""))
-    body = [build_rule_row(row, configured, is_admin, now_ms, lang) for row in rows]
+    body = [build_rule_row(row, configured, is_admin, now_ms, lang, tz) for row in rows]
     return [title, html.Div(html.Table([html.Thead(html.Tr(header)), html.Tbody(body)],
                                        className="table thr-rules"),
                             className="thr-scroll")]
@@ -550,7 +550,7 @@ def _action_text(action: str, lang: str) -> str:
                                    "thr_action_delete") else action
 
 
-def build_audit(rows: Sequence[AuditRow], now_ms: int, lang: str) -> list[Component]:
+def build_audit(rows: Sequence[AuditRow], now_ms: int, lang: str, tz: str) -> list[Component]:
     title = html.H3(t("thr_audit_title", lang), className="section__title")
     if not rows:
         return [title, html.Div(t("thr_no_audit", lang), className="muted")]
@@ -558,7 +558,7 @@ def build_audit(rows: Sequence[AuditRow], now_ms: int, lang: str) -> list[Compon
                       for name in ("when", "who", "action", "rule", "changes")])
     body = [
         html.Tr([
-            html.Td(fmt.clock_time(row.ts_ms, now_ms)),
+            html.Td(fmt.moment(row.ts_ms, now_ms, tz)),
             html.Td([row.actor, html.Span(f" {row.client_addr}", className="muted")
                      if row.client_addr else ""]),
             html.Td(_action_text(row.action, lang)),

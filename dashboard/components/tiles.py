@@ -56,10 +56,10 @@ def build_tile(
         body = [html.Div(t("closed", lang), className="tile__marker"), _updated(age, lang)]
     elif not has_figures(queue):
         body = [html.Div(t("no_data", lang), className="tile__marker"),
-                *_alert_notes(alerts, now_ms, lang), _updated(age, lang)]
+                *_alert_notes(alerts, now_ms, lang, config.timezone), _updated(age, lang)]
     else:
         body = [*_figures(queue, lang, config, alerts, since),
-                *_alert_notes(alerts, now_ms, lang), _updated(age, lang)]
+                *_alert_notes(alerts, now_ms, lang, config.timezone), _updated(age, lang)]
     marks = {"level": level.value, "queue": queue.id}
     if level is TileLevel.STALE and alerts.level is not TileLevel.OK:
         marks["alert"] = alerts.level.value  # the alert held open through the outage
@@ -197,8 +197,13 @@ def _failover_mark(since: str | None) -> list[Component]:
     return [html.Span(since, className="tile__failover", **fmt.data_attributes(failover="1"))]
 
 
-def _alert_notes(alerts: QueueAlerts, now_ms: int, lang: str) -> list[Component]:
+def _alert_notes(alerts: QueueAlerts, now_ms: int, lang: str, tz: str) -> list[Component]:
     notes: list[Component] = []
+    if alerts.opened_at_ms is not None:
+        # The same minute /alerts, /queues/<id> and the notifications name.
+        notes.append(html.Div(
+            t("alr_tile_since", lang, time=fmt.short_time(alerts.opened_at_ms, now_ms, tz)),
+            className="tile__since", title=fmt.full_time(alerts.opened_at_ms, tz)))
     if alerts.acknowledged is not None:
         user, at_ms = alerts.acknowledged
         notes.append(html.Div(t("alr_acked", lang, user=user, age=fmt.age(now_ms - at_ms)),
@@ -206,7 +211,7 @@ def _alert_notes(alerts: QueueAlerts, now_ms: int, lang: str) -> list[Component]
     if alerts.silence is not None:
         silence = alerts.silence
         notes.append(html.Div(
-            t("alr_silenced_until", lang, time=fmt.short_time(silence.ends_at_ms, now_ms),
+            t("alr_silenced_until", lang, time=fmt.short_time(silence.ends_at_ms, now_ms, tz),
               reason=silence.reason),
             className="tile__note tile__note--silenced"))
     return notes

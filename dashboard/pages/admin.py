@@ -132,6 +132,10 @@ def _now_ms() -> int:
     return _runtime.current().now_ms()
 
 
+def _tz() -> str:
+    return _runtime.current().config.timezone
+
+
 def _engine() -> Engine:
     return _runtime.current().alerts.engine
 
@@ -159,7 +163,7 @@ def users_table(stored_lang: str | None, _changed: Any) -> tuple[Any, Any]:
         return _banner(t("adm_forbidden", lang)), []
     except StorageUnavailable as err:
         return _banner(f"{t('db_unavailable', lang)}: {err}"), no_update
-    return build_users(users, me.username, _now_ms(), lang), reset_options(users)
+    return build_users(users, me.username, _now_ms(), lang, _tz()), reset_options(users)
 
 
 @CALLBACKS.callback(
@@ -177,7 +181,7 @@ def displays_table(_n: int | None, stored_lang: str | None, _changed: Any) -> An
         return _banner(t("adm_forbidden", lang))
     except StorageUnavailable as err:
         return _banner(f"{t('db_unavailable', lang)}: {err}")
-    return build_displays(rows, _now_ms(), lang)
+    return build_displays(rows, _now_ms(), lang, _tz())
 
 
 def _logout_url() -> str:
@@ -208,8 +212,8 @@ def sessions_tables(_n: int | None, stored_lang: str | None, _changed: Any,
     except StorageUnavailable as err:
         return _banner(f"{t('db_unavailable', lang)}: {err}"), ""
     rows = [(names.get(row.user_id, "?"), row) for row in live]
-    return (build_sessions(rows, me.session_id, now_ms, lang),
-            build_locks(locks, set(names.values()), now_ms, lang))
+    return (build_sessions(rows, me.session_id, now_ms, lang, _tz()),
+            build_locks(locks, set(names.values()), now_ms, lang, _tz()))
 
 
 @CALLBACKS.callback(
@@ -276,7 +280,7 @@ def audit_table(stored_lang: str | None, _changed: Any, _displays: Any, _session
         return _banner(t("adm_forbidden", lang))
     except StorageUnavailable as err:
         return _banner(f"{t('db_unavailable', lang)}: {err}")
-    return build_audit(rows, now_ms, lang)
+    return build_audit(rows, now_ms, lang, _tz())
 
 
 # -- users ----------------------------------------------------------------------------------

@@ -149,6 +149,7 @@ def refresh(_n: int | None, stored_lang: str | None, _acked: Any, _silences: Any
     runtime = _runtime.current()
     lang = language(stored_lang, runtime.config.default_language)
     now_ms = runtime.now_ms()
+    tz = runtime.config.timezone
     model = _model()
     data = model.data()
     admin = _frame.is_admin()
@@ -162,12 +163,12 @@ def refresh(_n: int | None, stored_lang: str | None, _acked: Any, _silences: Any
     rule_options, entity_options = history_filter_options(data, lang)
     return (
         _titled("alr_firing_title", lang,
-                build_firing(data, now_ms, lang, can_ack=current_user() is not None)),
-        _titled("alr_pending_title", lang, build_pending(data, now_ms, lang)),
-        _titled("alr_silences_title", lang, build_silences(data, now_ms, lang, admin=admin)),
+                build_firing(data, now_ms, lang, can_ack=current_user() is not None, tz=tz)),
+        _titled("alr_pending_title", lang, build_pending(data, now_ms, lang, tz)),
+        _titled("alr_silences_title", lang, build_silences(data, now_ms, lang, admin=admin, tz=tz)),
         _titled("alr_channels_title", lang,
-                build_channels(data, outcomes, now_ms, lang, admin=admin)),
-        build_history(history, data.rule_names, now_ms, lang),
+                build_channels(data, outcomes, now_ms, lang, admin=admin, tz=tz)),
+        build_history(history, data.rule_names, now_ms, lang, tz),
         t("alr_history_title", lang),
         rule_options,
         entity_options,
@@ -304,7 +305,8 @@ def silence_action(_create: int | None, _ends: Any, rule: Any, source: Any, kind
         outcome = alertforms.end_silence(_model(), trigger.get("silence"), **who)
     else:
         values = (rule, source, kind, entities, duration, reason)
-        outcome = alertforms.create_silence(_model(), values, **who)
+        outcome = alertforms.create_silence(_model(), values, tz=runtime.config.timezone,
+                                            **who)
     return (outcome.message, _changed(now_ms) if outcome.changed else no_update,
             "" if outcome.done else no_update)
 

@@ -40,5 +40,6 @@ def layout(**_query: Any) -> Any:
 def refresh(_n: int | None, stored_lang: str | None) -> Any:
     runtime = _runtime.current()
     lang = language(stored_lang, runtime.config.default_language)
-    return build_drift_page(runtime.ops.snapshot(), runtime.now_ms(), lang)
+    return build_drift_page(runtime.ops.snapshot(), runtime.now_ms(), lang,
+                            runtime.config.timezone)
 

@@ -87,8 +87,10 @@ def refresh(_n: int | None, stored_lang: str | None, _changed: int | None,
     now_ms = runtime.now_ms()
     if not source:
         return (_storage_banner(runtime.config, now_ms, lang)
-                + build_health_grid(runtime.ops.snapshot(), now_ms, lang))
-    return build_source_detail(runtime.ops.detail(source), source, now_ms, lang)
+                + build_health_grid(runtime.ops.snapshot(), now_ms, lang,
+                                    runtime.config.timezone))
+    return build_source_detail(runtime.ops.detail(source), source, now_ms, lang,
+                               runtime.config.timezone)
 
 
 def _storage_banner(config: DashboardConfig, now_ms: int, lang: str) -> list[Any]:

@@ -11,9 +11,7 @@ refresh period; the daily figures of 90 days come with a CSV download at
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import dash
 import flask
@@ -302,8 +300,8 @@ def daily_csv_view(queue_id: str) -> flask.Response:
     except StorageUnavailable as err:
         return flask.Response(f"{t('db_unavailable', lang)}: {err}", 503,
                               mimetype="text/plain")
-    today = datetime.fromtimestamp(runtime.clock(), ZoneInfo(runtime.config.timezone))
-    name = csv_filename(queue_id, today.date().isoformat())
+    name = csv_filename(queue_id, fmt.local_day(runtime.now_ms(),
+                                                runtime.config.timezone))
     return flask.Response(daily_csv(rows, lang), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{name}"',
         "Cache-Control": "no-store",

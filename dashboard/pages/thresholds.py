@@ -134,8 +134,9 @@ def tables(stored_lang: str | None, _changed: int | None, _toggled: int | None) 
         audit = runtime.alerts.audit_log(action_prefix="rule.", limit=AUDIT_ROWS)
     except StorageUnavailable as err:
         return [banner(f"{t('db_unavailable', lang)}: {err}")], []
-    return (build_rules_table(rules, runtime.config.channels, _frame.is_admin(), now_ms, lang),
-            build_audit(audit, now_ms, lang))
+    return (build_rules_table(rules, runtime.config.channels, _frame.is_admin(), now_ms, lang,
+                              runtime.config.timezone),
+            build_audit(audit, now_ms, lang, runtime.config.timezone))
 
 
 # -- the form's actions -----------------------------------------------------------------

@@ -93,6 +93,7 @@ CALLBACKS.clientside(
     Output(ids.WALLBOARD_CLOCK, "children"),
     Input(ids.WALLBOARD_TICK, "n_intervals"),
     State(ids.WALLBOARD_LANG, "data"),
+    State(ids.WALLBOARD_WATCHDOG_CONFIG, "data"),
 )
 CALLBACKS.clientside(
     ClientsideFunction(CLIENTSIDE_NAMESPACE, "heartbeatSeen"),
