@@ -201,7 +201,7 @@ def _field(label_key: str, control: Component, lang: str) -> html.Label:
                       className="field")
 
 
-# -- login sessions and locks (issue 11) ------------------------------------------------
+# -- login sessions and locks -----------------------------------------------------------
 
 
 def browser_text(user_agent: str | None) -> str:
