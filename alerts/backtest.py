@@ -27,11 +27,9 @@ from typing import Protocol
 from storage import SeriesSamples
 
 from .engine import AlertEvent, AlertState, AlertStatus, evaluate
+from .inputs import DERIVED_METRICS, OPEN_METRIC
 from .model import ActiveMode, Direction, Rule, Severity
 
-DERIVED_METRICS = frozenset({"state_down", "drift_oldest_s", "last_success_age_s",
-                             "data_age_s", "screen_silence_s"})
-OPEN_METRIC = "open"  # a queue's open (1) / closed (0) series, for while_open rules
 DAY_MS = 86_400_000
 # At most this many series per rule and span (a scope of "every queue" on a big site).
 MAX_SERIES = 500

@@ -26,8 +26,21 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from specs.metrics import COUNTED_SINCE_FAILOVER, QueueMetricId
-from specs.sources import BreakerState, HealthState
+from specs.drift import (
+    DRIFT_COUNT_METRIC,
+    DRIFT_METRIC_DISPLAYS,
+    DRIFT_OLDEST_METRIC,
+    LAST_SUCCESS_AGE_METRIC,
+)
+from specs.health import HEALTH_METRIC_DISPLAYS, STATE_DOWN_METRIC
+from specs.metrics import COUNTED_SINCE_FAILOVER, QUEUE_METRICS, Display, QueueMetricId
+from specs.sources import (
+    DATA_AGE_METRIC,
+    SCREEN_SILENCE_METRIC,
+    SOURCE_METRIC_DISPLAYS,
+    BreakerState,
+    HealthState,
+)
 from storage import (
     AlertStore,
     CurrentRow,
@@ -42,11 +55,11 @@ from storage import series_key as _series_key
 
 from .model import Rule
 
-STATE_DOWN = "state_down"
-DRIFT_OLDEST = "drift_oldest_s"
-LAST_SUCCESS_AGE = "last_success_age_s"
-DATA_AGE = "data_age_s"
-SCREEN_SILENCE = "screen_silence_s"
+STATE_DOWN = STATE_DOWN_METRIC
+DRIFT_OLDEST = DRIFT_OLDEST_METRIC
+LAST_SUCCESS_AGE = LAST_SUCCESS_AGE_METRIC
+DATA_AGE = DATA_AGE_METRIC
+SCREEN_SILENCE = SCREEN_SILENCE_METRIC
 DERIVED_METRICS = frozenset({STATE_DOWN, DRIFT_OLDEST, LAST_SUCCESS_AGE, DATA_AGE,
                              SCREEN_SILENCE})
 # The wall screens' entities: written by the web app, never polled by the collector.
@@ -56,13 +69,21 @@ SCREEN_KIND = "screen"
 OPEN_METRIC = QueueMetricId.OPEN.value  # a queue's open/closed series, for while_open rules
 HEALTH_KIND = "health"  # SourceFacts.kind of a health target
 HEALTH_PREFIX = "health:"
-DRIFT_COUNT = "drift_count"
+DRIFT_COUNT = DRIFT_COUNT_METRIC
 LAST_SUCCESS_TS = "last_success_ts"
 FEW_SOURCES = 8
 BREAKER_CLOSED = BreakerState.CLOSED.value
 # Contact-center counters that a Trio server in failover counts from the switchover (the
 # vendor's installation manual): a figure of them then covers only the time since.
 FAILOVER_COUNTED = COUNTED_SINCE_FAILOVER
+# Every metric a rule can watch (stored or derived) -> how the screens show its value,
+# as each metric's declaration in specs says.
+RULE_METRIC_DISPLAYS: Mapping[str, Display] = {
+    **{m.id: m.display for m in QUEUE_METRICS},
+    **HEALTH_METRIC_DISPLAYS,
+    **DRIFT_METRIC_DISPLAYS,
+    **SOURCE_METRIC_DISPLAYS,
+}
 
 
 @dataclass(frozen=True, slots=True)

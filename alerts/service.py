@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, replace
 from sqlalchemy.engine import Engine
 
 from specs.clock import Timer as Clock
+from specs.clock import now_ms
 from specs.errors import SpecError
 from storage import (
     AlertStore,
@@ -222,7 +223,7 @@ class AlertEvaluator:
     # -- loading -----------------------------------------------------------------------------
 
     def _now_ms(self) -> int:
-        return int(self._clock.time() * 1000)
+        return now_ms(self._clock.time)
 
     def _seed(self) -> None:
         seed_default_rules(self._engine, self._now_ms())

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
 
-from specs.clock import Clock
+from specs.clock import Clock, now_ms
 from storage import DisplayRow, DisplayStore, SeenRequest, StorageUnavailable
 
 from .errors import AuthError
@@ -81,7 +81,7 @@ def create_display(
     checked = validate_display_name(name)
     token = secrets.token_urlsafe(TOKEN_BYTES)
     row = DisplayStore(engine).create(checked, hash_token(token), actor=actor.name,
-                                      now_ms=int(clock() * 1000), client_addr=actor.client_addr)
+                                      now_ms=now_ms(clock), client_addr=actor.client_addr)
     return NewDisplay(display=row, token=token)
 
 
@@ -91,7 +91,7 @@ def revoke_display(
     """Revoke a token (audit "display.revoke"); its screen is out within one refresh.
     Raises storage.UnknownDisplay."""
     return DisplayStore(engine).revoke(display_id, actor=actor.name,
-                                       now_ms=int(clock() * 1000), client_addr=actor.client_addr)
+                                       now_ms=now_ms(clock), client_addr=actor.client_addr)
 
 
 def list_displays(engine: Engine) -> list[DisplayRow]:

@@ -10,6 +10,7 @@ from enum import StrEnum
 
 from sqlalchemy.engine import Engine
 
+import specs.clock
 from specs.clock import Clock
 from storage import AlertStore, StorageUnavailable, UserRow, UserStore
 
@@ -136,10 +137,6 @@ def _role(role: Role | str) -> Role:
     raise ValueError(f"unknown role {role!r}: use {' or '.join(r.value for r in USER_ROLES)}")
 
 
-def _now_ms(clock: Clock) -> int:
-    return int(clock() * 1000)
-
-
 def _to_user(row: UserRow) -> User:
     return User(
         id=row.id,
@@ -177,7 +174,7 @@ def add_user(
     checked_role = _role(role)
     password_hash = passwords.hash_password(password)
     store = UserStore(engine)
-    now_ms = _now_ms(clock)
+    now_ms = specs.clock.now_ms(clock)
     if store.create(name, password_hash, checked_role.value, now_ms) is None:
         raise UserExists(f"user {name!r} already exists")
     audit(engine, actor, "user.add", name, now_ms, after={"role": checked_role.value})
@@ -202,7 +199,7 @@ def set_password(
     request, see ``auth.web``); audit "user.password". Raises UnknownUser, WeakPassword."""
     store = UserStore(engine)
     row = _row(store, username)
-    now_ms = _now_ms(clock)
+    now_ms = specs.clock.now_ms(clock)
     store.set_password_hash(row.id, passwords.hash_password(password), now_ms, end_sessions=True)
     audit(engine, actor, "user.password", row.username, now_ms)
 
@@ -228,7 +225,7 @@ def _set_disabled(
 ) -> None:
     store = UserStore(engine)
     row = _row(store, username)
-    now_ms = _now_ms(clock)
+    now_ms = specs.clock.now_ms(clock)
     store.set_disabled(row.id, disabled, now_ms)
     audit(engine, actor, "user.disable" if disabled else "user.enable", row.username, now_ms,
           before={"disabled": row.disabled}, after={"disabled": disabled})
@@ -243,7 +240,7 @@ def set_role(
     checked_role = _role(role)
     store = UserStore(engine)
     row = _row(store, username)
-    now_ms = _now_ms(clock)
+    now_ms = specs.clock.now_ms(clock)
     # A demotion ends the user's sessions at once (they log in again with the new role).
     demoted = not checked_role.allows(_role(row.role))
     store.set_role(row.id, checked_role.value, now_ms, end_sessions=demoted)
@@ -436,7 +433,7 @@ def unlock_user(
     locks are lifted by hand; a made-up name's lock just runs out)."""
     store = UserStore(engine)
     row = _row(store, username)
-    now_ms = _now_ms(clock)
+    now_ms = specs.clock.now_ms(clock)
     forgotten = store.clear_failures(row.username)
     audit(engine, actor, "user.unlock", row.username, now_ms, after={"failures": forgotten})
     log.info("user %s unlocked by %s (%d failures forgotten)", row.username, actor.name,

@@ -64,8 +64,10 @@ from typing import Any, NoReturn
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.engine import Engine
 
-from specs.drift import DriftSourceSpec
+from specs.clock import now_ms
+from specs.drift import DRIFT_COUNT_METRIC, RECONCILER_METRICS, DriftSourceSpec
 from specs.quantity import QuantityError, parse_decimal
+from specs.sources import HealthState
 from storage import DriftItem, Sample, SeriesKey
 
 from .base import Assessment, BuildContext, PollOutcome, SourceKind, SourcePlan
@@ -77,15 +79,6 @@ from .retry import RetryPolicy, call_with_retry
 
 log = logging.getLogger(__name__)
 
-# Reconciler block metric -> unit.
-RECONCILER_METRICS: dict[str, str] = {
-    "healthy": "bool",
-    "last_success_ts": "s",
-    "consecutive_failures": "cycles",
-    "cycle_duration_s": "s",
-    "resources_processed": "resources",
-    "errors": "errors",
-}
 # A worker whose last successful run is older than this is degraded.
 STALE_AFTER_S = 600.0
 # Words that make a field a resource size, compared as a Kubernetes quantity.
@@ -161,7 +154,7 @@ class DriftSource:
             report = parse_drift_document(response.json(), response.url)
         self._providers.update(report.counts)
         counts = {provider: report.counts.get(provider, 0) for provider in self._providers}
-        ts_ms = int(self._clock.time() * 1000)
+        ts_ms = now_ms(self._clock.time)
         samples = self._samples(report.worker, counts, ts_ms)
         if report.records_skipped:
             log.warning("%s: skipped %d unreadable drift record(s)", self.name,
@@ -198,7 +191,7 @@ class DriftSource:
                  ) -> list[Sample]:
         samples = [
             Sample(
-                SeriesKey(self.name, "provider", provider, "drift_count", "resources",
+                SeriesKey(self.name, "provider", provider, DRIFT_COUNT_METRIC, "resources",
                           provider),
                 ts_ms, float(count),
             )
@@ -216,25 +209,25 @@ class DriftSource:
         """Down while polls fail or the worker says it is unhealthy; degraded while its
         cycles fail or its last successful run is older than ``STALE_AFTER_S``."""
         if error is not None:
-            return ("down", str(error))
+            return (HealthState.DOWN.value, str(error))
         assert outcome is not None
         values = reconciler_values(outcome, self.name)
         if values.get("healthy") == 0.0:
             errors = values.get("errors")
             suffix = "" if errors is None else f": {_plural(int(errors), 'error')}"
-            return ("down", f"worker reports unhealthy{suffix}")
+            return (HealthState.DOWN.value, f"worker reports unhealthy{suffix}")
         failures = int(values.get("consecutive_failures", 0.0))
         if failures > 0:
-            return ("degraded", f"{failures} consecutive failed "
-                                f"{'cycle' if failures == 1 else 'cycles'}")
+            cycles = "cycle" if failures == 1 else "cycles"
+            return (HealthState.DEGRADED.value, f"{failures} consecutive failed {cycles}")
         last_success = values.get("last_success_ts")
         if last_success is None:
-            return ("up", "worker reports healthy" if "healthy" in values
-                    else "polled successfully")
+            return (HealthState.UP.value,
+                    "worker reports healthy" if "healthy" in values else "polled successfully")
         age_s = max(0.0, self._clock.time() - last_success)
         if age_s > STALE_AFTER_S:
-            return ("degraded", f"no successful run for {_age(age_s)}")
-        return ("up", f"last successful run {_age(age_s)} ago")
+            return (HealthState.DEGRADED.value, f"no successful run for {_age(age_s)}")
+        return (HealthState.UP.value, f"last successful run {_age(age_s)} ago")
 
 
 def reconciler_values(outcome: PollOutcome, source: str) -> dict[str, float]:

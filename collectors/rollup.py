@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
 
+from specs.clock import now_ms
 from storage import Resolution, RollupStore, StepResult, UserStore
 
 from . import _memory
@@ -92,7 +93,7 @@ class _Job:
         self._closing = False
 
     def _now_ms(self) -> int:
-        return int(self.clock.time() * 1000)
+        return now_ms(self.clock.time)
 
     async def run(self, token: int) -> None:
         report = await asyncio.to_thread(self.run_once, token)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import dash
@@ -11,6 +10,7 @@ import flask
 from sqlalchemy.engine import Engine
 
 import auth
+from specs.clock import Clock
 from storage import AlertStore
 
 from . import _frame, _runtime, ids, registry
@@ -32,7 +32,7 @@ def create_dash(
     engine: Engine,
     config: DashboardConfig,
     *,
-    clock: Callable[[], float] = time.time,
+    clock: Clock = time.time,
 ) -> dash.Dash:
     """Build the dashboard on ``server``. One per server.
 

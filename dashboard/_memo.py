@@ -13,8 +13,9 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from specs.clock import Clock, now_ms
+
 V = TypeVar("V")
-Clock = Callable[[], float]  # epoch seconds, like time.time
 
 
 class CacheBusy(TimeoutError):
@@ -85,7 +86,7 @@ class SnapshotCache(Generic[V]):
         return loaded is not self._expired and self._now_ms() - loaded.at_ms < self._ttl_ms
 
     def _now_ms(self) -> int:
-        return int(self._clock() * 1000)
+        return now_ms(self._clock)
 
 
 class RenderMemo(Generic[V]):

@@ -6,11 +6,11 @@ callbacks find the read model of the server that runs them here.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import flask
 
+from specs.clock import Clock, now_ms
 from storage import AlertStore
 
 from ._config import DashboardConfig
@@ -26,10 +26,14 @@ EXTENSION_KEY = "trio_monitor.dashboard"
 class Runtime:
     config: DashboardConfig
     read_model: ReadModel
-    clock: Callable[[], float]
+    clock: Clock
     ops: OpsModel  # /health and /drift
     alerts: AlertStore  # /thresholds and /alerts
     wallboard_memo: RenderMemo[WallboardParts] = field(default_factory=RenderMemo)
+
+    def now_ms(self) -> int:
+        """The injected clock's time in epoch milliseconds."""
+        return now_ms(self.clock)
 
 
 def install(server: flask.Flask, runtime: Runtime) -> None:

@@ -12,7 +12,7 @@ import itertools
 import logging
 from dataclasses import dataclass, field
 
-from specs.clock import Clock
+from specs.clock import Clock, now_ms
 from storage import (
     AlertStore,
     ChannelRow,
@@ -100,7 +100,7 @@ class AlertsModel:
             return str(err)
 
     def _now_ms(self) -> int:
-        return int(self._clock() * 1000)
+        return now_ms(self._clock)
 
     def _query(self) -> AlertsData:
         now_ms = self._now_ms()

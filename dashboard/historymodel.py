@@ -26,7 +26,7 @@ from sqlalchemy.engine import Engine
 
 from alerts import AlertState, Rule, Severity, SpecError, validate_rule
 from specs import sitetime
-from specs.clock import Clock
+from specs.clock import Clock, now_ms
 from storage import (
     AgentRow,
     AlertStore,
@@ -356,8 +356,11 @@ class HistoryModel:
         self._daily: RenderMemo[list[DailyRow]] = RenderMemo(size=32)
         self._failover: RenderMemo[int | None] = RenderMemo(size=2)
 
+    def _now_ms(self) -> int:
+        return now_ms(self._clock)
+
     def _period(self) -> int:
-        return int(self._clock() * 1000) // self._ttl_ms
+        return self._now_ms() // self._ttl_ms
 
     def queue(self, queue_id: str) -> QueueInfo | None:
         """The stored queue ``queue_id`` of the configured source; None if unknown."""
@@ -414,7 +417,7 @@ class HistoryModel:
     def daily(self, queue: QueueInfo) -> list[DailyRow]:
         """The queue's daily figures for the last ``DAILY_DAYS`` local days, oldest
         first (see ``storage.DailyRow`` for what each figure means)."""
-        now_ms = int(self._clock() * 1000)
+        now_ms = self._now_ms()
         return self._daily.get(
             (queue.source, queue.queue_id, now_ms // self._ttl_ms),
             lambda: self.history_store.daily(now_ms, days=DAILY_DAYS, tz=self._config.timezone,

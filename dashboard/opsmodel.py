@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 
-from specs.clock import Clock
-from specs.health import uptime
+from specs.clock import Clock, now_ms
+from specs.drift import DRIFT_COUNT_METRIC
+from specs.health import LATENCY_METRIC, uptime
 from storage import (
     DriftEventRow,
     DriftStore,
@@ -49,8 +50,6 @@ log = logging.getLogger(__name__)
 Points = tuple[tuple[int, float], ...]  # (ts_ms, value), oldest first
 
 HEALTH_KIND_ENTITY = "target"  # entity kind of a health target's latency series
-LATENCY_METRIC = "latency_ms"
-DRIFT_COUNT_METRIC = "drift_count"
 CYCLE_METRIC = "cycle_duration_s"
 RECONCILER_ENTITY = "reconciler"
 STATE_EVENT = "state"
@@ -127,7 +126,7 @@ class OpsModel:
         self._details: RenderMemo[SourceDetail | None] = RenderMemo(size=32)
 
     def _now_ms(self) -> int:
-        return int(self._clock() * 1000)
+        return now_ms(self._clock)
 
     def invalidate(self) -> None:
         """Forget the cached snapshot: after an edit, the next page shows it."""

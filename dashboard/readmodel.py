@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 
-from specs.clock import Clock
+from specs.clock import Clock, now_ms
 from storage import (
     AlertStore,
     CurrentRow,
@@ -135,7 +135,7 @@ class ReadModel:
         self._cache.invalidate()
 
     def _now_ms(self) -> int:
-        return int(self._clock() * 1000)
+        return now_ms(self._clock)
 
     def _query(self) -> Snapshot:
         now_ms = self._now_ms()

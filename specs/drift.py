@@ -8,7 +8,6 @@ document) or ``prometheus`` (its ``/metrics`` text exposition).
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Mapping
@@ -16,7 +15,35 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from .fields import named_list
 from .health import SpecError
+from .metrics import Display
+
+# A reconciler's metrics, as rules and series name them.
+DRIFT_COUNT_METRIC = "drift_count"  # stored, per provider: resources drifting now
+DRIFT_OLDEST_METRIC = "drift_oldest_s"  # derived: age of the oldest drift of a provider
+LAST_SUCCESS_AGE_METRIC = "last_success_age_s"  # derived: now - last_success_ts
+# The reconciler block's metrics (a worker's own figures) -> unit, as the series store it.
+RECONCILER_METRICS: Mapping[str, str] = {
+    "healthy": "bool",
+    "last_success_ts": "s",
+    "consecutive_failures": "cycles",
+    "cycle_duration_s": "s",
+    "resources_processed": "resources",
+    "errors": "errors",
+}
+# How the screens show a value of each.
+DRIFT_METRIC_DISPLAYS: Mapping[str, Display] = {
+    DRIFT_COUNT_METRIC: Display.INTEGER,
+    DRIFT_OLDEST_METRIC: Display.DURATION,
+    LAST_SUCCESS_AGE_METRIC: Display.DURATION,
+    "healthy": Display.STATE,
+    "last_success_ts": Display.NUMBER,  # epoch seconds
+    "consecutive_failures": Display.INTEGER,
+    "cycle_duration_s": Display.DURATION,
+    "resources_processed": Display.INTEGER,
+    "errors": Display.INTEGER,
+}
 
 FORMATS = ("json", "prometheus")
 DEFAULT_INTERVAL_S = 15.0
@@ -68,29 +95,7 @@ def validate_drift_source(mapping: Any) -> DriftSourceSpec:
 def parse_drift_sources_json(text: str) -> list[DriftSourceSpec]:
     """A JSON list of drift sources; raises ``SpecError`` naming the index and field
     (``sources[2].url``); a name used twice is refused."""
-    try:
-        items = json.loads(text)
-    except ValueError as exc:
-        raise SpecError("sources", f"not valid JSON: {exc}") from None
-    if not isinstance(items, list):
-        raise SpecError("sources", f"must be a JSON list, not {type(items).__name__}")
-    specs: list[DriftSourceSpec] = []
-    seen: dict[str, int] = {}
-    for index, item in enumerate(items):
-        where = f"sources[{index}]"
-        if not isinstance(item, dict):
-            raise SpecError(where, f"must be a JSON object, not {type(item).__name__}")
-        try:
-            spec = validate_drift_source(item)
-        except SpecError as exc:
-            raise SpecError(f"{where}.{exc.field}", exc.message) from None
-        if spec.name in seen:
-            raise SpecError(
-                f"{where}.name", f'duplicate name "{spec.name}" (also sources[{seen[spec.name]}])'
-            )
-        seen[spec.name] = index
-        specs.append(spec)
-    return specs
+    return named_list(text, "sources", validate_drift_source)
 
 
 def _url(value: Any) -> str:

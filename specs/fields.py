@@ -5,11 +5,49 @@ Each raises ``SpecError(field, message)`` with a message a person can act on.
 
 from __future__ import annotations
 
+import json
 import math
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from .errors import SpecError
+
+
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+N = TypeVar("N", bound=_Named)
+
+
+def named_list(text: str, label: str, validate: Callable[[dict[str, Any]], N]) -> list[N]:
+    """The items of a JSON list of objects, each through ``validate``, in order. Raises
+    ``SpecError`` naming the index and field (``targets[2].url``); a name used twice is
+    refused."""
+    try:
+        items = json.loads(text)
+    except ValueError as exc:
+        raise SpecError(label, f"not valid JSON: {exc}") from None
+    if not isinstance(items, list):
+        raise SpecError(label, f"must be a JSON list, not {type(items).__name__}")
+    result: list[N] = []
+    seen: dict[str, int] = {}
+    for index, item in enumerate(items):
+        where = f"{label}[{index}]"
+        if not isinstance(item, dict):
+            raise SpecError(where, f"must be a JSON object, not {type(item).__name__}")
+        try:
+            spec = validate(item)
+        except SpecError as exc:
+            raise SpecError(f"{where}.{exc.field}", exc.message) from None
+        if spec.name in seen:
+            message = f'duplicate name "{spec.name}" (also {label}[{seen[spec.name]}])'
+            raise SpecError(f"{where}.name", message)
+        seen[spec.name] = index
+        result.append(spec)
+    return result
 
 
 def number(field: str, value: Any) -> float:

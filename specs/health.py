@@ -18,8 +18,18 @@ from typing import Any
 from .errors import SpecError
 from .fields import boolean as _bool
 from .fields import http_url as _url
+from .fields import named_list
 from .fields import number as _number
 from .fields import record_id as _id
+from .metrics import Display
+
+# A target's metrics, as rules and series name them, and how the screens show a value.
+LATENCY_METRIC = "latency_ms"  # stored: the check's duration
+STATE_DOWN_METRIC = "state_down"  # derived: 1.0 while the target is DOWN, else 0.0
+HEALTH_METRIC_DISPLAYS: Mapping[str, Display] = {
+    LATENCY_METRIC: Display.MILLISECONDS,
+    STATE_DOWN_METRIC: Display.STATE,
+}
 
 
 class HealthState(StrEnum):
@@ -104,29 +114,8 @@ def parse_targets_json(text: str) -> list[HealthTarget]:
     """Targets from the configuration: a JSON list of target objects. Every target is
     marked ``from_config``. Raises ``SpecError`` naming the index (``targets[2].url``);
     a name used twice is refused."""
-    try:
-        items = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise SpecError("targets", f"not valid JSON: {exc}") from None
-    if not isinstance(items, list):
-        raise SpecError("targets", f"must be a JSON list, not {type(items).__name__}")
-    targets: list[HealthTarget] = []
-    seen: dict[str, int] = {}
-    for index, item in enumerate(items):
-        where = f"targets[{index}]"
-        if not isinstance(item, dict):
-            raise SpecError(where, f"must be a JSON object, not {type(item).__name__}")
-        try:
-            target = validate_target(item)
-        except SpecError as exc:
-            raise SpecError(f"{where}.{exc.field}", exc.message) from None
-        if target.name in seen:
-            first = seen[target.name]
-            message = f'duplicate name "{target.name}" (also targets[{first}])'
-            raise SpecError(f"{where}.name", message)
-        seen[target.name] = index
-        targets.append(replace(target, from_config=True))
-    return targets
+    return [replace(target, from_config=True)
+            for target in named_list(text, "targets", validate_target)]
 
 
 def _name(value: Any) -> str:

@@ -58,6 +58,8 @@ class Display(StrEnum):
     INTEGER = "integer"  # "12"
     DURATION = "duration"  # seconds as m:ss, h:mm:ss from an hour
     PERCENT = "percent"  # "82 %"
+    MILLISECONDS = "milliseconds"  # "120 ms"
+    NUMBER = "number"  # the value as it is: "1.5"
 
 
 class TileRow(StrEnum):

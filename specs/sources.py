@@ -6,11 +6,25 @@ A source's state (a Trio site, a worker, a reconciler) is a ``specs.health.Healt
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 
 from .health import HealthState
+from .metrics import Display
 
-__all__ = ["BreakerState", "HealthState"]
+__all__ = [
+    "DATA_AGE_METRIC", "SCREEN_SILENCE_METRIC", "SOURCE_METRIC_DISPLAYS", "BreakerState",
+    "HealthState",
+]
+
+# Metrics derived from any source's facts, as rules name them.
+DATA_AGE_METRIC = "data_age_s"  # now - the source's last success
+# now - a wall screen's last refresh (source "display", one entity per screen token)
+SCREEN_SILENCE_METRIC = "screen_silence_s"
+SOURCE_METRIC_DISPLAYS: Mapping[str, Display] = {
+    DATA_AGE_METRIC: Display.DURATION,
+    SCREEN_SILENCE_METRIC: Display.DURATION,
+}
 
 
 class BreakerState(StrEnum):

@@ -15,6 +15,7 @@ import auth
 from auth import Actor, Role
 from collectors.clock import ManualClock
 from dashboard import ids as dash_ids
+from dashboard.components import admin as adm_ids
 from dashboard.components.admin import ScreenState, screen_state
 from storage import AlertStore, DisplayRow
 from tests.fixtures.dashboard import by_class, log_in, text
@@ -32,36 +33,36 @@ ADMIN_ONLY = "Only administrators can do this."
 
 def press(client: FlaskClient, button: str, **values: Any) -> dict[str, Any]:
     """A form button of /admin, with the form's values (by id)."""
-    message = (dash_ids.ADM_DISPLAYS_MESSAGE if button == dash_ids.ADM_DISPLAY_CREATE
-               else dash_ids.ADM_USERS_MESSAGE)
+    message = (adm_ids.ADM_DISPLAYS_MESSAGE if button == adm_ids.ADM_DISPLAY_CREATE
+               else adm_ids.ADM_USERS_MESSAGE)
     return call(client, message, {button: 1, **values}, (button, "n_clicks"))
 
 
 def user_button(client: FlaskClient, user: str, action: str) -> dict[str, Any]:
-    button = {"type": dash_ids.ADM_USER_ACTION, "user": user, "action": action}
-    return call(client, dash_ids.ADM_USERS_MESSAGE,
-                {dash_ids.ADM_USER_ACTION: [(button, 1)]}, (button, "n_clicks"))
+    button = {"type": adm_ids.ADM_USER_ACTION, "user": user, "action": action}
+    return call(client, adm_ids.ADM_USERS_MESSAGE,
+                {adm_ids.ADM_USER_ACTION: [(button, 1)]}, (button, "n_clicks"))
 
 
 def revoke(client: FlaskClient, display_id: int) -> dict[str, Any]:
-    button = {"type": dash_ids.ADM_DISPLAY_REVOKE, "display": display_id}
-    return call(client, dash_ids.ADM_DISPLAYS_MESSAGE,
-                {dash_ids.ADM_DISPLAY_REVOKE: [(button, 1)]}, (button, "submit_n_clicks"))
+    button = {"type": adm_ids.ADM_DISPLAY_REVOKE, "display": display_id}
+    return call(client, adm_ids.ADM_DISPLAYS_MESSAGE,
+                {adm_ids.ADM_DISPLAY_REVOKE: [(button, 1)]}, (button, "submit_n_clicks"))
 
 
 def displays_table(client: FlaskClient) -> Any:
-    return call(client, dash_ids.ADM_DISPLAYS, {dash_ids.ADM_REFRESH: 1})[dash_ids.ADM_DISPLAYS]
+    return call(client, adm_ids.ADM_DISPLAYS, {adm_ids.ADM_REFRESH: 1})[adm_ids.ADM_DISPLAYS]
 
 
 def audit(client: FlaskClient, **filters: Any) -> str:
-    values = {getattr(dash_ids, f"ADM_AUDIT_{name.upper()}"): value
+    values = {getattr(adm_ids, f"ADM_AUDIT_{name.upper()}"): value
               for name, value in filters.items()}
-    return text_of(call(client, dash_ids.ADM_AUDIT, values)[dash_ids.ADM_AUDIT])
+    return text_of(call(client, adm_ids.ADM_AUDIT, values)[adm_ids.ADM_AUDIT])
 
 
 def add_user_form(username: str, password: str, role: str = "viewer") -> dict[str, Any]:
-    return {dash_ids.ADM_NEW_USERNAME: username, dash_ids.ADM_NEW_PASSWORD: password,
-            dash_ids.ADM_NEW_ROLE: role}
+    return {adm_ids.ADM_NEW_USERNAME: username, adm_ids.ADM_NEW_PASSWORD: password,
+            adm_ids.ADM_NEW_ROLE: role}
 
 
 # -- who may open it -----------------------------------------------------------------------
@@ -108,20 +109,20 @@ def test_the_server_refuses_every_admin_callback_to_a_viewer(
     screen = auth.create_display(engine, "Screen 1", clock=clock.time).display
     log_in(client, "bo")
 
-    assert "Only administrators" in text_of(call(client, dash_ids.ADM_USERS, {}))
+    assert "Only administrators" in text_of(call(client, adm_ids.ADM_USERS, {}))
     assert "Only administrators" in text_of(displays_table(client))
     assert "Only administrators" in audit(client)
     forged = [
-        press(client, dash_ids.ADM_ADD_USER, **add_user_form("eve", "a long password!", "admin")),
-        press(client, dash_ids.ADM_RESET_SUBMIT, **{dash_ids.ADM_RESET_USER: "anna",
-                                                   dash_ids.ADM_RESET_PASSWORD: "new long pw!"}),
+        press(client, adm_ids.ADM_ADD_USER, **add_user_form("eve", "a long password!", "admin")),
+        press(client, adm_ids.ADM_RESET_SUBMIT, **{adm_ids.ADM_RESET_USER: "anna",
+                                                   adm_ids.ADM_RESET_PASSWORD: "new long pw!"}),
         user_button(client, "anna", "disable"),
         user_button(client, "bo", "admin"),
     ]
-    assert [f[dash_ids.ADM_USERS_MESSAGE] for f in forged] == [ADMIN_ONLY] * 4
-    assert press(client, dash_ids.ADM_DISPLAY_CREATE, **{dash_ids.ADM_DISPLAY_NAME: "x"})[
-        dash_ids.ADM_DISPLAYS_MESSAGE] == ADMIN_ONLY
-    assert revoke(client, screen.id)[dash_ids.ADM_DISPLAYS_MESSAGE] == ADMIN_ONLY
+    assert [f[adm_ids.ADM_USERS_MESSAGE] for f in forged] == [ADMIN_ONLY] * 4
+    assert press(client, adm_ids.ADM_DISPLAY_CREATE, **{adm_ids.ADM_DISPLAY_NAME: "x"})[
+        adm_ids.ADM_DISPLAYS_MESSAGE] == ADMIN_ONLY
+    assert revoke(client, screen.id)[adm_ids.ADM_DISPLAYS_MESSAGE] == ADMIN_ONLY
 
     assert [(u.username, u.role, u.disabled) for u in auth.list_users(engine)] == [
         ("anna", Role.ADMIN, False), ("bo", Role.VIEWER, False)]
@@ -136,23 +137,23 @@ def test_the_server_refuses_every_admin_callback_to_a_viewer(
 def test_it_adds_a_user_changes_the_role_disables_enables_and_resets_the_password(
     admin: FlaskClient, engine: Engine
 ) -> None:
-    added = press(admin, dash_ids.ADM_ADD_USER, **add_user_form(" Cecilia ", "a long password!"))
-    assert added[dash_ids.ADM_USERS_MESSAGE] == "cecilia added as viewer."
-    assert added[dash_ids.ADM_NEW_USERNAME] == "" and added[dash_ids.ADM_NEW_PASSWORD] == ""
-    table = text_of(call(admin, dash_ids.ADM_USERS, {}))
+    added = press(admin, adm_ids.ADM_ADD_USER, **add_user_form(" Cecilia ", "a long password!"))
+    assert added[adm_ids.ADM_USERS_MESSAGE] == "cecilia added as viewer."
+    assert added[adm_ids.ADM_NEW_USERNAME] == "" and added[adm_ids.ADM_NEW_PASSWORD] == ""
+    table = text_of(call(admin, adm_ids.ADM_USERS, {}))
     assert "cecilia" in table and "Make administrator" in table
 
-    assert user_button(admin, "cecilia", "admin")[dash_ids.ADM_USERS_MESSAGE] == (
+    assert user_button(admin, "cecilia", "admin")[adm_ids.ADM_USERS_MESSAGE] == (
         "cecilia is now administrator.")
-    assert user_button(admin, "cecilia", "disable")[dash_ids.ADM_USERS_MESSAGE] == (
+    assert user_button(admin, "cecilia", "disable")[adm_ids.ADM_USERS_MESSAGE] == (
         "cecilia disabled: their sessions end.")
-    assert user_button(admin, "cecilia", "enable")[dash_ids.ADM_USERS_MESSAGE] == (
+    assert user_button(admin, "cecilia", "enable")[adm_ids.ADM_USERS_MESSAGE] == (
         "cecilia enabled.")
-    reset = press(admin, dash_ids.ADM_RESET_SUBMIT, **{
-        dash_ids.ADM_RESET_USER: "cecilia", dash_ids.ADM_RESET_PASSWORD: "another long one"})
-    assert reset[dash_ids.ADM_USERS_MESSAGE] == (
+    reset = press(admin, adm_ids.ADM_RESET_SUBMIT, **{
+        adm_ids.ADM_RESET_USER: "cecilia", adm_ids.ADM_RESET_PASSWORD: "another long one"})
+    assert reset[adm_ids.ADM_USERS_MESSAGE] == (
         "Password of cecilia changed: their sessions end.")
-    assert reset[dash_ids.ADM_RESET_PASSWORD] == ""
+    assert reset[adm_ids.ADM_RESET_PASSWORD] == ""
 
     user = auth.get_user(engine, "cecilia")
     assert (user.role, user.disabled) == (Role.ADMIN, False)
@@ -167,13 +168,13 @@ def test_it_adds_a_user_changes_the_role_disables_enables_and_resets_the_passwor
 
 
 def test_an_admin_cannot_disable_or_demote_themselves(admin: FlaskClient, engine: Engine) -> None:
-    table = call(admin, dash_ids.ADM_USERS, {})[dash_ids.ADM_USERS]
+    table = call(admin, adm_ids.ADM_USERS, {})[adm_ids.ADM_USERS]
     own_buttons = re.findall(r'"user": "anna", "action": "(\w+)"', text_of(table))
     assert own_buttons == []  # anna is admin and active: both buttons would harm herself
 
     for action in ("disable", "viewer"):
         refused = user_button(admin, "anna", action)
-        assert refused[dash_ids.ADM_USERS_MESSAGE].startswith("You cannot disable your own")
+        assert refused[adm_ids.ADM_USERS_MESSAGE].startswith("You cannot disable your own")
     user = auth.get_user(engine, "anna")
     assert (user.role, user.disabled) == (Role.ADMIN, False)
 
@@ -182,8 +183,8 @@ def test_it_says_what_is_wrong_with_a_new_user_and_adds_nothing(
     admin: FlaskClient, engine: Engine
 ) -> None:
     def message(form: dict[str, Any], lang: str = "en") -> str:
-        return str(press(admin, dash_ids.ADM_ADD_USER, **form, **{dash_ids.PAGES_LANG: lang})[
-            dash_ids.ADM_USERS_MESSAGE])
+        return str(press(admin, adm_ids.ADM_ADD_USER, **form, **{dash_ids.PAGES_LANG: lang})[
+            adm_ids.ADM_USERS_MESSAGE])
 
     assert message(add_user_form("", "a long password!")) == (
         "Give a username, a password and a role.")
@@ -202,23 +203,23 @@ def test_it_says_what_is_wrong_with_a_new_user_and_adds_nothing(
 def test_it_creates_a_display_token_shown_once_that_opens_a_screen_and_revokes_it(
     server: flask.Flask, admin: FlaskClient, engine: Engine, clock: ManualClock
 ) -> None:
-    created = press(admin, dash_ids.ADM_DISPLAY_CREATE, **{dash_ids.ADM_DISPLAY_NAME: "Lobby"})
-    panel = text_of(created[dash_ids.ADM_DISPLAY_TOKEN])
+    created = press(admin, adm_ids.ADM_DISPLAY_CREATE, **{adm_ids.ADM_DISPLAY_NAME: "Lobby"})
+    panel = text_of(created[adm_ids.ADM_DISPLAY_TOKEN])
     found = re.search(r"/display/([A-Za-z0-9_-]{43})", panel)
     assert found is not None and "shown only now" in panel
-    assert created[dash_ids.ADM_DISPLAY_NAME] == ""
+    assert created[adm_ids.ADM_DISPLAY_NAME] == ""
     [row] = auth.list_displays(engine)
     assert "Lobby" in text_of(displays_table(admin)) and "never connected" in text_of(
         displays_table(admin))
 
     screen = server.test_client()
     assert open_display(screen, found.group(1)).status_code == 200
-    again = press(admin, dash_ids.ADM_DISPLAY_CREATE, **{dash_ids.ADM_DISPLAY_NAME: "Lobby"})
-    assert again[dash_ids.ADM_DISPLAYS_MESSAGE] == (
+    again = press(admin, adm_ids.ADM_DISPLAY_CREATE, **{adm_ids.ADM_DISPLAY_NAME: "Lobby"})
+    assert again[adm_ids.ADM_DISPLAYS_MESSAGE] == (
         "A screen called Lobby already has a token: revoke it first.")
 
     revoked = revoke(admin, row.id)
-    assert revoked[dash_ids.ADM_DISPLAYS_MESSAGE] == (
+    assert revoked[adm_ids.ADM_DISPLAYS_MESSAGE] == (
         "Lobby revoked: the screen stops within one refresh.")
     clock.advance(1)
     assert screen.get("/").status_code == 303  # to /display/revoked

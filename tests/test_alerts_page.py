@@ -15,6 +15,7 @@ from collectors.clock import ManualClock
 from dashboard import ids as dash_ids
 from dashboard.alertforms import SilenceRequest, parse_silence
 from dashboard.alertsmodel import AlertsModel
+from dashboard.components import alerts as alr_ids
 from dashboard.components import format as fmt
 from dashboard.components.alerts import build_firing
 from storage import AlertStore, Store, make_engine, series_key
@@ -63,38 +64,38 @@ def rules(engine: Engine, store: Store, now_ms: int) -> dict[str, int]:
 
 
 def refresh(client: FlaskClient, **values: Any) -> dict[str, Any]:
-    return call(client, dash_ids.ALR_FIRING, {dash_ids.ALR_REFRESH: 1, **values},
-                (dash_ids.ALR_REFRESH, "n_intervals"))
+    return call(client, alr_ids.ALR_FIRING, {alr_ids.ALR_REFRESH: 1, **values},
+                (alr_ids.ALR_REFRESH, "n_intervals"))
 
 
 def pick_id(rule_id: int, key: str = KEY_12, alert_id: str = ALERT_12) -> dict[str, Any]:
-    return {"type": dash_ids.ALR_ACK_PICK, "rule": rule_id, "series": key, "alert": alert_id}
+    return {"type": alr_ids.ALR_ACK_PICK, "rule": rule_id, "series": key, "alert": alert_id}
 
 
 def acknowledge(client: FlaskClient, target: Any, comment: str) -> dict[str, Any]:
-    return call(client, dash_ids.ALR_ACK_MESSAGE, {
-        dash_ids.ALR_ACK_SUBMIT: 1, dash_ids.ALR_ACK_TARGET: target,
-        dash_ids.ALR_ACK_COMMENT: comment}, (dash_ids.ALR_ACK_SUBMIT, "n_clicks"))
+    return call(client, alr_ids.ALR_ACK_MESSAGE, {
+        alr_ids.ALR_ACK_SUBMIT: 1, alr_ids.ALR_ACK_TARGET: target,
+        alr_ids.ALR_ACK_COMMENT: comment}, (alr_ids.ALR_ACK_SUBMIT, "n_clicks"))
 
 
 def create_silence(client: FlaskClient, **fields: Any) -> dict[str, Any]:
-    values = {dash_ids.ALR_SILENCE_CREATE: 1, dash_ids.ALR_SILENCE_DURATION: 60,
-              **{getattr(dash_ids, f"ALR_SILENCE_{name.upper()}"): value
+    values = {alr_ids.ALR_SILENCE_CREATE: 1, alr_ids.ALR_SILENCE_DURATION: 60,
+              **{getattr(alr_ids, f"ALR_SILENCE_{name.upper()}"): value
                  for name, value in fields.items()}}
-    return call(client, dash_ids.ALR_SILENCES_MESSAGE, values,
-                (dash_ids.ALR_SILENCE_CREATE, "n_clicks"))
+    return call(client, alr_ids.ALR_SILENCES_MESSAGE, values,
+                (alr_ids.ALR_SILENCE_CREATE, "n_clicks"))
 
 
 def end_silence(client: FlaskClient, silence_id: int) -> dict[str, Any]:
-    button = {"type": dash_ids.ALR_SILENCE_END, "silence": silence_id}
-    return call(client, dash_ids.ALR_SILENCES_MESSAGE,
-                {dash_ids.ALR_SILENCE_END: [(button, 1)]}, (button, "n_clicks"))
+    button = {"type": alr_ids.ALR_SILENCE_END, "silence": silence_id}
+    return call(client, alr_ids.ALR_SILENCES_MESSAGE,
+                {alr_ids.ALR_SILENCE_END: [(button, 1)]}, (button, "n_clicks"))
 
 
 def send_test(client: FlaskClient, channel: str, tests: Any = None) -> dict[str, Any]:
-    button = {"type": dash_ids.ALR_CHANNEL_TEST, "channel": channel}
-    return call(client, dash_ids.ALR_CHANNELS_MESSAGE,
-                {dash_ids.ALR_CHANNEL_TEST: [(button, 1)], dash_ids.ALR_TESTS: tests},
+    button = {"type": alr_ids.ALR_CHANNEL_TEST, "channel": channel}
+    return call(client, alr_ids.ALR_CHANNELS_MESSAGE,
+                {alr_ids.ALR_CHANNEL_TEST: [(button, 1)], alr_ids.ALR_TESTS: tests},
                 (button, "n_clicks"))
 
 
@@ -107,18 +108,18 @@ def test_it_shows_firing_and_pending_alerts_to_a_viewer_without_admin_controls(
     log_in(client, "bo")
     assert client.get("/alerts").status_code == 200
     page = refresh(client)
-    firing = json.dumps(page[dash_ids.ALR_FIRING], ensure_ascii=False)
+    firing = json.dumps(page[alr_ids.ALR_FIRING], ensure_ascii=False)
     assert "Longest wait" in firing and "Kundtjänst (queue)" in firing
     assert "1:35" in firing and "critical" in firing  # 95 s as the wall screen shows it
-    assert dash_ids.ALR_ACK_PICK in firing  # anyone logged in may acknowledge
-    pending = json.dumps(page[dash_ids.ALR_PENDING], ensure_ascii=False)
+    assert alr_ids.ALR_ACK_PICK in firing  # anyone logged in may acknowledge
+    pending = json.dumps(page[alr_ids.ALR_PENDING], ensure_ascii=False)
     assert "Service level" in pending and "Ärenden (queue)" in pending and "71.0 %" in pending
-    channels = json.dumps(page[dash_ids.ALR_CHANNELS])
-    assert "ops-mail" in channels and dash_ids.ALR_CHANNEL_TEST not in channels
+    channels = json.dumps(page[alr_ids.ALR_CHANNELS])
+    assert "ops-mail" in channels and alr_ids.ALR_CHANNEL_TEST not in channels
     from dashboard.pages import alerts
 
     assert not [c for c in by_class(alerts.layout(), "form")
-                if getattr(c, "id", None) == dash_ids.ALR_SILENCE_FORM]
+                if getattr(c, "id", None) == alr_ids.ALR_SILENCE_FORM]
 
 
 def test_it_gives_admins_the_silence_form_and_test_buttons_in_swedish(
@@ -128,11 +129,11 @@ def test_it_gives_admins_the_silence_form_and_test_buttons_in_swedish(
     client.get("/alerts")
     from dashboard.pages import alerts
 
-    assert [c.id for c in by_class(alerts.layout(), "form")] == [dash_ids.ALR_SILENCE_FORM]
+    assert [c.id for c in by_class(alerts.layout(), "form")] == [alr_ids.ALR_SILENCE_FORM]
     page = refresh(client, **{dash_ids.PAGES_LANG: "sv"})
-    assert "Aktiva nu" in json.dumps(page[dash_ids.ALR_FIRING], ensure_ascii=False)
-    channels = json.dumps(page[dash_ids.ALR_CHANNELS], ensure_ascii=False)
-    assert dash_ids.ALR_CHANNEL_TEST in channels and "Skicka testmeddelande" in channels
+    assert "Aktiva nu" in json.dumps(page[alr_ids.ALR_FIRING], ensure_ascii=False)
+    channels = json.dumps(page[alr_ids.ALR_CHANNELS], ensure_ascii=False)
+    assert alr_ids.ALR_CHANNEL_TEST in channels and "Skicka testmeddelande" in channels
 
 
 # -- acknowledging ------------------------------------------------------------------------
@@ -144,17 +145,17 @@ def test_it_acknowledges_an_alert_with_a_comment_as_a_viewer(
     log_in(client, "bo")
     client.get("/alerts")
     wait_rule = rules["Longest wait"]
-    picked = call(client, dash_ids.ALR_ACK_TARGET,
-                  {dash_ids.ALR_ACK_PICK: [(pick_id(wait_rule), 1)]},
+    picked = call(client, alr_ids.ALR_ACK_TARGET,
+                  {alr_ids.ALR_ACK_PICK: [(pick_id(wait_rule), 1)]},
                   (pick_id(wait_rule), "n_clicks"))
-    target = picked[dash_ids.ALR_ACK_TARGET]
+    target = picked[alr_ids.ALR_ACK_TARGET]
     assert target == {"rule_id": wait_rule, "series_key": KEY_12, "alert_id": ALERT_12}
-    panel = call(client, dash_ids.ALR_ACK_PANEL, {dash_ids.ALR_ACK_TARGET: target})
-    assert panel[dash_ids.ALR_ACK_TITLE] == "Acknowledge Longest wait · Kundtjänst (queue)"
+    panel = call(client, alr_ids.ALR_ACK_PANEL, {alr_ids.ALR_ACK_TARGET: target})
+    assert panel[alr_ids.ALR_ACK_TITLE] == "Acknowledge Longest wait · Kundtjänst (queue)"
 
     done = acknowledge(client, target, "  calling in two more agents ")
-    assert done[dash_ids.ALR_ACK_MESSAGE] == "Acknowledged Longest wait · Kundtjänst (queue)"
-    assert done[dash_ids.ALR_ACK_TARGET] is None and done[dash_ids.ALR_ACK_COMMENT] == ""
+    assert done[alr_ids.ALR_ACK_MESSAGE] == "Acknowledged Longest wait · Kundtjänst (queue)"
+    assert done[alr_ids.ALR_ACK_TARGET] is None and done[alr_ids.ALR_ACK_COMMENT] == ""
     store = AlertStore(engine)
     [state] = [s for s in store.states() if s.series_key == KEY_12]
     assert (state.ack_by, state.ack_at_ms, state.ack_comment) == (
@@ -164,9 +165,9 @@ def test_it_acknowledges_an_alert_with_a_comment_as_a_viewer(
         "acknowledged", "bo", "calling in two more agents")
     [audit] = store.audit_log(action_prefix="alert.ack")
     assert (audit.actor, audit.target) == ("bo", f"alert:{ALERT_12}")
-    shown = json.dumps(refresh(client)[dash_ids.ALR_FIRING], ensure_ascii=False)
+    shown = json.dumps(refresh(client)[alr_ids.ALR_FIRING], ensure_ascii=False)
     assert "bo, " in shown and "calling in two more agents" in shown
-    assert dash_ids.ALR_ACK_PICK not in shown  # acknowledged: no button any more
+    assert alr_ids.ALR_ACK_PICK not in shown  # acknowledged: no button any more
 
 
 def test_it_says_so_when_the_alert_resolved_before_the_acknowledgement(
@@ -176,15 +177,15 @@ def test_it_says_so_when_the_alert_resolved_before_the_acknowledgement(
     client.get("/alerts")
     stale = {"rule_id": rules["Longest wait"], "series_key": KEY_12, "alert_id": "a-older"}
     refused = acknowledge(client, stale, "too late")
-    assert refused[dash_ids.ALR_ACK_MESSAGE] == (
+    assert refused[alr_ids.ALR_ACK_MESSAGE] == (
         "Longest wait · Kundtjänst (queue) is no longer open (it resolved, or a new alert "
         "started): nothing was acknowledged")
     store = AlertStore(engine)
     assert [s.ack_by for s in store.states() if s.series_key == KEY_12] == [None]
     assert store.events(rule_id=rules["Longest wait"]) == []
     too_long = acknowledge(client, {**stale, "alert_id": ALERT_12}, "x" * 501)
-    assert too_long[dash_ids.ALR_ACK_MESSAGE].startswith("The comment is too long")
-    assert dash_ids.ALR_ACK_TARGET not in too_long  # kept, to fix the comment
+    assert too_long[alr_ids.ALR_ACK_MESSAGE].startswith("The comment is too long")
+    assert alr_ids.ALR_ACK_TARGET not in too_long  # kept, to fix the comment
 
 
 def test_it_answers_a_callback_without_a_session_with_401(client: FlaskClient) -> None:
@@ -201,30 +202,30 @@ def test_it_creates_and_ends_a_silence_as_admin(
     log_in(client, "anna")
     client.get("/alerts")
     created = create_silence(client, entities=[KEY_12, KEY_3], reason=" lunch rush ")
-    assert created[dash_ids.ALR_SILENCES_MESSAGE] == (
+    assert created[alr_ids.ALR_SILENCES_MESSAGE] == (
         f"Silenced until {fmt.short_time(now_ms + 3_600_000, now_ms, 'Europe/Stockholm')}")
-    assert created[dash_ids.ALR_SILENCE_REASON] == ""
+    assert created[alr_ids.ALR_SILENCE_REASON] == ""
     store = AlertStore(engine)
     [silence] = store.silences(active_at_ms=now_ms)
     assert (silence.rule_id, silence.source, silence.entity_kind, silence.entity_ids) == (
         None, "trio", "queue", ("12", "3"))
     assert (silence.reason, silence.created_by, silence.ends_at_ms) == (
         "lunch rush", "anna", now_ms + 3_600_000)
-    listed = json.dumps(refresh(client)[dash_ids.ALR_SILENCES], ensure_ascii=False)
-    assert "lunch rush" in listed and dash_ids.ALR_SILENCE_END in listed
-    firing = json.dumps(refresh(client)[dash_ids.ALR_FIRING])
+    listed = json.dumps(refresh(client)[alr_ids.ALR_SILENCES], ensure_ascii=False)
+    assert "lunch rush" in listed and alr_ids.ALR_SILENCE_END in listed
+    firing = json.dumps(refresh(client)[alr_ids.ALR_FIRING])
     assert f"#{silence.id} until" in firing and "lunch rush" in firing  # silenced by it
 
     clock.advance(60)
     ended = end_silence(client, silence.id)
-    assert ended[dash_ids.ALR_SILENCES_MESSAGE] == f"Silence #{silence.id} ended"
+    assert ended[alr_ids.ALR_SILENCES_MESSAGE] == f"Silence #{silence.id} ended"
     assert store.silences(active_at_ms=now_ms + 60_000) == []
     [row] = store.silences()
     assert (row.ended_by, row.ended_at_ms) == ("anna", now_ms + 60_000)
     actions = [a.action for a in store.audit_log(action_prefix="silence.")]
     assert actions == ["silence.end", "silence.create"]
     assert "Silence #999 does not exist" == end_silence(client, 999)[
-        dash_ids.ALR_SILENCES_MESSAGE]
+        alr_ids.ALR_SILENCES_MESSAGE]
 
 
 def test_it_refuses_silences_to_a_viewer_server_side(
@@ -238,11 +239,11 @@ def test_it_refuses_silences_to_a_viewer_server_side(
     client.get("/alerts")
     admin_only = "Only administrators can change silences and send test messages"
     refused = create_silence(client, reason="mine", entities=[KEY_12])
-    assert refused == {dash_ids.ALR_SILENCES_MESSAGE: admin_only}
-    assert end_silence(client, kept.id) == {dash_ids.ALR_SILENCES_MESSAGE: admin_only}
+    assert refused == {alr_ids.ALR_SILENCES_MESSAGE: admin_only}
+    assert end_silence(client, kept.id) == {alr_ids.ALR_SILENCES_MESSAGE: admin_only}
     assert [(s.id, s.ended_at_ms) for s in store.silences()] == [(kept.id, None)]
-    listed = json.dumps(refresh(client)[dash_ids.ALR_SILENCES])
-    assert "deploy" in listed and dash_ids.ALR_SILENCE_END not in listed
+    listed = json.dumps(refresh(client)[alr_ids.ALR_SILENCES])
+    assert "deploy" in listed and alr_ids.ALR_SILENCE_END not in listed
 
 
 def test_it_says_what_is_wrong_with_a_silence_and_stores_nothing(
@@ -250,7 +251,7 @@ def test_it_says_what_is_wrong_with_a_silence_and_stores_nothing(
 ) -> None:
     log_in(client, "anna")
     client.get("/alerts")
-    message = dash_ids.ALR_SILENCES_MESSAGE
+    message = alr_ids.ALR_SILENCES_MESSAGE
     assert create_silence(client, reason="  ")[message] == "Not silenced: give a reason"
     mixed = create_silence(client, reason="x", entities=[KEY_12, "health:w|target|w"])
     assert mixed[message].startswith("Not silenced: choose entities of one source and kind")
@@ -273,11 +274,11 @@ def test_it_offers_the_open_alerts_entities_and_the_queues_to_silence(
 ) -> None:
     log_in(client, "anna")
     client.get("/alerts")
-    choices = call(client, dash_ids.ALR_SILENCE_RULE, {dash_ids.ALR_SILENCE_TICK: 0})
-    assert {o["label"] for o in choices[dash_ids.ALR_SILENCE_RULE]} >= {
+    choices = call(client, alr_ids.ALR_SILENCE_RULE, {alr_ids.ALR_SILENCE_TICK: 0})
+    assert {o["label"] for o in choices[alr_ids.ALR_SILENCE_RULE]} >= {
         "Longest wait", "Service level"}
-    assert "trio" in choices[dash_ids.ALR_SILENCE_SOURCE]
-    assert [(o["value"], o["label"]) for o in choices[dash_ids.ALR_SILENCE_ENTITIES]] == [
+    assert "trio" in choices[alr_ids.ALR_SILENCE_SOURCE]
+    assert [(o["value"], o["label"]) for o in choices[alr_ids.ALR_SILENCE_ENTITIES]] == [
         (KEY_12, "Kundtjänst (queue)"), (KEY_3, "Ärenden (queue)")]
 
 
@@ -290,16 +291,16 @@ def test_it_queues_a_test_message_and_shows_how_it_went(
     log_in(client, "anna")
     client.get("/alerts")
     sent = send_test(client, "ops-mail")
-    assert sent[dash_ids.ALR_CHANNELS_MESSAGE] == (
+    assert sent[alr_ids.ALR_CHANNELS_MESSAGE] == (
         "Test message for ops-mail queued: the collector sends it")
-    tests = sent[dash_ids.ALR_TESTS]
+    tests = sent[alr_ids.ALR_TESTS]
     alerts = AlertStore(engine)
     row = alerts.outbox_row(tests["ops-mail"])
     assert row is not None
     assert (row.channel, row.kind, row.status, row.requested_by, row.due_at_ms) == (
         "ops-mail", "test", "queued", "anna", now_ms)
     assert row.payload["kind"] == "test" and row.payload["link"].endswith("/alerts")
-    shown = json.dumps(refresh(client, **{dash_ids.ALR_TESTS: tests})[dash_ids.ALR_CHANNELS])
+    shown = json.dumps(refresh(client, **{alr_ids.ALR_TESTS: tests})[alr_ids.ALR_CHANNELS])
     assert '"data-test": "queued"' in shown
 
     token = store.acquire_lease("collector", "host-1", ttl_ms=15_000, now_ms=now_ms)
@@ -309,9 +310,9 @@ def test_it_queues_a_test_message_and_shows_how_it_went(
     alerts.finish([row.id], status="failed", error="535 authentication failed",
                   now_ms=now_ms + 500)
     clock.advance(5)  # the next refresh period
-    shown = json.dumps(refresh(client, **{dash_ids.ALR_TESTS: tests})[dash_ids.ALR_CHANNELS])
+    shown = json.dumps(refresh(client, **{alr_ids.ALR_TESTS: tests})[alr_ids.ALR_CHANNELS])
     assert "failed: 535 authentication failed" in shown
-    assert send_test(client, "gone")[dash_ids.ALR_CHANNELS_MESSAGE] == (
+    assert send_test(client, "gone")[alr_ids.ALR_CHANNELS_MESSAGE] == (
         "gone is no longer configured")
 
 
@@ -319,7 +320,7 @@ def test_it_refuses_test_messages_to_a_viewer(client: FlaskClient, engine: Engin
     log_in(client, "bo")
     client.get("/alerts")
     refused = send_test(client, "ops-mail")
-    assert refused == {dash_ids.ALR_CHANNELS_MESSAGE:
+    assert refused == {alr_ids.ALR_CHANNELS_MESSAGE:
                        "Only administrators can change silences and send test messages"}
     assert AlertStore(engine).outbox() == []
 
@@ -337,13 +338,13 @@ def test_it_filters_the_history_by_rule_and_entity(
     log_in(client, "bo")
     client.get("/alerts")
     everything = refresh(client)
-    assert "on it" in json.dumps(everything[dash_ids.ALR_HISTORY])
-    assert {o["label"] for o in everything[dash_ids.ALR_FILTER_ENTITY]} == {
+    assert "on it" in json.dumps(everything[alr_ids.ALR_HISTORY])
+    assert {o["label"] for o in everything[alr_ids.ALR_FILTER_ENTITY]} == {
         "Kundtjänst (queue)", "Ärenden (queue)"}
-    by_entity = refresh(client, **{dash_ids.ALR_FILTER_ENTITY: KEY_3})
-    assert "No alert events yet" in json.dumps(by_entity[dash_ids.ALR_HISTORY])
-    by_rule = refresh(client, **{dash_ids.ALR_FILTER_RULE: rules["Longest wait"]})
-    assert "acknowledged" in json.dumps(by_rule[dash_ids.ALR_HISTORY])
+    by_entity = refresh(client, **{alr_ids.ALR_FILTER_ENTITY: KEY_3})
+    assert "No alert events yet" in json.dumps(by_entity[alr_ids.ALR_HISTORY])
+    by_rule = refresh(client, **{alr_ids.ALR_FILTER_RULE: rules["Longest wait"]})
+    assert "acknowledged" in json.dumps(by_rule[alr_ids.ALR_HISTORY])
 
 
 # -- without a database -------------------------------------------------------------------

@@ -21,7 +21,7 @@ import auth
 from auth import Role, passwords
 from collectors.clock import ManualClock
 from dashboard import DashboardConfig, create_dash
-from dashboard import ids as dash_ids
+from dashboard.components import admin as adm_ids
 from storage import AlertStore, SessionStore, UserStore
 from tests.fixtures.dashboard import PASSWORD, SECRET, log_in
 from tests.fixtures.screens import SESSION_COOKIE, call, text_of
@@ -235,14 +235,14 @@ def test_the_idle_timeout_ends_a_session_on_the_server(
 
 
 def sessions_text(admin: FlaskClient) -> tuple[str, str]:
-    found = call(admin, dash_ids.ADM_SESSIONS, {dash_ids.ADM_REFRESH: 1})
-    return text_of(found[dash_ids.ADM_SESSIONS]), text_of(found[dash_ids.ADM_LOCKS])
+    found = call(admin, adm_ids.ADM_SESSIONS, {adm_ids.ADM_REFRESH: 1})
+    return text_of(found[adm_ids.ADM_SESSIONS]), text_of(found[adm_ids.ADM_LOCKS])
 
 
 def press(admin: FlaskClient, button: dict[str, Any]) -> str:
     values = {button["type"]: [(button, 1)]}
-    return text_of(call(admin, dash_ids.ADM_SESSIONS_MESSAGE, values, (button, "n_clicks"))
-                   [dash_ids.ADM_SESSIONS_MESSAGE])
+    return text_of(call(admin, adm_ids.ADM_SESSIONS_MESSAGE, values, (button, "n_clicks"))
+                   [adm_ids.ADM_SESSIONS_MESSAGE])
 
 
 def session_ids(engine: Engine, username: str, clock: ManualClock) -> list[int]:
@@ -265,7 +265,7 @@ def test_an_admin_sees_a_users_sessions_and_ends_one(
     assert "curl" in listed and "198.51.100.21" in listed and "2 min ago" in listed
 
     laptop_id = min(session_ids(engine, "bo", clock))  # the laptop logged in first
-    message = press(admin, {"type": dash_ids.ADM_SESSION_END, "session": laptop_id,
+    message = press(admin, {"type": adm_ids.ADM_SESSION_END, "session": laptop_id,
                             "user": "bo"})
 
     assert "The session of bo ended." in message
@@ -282,7 +282,7 @@ def test_an_admin_cannot_end_a_session_through_another_users_name(
     log_in(admin, "anna")
     [admin_session] = session_ids(engine, "anna", clock)
 
-    message = press(admin, {"type": dash_ids.ADM_SESSION_END, "session": admin_session,
+    message = press(admin, {"type": adm_ids.ADM_SESSION_END, "session": admin_session,
                             "user": "bo"})
 
     assert "already ended" in message and logged_in(admin)
@@ -298,7 +298,7 @@ def test_a_viewer_can_neither_list_nor_end_sessions(
 
     listed, _locks = sessions_text(viewer)
     [admin_session] = session_ids(engine, "anna", clock)
-    message = press(viewer, {"type": dash_ids.ADM_SESSION_END, "session": admin_session,
+    message = press(viewer, {"type": adm_ids.ADM_SESSION_END, "session": admin_session,
                              "user": "anna"})
 
     assert "Only administrators" in listed and "10.0.0.9" not in listed
@@ -379,9 +379,9 @@ def test_an_admin_unlocks_from_the_admin_page_and_it_is_audited(
 
     _sessions, locks = sessions_text(admin)
     assert "bo" in locks and "10.0.0.7" in locks and "ghost" in locks
-    assert locks.count(dash_ids.ADM_UNLOCK) == 1  # a made-up name's lock just runs out
+    assert locks.count(adm_ids.ADM_UNLOCK) == 1  # a made-up name's lock just runs out
 
-    message = press(admin, {"type": dash_ids.ADM_UNLOCK, "user": "bo"})
+    message = press(admin, {"type": adm_ids.ADM_UNLOCK, "user": "bo"})
 
     assert "bo unlocked." in message
     assert attempt(user_browser, "bo", PASSWORD).status_code == 303

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 import auth
 from collectors.clock import ManualClock
 from dashboard import ids as dash_ids
+from dashboard.components import health as health_ids
 from dashboard.components.health import FORM_FIELDS
 from storage import DriftItem, HealthTargetStore, PollWrite, Sample, SeriesKey, SourceFacts, Store
 from tests.fixtures.dashboard import by_class, log_in, text, walk
@@ -20,7 +21,7 @@ from tests.fixtures.dashboard import by_class, log_in, text, walk
 # run on both databases).
 pytestmark = pytest.mark.sqlite_only
 
-INPUTS = [dash_ids.HEALTH_FORM_INPUT_PREFIX + name for name in FORM_FIELDS]
+INPUTS = [health_ids.HEALTH_FORM_INPUT_PREFIX + name for name in FORM_FIELDS]
 
 
 # ``server`` and the actors using it: tests/fixtures/actors.py
@@ -38,15 +39,16 @@ def post_form(client: FlaskClient, trigger: str, values: list[Any],
               editing: str | None = None) -> Any:
     """POST the target form's callback as the browser does; the response's outputs."""
     deps = client.get("/_dash-dependencies").get_json()
-    [dep] = [d for d in deps if dash_ids.HEALTH_FORM_MESSAGE in d["output"]]
+    [dep] = [d for d in deps if health_ids.HEALTH_FORM_MESSAGE in d["output"]]
     outputs = [dict(zip(("id", "property"), part.rsplit(".", 1), strict=True))
                for part in dep["output"].strip(".").split("...")]
-    buttons = (dash_ids.HEALTH_FORM_SAVE, dash_ids.HEALTH_FORM_DELETE, dash_ids.HEALTH_FORM_NEW)
+    buttons = (health_ids.HEALTH_FORM_SAVE, health_ids.HEALTH_FORM_DELETE,
+               health_ids.HEALTH_FORM_NEW)
     inputs: list[Any] = [{"id": b, "property": "n_clicks", "value": 1 if b == trigger else None}
                          for b in buttons]
     state = [{"id": i, "property": "value", "value": v} for i, v in zip(INPUTS, values,
                                                                           strict=True)]
-    state += [{"id": dash_ids.HEALTH_FORM_EDITING, "property": "data", "value": editing},
+    state += [{"id": health_ids.HEALTH_FORM_EDITING, "property": "data", "value": editing},
               {"id": dash_ids.PAGES_LANG, "property": "data", "value": "en"}]
     response = client.post("/_dash-update-component", json={
         "output": dep["output"], "outputs": outputs, "inputs": inputs, "state": state,
@@ -56,11 +58,11 @@ def post_form(client: FlaskClient, trigger: str, values: list[Any],
 
 
 def _message(response: Any) -> str:
-    return str(response[dash_ids.HEALTH_FORM_MESSAGE]["children"])
+    return str(response[health_ids.HEALTH_FORM_MESSAGE]["children"])
 
 
 def _error(response: Any, field: str) -> str:
-    return str(response[dash_ids.HEALTH_FORM_ERROR_PREFIX + field]["children"])
+    return str(response[health_ids.HEALTH_FORM_ERROR_PREFIX + field]["children"])
 
 
 def test_it_creates_edits_disables_and_deletes_a_target_as_admin(
@@ -68,14 +70,14 @@ def test_it_creates_edits_disables_and_deletes_a_target_as_admin(
 ) -> None:
     log_in(client, "anna")
     targets = HealthTargetStore(engine)
-    created = post_form(client, dash_ids.HEALTH_FORM_SAVE,
+    created = post_form(client, health_ids.HEALTH_FORM_SAVE,
                         _form(name="worker-1", url="http://w1.example/health",
                               conditions='status == "ok"\n\nconsecutive_failures < 10'))
     assert _message(created) == "Saved worker-1"
     row = targets.get("worker-1")
     assert row is not None and row.conditions == ('status == "ok"',
                                                   "consecutive_failures < 10")
-    assert created[dash_ids.HEALTH_FORM_EDITING]["data"] == "worker-1"
+    assert created[health_ids.HEALTH_FORM_EDITING]["data"] == "worker-1"
 
     client.get("/health?edit=worker-1")
     from dashboard.pages import health
@@ -85,7 +87,7 @@ def test_it_creates_edits_disables_and_deletes_a_target_as_admin(
     assert url.value == "http://w1.example/health"
     assert "Edit worker-1" in text(by_class(form, "section__title"))
 
-    edited = post_form(client, dash_ids.HEALTH_FORM_SAVE,
+    edited = post_form(client, health_ids.HEALTH_FORM_SAVE,
                        _form(name="ignored", url="http://w1.example/healthz",
                              interval_s="30", enabled=[]), editing="worker-1")
     assert _message(edited) == "Saved worker-1"
@@ -93,27 +95,27 @@ def test_it_creates_edits_disables_and_deletes_a_target_as_admin(
     assert row is not None and (row.url, row.interval_s, row.enabled) == (
         "http://w1.example/healthz", 30.0, False)
 
-    deleted = post_form(client, dash_ids.HEALTH_FORM_DELETE, _form(), editing="worker-1")
+    deleted = post_form(client, health_ids.HEALTH_FORM_DELETE, _form(), editing="worker-1")
     assert _message(deleted) == "Deleted worker-1" and targets.get("worker-1") is None
-    assert deleted[dash_ids.HEALTH_FORM_EDITING]["data"] is None
+    assert deleted[health_ids.HEALTH_FORM_EDITING]["data"] is None
 
 
 def test_it_shows_validation_errors_next_to_the_field_and_saves_nothing(
     client: FlaskClient, engine: Engine
 ) -> None:
     log_in(client, "anna")
-    bad_url = post_form(client, dash_ids.HEALTH_FORM_SAVE, _form(name="w", url="ftp://x"))
+    bad_url = post_form(client, health_ids.HEALTH_FORM_SAVE, _form(name="w", url="ftp://x"))
     assert _error(bad_url, "url") and _error(bad_url, "name") == ""
     assert _message(bad_url) == "Not saved: check the marked field"
-    bad_condition = post_form(client, dash_ids.HEALTH_FORM_SAVE,
+    bad_condition = post_form(client, health_ids.HEALTH_FORM_SAVE,
                               _form(name="w", url="http://w", conditions="status ~ 1"))
     assert _error(bad_condition, "conditions").startswith("conditions[0]: ")
-    bad_timeout = post_form(client, dash_ids.HEALTH_FORM_SAVE,
+    bad_timeout = post_form(client, health_ids.HEALTH_FORM_SAVE,
                             _form(name="w", url="http://w", interval_s="5", timeout_s="9"))
     assert "interval_s" in _error(bad_timeout, "timeout_s")
     assert HealthTargetStore(engine).list() == []
-    post_form(client, dash_ids.HEALTH_FORM_SAVE, _form(name="w", url="http://w"))
-    again = post_form(client, dash_ids.HEALTH_FORM_SAVE, _form(name="w", url="http://w2"))
+    post_form(client, health_ids.HEALTH_FORM_SAVE, _form(name="w", url="http://w"))
+    again = post_form(client, health_ids.HEALTH_FORM_SAVE, _form(name="w", url="http://w2"))
     assert _error(again, "name") == "A target with this name already exists"
 
 
@@ -125,9 +127,9 @@ def test_it_refuses_every_form_action_to_a_viewer(
 
     targets.create(validate_target({"name": "kept", "url": "http://k"}), 1)
     log_in(client, "bo")
-    for trigger, editing in ((dash_ids.HEALTH_FORM_SAVE, None),
-                             (dash_ids.HEALTH_FORM_SAVE, "kept"),
-                             (dash_ids.HEALTH_FORM_DELETE, "kept")):
+    for trigger, editing in ((health_ids.HEALTH_FORM_SAVE, None),
+                             (health_ids.HEALTH_FORM_SAVE, "kept"),
+                             (health_ids.HEALTH_FORM_DELETE, "kept")):
         response = post_form(client, trigger, _form(name="new", url="http://n"), editing)
         assert _message(response) == "Only administrators can change health targets"
         assert INPUTS[0] not in response  # nothing else changes
@@ -149,7 +151,7 @@ def test_it_shows_targets_from_configuration_read_only(
     listed = health.targets("en", 0, None)
     assert "from configuration" in text(listed) and "Edit" not in text(listed)
     assert by_class(health.layout(edit="cfg"), "form")[0].children[0].data is None
-    refused = post_form(client, dash_ids.HEALTH_FORM_SAVE, _form(url="http://other"),
+    refused = post_form(client, health_ids.HEALTH_FORM_SAVE, _form(url="http://other"),
                         editing="cfg")
     assert "comes from the configuration" in _message(refused)
     assert HealthTargetStore(engine).get("cfg").url == "http://cfg"  # type: ignore[union-attr]

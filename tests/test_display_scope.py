@@ -16,6 +16,9 @@ from alerts import DEFAULT_RULES
 from auth import Actor, Role
 from collectors.clock import ManualClock
 from dashboard import ids as dash_ids
+from dashboard.components import admin as adm_ids
+from dashboard.components import alerts as alr_ids
+from dashboard.components import thresholds as thr_ids
 from storage import AlertStore, Store
 from tests.fixtures.dashboard import (
     BUSY_QUEUE,
@@ -105,8 +108,8 @@ def test_a_display_session_opens_the_pages_a_screen_shows_by_get_and_head(
 
 
 @pytest.mark.parametrize("output", [
-    dash_ids.THR_AUDIT, dash_ids.THR_RULES, dash_ids.ADM_AUDIT, dash_ids.ADM_USERS,
-    dash_ids.ADM_DISPLAYS, dash_ids.ADM_SESSIONS,
+    thr_ids.THR_AUDIT, thr_ids.THR_RULES, adm_ids.ADM_AUDIT, adm_ids.ADM_USERS,
+    adm_ids.ADM_DISPLAYS, adm_ids.ADM_SESSIONS,
 ])
 def test_a_display_session_is_refused_the_audit_log_and_admin_callbacks(
     screen: FlaskClient, output: str
@@ -119,7 +122,7 @@ def test_a_display_session_is_refused_the_audit_log_and_admin_callbacks(
 
 def test_a_viewer_may_still_read_the_thresholds_audit(viewer: FlaskClient) -> None:
     assert viewer.get("/thresholds").status_code == 200
-    assert post(viewer, dash_ids.THR_AUDIT, {}).status_code == 200  # a screen may not
+    assert post(viewer, thr_ids.THR_AUDIT, {}).status_code == 200  # a screen may not
 
 
 def test_a_display_session_cannot_route_to_another_page_through_dash(
@@ -152,8 +155,8 @@ def test_a_display_session_is_refused_a_malformed_callback(screen: FlaskClient) 
 
 
 def alerts_page(client: FlaskClient) -> str:
-    found = call(client, dash_ids.ALR_FIRING, {dash_ids.ALR_REFRESH: 1},
-                 (dash_ids.ALR_REFRESH, "n_intervals"))
+    found = call(client, alr_ids.ALR_FIRING, {alr_ids.ALR_REFRESH: 1},
+                 (alr_ids.ALR_REFRESH, "n_intervals"))
     return text_of(found)
 
 

@@ -18,7 +18,8 @@ import auth
 from auth import Actor, PermissionDenied, Role
 from auth.displays import CHECK_TTL_S, SEEN_INTERVAL_S, DisplayChecker
 from collectors.clock import ManualClock
-from dashboard import ids as dash_ids
+from dashboard.components import admin as adm_ids
+from dashboard.components import alerts as alr_ids
 from storage import AlertStore, DisplayExists, DisplayStore, SeenRequest, UnknownDisplay
 from storage._schema import displays as displays_table
 from tests.fixtures.actors import DisplayScreen
@@ -253,23 +254,23 @@ def test_a_display_session_may_not_acknowledge_or_administer(
     screen = display.client
     assert screen.get("/admin").status_code == 403
 
-    refused = call(screen, dash_ids.ALR_ACK_MESSAGE, {
-        dash_ids.ALR_ACK_SUBMIT: 1,
-        dash_ids.ALR_ACK_TARGET: {"rule_id": 1, "series_key": "trio|queue|12", "alert_id": "a"},
-        dash_ids.ALR_ACK_COMMENT: "on it"}, (dash_ids.ALR_ACK_SUBMIT, "n_clicks"))
-    assert "wall screen and may only view" in text_of(refused[dash_ids.ALR_ACK_MESSAGE])
+    refused = call(screen, alr_ids.ALR_ACK_MESSAGE, {
+        alr_ids.ALR_ACK_SUBMIT: 1,
+        alr_ids.ALR_ACK_TARGET: {"rule_id": 1, "series_key": "trio|queue|12", "alert_id": "a"},
+        alr_ids.ALR_ACK_COMMENT: "on it"}, (alr_ids.ALR_ACK_SUBMIT, "n_clicks"))
+    assert "wall screen and may only view" in text_of(refused[alr_ids.ALR_ACK_MESSAGE])
 
     # /admin's callbacks are outside what a wall screen shows: refused before they run.
-    created = post(screen, dash_ids.ADM_DISPLAYS_MESSAGE, {
-        dash_ids.ADM_DISPLAY_CREATE: 1, dash_ids.ADM_DISPLAY_NAME: "Sneaky"},
-        (dash_ids.ADM_DISPLAY_CREATE, "n_clicks"))
+    created = post(screen, adm_ids.ADM_DISPLAYS_MESSAGE, {
+        adm_ids.ADM_DISPLAY_CREATE: 1, adm_ids.ADM_DISPLAY_NAME: "Sneaky"},
+        (adm_ids.ADM_DISPLAY_CREATE, "n_clicks"))
     assert created.status_code == 403
-    added = post(screen, dash_ids.ADM_USERS_MESSAGE, {
-        dash_ids.ADM_ADD_USER: 1, dash_ids.ADM_NEW_USERNAME: "mallory",
-        dash_ids.ADM_NEW_PASSWORD: "long enough password", dash_ids.ADM_NEW_ROLE: "admin"},
-        (dash_ids.ADM_ADD_USER, "n_clicks"))
+    added = post(screen, adm_ids.ADM_USERS_MESSAGE, {
+        adm_ids.ADM_ADD_USER: 1, adm_ids.ADM_NEW_USERNAME: "mallory",
+        adm_ids.ADM_NEW_PASSWORD: "long enough password", adm_ids.ADM_NEW_ROLE: "admin"},
+        (adm_ids.ADM_ADD_USER, "n_clicks"))
     assert added.status_code == 403
-    assert post(screen, dash_ids.ADM_USERS, {}).status_code == 403
+    assert post(screen, adm_ids.ADM_USERS, {}).status_code == 403
     assert [r.name for r in auth.list_displays(engine)] == ["Skärm 3"]
     assert [u.username for u in auth.list_users(engine)] == ["anna", "bo"]
     assert AlertStore(engine).audit_log(action_prefix="alert.") == []

@@ -23,6 +23,7 @@ from alerts import validate_rule
 from collectors.clock import ManualClock
 from dashboard import DashboardConfig
 from dashboard import ids as dash_ids
+from dashboard.components import history as hst_ids
 from dashboard.components.history import GapRule, daily_csv
 from dashboard.components.thresholds import spec_of
 from dashboard.historymodel import (
@@ -111,7 +112,7 @@ def page(client: FlaskClient) -> ModuleType:
 
 
 def view_store(layout: Any) -> dict[str, Any]:
-    [store] = [c for c in walk(layout) if getattr(c, "id", None) == dash_ids.HST_VIEW]
+    [store] = [c for c in walk(layout) if getattr(c, "id", None) == hst_ids.HST_VIEW]
     return dict(store.data)
 
 
@@ -371,7 +372,7 @@ def test_it_shows_the_daily_figures_and_serves_them_as_csv_in_both_languages(
     table = queue.daily("en", {"queue": "12", "range": "24h"})
     assert "2023-11-14 240 12 4.8 % 85 % 0:14 0:29" in text(table)
     assert "The figures of 2023-11-14 are as of 2023-11-14 23:13." in text(table)
-    [link] = [c for c in walk(table) if getattr(c, "id", None) == dash_ids.HST_CSV]
+    [link] = [c for c in walk(table) if getattr(c, "id", None) == hst_ids.HST_CSV]
     assert link.href == "/queues/12/daily.csv?lang=en"
 
     response = client.get("/queues/12/daily.csv?lang=sv")
@@ -488,14 +489,14 @@ def test_the_charts_callback_answers_over_http(client: FlaskClient, store: Store
     write_polls(store, NOW - 10 * MINUTE, NOW + 1)
     log_in(client, "bo")
     deps = client.get("/_dash-dependencies").get_json()
-    [dep] = [d for d in deps if d["output"] == f"{dash_ids.HST_CHARTS}.children"]
+    [dep] = [d for d in deps if d["output"] == f"{hst_ids.HST_CHARTS}.children"]
     response = client.post("/_dash-update-component", json={
-        "output": dep["output"], "outputs": {"id": dash_ids.HST_CHARTS, "property": "children"},
-        "inputs": [{"id": dash_ids.HST_CHARTS_REFRESH, "property": "n_intervals", "value": 1},
+        "output": dep["output"], "outputs": {"id": hst_ids.HST_CHARTS, "property": "children"},
+        "inputs": [{"id": hst_ids.HST_CHARTS_REFRESH, "property": "n_intervals", "value": 1},
                    {"id": dash_ids.PAGES_LANG, "property": "data", "value": "en"}],
-        "state": [{"id": dash_ids.HST_VIEW, "property": "data",
+        "state": [{"id": hst_ids.HST_VIEW, "property": "data",
                    "value": {"queue": "12", "range": "1h"}}],
-        "changedPropIds": [f"{dash_ids.HST_CHARTS_REFRESH}.n_intervals"]})
+        "changedPropIds": [f"{hst_ids.HST_CHARTS_REFRESH}.n_intervals"]})
     assert response.status_code == 200, response.get_data(as_text=True)
     body = json.dumps(response.get_json())
     assert "every sample as polled" in body and "2023-11-14 23:13:20" in body

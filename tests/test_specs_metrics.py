@@ -84,3 +84,20 @@ def test_a_metric_added_to_the_registry_appears_on_the_tile(monkeypatch) -> None
     assert "tile__stat tile__stat--available" in tile
     assert tile.count("tile__stat--available") == 2  # agents_available and the new one
     assert "'4'" in tile
+
+
+def test_it_shows_a_rules_value_in_the_format_its_metric_declares() -> None:
+    from alerts.inputs import RULE_METRIC_DISPLAYS
+    from dashboard.components.alerts import value_text
+
+    # Every metric the rule form offers has a declared display, not a name suffix rule.
+    assert set(thresholds.KNOWN_METRICS) <= set(RULE_METRIC_DISPLAYS)
+    assert value_text("longest_wait_s", 75) == "1:15"
+    assert value_text("service_level_pct", 81.44) == "81.4 %"
+    assert value_text("latency_ms", 120.4) == "120 ms"
+    assert value_text("data_age_s", 3600) == "1:00:00"
+    assert value_text("cycle_duration_s", 4.2) == "0:04"
+    assert value_text("calls_waiting", 3) == "3"
+    assert value_text("state_down", 1.0) == "1"
+    assert value_text("no_such_metric_s", 90) == "90"
+    assert value_text("latency_ms", None) == "–"

@@ -15,6 +15,7 @@ from alerts import validate_rule
 from collectors.clock import ManualClock
 from dashboard import DashboardConfig
 from dashboard import ids as dash_ids
+from dashboard.components import thresholds as thr_ids
 from dashboard.components.thresholds import ERROR_FIELDS, FORM_FIELDS, spec_of
 from storage import AlertStore, PollWrite, Sample, SeriesKey, Store
 from tests.fixtures.dashboard import by_class, facts, log_in, text, walk
@@ -23,9 +24,9 @@ from tests.fixtures.dashboard import by_class, facts, log_in, text, walk
 # run on both databases).
 pytestmark = pytest.mark.sqlite_only
 
-INPUTS = [dash_ids.THR_FORM_INPUT_PREFIX + name for name in FORM_FIELDS]
-WINDOW_KINDS = (dash_ids.THR_WINDOW_DAYS, dash_ids.THR_WINDOW_START, dash_ids.THR_WINDOW_END)
-BUTTONS = (dash_ids.THR_FORM_SAVE, dash_ids.THR_FORM_DELETE, dash_ids.THR_FORM_NEW)
+INPUTS = [thr_ids.THR_FORM_INPUT_PREFIX + name for name in FORM_FIELDS]
+WINDOW_KINDS = (thr_ids.THR_WINDOW_DAYS, thr_ids.THR_WINDOW_START, thr_ids.THR_WINDOW_END)
+BUTTONS = (thr_ids.THR_FORM_SAVE, thr_ids.THR_FORM_DELETE, thr_ids.THR_FORM_NEW)
 MINUTE = 60_000
 HOUR = 60 * MINUTE
 
@@ -79,7 +80,7 @@ def _state(values: list[Any], editing: Any,
     state: list[Any] = [{"id": i, "property": "value", "value": v}
                         for i, v in zip(INPUTS, values, strict=True)]
     state += _windows(windows or [([], "", "")])
-    state += [{"id": dash_ids.THR_FORM_EDITING, "property": "data", "value": editing},
+    state += [{"id": thr_ids.THR_FORM_EDITING, "property": "data", "value": editing},
               {"id": dash_ids.PAGES_LANG, "property": "data", "value": "en"}]
     return state
 
@@ -99,8 +100,8 @@ def post(client: FlaskClient, dep: dict[str, Any], inputs: list[Any], state: lis
 
 def post_form(client: FlaskClient, trigger: str, values: list[Any], editing: Any = None,
               windows: list[tuple[list[int], str, str]] | None = None) -> Any:
-    dep = _dependency(client, dash_ids.THR_FORM_MESSAGE)
-    prop = {dash_ids.THR_FORM_DELETE: "submit_n_clicks"}
+    dep = _dependency(client, thr_ids.THR_FORM_MESSAGE)
+    prop = {thr_ids.THR_FORM_DELETE: "submit_n_clicks"}
     inputs = [{"id": b, "property": prop.get(b, "n_clicks"), "value": 1 if b == trigger
                else None} for b in BUTTONS]
     return post(client, dep, inputs, _state(values, editing, windows),
@@ -108,16 +109,16 @@ def post_form(client: FlaskClient, trigger: str, values: list[Any], editing: Any
 
 
 def post_backtest(client: FlaskClient, values: list[Any], editing: Any = None) -> Any:
-    dep = _dependency(client, dash_ids.THR_BACKTEST)
-    inputs = [{"id": dash_ids.THR_FORM_BACKTEST, "property": "n_clicks", "value": 1}]
+    dep = _dependency(client, thr_ids.THR_BACKTEST)
+    inputs = [{"id": thr_ids.THR_FORM_BACKTEST, "property": "n_clicks", "value": 1}]
     response = post(client, dep, inputs, _state(values, editing),
-                    f"{dash_ids.THR_FORM_BACKTEST}.n_clicks")
-    return response[dash_ids.THR_BACKTEST]["children"]
+                    f"{thr_ids.THR_FORM_BACKTEST}.n_clicks")
+    return response[thr_ids.THR_BACKTEST]["children"]
 
 
 def post_toggle(client: FlaskClient, rule_id: int, version: int) -> Any:
-    dep = _dependency(client, dash_ids.THR_RULES_MESSAGE)
-    button = {"type": dash_ids.THR_TOGGLE, "rule": rule_id, "version": version}
+    dep = _dependency(client, thr_ids.THR_RULES_MESSAGE)
+    button = {"type": thr_ids.THR_TOGGLE, "rule": rule_id, "version": version}
     inputs = [[{"id": button, "property": "n_clicks", "value": 1}]]
     state = [{"id": dash_ids.PAGES_LANG, "property": "data", "value": "en"}]
     changed = json.dumps(button, sort_keys=True, separators=(",", ":")) + ".n_clicks"
@@ -134,15 +135,15 @@ def jtext(node: Any) -> str:
 
 
 def _message(response: Any) -> str:
-    return jtext(response[dash_ids.THR_FORM_MESSAGE]["children"])
+    return jtext(response[thr_ids.THR_FORM_MESSAGE]["children"])
 
 
 def _error(response: Any, name: str) -> str:
-    return str(response[dash_ids.THR_FORM_ERROR_PREFIX + name]["children"])
+    return str(response[thr_ids.THR_FORM_ERROR_PREFIX + name]["children"])
 
 
 def _editing(response: Any) -> Any:
-    return response[dash_ids.THR_FORM_EDITING]["data"]
+    return response[thr_ids.THR_FORM_EDITING]["data"]
 
 
 def _page(client: FlaskClient, path: str = "/thresholds", **query: str) -> Any:
@@ -189,19 +190,19 @@ def test_it_gives_the_form_to_admins_with_a_rule_loaded_from_the_address(
     log_in(client, "anna")
     page = _page(client, f"/thresholds?edit={row.id}")
     form = page.layout(edit=str(row.id))
-    [store] = [c for c in walk(form) if getattr(c, "id", None) == dash_ids.THR_FORM_EDITING]
+    [store] = [c for c in walk(form) if getattr(c, "id", None) == thr_ids.THR_FORM_EDITING]
     assert store.data == {"id": row.id, "version": 1}
     [name] = [c for c in walk(form) if getattr(c, "id", None) == INPUTS[0]]
     assert name.value == "Long wait"
     [routing] = [c for c in walk(form)
-                 if getattr(c, "id", None) == dash_ids.THR_FORM_INPUT_PREFIX + "warning_channels"]
+                 if getattr(c, "id", None) == thr_ids.THR_FORM_INPUT_PREFIX + "warning_channels"]
     assert routing.value == ["ops-mail"]
     assert [o["value"] for o in routing.options] == ["ops-mail", "teams"]
     assert "Edit Long wait" in text(by_class(form, "section__title"))
     rules, _audit = page.tables("en", 0, 0)
     assert "Edit" in text(rules) and "Disable" in text(rules)
     fresh = page.layout(edit="999")  # unknown: a new rule
-    [store] = [c for c in walk(fresh) if getattr(c, "id", None) == dash_ids.THR_FORM_EDITING]
+    [store] = [c for c in walk(fresh) if getattr(c, "id", None) == thr_ids.THR_FORM_EDITING]
     assert store.data is None
 
 
@@ -212,7 +213,7 @@ def test_it_creates_edits_and_deletes_a_rule_as_admin_with_audit_rows(
     client: FlaskClient, alerts: AlertStore
 ) -> None:
     log_in(client, "anna")
-    created = post_form(client, dash_ids.THR_FORM_SAVE,
+    created = post_form(client, thr_ids.THR_FORM_SAVE,
                         _form(warning_channels=["ops-mail"], active="windows"),
                         windows=[([0, 1, 2, 3, 4], "08:00", "17:00"), ([], "", "")])
     assert _message(created) == "Saved Long wait"
@@ -221,7 +222,7 @@ def test_it_creates_edits_and_deletes_a_rule_as_admin_with_audit_rows(
     assert row.spec["windows"] == [{"days": [0, 1, 2, 3, 4], "start": "08:00", "end": "17:00"}]
     assert (row.updated_by, row.spec["warning_channels"]) == ("anna", ["ops-mail"])
 
-    edited = post_form(client, dash_ids.THR_FORM_SAVE,
+    edited = post_form(client, thr_ids.THR_FORM_SAVE,
                        _form(name="Long wait, queue 12", warning="18", entity_ids="12",
                              recovery_warning="15", enabled=[]),
                        editing=_editing(created))
@@ -230,7 +231,7 @@ def test_it_creates_edits_and_deletes_a_rule_as_admin_with_audit_rows(
     assert (row.name, row.version, row.enabled) == ("Long wait, queue 12", 2, False)
     assert row.spec["scope"]["entity_ids"] == ["12"] and row.spec["warning"] == 18
 
-    deleted = post_form(client, dash_ids.THR_FORM_DELETE, _form(), editing=_editing(edited))
+    deleted = post_form(client, thr_ids.THR_FORM_DELETE, _form(), editing=_editing(edited))
     assert _message(deleted) == "Deleted Long wait, queue 12"
     assert alerts.list_rules() == [] and _editing(deleted) is None
 
@@ -254,13 +255,13 @@ def test_it_enables_and_disables_a_rule_from_the_table(
     row = _create(alerts, now_ms(clock))
     log_in(client, "anna")
     off = post_toggle(client, row.id, row.version)
-    assert jtext(off[dash_ids.THR_RULES_MESSAGE]) == "Disabled Long wait"
+    assert jtext(off[thr_ids.THR_RULES_MESSAGE]) == "Disabled Long wait"
     assert alerts.get_rule(row.id).enabled is False
     stale = post_toggle(client, row.id, row.version)  # the button of the old version
-    assert "changed by someone else meanwhile" in jtext(stale[dash_ids.THR_RULES_MESSAGE])
+    assert "changed by someone else meanwhile" in jtext(stale[thr_ids.THR_RULES_MESSAGE])
     assert alerts.get_rule(row.id).enabled is False
     on = post_toggle(client, row.id, row.version + 1)
-    assert jtext(on[dash_ids.THR_RULES_MESSAGE]) == "Enabled Long wait"
+    assert jtext(on[thr_ids.THR_RULES_MESSAGE]) == "Enabled Long wait"
     assert alerts.get_rule(row.id).version == 3
 
 
@@ -270,13 +271,13 @@ def test_the_server_refuses_every_change_to_a_viewer_even_a_forged_one(
     row = _create(alerts, now_ms(clock))
     log_in(client, "bo")
     editing = {"id": row.id, "version": row.version}
-    for trigger, version in ((dash_ids.THR_FORM_SAVE, None), (dash_ids.THR_FORM_SAVE, editing),
-                             (dash_ids.THR_FORM_DELETE, editing)):
+    for trigger, version in ((thr_ids.THR_FORM_SAVE, None), (thr_ids.THR_FORM_SAVE, editing),
+                             (thr_ids.THR_FORM_DELETE, editing)):
         response = post_form(client, trigger, _form(name="Forged", warning="1"), version)
         assert _message(response) == "Only administrators can change alert rules"
         assert INPUTS[0] not in response  # nothing else changes
     toggled = post_toggle(client, row.id, row.version)
-    assert jtext(toggled[dash_ids.THR_RULES_MESSAGE]) == (
+    assert jtext(toggled[thr_ids.THR_RULES_MESSAGE]) == (
         "Only administrators can change alert rules")
     assert "Only administrators" in jtext(post_backtest(client, _form()))
     assert [(r.name, r.version, r.enabled) for r in alerts.list_rules()] == [
@@ -300,18 +301,18 @@ def test_it_shows_validation_errors_next_to_the_field_and_saves_nothing(
          "pager is not a configured notification channel"),
     ]
     for values, field, expected in cases:
-        response = post_form(client, dash_ids.THR_FORM_SAVE, values)
+        response = post_form(client, thr_ids.THR_FORM_SAVE, values)
         assert _message(response) == "Not saved: check the marked field"
         assert expected in _error(response, field), (field, response)
         others = [name for name in ERROR_FIELDS if name != field]
         assert all(_error(response, name) == "" for name in others)
-    bad_window = post_form(client, dash_ids.THR_FORM_SAVE, _form(active="windows"),
+    bad_window = post_form(client, thr_ids.THR_FORM_SAVE, _form(active="windows"),
                            windows=[([0], "8", "17:00")])
     assert _error(bad_window, "windows").startswith("windows[0].start: ")
     assert alerts.list_rules() == [] and alerts.audit_log(action_prefix="rule.") == []
 
-    post_form(client, dash_ids.THR_FORM_SAVE, _form())
-    again = post_form(client, dash_ids.THR_FORM_SAVE, _form(warning="30"))
+    post_form(client, thr_ids.THR_FORM_SAVE, _form())
+    again = post_form(client, thr_ids.THR_FORM_SAVE, _form(warning="30"))
     assert _error(again, "name") == "Another rule already has this name"
     assert len(alerts.list_rules()) == 1
 
@@ -324,16 +325,16 @@ def test_it_refuses_to_save_over_a_change_made_meanwhile(
     loaded = {"id": row.id, "version": row.version}
     alerts.update_rule(row.id, row.name, {**row.spec, "warning": 25}, True,
                        expected_version=row.version, actor="carl", now_ms=now_ms(clock))
-    stale = post_form(client, dash_ids.THR_FORM_SAVE, _form(warning="18"), editing=loaded)
+    stale = post_form(client, thr_ids.THR_FORM_SAVE, _form(warning="18"), editing=loaded)
     assert _message(stale).startswith("Long wait was changed by someone else meanwhile")
     assert "Reload" in _message(stale) and INPUTS[0] not in stale
-    deleted = post_form(client, dash_ids.THR_FORM_DELETE, _form(), editing=loaded)
+    deleted = post_form(client, thr_ids.THR_FORM_DELETE, _form(), editing=loaded)
     assert "changed by someone else meanwhile" in _message(deleted)
     kept = alerts.get_rule(row.id)
     assert (kept.version, kept.spec["warning"], kept.updated_by) == (2, 25, "carl")
 
     alerts.delete_rule(row.id, expected_version=None, actor="carl", now_ms=now_ms(clock))
-    gone = post_form(client, dash_ids.THR_FORM_SAVE, _form(),
+    gone = post_form(client, thr_ids.THR_FORM_SAVE, _form(),
                      editing={"id": row.id, "version": 2})
     assert _message(gone) == "The rule no longer exists: someone deleted it meanwhile"
     assert _editing(gone) is None and alerts.list_rules() == []
@@ -344,7 +345,7 @@ def test_it_keeps_a_channel_no_longer_configured_on_a_rule_saved_unchanged(
 ) -> None:
     row = _create(alerts, now_ms(clock), critical=20, critical_channels=["old-pager"])
     log_in(client, "anna")
-    saved = post_form(client, dash_ids.THR_FORM_SAVE,
+    saved = post_form(client, thr_ids.THR_FORM_SAVE,
                       _form(critical="25", critical_channels=["old-pager"]),
                       editing={"id": row.id, "version": 1})
     assert _message(saved) == "Saved Long wait"
@@ -422,19 +423,19 @@ def test_it_says_why_a_derived_metric_or_a_bad_form_cannot_be_backtested(
 def test_it_adds_an_empty_time_window_row_on_request(client: FlaskClient) -> None:
     log_in(client, "anna")
     deps = client.get("/_dash-dependencies").get_json()
-    [dep] = [d for d in deps if d["output"].startswith(f"{dash_ids.THR_WINDOWS}.children@")]
-    days = [{"id": {"type": dash_ids.THR_WINDOW_DAYS, "index": i}, "property": "value",
+    [dep] = [d for d in deps if d["output"].startswith(f"{thr_ids.THR_WINDOWS}.children@")]
+    days = [{"id": {"type": thr_ids.THR_WINDOW_DAYS, "index": i}, "property": "value",
              "value": [0]} for i in range(2)]
     response = client.post("/_dash-update-component", json={
-        "output": dep["output"], "outputs": {"id": dash_ids.THR_WINDOWS,
+        "output": dep["output"], "outputs": {"id": thr_ids.THR_WINDOWS,
                                              "property": "children@" + dep["output"]
                                              .split("@")[1]},
-        "inputs": [{"id": dash_ids.THR_WINDOW_ADD, "property": "n_clicks", "value": 1}],
+        "inputs": [{"id": thr_ids.THR_WINDOW_ADD, "property": "n_clicks", "value": 1}],
         "state": [days, {"id": dash_ids.PAGES_LANG, "property": "data", "value": "sv"}],
-        "changedPropIds": [f"{dash_ids.THR_WINDOW_ADD}.n_clicks"]})
+        "changedPropIds": [f"{thr_ids.THR_WINDOW_ADD}.n_clicks"]})
     assert response.status_code == 200, response.get_data(as_text=True)
-    patch = response.get_json()["response"][dash_ids.THR_WINDOWS]["children"]
+    patch = response.get_json()["response"][thr_ids.THR_WINDOWS]["children"]
     [operation] = patch["operations"]
     added = operation["params"]["value"]
     assert operation["operation"] == "Append" and "Mån" in json.dumps(added, ensure_ascii=False)
-    assert json.dumps({"type": dash_ids.THR_WINDOW_START, "index": 2}) in json.dumps(added)
+    assert json.dumps({"type": thr_ids.THR_WINDOW_START, "index": 2}) in json.dumps(added)

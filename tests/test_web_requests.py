@@ -24,6 +24,7 @@ import auth
 import storage
 from auth import passwords
 from dashboard import ids as dash_ids
+from dashboard.components import admin as adm_ids
 from dashboard.components.history import daily_csv
 from storage import DailyRow, PollWrite, Sample, SeriesKey, SourceFacts, Store
 from tests.fixtures.dashboard import PASSWORD
@@ -115,10 +116,10 @@ def test_it_builds_a_display_address_from_public_url_whatever_host_was_sent(
     # forward another name, scheme or port: the address shown must be PUBLIC_URL's.
     admin.base = f"{PUBLIC}:443"  # type: ignore[attr-defined]
     admin.environ_base["HTTP_X_FORWARDED_HOST"] = "evil.example.com"
-    created = call(admin, dash_ids.ADM_DISPLAYS_MESSAGE,
-                   {dash_ids.ADM_DISPLAY_CREATE: 1, dash_ids.ADM_DISPLAY_NAME: "Lobby"},
-                   (dash_ids.ADM_DISPLAY_CREATE, "n_clicks"))
-    panel = text_of(created[dash_ids.ADM_DISPLAY_TOKEN])
+    created = call(admin, adm_ids.ADM_DISPLAYS_MESSAGE,
+                   {adm_ids.ADM_DISPLAY_CREATE: 1, adm_ids.ADM_DISPLAY_NAME: "Lobby"},
+                   (adm_ids.ADM_DISPLAY_CREATE, "n_clicks"))
+    panel = text_of(created[adm_ids.ADM_DISPLAY_TOKEN])
     urls = re.findall(r"[a-z]+://[^\s\"'<>]+/display/", panel)
     assert urls == [f"{PUBLIC}/display/"], panel
 

@@ -423,19 +423,28 @@ def _read_new_password(path: Path | None) -> str:
     return first
 
 
-def _users_call(action: Callable[[Any], object], settings: Any = None) -> int:
-    import auth
-
+def _database_call(action: Callable[[Any], object], refused: tuple[type[Exception], ...],
+                   settings: Any = None) -> int:
+    """Run ``action(engine)`` on the configured database (``settings``, else loaded). An
+    exception of ``refused`` (the request cannot be done: a name taken, unknown) is
+    printed and exits with failure."""
     settings = settings or _start(argparse.Namespace(), quiet=True)
     engine = _open_database(settings)
     try:
         action(engine)
-    except (auth.UserExists, auth.UnknownUser, auth.WeakPassword, auth.InvalidUsername) as exc:
+    except refused as exc:
         print(f"trio-monitor: {exc}", file=sys.stderr)
         return EXIT_FAILURE
     finally:
         engine.dispose()
     return EXIT_OK
+
+
+def _users_call(action: Callable[[Any], object], settings: Any = None) -> int:
+    import auth
+
+    return _database_call(action, (auth.UserExists, auth.UnknownUser, auth.WeakPassword,
+                                   auth.InvalidUsername), settings)
 
 
 def cmd_users_add(args: argparse.Namespace) -> int:
@@ -511,16 +520,8 @@ def _displays_call(action: Callable[[Any], object]) -> int:
     import auth
     import storage
 
-    settings = _start(argparse.Namespace(), quiet=True)
-    engine = _open_database(settings)
-    try:
-        action(engine)
-    except (auth.InvalidDisplayName, storage.DisplayExists, storage.UnknownDisplay) as exc:
-        print(f"trio-monitor: {exc}", file=sys.stderr)
-        return EXIT_FAILURE
-    finally:
-        engine.dispose()
-    return EXIT_OK
+    return _database_call(action, (auth.InvalidDisplayName, storage.DisplayExists,
+                                   storage.UnknownDisplay))
 
 
 def cmd_displays_add(args: argparse.Namespace) -> int:

@@ -31,6 +31,7 @@ from collectors.deadline import Deadline
 from collectors.errors import ErrorKind, SourceError
 from collectors.http import HttpSeam
 from collectors.runner import LEASE_NAME, LeaseJob
+from specs.clock import now_ms
 
 from .settings import Settings
 
@@ -159,9 +160,9 @@ async def send_test(
     still ``queued`` (no collector running, or a transient failure being retried: see
     ``attempts``/``last_error``). Raises ``StorageError`` (``StorageUnavailable``: the
     database is down)."""
-    now_ms = int(clock.time() * 1000)
-    item = make_test_item(channel, now_ms=now_ms, requested_by=requested_by, link=link)
-    [row_id] = await asyncio.to_thread(store.enqueue, [item], now_ms=now_ms)
+    queued_ms = now_ms(clock.time)
+    item = make_test_item(channel, now_ms=queued_ms, requested_by=requested_by, link=link)
+    [row_id] = await asyncio.to_thread(store.enqueue, [item], now_ms=queued_ms)
     deadline = Deadline(clock, timeout_s)
     while True:
         row = await asyncio.to_thread(store.outbox_row, row_id)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
 
+import specs.clock
 import storage
 from collectors.kinds import source_intervals, watched_sources
 from specs import sitetime
@@ -48,7 +49,7 @@ class Report:
 
 def gather(settings: Settings, engine: Engine, now_ms: int | None = None) -> Report:
     """Read everything the report needs; raises storage.StorageUnavailable."""
-    now_ms = int(time.time() * 1000) if now_ms is None else now_ms
+    now_ms = specs.clock.now_ms(time.time) if now_ms is None else now_ms
     store = storage.Store(engine)
     intervals = source_intervals(settings, engine)
     watched = {name: intervals[name] for name in watched_sources(settings, engine)}

@@ -17,6 +17,7 @@ import auth
 import storage
 from alerts import seed_default_rules
 from dashboard import create_dash
+from specs.clock import now_ms
 
 from . import dashrequests, webmetrics
 from .settings import Mode, Settings
@@ -71,7 +72,7 @@ def create_app(settings: Settings, engine: Any = None) -> Flask:
     engine = engine if engine is not None else make_engine(settings)
     storage.check_schema(engine)
     # Once per database; the collector does the same at takeover, whichever starts first.
-    seed_default_rules(engine, int(time.time() * 1000))
+    seed_default_rules(engine, now_ms(time.time))
     server = Flask("trio_monitor")
     server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     mount_at(server, settings.url_prefix)

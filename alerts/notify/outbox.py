@@ -49,6 +49,7 @@ from alerts.notify.message import (
     zone,
 )
 from specs.clock import Timer as Clock
+from specs.clock import now_ms
 from specs.lease import COLLECTOR_LEASE
 from storage import AlertStore, OutboxItem, OutboxRow, StorageError, StorageUnavailable
 
@@ -411,7 +412,7 @@ class OutboxNotifier:
             self._unwritten.pop(0)
 
     def _now_ms(self) -> int:
-        return int(self._clock.time() * 1000)
+        return now_ms(self._clock.time)
 
 
 def _batches(

@@ -18,9 +18,47 @@ from dash.development.base_component import Component
 from auth import Lock, User
 from storage import AuditRow, DisplayRow, SessionRow
 
-from .. import ids
 from ..i18n import t
 from . import format as fmt
+
+# Component ids of /admin, "adm-" first (browser tests use the strings).
+ADM_REFRESH = "adm-refresh"
+ADM_CHANGED = "adm-changed"  # set after a change: the tables reload at once
+ADM_USERS = "adm-users"
+ADM_USERS_MESSAGE = "adm-users-message"
+# A button of a user's row: {"type": ADM_USER_ACTION, "user": name, "action": what}.
+ADM_USER_ACTION = "adm-user-action"
+ADM_NEW_USERNAME = "adm-new-username"
+ADM_NEW_PASSWORD = "adm-new-password"
+ADM_NEW_ROLE = "adm-new-role"
+ADM_ADD_USER = "adm-add-user"
+ADM_RESET_USER = "adm-reset-user"
+ADM_RESET_PASSWORD = "adm-reset-password"
+ADM_RESET_SUBMIT = "adm-reset-submit"
+ADM_DISPLAYS = "adm-displays"
+ADM_DISPLAYS_MESSAGE = "adm-displays-message"
+ADM_DISPLAYS_CHANGED = "adm-displays-changed"  # set after a token was created or revoked
+ADM_DISPLAY_NAME = "adm-display-name"
+ADM_DISPLAY_CREATE = "adm-display-create"
+ADM_DISPLAY_TOKEN = "adm-display-token"  # the new token's address, shown once
+# A token's revoke button (a confirm dialog): {"type": ADM_DISPLAY_REVOKE, "display": id}.
+ADM_DISPLAY_REVOKE = "adm-display-revoke"
+# A row of the screens table, for tests: {"type": ADM_DISPLAY_ROW, "display": id}.
+ADM_DISPLAY_ROW = "adm-display-row"
+# Login sessions and locks.
+ADM_SESSIONS = "adm-sessions"
+ADM_SESSIONS_MESSAGE = "adm-sessions-message"
+# A session's end button: {"type": ADM_SESSION_END, "session": id, "user": name}.
+ADM_SESSION_END = "adm-session-end"
+ADM_LOCKS = "adm-locks"
+# A lock's unlock button: {"type": ADM_UNLOCK, "user": name}.
+ADM_UNLOCK = "adm-unlock"
+ADM_LOGOUT_EVERYWHERE = "adm-logout-everywhere"
+ADM_SESSIONS_CHANGED = "adm-sessions-changed"  # set after a session ended or a lock lifted
+ADM_AUDIT = "adm-audit"
+ADM_AUDIT_ACTOR = "adm-audit-actor"
+ADM_AUDIT_ACTION = "adm-audit-action"
+ADM_AUDIT_RANGE = "adm-audit-range"
 
 # A screen polls every refresh period; its visits are written at most every 10 s.
 # Silent for longer than this: it is shown as "stopped updating N s ago".
@@ -112,7 +150,7 @@ def _user_actions(user: User, me: str, lang: str) -> list[Component]:
               "viewer": "adm_make_viewer", "end_sessions": "adm_end_sessions"}
     return [
         html.Button(t(labels[action], lang), n_clicks=0,
-                    id={"type": ids.ADM_USER_ACTION, "user": user.username, "action": action},
+                    id={"type": ADM_USER_ACTION, "user": user.username, "action": action},
                     className="button button--small"
                     + (" button--danger" if action == "disable" else " button--plain"))
         for action in actions
@@ -129,30 +167,30 @@ def build_user_forms(lang: str) -> list[Component]:
     add = html.Div([
         html.H3(t("adm_add_user", lang), className="section__title"),
         html.Div([
-            _field("adm_username", dcc.Input(id=ids.ADM_NEW_USERNAME, type="text",
+            _field("adm_username", dcc.Input(id=ADM_NEW_USERNAME, type="text",
                                              maxLength=64, className="input",
                                              autoComplete="off"), lang),
-            _field("adm_password", dcc.Input(id=ids.ADM_NEW_PASSWORD, type="password",
+            _field("adm_password", dcc.Input(id=ADM_NEW_PASSWORD, type="password",
                                              className="input", autoComplete="new-password"),
                    lang),
-            _field("adm_role", dcc.Dropdown(id=ids.ADM_NEW_ROLE, options=role_options,
+            _field("adm_role", dcc.Dropdown(id=ADM_NEW_ROLE, options=role_options,
                                             value="viewer", clearable=False,
                                             className="dropdown"), lang),
         ], className="form__fields"),
-        html.Div(html.Button(t("adm_add_user", lang), id=ids.ADM_ADD_USER, className="button"),
+        html.Div(html.Button(t("adm_add_user", lang), id=ADM_ADD_USER, className="button"),
                  className="form__buttons"),
     ], className="form")
     reset = html.Div([
         html.H3(t("adm_reset_title", lang), className="section__title"),
         html.Div([
-            _field("adm_col_user", dcc.Dropdown(id=ids.ADM_RESET_USER,
+            _field("adm_col_user", dcc.Dropdown(id=ADM_RESET_USER,
                                                 placeholder=t("adm_pick_user", lang),
                                                 className="dropdown"), lang),
-            _field("adm_new_password", dcc.Input(id=ids.ADM_RESET_PASSWORD, type="password",
+            _field("adm_new_password", dcc.Input(id=ADM_RESET_PASSWORD, type="password",
                                                  className="input",
                                                  autoComplete="new-password"), lang),
         ], className="form__fields"),
-        html.Div(html.Button(t("adm_reset", lang), id=ids.ADM_RESET_SUBMIT, className="button"),
+        html.Div(html.Button(t("adm_reset", lang), id=ADM_RESET_SUBMIT, className="button"),
                  className="form__buttons"),
     ], className="form")
     return [add, reset]
@@ -163,7 +201,7 @@ def _field(label_key: str, control: Component, lang: str) -> html.Label:
                       className="field")
 
 
-# -- login sessions and locks (issue 11) ------------------------------------------------
+# -- login sessions and locks -----------------------------------------------------------
 
 
 def browser_text(user_agent: str | None) -> str:
@@ -205,7 +243,7 @@ def build_sessions(rows: Sequence[tuple[str, SessionRow]], my_session: int | Non
             html.Td(fmt.moment(row.created_at_ms, now_ms, tz, seconds=False)),
             html.Td(html.Button(
                 t("adm_end_session", lang), n_clicks=0,
-                id={"type": ids.ADM_SESSION_END, "session": row.id, "user": username},
+                id={"type": ADM_SESSION_END, "session": row.id, "user": username},
                 className="button button--small button--danger")),
         ], **fmt.data_attributes(user=username)))
     return html.Table([html.Thead(header), html.Tbody(body)], className="table adm-sessions")
@@ -225,7 +263,7 @@ def build_locks(
             html.Td(lock.client_addr or t("adm_every_address", lang)),
             html.Td(fmt.moment(lock.until_ms, now_ms, tz, seconds=False)),
             html.Td(html.Button(t("adm_unlock", lang), n_clicks=0,
-                                id={"type": ids.ADM_UNLOCK, "user": lock.username},
+                                id={"type": ADM_UNLOCK, "user": lock.username},
                                 className="button button--small")
                     if lock.username in known else ""),
         ], **fmt.data_attributes(user=lock.username, scope=lock.scope))
@@ -239,7 +277,7 @@ def build_logout_everywhere(csrf_token: str | None, logout_url: str, lang: str) 
     return html.Form([
         dcc.Input(type="hidden", name="csrf_token", value=csrf_token or ""),
         dcc.Input(type="hidden", name="everywhere", value="1"),
-        html.Button(t("adm_logout_everywhere", lang), id=ids.ADM_LOGOUT_EVERYWHERE,
+        html.Button(t("adm_logout_everywhere", lang), id=ADM_LOGOUT_EVERYWHERE,
                     type="submit", className="button button--plain"),
     ], method="POST", action=logout_url, className="form__buttons")
 
@@ -272,7 +310,7 @@ def _display_row(row: DisplayRow, now_ms: int, lang: str, tz: str) -> html.Tr:
         html.Td(t("adm_by", lang, time=fmt.short_time(row.created_at_ms, now_ms, tz),
                   user=row.created_by)),
         html.Td(_revoke(row, lang)),
-    ], id={"type": ids.ADM_DISPLAY_ROW, "display": row.id},
+    ], id={"type": ADM_DISPLAY_ROW, "display": row.id},
         className="adm-displays__row--revoked" if row.revoked else "",
         **fmt.data_attributes(state=state.value))
 
@@ -296,7 +334,7 @@ def _revoke(row: DisplayRow, lang: str) -> Component | str:
         return ""
     return dcc.ConfirmDialogProvider(
         html.Button(t("adm_revoke", lang), className="button button--small button--danger"),
-        id={"type": ids.ADM_DISPLAY_REVOKE, "display": row.id},
+        id={"type": ADM_DISPLAY_REVOKE, "display": row.id},
         message=t("adm_revoke_confirm", lang, name=row.name),
     )
 
@@ -304,11 +342,11 @@ def _revoke(row: DisplayRow, lang: str) -> Component | str:
 def build_display_form(lang: str) -> html.Div:
     return html.Div([
         html.Div([
-            _field("adm_display_name", dcc.Input(id=ids.ADM_DISPLAY_NAME, type="text",
+            _field("adm_display_name", dcc.Input(id=ADM_DISPLAY_NAME, type="text",
                                                  maxLength=100, className="input",
                                                  autoComplete="off"), lang),
         ], className="form__fields"),
-        html.Div(html.Button(t("adm_create_display", lang), id=ids.ADM_DISPLAY_CREATE,
+        html.Div(html.Button(t("adm_create_display", lang), id=ADM_DISPLAY_CREATE,
                              className="button"), className="form__buttons"),
     ], className="form")
 
@@ -342,11 +380,11 @@ def audit_since(range_name: Any, now_ms: int) -> int | None:
 
 def build_audit_filters(lang: str) -> html.Div:
     return html.Div([
-        dcc.Input(id=ids.ADM_AUDIT_ACTOR, type="text", debounce=True, className="input",
+        dcc.Input(id=ADM_AUDIT_ACTOR, type="text", debounce=True, className="input",
                   placeholder=t("adm_filter_actor", lang)),
-        dcc.Dropdown(id=ids.ADM_AUDIT_ACTION, options=audit_kind_options(lang),
+        dcc.Dropdown(id=ADM_AUDIT_ACTION, options=audit_kind_options(lang),
                      placeholder=t("adm_filter_action", lang), className="dropdown"),
-        dcc.Dropdown(id=ids.ADM_AUDIT_RANGE, options=audit_range_options(lang),
+        dcc.Dropdown(id=ADM_AUDIT_RANGE, options=audit_range_options(lang),
                      value=DEFAULT_RANGE, clearable=False, className="dropdown"),
     ], className="adm-audit__filters")
 

@@ -6,21 +6,66 @@ built once by the page's layout, so a refresh never wipes what someone is typing
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from dash import dcc, html
 from dash.development.base_component import Component
 
 from alerts import AlertState
+from alerts.inputs import RULE_METRIC_DISPLAYS
+from specs.metrics import Display
 from storage import ChannelRow, EventRow, OutboxRow, SilenceRow, StateRow
 
-from .. import ids
 from ..alertsmodel import AlertsData
 from ..i18n import t
 from ..metrics import QUEUE_KIND
 from ..status import covering_silence
 from . import format as fmt
+
+# Component ids of /alerts, "alr-" first (browser tests use the strings).
+ALR_REFRESH = "alr-refresh"
+ALR_FIRING = "alr-firing"
+ALR_PENDING = "alr-pending"
+ALR_HISTORY = "alr-history"
+ALR_HISTORY_TITLE = "alr-history-title"
+ALR_SILENCES = "alr-silences"
+ALR_CHANNELS = "alr-channels"
+ALR_FILTER_RULE = "alr-filter-rule"
+ALR_FILTER_ENTITY = "alr-filter-entity"
+# Acknowledging: a button per open alert picks it ({"type": ALR_ACK_PICK, "rule": id,
+# "series": key, "alert": alert id}); the panel outside the refreshed tables takes the
+# comment, so a refresh never wipes what someone is typing.
+ALR_ACK_PICK = "alr-ack-pick"
+ALR_ACK_TARGET = "alr-ack-target"
+ALR_ACK_PANEL = "alr-ack-panel"
+ALR_ACK_TITLE = "alr-ack-title"
+ALR_ACK_COMMENT = "alr-ack-comment"
+ALR_ACK_SUBMIT = "alr-ack-submit"
+ALR_ACK_CANCEL = "alr-ack-cancel"
+ALR_ACK_MESSAGE = "alr-ack-message"
+ALR_ACKED = "alr-acked"  # changes after an acknowledgement: refreshes the tables
+# Silences: the list (end buttons {"type": ALR_SILENCE_END, "silence": id}) and the
+# admins' form.
+ALR_SILENCE_END = "alr-silence-end"
+ALR_SILENCES_CHANGED = "alr-silences-changed"
+ALR_SILENCES_MESSAGE = "alr-silences-message"
+ALR_SILENCE_FORM = "alr-silence-form"
+ALR_SILENCE_TICK = "alr-silence-tick"  # refreshes the form's choices
+ALR_SILENCE_RULE = "alr-silence-rule"
+ALR_SILENCE_SOURCE = "alr-silence-source"
+ALR_SILENCE_KIND = "alr-silence-kind"
+ALR_SILENCE_ENTITIES = "alr-silence-entities"
+ALR_SILENCE_DURATION = "alr-silence-duration"
+ALR_SILENCE_REASON = "alr-silence-reason"
+ALR_SILENCE_CREATE = "alr-silence-create"
+# Channels: a test button per channel ({"type": ALR_CHANNEL_TEST, "channel": name}) and
+# the outbox ids of the test messages this page asked for ({channel: id}).
+ALR_CHANNEL_TEST = "alr-channel-test"
+ALR_TESTS = "alr-tests"
+ALR_CHANNELS_MESSAGE = "alr-channels-message"
+# A row of the firing table, for browser tests: {"type": ALR_ROW, "alert": alert id}.
+ALR_ROW = "alr-row"
 
 # Open alerts (they fired and are not over), listed under "firing now".
 _OPEN_STATES = frozenset({AlertState.FIRING, AlertState.RECOVERING, AlertState.NODATA})
@@ -61,17 +106,26 @@ def rule_name(rule_id: int, rule_names: Mapping[int, str], lang: str) -> str:
     return name if name is not None else t("alr_rule_gone", lang, id=rule_id)
 
 
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+# A rule's last value beside its thresholds: percentages keep a decimal, counts and states
+# are shown as they are (an unknown metric too).
+_VALUE_FORMATS: Mapping[Display, Callable[[float], str]] = {
+    Display.DURATION: fmt.wait,
+    Display.PERCENT: lambda value: f"{value:.1f} %",
+    Display.MILLISECONDS: lambda value: f"{value:.0f} ms",
+}
+
+
 def value_text(metric: str, value: float | None) -> str:
-    """A value in its metric's unit: seconds as m:ss, percentages, milliseconds."""
+    """A value as its metric's declared display says: seconds as m:ss, percentages,
+    milliseconds (``alerts.inputs.RULE_METRIC_DISPLAYS``)."""
     if value is None:
         return "–"
-    if metric.endswith("_s"):
-        return fmt.wait(value)
-    if metric.endswith("_pct"):
-        return f"{value:.1f} %"
-    if metric.endswith("_ms"):
-        return f"{value:.0f} ms"
-    return f"{value:g}"
+    display = RULE_METRIC_DISPLAYS.get(metric, Display.NUMBER)
+    return _VALUE_FORMATS.get(display, _number)(value)
 
 
 def _when(ts_ms: int | None, now_ms: int, lang: str, tz: str) -> str:
@@ -137,7 +191,7 @@ def _firing_row(
                 "alr_silenced_by", lang, id=silence.id,
                 time=fmt.short_time(silence.ends_at_ms, now_ms, tz), reason=silence.reason)),
         ],
-        id={"type": ids.ALR_ROW, "alert": state.alert_id or state.series_key},
+        id={"type": ALR_ROW, "alert": state.alert_id or state.series_key},
         className="alerts__row--silenced" if silence is not None else "",
         **fmt.data_attributes(state=state.state, severity=state.severity or "",
                               acked="yes" if state.ack_by else "no"),
@@ -157,7 +211,7 @@ def _acknowledgement(
         return []
     return [html.Button(
         t("alr_ack", lang), className="button button--small",
-        id={"type": ids.ALR_ACK_PICK, "rule": state.rule_id, "series": state.series_key,
+        id={"type": ALR_ACK_PICK, "rule": state.rule_id, "series": state.series_key,
             "alert": state.alert_id},
     )]
 
@@ -299,7 +353,7 @@ def _silence_status(
         status: list[Any] = [t("alr_silence_active", lang)]
         if admin:
             status.append(html.Button(t("alr_end_silence", lang),
-                                      id={"type": ids.ALR_SILENCE_END, "silence": silence.id},
+                                      id={"type": ALR_SILENCE_END, "silence": silence.id},
                                       className="button button--small button--danger"))
         return status
     if silence.starts_at_ms > now_ms:
@@ -318,33 +372,33 @@ def build_silence_form(lang: str, refresh_ms: int) -> html.Div:
     return html.Div(
         [
             html.H3(t("alr_new_silence", lang), className="section__title"),
-            dcc.Interval(id=ids.ALR_SILENCE_TICK, interval=refresh_ms),
+            dcc.Interval(id=ALR_SILENCE_TICK, interval=refresh_ms),
             html.Div(
                 [
                     field("alr_field_rule", dcc.Dropdown(
-                        id=ids.ALR_SILENCE_RULE, placeholder=t("alr_all_rules", lang),
+                        id=ALR_SILENCE_RULE, placeholder=t("alr_all_rules", lang),
                         className="dropdown")),
                     field("alr_field_source", dcc.Dropdown(
-                        id=ids.ALR_SILENCE_SOURCE, placeholder=t("alr_any_source", lang),
+                        id=ALR_SILENCE_SOURCE, placeholder=t("alr_any_source", lang),
                         className="dropdown")),
                     field("alr_field_kind", dcc.Dropdown(
-                        id=ids.ALR_SILENCE_KIND, placeholder=t("alr_any_kind", lang),
+                        id=ALR_SILENCE_KIND, placeholder=t("alr_any_kind", lang),
                         options=list(ENTITY_KINDS), className="dropdown")),
                     field("alr_field_entities", dcc.Dropdown(
-                        id=ids.ALR_SILENCE_ENTITIES, multi=True, className="dropdown")),
+                        id=ALR_SILENCE_ENTITIES, multi=True, className="dropdown")),
                     field("alr_field_duration", dcc.Dropdown(
-                        id=ids.ALR_SILENCE_DURATION, options=duration_options(),
+                        id=ALR_SILENCE_DURATION, options=duration_options(),
                         value=DEFAULT_DURATION_MIN, clearable=False, className="dropdown")),
                     field("alr_field_reason", dcc.Input(
-                        id=ids.ALR_SILENCE_REASON, type="text", maxLength=MAX_REASON_CHARS,
+                        id=ALR_SILENCE_REASON, type="text", maxLength=MAX_REASON_CHARS,
                         className="input")),
                 ],
                 className="form__fields",
             ),
-            html.Div(html.Button(t("alr_create_silence", lang), id=ids.ALR_SILENCE_CREATE,
+            html.Div(html.Button(t("alr_create_silence", lang), id=ALR_SILENCE_CREATE,
                                  className="button"), className="form__buttons"),
         ],
-        id=ids.ALR_SILENCE_FORM,
+        id=ALR_SILENCE_FORM,
         className="form",
     )
 
@@ -410,7 +464,7 @@ def _channel_row(
     if admin:
         cells.append(html.Td([
             html.Button(t("alr_send_test", lang), className="button button--small",
-                        id={"type": ids.ALR_CHANNEL_TEST, "channel": channel.name}),
+                        id={"type": ALR_CHANNEL_TEST, "channel": channel.name}),
             *_test_outcome(tests, channel.name, now_ms, lang, tz),
         ]))
     return html.Tr(cells, **fmt.data_attributes(channel=channel.name, state=channel.state))
@@ -447,17 +501,17 @@ def build_ack_panel(lang: str) -> html.Div:
     """Where a picked alert is acknowledged with a comment; hidden until one is picked."""
     return html.Div(
         [
-            html.Div(id=ids.ALR_ACK_TITLE, className="section__title"),
-            dcc.Input(id=ids.ALR_ACK_COMMENT, type="text", maxLength=MAX_COMMENT_CHARS,
+            html.Div(id=ALR_ACK_TITLE, className="section__title"),
+            dcc.Input(id=ALR_ACK_COMMENT, type="text", maxLength=MAX_COMMENT_CHARS,
                       placeholder=t("alr_ack_comment", lang), className="input"),
             html.Div(
-                [html.Button(t("alr_ack", lang), id=ids.ALR_ACK_SUBMIT, className="button"),
-                 html.Button(t("alr_cancel", lang), id=ids.ALR_ACK_CANCEL,
+                [html.Button(t("alr_ack", lang), id=ALR_ACK_SUBMIT, className="button"),
+                 html.Button(t("alr_cancel", lang), id=ALR_ACK_CANCEL,
                              className="button button--plain")],
                 className="form__buttons",
             ),
         ],
-        id=ids.ALR_ACK_PANEL,
+        id=ALR_ACK_PANEL,
         className=ACK_PANEL_HIDDEN,
     )
 

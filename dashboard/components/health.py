@@ -11,7 +11,6 @@ from dash.development.base_component import Component
 from specs.health import HealthState
 from storage import HealthTargetRow
 
-from .. import ids
 from .._paths import app_path
 from ..i18n import t
 from ..metrics import BREAKER_HALF_OPEN, BREAKER_OPEN
@@ -19,6 +18,25 @@ from ..opsmodel import OpsSnapshot, SourceDetail, SourceHistory, StateChange
 from ..sites import DRIFT_KIND, HEALTH_KIND, SourceStatus, health_source
 from . import charts
 from . import format as fmt
+
+# Component ids of /health, "health-" first (browser tests use the strings).
+HEALTH_REFRESH = "health-refresh"
+HEALTH_SOURCE = "health-source"  # the source shown in detail (from ?source=), or None
+HEALTH_BODY = "health-body"
+HEALTH_TARGETS = "health-targets"
+HEALTH_TARGETS_CHANGED = "health-targets-changed"
+HEALTH_FORM = "health-form"
+HEALTH_FORM_EDITING = "health-form-editing"  # name of the target being edited, or None
+HEALTH_FORM_TITLE = "health-form-title"
+HEALTH_FORM_MESSAGE = "health-form-message"
+HEALTH_FORM_SAVE = "health-form-save"
+HEALTH_FORM_DELETE = "health-form-delete"
+HEALTH_FORM_NEW = "health-form-new"
+# One input and one error line per field of a target: f"{prefix}{field}".
+HEALTH_FORM_INPUT_PREFIX = "health-form-input-"
+HEALTH_FORM_ERROR_PREFIX = "health-form-error-"
+# A card of the grid, for browser tests: {"type": HEALTH_CARD, "source": name}.
+HEALTH_CARD = "health-card"
 
 HEALTH_PATH = "/health"
 # The target form's fields, in the order of the form (and of the callbacks' values).
@@ -94,7 +112,7 @@ def build_health_card(status: SourceStatus, history: SourceHistory, now_ms: int,
     if history.latency:
         body.append(charts.graph(charts.sparkline(history.latency), "card__spark"))
     return dcc.Link(
-        html.Div(body, id={"type": ids.HEALTH_CARD, "source": status.name},
+        html.Div(body, id={"type": HEALTH_CARD, "source": status.name},
                  className=f"card card--{status.state.value}",
                  **fmt.data_attributes(source=status.name, state=status.state.value)),
         href=detail_href(status.name),
@@ -188,41 +206,41 @@ def build_target_form(lang: str, target: HealthTargetRow | None = None) -> html.
     for name in FORM_FIELDS:
         control: Component
         if name == "conditions":
-            control = dcc.Textarea(id=ids.HEALTH_FORM_INPUT_PREFIX + name, className="input",
+            control = dcc.Textarea(id=HEALTH_FORM_INPUT_PREFIX + name, className="input",
                                    placeholder='status == "ok"', value=str(values[name]))
         elif name == "enabled":
-            control = dcc.Checklist(id=ids.HEALTH_FORM_INPUT_PREFIX + name,
+            control = dcc.Checklist(id=HEALTH_FORM_INPUT_PREFIX + name,
                                     options=[{"label": t("field_enabled", lang),
                                               "value": "enabled"}],
                                     value=["enabled"] if values[name] else [],
                                     className="checklist")
         else:
-            control = dcc.Input(id=ids.HEALTH_FORM_INPUT_PREFIX + name, type="text",
+            control = dcc.Input(id=HEALTH_FORM_INPUT_PREFIX + name, type="text",
                                 className="input", debounce=True, value=str(values[name]),
                                 disabled=name == "name" and target is not None)
         fields.append(html.Label(
             [html.Span(t(f"field_{name}", lang), className="field__label"), control,
-             html.Div(id=ids.HEALTH_FORM_ERROR_PREFIX + name, className="field__error")],
+             html.Div(id=HEALTH_FORM_ERROR_PREFIX + name, className="field__error")],
             className=f"field field--{name}",
         ))
     return html.Div(
         [
-            dcc.Store(id=ids.HEALTH_FORM_EDITING, data=target.name if target else None),
+            dcc.Store(id=HEALTH_FORM_EDITING, data=target.name if target else None),
             html.H3(t("edit_target", lang, name=target.name) if target
                     else t("new_target", lang),
-                    id=ids.HEALTH_FORM_TITLE, className="section__title"),
+                    id=HEALTH_FORM_TITLE, className="section__title"),
             html.Div(fields, className="form__fields"),
             html.Div(
-                [html.Button(t("save", lang), id=ids.HEALTH_FORM_SAVE, className="button"),
-                 html.Button(t("delete", lang), id=ids.HEALTH_FORM_DELETE,
+                [html.Button(t("save", lang), id=HEALTH_FORM_SAVE, className="button"),
+                 html.Button(t("delete", lang), id=HEALTH_FORM_DELETE,
                              className="button button--danger"),
-                 html.Button(t("new_target", lang), id=ids.HEALTH_FORM_NEW,
+                 html.Button(t("new_target", lang), id=HEALTH_FORM_NEW,
                              className="button button--plain")],
                 className="form__buttons",
             ),
-            html.Div(id=ids.HEALTH_FORM_MESSAGE, className="form__message", role="status"),
+            html.Div(id=HEALTH_FORM_MESSAGE, className="form__message", role="status"),
         ],
-        id=ids.HEALTH_FORM,
+        id=HEALTH_FORM,
         className="form",
     )
 

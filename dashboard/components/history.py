@@ -21,7 +21,6 @@ from dash.development.base_component import Component
 
 from storage import AgentRow, DailyRow, History, Point, Resolution, Segment
 
-from .. import ids
 from .._paths import app_path
 from ..historymodel import (
     NODATA_PERIOD,
@@ -38,6 +37,28 @@ from ..metrics import QueueMetric
 from . import charts
 from . import format as fmt
 from .format import LocalTimes
+
+# Component ids of /queues/<id>, "hst-" first (browser tests use the strings).
+HST_VIEW = "hst-view"  # {"queue": id, "range", "from", "to"}: the range the page shows
+HST_LOCATION = "hst-location"  # set by the custom range form: the URL holds the range
+HST_CHARTS_REFRESH = "hst-charts-refresh"
+HST_AGENTS_REFRESH = "hst-agents-refresh"
+HST_RANGES = "hst-ranges"  # the preset links
+HST_FROM = "hst-from"
+HST_FROM_LABEL = "hst-from-label"
+HST_TO = "hst-to"
+HST_TO_LABEL = "hst-to-label"
+HST_APPLY = "hst-apply"
+HST_TIME_HINT = "hst-time-hint"
+HST_RANGE_MESSAGE = "hst-range-message"  # what is wrong with the custom range typed
+HST_NOTICE = "hst-notice"  # what was wrong with the range in the address
+HST_STATUS = "hst-status"  # stale queue, failing source, no collector
+HST_LEGEND = "hst-legend"
+HST_CHARTS = "hst-charts"
+HST_AGENTS = "hst-agents"
+HST_DAILY = "hst-daily"
+HST_CSV = "hst-csv"  # the CSV download link (inside HST_DAILY)
+HST_MISSING = "hst-missing"  # the "no such queue" text (an unknown id in the address)
 
 QUEUE_PATH = "/queues/"
 PRESET_LABELS = {"1h": "1 h", "8h": "8 h", "24h": "24 h", "7d": "7 d", "30d": "30 d"}
@@ -94,21 +115,21 @@ def build_controls(queue_id: str, view: ViewRange, start: str, end: str,
                    lang: str) -> html.Div:
     """The range picker: presets, and a custom range between two local times."""
     return html.Div([
-        html.Div(build_range_links(queue_id, view, lang), id=ids.HST_RANGES,
+        html.Div(build_range_links(queue_id, view, lang), id=HST_RANGES,
                  className="hst-range"),
         html.Div([
-            html.Label(t("hst_from", lang), id=ids.HST_FROM_LABEL, htmlFor=ids.HST_FROM,
+            html.Label(t("hst_from", lang), id=HST_FROM_LABEL, htmlFor=HST_FROM,
                        className="field__label"),
-            dcc.Input(id=ids.HST_FROM, value=start, type="text", className="input hst-time",
+            dcc.Input(id=HST_FROM, value=start, type="text", className="input hst-time",
                       debounce=True),
-            html.Label(t("hst_to", lang), id=ids.HST_TO_LABEL, htmlFor=ids.HST_TO,
+            html.Label(t("hst_to", lang), id=HST_TO_LABEL, htmlFor=HST_TO,
                        className="field__label"),
-            dcc.Input(id=ids.HST_TO, value=end, type="text", className="input hst-time",
+            dcc.Input(id=HST_TO, value=end, type="text", className="input hst-time",
                       debounce=True),
-            html.Button(t("hst_apply", lang), id=ids.HST_APPLY, className="button"),
-            html.Span(t("hst_time_hint", lang), id=ids.HST_TIME_HINT, className="muted"),
+            html.Button(t("hst_apply", lang), id=HST_APPLY, className="button"),
+            html.Span(t("hst_time_hint", lang), id=HST_TIME_HINT, className="muted"),
         ], className="hst-custom"),
-        html.Div(id=ids.HST_RANGE_MESSAGE, className="form__message hst-message",
+        html.Div(id=HST_RANGE_MESSAGE, className="form__message hst-message",
                  role="status"),
     ], className="hst-controls")
 
@@ -431,7 +452,7 @@ def build_daily(rows: Sequence[DailyRow], queue_id: str, tz: str, lang: str,
     ``failover_since_ms``: the start of the source's failover now under way: that day's
     counters are labelled "since failover 10:42", never read as a day's totals."""
     title = html.H2(t("hst_daily_title", lang), className="section__title")
-    link = html.A(t("hst_csv", lang), href=csv_href(queue_id, lang), id=ids.HST_CSV,
+    link = html.A(t("hst_csv", lang), href=csv_href(queue_id, lang), id=HST_CSV,
                   className="button button--plain hst-csv", download="")
     if not rows:
         return [title, html.P(t("hst_no_daily", lang), className="muted")]

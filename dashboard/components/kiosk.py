@@ -13,8 +13,11 @@ from urllib.parse import urlencode
 
 from dash import dcc, html
 
-from .. import ids
 from ..i18n import t
+
+# Component ids of /kiosk, "ksk-" first (assets/kiosk.js and browser tests use them).
+KSK_PLAYLIST = "ksk-playlist"  # {"paths", "everyMs", "query", "display"} for kiosk.js
+KSK_STATUS = "ksk-status"
 
 BUILD_HEADER = "X-Trio-Build"
 DEFAULT_PAGES = ("wallboard",)
@@ -96,16 +99,16 @@ def build_start(playlist: Playlist, display: bool, lang: str) -> html.Div:
     lines = [html.H1(t("ksk_title", lang)), html.P(t("ksk_starting", lang, pages=pages))]
     if not display:
         lines.append(html.P(t("ksk_not_display", lang), className="kiosk__note"))
-    return html.Div([dcc.Store(id=ids.KSK_PLAYLIST, data=data),
-                     html.Div(id=ids.KSK_STATUS, hidden=True), *lines],
+    return html.Div([dcc.Store(id=KSK_PLAYLIST, data=data),
+                     html.Div(id=KSK_STATUS, hidden=True), *lines],
                     className="kiosk-start")
 
 
 def build_error(message: str, lang: str) -> html.Div:
     """A readable page for a screen whose address is wrong (read from across a room)."""
     return html.Div([
-        dcc.Store(id=ids.KSK_PLAYLIST, data=None),
-        html.Div(id=ids.KSK_STATUS, hidden=True),
+        dcc.Store(id=KSK_PLAYLIST, data=None),
+        html.Div(id=KSK_STATUS, hidden=True),
         html.H1(t("ksk_error_title", lang)),
         html.P(message, className="kiosk__error", role="alert"),
         html.P(t("ksk_example", lang), className="kiosk__note"),

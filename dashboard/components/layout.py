@@ -78,15 +78,7 @@ def _top_bar(config: DashboardConfig, csrf_token: str | None, lang: Lang) -> htm
     controls: list[html.Div | html.Form | html.Nav | html.Button] = [
         html.Button("♪", id=ids.ALR_WALL_SOUND_BUTTON, title=t("alr_sound", lang),
                     className=SOUND_OFF_CLASS),
-        html.Div(
-            [
-                html.Button("EN", id=ids.WALLBOARD_LANG_EN, className="lang__button",
-                            title=t("language", lang)),
-                html.Button("SV", id=ids.WALLBOARD_LANG_SV, className="lang__button",
-                            title=t("language", lang)),
-            ],
-            className="lang",
-        )
+        language_switch(ids.WALLBOARD_LANG_EN, ids.WALLBOARD_LANG_SV, lang),
     ]
     if config.logout_form:
         # An interactive session (not a kiosk): a discreet way to the other pages.
@@ -101,6 +93,17 @@ def _top_bar(config: DashboardConfig, csrf_token: str | None, lang: Lang) -> htm
             html.Div(controls, className="topbar__controls"),
         ],
         className="topbar",
+    )
+
+
+def language_switch(en_id: str, sv_id: str, lang: str) -> html.Div:
+    """The EN / SV buttons of a top bar; a callback marks the active one."""
+    return html.Div(
+        [
+            html.Button("EN", id=en_id, className="lang__button", title=t("language", lang)),
+            html.Button("SV", id=sv_id, className="lang__button", title=t("language", lang)),
+        ],
+        className="lang",
     )
 
 

@@ -10,7 +10,7 @@ from dash.development.base_component import Component
 from .. import ids
 from .._config import DashboardConfig
 from ..i18n import Lang, language, t
-from .layout import build_nav, logout_form
+from .layout import build_nav, language_switch, logout_form
 
 ACTIVE_LANG_CLASS = "lang__button lang__button--active"
 LANG_CLASS = "lang__button"
@@ -40,17 +40,7 @@ def build_page_frame(
     content: list[Component],
 ) -> html.Div:
     lang = language(config.default_language)
-    controls: list[Component] = [
-        html.Div(
-            [
-                html.Button("EN", id=ids.PAGES_LANG_EN, className="lang__button",
-                            title=t("language", lang)),
-                html.Button("SV", id=ids.PAGES_LANG_SV, className="lang__button",
-                            title=t("language", lang)),
-            ],
-            className="lang",
-        ),
-    ]
+    controls: list[Component] = [language_switch(ids.PAGES_LANG_EN, ids.PAGES_LANG_SV, lang)]
     if config.logout_form:
         controls.append(logout_form(csrf_token, Lang(lang), ids.PAGES_LOGOUT_BUTTON))
     return html.Div(

@@ -22,13 +22,46 @@ from alerts import (
     validate_rule,
 )
 from alerts.backtest import BacktestResult, SpanReport
+from specs.drift import DRIFT_COUNT_METRIC, DRIFT_OLDEST_METRIC, LAST_SUCCESS_AGE_METRIC
+from specs.health import LATENCY_METRIC, STATE_DOWN_METRIC
 from specs.metrics import SUGGESTED_QUEUE_METRICS
+from specs.sources import DATA_AGE_METRIC, SCREEN_SILENCE_METRIC
 from storage import AuditRow, RuleRow
 
-from .. import ids
 from .._paths import app_path
 from ..i18n import t
 from . import format as fmt
+
+# Component ids of /thresholds, "thr-" first (browser tests use the strings).
+THR_RULES = "thr-rules"
+THR_RULES_MESSAGE = "thr-rules-message"
+THR_AUDIT = "thr-audit"
+THR_CHANGED = "thr-changed"  # set after the form saved or deleted: tables reload
+THR_TOGGLED = "thr-toggled"  # set after a table button enabled or disabled a rule
+# The enable/disable button of a rule: {"type": THR_TOGGLE, "rule": id, "version": v}.
+THR_TOGGLE = "thr-toggle"
+# A row of the rules table, for browser tests: {"type": THR_ROW, "rule": id}.
+THR_ROW = "thr-row"
+THR_FORM = "thr-form"
+THR_FORM_EDITING = "thr-form-editing"  # {"id", "version"} of the rule edited, or None
+THR_FORM_TITLE = "thr-form-title"
+THR_FORM_MESSAGE = "thr-form-message"
+THR_FORM_SAVE = "thr-form-save"
+THR_FORM_DELETE = "thr-form-delete"  # a confirm dialog around the delete button
+THR_FORM_DELETE_BUTTON = "thr-form-delete-button"
+THR_FORM_NEW = "thr-form-new"
+THR_FORM_BACKTEST = "thr-form-backtest"
+THR_METRICS = "thr-metrics"  # the metric input's suggestions (a datalist)
+# One input and one error line per field of a rule: f"{prefix}{field}".
+THR_FORM_INPUT_PREFIX = "thr-form-input-"
+THR_FORM_ERROR_PREFIX = "thr-form-error-"
+# Time windows: rows {"type": THR_WINDOW_DAYS | _START | _END, "index": n}.
+THR_WINDOWS = "thr-windows"
+THR_WINDOW_DAYS = "thr-window-days"
+THR_WINDOW_START = "thr-window-start"
+THR_WINDOW_END = "thr-window-end"
+THR_WINDOW_ADD = "thr-window-add"
+THR_BACKTEST = "thr-backtest"
 
 THRESHOLDS_PATH = "/thresholds"
 # The rule form's fields, in the order of the form (and of the callbacks' values).
@@ -45,8 +78,8 @@ ENTITY_KINDS = ("queue", "target", "provider", "reconciler", "source")
 # metrics specs.metrics suggests, then those of workers, reconcilers and wall screens.
 KNOWN_METRICS = (
     *SUGGESTED_QUEUE_METRICS,
-    "latency_ms", "state_down", "drift_count", "drift_oldest_s", "last_success_age_s",
-    "data_age_s", "screen_silence_s",
+    LATENCY_METRIC, STATE_DOWN_METRIC, DRIFT_COUNT_METRIC, DRIFT_OLDEST_METRIC,
+    LAST_SUCCESS_AGE_METRIC, DATA_AGE_METRIC, SCREEN_SILENCE_METRIC,
 )
 _OPTIONAL_NUMBERS = frozenset({"warning", "critical", "recovery_warning", "recovery_critical",
                                "no_data_after_s"})
@@ -172,7 +205,7 @@ def _actions(row: RuleRow, lang: str) -> list[Component]:
     return [
         dcc.Link(t("edit", lang), href=edit_href(row.id), className="button button--small"),
         html.Button(t("thr_disable" if row.enabled else "thr_enable", lang),
-                    id={"type": ids.THR_TOGGLE, "rule": row.id, "version": row.version},
+                    id={"type": THR_TOGGLE, "rule": row.id, "version": row.version},
                     className="button button--small button--plain"),
     ]
 
@@ -189,7 +222,7 @@ def build_rule_row(row: RuleRow, configured: Sequence[str], is_admin: bool, now_
         cells.append(_actions(row, lang))
     state = "on" if row.enabled else "off"
     return html.Tr([html.Td(cell) for cell in cells],
-                   id={"type": ids.THR_ROW, "rule": row.id},
+                   id={"type": THR_ROW, "rule": row.id},
                    className=f"thr-rule thr-rule--{state}",
                    **fmt.data_attributes(rule=row.name, enabled=state))
 
@@ -301,7 +334,7 @@ def _options(prefix: str, values: Iterable[str], lang: str) -> list[dict[str, st
 
 
 def _control(name: str, value: Any, channels: list[dict[str, str]], lang: str) -> Component:
-    control_id = ids.THR_FORM_INPUT_PREFIX + name
+    control_id = THR_FORM_INPUT_PREFIX + name
     radio = {
         "direction": _options("thr_direction_", (d.value for d in Direction), lang),
         "entity_kind": [{"label": t("thr_any_kind", lang), "value": ""},
@@ -323,20 +356,20 @@ def _control(name: str, value: Any, channels: list[dict[str, str]], lang: str) -
                                                       "value": ENABLED}],
                              value=value, className="checklist")
     return dcc.Input(id=control_id, type="text", className="input", value=value,
-                     list=ids.THR_METRICS if name == "metric" else None)
+                     list=THR_METRICS if name == "metric" else None)
 
 
 def window_row(index: int, window: Window | None, lang: str) -> html.Div:
     days = [{"label": t(f"thr_day_{day}", lang), "value": day} for day in range(7)]
     return html.Div(
-        [dcc.Checklist(id={"type": ids.THR_WINDOW_DAYS, "index": index}, options=days,
+        [dcc.Checklist(id={"type": THR_WINDOW_DAYS, "index": index}, options=days,
                        value=sorted(window.days) if window else [], inline=True,
                        className="checklist"),
-         dcc.Input(id={"type": ids.THR_WINDOW_START, "index": index}, type="text",
+         dcc.Input(id={"type": THR_WINDOW_START, "index": index}, type="text",
                    className="input thr-window__time", placeholder="08:00",
                    value=window.start if window else ""),
          html.Span("–"),
-         dcc.Input(id={"type": ids.THR_WINDOW_END, "index": index}, type="text",
+         dcc.Input(id={"type": THR_WINDOW_END, "index": index}, type="text",
                    className="input thr-window__time", placeholder="17:00",
                    value=window.end if window else "")],
         className="thr-window",
@@ -360,44 +393,44 @@ def build_rule_form(lang: str, rule: Rule | None, editing: dict[str, int] | None
     values = dict(zip(FORM_FIELDS, form_values(rule, timezone), strict=True))
     fields = [
         html.Div(
-            [html.Label(t(f"thr_field_{name}", lang), htmlFor=ids.THR_FORM_INPUT_PREFIX + name,
+            [html.Label(t(f"thr_field_{name}", lang), htmlFor=THR_FORM_INPUT_PREFIX + name,
                         className="field__label"),
              _control(name, values[name], channels, lang),
-             html.Div(id=ids.THR_FORM_ERROR_PREFIX + name, className="field__error")],
+             html.Div(id=THR_FORM_ERROR_PREFIX + name, className="field__error")],
             className=f"field field--{name}")
         for name in FORM_FIELDS
     ]
     windows = html.Div(
         [html.Span(t("thr_field_windows", lang), className="field__label"),
-         html.Div(window_rows(rule.windows if rule else (), lang), id=ids.THR_WINDOWS),
-         html.Button(t("thr_add_window", lang), id=ids.THR_WINDOW_ADD,
+         html.Div(window_rows(rule.windows if rule else (), lang), id=THR_WINDOWS),
+         html.Button(t("thr_add_window", lang), id=THR_WINDOW_ADD,
                      className="button button--small button--plain"),
-         html.Div(id=ids.THR_FORM_ERROR_PREFIX + "windows", className="field__error")],
+         html.Div(id=THR_FORM_ERROR_PREFIX + "windows", className="field__error")],
         className="field field--windows")
     return html.Div(
         [
-            dcc.Store(id=ids.THR_FORM_EDITING, data=editing),
-            html.Datalist([html.Option(value=m) for m in KNOWN_METRICS], id=ids.THR_METRICS),
-            html.H3(form_title(rule, lang), id=ids.THR_FORM_TITLE, className="section__title"),
+            dcc.Store(id=THR_FORM_EDITING, data=editing),
+            html.Datalist([html.Option(value=m) for m in KNOWN_METRICS], id=THR_METRICS),
+            html.H3(form_title(rule, lang), id=THR_FORM_TITLE, className="section__title"),
             html.Div([*fields, windows], className="form__fields thr-form__fields"),
             html.Div(
-                [html.Button(t("save", lang), id=ids.THR_FORM_SAVE, className="button"),
-                 html.Button(t("thr_backtest", lang), id=ids.THR_FORM_BACKTEST,
+                [html.Button(t("save", lang), id=THR_FORM_SAVE, className="button"),
+                 html.Button(t("thr_backtest", lang), id=THR_FORM_BACKTEST,
                              className="button button--plain"),
                  dcc.ConfirmDialogProvider(
-                     html.Button(t("delete", lang), id=ids.THR_FORM_DELETE_BUTTON,
+                     html.Button(t("delete", lang), id=THR_FORM_DELETE_BUTTON,
                                  className="button button--danger"),
-                     id=ids.THR_FORM_DELETE, message=t("thr_delete_confirm", lang)),
-                 html.Button(t("thr_new_rule", lang), id=ids.THR_FORM_NEW,
+                     id=THR_FORM_DELETE, message=t("thr_delete_confirm", lang)),
+                 html.Button(t("thr_new_rule", lang), id=THR_FORM_NEW,
                              className="button button--plain")],
                 className="form__buttons",
             ),
-            html.Div(id=ids.THR_FORM_MESSAGE, className="form__message", role="status"),
+            html.Div(id=THR_FORM_MESSAGE, className="form__message", role="status"),
             # A backtest reads up to 7 d of samples: seconds on a big site.
-            dcc.Loading(html.Div(id=ids.THR_BACKTEST, className="thr-backtest"),
+            dcc.Loading(html.Div(id=THR_BACKTEST, className="thr-backtest"),
                         type="dot"),
         ],
-        id=ids.THR_FORM,
+        id=THR_FORM,
         className="form thr-form",
     )
 

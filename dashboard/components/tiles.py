@@ -174,6 +174,8 @@ def _headline(metric: MetricSpec, queue: QueueView, lang: str, figure: FigureAle
 _ROWS = ((TileRow.QUEUE, "tile__row"), (TileRow.AGENTS, "tile__row tile__agents"))
 _FORMATS: dict[Display, Callable[[float | None], str]] = {
     Display.INTEGER: fmt.count, Display.DURATION: fmt.wait, Display.PERCENT: fmt.percent,
+    Display.MILLISECONDS: lambda value: "–" if value is None else f"{value:.0f} ms",
+    Display.NUMBER: lambda value: "–" if value is None else f"{value:g}",
 }
 
 

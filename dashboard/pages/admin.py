@@ -21,6 +21,35 @@ import auth
 from auth import Actor, PermissionDenied, Role, current_user, request_client_address, require_role
 from dashboard import DashboardConfig, _frame, _runtime, ids
 from dashboard.components.admin import (
+    ADM_ADD_USER,
+    ADM_AUDIT,
+    ADM_AUDIT_ACTION,
+    ADM_AUDIT_ACTOR,
+    ADM_AUDIT_RANGE,
+    ADM_CHANGED,
+    ADM_DISPLAY_CREATE,
+    ADM_DISPLAY_NAME,
+    ADM_DISPLAY_REVOKE,
+    ADM_DISPLAY_TOKEN,
+    ADM_DISPLAYS,
+    ADM_DISPLAYS_CHANGED,
+    ADM_DISPLAYS_MESSAGE,
+    ADM_LOCKS,
+    ADM_NEW_PASSWORD,
+    ADM_NEW_ROLE,
+    ADM_NEW_USERNAME,
+    ADM_REFRESH,
+    ADM_RESET_PASSWORD,
+    ADM_RESET_SUBMIT,
+    ADM_RESET_USER,
+    ADM_SESSION_END,
+    ADM_SESSIONS,
+    ADM_SESSIONS_CHANGED,
+    ADM_SESSIONS_MESSAGE,
+    ADM_UNLOCK,
+    ADM_USER_ACTION,
+    ADM_USERS,
+    ADM_USERS_MESSAGE,
     AUDIT_LIMIT,
     NewToken,
     audit_since,
@@ -63,35 +92,35 @@ def layout(**_query: Any) -> Any:
 
 def build_sections(lang: str, refresh_ms: int) -> list[Component]:
     return [
-        dcc.Store(id=ids.ADM_CHANGED, data=0),
-        dcc.Store(id=ids.ADM_DISPLAYS_CHANGED, data=0),
-        dcc.Interval(id=ids.ADM_REFRESH, interval=refresh_ms),
+        dcc.Store(id=ADM_CHANGED, data=0),
+        dcc.Store(id=ADM_DISPLAYS_CHANGED, data=0),
+        dcc.Interval(id=ADM_REFRESH, interval=refresh_ms),
         html.Section([
             html.H2(t("adm_users_title", lang), className="section__title"),
-            html.Div(id=ids.ADM_USERS),
-            html.Div(id=ids.ADM_USERS_MESSAGE, role="status", className="form__message"),
+            html.Div(id=ADM_USERS),
+            html.Div(id=ADM_USERS_MESSAGE, role="status", className="form__message"),
             *build_user_forms(lang),
         ], className="page__section"),
-        dcc.Store(id=ids.ADM_SESSIONS_CHANGED, data=0),
+        dcc.Store(id=ADM_SESSIONS_CHANGED, data=0),
         html.Section([
             html.H2(t("adm_sessions_title", lang), className="section__title"),
-            html.Div(id=ids.ADM_SESSIONS),
-            html.Div(id=ids.ADM_SESSIONS_MESSAGE, role="status", className="form__message"),
+            html.Div(id=ADM_SESSIONS),
+            html.Div(id=ADM_SESSIONS_MESSAGE, role="status", className="form__message"),
             build_logout_everywhere(_frame.csrf_token(), _logout_url(), lang),
             html.H3(t("adm_locks_title", lang), className="section__title"),
-            html.Div(id=ids.ADM_LOCKS),
+            html.Div(id=ADM_LOCKS),
         ], className="page__section"),
         html.Section([
             html.H2(t("adm_displays_title", lang), className="section__title"),
-            html.Div(id=ids.ADM_DISPLAYS),
-            html.Div(id=ids.ADM_DISPLAYS_MESSAGE, role="status", className="form__message"),
-            html.Div(id=ids.ADM_DISPLAY_TOKEN),
+            html.Div(id=ADM_DISPLAYS),
+            html.Div(id=ADM_DISPLAYS_MESSAGE, role="status", className="form__message"),
+            html.Div(id=ADM_DISPLAY_TOKEN),
             build_display_form(lang),
         ], className="page__section"),
         html.Section([
             html.H2(t("adm_audit_title", lang), className="section__title"),
             build_audit_filters(lang),
-            html.Div(id=ids.ADM_AUDIT),
+            html.Div(id=ADM_AUDIT),
         ], className="page__section"),
     ]
 
@@ -100,7 +129,7 @@ def build_sections(lang: str, refresh_ms: int) -> list[Component]:
 
 
 def _now_ms() -> int:
-    return int(_runtime.current().clock() * 1000)
+    return _runtime.current().now_ms()
 
 
 def _tz() -> str:
@@ -120,10 +149,10 @@ def _banner(text: str) -> html.Div:
 
 
 @CALLBACKS.callback(
-    Output(ids.ADM_USERS, "children"),
-    Output(ids.ADM_RESET_USER, "options"),
+    Output(ADM_USERS, "children"),
+    Output(ADM_RESET_USER, "options"),
     Input(ids.PAGES_LANG, "data"),
-    Input(ids.ADM_CHANGED, "data"),
+    Input(ADM_CHANGED, "data"),
 )
 def users_table(stored_lang: str | None, _changed: Any) -> tuple[Any, Any]:
     lang = _lang(stored_lang)
@@ -138,10 +167,10 @@ def users_table(stored_lang: str | None, _changed: Any) -> tuple[Any, Any]:
 
 
 @CALLBACKS.callback(
-    Output(ids.ADM_DISPLAYS, "children"),
-    Input(ids.ADM_REFRESH, "n_intervals"),
+    Output(ADM_DISPLAYS, "children"),
+    Input(ADM_REFRESH, "n_intervals"),
     Input(ids.PAGES_LANG, "data"),
-    Input(ids.ADM_DISPLAYS_CHANGED, "data"),
+    Input(ADM_DISPLAYS_CHANGED, "data"),
 )
 def displays_table(_n: int | None, stored_lang: str | None, _changed: Any) -> Any:
     lang = _lang(stored_lang)
@@ -160,12 +189,12 @@ def _logout_url() -> str:
 
 
 @CALLBACKS.callback(
-    Output(ids.ADM_SESSIONS, "children"),
-    Output(ids.ADM_LOCKS, "children"),
-    Input(ids.ADM_REFRESH, "n_intervals"),
+    Output(ADM_SESSIONS, "children"),
+    Output(ADM_LOCKS, "children"),
+    Input(ADM_REFRESH, "n_intervals"),
     Input(ids.PAGES_LANG, "data"),
-    Input(ids.ADM_CHANGED, "data"),
-    Input(ids.ADM_SESSIONS_CHANGED, "data"),
+    Input(ADM_CHANGED, "data"),
+    Input(ADM_SESSIONS_CHANGED, "data"),
 )
 def sessions_tables(_n: int | None, stored_lang: str | None, _changed: Any,
                     _sessions_changed: Any) -> tuple[Any, Any]:
@@ -188,10 +217,10 @@ def sessions_tables(_n: int | None, stored_lang: str | None, _changed: Any,
 
 
 @CALLBACKS.callback(
-    Output(ids.ADM_SESSIONS_MESSAGE, "children"),
-    Output(ids.ADM_SESSIONS_CHANGED, "data"),
-    Input({"type": ids.ADM_SESSION_END, "session": ALL, "user": ALL}, "n_clicks"),
-    Input({"type": ids.ADM_UNLOCK, "user": ALL}, "n_clicks"),
+    Output(ADM_SESSIONS_MESSAGE, "children"),
+    Output(ADM_SESSIONS_CHANGED, "data"),
+    Input({"type": ADM_SESSION_END, "session": ALL, "user": ALL}, "n_clicks"),
+    Input({"type": ADM_UNLOCK, "user": ALL}, "n_clicks"),
     State(ids.PAGES_LANG, "data"),
     prevent_initial_call=True,
 )
@@ -209,7 +238,7 @@ def session_change(_ends: list[int | None], _unlocks: list[int | None],
     actor = Actor(me.username, request_client_address())
     user = str(trigger.get("user", ""))
     engine, clock = _engine(), _runtime.current().clock
-    if trigger.get("type") == ids.ADM_UNLOCK:
+    if trigger.get("type") == ADM_UNLOCK:
         error = _attempt(lambda: auth.unlock_user(engine, user, actor=actor, clock=clock),
                          lang, user=user)
         return error or t("adm_unlocked", lang, user=user), _changed(error is None)
@@ -227,14 +256,14 @@ def session_change(_ends: list[int | None], _unlocks: list[int | None],
 
 
 @CALLBACKS.callback(
-    Output(ids.ADM_AUDIT, "children"),
+    Output(ADM_AUDIT, "children"),
     Input(ids.PAGES_LANG, "data"),
-    Input(ids.ADM_CHANGED, "data"),
-    Input(ids.ADM_DISPLAYS_CHANGED, "data"),
-    Input(ids.ADM_SESSIONS_CHANGED, "data"),
-    Input(ids.ADM_AUDIT_ACTOR, "value"),
-    Input(ids.ADM_AUDIT_ACTION, "value"),
-    Input(ids.ADM_AUDIT_RANGE, "value"),
+    Input(ADM_CHANGED, "data"),
+    Input(ADM_DISPLAYS_CHANGED, "data"),
+    Input(ADM_SESSIONS_CHANGED, "data"),
+    Input(ADM_AUDIT_ACTOR, "value"),
+    Input(ADM_AUDIT_ACTION, "value"),
+    Input(ADM_AUDIT_RANGE, "value"),
 )
 def audit_table(stored_lang: str | None, _changed: Any, _displays: Any, _sessions: Any,
                 actor: Any, kind: Any, range_name: Any) -> Any:
@@ -258,19 +287,19 @@ def audit_table(stored_lang: str | None, _changed: Any, _displays: Any, _session
 
 
 @CALLBACKS.callback(
-    Output(ids.ADM_USERS_MESSAGE, "children"),
-    Output(ids.ADM_CHANGED, "data"),
-    Output(ids.ADM_NEW_USERNAME, "value"),
-    Output(ids.ADM_NEW_PASSWORD, "value"),
-    Output(ids.ADM_RESET_PASSWORD, "value"),
-    Input(ids.ADM_ADD_USER, "n_clicks"),
-    Input({"type": ids.ADM_USER_ACTION, "user": ALL, "action": ALL}, "n_clicks"),
-    Input(ids.ADM_RESET_SUBMIT, "n_clicks"),
-    State(ids.ADM_NEW_USERNAME, "value"),
-    State(ids.ADM_NEW_PASSWORD, "value"),
-    State(ids.ADM_NEW_ROLE, "value"),
-    State(ids.ADM_RESET_USER, "value"),
-    State(ids.ADM_RESET_PASSWORD, "value"),
+    Output(ADM_USERS_MESSAGE, "children"),
+    Output(ADM_CHANGED, "data"),
+    Output(ADM_NEW_USERNAME, "value"),
+    Output(ADM_NEW_PASSWORD, "value"),
+    Output(ADM_RESET_PASSWORD, "value"),
+    Input(ADM_ADD_USER, "n_clicks"),
+    Input({"type": ADM_USER_ACTION, "user": ALL, "action": ALL}, "n_clicks"),
+    Input(ADM_RESET_SUBMIT, "n_clicks"),
+    State(ADM_NEW_USERNAME, "value"),
+    State(ADM_NEW_PASSWORD, "value"),
+    State(ADM_NEW_ROLE, "value"),
+    State(ADM_RESET_USER, "value"),
+    State(ADM_RESET_PASSWORD, "value"),
     State(ids.PAGES_LANG, "data"),
     prevent_initial_call=True,
 )
@@ -287,10 +316,10 @@ def user_change(_add: int | None, _actions: list[int | None], _reset: int | None
     except PermissionDenied:
         return t("adm_denied", lang), no_update, no_update, no_update, no_update
     actor = Actor(me.username, request_client_address())
-    if trigger == ids.ADM_ADD_USER:
+    if trigger == ADM_ADD_USER:
         message, done = _add_user(actor, username, password, role, lang)
         return (message, _changed(done), "" if done else no_update, "", no_update)
-    if trigger == ids.ADM_RESET_SUBMIT:
+    if trigger == ADM_RESET_SUBMIT:
         message, done = _reset_password(actor, reset_user, reset_password, lang)
         return message, _changed(done), no_update, no_update, ""
     message, done = _user_action(actor, trigger, lang)
@@ -379,13 +408,13 @@ def _user_action(actor: Actor, trigger: Any, lang: str) -> tuple[str, bool]:
 
 
 @CALLBACKS.callback(
-    Output(ids.ADM_DISPLAYS_MESSAGE, "children"),
-    Output(ids.ADM_DISPLAY_TOKEN, "children"),
-    Output(ids.ADM_DISPLAYS_CHANGED, "data"),
-    Output(ids.ADM_DISPLAY_NAME, "value"),
-    Input(ids.ADM_DISPLAY_CREATE, "n_clicks"),
-    Input({"type": ids.ADM_DISPLAY_REVOKE, "display": ALL}, "submit_n_clicks"),
-    State(ids.ADM_DISPLAY_NAME, "value"),
+    Output(ADM_DISPLAYS_MESSAGE, "children"),
+    Output(ADM_DISPLAY_TOKEN, "children"),
+    Output(ADM_DISPLAYS_CHANGED, "data"),
+    Output(ADM_DISPLAY_NAME, "value"),
+    Input(ADM_DISPLAY_CREATE, "n_clicks"),
+    Input({"type": ADM_DISPLAY_REVOKE, "display": ALL}, "submit_n_clicks"),
+    State(ADM_DISPLAY_NAME, "value"),
     State(ids.PAGES_LANG, "data"),
     prevent_initial_call=True,
 )
@@ -401,7 +430,7 @@ def display_change(_create: int | None, _revokes: list[int | None], name: Any,
     except PermissionDenied:
         return t("adm_denied", lang), no_update, no_update, no_update
     actor = Actor(me.username, request_client_address())
-    if trigger == ids.ADM_DISPLAY_CREATE:
+    if trigger == ADM_DISPLAY_CREATE:
         return _create_display(actor, name, lang)
     if isinstance(trigger, dict):
         return _revoke_display(actor, trigger.get("display"), lang)

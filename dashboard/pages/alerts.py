@@ -26,6 +26,38 @@ from dashboard.alertsmodel import AlertsModel
 from dashboard.components.alerts import (
     ACK_PANEL_HIDDEN,
     ACK_PANEL_SHOWN,
+    ALR_ACK_CANCEL,
+    ALR_ACK_COMMENT,
+    ALR_ACK_MESSAGE,
+    ALR_ACK_PANEL,
+    ALR_ACK_PICK,
+    ALR_ACK_SUBMIT,
+    ALR_ACK_TARGET,
+    ALR_ACK_TITLE,
+    ALR_ACKED,
+    ALR_CHANNEL_TEST,
+    ALR_CHANNELS,
+    ALR_CHANNELS_MESSAGE,
+    ALR_FILTER_ENTITY,
+    ALR_FILTER_RULE,
+    ALR_FIRING,
+    ALR_HISTORY,
+    ALR_HISTORY_TITLE,
+    ALR_PENDING,
+    ALR_REFRESH,
+    ALR_SILENCE_CREATE,
+    ALR_SILENCE_DURATION,
+    ALR_SILENCE_END,
+    ALR_SILENCE_ENTITIES,
+    ALR_SILENCE_KIND,
+    ALR_SILENCE_REASON,
+    ALR_SILENCE_RULE,
+    ALR_SILENCE_SOURCE,
+    ALR_SILENCE_TICK,
+    ALR_SILENCES,
+    ALR_SILENCES_CHANGED,
+    ALR_SILENCES_MESSAGE,
+    ALR_TESTS,
     TestOutcome,
     build_ack_panel,
     build_channels,
@@ -53,38 +85,38 @@ def layout(**_query: Any) -> Any:
     lang = language(runtime.config.default_language)
     refresh_ms = int(runtime.config.refresh_interval_s * 1000)
     silences: list[Component] = [
-        html.Div(id=ids.ALR_SILENCES),
-        html.Div(id=ids.ALR_SILENCES_MESSAGE, role="status", className="alerts__message"),
+        html.Div(id=ALR_SILENCES),
+        html.Div(id=ALR_SILENCES_MESSAGE, role="status", className="alerts__message"),
     ]
     if _frame.admin_parts_allowed():
         silences.append(build_silence_form(lang, refresh_ms))
     content: list[Component] = [
-        dcc.Store(id=ids.ALR_ACK_TARGET),
-        dcc.Store(id=ids.ALR_ACKED, data=0),
-        dcc.Store(id=ids.ALR_SILENCES_CHANGED, data=0),
-        dcc.Store(id=ids.ALR_TESTS, data={}),
-        dcc.Interval(id=ids.ALR_REFRESH, interval=refresh_ms),
+        dcc.Store(id=ALR_ACK_TARGET),
+        dcc.Store(id=ALR_ACKED, data=0),
+        dcc.Store(id=ALR_SILENCES_CHANGED, data=0),
+        dcc.Store(id=ALR_TESTS, data={}),
+        dcc.Interval(id=ALR_REFRESH, interval=refresh_ms),
         html.Section([
-            html.Div(id=ids.ALR_FIRING),
-            html.Div(id=ids.ALR_ACK_MESSAGE, role="status", className="alerts__message"),
+            html.Div(id=ALR_FIRING),
+            html.Div(id=ALR_ACK_MESSAGE, role="status", className="alerts__message"),
             build_ack_panel(lang),
         ], className="page__section"),
-        html.Section(html.Div(id=ids.ALR_PENDING), className="page__section"),
+        html.Section(html.Div(id=ALR_PENDING), className="page__section"),
         html.Section(silences, className="page__section"),
         html.Section([
-            html.Div(id=ids.ALR_CHANNELS),
-            html.Div(id=ids.ALR_CHANNELS_MESSAGE, role="status", className="alerts__message"),
+            html.Div(id=ALR_CHANNELS),
+            html.Div(id=ALR_CHANNELS_MESSAGE, role="status", className="alerts__message"),
         ], className="page__section"),
         html.Section([
-            html.H2(t("alr_history_title", lang), id=ids.ALR_HISTORY_TITLE,
+            html.H2(t("alr_history_title", lang), id=ALR_HISTORY_TITLE,
                     className="section__title"),
             html.Div([
-                dcc.Dropdown(id=ids.ALR_FILTER_RULE, placeholder=t("alr_all_rules", lang),
+                dcc.Dropdown(id=ALR_FILTER_RULE, placeholder=t("alr_all_rules", lang),
                              className="dropdown"),
-                dcc.Dropdown(id=ids.ALR_FILTER_ENTITY,
+                dcc.Dropdown(id=ALR_FILTER_ENTITY,
                              placeholder=t("alr_all_entities", lang), className="dropdown"),
             ], className="alerts__filters"),
-            html.Div(id=ids.ALR_HISTORY),
+            html.Div(id=ALR_HISTORY),
         ], className="page__section"),
     ]
     return build_page_frame(runtime.config, _frame.csrf_token(), "/alerts", "alr_title",
@@ -95,28 +127,28 @@ def layout(**_query: Any) -> Any:
 
 
 @CALLBACKS.callback(
-    Output(ids.ALR_FIRING, "children"),
-    Output(ids.ALR_PENDING, "children"),
-    Output(ids.ALR_SILENCES, "children"),
-    Output(ids.ALR_CHANNELS, "children"),
-    Output(ids.ALR_HISTORY, "children"),
-    Output(ids.ALR_HISTORY_TITLE, "children"),
-    Output(ids.ALR_FILTER_RULE, "options"),
-    Output(ids.ALR_FILTER_ENTITY, "options"),
-    Input(ids.ALR_REFRESH, "n_intervals"),
+    Output(ALR_FIRING, "children"),
+    Output(ALR_PENDING, "children"),
+    Output(ALR_SILENCES, "children"),
+    Output(ALR_CHANNELS, "children"),
+    Output(ALR_HISTORY, "children"),
+    Output(ALR_HISTORY_TITLE, "children"),
+    Output(ALR_FILTER_RULE, "options"),
+    Output(ALR_FILTER_ENTITY, "options"),
+    Input(ALR_REFRESH, "n_intervals"),
     Input(ids.PAGES_LANG, "data"),
-    Input(ids.ALR_ACKED, "data"),
-    Input(ids.ALR_SILENCES_CHANGED, "data"),
-    Input(ids.ALR_TESTS, "data"),
-    Input(ids.ALR_FILTER_RULE, "value"),
-    Input(ids.ALR_FILTER_ENTITY, "value"),
+    Input(ALR_ACKED, "data"),
+    Input(ALR_SILENCES_CHANGED, "data"),
+    Input(ALR_TESTS, "data"),
+    Input(ALR_FILTER_RULE, "value"),
+    Input(ALR_FILTER_ENTITY, "value"),
 )
 def refresh(_n: int | None, stored_lang: str | None, _acked: Any, _silences: Any,
             tests: Any, rule_filter: Any, entity_filter: Any) -> tuple[Any, ...]:
     """Every table, from the cached data; the history filtered on demand."""
     runtime = _runtime.current()
     lang = language(stored_lang, runtime.config.default_language)
-    now_ms = int(runtime.clock() * 1000)
+    now_ms = runtime.now_ms()
     tz = runtime.config.timezone
     model = _model()
     data = model.data()
@@ -159,10 +191,10 @@ def _test_row(model: AlertsModel, channel: str, row_id: int) -> TestOutcome:
 
 
 @CALLBACKS.callback(
-    Output(ids.ALR_SILENCE_RULE, "options"),
-    Output(ids.ALR_SILENCE_SOURCE, "options"),
-    Output(ids.ALR_SILENCE_ENTITIES, "options"),
-    Input(ids.ALR_SILENCE_TICK, "n_intervals"),
+    Output(ALR_SILENCE_RULE, "options"),
+    Output(ALR_SILENCE_SOURCE, "options"),
+    Output(ALR_SILENCE_ENTITIES, "options"),
+    Input(ALR_SILENCE_TICK, "n_intervals"),
     State(ids.PAGES_LANG, "data"),
 )
 def silence_choices(_n: int | None, stored_lang: str | None) -> tuple[Any, ...]:
@@ -182,16 +214,16 @@ def silence_choices(_n: int | None, stored_lang: str | None) -> tuple[Any, ...]:
 
 
 @CALLBACKS.callback(
-    Output(ids.ALR_ACK_TARGET, "data"),
-    Output(ids.ALR_ACK_COMMENT, "value"),
-    Output(ids.ALR_ACK_MESSAGE, "children"),
-    Output(ids.ALR_ACKED, "data"),
-    Input({"type": ids.ALR_ACK_PICK, "rule": ALL, "series": ALL, "alert": ALL},
+    Output(ALR_ACK_TARGET, "data"),
+    Output(ALR_ACK_COMMENT, "value"),
+    Output(ALR_ACK_MESSAGE, "children"),
+    Output(ALR_ACKED, "data"),
+    Input({"type": ALR_ACK_PICK, "rule": ALL, "series": ALL, "alert": ALL},
           "n_clicks"),
-    Input(ids.ALR_ACK_SUBMIT, "n_clicks"),
-    Input(ids.ALR_ACK_CANCEL, "n_clicks"),
-    State(ids.ALR_ACK_TARGET, "data"),
-    State(ids.ALR_ACK_COMMENT, "value"),
+    Input(ALR_ACK_SUBMIT, "n_clicks"),
+    Input(ALR_ACK_CANCEL, "n_clicks"),
+    State(ALR_ACK_TARGET, "data"),
+    State(ALR_ACK_COMMENT, "value"),
     State(ids.PAGES_LANG, "data"),
     prevent_initial_call=True,
 )
@@ -205,11 +237,11 @@ def ack_action(_picks: Any, _submit: int | None, _cancel: int | None, target: An
         return no_update, no_update, no_update, no_update
     if isinstance(trigger, dict):
         return alertforms.pick(trigger), "", "", no_update
-    if trigger == ids.ALR_ACK_CANCEL:
+    if trigger == ALR_ACK_CANCEL:
         return None, "", "", no_update
     runtime = _runtime.current()
     lang = language(stored_lang, runtime.config.default_language)
-    now_ms = int(runtime.clock() * 1000)
+    now_ms = runtime.now_ms()
     try:
         user = require_role(Role.VIEWER)
     except PermissionDenied as err:
@@ -222,9 +254,9 @@ def ack_action(_picks: Any, _submit: int | None, _cancel: int | None, target: An
 
 
 @CALLBACKS.callback(
-    Output(ids.ALR_ACK_PANEL, "className"),
-    Output(ids.ALR_ACK_TITLE, "children"),
-    Input(ids.ALR_ACK_TARGET, "data"),
+    Output(ALR_ACK_PANEL, "className"),
+    Output(ALR_ACK_TITLE, "children"),
+    Input(ALR_ACK_TARGET, "data"),
     Input(ids.PAGES_LANG, "data"),
 )
 def ack_panel(target: Any, stored_lang: str | None) -> tuple[str, str]:
@@ -238,17 +270,17 @@ def ack_panel(target: Any, stored_lang: str | None) -> tuple[str, str]:
 
 
 @CALLBACKS.callback(
-    Output(ids.ALR_SILENCES_MESSAGE, "children"),
-    Output(ids.ALR_SILENCES_CHANGED, "data"),
-    Output(ids.ALR_SILENCE_REASON, "value"),
-    Input(ids.ALR_SILENCE_CREATE, "n_clicks"),
-    Input({"type": ids.ALR_SILENCE_END, "silence": ALL}, "n_clicks"),
-    State(ids.ALR_SILENCE_RULE, "value"),
-    State(ids.ALR_SILENCE_SOURCE, "value"),
-    State(ids.ALR_SILENCE_KIND, "value"),
-    State(ids.ALR_SILENCE_ENTITIES, "value"),
-    State(ids.ALR_SILENCE_DURATION, "value"),
-    State(ids.ALR_SILENCE_REASON, "value"),
+    Output(ALR_SILENCES_MESSAGE, "children"),
+    Output(ALR_SILENCES_CHANGED, "data"),
+    Output(ALR_SILENCE_REASON, "value"),
+    Input(ALR_SILENCE_CREATE, "n_clicks"),
+    Input({"type": ALR_SILENCE_END, "silence": ALL}, "n_clicks"),
+    State(ALR_SILENCE_RULE, "value"),
+    State(ALR_SILENCE_SOURCE, "value"),
+    State(ALR_SILENCE_KIND, "value"),
+    State(ALR_SILENCE_ENTITIES, "value"),
+    State(ALR_SILENCE_DURATION, "value"),
+    State(ALR_SILENCE_REASON, "value"),
     State(ids.PAGES_LANG, "data"),
     prevent_initial_call=True,
 )
@@ -261,7 +293,7 @@ def silence_action(_create: int | None, _ends: Any, rule: Any, source: Any, kind
         return no_update, no_update, no_update
     runtime = _runtime.current()
     lang = language(stored_lang, runtime.config.default_language)
-    now_ms = int(runtime.clock() * 1000)
+    now_ms = runtime.now_ms()
     try:
         user = require_role(Role.ADMIN)
     except PermissionDenied:
@@ -280,10 +312,10 @@ def silence_action(_create: int | None, _ends: Any, rule: Any, source: Any, kind
 
 
 @CALLBACKS.callback(
-    Output(ids.ALR_TESTS, "data"),
-    Output(ids.ALR_CHANNELS_MESSAGE, "children"),
-    Input({"type": ids.ALR_CHANNEL_TEST, "channel": ALL}, "n_clicks"),
-    State(ids.ALR_TESTS, "data"),
+    Output(ALR_TESTS, "data"),
+    Output(ALR_CHANNELS_MESSAGE, "children"),
+    Input({"type": ALR_CHANNEL_TEST, "channel": ALL}, "n_clicks"),
+    State(ALR_TESTS, "data"),
     State(ids.PAGES_LANG, "data"),
     prevent_initial_call=True,
 )
@@ -302,7 +334,7 @@ def test_action(_clicks: Any, tests: Any, stored_lang: str | None) -> tuple[Any,
     row_id, message = alertforms.request_test(
         _model(), trigger.get("channel"), user=user.username, lang=lang,
         link=f"{runtime.config.public_url}/alerts",
-        now_ms=int(runtime.clock() * 1000))
+        now_ms=runtime.now_ms())
     if row_id is None:
         return no_update, message
     return {**alertforms.requested_tests(tests), trigger["channel"]: row_id}, message

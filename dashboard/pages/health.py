@@ -17,6 +17,19 @@ from auth import PermissionDenied, Role, require_role
 from dashboard import DashboardConfig, _frame, _runtime, ids, targetform
 from dashboard.components.health import (
     FORM_FIELDS,
+    HEALTH_BODY,
+    HEALTH_FORM_DELETE,
+    HEALTH_FORM_EDITING,
+    HEALTH_FORM_ERROR_PREFIX,
+    HEALTH_FORM_INPUT_PREFIX,
+    HEALTH_FORM_MESSAGE,
+    HEALTH_FORM_NEW,
+    HEALTH_FORM_SAVE,
+    HEALTH_FORM_TITLE,
+    HEALTH_REFRESH,
+    HEALTH_SOURCE,
+    HEALTH_TARGETS,
+    HEALTH_TARGETS_CHANGED,
     build_health_grid,
     build_source_detail,
     build_target_form,
@@ -27,6 +40,7 @@ from dashboard.components.pageframe import build_page_frame
 from dashboard.i18n import language, t
 from dashboard.registry import PageCallbacks
 from dashboard.status import storage_failing_text
+from specs.clock import now_ms
 from specs.collector_status import read_status
 
 CALLBACKS = PageCallbacks()
@@ -34,8 +48,8 @@ dash.register_page(__name__, path="/health", title="Health", callbacks=CALLBACKS
                    nav="nav_health", nav_order=1, kiosk="health", kiosk_order=2,
                    display_ids=("health-",))
 
-INPUTS = [ids.HEALTH_FORM_INPUT_PREFIX + name for name in FORM_FIELDS]
-ERRORS = [ids.HEALTH_FORM_ERROR_PREFIX + name for name in FORM_FIELDS]
+INPUTS = [HEALTH_FORM_INPUT_PREFIX + name for name in FORM_FIELDS]
+ERRORS = [HEALTH_FORM_ERROR_PREFIX + name for name in FORM_FIELDS]
 
 
 def layout(source: str | None = None, edit: str | None = None, **_query: Any) -> Any:
@@ -44,12 +58,12 @@ def layout(source: str | None = None, edit: str | None = None, **_query: Any) ->
     runtime = _runtime.current()
     lang = language(runtime.config.default_language)
     content: list[Any] = [
-        dcc.Store(id=ids.HEALTH_SOURCE, data=source),
-        dcc.Store(id=ids.HEALTH_TARGETS_CHANGED, data=0),
-        dcc.Interval(id=ids.HEALTH_REFRESH,
+        dcc.Store(id=HEALTH_SOURCE, data=source),
+        dcc.Store(id=HEALTH_TARGETS_CHANGED, data=0),
+        dcc.Interval(id=HEALTH_REFRESH,
                      interval=int(runtime.config.refresh_interval_s * 1000)),
-        html.Main(id=ids.HEALTH_BODY, className="page__body"),
-        html.Section(id=ids.HEALTH_TARGETS, className="page__section"),
+        html.Main(id=HEALTH_BODY, className="page__body"),
+        html.Section(id=HEALTH_TARGETS, className="page__section"),
     ]
     if source is None and _frame.admin_parts_allowed():
         target = targetform.editable(runtime.ops.targets, edit) if edit else None
@@ -59,18 +73,18 @@ def layout(source: str | None = None, edit: str | None = None, **_query: Any) ->
 
 
 @CALLBACKS.callback(
-    Output(ids.HEALTH_BODY, "children"),
-    Input(ids.HEALTH_REFRESH, "n_intervals"),
+    Output(HEALTH_BODY, "children"),
+    Input(HEALTH_REFRESH, "n_intervals"),
     Input(ids.PAGES_LANG, "data"),
-    Input(ids.HEALTH_TARGETS_CHANGED, "data"),
-    State(ids.HEALTH_SOURCE, "data"),
+    Input(HEALTH_TARGETS_CHANGED, "data"),
+    State(HEALTH_SOURCE, "data"),
 )
 def refresh(_n: int | None, stored_lang: str | None, _changed: int | None,
             source: str | None) -> Any:
     """The grid, or one source's detail, from the cached snapshot."""
     runtime = _runtime.current()
     lang = language(stored_lang, runtime.config.default_language)
-    now_ms = int(runtime.clock() * 1000)
+    now_ms = runtime.now_ms()
     if not source:
         return (_storage_banner(runtime.config, now_ms, lang)
                 + build_health_grid(runtime.ops.snapshot(), now_ms, lang,
@@ -89,10 +103,10 @@ def _storage_banner(config: DashboardConfig, now_ms: int, lang: str) -> list[Any
 
 
 @CALLBACKS.callback(
-    Output(ids.HEALTH_TARGETS, "children"),
+    Output(HEALTH_TARGETS, "children"),
     Input(ids.PAGES_LANG, "data"),
-    Input(ids.HEALTH_TARGETS_CHANGED, "data"),
-    State(ids.HEALTH_SOURCE, "data"),
+    Input(HEALTH_TARGETS_CHANGED, "data"),
+    State(HEALTH_SOURCE, "data"),
 )
 def targets(stored_lang: str | None, _changed: int | None, source: str | None) -> Any:
     """The stored targets, under the grid (not in a source's detail)."""
@@ -107,16 +121,16 @@ def targets(stored_lang: str | None, _changed: int | None, source: str | None) -
 @CALLBACKS.callback(
     *[Output(field_id, "value") for field_id in INPUTS],
     *[Output(error_id, "children") for error_id in ERRORS],
-    Output(ids.HEALTH_FORM_MESSAGE, "children"),
-    Output(ids.HEALTH_FORM_EDITING, "data"),
-    Output(ids.HEALTH_FORM_TITLE, "children"),
-    Output(ids.HEALTH_TARGETS_CHANGED, "data"),
-    Output(ids.HEALTH_FORM_INPUT_PREFIX + "name", "disabled"),
-    Input(ids.HEALTH_FORM_SAVE, "n_clicks"),
-    Input(ids.HEALTH_FORM_DELETE, "n_clicks"),
-    Input(ids.HEALTH_FORM_NEW, "n_clicks"),
+    Output(HEALTH_FORM_MESSAGE, "children"),
+    Output(HEALTH_FORM_EDITING, "data"),
+    Output(HEALTH_FORM_TITLE, "children"),
+    Output(HEALTH_TARGETS_CHANGED, "data"),
+    Output(HEALTH_FORM_INPUT_PREFIX + "name", "disabled"),
+    Input(HEALTH_FORM_SAVE, "n_clicks"),
+    Input(HEALTH_FORM_DELETE, "n_clicks"),
+    Input(HEALTH_FORM_NEW, "n_clicks"),
     *[State(field_id, "value") for field_id in INPUTS],
-    State(ids.HEALTH_FORM_EDITING, "data"),
+    State(HEALTH_FORM_EDITING, "data"),
     State(ids.PAGES_LANG, "data"),
     prevent_initial_call=True,
 )
@@ -132,10 +146,10 @@ def form_action(_save: int | None, _delete: int | None, _new: int | None,
     except PermissionDenied:
         return _unchanged(t("admin_only", lang))
     store = runtime.ops.targets
-    if trigger == ids.HEALTH_FORM_SAVE:
-        now_ms = int(runtime.clock() * 1000)
+    if trigger == HEALTH_FORM_SAVE:
+        now_ms = runtime.now_ms()
         result = targetform.save(store, values, editing, now_ms, lang)
-    elif trigger == ids.HEALTH_FORM_DELETE:
+    elif trigger == HEALTH_FORM_DELETE:
         result = targetform.delete(store, editing, lang)
     else:
         result = targetform.FormResult(fill=True)
@@ -156,7 +170,7 @@ def _shown(result: targetform.FormResult, lang: str, editing: str | None) -> tup
     now_editing = (result.target.name if result.target else None) if result.fill else editing
     title = (t("edit_target", lang, name=now_editing) if now_editing
              else t("new_target", lang))
-    changed = int(time.time() * 1000) if result.changed else no_update
+    changed = now_ms(time.time) if result.changed else no_update
     return (*values, *errors, result.message, now_editing, title, changed,
             now_editing is not None)
 

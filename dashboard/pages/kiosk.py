@@ -20,9 +20,11 @@ import flask
 from dash import ClientsideFunction, Input, Output
 
 from auth import current_user
-from dashboard import DashboardConfig, _runtime, ids
+from dashboard import DashboardConfig, _runtime
 from dashboard.components.kiosk import (
     BUILD_HEADER,
+    KSK_PLAYLIST,
+    KSK_STATUS,
     PlaylistError,
     build_error,
     build_id,
@@ -41,8 +43,8 @@ BUILD_ENV = "TRIO_MONITOR_BUILD_ID"
 
 CALLBACKS.clientside(
     ClientsideFunction(CLIENTSIDE_NAMESPACE, "start"),
-    Output(ids.KSK_STATUS, "children"),
-    Input(ids.KSK_PLAYLIST, "data"),
+    Output(KSK_STATUS, "children"),
+    Input(KSK_PLAYLIST, "data"),
 )
 
 

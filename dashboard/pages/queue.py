@@ -22,6 +22,25 @@ from dashboard import DashboardConfig, _frame, _runtime, historymodel, ids
 from dashboard.components import build_status_strip
 from dashboard.components import format as fmt
 from dashboard.components.history import (
+    HST_AGENTS,
+    HST_AGENTS_REFRESH,
+    HST_APPLY,
+    HST_CHARTS,
+    HST_CHARTS_REFRESH,
+    HST_DAILY,
+    HST_FROM,
+    HST_FROM_LABEL,
+    HST_LEGEND,
+    HST_LOCATION,
+    HST_MISSING,
+    HST_NOTICE,
+    HST_RANGE_MESSAGE,
+    HST_RANGES,
+    HST_STATUS,
+    HST_TIME_HINT,
+    HST_TO,
+    HST_TO_LABEL,
+    HST_VIEW,
     build_agents,
     build_charts,
     build_controls,
@@ -57,7 +76,7 @@ def _title(queue_id: str | None = None, **_variables: Any) -> str:
 
 
 CALLBACKS = PageCallbacks()
-VIEW = State(ids.HST_VIEW, "data")  # the range shown, from the page's address
+VIEW = State(HST_VIEW, "data")  # the range shown, from the page's address
 dash.register_page(__name__, path_template="/queues/<queue_id>", title=_title,
                    callbacks=CALLBACKS)
 
@@ -75,7 +94,7 @@ def layout(queue_id: str | None = None, **query: Any) -> Any:
         # Dash's validation layout (at start): every id the callbacks use.
         empty = QueueInfo(config.source_name, "", "", {})
         return html.Div([_page(runtime, empty, ViewRange(), None, lang),
-                         html.Div(id=ids.HST_MISSING)])
+                         html.Div(id=HST_MISSING)])
     queue_id = queue_id or ""
     try:
         queue = historymodel.current().queue(queue_id)
@@ -83,9 +102,9 @@ def layout(queue_id: str | None = None, **query: Any) -> Any:
         return _frame_of(runtime, [html.Div(f"{t('db_unavailable', lang)}: {err}",
                                             className="page__banner")])
     if queue is None:
-        return _frame_of(runtime, [dcc.Store(id=ids.HST_VIEW, data={"queue": queue_id}),
+        return _frame_of(runtime, [dcc.Store(id=HST_VIEW, data={"queue": queue_id}),
                                    html.Div(build_no_such_queue(queue_id, lang),
-                                            id=ids.HST_MISSING)])
+                                            id=HST_MISSING)])
     view, error = parse_range(query.get("range"), query.get("from"), query.get("to"),
                               config.timezone)
     return _page(runtime, queue, view, error, lang)
@@ -99,28 +118,28 @@ def _frame_of(runtime: _runtime.Runtime, content: list[Component]) -> Any:
 def _page(runtime: _runtime.Runtime, queue: QueueInfo, view: ViewRange,
           error: RangeError | None, lang: str) -> Any:
     config = runtime.config
-    now_ms = int(runtime.clock() * 1000)
+    now_ms = runtime.now_ms()
     from_ms, to_ms = view.bounds(now_ms, config.timezone)
     data = {"queue": queue.queue_id, **view.as_data(),
             "problem": error.problem.value if error else None,
             "value": error.value if error else None}
     content: list[Component] = [
-        dcc.Store(id=ids.HST_VIEW, data=data),
-        dcc.Location(id=ids.HST_LOCATION, refresh="callback-nav"),
-        dcc.Interval(id=ids.HST_CHARTS_REFRESH, interval=_redraw_ms(view, config),
+        dcc.Store(id=HST_VIEW, data=data),
+        dcc.Location(id=HST_LOCATION, refresh="callback-nav"),
+        dcc.Interval(id=HST_CHARTS_REFRESH, interval=_redraw_ms(view, config),
                      disabled=view.preset is None),
-        dcc.Interval(id=ids.HST_AGENTS_REFRESH,
+        dcc.Interval(id=HST_AGENTS_REFRESH,
                      interval=int(config.refresh_interval_s * 1000)),
         html.Div([html.H2(queue.name, className="hst-queue__name"),
                   html.Span(queue.queue_id, className="muted")], className="hst-queue"),
-        html.Div(build_notice(error, lang), id=ids.HST_NOTICE),
+        html.Div(build_notice(error, lang), id=HST_NOTICE),
         build_controls(queue.queue_id, view, local_input(from_ms, config.timezone),
                        local_input(to_ms, config.timezone), lang),
-        html.Div(id=ids.HST_STATUS, className="strip hst-status", role="status"),
-        html.Div(t("hst_alert_legend", lang), id=ids.HST_LEGEND, className="muted hst-legend"),
-        html.Section(id=ids.HST_CHARTS, className="page__section hst-charts"),
-        html.Section(id=ids.HST_AGENTS, className="page__section"),
-        html.Section(id=ids.HST_DAILY, className="page__section"),
+        html.Div(id=HST_STATUS, className="strip hst-status", role="status"),
+        html.Div(t("hst_alert_legend", lang), id=HST_LEGEND, className="muted hst-legend"),
+        html.Section(id=HST_CHARTS, className="page__section hst-charts"),
+        html.Section(id=HST_AGENTS, className="page__section"),
+        html.Section(id=HST_DAILY, className="page__section"),
     ]
     return _frame_of(runtime, content)
 
@@ -152,13 +171,13 @@ def _banner(err: StorageUnavailable, lang: str) -> list[Component]:
 
 
 @CALLBACKS.callback(
-    Output(ids.HST_RANGES, "children"),
-    Output(ids.HST_FROM_LABEL, "children"),
-    Output(ids.HST_TO_LABEL, "children"),
-    Output(ids.HST_APPLY, "children"),
-    Output(ids.HST_TIME_HINT, "children"),
-    Output(ids.HST_NOTICE, "children"),
-    Output(ids.HST_LEGEND, "children"),
+    Output(HST_RANGES, "children"),
+    Output(HST_FROM_LABEL, "children"),
+    Output(HST_TO_LABEL, "children"),
+    Output(HST_APPLY, "children"),
+    Output(HST_TIME_HINT, "children"),
+    Output(HST_NOTICE, "children"),
+    Output(HST_LEGEND, "children"),
     Input(ids.PAGES_LANG, "data"),
     VIEW,
 )
@@ -170,7 +189,7 @@ def texts(stored_lang: Any, view_data: Any) -> tuple[Any, ...]:
             build_notice(_error(view_data), lang), t("hst_alert_legend", lang))
 
 
-@CALLBACKS.callback(Output(ids.HST_MISSING, "children"), Input(ids.PAGES_LANG, "data"),
+@CALLBACKS.callback(Output(HST_MISSING, "children"), Input(ids.PAGES_LANG, "data"),
                     VIEW)
 def missing(stored_lang: Any, view_data: Any) -> Any:
     _, lang, queue_id, _view = _context(stored_lang, view_data)
@@ -178,8 +197,8 @@ def missing(stored_lang: Any, view_data: Any) -> Any:
 
 
 @CALLBACKS.callback(
-    Output(ids.HST_CHARTS, "children"),
-    Input(ids.HST_CHARTS_REFRESH, "n_intervals"),
+    Output(HST_CHARTS, "children"),
+    Input(HST_CHARTS_REFRESH, "n_intervals"),
     Input(ids.PAGES_LANG, "data"),
     VIEW,
 )
@@ -192,7 +211,7 @@ def charts(_n: Any, stored_lang: Any, view_data: Any) -> Any:
         queue = model.queue(queue_id)
         if queue is None:
             return []
-        from_ms, to_ms = view.bounds(int(runtime.clock() * 1000), config.timezone)
+        from_ms, to_ms = view.bounds(runtime.now_ms(), config.timezone)
         data = model.charts(queue, from_ms, to_ms)
     except StorageUnavailable as err:
         return _banner(err, lang)
@@ -200,9 +219,9 @@ def charts(_n: Any, stored_lang: Any, view_data: Any) -> Any:
 
 
 @CALLBACKS.callback(
-    Output(ids.HST_STATUS, "children"),
-    Output(ids.HST_AGENTS, "children"),
-    Input(ids.HST_AGENTS_REFRESH, "n_intervals"),
+    Output(HST_STATUS, "children"),
+    Output(HST_AGENTS, "children"),
+    Input(HST_AGENTS_REFRESH, "n_intervals"),
     Input(ids.PAGES_LANG, "data"),
     VIEW,
 )
@@ -210,7 +229,7 @@ def live(_n: Any, stored_lang: Any, view_data: Any) -> tuple[Any, Any]:
     """What is wrong with the data's source now, and the queue's agents."""
     runtime, lang, queue_id, _view = _context(stored_lang, view_data)
     config = runtime.config
-    now_ms = int(runtime.clock() * 1000)
+    now_ms = runtime.now_ms()
     snapshot = runtime.read_model.snapshot()
     status: list[Component] = [*build_status_strip(snapshot, now_ms, lang, config.timezone)]
     shown = next((q for q in snapshot.queues if q.id == queue_id), None)
@@ -228,7 +247,7 @@ def live(_n: Any, stored_lang: Any, view_data: Any) -> tuple[Any, Any]:
     return status, build_agents(agents, now_ms, config.timezone, lang)
 
 
-@CALLBACKS.callback(Output(ids.HST_DAILY, "children"), Input(ids.PAGES_LANG, "data"),
+@CALLBACKS.callback(Output(HST_DAILY, "children"), Input(ids.PAGES_LANG, "data"),
                     VIEW)
 def daily(stored_lang: Any, view_data: Any) -> Any:
     runtime, lang, queue_id, _view = _context(stored_lang, view_data)
@@ -243,13 +262,13 @@ def daily(stored_lang: Any, view_data: Any) -> Any:
 
 
 @CALLBACKS.callback(
-    Output(ids.HST_LOCATION, "href"),
-    Output(ids.HST_RANGE_MESSAGE, "children"),
-    Input(ids.HST_APPLY, "n_clicks"),
-    Input(ids.HST_FROM, "n_submit"),
-    Input(ids.HST_TO, "n_submit"),
-    State(ids.HST_FROM, "value"),
-    State(ids.HST_TO, "value"),
+    Output(HST_LOCATION, "href"),
+    Output(HST_RANGE_MESSAGE, "children"),
+    Input(HST_APPLY, "n_clicks"),
+    Input(HST_FROM, "n_submit"),
+    Input(HST_TO, "n_submit"),
+    State(HST_FROM, "value"),
+    State(HST_TO, "value"),
     State(ids.PAGES_LANG, "data"),
     VIEW,
     prevent_initial_call=True,
@@ -281,7 +300,7 @@ def daily_csv_view(queue_id: str) -> flask.Response:
     except StorageUnavailable as err:
         return flask.Response(f"{t('db_unavailable', lang)}: {err}", 503,
                               mimetype="text/plain")
-    name = csv_filename(queue_id, fmt.local_day(int(runtime.clock() * 1000),
+    name = csv_filename(queue_id, fmt.local_day(runtime.now_ms(),
                                                 runtime.config.timezone))
     return flask.Response(daily_csv(rows, lang), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{name}"',

@@ -23,6 +23,27 @@ from dashboard.components.pageframe import build_page_frame
 from dashboard.components.thresholds import (
     ERROR_FIELDS,
     FORM_FIELDS,
+    THR_AUDIT,
+    THR_BACKTEST,
+    THR_CHANGED,
+    THR_FORM_BACKTEST,
+    THR_FORM_DELETE,
+    THR_FORM_EDITING,
+    THR_FORM_ERROR_PREFIX,
+    THR_FORM_INPUT_PREFIX,
+    THR_FORM_MESSAGE,
+    THR_FORM_NEW,
+    THR_FORM_SAVE,
+    THR_FORM_TITLE,
+    THR_RULES,
+    THR_RULES_MESSAGE,
+    THR_TOGGLE,
+    THR_TOGGLED,
+    THR_WINDOW_ADD,
+    THR_WINDOW_DAYS,
+    THR_WINDOW_END,
+    THR_WINDOW_START,
+    THR_WINDOWS,
     banner,
     build_audit,
     build_backtest,
@@ -39,16 +60,17 @@ from dashboard.components.thresholds import (
 from dashboard.i18n import language, t
 from dashboard.registry import PageCallbacks
 from dashboard.ruleform import Actor, FormResult, RuleForm
+from specs.clock import now_ms
 from storage import AlertStore, RuleRow, StorageUnavailable
 
 CALLBACKS = PageCallbacks()
 dash.register_page(__name__, path="/thresholds", title="Thresholds", callbacks=CALLBACKS,
                    nav="thr_nav", nav_order=4)
 
-INPUTS = [ids.THR_FORM_INPUT_PREFIX + name for name in FORM_FIELDS]
-ERRORS = [ids.THR_FORM_ERROR_PREFIX + name for name in ERROR_FIELDS]
+INPUTS = [THR_FORM_INPUT_PREFIX + name for name in FORM_FIELDS]
+ERRORS = [THR_FORM_ERROR_PREFIX + name for name in ERROR_FIELDS]
 AUDIT_ROWS = 50
-_WINDOW_STATES = (ids.THR_WINDOW_DAYS, ids.THR_WINDOW_START, ids.THR_WINDOW_END)
+_WINDOW_STATES = (THR_WINDOW_DAYS, THR_WINDOW_START, THR_WINDOW_END)
 
 
 # What the form's callbacks read: its fields, its windows, what it edits, the language.
@@ -56,13 +78,13 @@ def _form_state() -> list[State]:
     return [
         *[State(input_id, "value") for input_id in INPUTS],
         *[State({"type": kind, "index": ALL}, "value") for kind in _WINDOW_STATES],
-        State(ids.THR_FORM_EDITING, "data"),
+        State(THR_FORM_EDITING, "data"),
         State(ids.PAGES_LANG, "data"),
     ]
 
 
 def _now_ms() -> int:
-    return int(_runtime.current().clock() * 1000)
+    return _runtime.current().now_ms()
 
 
 def _editing(row: RuleRow | None) -> dict[str, int] | None:
@@ -73,14 +95,14 @@ def layout(edit: str | None = None, **_query: Any) -> Any:
     runtime = _runtime.current()
     lang = language(runtime.config.default_language)
     content: list[Any] = [
-        dcc.Store(id=ids.THR_CHANGED, data=0),
-        dcc.Store(id=ids.THR_TOGGLED, data=0),
-        html.Div(id=ids.THR_RULES_MESSAGE, className="form__message", role="status"),
-        html.Section(id=ids.THR_RULES, className="page__section"),
+        dcc.Store(id=THR_CHANGED, data=0),
+        dcc.Store(id=THR_TOGGLED, data=0),
+        html.Div(id=THR_RULES_MESSAGE, className="form__message", role="status"),
+        html.Section(id=THR_RULES, className="page__section"),
     ]
     if _frame.admin_parts_allowed():
         content.append(_form(runtime, lang, edit))
-    content.append(html.Section(id=ids.THR_AUDIT, className="page__section"))
+    content.append(html.Section(id=THR_AUDIT, className="page__section"))
     return build_page_frame(runtime.config, _frame.csrf_token(), "/thresholds", "thr_title",
                             content)
 
@@ -96,11 +118,11 @@ def _form(runtime: _runtime.Runtime, lang: str, edit: str | None) -> html.Div:
 
 
 @CALLBACKS.callback(
-    Output(ids.THR_RULES, "children"),
-    Output(ids.THR_AUDIT, "children"),
+    Output(THR_RULES, "children"),
+    Output(THR_AUDIT, "children"),
     Input(ids.PAGES_LANG, "data"),
-    Input(ids.THR_CHANGED, "data"),
-    Input(ids.THR_TOGGLED, "data"),
+    Input(THR_CHANGED, "data"),
+    Input(THR_TOGGLED, "data"),
 )
 def tables(stored_lang: str | None, _changed: int | None, _toggled: int | None) -> Any:
     """The rules and the recent changes to them."""
@@ -123,14 +145,14 @@ def tables(stored_lang: str | None, _changed: int | None, _toggled: int | None) 
 @CALLBACKS.callback(
     *[Output(input_id, "value") for input_id in INPUTS],
     *[Output(error_id, "children") for error_id in ERRORS],
-    Output(ids.THR_FORM_MESSAGE, "children"),
-    Output(ids.THR_FORM_EDITING, "data"),
-    Output(ids.THR_FORM_TITLE, "children"),
-    Output(ids.THR_CHANGED, "data"),
-    Output(ids.THR_WINDOWS, "children"),
-    Input(ids.THR_FORM_SAVE, "n_clicks"),
-    Input(ids.THR_FORM_DELETE, "submit_n_clicks"),
-    Input(ids.THR_FORM_NEW, "n_clicks"),
+    Output(THR_FORM_MESSAGE, "children"),
+    Output(THR_FORM_EDITING, "data"),
+    Output(THR_FORM_TITLE, "children"),
+    Output(THR_CHANGED, "data"),
+    Output(THR_WINDOWS, "children"),
+    Input(THR_FORM_SAVE, "n_clicks"),
+    Input(THR_FORM_DELETE, "submit_n_clicks"),
+    Input(THR_FORM_NEW, "n_clicks"),
     *_form_state(),
     prevent_initial_call=True,
 )
@@ -147,10 +169,10 @@ def form_action(_save: int | None, _delete: int | None, _new: int | None,
         return _unchanged(t("thr_admin_only", lang))
     form = RuleForm(values, days or [], starts or [], ends or [], editing)
     actor = Actor(user.username, request_client_address())
-    if trigger == ids.THR_FORM_SAVE:
+    if trigger == THR_FORM_SAVE:
         result = ruleform.save(runtime.alerts, form, actor, _now_ms(),
                                runtime.config.channels, lang)
-    elif trigger == ids.THR_FORM_DELETE:
+    elif trigger == THR_FORM_DELETE:
         result = ruleform.delete(runtime.alerts, form, actor, _now_ms(), lang)
     else:
         result = FormResult(fill=True)
@@ -174,7 +196,7 @@ def _shown(result: FormResult, lang: str, editing: Any) -> tuple[Any, ...]:
         now_editing = _editing(result.row) if result.rule else None
         title = form_title(result.rule, lang)
     errors = [result.errors.get(name, "") for name in ERROR_FIELDS]
-    changed = int(time.time() * 1000) if result.changed else no_update
+    changed = now_ms(time.time) if result.changed else no_update
     return (*values, *errors, result.message, now_editing, title, changed, windows)
 
 
@@ -182,9 +204,9 @@ def _shown(result: FormResult, lang: str, editing: Any) -> tuple[Any, ...]:
 
 
 @CALLBACKS.callback(
-    Output(ids.THR_RULES_MESSAGE, "children"),
-    Output(ids.THR_TOGGLED, "data"),
-    Input({"type": ids.THR_TOGGLE, "rule": ALL, "version": ALL}, "n_clicks"),
+    Output(THR_RULES_MESSAGE, "children"),
+    Output(THR_TOGGLED, "data"),
+    Input({"type": THR_TOGGLE, "rule": ALL, "version": ALL}, "n_clicks"),
     State(ids.PAGES_LANG, "data"),
     prevent_initial_call=True,
 )
@@ -203,13 +225,13 @@ def toggle(_clicks: list[int | None], stored_lang: str | None) -> tuple[Any, Any
         return t("thr_admin_only", lang), no_update
     message = ruleform.flip(runtime.alerts, trigger.get("rule"), trigger.get("version"),
                             Actor(user.username, request_client_address()), _now_ms(), lang)
-    return message, int(time.time() * 1000)
+    return message, now_ms(time.time)
 
 
 @CALLBACKS.callback(
-    Output(ids.THR_WINDOWS, "children", allow_duplicate=True),
-    Input(ids.THR_WINDOW_ADD, "n_clicks"),
-    State({"type": ids.THR_WINDOW_DAYS, "index": ALL}, "value"),
+    Output(THR_WINDOWS, "children", allow_duplicate=True),
+    Input(THR_WINDOW_ADD, "n_clicks"),
+    State({"type": THR_WINDOW_DAYS, "index": ALL}, "value"),
     State(ids.PAGES_LANG, "data"),
     prevent_initial_call=True,
 )
@@ -225,8 +247,8 @@ def add_window(_clicks: int | None, days: list[Any] | None, stored_lang: str | N
 
 
 @CALLBACKS.callback(
-    Output(ids.THR_BACKTEST, "children"),
-    Input(ids.THR_FORM_BACKTEST, "n_clicks"),
+    Output(THR_BACKTEST, "children"),
+    Input(THR_FORM_BACKTEST, "n_clicks"),
     *_form_state(),
     prevent_initial_call=True,
 )

@@ -53,7 +53,7 @@ def refresh(_n_intervals: int | None, stored_lang: str | None) -> tuple[Any, ...
     """
     runtime = _runtime.current()
     lang = language(stored_lang, runtime.config.default_language)
-    now_ms = int(runtime.clock() * 1000)
+    now_ms = runtime.now_ms()
     snapshot = runtime.read_model.snapshot()
     second_ms = now_ms - now_ms % 1000
     # A display session sees no names (who acknowledged): a render of its own.

@@ -38,7 +38,7 @@ from ._notify import NotifySettings, mask_webhook_urls
 from ._polling import PollingSettings
 from ._sources import SourceSettings
 from ._trio import DEFAULT_AGENT_FIELDS, DEFAULT_QUEUE_FIELDS, TrioCharset, TrioSettings
-from ._web import MIN_SECRET_KEY_BITS, MIN_SECRET_KEY_LENGTH, Language, WebSettings
+from ._web import MIN_SECRET_KEY_BITS, MIN_SECRET_KEY_LENGTH, WebSettings
 
 if TYPE_CHECKING:  # imported where used: the collector process never loads Dash
     from dashboard import DashboardConfig
@@ -46,7 +46,7 @@ if TYPE_CHECKING:  # imported where used: the collector process never loads Dash
 __all__ = [
     "DEFAULT_AGENT_FIELDS", "DEFAULT_QUEUE_FIELDS", "ENV_PREFIX", "MIN_SECRET_KEY_BITS",
     "MIN_SECRET_KEY_LENGTH", "REMOVED_SETTINGS", "SUPPORTED_DATABASE_SCHEMES", "ConfigError",
-    "Language", "LogFormat", "Mode", "Settings", "TrioCharset", "load_settings",
+    "LogFormat", "Mode", "Settings", "TrioCharset", "load_settings",
     "removed_settings",
 ]
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
+
+from specs.languages import DEFAULT_LANG, Lang
 
 from ..entropy import estimate_bits
 from ._common import ENV_PREFIX, build, secret_from_file
@@ -24,11 +25,6 @@ MIN_SECRET_KEY_BITS = 96
 _URL_PREFIX = re.compile(r"(/(?!\.\.?(?:/|$))[A-Za-z0-9._~-]+)+")
 _MAKE_KEY = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
 _MAKE_TOKEN = "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
-
-
-class Language(StrEnum):
-    EN = "en"
-    SV = "sv"
 
 
 class WebSettings(BaseModel):
@@ -60,7 +56,7 @@ class WebSettings(BaseModel):
 
     # The wall screen.
     site_name: str = Field("Contact center", min_length=1, max_length=80)
-    language: Language = Language.EN
+    language: Lang = DEFAULT_LANG
     refresh_interval_s: float = Field(5.0, ge=1, le=300)
     stale_after_polls: int = Field(3, ge=1, le=100)
     sl_target_pct: float = Field(80.0, ge=0, le=100)
