@@ -1,4 +1,4 @@
-"""Display tokens of wall screens (issue 6).
+"""Display tokens of wall screens.
 
 Revision ID: 0006
 Revises: 0005

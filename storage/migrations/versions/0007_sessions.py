@@ -1,4 +1,4 @@
-"""Server-side login sessions; login failures refused by a lock (issue 11).
+"""Server-side login sessions; login failures refused by a lock.
 
 Revision ID: 0007
 Revises: 0006
