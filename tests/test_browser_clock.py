@@ -15,6 +15,8 @@ from selenium.webdriver.common.by import By
 
 import storage
 from dashboard import ids
+from dashboard.components import admin as admin_ids
+from dashboard.components import alerts as alert_ids
 from specs import sitetime
 from tests.fixtures.live import LiveStack, click, fill, wait
 from tests.test_browser import log_in
@@ -98,13 +100,13 @@ def test_one_alert_shows_the_same_stockholm_minute_on_every_page(live_stack, bro
 
     # /alerts: the firing alert's "since", in Stockholm; then acknowledge it there.
     browser.get(live_stack.base_url + "/alerts")
-    firing = f"#{ids.ALR_FIRING} tr[data-state]"
+    firing = f"#{alert_ids.ALR_FIRING} tr[data-state]"
     wait(browser, 20).until(lambda d: minute in page_text(d, firing))
-    pick = (f"button[id*='{ids.ALR_ACK_PICK}'][id*='{json.dumps(SERIES)[1:-1]}']"
+    pick = (f"button[id*='{alert_ids.ALR_ACK_PICK}'][id*='{json.dumps(SERIES)[1:-1]}']"
             f"[id*='\"alert\":\"{state.alert_id}\"']")
     click(browser, By.CSS_SELECTOR, pick)
-    fill(browser, By.ID, ids.ALR_ACK_COMMENT, "on it")
-    click(browser, By.ID, ids.ALR_ACK_SUBMIT)
+    fill(browser, By.ID, alert_ids.ALR_ACK_COMMENT, "on it")
+    click(browser, By.ID, alert_ids.ALR_ACK_SUBMIT)
     wait(browser, 20).until(lambda _d: ack_audit_ms(live_stack) is not None)
     acked = ack_audit_ms(live_stack)
     assert acked is not None
@@ -119,7 +121,7 @@ def test_one_alert_shows_the_same_stockholm_minute_on_every_page(live_stack, bro
 
     # /admin: the acknowledgement in the audit log, at the same Stockholm second.
     browser.get(live_stack.base_url + "/admin")
-    audit = f"#{ids.ADM_AUDIT} tr[data-action='alert.ack']"
+    audit = f"#{admin_ids.ADM_AUDIT} tr[data-action='alert.ack']"
     wait(browser, 30).until(lambda d: page_text(d, audit).startswith(in_site(acked,
                                                                              seconds=True)))
 

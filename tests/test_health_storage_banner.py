@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from collectors.clock import ManualClock
 from dashboard import DashboardConfig
 from dashboard import ids as dash_ids
+from dashboard.components import health as health_ids
 from specs.collector_status import StorageStatus, write_status
 from tests.fixtures.screens import call, text_of
 
@@ -28,9 +29,9 @@ def dashboard_config(status_file: Path) -> DashboardConfig:
 
 
 def _grid(client: FlaskClient, lang: str) -> str:
-    return text_of(call(client, dash_ids.HEALTH_BODY,
-                        {dash_ids.HEALTH_REFRESH: 1, dash_ids.PAGES_LANG: lang},
-                        (dash_ids.HEALTH_REFRESH, "n_intervals"))[dash_ids.HEALTH_BODY])
+    return text_of(call(client, health_ids.HEALTH_BODY,
+                        {health_ids.HEALTH_REFRESH: 1, dash_ids.PAGES_LANG: lang},
+                        (health_ids.HEALTH_REFRESH, "n_intervals"))[health_ids.HEALTH_BODY])
 
 
 def _failing(clock: ManualClock, **changes: object) -> StorageStatus:
