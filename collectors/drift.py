@@ -212,11 +212,9 @@ class DriftSource:
             return (HealthState.DOWN.value, str(error))
         assert outcome is not None
         values = reconciler_values(outcome, self.name)
-        if values.get("healthy") == 0.0:
-            errors = values.get("errors")
-            suffix = "" if errors is None else f": {_plural(int(errors), 'error')}"
-            return (HealthState.DOWN.value, f"worker reports unhealthy{suffix}")
         failures = int(values.get("consecutive_failures", 0.0))
+        if values.get("healthy") == 0.0:
+            return (HealthState.DOWN.value, _unhealthy_reason(values, failures))
         if failures > 0:
             cycles = "cycle" if failures == 1 else "cycles"
             return (HealthState.DEGRADED.value, f"{failures} consecutive failed {cycles}")
@@ -492,6 +490,20 @@ def _warn(warnings: list[str], message: str) -> None:
     if len(warnings) < MAX_WARNINGS:
         warnings.append(message)
     log.warning("%s", message)
+
+
+def _unhealthy_reason(values: dict[str, float], failures: int) -> str:
+    """The worker's own word, with only the figures that back it: a count of 0 errors
+    beside "unhealthy" would contradict it, so it is left out."""
+    causes = []
+    errors = int(values.get("errors", 0.0))
+    if errors > 0:
+        causes.append(_plural(errors, "error"))
+    if failures > 0:
+        causes.append(f"{failures} consecutive failed {'cycle' if failures == 1 else 'cycles'}")
+    if not causes:
+        return "worker reports unhealthy (no errors or failed cycles reported)"
+    return f"worker reports unhealthy: {', '.join(causes)}"
 
 
 def _plural(count: int, noun: str) -> str:

@@ -9,6 +9,8 @@ ADMIN_TEXTS: dict[str, tuple[str, str]] = {
     "adm_title": ("Administration", "Administration"),
     "adm_forbidden": ("Only administrators can open this page.",
                       "Bara administratörer kan öppna den här sidan."),
+    "refused_title": ("Access refused", "Åtkomst nekad"),
+    "refused_back": ("Back to the wall screen", "Tillbaka till väggskärmen"),
     "adm_denied": ("Only administrators can do this.", "Bara administratörer kan göra detta."),
     "adm_unavailable": ("The database is unavailable, nothing was changed: {error}",
                         "Databasen är inte tillgänglig, inget ändrades: {error}"),
@@ -158,9 +160,11 @@ ADMIN_TEXTS: dict[str, tuple[str, str]] = {
                         "every: {value} s ligger utanför {min}-{max} s."),
     "ksk_example": ("For example: /display/<token>?rotate=wallboard,drift,health&every=30",
                     "Till exempel: /display/<nyckel>?rotate=wallboard,drift,health&every=30"),
-    "ksk_not_display": ("This page starts wall screens. Open the address /display/<token> "
+    "ksk_not_display": ("This tab rotates the pages while it stays open. For a wall screen "
+                        "that starts again by itself, open the address /display/<token> "
                         "that an administrator created on the admin page on the screen.",
-                        "Den här sidan startar väggskärmar. Öppna adressen "
+                        "Den här fliken växlar mellan sidorna så länge den är öppen. För "
+                        "en väggskärm som startar om av sig själv, öppna adressen "
                         "/display/<nyckel> som en administratör skapat på "
                         "administrationssidan på skärmen."),
 }

@@ -286,3 +286,25 @@ def test_it_filters_the_audit_log_by_actor_kind_and_time_range(
     logins = audit(admin, action="login", range="30d")
     assert "login.ok" in logins and "alert.ack" not in logins and "user.add" not in logins
     assert "Nothing matches" in audit(admin, actor="nobody", range="all")
+
+
+def test_the_refusal_is_a_page_of_the_app_in_the_visitors_language(
+    server: flask.Flask,
+) -> None:
+    with server.test_client() as viewer:
+        log_in(viewer, "bo")
+        english = viewer.get("/admin").get_data(as_text=True)
+        assert "<h1 class=\"page__title\">Access refused</h1>" in english
+        assert 'class="topbar page__topbar"' in english
+        # The app's own stylesheets: the same colours and top bar as every page.
+        for sheet in ("/assets/wallboard.css", "/assets/pages.css"):
+            assert f'href="{sheet}"' in english
+            with viewer.get(sheet) as served:
+                assert served.status_code == 200
+        swedish = viewer.get("/admin?lang=sv")
+        assert swedish.status_code == 403
+        text = swedish.get_data(as_text=True)
+        assert "Åtkomst nekad" in text and "Bara administratörer kan öppna den här sidan." in text
+        assert '<html lang="sv">' in text
+        # The choice is kept (the login page's cookie): the next refusal is in Swedish too.
+        assert "Åtkomst nekad" in viewer.get("/admin").get_data(as_text=True)

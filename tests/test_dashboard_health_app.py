@@ -216,3 +216,27 @@ def test_it_shows_sources_drift_and_the_wall_screen_row_from_storage(
     assert len(alerts) == 2  # no collector, Trio not polled: still said, below the row
     assert text(site) == ("Workers: 0 up / 0 degraded / 1 down · worker-3 DOWN: HTTP 503 "
                            "1 resource drifting · db-orders memory 2Gi→1Gi for 42 min")
+
+
+def test_delete_is_disabled_while_the_form_holds_a_new_target(
+    client: FlaskClient, engine: Engine
+) -> None:
+    from dashboard.pages import health
+
+    log_in(client, "anna")
+    client.get("/health")
+    [delete] = [c for c in walk(health.layout()) if getattr(c, "id", None)
+                == dash_ids.HEALTH_FORM_DELETE]
+    assert delete.disabled is True  # nothing to delete yet
+
+    created = post_form(client, dash_ids.HEALTH_FORM_SAVE, _form(name="w", url="http://w"))
+    assert created[dash_ids.HEALTH_FORM_DELETE]["disabled"] is False
+    client.get("/health?edit=w")
+    [delete] = [c for c in walk(health.layout(edit="w")) if getattr(c, "id", None)
+                == dash_ids.HEALTH_FORM_DELETE]
+    assert delete.disabled is False
+
+    fresh = post_form(client, dash_ids.HEALTH_FORM_NEW, _form(), editing="w")
+    assert fresh[dash_ids.HEALTH_FORM_DELETE]["disabled"] is True
+    deleted = post_form(client, dash_ids.HEALTH_FORM_DELETE, _form(), editing="w")
+    assert deleted[dash_ids.HEALTH_FORM_DELETE]["disabled"] is True

@@ -357,6 +357,18 @@ async def test_it_is_down_when_the_worker_says_it_is_unhealthy(reconciler, make,
         "down", "worker reports unhealthy: 3 errors")
 
 
+async def test_an_unhealthy_reason_never_counts_zero_errors(reconciler, make, clock) -> None:
+    # "unhealthy: 0 errors" contradicted itself: only the figures that back it are named.
+    assert await assessed(reconciler, make, clock, healthy=False, errors=0) == (
+        "down", "worker reports unhealthy (no errors or failed cycles reported)")
+    assert await assessed(reconciler, make, clock, healthy=False, errors=0,
+                          consecutive_failures=2) == (
+        "down", "worker reports unhealthy: 2 consecutive failed cycles")
+    assert await assessed(reconciler, make, clock, healthy=False, errors=1,
+                          consecutive_failures=1) == (
+        "down", "worker reports unhealthy: 1 error, 1 consecutive failed cycle")
+
+
 async def test_it_is_degraded_while_cycles_fail(reconciler, make, clock) -> None:
     assert await assessed(reconciler, make, clock, consecutive_failures=4) == (
         "degraded", "4 consecutive failed cycles")

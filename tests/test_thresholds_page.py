@@ -5,6 +5,7 @@ of rule changes (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -380,12 +381,33 @@ def test_it_backtests_the_edited_rule_against_the_saved_one_over_24_h_and_7_d(
     shown = post_backtest(client, _form(warning="18", critical="20"),
                           editing={"id": row.id, "version": row.version})
     cells = {(c["props"]["data-span"], i % 2): jtext(c) for i, c in enumerate(_cells(shown))}
+    # 4 minutes stored of the 24 h asked: no share of time from so little.
     assert cells[("24h", 0)] == (
-        "0 alerts (0 warning, 0 critical) on 0 of 1 series firing 0.0 % of the time")
+        "0 alerts (0 warning, 0 critical) on 0 of 1 series 24 h asked, 4 min stored "
+        "no share of time: less than 10 % of the range is stored")
     assert cells[("24h", 1)].startswith("1 alert (1 warning, 0 critical) on 1 of 1 series")
     assert cells[("7d", 0)].startswith("1 alert (0 warning, 1 critical) on 1 of 1 series")
     assert cells[("7d", 1)].startswith("2 alerts (1 warning, 1 critical) on 1 of 1 series")
     assert "Last 7 d (one-minute resolution)" in jtext(shown)
+
+
+def test_the_backtest_says_how_much_data_it_had_and_a_share_only_over_enough(
+    client: FlaskClient, store: Store, clock: ManualClock
+) -> None:
+    # 6 h of samples, one a minute, above the warning for the last hour: enough for the
+    # 24 h span (over 10 % of it), too little for the 7 d span.
+    now = now_ms(clock)
+    start = now - 6 * HOUR
+    _write_waits(store, [(start + i * MINUTE, 20.0 if i >= 300 else 0.0)
+                         for i in range(6 * 60)])
+    log_in(client, "anna")
+    shown = post_backtest(client, _form(warning="15"))
+    cells = {c["props"]["data-span"]: jtext(c) for c in _cells(shown)}
+    assert "24 h asked, 6 h stored" in cells["24h"]
+    assert re.search(r"firing 1\d\.\d % of the time", cells["24h"]), cells["24h"]
+    assert "7 d asked, 6 h stored" in cells["7d"]
+    assert "%" not in cells["7d"].replace("10 %", "")
+    assert "no share of time: less than 10 % of the range is stored" in cells["7d"]
 
 
 def _cells(children: Any) -> list[dict[str, Any]]:

@@ -11,7 +11,11 @@
  *   for 2 minutes, or no callback answered for 90 s while the server answers (a renderer
  *   that stopped) start the screen again the same way, at most once a minute.
  * A reload while the server is down would leave the browser's own error page, which never
- * retries: nothing here reloads unless the server just answered. */
+ * retries: nothing here reloads unless the server just answered.
+ *
+ * A logged-in user's browser (no display token) rotates too, in that tab only: the
+ * playlist is not remembered and nothing sends it to /display/...; its session is the
+ * user's own, and an ended session goes to the login page as on any page. */
 (function () {
     "use strict";
     var TOKEN_KEY = "trio.display.token"; // written by auth's screen.js
@@ -26,8 +30,8 @@
     var WATCH_EVERY_MS = 15000;
 
     var state = {
-        playlist: null, index: 0, rotation: null, build: null, lastOk: Date.now(),
-        failingSince: null, leaving: false
+        playlist: null, display: false, index: 0, rotation: null, build: null,
+        lastOk: Date.now(), failingSince: null, leaving: false
     };
     var store = (function () {
         try {
@@ -113,8 +117,11 @@
         show(paths[state.index]);
     }
 
-    function run(playlist) {
+    // display: a wall screen's session (a display token), watched and started again;
+    // false: a user's tab, which only rotates.
+    function run(playlist, display) {
         state.playlist = playlist;
+        state.display = display;
         state.lastOk = Date.now();
         document.documentElement.classList.add(KIOSK_CLASS);
         var at = playlist.paths.indexOf(local(window.location.pathname));
@@ -153,7 +160,8 @@
     }
 
     function watch() {
-        if (!state.playlist || state.leaving || Date.now() - state.lastOk < STUCK_AFTER_MS) {
+        if (!state.playlist || !state.display || state.leaving ||
+                Date.now() - state.lastOk < STUCK_AFTER_MS) {
             return;
         }
         originalFetch(ROOT + "/_dash-layout", {credentials: "same-origin", cache: "no-store"})
@@ -170,7 +178,7 @@
     if (originalFetch) {
         window.fetch = function () {
             var pending = originalFetch.apply(null, arguments);
-            if (!state.playlist) {
+            if (!state.playlist || !state.display) {
                 return pending;
             }
             return pending.then(function (response) {
@@ -183,22 +191,24 @@
 
     var saved = readPlaylist();
     if (saved && local(window.location.pathname) !== KIOSK_PATH) {
-        run(saved);
+        run(saved, true);
     }
 
     window.dash_clientside = Object.assign({}, window.dash_clientside, {
         trioKiosk: {
-            // /kiosk checked the playlist: remember it (a reload on any page resumes it)
-            // and show its first page once Dash has applied this callback's output.
+            // /kiosk checked the playlist: a wall screen remembers it (a reload on any
+            // page resumes it); then show its first page once Dash has applied this
+            // callback's output.
             start: function (data) {
-                if (!data || !data.display) {
+                if (!data) {
                     return window.dash_clientside.no_update;
                 }
+                var display = !!data.display;
                 var playlist = {paths: data.paths, everyMs: data.everyMs, query: data.query};
-                if (store) {
+                if (display && store) {
                     store.setItem(PLAYLIST_KEY, JSON.stringify(playlist));
                 }
-                window.setTimeout(function () { run(playlist); }, 0);
+                window.setTimeout(function () { run(playlist, display); }, 0);
                 return "started";
             }
         }

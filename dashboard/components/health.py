@@ -233,7 +233,7 @@ def build_target_form(lang: str, target: HealthTargetRow | None = None) -> html.
             html.Div(
                 [html.Button(t("save", lang), id=HEALTH_FORM_SAVE, className="button"),
                  html.Button(t("delete", lang), id=HEALTH_FORM_DELETE,
-                             className="button button--danger"),
+                             className="button button--danger", disabled=target is None),
                  html.Button(t("new_target", lang), id=HEALTH_FORM_NEW,
                              className="button button--plain")],
                 className="form__buttons",

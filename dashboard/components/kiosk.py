@@ -89,8 +89,9 @@ def _every(value: str | None) -> int:
 
 
 def build_start(playlist: Playlist, display: bool, lang: str) -> html.Div:
-    """What /kiosk shows while it hands the playlist to assets/kiosk.js (only a display
-    session's browser turns into a kiosk; anyone else is told what the page is for)."""
+    """What /kiosk shows while it hands the playlist to assets/kiosk.js. A display
+    session's browser becomes a wall screen; a logged-in user's tab rotates the same
+    pages, and is told how a wall screen is set up."""
     pages = ", ".join(playlist.pages)
     if len(playlist.pages) > 1:
         pages = t("ksk_every", lang, pages=pages, every=playlist.every_s)

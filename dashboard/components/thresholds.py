@@ -21,7 +21,7 @@ from alerts import (
     rule_as_mapping,
     validate_rule,
 )
-from alerts.backtest import BacktestResult, SpanReport
+from alerts.backtest import BacktestResult, Span, SpanReport
 from specs.drift import DRIFT_COUNT_METRIC, DRIFT_OLDEST_METRIC, LAST_SUCCESS_AGE_METRIC
 from specs.health import LATENCY_METRIC, STATE_DOWN_METRIC
 from specs.metrics import SUGGESTED_QUEUE_METRICS
@@ -438,16 +438,41 @@ def build_rule_form(lang: str, rule: Rule | None, editing: dict[str, int] | None
 # -- the backtest ---------------------------------------------------------------------
 
 
-def _result_lines(result: BacktestResult, metric: str, lang: str) -> list[Component]:
+# Under this share of the asked range stored, a share of time firing would speak for the
+# whole range from a few minutes of data: none is given, and the line says why.
+MIN_STORED_SHARE = 0.1
+
+
+def stored_ms(result: BacktestResult) -> int:
+    """The time the stored samples cover, per series (on average)."""
+    return result.observed_ms // result.series if result.series else 0
+
+
+def _length(ms: int) -> str:
+    """A length of time, rounded, in the largest unit it has two of: ``24 h``, ``7 d``,
+    ``8 min``."""
+    seconds = max(0, ms // 1000)
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= 2 * size:
+            return f"{round(seconds / size)} {unit}"
+    return f"{round(seconds / 60)} min" if seconds >= 60 else f"{seconds} s"
+
+
+def _result_lines(result: BacktestResult, metric: str, span: Span,
+                  lang: str) -> list[Component]:
     if result.series == 0:
         return [html.Div(t("thr_bt_no_series", lang, metric=metric), className="muted")]
+    stored = stored_ms(result)
+    enough = stored >= MIN_STORED_SHARE * span.duration_ms
     lines = [
         t("thr_bt_alerts_one" if result.alerts == 1 else "thr_bt_alerts_other", lang,
           n=result.alerts,
           warning=result.by_severity.get(Severity.WARNING, 0),
           critical=result.by_severity.get(Severity.CRITICAL, 0)),
         t("thr_bt_series", lang, fired=result.series_fired, series=result.series),
-        t("thr_bt_share", lang, share=fmt.ratio(result.firing_share)),
+        t("thr_bt_stored", lang, asked=_length(span.duration_ms), stored=_length(stored)),
+        t("thr_bt_share", lang, share=fmt.ratio(result.firing_share)) if enough
+        else t("thr_bt_too_little", lang, share=f"{MIN_STORED_SHARE * 100:.0f} %"),
     ]
     if result.nodata_alerts:
         lines.append(t("thr_bt_nodata", lang, n=result.nodata_alerts))
@@ -465,7 +490,7 @@ def build_backtest(reports: Sequence[SpanReport], rules: Sequence[Rule], took_s:
         header.append(html.Th(t("thr_bt_saved", lang)))
     body = [
         html.Tr([html.Td(t(f"thr_bt_span_{report.span.name}", lang)),
-                 *[html.Td(_result_lines(result, rule.metric, lang),
+                 *[html.Td(_result_lines(result, rule.metric, report.span, lang),
                            **fmt.data_attributes(span=report.span.name))
                    for result, rule in zip(report.results, rules, strict=True)]])
         for report in reports

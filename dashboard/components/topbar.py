@@ -8,12 +8,19 @@ from ..i18n import t, tn
 from ..status import SiteLevel, SiteState
 from . import format as fmt
 
+ALERTS_PATH = "/alerts"
 
-def build_summary(site: SiteState, lang: str) -> list[html.Div]:
-    state = html.Div(
+
+def build_summary(site: SiteState, lang: str) -> list[html.Div | html.A]:
+    """The state badge (a link to /alerts: it counts the open alerts of every entity,
+    queues, workers, reconcilers and sources alike) and the totals across queues."""
+    state = html.A(
         _state_text(site, lang),
+        href=ALERTS_PATH,
+        title=t("alr_nav", lang),
         className=f"summary__state summary__state--{site.level.value}",
-        **fmt.data_attributes(level=site.level.value),
+        **fmt.data_attributes(level=site.level.value,
+                              firing=str(site.warnings + site.criticals)),
     )
     if site.level in (SiteLevel.UNAVAILABLE, SiteLevel.EMPTY) or not site.counted:
         return [state]  # no totals: there is nothing current to add up
@@ -26,16 +33,17 @@ def build_summary(site: SiteState, lang: str) -> list[html.Div]:
 
 
 def _state_text(site: SiteState, lang: str) -> str:
-    if site.level is SiteLevel.UNAVAILABLE:
-        return t("no_current_data", lang)
-    if site.level is SiteLevel.EMPTY:
-        return t("no_queues", lang)
     parts = []
+    # Without current queue figures the open alerts (a worker down) still count.
+    if site.level is SiteLevel.UNAVAILABLE:
+        parts.append(t("no_current_data", lang))
+    elif site.level is SiteLevel.EMPTY:
+        parts.append(t("no_queues", lang))
     if site.criticals:
         parts.append(tn("critical", site.criticals, lang))
     if site.warnings:
         parts.append(tn("warnings", site.warnings, lang))
-    if site.stale:
+    if site.stale and site.level not in (SiteLevel.UNAVAILABLE, SiteLevel.EMPTY):
         parts.append(tn("stale", site.stale, lang))
     return " · ".join(parts) if parts else t("all_ok", lang)
 

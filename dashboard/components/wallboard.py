@@ -21,7 +21,7 @@ from .topbar import build_summary
 
 @dataclass(frozen=True, slots=True)
 class WallboardParts:
-    summary: list[html.Div]
+    summary: list[html.Div | html.A]
     strip: list[html.Div]
     tiles: list[Component]
     logout_label: str

@@ -67,6 +67,7 @@ from dashboard.components.admin import (
     role_text,
 )
 from dashboard.components.pageframe import build_page_frame
+from dashboard.components.refused import refused_response
 from dashboard.i18n import language, t
 from dashboard.registry import PageCallbacks
 from storage import DisplayExists, StorageUnavailable, UnknownDisplay
@@ -77,7 +78,6 @@ dash.register_page(__name__, path="/admin", title="Admin", callbacks=CALLBACKS,
                    nav="adm_nav", nav_order=5, nav_role="admin")
 
 PATH = "/admin"
-_FORBIDDEN_PAGE = "<!doctype html><title>403</title><p>{text}</p><p><a href=\"{home}\">{home}</a>"
 
 
 def layout(**_query: Any) -> Any:
@@ -468,9 +468,9 @@ def _revoke_display(actor: Actor, display_id: Any, lang: str) -> tuple[Any, Any,
 # -- wiring ----------------------------------------------------------------------------------
 
 
-def _admins_only() -> flask.Response | None:
+def _admins_only(asset_url: str) -> flask.Response | None:
     """403 for a GET (or HEAD) of /admin by anyone but an administrator (the guard has already sent
-    anonymous browsers to the login page)."""
+    anonymous browsers to the login page): the app's access-refused page."""
     request = flask.request
     # HEAD is a GET without the body: the same answer, so the same refusal.
     if request.method not in ("GET", "HEAD") or request.path.rstrip("/") != PATH:
@@ -478,12 +478,12 @@ def _admins_only() -> flask.Response | None:
     user = current_user()
     if user is None or user.role is Role.ADMIN:
         return None
-    lang = language(_runtime.current().config.default_language)
-    home = request.script_root + "/"
-    body = _FORBIDDEN_PAGE.format(text=t("adm_forbidden", lang), home=home)
-    return flask.Response(body, status=403, mimetype="text/html")
+    config = _runtime.current().config
+    return refused_response("adm_forbidden", config.site_name, config.default_language,
+                            asset_url)
 
 
 @CALLBACKS.setup
 def _refuse_others(app: dash.Dash, _config: DashboardConfig) -> None:
-    app.server.before_request(_admins_only)
+    asset_url = app.get_asset_url("")
+    app.server.before_request(lambda: _admins_only(asset_url))

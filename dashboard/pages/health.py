@@ -126,6 +126,7 @@ def targets(stored_lang: str | None, _changed: int | None, source: str | None) -
     Output(HEALTH_FORM_TITLE, "children"),
     Output(HEALTH_TARGETS_CHANGED, "data"),
     Output(HEALTH_FORM_INPUT_PREFIX + "name", "disabled"),
+    Output(HEALTH_FORM_DELETE, "disabled"),
     Input(HEALTH_FORM_SAVE, "n_clicks"),
     Input(HEALTH_FORM_DELETE, "n_clicks"),
     Input(HEALTH_FORM_NEW, "n_clicks"),
@@ -160,7 +161,7 @@ def form_action(_save: int | None, _delete: int | None, _new: int | None,
 
 def _unchanged(message: str | Any = no_update) -> tuple[Any, ...]:
     return (*[no_update] * len(INPUTS), *[no_update] * len(ERRORS), message,
-            no_update, no_update, no_update, no_update)
+            no_update, no_update, no_update, no_update, no_update)
 
 
 def _shown(result: targetform.FormResult, lang: str, editing: str | None) -> tuple[Any, ...]:
@@ -171,6 +172,7 @@ def _shown(result: targetform.FormResult, lang: str, editing: str | None) -> tup
     title = (t("edit_target", lang, name=now_editing) if now_editing
              else t("new_target", lang))
     changed = now_ms(time.time) if result.changed else no_update
+    # The name is fixed once a target exists; there is nothing to delete before that.
     return (*values, *errors, result.message, now_editing, title, changed,
-            now_editing is not None)
+            now_editing is not None, now_editing is None)
 
