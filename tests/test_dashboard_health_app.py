@@ -226,17 +226,17 @@ def test_delete_is_disabled_while_the_form_holds_a_new_target(
     log_in(client, "anna")
     client.get("/health")
     [delete] = [c for c in walk(health.layout()) if getattr(c, "id", None)
-                == dash_ids.HEALTH_FORM_DELETE]
+                == health_ids.HEALTH_FORM_DELETE]
     assert delete.disabled is True  # nothing to delete yet
 
-    created = post_form(client, dash_ids.HEALTH_FORM_SAVE, _form(name="w", url="http://w"))
-    assert created[dash_ids.HEALTH_FORM_DELETE]["disabled"] is False
+    created = post_form(client, health_ids.HEALTH_FORM_SAVE, _form(name="w", url="http://w"))
+    assert created[health_ids.HEALTH_FORM_DELETE]["disabled"] is False
     client.get("/health?edit=w")
     [delete] = [c for c in walk(health.layout(edit="w")) if getattr(c, "id", None)
-                == dash_ids.HEALTH_FORM_DELETE]
+                == health_ids.HEALTH_FORM_DELETE]
     assert delete.disabled is False
 
-    fresh = post_form(client, dash_ids.HEALTH_FORM_NEW, _form(), editing="w")
-    assert fresh[dash_ids.HEALTH_FORM_DELETE]["disabled"] is True
-    deleted = post_form(client, dash_ids.HEALTH_FORM_DELETE, _form(), editing="w")
-    assert deleted[dash_ids.HEALTH_FORM_DELETE]["disabled"] is True
+    fresh = post_form(client, health_ids.HEALTH_FORM_NEW, _form(), editing="w")
+    assert fresh[health_ids.HEALTH_FORM_DELETE]["disabled"] is True
+    deleted = post_form(client, health_ids.HEALTH_FORM_DELETE, _form(), editing="w")
+    assert deleted[health_ids.HEALTH_FORM_DELETE]["disabled"] is True
