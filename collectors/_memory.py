@@ -17,7 +17,12 @@ So, at the start of the collector process:
 - ``trim``: after a job that allocates a large transient working set (a rollup run), the
   freed memory is handed back to the system (``malloc_trim``).
 
-Each is a no-op where the C library is not glibc.
+None of this bounds what a job holds at once: that is bounded where it is allocated
+(the rollup's recheck reads a few series at a time; SQLite's page cache per connection
+is set in ``storage.make_engine``).
+
+Each is a no-op where the C library is not glibc. What the process's memory is made of,
+for benchmarks: ``start_report`` (``bench/soak.py --memory-report``).
 """
 
 from __future__ import annotations
