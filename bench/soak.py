@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 import auth  # noqa: E402
 import storage  # noqa: E402
 from bench.web import free_port, pct, wait_for  # noqa: E402
+from trio_monitor.collect import MEMORY_REPORT_ENV  # noqa: E402
 
 WARM_UP_S = 180.0
 
@@ -155,6 +156,11 @@ async def sample_memory(root: int, until: float, samples: dict[int, list[tuple[f
             if rss is not None:
                 names.setdefault(pid, describe(pid))
                 samples.setdefault(pid, []).append((time.monotonic() - started, rss))
+        # As it goes, so that a run cut short still says what it measured.
+        now = ", ".join(f"{names[pid]} {points[-1][1] / 1024:.1f} MiB"
+                        for pid, points in sorted(samples.items()))
+        print(f"minute {(time.monotonic() - started) / 60:.1f}: {now}", file=sys.stderr,
+              flush=True)
         await asyncio.sleep(min(every, max(0.0, until - time.monotonic())))
 
 
@@ -180,12 +186,22 @@ def main() -> int:
     parser.add_argument("--refresh", type=float, default=5.0)
     parser.add_argument("--sample", type=float, default=60.0,
                         help="seconds between memory samples")
+    parser.add_argument("--warm-up", type=float, default=WARM_UP_S / 60,
+                        help="minutes before the memory compared (default %(default)g)")
+    parser.add_argument("--memory-report", action="store_true",
+                        help="the collector appends what its memory is made of to "
+                             "memory-report.txt in the data folder every sample period "
+                             "(tracemalloc, glibc arenas; slows it down)")
     args = parser.parse_args()
+    warm_up_s = args.warm_up * 60
 
     data = Path(tempfile.mkdtemp(prefix="soak-"))
     port = free_port()
     env = {**os.environ, "TRIO_MONITOR_REFRESH_INTERVAL_S": str(args.refresh),
            "TRIO_MONITOR_LOG_LEVEL": "WARNING"}
+    if args.memory_report:
+        env[MEMORY_REPORT_ENV] = str(data / "memory-report.txt")
+        env[MEMORY_REPORT_ENV + "_EVERY_S"] = str(args.sample)
     with open(data / "demo.log", "wb") as log:
         demo = subprocess.Popen(
             [sys.executable, "-m", "trio_monitor", "demo", "--port", str(port),
@@ -209,11 +225,11 @@ def main() -> int:
             os.killpg(demo.pid, signal.SIGKILL)
 
     print(f"{args.screens} screens, refresh {args.refresh:g} s, {args.minutes:g} min "
-          f"(memory compared from minute {WARM_UP_S / 60:g}); data in {data}")
+          f"(memory compared from minute {args.warm_up:g}); data in {data}")
     print(f"{'process':<14}{'pid':>8}{'after warm-up':>15}{'end':>10}{'change':>9}{'peak':>10}")
     flat = True
     for pid, points in sorted(memory.items()):
-        warm = [rss for t, rss in points if t >= WARM_UP_S] or [points[-1][1]]
+        warm = [rss for t, rss in points if t >= warm_up_s] or [points[-1][1]]
         start, end, peak = warm[0], points[-1][1], max(rss for _, rss in points)
         change = (end - start) / start * 100
         flat = flat and abs(change) <= 10

@@ -25,7 +25,10 @@ __all__ = ["WRITE_OPTION", "make_engine", "ping", "reading", "writing"]
 
 _PG_DRIVER = "postgresql+psycopg"
 _PG_ALIASES = {"postgres", "postgresql"}
-_SQLITE_CACHE_KIB = 16 * 1024
+# SQLite's page cache per connection. A cache larger than what a connection works on
+# fills with cold pages as the database grows, up to its bound, in every pooled
+# connection: SQLite's own default (2 MiB) for most, more only where asked.
+SQLITE_CACHE_KIB = 2 * 1024
 
 
 def make_engine(
@@ -37,6 +40,7 @@ def make_engine(
     connect_timeout_s: float = 5.0,
     statement_timeout_s: float = 30.0,
     call_timeout_s: float | None = None,
+    sqlite_cache_kib: int = SQLITE_CACHE_KIB,
 ) -> Engine:
     """Create the engine for ``url`` (``sqlite:///path`` or ``postgresql[+psycopg]://``).
 
@@ -46,6 +50,7 @@ def make_engine(
     with a ping at checkout; connect, statement and lock waits are all bounded, and every
     checked-out connection is cut by the client after ``call_timeout_s`` (default:
     ``statement_timeout_s`` + 2 s), so a hung server costs no more than that.
+    ``sqlite_cache_kib``: SQLite's page cache per connection (each one keeps up to that).
     """
     parsed = _normalize(make_url(url))
     if call_timeout_s is None:
@@ -59,7 +64,8 @@ def make_engine(
         OPT_CALL_TIMEOUT: call_timeout_s,
     }
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(parsed, busy_timeout_s, pool_size, pool_timeout_s, options)
+        return _sqlite_engine(parsed, busy_timeout_s, pool_size, pool_timeout_s, options,
+                              sqlite_cache_kib)
     if parsed.get_backend_name() == "postgresql":
         return _postgres_engine(
             parsed, busy_timeout_s, pool_size, pool_timeout_s, connect_timeout_s,
@@ -80,7 +86,8 @@ def _is_memory(url: URL) -> bool:
 
 
 def _sqlite_engine(
-    url: URL, busy_s: float, pool_size: int, pool_timeout_s: float, options: dict[str, Any]
+    url: URL, busy_s: float, pool_size: int, pool_timeout_s: float, options: dict[str, Any],
+    cache_kib: int = SQLITE_CACHE_KIB,
 ) -> Engine:
     kwargs: dict[str, Any]
     if _is_memory(url):
@@ -104,7 +111,7 @@ def _sqlite_engine(
         execution_options=options,
         **kwargs,
     )
-    _install_sqlite_listeners(engine, busy_s, wal=not _is_memory(url))
+    _install_sqlite_listeners(engine, busy_s, cache_kib, wal=not _is_memory(url))
     if not _is_memory(url):
         event.listen(engine, "do_connect", lambda *_: _create_private(path))
     return engine
@@ -121,7 +128,8 @@ def _create_private(path: Path) -> None:
         pass  # a folder we may not write to, ...: SQLite's own error says so, mapped
 
 
-def _install_sqlite_listeners(engine: Engine, busy_s: float, *, wal: bool) -> None:
+def _install_sqlite_listeners(engine: Engine, busy_s: float, cache_kib: int, *,
+                              wal: bool) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Take BEGIN away from pysqlite: our "begin" listener below emits it.
@@ -133,9 +141,7 @@ def _install_sqlite_listeners(engine: Engine, busy_s: float, *, wal: bool) -> No
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute(f"PRAGMA busy_timeout={math.ceil(busy_s * 1000)}")
             cursor.execute("PRAGMA foreign_keys=ON")
-            # 2 MiB default: too small to keep one leaf page per series hot during
-            # bulk inserts into a few hundred series.
-            cursor.execute(f"PRAGMA cache_size=-{_SQLITE_CACHE_KIB}")
+            cursor.execute(f"PRAGMA cache_size=-{int(cache_kib)}")
         finally:
             cursor.close()
 

@@ -273,12 +273,14 @@ class RollupStore(EngineStore):
     """
 
     def __init__(
-        self, engine: Engine, *, read_rows: int = 50_000, write_rows: int = 1_000
+        self, engine: Engine, *, read_rows: int = 50_000, write_rows: int = 1_000,
+        recheck_rows: int = 10_000,
     ) -> None:
-        if read_rows < 1 or write_rows < 1:
-            raise ValueError("read_rows and write_rows must be at least 1")
+        if read_rows < 1 or write_rows < 1 or recheck_rows < 1:
+            raise ValueError("read_rows, write_rows and recheck_rows must be at least 1")
         super().__init__(engine)
         self.read_rows = read_rows
+        self.recheck_rows = recheck_rows
         self.write_rows = write_rows
         # Finer rows per bucket and series, learnt from the previous step (5-s polls: 12).
         self._density = {Resolution.MINUTE: 12.0, Resolution.HOUR: 60.0}
@@ -428,10 +430,18 @@ class RollupStore(EngineStore):
                           MINUTE_MS)
             hi = minute.watermark_ms
             ids = series_ids(conn)
-            fresh, _rows = aggregate(conn, Resolution.RAW, ids, lo, hi, MINUTE_MS)
-            stored = {(b.series_id, b.ts): b.count
-                      for b in stored_buckets(conn, Resolution.MINUTE, ids, lo, hi)}
-        grown = [b for b in fresh if b.count > stored.get((b.series_id, b.ts), 0)]
+            # A few series at a time, about ``recheck_rows`` raw rows each: this runs every
+            # interval, so what one read holds (rows, SQLite's sort of them) is what the
+            # process keeps in its heap however many series the site has.
+            per_series = self._density[Resolution.MINUTE] * max(1, (hi - lo) // MINUTE_MS)
+            size = max(1, int(self.recheck_rows / max(1.0, per_series)))
+            grown: list[Bucket] = []
+            for i in range(0, len(ids), size):
+                chunk = ids[i:i + size]
+                fresh, _rows = aggregate(conn, Resolution.RAW, chunk, lo, hi, MINUTE_MS)
+                stored = {(b.series_id, b.ts): b.count
+                          for b in stored_buckets(conn, Resolution.MINUTE, chunk, lo, hi)}
+                grown += [b for b in fresh if b.count > stored.get((b.series_id, b.ts), 0)]
         if not grown:
             return RecheckResult(0, 0)
         slowest = self._write_buckets(Resolution.MINUTE, grown, lease_name, lease_token, now_ms)

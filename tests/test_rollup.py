@@ -211,6 +211,35 @@ def test_it_re_rolls_minutes_and_hours_that_late_samples_touched(
     assert rollups.recheck(T0, now_ms=T0 + 2 * HOUR, **NO_FENCE).minutes == 0
 
 
+def test_a_recheck_reads_a_few_series_at_a_time_and_finds_late_samples_in_each(
+    engine: Engine, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # It runs every interval: what one read holds must not grow with the number of series.
+    import storage._rollup as rollup_module
+
+    rows: list[Row] = [(k, T0 + i * 5_000, float(i)) for k in range(3) for i in range(720)]
+    write(store, rows)
+    rollups = RollupStore(engine, recheck_rows=1)
+    roll_all(rollups, T0 + HOUR)
+    late: list[Row] = [(k, T0 + 10 * MIN + 2_500, 100.0 + k) for k in range(3)]
+    write(store, late)
+    read: list[int] = []  # series per read of raw samples
+    aggregate = rollup_module.aggregate
+
+    def counted(conn, source, ids, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if source is Resolution.RAW:
+            read.append(len(ids))
+        return aggregate(conn, source, ids, *args, **kwargs)
+
+    monkeypatch.setattr(rollup_module, "aggregate", counted)
+
+    result = rollups.recheck(T0, now_ms=T0 + HOUR, **NO_FENCE)
+
+    assert result.minutes == 3
+    assert read == [1, 1, 1]
+    assert_same(stored(engine, rollup_1m, store), naive(rows + late, MIN, T0 + HOUR))
+
+
 def test_it_looks_for_late_samples_only_as_far_back_as_asked(
     engine: Engine, store: Store
 ) -> None:

@@ -25,12 +25,21 @@ EXIT_HUNG = 4
 # Past the shutdown bound, how long the process may still take before it is ended hard.
 BACKSTOP_GRACE_S = 3.0
 METRICS_STOP_S = 1.0  # how long stopping the metrics server may take at exit
+# For benchmarks (bench/soak.py --memory-report): a file to append a memory report to
+# every minute (collectors._memory.start_report). Not a setting: it costs memory and CPU.
+MEMORY_REPORT_ENV = "TRIO_MONITOR_BENCH_MEMORY_REPORT"
 
 
 def run_collector(settings: Settings, engine: Engine) -> int:
     """Run until a signal; 0, or ``EXIT_SAMPLES_LOST`` if samples were lost."""
     from .wiring import collector, collector_metrics
 
+    report = os.environ.get(MEMORY_REPORT_ENV)
+    if report:
+        from collectors import _memory
+
+        _memory.start_report(report, float(os.environ.get(MEMORY_REPORT_ENV + "_EVERY_S", 60)),
+                             int(os.environ.get(MEMORY_REPORT_ENV + "_FRAMES", 0)))
     metrics = collector_metrics(settings, engine)
     made = collector(settings, engine, metrics=metrics)
     # Everything built so far (modules, the app's wiring) lives for the whole run. Freezing

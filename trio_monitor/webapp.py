@@ -24,6 +24,8 @@ from .settings import Mode, Settings
 
 log = logging.getLogger(__name__)
 
+# SQLite's page cache per connection of a web worker: history charts read many pages.
+WEB_SQLITE_CACHE_KIB = 16 * 1024
 MAX_REQUEST_BYTES = 1024 * 1024  # Dash callbacks of a wall screen are a few kB
 # Answered without a session: load balancers probe /healthz; /metrics has its own token.
 PUBLIC_PATHS = ("/healthz", webmetrics.METRICS_PATH)
@@ -69,7 +71,8 @@ def create_app(settings: Settings, engine: Any = None) -> Flask:
     """Build the web app; raises storage.SchemaOutOfDate on an old database."""
     from .wiring import make_engine, scrape_engine
 
-    engine = engine if engine is not None else make_engine(settings)
+    if engine is None:
+        engine = make_engine(settings, sqlite_cache_kib=WEB_SQLITE_CACHE_KIB)
     storage.check_schema(engine)
     # Once per database; the collector does the same at takeover, whichever starts first.
     seed_default_rules(engine, now_ms(time.time))
