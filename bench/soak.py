@@ -1,6 +1,8 @@
 """Soak: the demo with 10 wall screens for 30 minutes. Run by hand, not in CI.
 
-    python bench/soak.py [--screens 10] [--minutes 30] [--refresh 5]
+    python bench/soak.py [--screens 10] [--minutes 30] [--refresh 5] [--warm-up 3]
+    python bench/soak.py --screens 0 --minutes 60 --warm-up 10   # the collector alone
+    python bench/soak.py --screens 0 --minutes 15 --memory-report  # what grows, and where
 
 Starts ``trio-monitor demo`` (simulator, collector and web on SQLite in a temporary
 folder), creates one display token per screen, and runs each screen as its own HTTP
@@ -8,10 +10,12 @@ client: it opens ``/display/<token>`` once (the session a kiosk gets) and then p
 wall screen's refresh callback every refresh period, as the browser would, for the whole
 run. Every minute it samples the resident memory (RSS) of each process of the demo.
 
-Prints, per process, the memory after a warm-up (the first 3 minutes: caches and the
-database fill up) and at the end, the change in percent and the peak; the callbacks, the
+Prints, per process, the memory after a warm-up (by default the first 3 minutes: caches
+and the database fill up) and at the end, the change in percent and the peak; the callbacks, the
 errors, and the missed refreshes: a screen whose refreshes were more than two periods
-apart, or whose answer said something other than 200.
+apart, or whose answer said something other than 200. A line per memory sample goes to
+stderr as the run goes. With ``--memory-report`` the collector writes what its memory is
+made of to ``memory-report.txt`` in the data folder (see collectors/_memory.py).
 """
 
 from __future__ import annotations
