@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from specs.clock import now_ms
 from specs.collector_status import StorageStatus, read_status, write_status
 from specs.lease import COLLECTOR_LEASE
 from storage import (
@@ -185,7 +186,7 @@ class CollectorState:
         self.active = asyncio.Event()
 
     def _now_ms(self) -> int:
-        return int(self.clock.time() * 1000)
+        return now_ms(self.clock.time)
 
     def breaker_states(self) -> dict[str, BreakerState]:
         """Each source's circuit breaker state now, by source name."""

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.engine import Engine
 
+from specs.clock import now_ms
 from specs.health import HealthState, HealthTarget, parse_condition, status_matches
 from storage import HealthTargetStore, Sample, SeriesKey
 
@@ -82,7 +83,7 @@ class HealthSource:
             self._gate.release()
         self._judge(status, body)
         self._last_status = status
-        ts_ms = int(self._clock.time() * 1000)
+        ts_ms = now_ms(self._clock.time)
         return PollOutcome(samples=[Sample(self._key, ts_ms, latency_ms)], requests=1)
 
     def assess(
@@ -204,7 +205,7 @@ def sync_configured_targets(settings: Any, engine: Engine, clock: Clock) -> None
     targets = settings.health_target_specs()
     HealthTargetStore(engine).sync_from_config(
         [{f: getattr(t, f) for f in _TARGET_FIELDS if f != "id"} for t in targets],
-        int(clock.time() * 1000))
+        now_ms(clock.time))
 
 
 def health_sources(settings: Any, engine: Engine, http: HttpConfig,

@@ -25,6 +25,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector as PrometheusCollector
 from sqlalchemy.exc import SQLAlchemyError
 
+from specs.clock import now_ms
+from specs.clock import now_ms as now_ms_of
 from specs.metrics import QUEUE_METRIC_BY_ID
 from specs.sources import BreakerState
 from storage import SelfStatsStore, StorageError
@@ -231,7 +233,7 @@ def _view(collector: Collector) -> RuntimeView:
         buffer_oldest_ms=oldest[0].facts.updated_at_ms if oldest else None,
         token=collector.token,
         lost_samples=collector.lost.samples,
-        now_ms=int(collector.clock.time() * 1000),  # the clock that stamped the buffer
+        now_ms=now_ms(collector.clock.time),  # the clock that stamped the buffer
     )
 
 
@@ -279,7 +281,7 @@ class _DatabaseReader:
             log.warning("metrics: the database was not read: %s", exc)
             self._errors.labels("database").inc()
             return []
-        now_ms = int(self._clock() * 1000)
+        now_ms = now_ms_of(self._clock)
         rows = GaugeMetricFamily(PREFIX + "notify_outbox_rows", "Notifications in the outbox "
                                  "by channel and status (queued, sending, failed).",
                                  labels=["channel", "status"])

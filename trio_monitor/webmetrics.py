@@ -40,6 +40,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 import auth
 import storage
+from specs.clock import now_ms
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +152,7 @@ class _ScreensCollector(PrometheusCollector):
 
     def collect(self) -> Iterable[Metric]:
         try:
-            counts = self._stats.screen_counts(now_ms=int(self._clock() * 1000),
+            counts = self._stats.screen_counts(now_ms=now_ms(self._clock),
                                                active_ms=SCREEN_ACTIVE_MS,
                                                silent_ms=SCREEN_SILENT_MS)
         except (storage.StorageError, SQLAlchemyError) as exc:  # down, hung, or not our schema
