@@ -29,9 +29,8 @@ from selenium.webdriver.common.by import By
 import auth
 from storage import AlertStore, make_engine
 from tests.fixtures.live import (
-    CHROMEDRIVER,
-    CHROMIUM,
     LiveStack,
+    chromium,
     click,
     console_errors,
     free_port,
@@ -167,30 +166,7 @@ def proxy(live_stack: LiveStack, tmp_path: Path) -> Iterator[Proxy]:
 @pytest.fixture
 def tls_browser(tmp_path: Path) -> Iterator[Any]:
     """Chromium as tests/fixtures/live.py starts it, accepting the test's certificate."""
-    missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not shutil.which(p)]
-    if missing:
-        message = f"browser tests need Debian's chromium and chromium-driver: {missing} missing"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    os.environ.setdefault("SE_OFFLINE", "true")
-    from selenium import webdriver
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--window-size=1920,1080",
-                "--ignore-certificate-errors",
-                f"--user-data-dir={tmp_path / 'chromium-profile'}"):
-        options.add_argument(arg)
-    driver = webdriver.Chrome(options=options,
-                              service=webdriver.ChromeService(executable_path=CHROMEDRIVER))
-    driver.set_page_load_timeout(30)
-    try:
-        yield driver
-    finally:
-        driver.quit()
+    yield from chromium(tmp_path, "--ignore-certificate-errors")
 
 
 def _tiles(browser: Any) -> dict[str, str]:
