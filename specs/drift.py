@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from .fields import named_list
 from .health import SpecError
-from .metrics import Display
+from .metrics import Display, RuleMetric
 
 # A reconciler's metrics, as rules and series name them.
 DRIFT_COUNT_METRIC = "drift_count"  # stored, per provider: resources drifting now
@@ -44,6 +44,15 @@ DRIFT_METRIC_DISPLAYS: Mapping[str, Display] = {
     "resources_processed": Display.INTEGER,
     "errors": Display.INTEGER,
 }
+# What rules may watch on a provider or a reconciler, as the rule form names them.
+DRIFT_RULE_METRICS: tuple[RuleMetric, ...] = tuple(
+    RuleMetric(metric, kind, unit, DRIFT_METRIC_DISPLAYS[metric], f"ths_metric_{metric}")
+    for metric, kind, unit in (
+        (DRIFT_OLDEST_METRIC, "provider", "s"),
+        (DRIFT_COUNT_METRIC, "provider", "resources"),
+        (LAST_SUCCESS_AGE_METRIC, "reconciler", "s"),
+    )
+)
 
 FORMATS = ("json", "prometheus")
 DEFAULT_INTERVAL_S = 15.0

@@ -21,7 +21,7 @@ from .fields import http_url as _url
 from .fields import named_list
 from .fields import number as _number
 from .fields import record_id as _id
-from .metrics import Display
+from .metrics import Display, RuleMetric
 
 # A target's metrics, as rules and series name them, and how the screens show a value.
 LATENCY_METRIC = "latency_ms"  # stored: the check's duration
@@ -30,6 +30,13 @@ HEALTH_METRIC_DISPLAYS: Mapping[str, Display] = {
     LATENCY_METRIC: Display.MILLISECONDS,
     STATE_DOWN_METRIC: Display.STATE,
 }
+# What rules may watch on a target, as the rule form names them.
+HEALTH_RULE_METRICS: tuple[RuleMetric, ...] = (
+    RuleMetric(STATE_DOWN_METRIC, "target", "bool", HEALTH_METRIC_DISPLAYS[STATE_DOWN_METRIC],
+               "ths_metric_state_down", state_key="ths_state_down"),
+    RuleMetric(LATENCY_METRIC, "target", "ms", HEALTH_METRIC_DISPLAYS[LATENCY_METRIC],
+               "ths_metric_latency_ms"),
+)
 
 
 class HealthState(StrEnum):

@@ -98,6 +98,23 @@ class QueueMetric:
             object.__setattr__(self, "at_most", str(self.at_most))
 
 
+@dataclass(frozen=True)
+class RuleMetric:
+    """A metric alert rules may watch, as the rule form offers it: which kind of entity
+    it is measured on and how people read it. Every registry of metrics (queues here,
+    health targets, reconcilers and sources in their modules) declares its own."""
+
+    id: str
+    entity_kind: str  # the entities it is measured on: "queue", "target", "provider", ...
+    unit: str  # as the series store it ("s", "%", "calls"); "bool" for a state
+    display: Display
+    label_key: str  # the metric's name in the dashboard's catalogue (dashboard.i18n)
+    source: str | None = None  # the one source it comes from, None: any of its kind
+    # A state the metric is 1.0 in ("down"), for rules read as "when X is down": the
+    # state's word in the dashboard's catalogue. None: a figure with thresholds.
+    state_key: str | None = None
+
+
 _M = QueueMetricId
 QUEUE_METRICS: tuple[QueueMetric, ...] = (
     QueueMetric(_M.OPEN, "bool", "open", ValueKind.BOOL, "metric_open", Display.STATE,
@@ -137,6 +154,12 @@ DEFAULT_QUEUE_METRIC_FIELDS: Mapping[str, str] = {m.id: m.default_field for m in
 SUGGESTED_QUEUE_METRICS: tuple[str, ...] = tuple(
     m.id for m in sorted((m for m in QUEUE_METRICS if m.suggested is not None),
                          key=lambda m: m.suggested or 0)
+)
+# The queue metrics the rule form offers, in its order.
+QUEUE_RULE_METRICS: tuple[RuleMetric, ...] = tuple(
+    RuleMetric(QUEUE_METRIC_BY_ID[metric_id].id, "queue", QUEUE_METRIC_BY_ID[metric_id].unit,
+               QUEUE_METRIC_BY_ID[metric_id].display, QUEUE_METRIC_BY_ID[metric_id].label_key)
+    for metric_id in SUGGESTED_QUEUE_METRICS
 )
 # `trio-monitor status`'s queue columns in their order: metric id -> heading.
 STATUS_COLUMNS: Mapping[str, str] = {

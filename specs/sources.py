@@ -10,11 +10,11 @@ from collections.abc import Mapping
 from enum import StrEnum
 
 from .health import HealthState
-from .metrics import Display
+from .metrics import Display, RuleMetric
 
 __all__ = [
-    "DATA_AGE_METRIC", "SCREEN_SILENCE_METRIC", "SOURCE_METRIC_DISPLAYS", "BreakerState",
-    "HealthState",
+    "DATA_AGE_METRIC", "SCREEN_SILENCE_METRIC", "SOURCE_METRIC_DISPLAYS",
+    "SOURCE_RULE_METRICS", "BreakerState", "HealthState",
 ]
 
 # Metrics derived from any source's facts, as rules name them.
@@ -25,6 +25,13 @@ SOURCE_METRIC_DISPLAYS: Mapping[str, Display] = {
     DATA_AGE_METRIC: Display.DURATION,
     SCREEN_SILENCE_METRIC: Display.DURATION,
 }
+# What rules may watch on any source and on the wall screens, as the rule form names them.
+SOURCE_RULE_METRICS: tuple[RuleMetric, ...] = (
+    RuleMetric(DATA_AGE_METRIC, "source", "s", SOURCE_METRIC_DISPLAYS[DATA_AGE_METRIC],
+               "ths_metric_data_age_s"),
+    RuleMetric(SCREEN_SILENCE_METRIC, "screen", "s", SOURCE_METRIC_DISPLAYS[SCREEN_SILENCE_METRIC],
+               "ths_metric_screen_silence_s", source="display"),
+)
 
 
 class BreakerState(StrEnum):
