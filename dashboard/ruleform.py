@@ -9,15 +9,27 @@ caller's (the page callbacks).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from dash import dcc
+from sqlalchemy.engine import Engine
 
 from alerts import Rule, SpecError, validate_rule
 from alerts.backtest import backtestable
-from storage import AlertStore, RuleExists, RuleRow, StaleRule, StorageUnavailable, UnknownRule
+from alerts.inputs import DISPLAY_SOURCE, HEALTH_KIND, HEALTH_PREFIX, SCREEN_KIND
+from storage import (
+    AlertStore,
+    DisplayStore,
+    RuleExists,
+    RuleRow,
+    StaleRule,
+    StorageUnavailable,
+    Store,
+    UnknownRule,
+)
 
 from .components.thresholds import (
     edit_href,
@@ -27,6 +39,9 @@ from .components.thresholds import (
     spec_of,
 )
 from .i18n import t
+from .rulewords import Entities, Entity
+
+log = logging.getLogger(__name__)
 
 _ROUTING = ("warning_channels", "critical_channels")
 
@@ -55,6 +70,7 @@ class RuleForm:
     starts: Sequence[Any] = ()
     ends: Sequence[Any] = ()
     editing: Any = None
+    lang: str = "en"  # of the errors of thresholds and durations that cannot be read
 
     @property
     def rule_id(self) -> int | None:
@@ -66,7 +82,8 @@ class RuleForm:
 
     def rule(self) -> Rule:
         """The rule the form describes; raises SpecError."""
-        return validate_rule(form_mapping(self.values, self.days, self.starts, self.ends))
+        return validate_rule(form_mapping(self.values, self.days, self.starts, self.ends,
+                                          self.lang))
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,3 +228,31 @@ def saved_rule(store: AlertStore, rule_id: int | None) -> list[Rule]:
         return []
     return [rule] if rule is not None and backtestable(rule) else []
 
+
+
+# Entity kinds whose names the series carry (queues under their Trio names).
+_SERIES_KINDS = frozenset({"queue", "target", "provider", "reconciler"})
+
+
+def known_entities(engine: Engine) -> Entities:
+    """What rules may watch now, by name: the queues, drift providers and reconcilers of
+    the stored series, every polled source and health target, the wall screens. None if
+    the database is unreachable (the pickers then offer the ids rules already name)."""
+    try:
+        store = Store(engine)
+        series = store.series()
+        facts = store.sources()
+        screens = DisplayStore(engine).list(include_revoked=False)
+    except StorageUnavailable as err:
+        log.warning("rule form: entities not read, pickers offer stored ids only: %s", err)
+        return Entities(())
+    found = [Entity(row.key.entity_kind, row.key.source, row.key.entity_id,
+                    row.key.entity_name or row.key.entity_id)
+             for row in series if row.key.entity_kind in _SERIES_KINDS]
+    for fact in facts:
+        found.append(Entity("source", fact.name, fact.name, fact.name))
+        if fact.kind == HEALTH_KIND:
+            name = fact.name.removeprefix(HEALTH_PREFIX)
+            found.append(Entity("target", fact.name, name, name))
+    found += [Entity(SCREEN_KIND, DISPLAY_SOURCE, str(row.id), row.name) for row in screens]
+    return Entities(found)

@@ -4,6 +4,7 @@ changes. Pure: plain data in, Dash components (or plain values for the form) out
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -22,14 +23,12 @@ from alerts import (
     validate_rule,
 )
 from alerts.backtest import BacktestResult, Span, SpanReport
-from specs.drift import DRIFT_COUNT_METRIC, DRIFT_OLDEST_METRIC, LAST_SUCCESS_AGE_METRIC
-from specs.health import LATENCY_METRIC, STATE_DOWN_METRIC
-from specs.metrics import SUGGESTED_QUEUE_METRICS
-from specs.sources import DATA_AGE_METRIC, SCREEN_SILENCE_METRIC
 from storage import AuditRow, RuleRow
 
+from .. import rulewords as words
 from .._paths import app_path
 from ..i18n import t
+from ..rulewords import Entities, InputError
 from . import format as fmt
 
 # Component ids of /thresholds, "thr-" first (browser tests use the strings).
@@ -51,10 +50,14 @@ THR_FORM_DELETE = "thr-form-delete"  # a confirm dialog around the delete button
 THR_FORM_DELETE_BUTTON = "thr-form-delete-button"
 THR_FORM_NEW = "thr-form-new"
 THR_FORM_BACKTEST = "thr-form-backtest"
-THR_METRICS = "thr-metrics"  # the metric input's suggestions (a datalist)
-# One input and one error line per field of a rule: f"{prefix}{field}".
+# One input, one error line and one wrapper (shown or hidden by the metric picked) per
+# field of a rule: f"{prefix}{field}"; the unit beside a threshold input: THR_UNIT_PREFIX.
 THR_FORM_INPUT_PREFIX = "thr-form-input-"
 THR_FORM_ERROR_PREFIX = "thr-form-error-"
+THR_FIELD_PREFIX = "thr-field-"
+THR_UNIT_PREFIX = "thr-unit-"
+THR_SENTENCE = "thr-sentence"  # the rule as a sentence, updated as the form is edited
+THR_ENTITIES = "thr-entities"  # the entities known when the page loaded, for the pickers
 # Time windows: rows {"type": THR_WINDOW_DAYS | _START | _END, "index": n}.
 THR_WINDOWS = "thr-windows"
 THR_WINDOW_DAYS = "thr-window-days"
@@ -65,25 +68,29 @@ THR_BACKTEST = "thr-backtest"
 
 THRESHOLDS_PATH = "/thresholds"
 # The rule form's fields, in the order of the form (and of the callbacks' values).
+# ``severity``: what a state rule ("when a target is down") fires as; its threshold is
+# the state itself, so the threshold fields are hidden for it.
 FORM_FIELDS = (
-    "name", "metric", "source", "entity_kind", "entity_ids", "direction", "warning",
-    "critical", "recovery_warning", "recovery_critical", "pending_s", "keep_firing_for_s",
-    "no_data_after_s", "no_data", "active", "timezone", "warning_channels",
-    "critical_channels", "enabled",
+    "name", "metric", "source", "entity_kind", "entity_ids", "direction", "severity",
+    "warning", "critical", "recovery_warning", "recovery_critical", "pending_s",
+    "keep_firing_for_s", "no_data_after_s", "no_data", "active", "timezone",
+    "warning_channels", "critical_channels", "enabled",
 )
 # Fields with an error line: the form's fields and the time windows.
 ERROR_FIELDS = (*FORM_FIELDS, "windows")
 ENTITY_KINDS = ("queue", "target", "provider", "reconciler", "source")
-# Metrics offered in the metric input (any stored series' metric may be typed): the queue
-# metrics specs.metrics suggests, then those of workers, reconcilers and wall screens.
-KNOWN_METRICS = (
-    *SUGGESTED_QUEUE_METRICS,
-    LATENCY_METRIC, STATE_DOWN_METRIC, DRIFT_COUNT_METRIC, DRIFT_OLDEST_METRIC,
-    LAST_SUCCESS_AGE_METRIC, DATA_AGE_METRIC, SCREEN_SILENCE_METRIC,
-)
-_OPTIONAL_NUMBERS = frozenset({"warning", "critical", "recovery_warning", "recovery_critical",
-                               "no_data_after_s"})
-_DURATIONS = frozenset({"pending_s", "keep_firing_for_s"})
+# Metrics the metric picker offers, from the specs registries, grouped by entity kind.
+KNOWN_METRICS = tuple(m.id for m in words.RULE_METRICS)
+THRESHOLDS = ("warning", "critical", "recovery_warning", "recovery_critical")
+# Fields a state rule does not show, and fields shown only for one.
+_FIGURE_FIELDS = frozenset({"direction", *THRESHOLDS})
+_STATE_FIELDS = frozenset({"severity"})
+# Kinds whose entities come from several sources of one kind (Trio sites, reconcilers):
+# for these a rule may name its source.
+_SOURCED_KINDS = frozenset({"queue", "provider", "reconciler"})
+_DURATIONS = ("pending_s", "keep_firing_for_s", "no_data_after_s")
+_LABELS = {name: f"ths_field_{name}" for name in ("metric", "entity_ids", "source",
+                                                  "severity", *_DURATIONS)}
 _AUDIT_SKIPPED = frozenset({"id", "version", "builtin"})
 ENABLED = "enabled"
 
@@ -111,20 +118,6 @@ def spec_of(rule: Rule) -> dict[str, Any]:
 
 
 # -- the rules table ------------------------------------------------------------------
-
-
-def _number(value: float | None) -> str:
-    return "–" if value is None else f"{value:g}"
-
-
-def _threshold(value: float | None, recovery: float | None) -> str:
-    if value is None:
-        return "–"
-    return f"{value:g}" if recovery is None else f"{value:g} ({recovery:g})"
-
-
-def _seconds(value: float) -> str:
-    return "–" if value == 0 else f"{value:g} s"
 
 
 def scope_text(rule: Rule, lang: str) -> str:
@@ -165,7 +158,7 @@ def active_text(rule: Rule, lang: str) -> str:
 def no_data_text(rule: Rule, lang: str) -> str:
     if rule.no_data_after_s is None:
         return t("thr_nodata_off", lang)
-    return t("thr_nodata_after", lang, seconds=f"{rule.no_data_after_s:g}",
+    return t("thr_nodata_after", lang, seconds=words.duration_text(rule.no_data_after_s),
              policy=t(f"thr_nodata_{rule.no_data.value}", lang))
 
 
@@ -191,13 +184,12 @@ def _name_cell(row: RuleRow, error: str | None, lang: str) -> list[Component | s
     return cell
 
 
-def _rule_cells(rule: Rule, configured: Sequence[str], lang: str) -> list[str]:
+def _rule_cells(rule: Rule, entities: Entities, configured: Sequence[str],
+                lang: str) -> list[Any]:
     return [
-        rule.metric, scope_text(rule, lang), t(f"thr_direction_{rule.direction.value}", lang),
-        _threshold(rule.warning, rule.recovery_warning),
-        _threshold(rule.critical, rule.recovery_critical),
-        _seconds(rule.pending_s), _seconds(rule.keep_firing_for_s), no_data_text(rule, lang),
-        active_text(rule, lang), channels_text(rule, configured, lang),
+        html.Span(words.rule_sentence(rule, entities, lang), className="thr-rule__sentence"),
+        no_data_text(rule, lang), active_text(rule, lang),
+        channels_text(rule, configured, lang),
     ]
 
 
@@ -210,11 +202,11 @@ def _actions(row: RuleRow, lang: str) -> list[Component]:
     ]
 
 
-def build_rule_row(row: RuleRow, configured: Sequence[str], is_admin: bool, now_ms: int,
-                   lang: str, tz: str) -> html.Tr:
+def build_rule_row(row: RuleRow, entities: Entities, configured: Sequence[str],
+                   is_admin: bool, now_ms: int, lang: str, tz: str) -> html.Tr:
     rule, error = rule_from_row(row)
     cells: list[Any] = [_name_cell(row, error, lang)]
-    cells += _rule_cells(rule, configured, lang) if rule else [""] * 10
+    cells += _rule_cells(rule, entities, configured, lang) if rule else [""] * 4
     cells.append(t("thr_on" if row.enabled else "thr_off", lang))
     cells.append(t("thr_changed_by", lang, who=row.updated_by or "–",
                    when=fmt.short_time(row.updated_at_ms, now_ms, tz)))
@@ -227,20 +219,23 @@ def build_rule_row(row: RuleRow, configured: Sequence[str], is_admin: bool, now_
                    **fmt.data_attributes(rule=row.name, enabled=state))
 
 
-_COLUMNS = ("name", "metric", "scope", "direction", "warning", "critical", "pending", "keep",
-            "nodata", "active", "channels", "enabled", "changed")
+# Column headings' text keys: the rule itself is one sentence (rulewords).
+_COLUMNS = ("thr_col_name", "ths_col_rule", "thr_col_nodata", "thr_col_active",
+            "thr_col_channels", "thr_col_enabled", "thr_col_changed")
 
 
-def build_rules_table(rows: Sequence[RuleRow], configured: Sequence[str], is_admin: bool,
-                      now_ms: int, lang: str, tz: str) -> list[Component]:
-    """Every rule; admins get an edit link and an enable/disable button on each."""
+def build_rules_table(rows: Sequence[RuleRow], entities: Entities, configured: Sequence[str],
+                      is_admin: bool, now_ms: int, lang: str, tz: str) -> list[Component]:
+    """Every rule, stated in words with its entities by name; admins get an edit link
+    and an enable/disable button on each."""
     title = html.H3(t("thr_rules", lang), className="section__title")
     if not rows:
         return [title, html.Div(t("thr_no_rules", lang), className="muted")]
-    header = [html.Th(t(f"thr_col_{name}", lang)) for name in _COLUMNS]
+    header = [html.Th(t(key, lang)) for key in _COLUMNS]
     if is_admin:
         header.append(html.Th(""))
-    body = [build_rule_row(row, configured, is_admin, now_ms, lang, tz) for row in rows]
+    body = [build_rule_row(row, entities, configured, is_admin, now_ms, lang, tz)
+            for row in rows]
     return [title, html.Div(html.Table([html.Thead(html.Tr(header)), html.Tbody(body)],
                                        className="table thr-rules"),
                             className="thr-scroll")]
@@ -249,22 +244,22 @@ def build_rules_table(rows: Sequence[RuleRow], configured: Sequence[str], is_adm
 # -- the form -------------------------------------------------------------------------
 
 
-def _text(value: float | None) -> str:
-    return "" if value is None else f"{value:g}"
-
-
 def form_values(rule: Rule | None, timezone: str) -> list[Any]:
-    """The form's input values for ``rule`` (None: a new rule), in FORM_FIELDS order."""
+    """The form's input values for ``rule`` (None: a new rule), in FORM_FIELDS order:
+    ids as the pickers hold them, thresholds and durations as people read them."""
     if rule is None:
-        return ["", "", "", "", "", Direction.ABOVE.value, "", "", "", "", "0", "0", "",
+        return [None, None, "", "", [], Direction.ABOVE.value, Severity.CRITICAL.value,
+                "", "", "", "", words.duration_text(0), words.duration_text(0), "",
                 NoDataPolicy.KEEP_LAST.value, ActiveMode.ALWAYS.value, timezone, [], [],
                 [ENABLED]]
     scope = rule.scope
+    severity = Severity.WARNING if rule.critical is None else Severity.CRITICAL
     return [
         rule.name, rule.metric, scope.source or "", scope.entity_kind or "",
-        ", ".join(scope.entity_ids), rule.direction.value, _text(rule.warning),
-        _text(rule.critical), _text(rule.recovery_warning), _text(rule.recovery_critical),
-        f"{rule.pending_s:g}", f"{rule.keep_firing_for_s:g}", _text(rule.no_data_after_s),
+        list(scope.entity_ids), rule.direction.value, severity.value,
+        *[words.threshold_input(rule.metric, getattr(rule, name)) for name in THRESHOLDS],
+        words.duration_text(rule.pending_s), words.duration_text(rule.keep_firing_for_s),
+        "" if rule.no_data_after_s is None else words.duration_text(rule.no_data_after_s),
         rule.no_data.value, rule.active.value, rule.timezone, list(rule.warning_channels),
         list(rule.critical_channels), [ENABLED] if rule.enabled else [],
     ]
@@ -274,21 +269,53 @@ def _stripped(value: Any) -> str:
     return "" if value is None else str(value).strip()
 
 
+def _entity_ids(value: Any) -> list[Any]:
+    """The picker's list, or ids typed comma separated (an older form's way)."""
+    if isinstance(value, list | tuple):
+        return [item.strip() if isinstance(item, str) else item for item in value
+                if not isinstance(item, str) or item.strip()]
+    return [part.strip() for part in _stripped(value).split(",") if part.strip()]
+
+
+def _thresholds(raw: Mapping[str, Any], metric: str, lang: str) -> dict[str, Any]:
+    """The direction and thresholds: a state rule ("when a target is down") fires at the
+    state (1.0) with the severity picked; a figure's thresholds are read in its unit."""
+    if words.state_key(metric) is not None:
+        severity = raw.get("severity") or Severity.CRITICAL.value
+        return {"direction": Direction.ABOVE.value,
+                "warning": 1.0 if severity == Severity.WARNING.value else None,
+                "critical": 1.0 if severity != Severity.WARNING.value else None,
+                "recovery_warning": None, "recovery_critical": None}
+    values: dict[str, Any] = {"direction": raw["direction"] or None}
+    for name in THRESHOLDS:
+        values[name] = _read(name, lambda text: words.parse_threshold(metric, text),
+                             raw[name], lang)
+    return values
+
+
+def _read(field: str, parse: Any, text: Any, lang: str) -> Any:
+    try:
+        return parse(text)
+    except InputError as err:
+        raise SpecError(field, err.message(lang)) from None
+
+
 def form_mapping(values: Sequence[Any], days: Sequence[Any], starts: Sequence[Any],
-                 ends: Sequence[Any]) -> dict[str, Any]:
+                 ends: Sequence[Any], lang: str = "en") -> dict[str, Any]:
     """The mapping ``validate_rule`` takes, from the inputs in FORM_FIELDS order and the
-    time window rows (rows left empty are no window)."""
+    time window rows (rows left empty are no window). A threshold or duration that cannot
+    be read raises ``SpecError`` naming its field, in ``lang``."""
     raw = dict(zip(FORM_FIELDS, values, strict=True))
+    metric = _stripped(raw["metric"])
     mapping: dict[str, Any] = {
         "name": _stripped(raw["name"]) or None,
-        "metric": _stripped(raw["metric"]) or None,
+        "metric": metric or None,
         "scope": {
             "source": _stripped(raw["source"]) or None,
             "entity_kind": _stripped(raw["entity_kind"]) or None,
-            "entity_ids": [part.strip() for part in _stripped(raw["entity_ids"]).split(",")
-                           if part.strip()],
+            "entity_ids": _entity_ids(raw["entity_ids"]),
         },
-        "direction": raw["direction"] or None,
+        **_thresholds(raw, metric, lang),
         "no_data": raw["no_data"] or NoDataPolicy.KEEP_LAST.value,
         "active": raw["active"] or ActiveMode.ALWAYS.value,
         "windows": _windows(days, starts, ends),
@@ -296,11 +323,12 @@ def form_mapping(values: Sequence[Any], days: Sequence[Any], starts: Sequence[An
         "warning_channels": list(raw["warning_channels"] or []),
         "critical_channels": list(raw["critical_channels"] or []),
     }
-    for name in _OPTIONAL_NUMBERS:
-        mapping[name] = _stripped(raw[name]) or None
-    for name in (*_DURATIONS, "timezone"):
-        if _stripped(raw[name]):
-            mapping[name] = _stripped(raw[name])
+    for name in _DURATIONS:
+        seconds = _read(name, words.parse_duration, raw[name], lang)
+        if seconds is not None or name == "no_data_after_s":
+            mapping[name] = seconds
+    if _stripped(raw["timezone"]):
+        mapping["timezone"] = _stripped(raw["timezone"])
     return mapping
 
 
@@ -333,18 +361,31 @@ def _options(prefix: str, values: Iterable[str], lang: str) -> list[dict[str, st
     return [{"label": t(f"{prefix}{value}", lang), "value": value} for value in values]
 
 
-def _control(name: str, value: Any, channels: list[dict[str, str]], lang: str) -> Component:
+def _control(name: str, value: Any, channels: list[dict[str, str]], live: LiveForm,
+             lang: str) -> Component:
     control_id = THR_FORM_INPUT_PREFIX + name
     radio = {
         "direction": _options("thr_direction_", (d.value for d in Direction), lang),
-        "entity_kind": [{"label": t("thr_any_kind", lang), "value": ""},
-                        *_options("thr_kind_", ENTITY_KINDS, lang)],
+        "severity": _options("ths_severity_", (v.value for v in Severity), lang),
         "no_data": _options("thr_nodata_", (p.value for p in NoDataPolicy), lang),
         "active": _options("thr_active_", (m.value for m in ActiveMode), lang),
     }
     if name in radio:
         return dcc.RadioItems(id=control_id, options=radio[name], value=value,
                               className="checklist", inline=True)
+    if name == "metric":
+        return dcc.Dropdown(id=control_id, options=words.metric_options(lang, value),
+                            value=value, clearable=False, className="dropdown",
+                            placeholder=t("ths_pick_metric", lang))
+    if name == "source":  # options follow the metric picked (the page's live callback)
+        return dcc.Dropdown(id=control_id, options=live.source_options, value=value,
+                            className="dropdown", clearable=False)
+    if name == "entity_ids":
+        return dcc.Dropdown(id=control_id, options=live.entity_options, value=value,
+                            multi=True, className="dropdown",
+                            placeholder=live.entity_placeholder)
+    if name == "entity_kind":  # follows the metric picked; kept as stored otherwise
+        return dcc.Input(id=control_id, type="hidden", value=value)
     if name in ("warning_channels", "critical_channels"):
         if not channels:
             return html.Div([dcc.Checklist(id=control_id, options=[], value=value),
@@ -355,8 +396,95 @@ def _control(name: str, value: Any, channels: list[dict[str, str]], lang: str) -
         return dcc.Checklist(id=control_id, options=[{"label": t("thr_field_enabled", lang),
                                                       "value": ENABLED}],
                              value=value, className="checklist")
-    return dcc.Input(id=control_id, type="text", className="input", value=value,
-                     list=THR_METRICS if name == "metric" else None)
+    text = dcc.Input(id=control_id, type="text", className="input", value=value)
+    if name in THRESHOLDS:
+        unit = html.Span(live.units[THRESHOLDS.index(name)], id=THR_UNIT_PREFIX + name,
+                         className="thr-unit")
+        return html.Div([text, unit], className="thr-with-unit")
+    return text
+
+
+def _label(name: str, lang: str) -> str:
+    return t(_LABELS.get(name, f"thr_field_{name}"), lang)
+
+
+# -- what the form shows as it is edited ------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LiveForm:
+    """What follows the form's inputs: the rule's sentence (or why it is not a rule yet),
+    the unit beside each threshold, each field's classes (a state rule hides the
+    thresholds), and the pickers' options."""
+
+    sentence: str
+    units: list[str]
+    classes: list[str]
+    metric_options: list[dict[str, object]]
+    entity_options: list[dict[str, str]]
+    entity_placeholder: str
+    source_options: list[dict[str, str]]
+
+
+def _kind_of(raw: Mapping[str, Any]) -> str | None:
+    metric = words.RULE_METRIC_BY_ID.get(_stripped(raw["metric"]))
+    return _stripped(raw["entity_kind"]) or (metric.entity_kind if metric else None)
+
+
+def _shown_fields(raw: Mapping[str, Any], kind: str | None, entities: Entities) -> set[str]:
+    hidden = {"entity_kind"}
+    hidden |= _FIGURE_FIELDS if words.state_key(_stripped(raw["metric"])) else _STATE_FIELDS
+    sourced = kind in _SOURCED_KINDS and len(entities.sources(kind)) > 1
+    metric = words.RULE_METRIC_BY_ID.get(_stripped(raw["metric"]))
+    fixed = metric is not None and metric.source is not None \
+        and _stripped(raw["source"]) == metric.source
+    if fixed or (not sourced and not _stripped(raw["source"])):
+        hidden.add("source")
+    return set(FORM_FIELDS) - hidden
+
+
+def _sentence(values: Sequence[Any], days: Sequence[Any], starts: Sequence[Any],
+              ends: Sequence[Any], entities: Entities, lang: str) -> str:
+    raw = dict(zip(FORM_FIELDS, values, strict=True))
+    if not _stripped(raw["metric"]):
+        return t("ths_pick_metric", lang)
+    try:
+        mapping = form_mapping(values, days, starts, ends, lang)
+        mapping["name"] = mapping["name"] or "–"  # a sentence needs no name yet
+        rule = validate_rule(mapping)
+    except SpecError as err:
+        return t("ths_not_a_rule_yet", lang, error=err.message)
+    return words.rule_sentence(rule, entities, lang)
+
+
+def describe(values: Sequence[Any], days: Sequence[Any], starts: Sequence[Any],
+             ends: Sequence[Any], entities: Entities, lang: str) -> LiveForm:
+    """What the form shows for its current inputs (FORM_FIELDS order) and windows."""
+    raw = dict(zip(FORM_FIELDS, values, strict=True))
+    metric = _stripped(raw["metric"])
+    kind = _kind_of(raw)
+    source = _stripped(raw["source"])
+    shown = _shown_fields(raw, kind, entities)
+    sources = entities.sources(kind)
+    if source and source not in sources:
+        sources.append(source)
+    every = f"ths_every_{kind}"
+    return LiveForm(
+        sentence=_sentence(values, days, starts, ends, entities, lang),
+        units=[words.unit_text(metric, lang) for _ in THRESHOLDS],
+        classes=[f"field field--{name}" + ("" if name in shown else " field--off")
+                 for name in FORM_FIELDS],
+        metric_options=words.metric_options(lang, metric or None),
+        entity_options=words.entity_options(entities, kind, source or None,
+                                            _entity_ids(raw["entity_ids"]), lang),
+        entity_placeholder=t(every if kind and every in _EVERY_KEYS else "ths_every_any",
+                             lang),
+        source_options=[{"label": t("ths_any_source", lang), "value": ""},
+                        *[{"label": name, "value": name} for name in sources]],
+    )
+
+
+_EVERY_KEYS = frozenset(f"ths_every_{kind}" for kind in words.KINDS)
 
 
 def window_row(index: int, window: Window | None, lang: str) -> html.Div:
@@ -387,18 +515,22 @@ def form_title(rule: Rule | None, lang: str) -> str:
 
 
 def build_rule_form(lang: str, rule: Rule | None, editing: dict[str, int] | None,
-                    channels: list[dict[str, str]], timezone: str) -> html.Div:
+                    channels: list[dict[str, str]], timezone: str,
+                    entities: Entities) -> html.Div:
     """The admin's form, for a new rule or filled with ``rule`` (``editing`` holds its id
-    and version: the version is what a save expects to still be stored)."""
-    values = dict(zip(FORM_FIELDS, form_values(rule, timezone), strict=True))
+    and version: the version is what a save expects to still be stored). ``entities``:
+    those the pickers offer by name (kept in the page for its live callback)."""
+    initial = form_values(rule, timezone)
+    values = dict(zip(FORM_FIELDS, initial, strict=True))
+    live = describe(initial, [], [], [], entities, lang)
     fields = [
         html.Div(
-            [html.Label(t(f"thr_field_{name}", lang), htmlFor=THR_FORM_INPUT_PREFIX + name,
+            [html.Label(_label(name, lang), htmlFor=THR_FORM_INPUT_PREFIX + name,
                         className="field__label"),
-             _control(name, values[name], channels, lang),
+             _control(name, values[name], channels, live, lang),
              html.Div(id=THR_FORM_ERROR_PREFIX + name, className="field__error")],
-            className=f"field field--{name}")
-        for name in FORM_FIELDS
+            id=THR_FIELD_PREFIX + name, className=classes)
+        for name, classes in zip(FORM_FIELDS, live.classes, strict=True)
     ]
     windows = html.Div(
         [html.Span(t("thr_field_windows", lang), className="field__label"),
@@ -410,8 +542,12 @@ def build_rule_form(lang: str, rule: Rule | None, editing: dict[str, int] | None
     return html.Div(
         [
             dcc.Store(id=THR_FORM_EDITING, data=editing),
-            html.Datalist([html.Option(value=m) for m in KNOWN_METRICS], id=THR_METRICS),
+            dcc.Store(id=THR_ENTITIES, data=entities.rows()),
             html.H3(form_title(rule, lang), id=THR_FORM_TITLE, className="section__title"),
+            html.Div([html.Span(t("ths_sentence_title", lang), className="field__label"),
+                      html.P(live.sentence, id=THR_SENTENCE, className="thr-sentence",
+                             role="status")],
+                     className="thr-sentence__box"),
             html.Div([*fields, windows], className="form__fields thr-form__fields"),
             html.Div(
                 [html.Button(t("save", lang), id=THR_FORM_SAVE, className="button"),

@@ -26,6 +26,8 @@ from dashboard.components.thresholds import (
     THR_AUDIT,
     THR_BACKTEST,
     THR_CHANGED,
+    THR_ENTITIES,
+    THR_FIELD_PREFIX,
     THR_FORM_BACKTEST,
     THR_FORM_DELETE,
     THR_FORM_EDITING,
@@ -37,13 +39,16 @@ from dashboard.components.thresholds import (
     THR_FORM_TITLE,
     THR_RULES,
     THR_RULES_MESSAGE,
+    THR_SENTENCE,
     THR_TOGGLE,
     THR_TOGGLED,
+    THR_UNIT_PREFIX,
     THR_WINDOW_ADD,
     THR_WINDOW_DAYS,
     THR_WINDOW_END,
     THR_WINDOW_START,
     THR_WINDOWS,
+    THRESHOLDS,
     banner,
     build_audit,
     build_backtest,
@@ -51,6 +56,7 @@ from dashboard.components.thresholds import (
     build_rule_form,
     build_rules_table,
     channel_options,
+    describe,
     form_title,
     form_values,
     rule_from_row,
@@ -60,6 +66,7 @@ from dashboard.components.thresholds import (
 from dashboard.i18n import language, t
 from dashboard.registry import PageCallbacks
 from dashboard.ruleform import Actor, FormResult, RuleForm
+from dashboard.rulewords import RULE_METRIC_BY_ID, Entities
 from specs.clock import now_ms
 from storage import AlertStore, RuleRow, StorageUnavailable
 
@@ -112,9 +119,11 @@ def _form(runtime: _runtime.Runtime, lang: str, edit: str | None) -> html.Div:
     rows, row = (ruleform.editable(runtime.alerts, edit) if flask.has_request_context()
                  else ([], None))
     used = {name for r in rows for name in ruleform.routed_channels(r.spec)}
+    entities = (ruleform.known_entities(runtime.alerts.engine) if flask.has_request_context()
+                else Entities(()))
     return build_rule_form(lang, rule_from_row(row)[0] if row else None, _editing(row),
                            channel_options(runtime.config.channels, used, lang),
-                           runtime.config.timezone)
+                           runtime.config.timezone, entities)
 
 
 @CALLBACKS.callback(
@@ -134,8 +143,9 @@ def tables(stored_lang: str | None, _changed: int | None, _toggled: int | None) 
         audit = runtime.alerts.audit_log(action_prefix="rule.", limit=AUDIT_ROWS)
     except StorageUnavailable as err:
         return [banner(f"{t('db_unavailable', lang)}: {err}")], []
-    return (build_rules_table(rules, runtime.config.channels, _frame.is_admin(), now_ms, lang,
-                              runtime.config.timezone),
+    entities = ruleform.known_entities(runtime.alerts.engine)
+    return (build_rules_table(rules, entities, runtime.config.channels, _frame.is_admin(),
+                              now_ms, lang, runtime.config.timezone),
             build_audit(audit, now_ms, lang, runtime.config.timezone))
 
 
@@ -167,7 +177,7 @@ def form_action(_save: int | None, _delete: int | None, _new: int | None,
         user = require_role(Role.ADMIN)
     except PermissionDenied:
         return _unchanged(t("thr_admin_only", lang))
-    form = RuleForm(values, days or [], starts or [], ends or [], editing)
+    form = RuleForm(values, days or [], starts or [], ends or [], editing, lang)
     actor = Actor(user.username, request_client_address())
     if trigger == THR_FORM_SAVE:
         result = ruleform.save(runtime.alerts, form, actor, _now_ms(),
@@ -198,6 +208,55 @@ def _shown(result: FormResult, lang: str, editing: Any) -> tuple[Any, ...]:
     errors = [result.errors.get(name, "") for name in ERROR_FIELDS]
     changed = now_ms(time.time) if result.changed else no_update
     return (*values, *errors, result.message, now_editing, title, changed, windows)
+
+
+# -- the form as it is edited: pickers, units and the rule in words -----------------------
+
+
+@CALLBACKS.callback(
+    Output(THR_FORM_INPUT_PREFIX + "entity_kind", "value", allow_duplicate=True),
+    Output(THR_FORM_INPUT_PREFIX + "source", "value", allow_duplicate=True),
+    Output(THR_FORM_INPUT_PREFIX + "entity_ids", "value", allow_duplicate=True),
+    Input(THR_FORM_INPUT_PREFIX + "metric", "value"),
+    State(THR_FORM_INPUT_PREFIX + "entity_kind", "value"),
+    State(THR_FORM_EDITING, "data"),
+    prevent_initial_call=True,
+)
+def pick_metric(metric: Any, kind: Any, editing: Any) -> tuple[Any, Any, Any]:
+    """A metric picked watches its kind of entity (and its one source, if it has one):
+    a new rule takes them; a rule loaded keeps its own unless they no longer fit the
+    metric, so a stored rule loads and saves unchanged. Entities of another kind are
+    dropped. Changes nothing stored."""
+    picked = RULE_METRIC_BY_ID.get(metric) if isinstance(metric, str) else None
+    if picked is None or (editing is not None and kind in ("", None, picked.entity_kind)):
+        return no_update, no_update, no_update
+    if kind == picked.entity_kind:
+        return no_update, picked.source or no_update, no_update
+    return picked.entity_kind, picked.source or "", []
+
+
+@CALLBACKS.callback(
+    Output(THR_SENTENCE, "children"),
+    *[Output(THR_UNIT_PREFIX + name, "children") for name in THRESHOLDS],
+    *[Output(THR_FIELD_PREFIX + name, "className") for name in FORM_FIELDS],
+    Output(THR_FORM_INPUT_PREFIX + "metric", "options"),
+    Output(THR_FORM_INPUT_PREFIX + "entity_ids", "options"),
+    Output(THR_FORM_INPUT_PREFIX + "entity_ids", "placeholder"),
+    Output(THR_FORM_INPUT_PREFIX + "source", "options"),
+    *[Input(input_id, "value") for input_id in INPUTS],
+    *[Input({"type": kind, "index": ALL}, "value") for kind in _WINDOW_STATES],
+    Input(ids.PAGES_LANG, "data"),
+    State(THR_ENTITIES, "data"),
+)
+def live(*state: Any) -> tuple[Any, ...]:
+    """The rule in words as it is edited, the threshold units, the fields the metric
+    needs, and the pickers' options. Reads nothing stored: anyone may see it."""
+    *values, days, starts, ends, stored_lang, entities = state
+    lang = language(stored_lang, _runtime.current().config.default_language)
+    shown = describe(values, days or [], starts or [], ends or [],
+                     Entities.from_rows(entities), lang)
+    return (shown.sentence, *shown.units, *shown.classes, shown.metric_options,
+            shown.entity_options, shown.entity_placeholder, shown.source_options)
 
 
 # -- enabling and disabling from the table ----------------------------------------------
@@ -261,7 +320,7 @@ def backtest(_clicks: int | None, *state: Any) -> Any:
         require_role(Role.ADMIN)
     except PermissionDenied:
         return build_backtest_message(t("thr_admin_only", lang))
-    form = RuleForm(values, days or [], starts or [], ends or [], editing)
+    form = RuleForm(values, days or [], starts or [], ends or [], editing, lang)
     try:
         rules = [form.rule(), *ruleform.saved_rule(runtime.alerts, form.rule_id)]
     except SpecError as err:
