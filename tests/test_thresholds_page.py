@@ -50,7 +50,8 @@ def now_ms(clock: ManualClock) -> int:
 def _form(**values: Any) -> list[Any]:
     defaults: dict[str, Any] = {
         "name": "Long wait", "metric": "longest_wait_s", "source": "", "entity_kind": "queue",
-        "entity_ids": "", "direction": "above", "warning": "15", "critical": "",
+        "entity_ids": [], "direction": "above", "severity": "critical", "warning": "15",
+        "critical": "",
         "recovery_warning": "", "recovery_critical": "", "pending_s": "0",
         "keep_firing_for_s": "0", "no_data_after_s": "", "no_data": "keep_last",
         "active": "always", "timezone": "Europe/Stockholm", "warning_channels": [],
@@ -176,9 +177,10 @@ def test_it_shows_every_rule_to_a_viewer_without_any_edit_control(
     page = _page(client)
     assert by_class(page.layout(), "form") == []
     rules, audit = page.tables("en", 0, 0)
-    assert "Long wait longest_wait_s any source · queue · all at or above 15 (12) 20" in text(
-        rules)
-    assert "30 s" in text(rules) and "Mon–Fri 08:00–17:00 (Europe/Stockholm)" in text(rules)
+    # The rule in the words of the form's sentence, durations as the tiles show them.
+    assert ("Long wait Alert when Longest wait in every queue is at or above 0:15 (warning) "
+            "or 0:20 (critical) for 30 s; recover below 0:12 (warning).") in text(rules)
+    assert "Mon–Fri 08:00–17:00 (Europe/Stockholm)" in text(rules)
     assert "critical → teams, gone (not configured)" in text(rules)
     assert "Edit" not in text(rules) and "Disable" not in text(rules)
     assert "created" in text(audit) and "system" in text(audit)
@@ -296,7 +298,11 @@ def test_it_shows_validation_errors_next_to_the_field_and_saves_nothing(
         (_form(recovery_warning="16"), "recovery_warning", "at most the warning threshold"),
         (_form(metric="Longest Wait"), "metric", "must be a series metric name"),
         (_form(active="windows"), "windows", "add at least one time window"),
-        (_form(pending_s="-1"), "pending_s", "between 0 and"),
+        (_form(pending_s="-1"), "pending_s",
+         '"-1" is not a duration: write it like 0:20, 20 s, 1:30 or 5 min'),
+        (_form(pending_s="200:00:00"), "pending_s", "between 0 and"),
+        (_form(warning="0:2x"), "warning", '"0:2x" is not a duration'),
+        (_form(metric="service_level_pct", warning="8o"), "warning", '"8o" is not a number'),
         (_form(timezone="Mars/Olympus"), "timezone", "not a known time zone"),
         (_form(critical_channels=["pager"]), "critical_channels",
          "pager is not a configured notification channel"),
