@@ -217,8 +217,10 @@ class Entities:
                 and (source is None or e.source == source)]
 
     def name(self, kind: str | None, entity_id: str, source: str | None = None) -> str:
-        """The entity's name; its id if it is not known now."""
-        names = sorted({e.name for e in self.of(kind, source) if e.id == entity_id})
+        """The entity's name (of ``source``, else of any source); its id if it is not
+        known now."""
+        names = sorted({e.name for e in self.of(kind, source) if e.id == entity_id}) \
+            or sorted({e.name for e in self.of(kind) if e.id == entity_id})
         return " / ".join(names) if names else entity_id
 
     def sources(self, kind: str | None) -> list[str]:
