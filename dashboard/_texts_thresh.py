@@ -59,6 +59,14 @@ TEXTS: dict[str, tuple[str, str]] = {
     "ths_col_rule": ("Rule", "Regel"),
     "ths_pick_metric": ("Pick what to watch", "Välj vad som ska bevakas"),
     "ths_not_a_rule_yet": ("Not a rule yet: {error}", "Ännu ingen regel: {error}"),
+    # The pickers' own words (Dash's dropdown labels); {num_selected} is the dropdown's.
+    "ths_dd_select_all": ("Select all", "Välj alla"),
+    "ths_dd_deselect_all": ("Deselect all", "Avmarkera alla"),
+    "ths_dd_selected_count": ("{num_selected} selected", "{num_selected} valda"),
+    "ths_dd_search": ("Search", "Sök"),
+    "ths_dd_clear_search": ("Clear search", "Rensa sökningen"),
+    "ths_dd_clear_selection": ("Clear selection", "Rensa valet"),
+    "ths_dd_no_options_found": ("None found", "Inga träffar"),
     # Bad input, said plainly.
     "ths_bad_duration": (
         "\"{text}\" is not a duration: write it like 0:20, 20 s, 1:30 or 5 min",

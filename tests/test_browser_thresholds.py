@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 
 import auth
 import storage
@@ -22,6 +23,22 @@ def shown(driver, element_id: str) -> str:
     return str(driver.find_element(By.ID, element_id).text)
 
 
+def pick(browser, field: str, label: str) -> None:
+    """Choose ``label`` in the dropdown of ``field`` as a person would: open it, type
+    to search, click the option; a multi-select is closed again with Escape."""
+    click(browser, By.CSS_SELECTOR, f"#{INPUT}{field}")
+    search = "//*[contains(@class, 'dash-dropdown-search')]//input"
+    fill(browser, By.XPATH, search, label)
+    option = ("//*[contains(@class, 'dash-dropdown-option')]"
+              f"[normalize-space()={_literal(label)}]")
+    click(browser, By.XPATH, option)
+    browser.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
+
+
+def _literal(text: str) -> str:
+    return f"'{text}'" if "'" not in text else f'"{text}"'
+
+
 def row_control(rule: str, control: str) -> str:
     """XPath of a control in a rule's row (the table re-renders: find it as one step)."""
     return f"//tr[@data-rule='{rule}']//*[self::a or self::button][normalize-space()='{control}']"
@@ -31,7 +48,7 @@ def test_an_admin_backtests_saves_and_disables_a_rule(live_stack, browser):
     log_in_browser(browser, live_stack.base_url, "/thresholds")
     wait(browser, 20).until(lambda d: "Longest wait" in shown(d, "thr-rules"))
     fill(browser, By.ID, INPUT + "name", "Wait over 10 s")
-    fill(browser, By.ID, INPUT + "metric", "longest_wait_s")
+    pick(browser, "metric", "Longest wait (m:ss)")
     fill(browser, By.ID, INPUT + "warning", "10")
 
     click(browser, By.ID, "thr-form-backtest")

@@ -9,33 +9,16 @@ from typing import Any
 
 import pytest
 from selenium.webdriver.common.by import By
-from selenium.webdriver.common.keys import Keys
 
 import storage
 from tests.fixtures.live import click, console_errors, fill, log_in_browser, wait
 from tests.test_browser import tiles
-from tests.test_browser_thresholds import row_control, shown
+from tests.test_browser_thresholds import pick, row_control, shown
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(240)]
 
 INPUT = "thr-form-input-"
 SENTENCE = "thr-sentence"
-
-
-def pick(browser: Any, field: str, label: str) -> None:
-    """Choose ``label`` in the dropdown of ``field`` as a person would: open it, type
-    to search, click the option; a multi-select is closed again with Escape."""
-    click(browser, By.CSS_SELECTOR, f"#{INPUT}{field}")
-    search = "//*[contains(@class, 'dash-dropdown-search')]//input"
-    fill(browser, By.XPATH, search, label)
-    option = (f"//*[contains(@class, 'dash-dropdown-option')]"
-              f"[normalize-space()={_literal(label)}]")
-    click(browser, By.XPATH, option)
-    browser.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
-
-
-def _literal(text: str) -> str:
-    return f"'{text}'" if "'" not in text else f'"{text}"'
 
 
 def picked(browser: Any, field: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from dash import dcc, html
@@ -361,6 +361,16 @@ def _options(prefix: str, values: Iterable[str], lang: str) -> list[dict[str, st
     return [{"label": t(f"{prefix}{value}", lang), "value": value} for value in values]
 
 
+_DROPDOWN_LABELS = ("select_all", "deselect_all", "selected_count", "search", "clear_search",
+                    "clear_selection", "no_options_found")
+
+
+def dropdown_labels(lang: str) -> dcc.Dropdown.Labels:
+    """The dropdowns' own words (search, select all...) in ``lang``."""
+    return cast(dcc.Dropdown.Labels,
+                {name: t(f"ths_dd_{name}", lang) for name in _DROPDOWN_LABELS})
+
+
 def _control(name: str, value: Any, channels: list[dict[str, str]], live: LiveForm,
              lang: str) -> Component:
     control_id = THR_FORM_INPUT_PREFIX + name
@@ -376,14 +386,17 @@ def _control(name: str, value: Any, channels: list[dict[str, str]], live: LiveFo
     if name == "metric":
         return dcc.Dropdown(id=control_id, options=words.metric_options(lang, value),
                             value=value, clearable=False, className="dropdown",
-                            placeholder=t("ths_pick_metric", lang))
+                            placeholder=t("ths_pick_metric", lang),
+                            labels=dropdown_labels(lang))
     if name == "source":  # options follow the metric picked (the page's live callback)
         return dcc.Dropdown(id=control_id, options=live.source_options, value=value,
-                            className="dropdown", clearable=False)
+                            className="dropdown", clearable=False,
+                            labels=dropdown_labels(lang))
     if name == "entity_ids":
         return dcc.Dropdown(id=control_id, options=live.entity_options, value=value,
                             multi=True, className="dropdown",
-                            placeholder=live.entity_placeholder)
+                            placeholder=live.entity_placeholder,
+                            labels=dropdown_labels(lang))
     if name == "entity_kind":  # follows the metric picked; kept as stored otherwise
         return dcc.Input(id=control_id, type="hidden", value=value)
     if name in ("warning_channels", "critical_channels"):
