@@ -55,6 +55,7 @@ TEXTS: dict[str, tuple[str, str]] = {
                                     "Fortsätt larma efter återställning (0:20, 20 s)"),
     "ths_field_no_data_after_s": ("No data after (0:20, 20 s; empty = off)",
                                   "Ingen data efter (0:20, 20 s; tom = av)"),
+    "ths_nodata_after": ("after {duration}: {policy}", "efter {duration}: {policy}"),
     "ths_sentence_title": ("The rule in words", "Regeln i ord"),
     "ths_col_rule": ("Rule", "Regel"),
     "ths_pick_metric": ("Pick what to watch", "Välj vad som ska bevakas"),

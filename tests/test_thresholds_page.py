@@ -170,7 +170,7 @@ def test_it_shows_every_rule_to_a_viewer_without_any_edit_control(
     client: FlaskClient, alerts: AlertStore, clock: ManualClock
 ) -> None:
     _create(alerts, now_ms(clock), recovery_warning=12, critical=20, pending_s=30,
-            active="windows", windows=[{"days": [0, 1, 2, 3, 4], "start": "08:00",
+            no_data_after_s=90, no_data="alerting", active="windows", windows=[{"days": [0, 1, 2, 3, 4], "start": "08:00",
                                         "end": "17:00"}],
             critical_channels=["teams", "gone"])
     log_in(client, "bo")
@@ -180,6 +180,7 @@ def test_it_shows_every_rule_to_a_viewer_without_any_edit_control(
     # The rule in the words of the form's sentence, durations as the tiles show them.
     assert ("Long wait Alert when Longest wait in every queue is at or above 0:15 (warning) "
             "or 0:20 (critical) for 30 s; recover below 0:12 (warning).") in text(rules)
+    assert "after 1:30: alert" in text(rules)  # the no-data limit as the tiles write it
     assert "Mon–Fri 08:00–17:00 (Europe/Stockholm)" in text(rules)
     assert "critical → teams, gone (not configured)" in text(rules)
     assert "Edit" not in text(rules) and "Disable" not in text(rules)
@@ -440,12 +441,12 @@ def test_it_says_why_a_derived_metric_or_a_bad_form_cannot_be_backtested(
     log_in(client, "anna")
     derived = post_backtest(client, _form(metric="state_down", entity_kind="target",
                                           warning="", critical="1"))
-    assert "state_down is computed from stored facts" in jtext(derived)
+    assert "Health target down is computed from stored facts" in jtext(derived)
     assert "cannot be backtested" in jtext(derived)
     bad = post_backtest(client, _form(warning="x"))
     assert "Cannot backtest: warning:" in jtext(bad)
     empty = post_backtest(client, _form())
-    assert jtext(empty).count("No stored samples of longest_wait_s in this scope") == 2
+    assert jtext(empty).count("No stored samples of Longest wait in this scope") == 2
 
 
 def test_it_adds_an_empty_time_window_row_on_request(client: FlaskClient) -> None:

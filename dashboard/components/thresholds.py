@@ -158,7 +158,7 @@ def active_text(rule: Rule, lang: str) -> str:
 def no_data_text(rule: Rule, lang: str) -> str:
     if rule.no_data_after_s is None:
         return t("thr_nodata_off", lang)
-    return t("thr_nodata_after", lang, seconds=words.duration_text(rule.no_data_after_s),
+    return t("ths_nodata_after", lang, duration=words.duration_text(rule.no_data_after_s),
              policy=t(f"thr_nodata_{rule.no_data.value}", lang))
 
 
@@ -610,7 +610,8 @@ def _length(ms: int) -> str:
 def _result_lines(result: BacktestResult, metric: str, span: Span,
                   lang: str) -> list[Component]:
     if result.series == 0:
-        return [html.Div(t("thr_bt_no_series", lang, metric=metric), className="muted")]
+        return [html.Div(t("thr_bt_no_series", lang, metric=words.metric_name(metric, lang)),
+                         className="muted")]
     stored = stored_ms(result)
     enough = stored >= MIN_STORED_SHARE * span.duration_ms
     lines = [

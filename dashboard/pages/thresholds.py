@@ -66,7 +66,7 @@ from dashboard.components.thresholds import (
 from dashboard.i18n import language, t
 from dashboard.registry import PageCallbacks
 from dashboard.ruleform import Actor, FormResult, RuleForm
-from dashboard.rulewords import RULE_METRIC_BY_ID, Entities
+from dashboard.rulewords import RULE_METRIC_BY_ID, Entities, metric_name
 from specs.clock import now_ms
 from storage import AlertStore, RuleRow, StorageUnavailable
 
@@ -332,7 +332,8 @@ def backtest(_clicks: int | None, *state: Any) -> Any:
 
 def _run(store: AlertStore, rules: list[Rule], lang: str) -> Any:
     if not backtestable(rules[0]):
-        return build_backtest_message(t("thr_bt_derived", lang, metric=rules[0].metric))
+        return build_backtest_message(t("thr_bt_derived", lang,
+                                        metric=metric_name(rules[0].metric, lang)))
     started = time.perf_counter()
     try:
         reports = run_backtests(store, rules, now_ms=_now_ms())
