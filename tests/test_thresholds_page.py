@@ -170,8 +170,8 @@ def test_it_shows_every_rule_to_a_viewer_without_any_edit_control(
     client: FlaskClient, alerts: AlertStore, clock: ManualClock
 ) -> None:
     _create(alerts, now_ms(clock), recovery_warning=12, critical=20, pending_s=30,
-            no_data_after_s=90, no_data="alerting", active="windows", windows=[{"days": [0, 1, 2, 3, 4], "start": "08:00",
-                                        "end": "17:00"}],
+            no_data_after_s=90, no_data="alerting", active="windows",
+            windows=[{"days": [0, 1, 2, 3, 4], "start": "08:00", "end": "17:00"}],
             critical_channels=["teams", "gone"])
     log_in(client, "bo")
     page = _page(client)

@@ -78,7 +78,6 @@ FORM_FIELDS = (
 )
 # Fields with an error line: the form's fields and the time windows.
 ERROR_FIELDS = (*FORM_FIELDS, "windows")
-ENTITY_KINDS = ("queue", "target", "provider", "reconciler", "source")
 # Metrics the metric picker offers, from the specs registries, grouped by entity kind.
 KNOWN_METRICS = tuple(m.id for m in words.RULE_METRICS)
 THRESHOLDS = ("warning", "critical", "recovery_warning", "recovery_critical")
@@ -118,14 +117,6 @@ def spec_of(rule: Rule) -> dict[str, Any]:
 
 
 # -- the rules table ------------------------------------------------------------------
-
-
-def scope_text(rule: Rule, lang: str) -> str:
-    scope = rule.scope
-    kind = t(f"thr_kind_{scope.entity_kind}", lang) if scope.entity_kind in ENTITY_KINDS \
-        else scope.entity_kind or t("thr_any_kind", lang)
-    return " · ".join([scope.source or t("thr_any_source", lang), kind,
-                       ", ".join(scope.entity_ids) or t("thr_all_ids", lang)])
 
 
 def _day_runs(days: Iterable[int], lang: str) -> str:
