@@ -8,6 +8,7 @@ import json
 import re
 from typing import Any
 
+import dash
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
@@ -468,3 +469,23 @@ def test_it_adds_an_empty_time_window_row_on_request(client: FlaskClient) -> Non
     added = operation["params"]["value"]
     assert operation["operation"] == "Append" and "Mån" in json.dumps(added, ensure_ascii=False)
     assert json.dumps({"type": thr_ids.THR_WINDOW_START, "index": 2}) in json.dumps(added)
+
+
+def test_a_metric_picked_sets_its_kind_on_a_new_rule_and_keeps_a_loaded_rules_own(
+    client: FlaskClient,
+) -> None:
+    from dashboard.pages.thresholds import pick_metric
+
+    log_in(client, "anna")
+    _page(client)
+    nothing = (dash.no_update,) * 3
+    # A new rule: the metric's kind (and its one source, for the wall screens).
+    assert pick_metric("state_down", "", None) == ("target", "", [])
+    assert pick_metric("screen_silence_s", "queue", None) == ("screen", "display", [])
+    # A loaded rule keeps its own kind, "any kind" too, so it saves back unchanged...
+    assert pick_metric("longest_wait_s", "", {"id": 1, "version": 1}) == nothing
+    assert pick_metric("longest_wait_s", "queue", {"id": 1, "version": 1}) == nothing
+    # ...unless the metric picked is measured on another kind: its entities then go.
+    assert pick_metric("drift_oldest_s", "queue", {"id": 1, "version": 1}) == (
+        "provider", "", [])
+    assert pick_metric("some_series", "queue", None) == nothing  # no registry: as it is
