@@ -42,6 +42,8 @@ from sqlalchemy import text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _proc import cpu_s, rss_mib  # noqa: E402 (bench/, the script's own folder)
+
 import storage  # noqa: E402
 from collectors.clock import SystemClock  # noqa: E402
 from collectors.deadline import Deadline  # noqa: E402
@@ -138,26 +140,6 @@ def bench_write(url: str, outcomes: list, label: str) -> str:
 
 LEASE_TROUBLE = ("cannot renew the collector lease", "lease expired and was re-acquired",
                  "lost the collector lease", "the lease was lost meanwhile")
-
-
-def cpu_s(pid: int) -> float | None:
-    """CPU seconds (user + system) the process ``pid`` has used so far, from /proc."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = stat.rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
-
-
-def rss_mib(pid: int) -> float | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        return None
-    return None
 
 
 def site_run(base: str, db_url: str, label: str, interval: float, minutes: float,
