@@ -194,9 +194,12 @@ def main() -> int:
               f" ({max(0, planned - checks) / planned:.1%})")
         print(f"  CPU {cpu:.1f} s = {cpu / args.seconds:.0%} of one core,"
               f" {cpu / checks * 1000:.2f} ms per check")
-        if cpu > 0:
-            print(f"  targets per core at a {args.interval:g}-s interval = {args.targets} / "
-                  f"{cpu / args.seconds:.3f} = {args.targets / (cpu / args.seconds):,.0f}")
+        if cpu > 0 and checks:
+            # From the CPU per check, so that skipped checks (a busy machine) do not flatter
+            # it: a target costs one check per interval.
+            per_check = cpu / checks
+            print(f"  targets per core at a {args.interval:g}-s interval = {args.interval:g} s"
+                  f" / {per_check * 1000:.2f} ms = {args.interval / per_check:,.0f}")
         grown = _peak_rss_mib() - rss_before
         print(f"  memory: peak RSS {_peak_rss_mib():.0f} MiB, {grown:.0f} MiB over this "
               f"process before the collector started"
