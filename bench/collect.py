@@ -10,7 +10,10 @@ against the poll deadline and the collector's RSS then, the lease renewals that 
 were lost since the previous poll; at the end the peak RSS and the time from SIGTERM to
 exit (bound: the collector's ``SHUTDOWN_TIMEOUT_S``), and the longest stall of the
 collector's event loop (``collectors/looplag.py``): how long lease renewal, alert evaluation
-and the notifier waited at worst while the big polls were parsed and written.
+and the notifier waited at worst while the big polls were parsed and written. Then the
+sizing figures: the collector process's CPU seconds (utime + stime from /proc) per poll
+interval between its first and last poll, "queues per core" = N x interval / CPU per
+interval, and "queues per GiB" = N x 1024 / peak RSS in MiB.
 
 For simulated sites of 10, 100 and 1000 queues (4 agents per queue, so agents take several
 pages), prints the wall time of one full poll (p50/p99), the collector's CPU seconds per
@@ -39,6 +42,8 @@ from sqlalchemy import text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _proc import cpu_s, rss_mib  # noqa: E402 (bench/, the script's own folder)
+
 import storage  # noqa: E402
 from collectors.clock import SystemClock  # noqa: E402
 from collectors.deadline import Deadline  # noqa: E402
@@ -63,7 +68,8 @@ def start_simulator(queues: int) -> tuple[subprocess.Popen[bytes], str]:
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}/te/api"
-    deadline = time.monotonic() + 60
+    # A big site takes a while to build, longer beside other work.
+    deadline = time.monotonic() + 60 + queues / 10
     while time.monotonic() < deadline:
         try:
             if httpx.get(base, timeout=1).status_code == 200:
@@ -136,18 +142,8 @@ LEASE_TROUBLE = ("cannot renew the collector lease", "lease expired and was re-a
                  "lost the collector lease", "the lease was lost meanwhile")
 
 
-def rss_mib(pid: int) -> float | None:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        return None
-    return None
-
-
 def site_run(base: str, db_url: str, label: str, interval: float, minutes: float,
-             tmp: Path) -> None:
+             tmp: Path, queues: int) -> None:
     import json
     import signal
 
@@ -167,11 +163,14 @@ def site_run(base: str, db_url: str, label: str, interval: float, minutes: float
         proc = subprocess.Popen([*cli, "collect"], cwd=ROOT, env=env, stdout=log,
                                 stderr=subprocess.STDOUT)
     rss: list[tuple[float, float]] = []
+    cpu: list[tuple[float, float]] = []
     until = time.monotonic() + minutes * 60
     while time.monotonic() < until and proc.poll() is None:
-        value = rss_mib(proc.pid)
+        value, used = rss_mib(proc.pid), cpu_s(proc.pid)
         if value is not None:
             rss.append((time.time(), value))
+        if used is not None:
+            cpu.append((time.time(), used))
         time.sleep(0.5)
     sent = time.monotonic()
     proc.send_signal(signal.SIGTERM)
@@ -183,6 +182,7 @@ def site_run(base: str, db_url: str, label: str, interval: float, minutes: float
         proc.wait()
         stop_s = float("inf")
     deadline_ms = 0.8 * interval * 1000
+    polled_at: list[float] = []
     trouble = 0
     stalls = 0
     loop_max_s = float("nan")
@@ -204,6 +204,7 @@ def site_run(base: str, db_url: str, label: str, interval: float, minutes: float
                                                  or msg.startswith("poll failed")):
             continue
         ts = datetime.fromisoformat(entry["ts"]).timestamp()
+        polled_at.append(ts)
         now_rss = min(rss, key=lambda p: abs(p[0] - ts))[1] if rss else float("nan")
         duration = float(entry.get("duration_ms", "nan"))
         verdict = "ok" if duration <= deadline_ms and msg.startswith("poll ok") else "LATE/FAILED"
@@ -215,6 +216,38 @@ def site_run(base: str, db_url: str, label: str, interval: float, minutes: float
           f" SIGTERM to exit {stop_s:.1f} s (exit status {proc.returncode})")
     print(f"  event loop: longest stall {loop_max_s:.2f} s; stalls of 1 s or more: {stalls}"
           " (lease renewal, alerts and the notifier wait through a stall)")
+    sizing(queues, interval, polled_at, cpu, peak)
+
+
+def sizing(queues: int, interval: float, polled_at: list[float],
+           cpu: list[tuple[float, float]], peak_mib: float) -> None:
+    """The collector's CPU per poll interval in steady state (from the first poll's end to
+    the last's: start-up and imports left out, everything else the process did in
+    between counted: parsing, writing, rollups, alerts, lease), and what it makes of a
+    core and of a GiB."""
+    if len(polled_at) < 2 or len(cpu) < 2:
+        print("  CPU: too few polls to measure (run longer: --minutes)")
+        return
+
+    def used_at(ts: float) -> float:
+        return min(cpu, key=lambda p: abs(p[0] - ts))[1]
+
+    first, last = polled_at[0], polled_at[-1]
+    intervals = (last - first) / interval
+    per_interval = (used_at(last) - used_at(first)) / intervals
+    share = per_interval / interval
+    print(f"  CPU: {per_interval:.2f} s per {interval:g}-s poll interval over "
+          f"{intervals:.0f} intervals ({share:.1%} of one core)")
+    if per_interval <= 0:
+        return
+    # A core gives `interval` CPU seconds per interval; the site takes `per_interval`.
+    print(f"  queues per core at a {interval:g}-s interval = {queues} x {interval:g} / "
+          f"{per_interval:.2f} = {queues * interval / per_interval:,.0f}"
+          f" (at 5 s, the default: {queues * 5 / per_interval:,.0f}; CPU grows with the"
+          " queues polled, so these scale linearly)")
+    # Every byte the process holds counted against the queues: the baseline included.
+    print(f"  queues per GiB of collector RSS = {queues} x 1024 / {peak_mib:.0f} MiB = "
+          f"{queues * 1024 / peak_mib:,.0f} (peak RSS, its ~100 MiB baseline included)")
 
 
 def site(args: argparse.Namespace) -> int:
@@ -224,11 +257,12 @@ def site(args: argparse.Namespace) -> int:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             site_run(base, f"sqlite:///{tmp}/site.db", "SQLite", args.interval,
-                     args.minutes, Path(tmp))
+                     args.minutes, Path(tmp), args.site)
             with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
                 c.execute(text(f'CREATE DATABASE "{pg_db}"'))
             pg_url = admin.url.set(database=pg_db).render_as_string(hide_password=False)
-            site_run(base, pg_url, "PostgreSQL", args.interval, args.minutes, Path(tmp))
+            site_run(base, pg_url, "PostgreSQL", args.interval, args.minutes, Path(tmp),
+                     args.site)
     finally:
         with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
             c.execute(text(f'DROP DATABASE IF EXISTS "{pg_db}" WITH (FORCE)'))

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import resource
 import socket
 import subprocess
 import sys
@@ -156,6 +157,17 @@ async def bare_gets(base: str, targets: int, requests: int) -> float:
         return (time.process_time() - cpu0) / requests
 
 
+def _rss_mib() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--targets", type=int, default=500)
@@ -166,6 +178,7 @@ def main() -> int:
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     proc, base = start_simulator(args.targets)
+    rss_before = _rss_mib()
     try:
         with tempfile.TemporaryDirectory() as tmp:
             starts, cpu = asyncio.run(run_collector(
@@ -181,6 +194,17 @@ def main() -> int:
               f" ({max(0, planned - checks) / planned:.1%})")
         print(f"  CPU {cpu:.1f} s = {cpu / args.seconds:.0%} of one core,"
               f" {cpu / checks * 1000:.2f} ms per check")
+        if cpu > 0 and checks:
+            # From the CPU per check, so that skipped checks (a busy machine) do not flatter
+            # it: a target costs one check per interval.
+            per_check = cpu / checks
+            print(f"  targets per core at a {args.interval:g}-s interval = {args.interval:g} s"
+                  f" / {per_check * 1000:.2f} ms = {args.interval / per_check:,.0f}")
+        grown = _peak_rss_mib() - rss_before
+        print(f"  memory: peak RSS {_peak_rss_mib():.0f} MiB, {grown:.0f} MiB over this "
+              f"process before the collector started"
+              + (f" = {args.targets * 1024 / grown:,.0f} targets per GiB beyond the "
+                 "collector's baseline" if grown > 0 else ""))
         bare = asyncio.run(bare_gets(base, args.targets, 5000))
         print(f"raw baseline (same run): bare aiohttp GET {bare * 1000:.3f} ms CPU;"
               f" a check costs {cpu / checks / bare:.1f} x that")

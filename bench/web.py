@@ -33,6 +33,8 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _proc import tree, tree_cpu_s, tree_pss_mib  # noqa: E402 (bench/, the script's own folder)
+
 import auth  # noqa: E402
 import storage  # noqa: E402
 
@@ -211,8 +213,14 @@ def main() -> int:
             wait_for(base + "/healthz")
             time.sleep(3)  # let the collector store a first poll
             cookies = login(base)
+            web = procs[-1].pid  # `trio-monitor web`: gunicorn's master, the workers below
+            cpu_before, began = tree_cpu_s(web), time.monotonic()
             latencies, errors = load(base, cookies, args.screens, args.seconds, args.refresh,
                                      args.procs)
+            # The load's own start-up (spawning its processes) is in the window: it makes
+            # the figure a little low, never high.
+            web_cpu, window = tree_cpu_s(web) - cpu_before, time.monotonic() - began
+            web_pss, web_procs = tree_pss_mib(web), len(tree(web))
         finally:
             for proc in procs:
                 proc.send_signal(signal.SIGTERM)
@@ -230,6 +238,13 @@ def main() -> int:
         print(f"latency: p50 {pct(latencies, .5) * 1000:.1f} ms, "
               f"p95 {pct(latencies, .95) * 1000:.1f} ms, p99 {pct(latencies, .99) * 1000:.1f} ms,"
               f" mean {statistics.mean(latencies) * 1000:.1f} ms")
+        share = web_cpu / window
+        print(f"web CPU (gunicorn's master and workers): {web_cpu:.1f} s in {window:.0f} s "
+              f"= {share:.1%} of one core; memory {web_pss:.0f} MiB PSS in {web_procs} "
+              "processes (it grows with workers, not screens)")
+        if share > 0:
+            print(f"screens per core at a {args.refresh:g}-s refresh = {args.screens} / "
+                  f"{share:.3f} = {args.screens / share:,.0f}")
     else:
         print(f"no successful callback; errors: {errors[:5]}")
     return 0 if latencies and not errors else 1

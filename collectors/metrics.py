@@ -7,20 +7,27 @@ a short deadline, and the database's (outbox, channels, alert states, rollup lag
 a store with short timeouts. A read that fails or takes too long leaves its metrics out of
 that scrape and counts ``trio_monitor_scrape_errors_total{part}``; the scrape itself
 still answers, so Prometheus keeps telling a sick collector from a dead one.
+
+With ``TRIO_MONITOR_METRICS_TOKEN`` set, ``/metrics`` answers only a request carrying
+``Authorization: Bearer <token>`` (401 otherwise), as the web app's does; production
+refuses a bind beyond loopback without one (``Settings.metrics_problems``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import hmac
 import logging
+import socket
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
-from wsgiref.simple_server import WSGIServer
+from socketserver import ThreadingMixIn
+from typing import TYPE_CHECKING, Any, Protocol
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
+from prometheus_client import CollectorRegistry, Counter, Histogram, make_wsgi_app
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector as PrometheusCollector
 from sqlalchemy.exc import SQLAlchemyError
@@ -143,19 +150,69 @@ class CollectorMetrics:
         self._state.parts.insert(0, _RuntimeReader(collector, loop, self._limits,
                                                     self.scrape_errors))
 
-    def serve(self, bind: str) -> MetricsServer | None:
-        """Serve ``/metrics`` on ``host:port`` in a thread; None (logged) when the address
-        cannot be taken: the collector's work matters more than its metrics."""
+    def serve(self, bind: str, token: str | None = None) -> MetricsServer | None:
+        """Serve ``/metrics`` on ``host:port`` in a thread, behind ``token`` (a bearer
+        token) when one is given; None (logged) when the address cannot be taken: the
+        collector's work matters more than its metrics."""
         host, _, port = bind.rpartition(":")
+        app = guarded(make_wsgi_app(self.registry), token)
         try:
-            httpd, thread = start_http_server(int(port), addr=host.strip("[]"),
-                                              registry=self.registry)
+            httpd = _make_server(host.strip("[]"), int(port), app)
         except OSError as exc:
             log.error("cannot serve metrics on %s: %s; running without them", bind,
                       exc.strerror or exc)
             return None
-        log.info("serving metrics on http://%s/metrics", bind)
+        thread = threading.Thread(target=httpd.serve_forever, name="metrics-server",
+                                  daemon=True)
+        thread.start()
+        log.info("serving metrics on http://%s/metrics (%s)", bind,
+                 "bearer token required" if token else "no token")
         return MetricsServer(httpd, thread)
+
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def guarded(app: WSGIApp, token: str | None) -> WSGIApp:
+    """``app`` answering only requests with ``Authorization: Bearer <token>`` (compared in
+    constant time; 401 otherwise); ``app`` itself without a token."""
+    if not token:
+        return app
+    expected = f"Bearer {token}".encode()
+
+    def answer(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        # WSGI hands header values over as latin-1 text: back to the bytes that were sent.
+        sent = str(environ.get("HTTP_AUTHORIZATION", "")).encode("latin-1", "replace")
+        if not hmac.compare_digest(sent, expected):
+            start_response("401 Unauthorized", [
+                ("Content-Type", "text/plain; charset=utf-8"),
+                ("WWW-Authenticate", 'Bearer realm="metrics"')])
+            return [b"bearer token required\n"]
+        return app(environ, start_response)
+
+    return answer
+
+
+class _ThreadingServer(ThreadingMixIn, WSGIServer):
+    """One thread per scrape, none of them keeping the process alive."""
+
+    daemon_threads = True
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        """Scrapes are not logged: one line every 15 s per Prometheus says nothing."""
+
+
+def _make_server(host: str, port: int, app: WSGIApp) -> WSGIServer:
+    """A threading WSGI server on ``host:port``, IPv4 or IPv6 as the address says."""
+    family = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM,
+                                flags=socket.AI_PASSIVE)[0][0]
+
+    class Server(_ThreadingServer):
+        address_family = family
+
+    return make_server(host, port, app, Server, handler_class=_QuietHandler)
 
 
 class MetricsServer:

@@ -18,6 +18,10 @@ fi
 command -v stress-ng >/dev/null 2>&1 || missing+=(stress-ng)
 # Self-monitoring tests scrape the product with a real Prometheus and lint with promtool.
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+# The deployment test puts a real nginx in front of the web app (tests/test_browser_nginx.py),
+# with a certificate made by openssl.
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 if [ "${#missing[@]}" -gt 0 ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         echo "installing ${missing[*]} from Debian's packages..."

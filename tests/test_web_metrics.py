@@ -120,6 +120,6 @@ def test_a_database_that_cannot_be_read_costs_the_screens_not_the_scrape(app, db
     ("kQ3v9Zr_Xw2LmT8pYb4NcD7sHf1JgE6uRa0ViK5oWzM", False)])
 def test_production_refuses_a_guessable_metrics_token(db_url, tmp_path, token, refused):
     settings = load_settings(database_url=db_url, data_dir=tmp_path, metrics_token=token)
-    problems = [p for p in settings.session_problems() if "METRICS_TOKEN" in p]
+    problems = [p for p in settings.production_problems() if "METRICS_TOKEN" in p]
     assert bool(problems) is refused, problems
     assert all(token not in p for p in problems)  # the secret is never echoed

@@ -61,7 +61,8 @@ def run_collector(settings: Settings, engine: Engine) -> int:
         server = None
         if metrics is not None:
             metrics.watch(made, loop)
-            server = metrics.serve(settings.metrics_bind)
+            token = settings.metrics_token.get_secret_value() if settings.metrics_token else None
+            server = metrics.serve(settings.metrics_bind, token)
         try:
             await made.run(stop)
         finally:

@@ -31,14 +31,14 @@ from specs.collector_status import status_path
 
 from ._alerts import AlertSettings
 from ._collector import CollectorSettings
-from ._common import ENV_PREFIX, Mode, build, is_loopback
+from ._common import ENV_PREFIX, Mode, build, is_loopback, is_loopback_host
 from ._general import SUPPORTED_DATABASE_SCHEMES, GeneralSettings, LogFormat
 from ._history import HistorySettings
 from ._notify import NotifySettings, mask_webhook_urls
 from ._polling import PollingSettings
 from ._sources import SourceSettings
 from ._trio import DEFAULT_AGENT_FIELDS, DEFAULT_QUEUE_FIELDS, TrioCharset, TrioSettings
-from ._web import MIN_SECRET_KEY_BITS, MIN_SECRET_KEY_LENGTH, WebSettings
+from ._web import MAKE_TOKEN, MIN_SECRET_KEY_BITS, MIN_SECRET_KEY_LENGTH, WebSettings
 
 if TYPE_CHECKING:  # imported where used: the collector process never loads Dash
     from dashboard import DashboardConfig
@@ -154,7 +154,24 @@ class Settings(NotifySettings, AlertSettings, HistorySettings, CollectorSettings
 
     def production_problems(self) -> list[str]:
         """Reasons production mode refuses to start (empty when none)."""
-        return [*self.trio_url_problems(), *self.tls_problems(), *self.notify_problems()]
+        return [*self.trio_url_problems(), *self.tls_problems(), *self.notify_problems(),
+                *self.metrics_problems()]
+
+    def metrics_problems(self) -> list[str]:
+        """What production mode refuses in the product's own metrics: a guessable token,
+        and the collector's /metrics open beyond this host (a bind that is not loopback,
+        with no token). Refused by every command: both processes read one env file."""
+        problems = self.metrics_token_problems()
+        host = self.metrics_bind.rpartition(":")[0]
+        if self.metrics_bind and self.metrics_token is None and not is_loopback_host(host):
+            problems.append(
+                f"{ENV_PREFIX}METRICS_BIND ({self.metrics_bind}) is not a loopback address "
+                f"and {ENV_PREFIX}METRICS_TOKEN (or _FILE) is not set: anyone who reaches "
+                "the port would read the collector's metrics. Set a token (Prometheus sends "
+                f"it as a bearer token; make one with: {MAKE_TOKEN}), or bind to "
+                f"127.0.0.1, or leave {ENV_PREFIX}METRICS_BIND empty to turn the metrics off"
+            )
+        return problems
 
     def web_problems(self) -> list[str]:
         """Reasons production mode refuses to serve the web app (empty when none)."""

@@ -24,7 +24,7 @@ MIN_SECRET_KEY_BITS = 96
 # Dash's config unescaped. "." and ".." are refused: a browser would fold them away.
 _URL_PREFIX = re.compile(r"(/(?!\.\.?(?:/|$))[A-Za-z0-9._~-]+)+")
 _MAKE_KEY = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
-_MAKE_TOKEN = "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+MAKE_TOKEN = "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
 
 
 class WebSettings(BaseModel):
@@ -50,7 +50,9 @@ class WebSettings(BaseModel):
     login_lockout_s: float = Field(900.0, ge=1)
     login_addr_max_failures: int = Field(20, ge=1, le=10_000)
     demo_password: SecretStr | None = None
-    # The bearer token Prometheus sends for the web app's /metrics; unset: /metrics is 404.
+    # The bearer token Prometheus sends for /metrics, the web app's and the collector's;
+    # unset: the web app's /metrics is 404, the collector's open (loopback only in
+    # production, Settings.metrics_problems).
     metrics_token: SecretStr | None = None
     metrics_token_file: Path | None = None
 
@@ -107,13 +109,6 @@ class WebSettings(BaseModel):
                 f"entropy, {MIN_SECRET_KEY_BITS} needed: repeats, sequences, words or a "
                 f"small alphabet); make one with: {_MAKE_KEY}"
             )
-        token = self.metrics_token.get_secret_value() if self.metrics_token else None
-        if token is not None and (bits := estimate_bits(token)) < MIN_SECRET_KEY_BITS:
-            problems.append(
-                f"{ENV_PREFIX}METRICS_TOKEN (or _FILE) is guessable (about {bits:.0f} bits, "
-                f"{MIN_SECRET_KEY_BITS} needed), and /metrics has no login limit; make one "
-                f"with: {_MAKE_TOKEN}"
-            )
         if not self.cookie_secure:
             problems.append(
                 f"{ENV_PREFIX}WEB_COOKIE_SECURE=false would send session cookies over plain "
@@ -121,6 +116,18 @@ class WebSettings(BaseModel):
                 "when TLS ends at a proxy in front"
             )
         return problems
+
+    def metrics_token_problems(self) -> list[str]:
+        """What production mode refuses in the metrics token: a guessable one (both
+        /metrics endpoints take it, neither has a login limit)."""
+        token = self.metrics_token.get_secret_value() if self.metrics_token else None
+        if token is not None and (bits := estimate_bits(token)) < MIN_SECRET_KEY_BITS:
+            return [
+                f"{ENV_PREFIX}METRICS_TOKEN (or _FILE) is guessable (about {bits:.0f} bits, "
+                f"{MIN_SECRET_KEY_BITS} needed), and /metrics has no login limit; make one "
+                f"with: {MAKE_TOKEN}"
+            ]
+        return []
 
     def auth_config(self, *, secret_key: str, public_paths: tuple[str, ...]) -> AuthConfig:
         """The login's and the guard's config, signed with ``secret_key``; ``public_paths``
