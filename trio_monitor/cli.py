@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from specs import sitetime
+from specs.roles import USER_ROLES
 
 from . import db
 from .cliutil import (  # noqa: F401 - the names callers and tests know from cli
@@ -119,7 +120,7 @@ def _parser() -> argparse.ArgumentParser:
     users = _group(sub, "users", "manage users")
     p = users.add_parser("add", help="add a user (password from a prompt or --password-file)")
     p.add_argument("username")
-    p.add_argument("--role", choices=("admin", "viewer"), default="viewer")
+    p.add_argument("--role", choices=[role.value for role in USER_ROLES], default="viewer")
     p.add_argument("--password-file", type=Path)
     p.set_defaults(handler=cmd_users_add)
     p = users.add_parser("passwd", help="set a user's password")
@@ -498,7 +499,7 @@ def cmd_users_list(args: argparse.Namespace) -> int:
         last = (sitetime.stamp(user.last_login_at_ms, settings.timezone)
                 if user.last_login_at_ms else "never")
         state = "disabled" if user.disabled else "active"
-        print(f"{user.username:<24} {user.role:<7} {state:<9} last login {last}")
+        print(f"{user.username:<24} {user.role:<10} {state:<9} last login {last}")
     return code
 
 
