@@ -32,6 +32,7 @@ from storage import (
 from ._config import DashboardConfig
 from ._memo import CacheBusy, SnapshotCache
 from .alertsmodel import AlertsModel
+from .floormodel import FloorModel
 from .metrics import QUEUE_KIND, QueueMetric
 from .sites import DriftView, SourceStatus, drift_view, longest_first, source_status
 
@@ -112,6 +113,8 @@ class ReadModel:
         self._alerts = AlertStore(engine)
         # /alerts reads through its own cache, over the same store.
         self.alerts_page = AlertsModel(self._alerts, config.refresh_interval_s, clock)
+        # The ticker and /alerts' floor sections: messages and planned maintenance.
+        self.floor = FloorModel(engine, config.refresh_interval_s, clock)
         self._config = config
         self._clock = clock
         self._versions = itertools.count(1)

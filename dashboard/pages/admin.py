@@ -8,6 +8,7 @@ the layout through a callback), and every callback, reading or changing, calls
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -387,9 +388,9 @@ def _user_action(actor: Actor, trigger: Any, lang: str) -> tuple[str, bool]:
                    t("adm_user_enabled", lang, user=user)),
     }
     for role in auth.USER_ROLES:
-        changes[role.value] = (
-            lambda role=role: auth.set_role(engine, user, role, actor=actor, clock=clock),
-            t("adm_role_changed", lang, user=user, role=role_text(role, lang)))
+        changes[role.value] = (functools.partial(auth.set_role, engine, user, role, actor=actor,
+                                                 clock=clock),
+                               t("adm_role_changed", lang, user=user, role=role_text(role, lang)))
     if action == "end_sessions":
         ended: list[int] = []
         error = _attempt(lambda: ended.append(auth.sessions.end_all(
