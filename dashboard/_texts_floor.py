@@ -16,6 +16,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "flr_messages_supervisor_only": (
         "Only supervisors and administrators can post and withdraw messages",
         "Endast arbetsledare och administratörer kan skicka och dra tillbaka meddelanden"),
+    # /admin's audit log filter
+    "flr_kind_message": ("Messages to the floor", "Meddelanden till golvet"),
+    "flr_kind_maintenance": ("Planned maintenance", "Planerat underhåll"),
     # the ticker
     "flr_ticker_label": ("Message", "Meddelande"),
     "flr_ticker_until": ("until {time}", "till {time}"),

@@ -67,7 +67,10 @@ STOPPED_AFTER_MS = 30_000
 FLAGGED_AFTER_MS = 300_000
 AUDIT_LIMIT = 200
 # Audit filters: action kinds (the prefix of the action) and time ranges.
-AUDIT_KINDS = ("login", "user", "session", "display", "rule", "silence", "alert")
+AUDIT_KINDS = ("login", "user", "session", "display", "rule", "silence", "alert", "message",
+               "maintenance")
+# The kinds whose label is not "adm_kind_<kind>".
+_AUDIT_KIND_KEYS = {"message": "flr_kind_message", "maintenance": "flr_kind_maintenance"}
 AUDIT_RANGES: dict[str, int | None] = {
     "1h": 3_600_000, "24h": 86_400_000, "7d": 7 * 86_400_000, "30d": 30 * 86_400_000,
     "all": None,
@@ -371,7 +374,8 @@ def build_token_panel(token: NewToken, lang: str) -> html.Div:
 
 
 def audit_kind_options(lang: str) -> list[dict[str, str]]:
-    return [{"label": t(f"adm_kind_{kind}", lang), "value": kind} for kind in AUDIT_KINDS]
+    return [{"label": t(_AUDIT_KIND_KEYS.get(kind, f"adm_kind_{kind}"), lang), "value": kind}
+            for kind in AUDIT_KINDS]
 
 
 def audit_range_options(lang: str) -> list[dict[str, str]]:
