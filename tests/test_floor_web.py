@@ -103,6 +103,11 @@ def test_a_supervisor_posts_a_message_that_a_screen_shows_until_it_is_withdrawn(
     supervisor: FlaskClient, display: DisplayScreen, engine: Engine, clock: ManualClock
 ) -> None:
     assert ticker(display.client)[1] == tkr_ids.TICKER_OFF
+    # A wall screen may show /alerts, and its callbacks' ids are the page's: the role
+    # check refuses it all the same.
+    assert post_message(display.client, "Forged by a screen") == {
+        flr_ids.ALR_FLOOR_MESSAGES_MESSAGE:
+        "Only supervisors and administrators can post and withdraw messages"}
     posted = post_message(supervisor, "System X down, tell callers to call back")
     assert posted[flr_ids.ALR_FLOOR_MESSAGES_MESSAGE].startswith("Message posted; shown until")
     assert posted[flr_ids.ALR_FLOOR_TEXT] == ""
