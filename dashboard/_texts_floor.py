@@ -87,6 +87,5 @@ TEXTS: dict[str, tuple[str, str]] = {
     "flr_day_5": ("Saturday", "lördag"),
     "flr_day_6": ("Sunday", "söndag"),
     # the wall
-    "flr_maintenance": ("maintenance", "underhåll"),
     "flr_maintenance_until": ("maintenance until {time}", "underhåll till {time}"),
 }
