@@ -30,9 +30,10 @@ from storage import (
     AlertStore,
     DriftStore,
     EventRow,
+    MaintenanceRow,
+    MaintenanceStore,
     OutboxItem,
     RuleRow,
-    SilenceRow,
     StateChange,
     StateRow,
     Store,
@@ -40,6 +41,7 @@ from storage import (
 
 from .engine import AlertEvent, AlertState, AlertStatus, errored, evaluate
 from .inputs import Input, InputReader, Inputs, may_touch
+from .maintenance import Mute, running_now
 from .model import DEFAULT_RULES, ActiveMode, Rule, Severity, rule_as_mapping, validate_rule
 from .notify.message import Notification, NotificationKind, to_payload
 from .rows import (
@@ -99,10 +101,11 @@ class _Loaded:
 
 @dataclass
 class _Round:
-    """One evaluation: its time, the active silences and the work it produced."""
+    """One evaluation: its time, the active silences (and running maintenance) and the
+    work it produced."""
 
     now_ms: int
-    silences: list[SilenceRow]
+    silences: list[Mute]
     full: bool
     tasks: dict[Key, _Task] = field(default_factory=dict)  # planned: one per key
     changes: dict[Key, StateChange] = field(default_factory=dict)
@@ -157,6 +160,8 @@ class AlertEvaluator:
         self._engine = engine
         self._clock = clock
         self._alerts = AlertStore(engine)
+        self._maintenance_store = MaintenanceStore(engine)
+        self._windows: list[MaintenanceRow] | None = None
         self._reader = InputReader(
             self._alerts, Store(engine), DriftStore(engine),
             open_fresh_ms=int(config.open_fresh_s * 1000),
@@ -205,7 +210,8 @@ class AlertEvaluator:
             elif full:
                 self._sync_rules()
             now_ms = self._now_ms()
-            rnd = _Round(now_ms, self._alerts.silences(active_at_ms=now_ms), full)
+            rnd = _Round(now_ms, [*self._alerts.silences(active_at_ms=now_ms),
+                                  *self._maintenance(now_ms, full)], full)
             if full and self._watched is not None:
                 sources = set(self._watched())
             if self._intervals is not None and (full or not self._stale_after_ms):
@@ -224,6 +230,14 @@ class AlertEvaluator:
 
     def _now_ms(self) -> int:
         return now_ms(self._clock.time)
+
+    def _maintenance(self, now_ms: int, full: bool) -> list[Mute]:
+        """The maintenance windows running now: they silence like a silence. The windows
+        are read on the tick (a new one counts within ``alert_tick_s``); an evaluation
+        after a write judges by those read last, at its own time."""
+        if full or self._windows is None:
+            self._windows = self._maintenance_store.windows(live_at_ms=now_ms)
+        return list(running_now(self._windows, now_ms))
 
     def _seed(self) -> None:
         seed_default_rules(self._engine, self._now_ms())

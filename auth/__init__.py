@@ -3,6 +3,8 @@
 Imports ``storage`` only. Session, idle-timeout and invalidation bounds: see ``auth.web``.
 """
 
+from specs.roles import ACKNOWLEDGE, MANAGE, POST_MESSAGE, SILENCE
+
 from . import sessions
 from ._requests import declare_display_scope
 from .config import AuthConfig
@@ -52,6 +54,10 @@ from .web import (
 )
 
 __all__ = [
+    "ACKNOWLEDGE",
+    "MANAGE",
+    "POST_MESSAGE",
+    "SILENCE",
     "SYSTEM_ACTOR",
     "USER_ROLES",
     "Actor",

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 
 from specs.clock import Clock
+from specs.roles import USER_ROLES
 from storage import SessionRow, SessionStore, SessionUserRow, StorageUnavailable, UserStore
 
 from .config import AuthConfig
@@ -125,7 +126,7 @@ def _refusal(found: SessionUserRow | None, now_ms: int) -> str | None:
         return "session expired (idle or too old)"
     if found.disabled:
         return "user disabled"
-    if found.role not in (Role.ADMIN.value, Role.VIEWER.value):
+    if found.role not in USER_ROLES:
         return f"unknown role {found.role!r}"
     return None
 

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 
 import specs.clock
 from specs.clock import Clock
+from specs.roles import USER_ROLES, Role
 from storage import AlertStore, StorageUnavailable, UserRow, UserStore
 
 from . import passwords
@@ -28,27 +29,6 @@ _USERNAME = re.compile(r"[a-z0-9._@-]{1,64}")
 # Typed names and addresses are stored in login_failures even when they are garbage;
 # capped so a hostile client cannot fill the table with large strings.
 _MAX_RECORDED = 64
-
-
-class Role(StrEnum):
-    """What a user may do. Each role includes everything the roles below it may do."""
-
-    # Manages users, alert thresholds and anything else that changes stored state.
-    ADMIN = "admin"
-    # Sees every page and wall screen, acknowledges alerts; changes no settings.
-    VIEWER = "viewer"
-    # A wall screen logged in with a display token: views pages, nothing else (no admin
-    # page, no acknowledging). Never the role of a user.
-    DISPLAY = "display"
-
-    def allows(self, required: Role) -> bool:
-        """True if this role may do what ``required`` may do."""
-        return _RANK[self] >= _RANK[required]
-
-
-_RANK = {Role.DISPLAY: 0, Role.VIEWER: 1, Role.ADMIN: 2}
-# The roles a user can have.
-USER_ROLES = (Role.ADMIN, Role.VIEWER)
 
 
 @dataclass(frozen=True)
@@ -134,7 +114,8 @@ def _role(role: Role | str) -> Role:
     """``role`` as a user's role; ValueError for anything else (DISPLAY included)."""
     if role in USER_ROLES:
         return Role(role)
-    raise ValueError(f"unknown role {role!r}: use {' or '.join(r.value for r in USER_ROLES)}")
+    names = [r.value for r in USER_ROLES]
+    raise ValueError(f"unknown role {role!r}: use {', '.join(names[:-1])} or {names[-1]}")
 
 
 def _to_user(row: UserRow) -> User:

@@ -13,9 +13,10 @@ import auth
 from specs.clock import Clock
 from storage import AlertStore
 
-from . import _frame, _runtime, ids, registry
+from . import _frame, _runtime, _ticker, ids, registry
 from ._config import DashboardConfig
 from ._response_cache import RefreshResponseCache
+from .components.ticker import build_ticker
 from .opsmodel import OpsModel
 from .readmodel import ReadModel
 
@@ -59,9 +60,12 @@ def create_dash(
         serve_locally=True,
         compress=False,
     )
-    app.layout = dash.page_container
+    # The floor's ticker sits beside the pages, so it stays through page changes.
+    app.layout = dash.html.Div([dash.page_container,
+                                build_ticker(int(config.refresh_interval_s * 1000))])
     # Dash has just run every page module: each declared its callbacks at register_page.
     _frame.CALLBACKS.register(app, config)
+    _ticker.CALLBACKS.register(app, config)
     for page in registry.pages():
         page.callbacks.register(app, config)
     auth.declare_display_scope(server, registry.display_pages(),

@@ -65,8 +65,19 @@ def csrf_token() -> str | None:
 def is_admin() -> bool:
     """Whether the request's user is an admin: for showing controls only. Callbacks that
     change anything check again with ``auth.require_role`` (a hidden form is no check)."""
+    return may(Role.ADMIN)
+
+
+def may(required: Role) -> bool:
+    """Whether the request's user's role allows ``required`` (a wall screen's never
+    allows more than viewing): for showing controls only, like ``is_admin``."""
     user = current_user()
-    return user is not None and user.role is Role.ADMIN
+    return user is not None and not user.is_display and user.role.allows(required)
+
+
+def parts_allowed(required: Role) -> bool:
+    """``admin_parts_allowed`` for the parts of another role (a supervisor's forms)."""
+    return not flask.has_request_context() or may(required)
 
 
 def admin_parts_allowed() -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from specs.languages import DEFAULT_LANG, Lang
 
 from ._admin_texts import ADMIN_TEXTS
+from ._texts_floor import TEXTS as _TEXTS_FLOOR
 from ._texts_thresh import TEXTS as _TEXTS_THRESH
 
 __all__ = ["DEFAULT_LANG", "Lang", "keys", "language", "t", "tn"]
@@ -594,6 +595,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     # -- end of the site's time zone ------------------------------------------------------
 }
 _TEXTS.update(_TEXTS_THRESH)
+_TEXTS.update(_TEXTS_FLOOR)
 
 
 def language(value: object, default: str = DEFAULT_LANG) -> Lang:

@@ -16,12 +16,14 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 
+from alerts.maintenance import Occurrence, running_now
 from specs.clock import Clock, now_ms
 from storage import (
     AlertStore,
     CurrentRow,
     DriftStore,
     LeaseInfo,
+    MaintenanceStore,
     SilenceRow,
     SourceFacts,
     StateRow,
@@ -32,6 +34,7 @@ from storage import (
 from ._config import DashboardConfig
 from ._memo import CacheBusy, SnapshotCache
 from .alertsmodel import AlertsModel
+from .floormodel import FloorModel
 from .metrics import QUEUE_KIND, QueueMetric
 from .sites import DriftView, SourceStatus, drift_view, longest_first, source_status
 
@@ -101,6 +104,8 @@ class Snapshot:
     alert_states: tuple[StateRow, ...] = ()
     silences: tuple[SilenceRow, ...] = ()
     rule_names: Mapping[int, str] = field(default_factory=dict)
+    # Planned maintenance running when it was taken: what it covers shows "maintenance".
+    maintenance: tuple[Occurrence, ...] = ()
 
 
 class ReadModel:
@@ -110,8 +115,11 @@ class ReadModel:
         self._store = Store(engine)
         self._drift = DriftStore(engine)
         self._alerts = AlertStore(engine)
+        self._maintenance = MaintenanceStore(engine)
         # /alerts reads through its own cache, over the same store.
         self.alerts_page = AlertsModel(self._alerts, config.refresh_interval_s, clock)
+        # The ticker and /alerts' floor sections: messages and planned maintenance.
+        self.floor = FloorModel(engine, config.refresh_interval_s, clock)
         self._config = config
         self._clock = clock
         self._versions = itertools.count(1)
@@ -147,6 +155,7 @@ class ReadModel:
             drift = self._drift.current()
             states = self._alerts.states(open_only=True)
             silences = self._alerts.silences(active_at_ms=now_ms)
+            windows = self._maintenance.windows(live_at_ms=now_ms)
             rules = self._alerts.list_rules()
             facts = next((f for f in all_facts if f.name == config.source_name), None)
             failover_since = (self._store.failover_since(config.source_name)
@@ -167,6 +176,7 @@ class ReadModel:
             alert_states=tuple(states),
             silences=tuple(silences),
             rule_names={rule.id: rule.name for rule in rules},
+            maintenance=tuple(running_now(windows, now_ms)),
         )
 
     def _error_snapshot(self, message: str, now_ms: int | None = None) -> Snapshot:

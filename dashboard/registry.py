@@ -32,8 +32,9 @@ from ._config import DashboardConfig
 PAGES_PACKAGE = "dashboard.pages."
 PAGES_FOLDER = Path(__file__).resolve().parent / "pages"
 # Ids every page's callbacks may write besides its own: the shared page frame
-# (components/pageframe.py) and Dash's own page routing.
-FRAME_OUTPUT_PREFIXES = ("pages-", "_pages_")
+# (components/pageframe.py), Dash's own page routing and the floor's ticker
+# (components/ticker.py, beside every page).
+FRAME_OUTPUT_PREFIXES = ("pages-", "_pages_", "ticker")
 
 Dependency = Input | Output | State
 Setup = Callable[[dash.Dash, DashboardConfig], None]

@@ -16,10 +16,11 @@ fallback to them would colour a figure that no rule alerts on).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from alerts import AlertState, Severity
+from alerts.maintenance import Occurrence
 from specs import sitetime
 from specs.collector_status import StorageStatus
 from specs.metrics import PARTIAL_PREFIX
@@ -130,21 +131,53 @@ class QueueAlerts:
     silence: SilenceRow | None = None  # an active silence covering an open state
     # When the worst colouring alert opened (it fired), shown on the tile.
     opened_at_ms: int | None = None
+    # Planned maintenance running over the queue (or over some of its alerts): those
+    # alerts colour nothing, and the tile says "maintenance until ...".
+    maintenance: Occurrence | None = None
 
 
 NO_ALERTS = QueueAlerts()
 
 
 def alerts_by_queue(snapshot: Snapshot, now_ms: int, source: str) -> dict[str, QueueAlerts]:
-    """``queue_alerts`` of every queue of ``source`` that has an open state."""
+    """``queue_alerts`` of every queue of ``source`` that has an open state or runs
+    planned maintenance. An alert under running maintenance colours nothing: the tile
+    says "maintenance" instead."""
     grouped: dict[str, list[StateRow]] = {}
     for row in snapshot.alert_states:
         if row.source == source and row.entity_kind == QUEUE_KIND:
             grouped.setdefault(row.entity_id, []).append(row)
-    return {
-        queue_id: queue_alerts(rows, snapshot.silences, snapshot.rule_names, now_ms)
-        for queue_id, rows in grouped.items()
-    }
+    found = {}
+    for queue in snapshot.queues:
+        rows = grouped.pop(queue.id, [])
+        found[queue.id] = _with_maintenance(rows, snapshot, now_ms, source, queue.id)
+    for queue_id, rows in grouped.items():  # states of queues no longer listed
+        found[queue_id] = _with_maintenance(rows, snapshot, now_ms, source, queue_id)
+    return {queue_id: alerts for queue_id, alerts in found.items() if alerts != NO_ALERTS}
+
+
+def _with_maintenance(
+    rows: list[StateRow], snapshot: Snapshot, now_ms: int, source: str, queue_id: str
+) -> QueueAlerts:
+    running = snapshot.maintenance
+    kept = [row for row in rows if covering_maintenance(row, running, now_ms) is None]
+    covering = next((o for o in running if o.window.scope.rule_id is None
+                     and o.active_at(now_ms) and o.matches(0, source, QUEUE_KIND, queue_id)),
+                    None)
+    if covering is None and len(kept) < len(rows):
+        covering = next(o for row in rows
+                        if (o := covering_maintenance(row, running, now_ms)) is not None)
+    alerts = queue_alerts(kept, snapshot.silences, snapshot.rule_names, now_ms) if kept \
+        else NO_ALERTS
+    return alerts if covering is None else replace(alerts, maintenance=covering)
+
+
+def covering_maintenance(
+    row: StateRow, running: Iterable[Occurrence], now_ms: int
+) -> Occurrence | None:
+    """The planned maintenance running at ``now_ms`` that covers ``row``, if any."""
+    return next((o for o in running if o.active_at(now_ms)
+                 and o.matches(row.rule_id, row.source, row.entity_kind, row.entity_id)), None)
 
 
 def queue_alerts(
@@ -229,6 +262,7 @@ def critical_alert_ids(snapshot: Snapshot, now_ms: int) -> list[str]:
         row.alert_id for row in snapshot.alert_states
         if row.alert_id is not None and _level(row) is TileLevel.CRITICAL
         and covering_silence(row, snapshot.silences, now_ms) is None
+        and covering_maintenance(row, snapshot.maintenance, now_ms) is None
     })
 
 
@@ -283,7 +317,10 @@ def site_state(
     counted = [queue for queue, level in levels if level in _COUNTED]
     waits = [w for q in counted if (w := q.metric(QueueMetric.LONGEST_WAIT_S)) is not None]
     count = {level: sum(1 for _, lv in levels if lv is level) for level in TileLevel}
-    warnings, criticals = firing_counts(snapshot.alert_states)
+    # Alerts under running maintenance do not alarm the site either.
+    warnings, criticals = firing_counts(
+        row for row in snapshot.alert_states
+        if covering_maintenance(row, snapshot.maintenance, now_ms) is None)
     # The site's colour follows the alerts too: tiles of a failing source are stale,
     # but the alerts held open through the outage still make it red.
     count[TileLevel.WARNING] = max(count[TileLevel.WARNING], warnings)

@@ -215,3 +215,28 @@ __all__ += [
 from ._selfstats import ChannelOutbox, ScreenCounts, SelfStats, SelfStatsStore  # noqa: E402
 
 __all__ += ["ChannelOutbox", "ScreenCounts", "SelfStats", "SelfStatsStore"]
+
+# -- the floor: messages to the wall screens, planned maintenance ----------------------
+from ._floor_messages import TEXT_MAX as FLOOR_MESSAGE_MAX  # noqa: E402
+from ._floor_messages import FloorMessageRow, FloorMessageStore, UnknownMessage  # noqa: E402
+from ._maintenance import (  # noqa: E402
+    MaintenanceKind,
+    MaintenanceRow,
+    MaintenanceScope,
+    MaintenanceStore,
+    UnknownMaintenance,
+    Weekly,
+)
+
+__all__ += [
+    "FLOOR_MESSAGE_MAX",
+    "FloorMessageRow",
+    "FloorMessageStore",
+    "MaintenanceKind",
+    "MaintenanceRow",
+    "MaintenanceScope",
+    "MaintenanceStore",
+    "UnknownMaintenance",
+    "UnknownMessage",
+    "Weekly",
+]

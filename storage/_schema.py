@@ -488,3 +488,45 @@ displays = Table(
     # Serves the lookup of every display login by its token.
     UniqueConstraint("token_hash"),
 )
+
+
+# Messages to the floor: a ticker on the wall screens until it expires or is withdrawn.
+floor_messages = Table(
+    "floor_messages",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("text", Text, nullable=False),
+    Column("displays", Text, nullable=False),  # JSON list of display token ids; [] = all
+    Column("expires_at", BigInteger, nullable=False),
+    Column("created_by", String, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("withdrawn_at", BigInteger, nullable=True),
+    Column("withdrawn_by", String, nullable=True),
+    # Serves the screens' read of the messages still running (expires_at > now).
+    Index(None, "expires_at"),
+)
+
+# Planned maintenance: a silence that starts later ("once", starts_at .. ends_at) or a
+# weekly window in a time zone ("weekly": weekdays, start_minute .. end_minute of local
+# time). Scoped like alert_silences.
+maintenance_windows = Table(
+    "maintenance_windows",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("rule_id", Integer, nullable=True),  # None = every rule
+    Column("source", String, nullable=True),  # None = every source
+    Column("entity_kind", String, nullable=True),
+    Column("entity_ids", Text, nullable=False),  # JSON list; [] = every entity
+    Column("kind", String(16), nullable=False),  # once | weekly
+    Column("starts_at", BigInteger, nullable=True),  # once
+    Column("ends_at", BigInteger, nullable=True),  # once
+    Column("weekdays", String(16), nullable=True),  # weekly: "6" (Sunday), "0,2" ...
+    Column("start_minute", Integer, nullable=True),  # weekly: minutes after local midnight
+    Column("end_minute", Integer, nullable=True),  # weekly: <= start_minute: the next day
+    Column("timezone", String(64), nullable=True),  # weekly: the zone of those minutes
+    Column("reason", Text, nullable=False),
+    Column("created_by", String, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("ended_at", BigInteger, nullable=True),  # withdrawn by a person
+    Column("ended_by", String, nullable=True),
+)

@@ -16,6 +16,7 @@ from dashboard import ids as dash_ids
 from dashboard.alertforms import SilenceRequest, parse_silence
 from dashboard.alertsmodel import AlertsModel
 from dashboard.components import alerts as alr_ids
+from dashboard.components import floor as floor_ids
 from dashboard.components import format as fmt
 from dashboard.components.alerts import build_firing
 from storage import AlertStore, Store, make_engine, series_key
@@ -129,7 +130,8 @@ def test_it_gives_admins_the_silence_form_and_test_buttons_in_swedish(
     client.get("/alerts")
     from dashboard.pages import alerts
 
-    assert [c.id for c in by_class(alerts.layout(), "form")] == [alr_ids.ALR_SILENCE_FORM]
+    assert [c.id for c in by_class(alerts.layout(), "form")] == [
+        alr_ids.ALR_SILENCE_FORM, floor_ids.ALR_FLOOR_MNT_FORM, floor_ids.ALR_FLOOR_MESSAGE_FORM]
     page = refresh(client, **{dash_ids.PAGES_LANG: "sv"})
     assert "Aktiva nu" in json.dumps(page[alr_ids.ALR_FIRING], ensure_ascii=False)
     channels = json.dumps(page[alr_ids.ALR_CHANNELS], ensure_ascii=False)
@@ -237,7 +239,7 @@ def test_it_refuses_silences_to_a_viewer_server_side(
                                 reason="deploy", actor="anna", now_ms=now_ms)
     log_in(client, "bo")
     client.get("/alerts")
-    admin_only = "Only administrators can change silences and send test messages"
+    admin_only = "Only supervisors and administrators can change silences and maintenance"
     refused = create_silence(client, reason="mine", entities=[KEY_12])
     assert refused == {alr_ids.ALR_SILENCES_MESSAGE: admin_only}
     assert end_silence(client, kept.id) == {alr_ids.ALR_SILENCES_MESSAGE: admin_only}

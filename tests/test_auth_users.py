@@ -104,7 +104,7 @@ def test_it_refuses_a_second_user_with_the_same_name(engine: Engine) -> None:
 
 
 def test_it_refuses_an_unknown_role(engine: Engine) -> None:
-    with pytest.raises(ValueError, match="use admin or viewer"):
+    with pytest.raises(ValueError, match="use viewer, supervisor or admin"):
         add_user(engine, "anna", PASSWORD, "root")
 
 

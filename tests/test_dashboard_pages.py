@@ -87,5 +87,5 @@ def test_kiosk_rotation_and_display_scope_come_from_the_registry(
     assert list(registry.kiosk_pages()) == ["wallboard", "drift", "health", "alerts"]
     assert set(registry.display_pages()) == {"/", "/kiosk", "/alerts", "/drift", "/health"}
     assert set(registry.display_output_prefixes()) == {
-        "wallboard-", "pages-", "ksk-", "alr-", "drift-", "health-", "_pages_",
+        "wallboard-", "pages-", "ksk-", "alr-", "drift-", "health-", "_pages_", "ticker",
     }

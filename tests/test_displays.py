@@ -147,7 +147,7 @@ def test_it_refuses_an_empty_or_overlong_display_name(engine: Engine) -> None:
 
 
 def test_it_never_gives_a_user_the_display_role(engine: Engine) -> None:
-    with pytest.raises(ValueError, match="use admin or viewer"):
+    with pytest.raises(ValueError, match="use viewer, supervisor or admin"):
         auth.add_user(engine, "screen", PASSWORD, Role.DISPLAY)
     assert Role.VIEWER.allows(Role.DISPLAY) and not Role.DISPLAY.allows(Role.VIEWER)
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from specs import sitetime
+from specs.roles import USER_ROLES
 
 from . import db
 from .cliutil import (  # noqa: F401 - the names callers and tests know from cli
@@ -119,7 +120,7 @@ def _parser() -> argparse.ArgumentParser:
     users = _group(sub, "users", "manage users")
     p = users.add_parser("add", help="add a user (password from a prompt or --password-file)")
     p.add_argument("username")
-    p.add_argument("--role", choices=("admin", "viewer"), default="viewer")
+    p.add_argument("--role", choices=[role.value for role in USER_ROLES], default="viewer")
     p.add_argument("--password-file", type=Path)
     p.set_defaults(handler=cmd_users_add)
     p = users.add_parser("passwd", help="set a user's password")
@@ -150,6 +151,9 @@ def _parser() -> argparse.ArgumentParser:
     p = displays.add_parser("revoke", help="revoke a token: its screen stops within one refresh")
     p.add_argument("id", type=int)
     p.set_defaults(handler=cmd_displays_revoke)
+
+    _add_messages_commands(_group(sub, "messages", "messages to the floor (the wall "
+                                                   "screens' ticker)"))
 
     notify = _group(sub, "notify", "notification channels")
     p = notify.add_parser("test", help="queue a test message for the running collector to "
@@ -498,7 +502,7 @@ def cmd_users_list(args: argparse.Namespace) -> int:
         last = (sitetime.stamp(user.last_login_at_ms, settings.timezone)
                 if user.last_login_at_ms else "never")
         state = "disabled" if user.disabled else "active"
-        print(f"{user.username:<24} {user.role:<7} {state:<9} last login {last}")
+        print(f"{user.username:<24} {user.role:<10} {state:<9} last login {last}")
     return code
 
 
@@ -561,6 +565,89 @@ def cmd_displays_revoke(args: argparse.Namespace) -> int:
         print(f"display token {args.id} ({revoked[0].name!r}) revoked")
     return code
 
+
+# -- messages to the floor --------------------------------------------------------------------
+
+
+def _add_messages_commands(messages: Any) -> None:
+    p = messages.add_parser("post", help="show a message on the wall screens' ticker until "
+                                         "it expires (audited, actor system)")
+    p.add_argument("text", help='the message, e.g. "System X down, tell callers ..."')
+    p.add_argument("--minutes", type=int, default=60, help="how long it is shown (60)")
+    p.add_argument("--display", type=int, action="append", default=[], metavar="ID",
+                   help="a display token's id (displays list); repeat for more; none: "
+                        "every screen")
+    p.set_defaults(handler=cmd_messages_post)
+    p = messages.add_parser("list", help="the running messages and the newest others")
+    p.set_defaults(handler=cmd_messages_list)
+    p = messages.add_parser("withdraw", help="take a message off the screens now")
+    p.add_argument("id", type=int)
+    p.set_defaults(handler=cmd_messages_withdraw)
+
+
+def _now_ms() -> int:
+    return int(datetime.now(UTC).timestamp() * 1000)
+
+
+def cmd_messages_post(args: argparse.Namespace) -> int:
+    import auth
+    import storage
+
+    if not 1 <= args.minutes <= 7 * 24 * 60:
+        raise ConfigError(["--minutes: 1 to 10080 (a week)"])
+    settings = _start(argparse.Namespace(), quiet=True)
+    posted: list[Any] = []
+
+    def post(engine: Any) -> None:
+        live = {row.id for row in auth.list_displays(engine) if not row.revoked}
+        unknown = sorted(set(args.display) - live)
+        if unknown:
+            raise ValueError(f"no live display token has id {', '.join(map(str, unknown))}")
+        now = _now_ms()
+        posted.append(storage.FloorMessageStore(engine).post(
+            args.text, displays=args.display, expires_at_ms=now + args.minutes * 60_000,
+            actor=auth.SYSTEM_ACTOR, now_ms=now))
+
+    code = _database_call(post, (ValueError,), settings)
+    if code == EXIT_OK:
+        message = posted[0]
+        where = ("every screen" if not message.displays
+                 else "display(s) " + ", ".join(map(str, message.displays)))
+        print(f"message {message.id} on {where} until "
+              f"{sitetime.stamp(message.expires_at_ms, settings.timezone)}")
+    return code
+
+
+def cmd_messages_list(args: argparse.Namespace) -> int:
+    import storage
+
+    settings = _start(argparse.Namespace(), quiet=True)
+    rows: list[Any] = []
+    code = _database_call(lambda e: rows.extend(storage.FloorMessageStore(e).recent()),
+                          (), settings)
+    now = _now_ms()
+    for row in rows:
+        if row.running_at(now):
+            state = "on screens"
+        elif row.withdrawn_at_ms is not None and row.withdrawn_at_ms < row.expires_at_ms:
+            state = f"withdrawn by {row.withdrawn_by}"
+        else:
+            state = "expired"
+        screens = ",".join(map(str, row.displays)) or "all"
+        until = sitetime.stamp(row.expires_at_ms, settings.timezone)
+        print(f"{row.id:>4} {state:<24} until {until}  screens {screens:<8} {row.text}")
+    return code
+
+
+def cmd_messages_withdraw(args: argparse.Namespace) -> int:
+    import auth
+    import storage
+
+    code = _database_call(lambda e: storage.FloorMessageStore(e).withdraw(
+        args.id, actor=auth.SYSTEM_ACTOR, now_ms=_now_ms()), (storage.UnknownMessage,))
+    if code == EXIT_OK:
+        print(f"message {args.id} withdrawn")
+    return code
 
 
 def _age(now_ms: int, then_ms: int | None) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 from dash import dcc, html
 from dash.development.base_component import Component
 
-from auth import Lock, User
+from auth import USER_ROLES, Lock, Role, User
 from storage import AuditRow, DisplayRow, SessionRow
 
 from ..i18n import t
@@ -67,7 +67,10 @@ STOPPED_AFTER_MS = 30_000
 FLAGGED_AFTER_MS = 300_000
 AUDIT_LIMIT = 200
 # Audit filters: action kinds (the prefix of the action) and time ranges.
-AUDIT_KINDS = ("login", "user", "session", "display", "rule", "silence", "alert")
+AUDIT_KINDS = ("login", "user", "session", "display", "rule", "silence", "alert", "message",
+               "maintenance")
+# The kinds whose label is not "adm_kind_<kind>".
+_AUDIT_KIND_KEYS = {"message": "flr_kind_message", "maintenance": "flr_kind_maintenance"}
 AUDIT_RANGES: dict[str, int | None] = {
     "1h": 3_600_000, "24h": 86_400_000, "7d": 7 * 86_400_000, "30d": 30 * 86_400_000,
     "all": None,
@@ -115,8 +118,15 @@ class NewToken:
 # -- users ------------------------------------------------------------------------------
 
 
+# The name of each role a user can have, and its button: by the roles' one list.
+ROLE_TEXT_KEYS = {Role.ADMIN: "adm_role_admin", Role.SUPERVISOR: "flr_role_supervisor",
+                  Role.VIEWER: "adm_role_viewer"}
+ROLE_BUTTON_KEYS = {Role.ADMIN: "adm_make_admin", Role.SUPERVISOR: "flr_make_supervisor",
+                    Role.VIEWER: "adm_make_viewer"}
+
+
 def role_text(role: str, lang: str) -> str:
-    return t(f"adm_role_{role}", lang) if role in ("admin", "viewer") else role
+    return t(ROLE_TEXT_KEYS[Role(role)], lang) if role in USER_ROLES else role
 
 
 def build_users(users: Sequence[User], me: str, now_ms: int, lang: str, tz: str) -> Component:
@@ -142,12 +152,12 @@ def _user_row(user: User, me: str, now_ms: int, lang: str, tz: str) -> html.Tr:
 
 def _user_actions(user: User, me: str, lang: str) -> list[Component]:
     """Buttons for the changes allowed: nobody disables or demotes themselves."""
-    actions = ["enable" if user.disabled else "disable",
-               "viewer" if user.role.value == "admin" else "admin", "end_sessions"]
-    if user.username == me:
-        actions = [a for a in actions if a not in ("disable", "viewer", "end_sessions")]
-    labels = {"enable": "adm_enable", "disable": "adm_disable", "admin": "adm_make_admin",
-              "viewer": "adm_make_viewer", "end_sessions": "adm_end_sessions"}
+    others = [role.value for role in reversed(USER_ROLES) if role is not user.role]
+    actions = ["enable" if user.disabled else "disable", *others, "end_sessions"]
+    if user.username == me:  # an admin: every other role is a demotion
+        actions = [a for a in actions if a not in ("disable", *others, "end_sessions")]
+    labels = {"enable": "adm_enable", "disable": "adm_disable", "end_sessions": "adm_end_sessions",
+              **{role.value: key for role, key in ROLE_BUTTON_KEYS.items()}}
     return [
         html.Button(t(labels[action], lang), n_clicks=0,
                     id={"type": ADM_USER_ACTION, "user": user.username, "action": action},
@@ -162,8 +172,8 @@ def reset_options(users: Sequence[User]) -> list[dict[str, str]]:
 
 
 def build_user_forms(lang: str) -> list[Component]:
-    role_options = [{"label": role_text(role, lang), "value": role}
-                    for role in ("viewer", "admin")]
+    role_options = [{"label": role_text(role, lang), "value": role.value}
+                    for role in USER_ROLES]
     add = html.Div([
         html.H3(t("adm_add_user", lang), className="section__title"),
         html.Div([
@@ -364,7 +374,8 @@ def build_token_panel(token: NewToken, lang: str) -> html.Div:
 
 
 def audit_kind_options(lang: str) -> list[dict[str, str]]:
-    return [{"label": t(f"adm_kind_{kind}", lang), "value": kind} for kind in AUDIT_KINDS]
+    return [{"label": t(_AUDIT_KIND_KEYS.get(kind, f"adm_kind_{kind}"), lang), "value": kind}
+            for kind in AUDIT_KINDS]
 
 
 def audit_range_options(lang: str) -> list[dict[str, str]]:

@@ -62,12 +62,15 @@ def build_tile(
         body = [*_figures(queue, lang, config, alerts, since),
                 *_alert_notes(alerts, now_ms, lang, config.timezone), _updated(age, lang)]
     marks = {"level": level.value, "queue": queue.id}
+    if alerts.maintenance is not None:
+        marks["maintenance"] = str(alerts.maintenance.window.id)
     if level is TileLevel.STALE and alerts.level is not TileLevel.OK:
         marks["alert"] = alerts.level.value  # the alert held open through the outage
     return html.Div(
         [_head(queue, alerts, level, link=config.logout_form), *body],
         id={"type": ids.WALLBOARD_TILE, "queue": queue.id},
-        className=f"tile tile--{level.value.replace('_', '-')}",
+        className=f"tile tile--{level.value.replace('_', '-')}"
+                  + (" tile--maintenance" if alerts.maintenance is not None else ""),
         **fmt.data_attributes(**marks),
     )
 
@@ -200,6 +203,11 @@ def _failover_mark(since: str | None) -> list[Component]:
 
 def _alert_notes(alerts: QueueAlerts, now_ms: int, lang: str, tz: str) -> list[Component]:
     notes: list[Component] = []
+    if alerts.maintenance is not None:  # planned: its alerts colour nothing meanwhile
+        notes.append(html.Div(
+            t("flr_maintenance_until", lang,
+              time=fmt.short_time(alerts.maintenance.end_ms, now_ms, tz)),
+            className="tile__note tile__note--maintenance"))
     if alerts.opened_at_ms is not None:
         # The same minute /alerts, /queues/<id> and the notifications name.
         notes.append(html.Div(

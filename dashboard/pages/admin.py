@@ -8,6 +8,7 @@ the layout through a callback), and every callback, reading or changing, calls
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -377,7 +378,7 @@ def _user_action(actor: Actor, trigger: Any, lang: str) -> tuple[str, bool]:
     if not isinstance(trigger, dict):
         return "", False
     user, action = str(trigger.get("user", "")), trigger.get("action")
-    if user == actor.name and action in ("disable", "viewer"):
+    if user == actor.name and action in ("disable", *auth.USER_ROLES):
         return t("adm_not_self", lang), False
     engine, clock = _engine(), _runtime.current().clock
     changes: dict[Any, tuple[Callable[[], Any], str]] = {
@@ -385,11 +386,11 @@ def _user_action(actor: Actor, trigger: Any, lang: str) -> tuple[str, bool]:
                     t("adm_user_disabled", lang, user=user)),
         "enable": (lambda: auth.enable_user(engine, user, actor=actor, clock=clock),
                    t("adm_user_enabled", lang, user=user)),
-        "admin": (lambda: auth.set_role(engine, user, Role.ADMIN, actor=actor, clock=clock),
-                  t("adm_role_changed", lang, user=user, role=role_text("admin", lang))),
-        "viewer": (lambda: auth.set_role(engine, user, Role.VIEWER, actor=actor, clock=clock),
-                   t("adm_role_changed", lang, user=user, role=role_text("viewer", lang))),
     }
+    for role in auth.USER_ROLES:
+        changes[role.value] = (functools.partial(auth.set_role, engine, user, role, actor=actor,
+                                                 clock=clock),
+                               t("adm_role_changed", lang, user=user, role=role_text(role, lang)))
     if action == "end_sessions":
         ended: list[int] = []
         error = _attempt(lambda: ended.append(auth.sessions.end_all(

@@ -1,9 +1,11 @@
 """``/alerts``: open alerts, pending breaches, silences, notification channels and the
 recent history, refreshed every refresh period.
 
-Any logged-in user acknowledges an alert (``require_role(Role.VIEWER)``); silences and
-test messages are for administrators (``require_role(Role.ADMIN)``). Each callback that
-changes anything checks the role itself: a hidden button is not a check.
+Any logged-in user acknowledges an alert (``require_role(Role.VIEWER)``); silences,
+planned maintenance and messages to the floor are for supervisors and administrators
+(``auth.SILENCE``, ``auth.POST_MESSAGE``), test messages for administrators
+(``require_role(Role.ADMIN)``). Each callback that changes anything checks the role
+itself: a hidden button is not a check.
 """
 
 from __future__ import annotations
@@ -11,17 +13,20 @@ from __future__ import annotations
 from typing import Any
 
 import dash
+import flask
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from dash.development.base_component import Component
 
 from auth import (
+    POST_MESSAGE,
+    SILENCE,
     PermissionDenied,
     Role,
     current_user,
     request_client_address,
     require_role,
 )
-from dashboard import _frame, _runtime, alertforms, ids, screenview
+from dashboard import _frame, _runtime, alertforms, floorforms, ids, screenview
 from dashboard.alertsmodel import AlertsModel
 from dashboard.components.alerts import (
     ACK_PANEL_HIDDEN,
@@ -69,6 +74,35 @@ from dashboard.components.alerts import (
     history_filter_options,
     silence_options,
 )
+from dashboard.components.floor import (
+    ALR_FLOOR_CHANGED,
+    ALR_FLOOR_EXPIRY,
+    ALR_FLOOR_MAINTENANCE,
+    ALR_FLOOR_MAINTENANCE_MESSAGE,
+    ALR_FLOOR_MESSAGES,
+    ALR_FLOOR_MESSAGES_MESSAGE,
+    ALR_FLOOR_MNT_DATE,
+    ALR_FLOOR_MNT_END,
+    ALR_FLOOR_MNT_END_BUTTON,
+    ALR_FLOOR_MNT_ENTITIES,
+    ALR_FLOOR_MNT_KIND,
+    ALR_FLOOR_MNT_PLAN,
+    ALR_FLOOR_MNT_REASON,
+    ALR_FLOOR_MNT_REPEAT,
+    ALR_FLOOR_MNT_RULE,
+    ALR_FLOOR_MNT_SOURCE,
+    ALR_FLOOR_MNT_START,
+    ALR_FLOOR_MNT_WEEKDAY,
+    ALR_FLOOR_POST,
+    ALR_FLOOR_SCREENS,
+    ALR_FLOOR_TEXT,
+    ALR_FLOOR_WITHDRAW,
+    build_maintenance,
+    build_maintenance_form,
+    build_message_form,
+    build_messages,
+    when_words,
+)
 from dashboard.components.pageframe import build_page_frame
 from dashboard.i18n import language, t
 from dashboard.registry import PageCallbacks
@@ -88,9 +122,10 @@ def layout(**_query: Any) -> Any:
         html.Div(id=ALR_SILENCES),
         html.Div(id=ALR_SILENCES_MESSAGE, role="status", className="alerts__message"),
     ]
-    if _frame.admin_parts_allowed():
+    if _frame.parts_allowed(SILENCE):
         silences.append(build_silence_form(lang, refresh_ms))
     content: list[Component] = [
+        dcc.Store(id=ALR_FLOOR_CHANGED, data=0),
         dcc.Store(id=ALR_ACK_TARGET),
         dcc.Store(id=ALR_ACKED, data=0),
         dcc.Store(id=ALR_SILENCES_CHANGED, data=0),
@@ -103,6 +138,8 @@ def layout(**_query: Any) -> Any:
         ], className="page__section"),
         html.Section(html.Div(id=ALR_PENDING), className="page__section"),
         html.Section(silences, className="page__section"),
+        html.Section(_floor_maintenance(lang), className="page__section"),
+        html.Section(_floor_messages(lang), className="page__section"),
         html.Section([
             html.Div(id=ALR_CHANNELS),
             html.Div(id=ALR_CHANNELS_MESSAGE, role="status", className="alerts__message"),
@@ -121,6 +158,48 @@ def layout(**_query: Any) -> Any:
     ]
     return build_page_frame(runtime.config, _frame.csrf_token(), "/alerts", "alr_title",
                             content)
+
+
+def _floor_messages(lang: str) -> list[Component]:
+    """Messages to the floor: the list, and the form for supervisors and admins."""
+    parts: list[Component] = [
+        html.H2(t("flr_messages_title", lang), className="section__title"),
+        html.Div(id=ALR_FLOOR_MESSAGES),
+        html.Div(id=ALR_FLOOR_MESSAGES_MESSAGE, role="status", className="alerts__message"),
+    ]
+    if _frame.parts_allowed(POST_MESSAGE):
+        # Dash also builds the layout outside a request (its validation layout, at
+        # start): no read then, or the caches would hold data from before anything.
+        displays = (_runtime.current().read_model.floor.data().displays
+                    if flask.has_request_context() else ())
+        parts.append(build_message_form(lang, displays, floorforms.EXPIRIES_MIN,
+                                        floorforms.DEFAULT_EXPIRY_MIN))
+    return parts
+
+
+def _floor_maintenance(lang: str) -> list[Component]:
+    """Upcoming maintenance, and the form to plan it for supervisors and admins."""
+    parts: list[Component] = [
+        html.H2(t("flr_maintenance_title", lang), className="section__title"),
+        html.Div(id=ALR_FLOOR_MAINTENANCE),
+        html.Div(id=ALR_FLOOR_MAINTENANCE_MESSAGE, role="status", className="alerts__message"),
+    ]
+    if _frame.parts_allowed(SILENCE):
+        parts.append(build_maintenance_form(lang, _scope_choices()))
+    return parts
+
+
+def _scope_choices() -> tuple[list[Any], list[str], list[Any]]:
+    if not flask.has_request_context():  # see _floor_messages
+        return [], [], []
+    runtime = _runtime.current()
+    snapshot = runtime.read_model.snapshot()
+    source = runtime.config.source_name
+    return silence_options(
+        _model().data(),
+        queues=[(source, queue.id, queue.name) for queue in snapshot.queues],
+        sources=[source, *(other.name for other in snapshot.others)],
+    )
 
 
 # -- refresh ------------------------------------------------------------------------------
@@ -153,6 +232,7 @@ def refresh(_n: int | None, stored_lang: str | None, _acked: Any, _silences: Any
     model = _model()
     data = model.data()
     admin = _frame.is_admin()
+    may_silence = _frame.may(SILENCE)
     history = model.history(rule_filter if isinstance(rule_filter, int) else None,
                             entity_filter if isinstance(entity_filter, str) else None)
     if not screenview.sees_people():  # a wall screen: no names, comments or error texts
@@ -165,7 +245,8 @@ def refresh(_n: int | None, stored_lang: str | None, _acked: Any, _silences: Any
         _titled("alr_firing_title", lang,
                 build_firing(data, now_ms, lang, can_ack=current_user() is not None, tz=tz)),
         _titled("alr_pending_title", lang, build_pending(data, now_ms, lang, tz)),
-        _titled("alr_silences_title", lang, build_silences(data, now_ms, lang, admin=admin, tz=tz)),
+        _titled("alr_silences_title", lang,
+                build_silences(data, now_ms, lang, admin=may_silence, tz=tz)),
         _titled("alr_channels_title", lang,
                 build_channels(data, outcomes, now_ms, lang, admin=admin, tz=tz)),
         build_history(history, data.rule_names, now_ms, lang, tz),
@@ -287,17 +368,17 @@ def ack_panel(target: Any, stored_lang: str | None) -> tuple[str, str]:
 def silence_action(_create: int | None, _ends: Any, rule: Any, source: Any, kind: Any,
                    entities: Any, duration: Any, reason: Any,
                    stored_lang: str | None) -> tuple[Any, ...]:
-    """Create a silence (the form) or end one early (its row's button). Admins only.
-    Outputs: the message, the tables' refresh trigger, the reason field."""
+    """Create a silence (the form) or end one early (its row's button). Supervisors and
+    admins. Outputs: the message, the tables' refresh trigger, the reason field."""
     if not _clicked():
         return no_update, no_update, no_update
     runtime = _runtime.current()
     lang = language(stored_lang, runtime.config.default_language)
     now_ms = runtime.now_ms()
     try:
-        user = require_role(Role.ADMIN)
+        user = require_role(SILENCE)
     except PermissionDenied:
-        return t("alr_admin_only", lang), no_update, no_update
+        return t("flr_supervisor_only", lang), no_update, no_update
     trigger = ctx.triggered_id
     who: dict[str, Any] = {"user": user.username, "lang": lang, "now_ms": now_ms,
                            "client_addr": request_client_address()}
@@ -358,3 +439,126 @@ def _clicked() -> bool:
     re-creates the buttons of its wildcard inputs (their n_clicks then None)."""
     return any(item.get("value") for item in ctx.triggered)
 
+
+
+# -- the floor: messages and planned maintenance ---------------------------------------------
+
+
+@CALLBACKS.callback(
+    Output(ALR_FLOOR_MESSAGES, "children"),
+    Output(ALR_FLOOR_MAINTENANCE, "children"),
+    Input(ALR_REFRESH, "n_intervals"),
+    Input(ids.PAGES_LANG, "data"),
+    Input(ALR_FLOOR_CHANGED, "data"),
+)
+def floor_refresh(_n: int | None, stored_lang: str | None, _changed_at: Any) -> tuple[Any, ...]:
+    """The messages and the upcoming maintenance, from the floor model's cache."""
+    runtime = _runtime.current()
+    lang = language(stored_lang, runtime.config.default_language)
+    now_ms = runtime.now_ms()
+    tz = runtime.config.timezone
+    floor = runtime.read_model.floor.data()
+    if floor.db_error is not None:
+        return [], []
+    people = screenview.sees_people()
+    return (
+        build_messages(floor.recent, floor.displays, now_ms, lang, tz,
+                       can_withdraw=_frame.may(POST_MESSAGE), people=people),
+        build_maintenance(floor.windows, _model().data().rule_names, now_ms, lang, tz,
+                          can_end=_frame.may(SILENCE), people=people),
+    )
+
+
+@CALLBACKS.callback(
+    Output(ALR_FLOOR_MESSAGES_MESSAGE, "children"),
+    Output(ALR_FLOOR_CHANGED, "data", allow_duplicate=True),
+    Output(ALR_FLOOR_TEXT, "value"),
+    Input(ALR_FLOOR_POST, "n_clicks"),
+    Input({"type": ALR_FLOOR_WITHDRAW, "message": ALL}, "n_clicks"),
+    State(ALR_FLOOR_TEXT, "value"),
+    State(ALR_FLOOR_EXPIRY, "value"),
+    State(ALR_FLOOR_SCREENS, "value"),
+    State(ids.PAGES_LANG, "data"),
+    prevent_initial_call=True,
+)
+def message_action(_post: int | None, _withdraws: Any, text: Any, expiry: Any, screens: Any,
+                   stored_lang: str | None) -> tuple[Any, ...]:
+    """Post a message (the form) or withdraw one (its row's button). Supervisors and
+    admins. Outputs: the message, the lists' refresh trigger, the text field."""
+    if not _clicked():
+        return no_update, no_update, no_update
+    runtime = _runtime.current()
+    lang = language(stored_lang, runtime.config.default_language)
+    now_ms = runtime.now_ms()
+    try:
+        user = require_role(POST_MESSAGE)
+    except PermissionDenied:
+        return t("flr_messages_supervisor_only", lang), no_update, no_update
+    model = runtime.read_model.floor
+    trigger = ctx.triggered_id
+    who: dict[str, Any] = {"user": user.username, "lang": lang, "now_ms": now_ms,
+                           "client_addr": request_client_address()}
+    if isinstance(trigger, dict):
+        outcome = floorforms.withdraw_message(model, trigger.get("message"), **who)
+    else:
+        outcome = floorforms.post_message(model, text, expiry, screens,
+                                          tz=runtime.config.timezone, **who)
+    return (outcome.message, _floor_changed(now_ms) if outcome.changed else no_update,
+            "" if outcome.done else no_update)
+
+
+@CALLBACKS.callback(
+    Output(ALR_FLOOR_MAINTENANCE_MESSAGE, "children"),
+    Output(ALR_FLOOR_CHANGED, "data", allow_duplicate=True),
+    Output(ALR_FLOOR_MNT_REASON, "value"),
+    Input(ALR_FLOOR_MNT_PLAN, "n_clicks"),
+    Input({"type": ALR_FLOOR_MNT_END_BUTTON, "window": ALL}, "n_clicks"),
+    State(ALR_FLOOR_MNT_RULE, "value"),
+    State(ALR_FLOOR_MNT_SOURCE, "value"),
+    State(ALR_FLOOR_MNT_KIND, "value"),
+    State(ALR_FLOOR_MNT_ENTITIES, "value"),
+    State(ALR_FLOOR_MNT_REASON, "value"),
+    State(ALR_FLOOR_MNT_REPEAT, "value"),
+    State(ALR_FLOOR_MNT_DATE, "value"),
+    State(ALR_FLOOR_MNT_WEEKDAY, "value"),
+    State(ALR_FLOOR_MNT_START, "value"),
+    State(ALR_FLOOR_MNT_END, "value"),
+    State(ids.PAGES_LANG, "data"),
+    prevent_initial_call=True,
+)
+def maintenance_action(_plan: int | None, _ends: Any, *values: Any) -> tuple[Any, ...]:
+    """Plan maintenance (the form) or withdraw it (its row's button). Supervisors and
+    admins. Outputs: the message, the lists' refresh trigger, the reason field."""
+    if not _clicked():
+        return no_update, no_update, no_update
+    *form, stored_lang = values
+    runtime = _runtime.current()
+    lang = language(stored_lang, runtime.config.default_language)
+    now_ms = runtime.now_ms()
+    tz = runtime.config.timezone
+    try:
+        user = require_role(SILENCE)
+    except PermissionDenied:
+        return t("flr_supervisor_only", lang), no_update, no_update
+    model = runtime.read_model.floor
+    trigger = ctx.triggered_id
+    who: dict[str, Any] = {"user": user.username, "lang": lang, "now_ms": now_ms,
+                           "client_addr": request_client_address()}
+    if isinstance(trigger, dict):
+        outcome = floorforms.end_maintenance(model, trigger.get("window"), **who)
+    else:
+        plan = floorforms.parse_maintenance(tuple(form[:5]), *form[5:],
+                                            rule_names=_model().data().rule_names, tz=tz)
+        outcome = floorforms.plan_maintenance(
+            model, plan, describe=lambda row: when_words(row, now_ms, lang, tz), **who)
+    return (outcome.message, _floor_changed(now_ms) if outcome.changed else no_update,
+            "" if outcome.done else no_update)
+
+
+def _floor_changed(now_ms: int) -> int:
+    """After a message or maintenance change: this process's ticker, wall screens and
+    lists read afresh (other processes within one refresh period)."""
+    runtime = _runtime.current()
+    runtime.read_model.floor.invalidate()
+    runtime.read_model.invalidate()
+    return now_ms

@@ -1,0 +1,44 @@
+"""The ticker's callbacks, on every app: the page frame holds it (components/ticker.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash import ClientsideFunction, Input, Output
+
+from auth import current_user
+
+from . import _runtime
+from .components.ticker import TICKER, TICKER_LANG, TICKER_REFRESH, build_ticker_items
+from .i18n import language
+from .registry import PageCallbacks
+
+CALLBACKS = PageCallbacks()
+CLIENTSIDE_NAMESPACE = "trioTicker"  # assets/ticker.js
+
+
+@CALLBACKS.callback(
+    Output(TICKER, "children"),
+    Output(TICKER, "className"),
+    Input(TICKER_REFRESH, "n_intervals"),
+    Input(TICKER_LANG, "data"),
+)
+def refresh(_n: int | None, stored_lang: str | None) -> tuple[Any, ...]:
+    """The messages this screen shows now, from the floor model's cache (one query per
+    refresh period per process, however many screens)."""
+    runtime = _runtime.current()
+    now_ms = runtime.now_ms()
+    user = current_user()
+    data = runtime.read_model.floor.data()
+    messages = data.for_screen(user.display_id if user is not None else None, now_ms)
+    lang = language(stored_lang, runtime.config.default_language)
+    return build_ticker_items(messages, now_ms, lang, runtime.config.timezone)
+
+
+# The page's language is in its own store (the wall's or the pages' frame's): the
+# browser reads whichever the page has.
+CALLBACKS.clientside(
+    ClientsideFunction(CLIENTSIDE_NAMESPACE, "language"),
+    Output(TICKER_LANG, "data"),
+    Input(TICKER_REFRESH, "n_intervals"),
+)
