@@ -215,3 +215,8 @@ __all__ += [
 from ._selfstats import ChannelOutbox, ScreenCounts, SelfStats, SelfStatsStore  # noqa: E402
 
 __all__ += ["ChannelOutbox", "ScreenCounts", "SelfStats", "SelfStatsStore"]
+
+# -- queues' own service-level targets -------------------------------------------------
+from ._queue_targets import QueueTargetRow, QueueTargetStore  # noqa: E402
+
+__all__ += ["QueueTargetRow", "QueueTargetStore"]

@@ -488,3 +488,16 @@ displays = Table(
     # Serves the lookup of every display login by its token.
     UniqueConstraint("token_hash"),
 )
+
+# A queue's own service-level target ("90/30"); queues without a row have the site's
+# default (settings). One row per queue of a source; the audit log keeps the changes.
+queue_targets = Table(
+    "queue_targets",
+    metadata,
+    Column("source", String, primary_key=True),
+    Column("queue_id", String, primary_key=True),
+    Column("sl_target_pct", Float, nullable=False),
+    Column("sl_threshold_s", Integer, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Column("updated_by", String, nullable=False),
+)
