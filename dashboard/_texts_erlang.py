@@ -50,6 +50,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "erl_no_staffing": ("Not enough data today for a staffing figure.",
                         "För lite data i dag för en bemanningssiffra."),
     # -- the target form (administrators) ------------------------------------------------
+    "erl_admin_only": ("Only administrators can change a queue's target",
+                       "Bara administratörer kan ändra en kös mål"),
     "erl_target_title": ("Service-level target", "Mål för servicenivå"),
     "erl_target_own": ("This queue's own target: {target}", "Köns eget mål: {target}"),
     "erl_target_default": ("The site's default target: {target}",
