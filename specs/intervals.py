@@ -137,18 +137,21 @@ def interval_levels(
     docstring). Readings are oldest first; a step before the first interval or after the
     last is left out."""
     answered_r, in_r = in_threshold_readings(answered, service_level_pct)
-    answered_steps, in_steps = steps(answered_r), steps(in_r)
     totals = [[0.0, 0.0] for _ in intervals]
     index = 0
-    for (ts_ms, grown), (_, grown_in) in zip(answered_steps, in_steps, strict=True):
+    for i in range(1, len(answered_r)):
+        ts_ms = answered_r[i].ts_ms
+        reset = answered_r[i].value < answered_r[i - 1].value
+        # The calls in threshold reset with the answered counter, never on their own: a
+        # share rounded down a little is a wobble, not a new day.
+        grown = answered_r[i].value if reset else answered_r[i].value - answered_r[i - 1].value
+        grown_in = in_r[i].value if reset else in_r[i].value - in_r[i - 1].value
         while index < len(intervals) and ts_ms >= intervals[index][1]:
             index += 1
         if index == len(intervals):
             break
         if ts_ms < intervals[index][0]:
             continue
-        # A reset steps the calls in threshold from zero too; a rounding wobble of the
-        # share must not count as calls answered late.
         totals[index][0] += grown
         totals[index][1] += max(0.0, min(grown_in, grown))
     return [IntervalLevel(start, end, label, a, i)
