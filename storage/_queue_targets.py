@@ -41,6 +41,11 @@ class QueueTargetStore(EngineStore):
             rows = conn.execute(select(t).where(t.c.source == source))
             return {row.queue_id: _row(row) for row in rows}
 
+    def all_targets(self) -> list[QueueTargetRow]:
+        """Every queue's own target, of every source."""
+        with self._reading() as conn:
+            return [_row(row) for row in conn.execute(select(queue_targets))]
+
     def set_target(
         self, source: str, queue_id: str, pct: float, threshold_s: int, *, actor: str,
         now_ms: int, client_addr: str | None = None,
