@@ -164,7 +164,7 @@ class FloorModel:
         points = [_staffing_at(min(end, now), label, data, target)
                   for _start, end, label in intervals]
         current = current_interval(data.readings[ANSWERED], data.readings[LEVEL], now, tz)
-        return QueueDay(target, levels, points, _staffing_now(data, target, now), current)
+        return QueueDay(target, levels, points, _staffing_until(data, target, now), current)
 
     # -- the tiles' figures -------------------------------------------------------------
 
@@ -188,7 +188,7 @@ class FloorModel:
                 interval = current_interval(data.readings[ANSWERED], data.readings[LEVEL],
                                             now, tz)
                 queues[queue_id] = QueueFloor(target, interval,
-                                              _staffing_now(data, target, now))
+                                              _staffing_until(data, target, now))
         return Floor(default, queues)
 
     def _series_ids(self) -> dict[str, dict[str, int]]:
@@ -226,10 +226,6 @@ def _window(readings: Sequence[Reading], from_ms: int, to_ms: int) -> list[Readi
 def _last(readings: Sequence[Reading], at_ms: int) -> float | None:
     before = [r.value for r in readings if r.ts_ms <= at_ms]
     return before[-1] if before else None
-
-
-def _staffing_now(data: _Series, target: ServiceLevelTarget, now: int) -> Staffing:
-    return _staffing_until(data, target, now)
 
 
 def _staffing_until(data: _Series, target: ServiceLevelTarget, end: int) -> Staffing:

@@ -8,7 +8,7 @@ import logging
 from typing import Any
 
 from auth import Actor
-from specs.sltarget import ServiceLevelTarget, check_target
+from specs.sltarget import ServiceLevelTarget, check_pct, check_threshold
 from storage import StorageUnavailable
 
 from .floormodel import FloorModel
@@ -21,17 +21,15 @@ def save(model: FloorModel, queue_id: str, pct: Any, seconds: Any, actor: Actor,
          now_ms: int, lang: str) -> tuple[str, bool]:
     """Store the queue's own target; ``(message, changed)``."""
     try:
-        share = float(pct)
-        check_target(share, 20)
+        share = check_pct(float(pct))
     except (TypeError, ValueError):
         return t("erl_target_bad_pct", lang), False
     try:
-        within = float(seconds)
-        check_target(share, within)
+        within = check_threshold(float(seconds))
     except (TypeError, ValueError):
         return t("erl_target_bad_s", lang), False
     try:
-        row = model.targets.set_target(model.source, queue_id, share, int(within),
+        row = model.targets.set_target(model.source, queue_id, share, within,
                                        actor=actor.name, now_ms=now_ms,
                                        client_addr=actor.client_addr)
     except StorageUnavailable as err:

@@ -28,13 +28,21 @@ class ServiceLevelTarget:
 
 def check_target(pct: float, threshold_s: float) -> tuple[float, int]:
     """``(pct, threshold_s)`` if they make a target; ``ValueError`` saying why not."""
+    return check_pct(pct), check_threshold(threshold_s)
+
+
+def check_pct(pct: float) -> float:
     if not (math.isfinite(pct) and 0.0 < pct < 100.0):
         raise ValueError(f"the share must be above 0 and below 100 %, not {pct:g}")
+    return float(pct)
+
+
+def check_threshold(threshold_s: float) -> int:
     if not (math.isfinite(threshold_s) and threshold_s == math.floor(threshold_s)
             and 1 <= threshold_s <= MAX_THRESHOLD_S):
         raise ValueError(f"the threshold must be a whole number of seconds from 1 to "
                          f"{MAX_THRESHOLD_S}, not {threshold_s:g}")
-    return float(pct), int(threshold_s)
+    return int(threshold_s)
 
 
 def target_for(
