@@ -11,7 +11,7 @@ from auth import Actor
 from specs.sltarget import ServiceLevelTarget, check_pct, check_threshold
 from storage import StorageUnavailable
 
-from .floormodel import FloorModel
+from .daymodel import FloorModel
 from .i18n import t
 
 log = logging.getLogger(__name__)

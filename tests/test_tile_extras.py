@@ -7,14 +7,14 @@ import json
 import plotly.io
 import pytest
 
-from dashboard.components.floor import interval_figure, staffing_text
+from dashboard.components.queueday import interval_figure, staffing_text
 from dashboard.components.tile_extras import (
     abandon_rate,
     day_line,
     interval_line,
     staffing_line,
 )
-from dashboard.floormodel import QueueDay, StaffingPoint
+from dashboard.daymodel import QueueDay, StaffingPoint
 from dashboard.readmodel import QueueView
 from specs.intervals import IntervalLevel
 from specs.sltarget import ServiceLevelTarget, check_target, target_for

@@ -3,7 +3,7 @@ level of the current 15-minute interval beside the day's and the queue's target,
 staffing now ("needs 2 more" when Erlang C needs more agents than are logged in).
 
 The day's totals come from the queue's newest values; the interval and staffing from
-``dashboard.floormodel`` (read once per refresh period for all queues). Without the
+``dashboard.daymodel`` (read once per refresh period for all queues). Without the
 model (a tile built outside the app) or while the database cannot be read, only the
 day's totals are shown: the wall's status strip already says what is wrong.
 """
@@ -19,7 +19,7 @@ from specs.sltarget import ServiceLevelTarget
 from specs.staffing import Staffing
 from storage import StorageUnavailable
 
-from .. import floormodel
+from .. import daymodel
 from .._config import DashboardConfig
 from .._memo import CacheBusy
 from ..i18n import t
@@ -54,7 +54,7 @@ def sl_target_pct(queue_id: str, config: DashboardConfig) -> float:
     target, else the site's default."""
     floor = _floor()
     return (floor.target(queue_id) if floor is not None
-            else floormodel.default_target(config)).pct
+            else daymodel.default_target(config)).pct
 
 
 def abandon_rate(answered: float | None, abandoned: float | None) -> float | None:
@@ -114,8 +114,8 @@ def staffing_line(staffing: Staffing, lang: str) -> html.Div:
                     **fmt.data_attributes(staffing="ok", needs="0"))
 
 
-def _floor() -> floormodel.Floor | None:
-    model = floormodel.current()
+def _floor() -> daymodel.Floor | None:
+    model = daymodel.current()
     if model is None:
         return None
     try:

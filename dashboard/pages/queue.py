@@ -19,22 +19,9 @@ from dash import Input, Output, State, dcc, html, no_update
 from dash.development.base_component import Component
 
 from auth import Actor, PermissionDenied, Role, current_user, request_client_address, require_role
-from dashboard import DashboardConfig, _frame, _runtime, floormodel, historymodel, ids, slform
+from dashboard import DashboardConfig, _frame, _runtime, daymodel, historymodel, ids, slform
 from dashboard.components import build_status_strip
 from dashboard.components import format as fmt
-from dashboard.components.floor import (
-    ERL_SECTION,
-    ERL_TARGET_CHANGED,
-    ERL_TARGET_CURRENT,
-    ERL_TARGET_MESSAGE,
-    ERL_TARGET_PCT,
-    ERL_TARGET_RESET,
-    ERL_TARGET_S,
-    ERL_TARGET_SAVE,
-    build_floor,
-    build_target_form,
-    target_words,
-)
 from dashboard.components.history import (
     HST_AGENTS,
     HST_AGENTS_REFRESH,
@@ -68,6 +55,19 @@ from dashboard.components.history import (
     range_problem_text,
 )
 from dashboard.components.pageframe import build_page_frame
+from dashboard.components.queueday import (
+    ERL_SECTION,
+    ERL_TARGET_CHANGED,
+    ERL_TARGET_CURRENT,
+    ERL_TARGET_MESSAGE,
+    ERL_TARGET_PCT,
+    ERL_TARGET_RESET,
+    ERL_TARGET_S,
+    ERL_TARGET_SAVE,
+    build_floor,
+    build_target_form,
+    target_words,
+)
 from dashboard.historymodel import (
     PRESETS,
     HistoryModel,
@@ -162,8 +162,8 @@ def _page(runtime: _runtime.Runtime, queue: QueueInfo, view: ViewRange,
 def _floor_parts(queue: QueueInfo, lang: str) -> list[Component]:
     """The day so far and the queue's service-level target (its form for admins; every
     id in Dash's validation layout, read outside a request)."""
-    model = floormodel.current()
-    default = floormodel.default_target(_runtime.current().config)
+    model = daymodel.current()
+    default = daymodel.default_target(_runtime.current().config)
     target = default
     if model is not None and queue.queue_id:
         try:
@@ -326,7 +326,7 @@ def apply_custom(_clicks: Any, _submit_from: Any, _submit_to: Any, start: Any, e
 def floor(_n: Any, stored_lang: Any, _changed: Any, view_data: Any) -> Any:
     """Today's figures, the 15-minute service level against the target and staffing."""
     runtime, lang, queue_id, _view = _context(stored_lang, view_data)
-    model = floormodel.current()
+    model = daymodel.current()
     if model is None or not queue_id:
         return []
     try:
@@ -355,7 +355,7 @@ def set_target(_save: Any, _reset: Any, pct: Any, seconds: Any, stored_lang: Any
                view_data: Any) -> tuple[Any, Any, Any]:
     """Save the queue's own target, or go back to the default. Admins only, checked here."""
     runtime, lang, queue_id, _view = _context(stored_lang, view_data)
-    model = floormodel.current()
+    model = daymodel.current()
     try:
         user = require_role(Role.ADMIN)
     except PermissionDenied:
@@ -408,7 +408,7 @@ def _serve_history(app: dash.Dash, _config: DashboardConfig) -> None:
     runtime: _runtime.Runtime = app.server.extensions[_runtime.EXTENSION_KEY]
     historymodel.install(app.server, HistoryModel(runtime.alerts.engine, runtime.config,
                                                   runtime.clock))
-    floormodel.install(app.server, floormodel.FloorModel(runtime.alerts.engine,
+    daymodel.install(app.server, daymodel.FloorModel(runtime.alerts.engine,
                                                          runtime.config, runtime.clock))
     app.server.add_url_rule("/queues/<queue_id>/daily.csv", endpoint=CSV_ENDPOINT,
                             view_func=daily_csv_view)

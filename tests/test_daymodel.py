@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from dashboard import DashboardConfig
-from dashboard.floormodel import FloorModel
+from dashboard.daymodel import FloorModel
 from specs.staffing import NotEnough
 from storage import PollWrite, QueueTargetStore, Sample, SeriesKey, SourceFacts, Store
 

@@ -1,7 +1,7 @@
 """Floor figures benchmark: the tiles' figures (interval service level, Erlang C staffing)
 for every queue, and one queue's day, on SQLite. By hand.
 
-    python bench/floor.py [--queues 40] [--hours 10] [--repeat 20]
+    python bench/day.py [--queues 40] [--hours 10] [--repeat 20]
 
 Stores, per queue, 5-s polls of the five series the floor reads (answered, abandoned,
 service level, agents busy, agents logged in) for ``--hours`` up to now, rolls up what
@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import storage
 from dashboard import DashboardConfig
-from dashboard.floormodel import FloorModel
+from dashboard.daymodel import FloorModel
 from storage import PollWrite, Resolution, RollupStore, Sample, SeriesKey, SourceFacts, Store
 
 FACTS = SourceFacts(name="trio", kind="trio", url="http://bench.invalid")

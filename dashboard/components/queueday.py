@@ -12,7 +12,7 @@ from specs.intervals import IntervalLevel
 from specs.sltarget import MAX_THRESHOLD_S, ServiceLevelTarget
 from specs.staffing import Staffing
 
-from ..floormodel import QueueDay
+from ..daymodel import QueueDay
 from ..i18n import t
 from ..metrics import QueueMetric
 from ..readmodel import QueueView
