@@ -33,12 +33,14 @@ from storage import (
     MaintenanceRow,
     MaintenanceStore,
     OutboxItem,
+    QueueTargetStore,
     RuleRow,
     StateChange,
     StateRow,
     Store,
 )
 
+from . import queue_targets
 from .engine import AlertEvent, AlertState, AlertStatus, errored, evaluate
 from .inputs import Input, InputReader, Inputs, may_touch
 from .maintenance import Mute, running_now
@@ -76,6 +78,9 @@ class EvaluatorConfig:
     repeat_interval_s: float = 3600.0  # 0 = never repeat
     link: str = ""  # put in every notification, e.g. https://monitor.example.se/alerts
     open_fresh_s: float = 15.0  # a queue's ``open`` value counts this long (3 polls)
+    # The site's default service-level share: service-level rules are written against it
+    # and move with a queue's own target (alerts/queue_targets.py).
+    sl_default_pct: float = 80.0
 
 
 @dataclass
@@ -175,6 +180,9 @@ class AlertEvaluator:
         # Series whose counters their source counts from a failover now, and since when
         # (None: unknown): said in the state's reason and in every notification.
         self._failover: dict[Key, int | None] = {}
+        # Series key -> the queue's own service-level share, read every evaluation.
+        self._queue_targets = QueueTargetStore(engine)
+        self._own_targets: dict[str, float] = {}
 
     # -- the lease job ---------------------------------------------------------------------
 
@@ -219,6 +227,7 @@ class AlertEvaluator:
                     name: int(STALE_POLLS * interval_s * 1000)
                     for name, interval_s in self._intervals().items()
                 }
+            self._own_targets = queue_targets.read(self._queue_targets)
             self._plan(rnd, sources)
             self._run_tasks(rnd, rnd.tasks)
             if full:
@@ -372,8 +381,10 @@ class AlertEvaluator:
         old = self._state((loaded.row.id, key))
         if old is None and item is None:
             return None
+        rule = queue_targets.for_queue(loaded.rule, self._own_targets.get(key),
+                                       self.config.sl_default_pct)
         transition = evaluate(
-            loaded.rule, _status(old),
+            rule, _status(old),
             value=None if item is None else item.value,
             value_ms=None if item is None else item.ts_ms,
             now_ms=rnd.now_ms, queue_open=queue_open, unknown=unknown,

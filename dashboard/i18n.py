@@ -7,6 +7,7 @@ from specs.languages import DEFAULT_LANG, Lang
 from ._admin_texts import ADMIN_TEXTS
 from ._texts_floor import TEXTS as _TEXTS_FLOOR
 from ._texts_thresh import TEXTS as _TEXTS_THRESH
+from ._texts_erlang import TEXTS as _TEXTS_ERLANG
 
 __all__ = ["DEFAULT_LANG", "Lang", "keys", "language", "t", "tn"]
 
@@ -596,6 +597,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
 }
 _TEXTS.update(_TEXTS_THRESH)
 _TEXTS.update(_TEXTS_FLOOR)
+_TEXTS.update(_TEXTS_ERLANG)
 
 
 def language(value: object, default: str = DEFAULT_LANG) -> Lang:

@@ -49,6 +49,7 @@ class QueueMetricId(StrEnum):
     ANSWERED_TODAY = "answered_today"
     ABANDONED_TODAY = "abandoned_today"
     SERVICE_LEVEL_PCT = "service_level_pct"
+    ASA_S = "asa_s"  # average speed of answer today, where the server sends it
 
 
 class Display(StrEnum):
@@ -144,6 +145,10 @@ QUEUE_METRICS: tuple[QueueMetric, ...] = (
     QueueMetric(_M.SERVICE_LEVEL_PCT, "%", "servicelevel", ValueKind.PERCENT, "service_level",
                 Display.PERCENT, 0.0, 100.0, tile=TileRow.QUEUE, suggested=2,
                 counted_since_failover=True, status_column=(3, "SL %")),
+    # Not sent by the simulator, nor named in Trio's public documents: a site whose server
+    # sends it maps its field (docs/TRIO_API.md); absent, the tile and page say so.
+    QueueMetric(_M.ASA_S, "s", "asa", ValueKind.SECONDS, "erl_metric_asa", Display.DURATION,
+                0.0, MAX_WAIT_S, suggested=10, counted_since_failover=True),
 )
 QUEUE_METRIC_BY_ID: Mapping[str, QueueMetric] = {m.id: m for m in QUEUE_METRICS}
 # Metric id -> unit, as the series store it.

@@ -240,3 +240,8 @@ __all__ += [
     "UnknownMessage",
     "Weekly",
 ]
+
+# -- queues' own service-level targets -------------------------------------------------
+from ._queue_targets import QueueTargetRow, QueueTargetStore  # noqa: E402
+
+__all__ += ["QueueTargetRow", "QueueTargetStore"]

@@ -530,3 +530,16 @@ maintenance_windows = Table(
     Column("ended_at", BigInteger, nullable=True),  # withdrawn by a person
     Column("ended_by", String, nullable=True),
 )
+
+# A queue's own service-level target ("90/30"); queues without a row have the site's
+# default (settings). One row per queue of a source; the audit log keeps the changes.
+queue_targets = Table(
+    "queue_targets",
+    metadata,
+    Column("source", String, primary_key=True),
+    Column("queue_id", String, primary_key=True),
+    Column("sl_target_pct", Float, nullable=False),
+    Column("sl_threshold_s", Integer, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Column("updated_by", String, nullable=False),
+)

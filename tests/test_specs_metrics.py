@@ -59,7 +59,8 @@ def test_the_settings_default_fields_start_from_the_registry() -> None:
 def test_the_cli_status_columns_and_failover_counters_come_from_the_registry() -> None:
     assert list(STATUS_COLUMNS) == ["calls_waiting", "longest_wait_s", "service_level_pct",
                                     "agents_available", "agents_busy", "agents_paused"]
-    assert COUNTED_SINCE_FAILOVER == {"service_level_pct", "answered_today", "abandoned_today"}
+    assert COUNTED_SINCE_FAILOVER == {"service_level_pct", "answered_today", "abandoned_today",
+                                      "asa_s"}
 
 
 def test_a_percentage_is_refused_over_its_declared_range_not_capped_by_its_name() -> None:

@@ -26,6 +26,7 @@ from ..metrics import QueueMetric
 from ..readmodel import QueueView, SourceView
 from ..status import NO_ALERTS, FigureAlert, QueueAlerts, TileLevel, has_figures, tile_level
 from . import format as fmt
+from .tile_extras import build_tile_extras, sl_target_pct
 
 HISTORY_PATH = "/queues/"  # pages/queue.py
 
@@ -137,7 +138,7 @@ def _figures(
     one."""
     figure_alerts: dict[str, FigureAlert] = {QueueMetric.LONGEST_WAIT_S: alerts.wait,
                                              QueueMetric.SERVICE_LEVEL_PCT: alerts.service_level}
-    targets: dict[str, float] = {QueueMetric.SERVICE_LEVEL_PCT: config.sl_target_pct}
+    targets: dict[str, float] = {QueueMetric.SERVICE_LEVEL_PCT: sl_target_pct(queue.id, config)}
     figures: list[Component] = [
         _headline(metric, queue, lang, figure_alerts.get(metric.id, FigureAlert()))
         for metric in tile_metrics(TileRow.HEADLINE)
@@ -158,7 +159,7 @@ def _figures(
                 marks += _failover_mark(since_failover)
             stats.append(_stat(t(metric.label_key, lang), value, name, marks))
         figures.append(html.Div(stats, className=class_name))
-    return figures
+    return [*figures, *build_tile_extras(queue, lang, config)]
 
 
 def _headline(metric: MetricSpec, queue: QueueView, lang: str, figure: FigureAlert) -> html.Div:

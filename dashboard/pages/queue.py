@@ -18,7 +18,8 @@ import flask
 from dash import Input, Output, State, dcc, html, no_update
 from dash.development.base_component import Component
 
-from dashboard import DashboardConfig, _frame, _runtime, historymodel, ids
+from auth import Actor, PermissionDenied, Role, current_user, request_client_address, require_role
+from dashboard import DashboardConfig, _frame, _runtime, daymodel, historymodel, ids, slform
 from dashboard.components import build_status_strip
 from dashboard.components import format as fmt
 from dashboard.components.history import (
@@ -54,6 +55,19 @@ from dashboard.components.history import (
     range_problem_text,
 )
 from dashboard.components.pageframe import build_page_frame
+from dashboard.components.queueday import (
+    ERL_SECTION,
+    ERL_TARGET_CHANGED,
+    ERL_TARGET_CURRENT,
+    ERL_TARGET_MESSAGE,
+    ERL_TARGET_PCT,
+    ERL_TARGET_RESET,
+    ERL_TARGET_S,
+    ERL_TARGET_SAVE,
+    build_floor,
+    build_target_form,
+    target_words,
+)
 from dashboard.historymodel import (
     PRESETS,
     HistoryModel,
@@ -139,9 +153,28 @@ def _page(runtime: _runtime.Runtime, queue: QueueInfo, view: ViewRange,
         html.Div(t("hst_alert_legend", lang), id=HST_LEGEND, className="muted hst-legend"),
         html.Section(id=HST_CHARTS, className="page__section hst-charts"),
         html.Section(id=HST_AGENTS, className="page__section"),
+        *_floor_parts(queue, lang),
         html.Section(id=HST_DAILY, className="page__section"),
     ]
     return _frame_of(runtime, content)
+
+
+def _floor_parts(queue: QueueInfo, lang: str) -> list[Component]:
+    """The day so far and the queue's service-level target (its form for admins; every
+    id in Dash's validation layout, read outside a request)."""
+    model = daymodel.current()
+    default = daymodel.default_target(_runtime.current().config)
+    target = default
+    if model is not None and queue.queue_id:
+        try:
+            target = model.target(queue.queue_id)
+        except StorageUnavailable as err:
+            return [html.Div(f"{t('db_unavailable', lang)}: {err}", className="page__banner")]
+    user = current_user()
+    admin = not flask.has_request_context() or (user is not None and user.role is Role.ADMIN)
+    return [dcc.Store(id=ERL_TARGET_CHANGED),
+            html.Section(id=ERL_SECTION, className="page__section erl-floor"),
+            build_target_form(target, default, lang, admin=admin)]
 
 
 def _redraw_ms(view: ViewRange, config: DashboardConfig) -> int:
@@ -283,6 +316,67 @@ def apply_custom(_clicks: Any, _submit_from: Any, _submit_to: Any, start: Any, e
     return queue_href(queue_id, view), ""
 
 
+@CALLBACKS.callback(
+    Output(ERL_SECTION, "children"),
+    Input(HST_AGENTS_REFRESH, "n_intervals"),
+    Input(ids.PAGES_LANG, "data"),
+    Input(ERL_TARGET_CHANGED, "data"),
+    VIEW,
+)
+def floor(_n: Any, stored_lang: Any, _changed: Any, view_data: Any) -> Any:
+    """Today's figures, the 15-minute service level against the target and staffing."""
+    runtime, lang, queue_id, _view = _context(stored_lang, view_data)
+    model = daymodel.current()
+    if model is None or not queue_id:
+        return []
+    try:
+        day = model.day(queue_id)
+    except StorageUnavailable as err:
+        return _banner(err, lang)
+    if day is None:
+        return []
+    shown = next((q for q in runtime.read_model.snapshot().queues if q.id == queue_id), None)
+    return build_floor(shown, day, lang)
+
+
+@CALLBACKS.callback(
+    Output(ERL_TARGET_MESSAGE, "children"),
+    Output(ERL_TARGET_CHANGED, "data"),
+    Output(ERL_TARGET_CURRENT, "children"),
+    Input(ERL_TARGET_SAVE, "n_clicks"),
+    Input(ERL_TARGET_RESET, "n_clicks"),
+    State(ERL_TARGET_PCT, "value"),
+    State(ERL_TARGET_S, "value"),
+    State(ids.PAGES_LANG, "data"),
+    VIEW,
+    prevent_initial_call=True,
+)
+def set_target(_save: Any, _reset: Any, pct: Any, seconds: Any, stored_lang: Any,
+               view_data: Any) -> tuple[Any, Any, Any]:
+    """Save the queue's own target, or go back to the default. Admins only, checked here."""
+    runtime, lang, queue_id, _view = _context(stored_lang, view_data)
+    model = daymodel.current()
+    try:
+        user = require_role(Role.ADMIN)
+    except PermissionDenied:
+        return t("erl_admin_only", lang), no_update, no_update
+    if model is None or not queue_id:
+        return no_update, no_update, no_update
+    actor = Actor(user.username, request_client_address())
+    if dash.ctx.triggered_id == ERL_TARGET_RESET:
+        message, changed = slform.reset(model, queue_id, actor, runtime.now_ms(), lang)
+    else:
+        message, changed = slform.save(model, queue_id, pct, seconds, actor,
+                                       runtime.now_ms(), lang)
+    if not changed:
+        return message, no_update, no_update
+    try:
+        words = target_words(model.target(queue_id), model.default, lang)
+    except StorageUnavailable as err:
+        return f"{t('db_unavailable', lang)}: {err}", no_update, no_update
+    return message, runtime.now_ms(), words
+
+
 # -- the CSV download ---------------------------------------------------------------------
 
 
@@ -314,5 +408,7 @@ def _serve_history(app: dash.Dash, _config: DashboardConfig) -> None:
     runtime: _runtime.Runtime = app.server.extensions[_runtime.EXTENSION_KEY]
     historymodel.install(app.server, HistoryModel(runtime.alerts.engine, runtime.config,
                                                   runtime.clock))
+    daymodel.install(app.server, daymodel.FloorModel(runtime.alerts.engine,
+                                                         runtime.config, runtime.clock))
     app.server.add_url_rule("/queues/<queue_id>/daily.csv", endpoint=CSV_ENDPOINT,
                             view_func=daily_csv_view)

@@ -136,6 +136,7 @@ class Settings(NotifySettings, AlertSettings, HistorySettings, CollectorSettings
             link=f"{self.public_base_url}/alerts",
             # DESIGN.md: a queue's open/closed value counts for three poll intervals.
             open_fresh_s=3 * self.poll_interval_s,
+            sl_default_pct=self.sl_target_pct,
         )
 
     def dashboard_config(self) -> DashboardConfig:
