@@ -5,9 +5,9 @@ from __future__ import annotations
 from specs.languages import DEFAULT_LANG, Lang
 
 from ._admin_texts import ADMIN_TEXTS
+from ._texts_erlang import TEXTS as _TEXTS_ERLANG
 from ._texts_floor import TEXTS as _TEXTS_FLOOR
 from ._texts_thresh import TEXTS as _TEXTS_THRESH
-from ._texts_erlang import TEXTS as _TEXTS_ERLANG
 
 __all__ = ["DEFAULT_LANG", "Lang", "keys", "language", "t", "tn"]
 
