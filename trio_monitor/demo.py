@@ -60,7 +60,8 @@ class Steps:
 
     def step(self, key: str, **fields: object) -> None:
         self.number += 1
-        self._shown = -1
+        pct = fields.get("pct")
+        self._shown = pct if isinstance(pct, int) else -1
         self.line(f"[{self.number}/{self.total}] {self.text(key, **fields)}")
 
     def line(self, text: str) -> None:
