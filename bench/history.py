@@ -2,6 +2,7 @@
 
     python bench/history.py [--queues 24] [--repeat 30] [--only sqlite|postgres]
                             [--pg postgresql+psycopg://postgres@127.0.0.1:5432/test] [--keep]
+    python bench/history.py --measure /tmp/trio-bench-history-*/history.db  # kept before
 
 Loads, per queue, the 10 metrics the Trio collector stores, as retention keeps them:
 1-hour rows for the year, 1-minute rows for 90 days, raw 5-s samples for the last 7 days
@@ -15,7 +16,10 @@ Then, for each range (1 h, 8 h, 24 h, 7 d, 30 d), a queue chart like the /queues
 draws it: HistoryStore.history for 5 series (calls waiting, longest wait, service level,
 agents logged in / free), and a plotly figure with one trace per metric (x in local
 time) serialised to JSON as Dash sends it. Prints query and query+figure time p50/p95
-and the points, the daily figures (90 days, every queue), and the database size.
+and the points, the daily figures (90 days, every queue; and one queue's, as the page
+reads them), and the database size. Beside each, the raw baseline: the same rows read
+by a bare driver query (no SQLAlchemy, no objects), and the ratio of the two: on a shared
+machine the milliseconds move with the load, the ratio much less.
 PostgreSQL runs in its own database (created and dropped, unless --keep) on the server
 of --pg.
 """
@@ -326,14 +330,65 @@ def figure_json(history: storage.History, names: dict[int, str]) -> str:
     return str(plotly.io.to_json(figure))
 
 
+def bare(engine: Engine, history: storage.History, ids: list[int]) -> float:
+    """The raw baseline of one chart: the same rows read with a bare driver query per
+    segment the history read (the stored rollup rows, or the raw samples), no SQLAlchemy,
+    no objects: what the database alone costs. Milliseconds."""
+    marks = ", ".join(_mark(engine) for _ in ids)
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        t0 = time.perf_counter()
+        for seg in history.segments:
+            table = {"raw": "samples", "1m": "rollup_1m", "1h": "rollup_1h"}[seg.source.value]
+            cursor.execute(f"SELECT * FROM {table} WHERE series_id IN ({marks}) AND ts >= "
+                           f"{_mark(engine)} AND ts < {_mark(engine)} ORDER BY series_id, ts",
+                           [*ids, seg.from_ms, seg.to_ms])
+            cursor.fetchall()
+        took = (time.perf_counter() - t0) * 1000
+        cursor.close()
+    finally:
+        raw.close()
+    return took
+
+
+def bare_daily(engine: Engine, now: int, days: int) -> float:
+    """The raw baseline of the daily figures: one bare GROUP BY of the hour rows of every
+    queue's four daily metrics into local days (one UTC offset). Milliseconds."""
+    offset = int(datetime.fromtimestamp(now / 1000, ZONE).utcoffset().total_seconds() * 1000)  # type: ignore[union-attr]
+    local = f"(ts + {offset})"
+    sql = (f"SELECT series_id, {local} - {local} % {DAY}, min(min), max(max), sum(sum), "
+           f"sum(count), max(last_ts), count(*) FROM rollup_1h WHERE series_id IN (SELECT id "
+           f"FROM series WHERE entity_kind = 'queue' AND metric IN ('answered_today', "
+           f"'abandoned_today', 'service_level_pct', 'longest_wait_s')) AND ts >= "
+           f"{_mark(engine)} AND ts < {_mark(engine)} GROUP BY 1, 2")
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        t0 = time.perf_counter()
+        cursor.execute(sql, [now - days * DAY, now])
+        cursor.fetchall()
+        took = (time.perf_counter() - t0) * 1000
+        cursor.close()
+    finally:
+        raw.close()
+    return took
+
+
+def _mark(engine: Engine) -> str:
+    return "%s" if engine.dialect.name == "postgresql" else "?"
+
+
 def measure(engine: Engine, ids: dict[tuple[int, str], int], queues: int, now: int,
             repeat: int) -> None:
+    """Each figure beside its raw baseline (``bare``) and their ratio: the baseline moves
+    with the machine's load, the ratio much less (this machine is shared)."""
     reader = storage.HistoryStore(engine, raw_interval_s=RAW_MS / 1000)
     rng = random.Random(6)
     print(f"  {'range':<6} {'resolution':<10} {'points/series':>13} {'query p50':>10} "
-          f"{'p95':>8} {'+figure p50':>12} {'p95':>8}")
+          f"{'p95':>8} {'+figure p50':>12} {'p95':>8} {'bare p95':>9} {'ratio':>6}")
     for name, span in RANGES.items():
-        queries, totals, points = [], [], 0
+        queries, totals, bares, points = [], [], [], 0
         resolution = ""
         for _ in range(repeat):
             queue = rng.randint(1, queues)
@@ -345,18 +400,45 @@ def measure(engine: Engine, ids: dict[tuple[int, str], int], queues: int, now: i
             t2 = time.perf_counter()
             queries.append((t1 - t0) * 1000)
             totals.append((t2 - t0) * 1000)
+            bares.append(bare(engine, history, list(names)))
             points = max(len(p) for p in history.points.values())
             resolution = history.resolution.value
         print(f"  {name:<6} {resolution:<10} {points:>13,} {pct(queries, .5):>8.1f}ms "
-              f"{pct(queries, .95):>6.1f}ms {pct(totals, .5):>10.1f}ms {pct(totals, .95):>6.1f}ms")
-    daily = []
+              f"{pct(queries, .95):>6.1f}ms {pct(totals, .5):>10.1f}ms {pct(totals, .95):>6.1f}ms"
+              f" {pct(bares, .95):>7.1f}ms {pct(totals, .95) / pct(bares, .95):>5.1f}x")
+    daily, bares = [], []
     rows = []
     for _ in range(max(3, repeat // 6)):
         t0 = time.perf_counter()
         rows = reader.daily(now, days=90, tz="Europe/Stockholm")
         daily.append((time.perf_counter() - t0) * 1000)
+        bares.append(bare_daily(engine, now, 90))
     print(f"  daily figures, 90 days x {queues} queues ({len(rows)} rows): "
-          f"p50 {pct(daily, .5):.0f} ms, p95 {pct(daily, .95):.0f} ms")
+          f"p50 {pct(daily, .5):.0f} ms, p95 {pct(daily, .95):.0f} ms; bare GROUP BY p95 "
+          f"{pct(bares, .95):.0f} ms, ratio {pct(daily, .95) / pct(bares, .95):.1f}x")
+    one = []
+    for queue in range(1, queues + 1):
+        t0 = time.perf_counter()
+        reader.daily(now, days=90, tz="Europe/Stockholm", queue_ids=[str(queue)], source="trio")
+        one.append((time.perf_counter() - t0) * 1000)
+    print(f"  daily figures of one queue (what /queues/<id> reads), 90 days: "
+          f"p50 {pct(one, .5):.0f} ms, p95 {pct(one, .95):.0f} ms")
+
+
+def measure_only(path: Path, repeat: int) -> None:
+    """Measure an existing database kept by --keep (loading a year takes most of an hour
+    on a busy machine); "now" is its newest Trio sample."""
+    engine = storage.make_engine(f"sqlite:///{path}")
+    try:
+        store = storage.Store(engine)
+        ids = {(int(r.key.entity_id), r.key.metric): r.id for r in store.series("trio")}
+        queues = max(q for q, _ in ids)
+        with engine.connect() as conn:
+            now = int(conn.execute(text("SELECT max(ts) FROM samples WHERE series_id = "
+                                        ":sid"), {"sid": min(ids.values())}).scalar_one())
+        measure(engine, ids, queues, now, repeat)
+    finally:
+        engine.dispose()
 
 
 def size(engine: Engine, sqlite_path: Path | None) -> str:
@@ -397,7 +479,12 @@ def main() -> int:
     parser.add_argument("--pg", default=os.environ.get(
         "TRIO_MONITOR_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
     parser.add_argument("--keep", action="store_true", help="keep the databases afterwards")
+    parser.add_argument("--measure", type=Path, metavar="SQLITE_FILE",
+                        help="only measure a SQLite database kept by --keep")
     args = parser.parse_args()
+    if args.measure is not None:
+        measure_only(args.measure, args.repeat)
+        return 0
     print(f"{args.queues} queues x {len(METRICS)} metrics; {args.repeat} charts per range")
     if args.only != "postgres":
         folder = Path(tempfile.mkdtemp(prefix="trio-bench-history-"))

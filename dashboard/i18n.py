@@ -5,6 +5,7 @@ from __future__ import annotations
 from specs.languages import DEFAULT_LANG, Lang
 
 from ._admin_texts import ADMIN_TEXTS
+from ._texts_demo import TEXTS as _TEXTS_DEMO
 from ._texts_erlang import TEXTS as _TEXTS_ERLANG
 from ._texts_floor import TEXTS as _TEXTS_FLOOR
 from ._texts_thresh import TEXTS as _TEXTS_THRESH
@@ -598,6 +599,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
 _TEXTS.update(_TEXTS_THRESH)
 _TEXTS.update(_TEXTS_FLOOR)
 _TEXTS.update(_TEXTS_ERLANG)
+_TEXTS.update(_TEXTS_DEMO)
 
 
 def language(value: object, default: str = DEFAULT_LANG) -> Lang:

@@ -8,13 +8,22 @@ from simulator._cli import main
 from simulator._config import SimulatorConfig
 from simulator._control_client import SimulatorControl
 from simulator._faults import FaultKind
-from simulator._model import AgentState, ContactCenter, build_contact_center
+from simulator._history import queue_history
+from simulator._model import (
+    AgentState,
+    Behaviour,
+    ContactCenter,
+    Surges,
+    build_contact_center,
+    day_profile,
+)
 from simulator._server import SimulatorServers, serve
 from simulator._thread import RunningSimulator, SimulatorStartError, run_in_thread
 from simulator._types import FieldTypes
 
 __all__ = [
     "AgentState",
+    "Behaviour",
     "ContactCenter",
     "FaultKind",
     "FieldTypes",
@@ -23,8 +32,11 @@ __all__ = [
     "SimulatorControl",
     "SimulatorServers",
     "SimulatorStartError",
+    "Surges",
     "build_contact_center",
+    "day_profile",
     "main",
+    "queue_history",
     "run_in_thread",
     "serve",
 ]

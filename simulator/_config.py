@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from simulator._fleet import default_names
+from simulator._model import Behaviour, ContactCenter
 from simulator._types import FieldTypes
 
 DEFAULT_CLIENT_KEY = "c2ltLWNsaWVudC1rZXk="
@@ -58,6 +59,13 @@ class SimulatorConfig:
     secondary_server_name: str | None = None
     # How typed fields are rendered (open as 0/1, states as codes, zone-less times).
     field_types: FieldTypes = field(default_factory=FieldTypes)
+    # Agent and caller behaviour of the model built at start (None: the defaults, which
+    # the tests pin values on; the demo adds surges).
+    behaviour: Behaviour | None = None
+    # A model built and advanced by the caller (the demo's, after filling its history
+    # from it), served instead of building one; queues, agents, seed, warmup_s and
+    # behaviour are then not used for the model.
+    model: ContactCenter | None = None
 
     def __post_init__(self) -> None:
         self.charset = self.charset.lower()

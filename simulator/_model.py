@@ -48,6 +48,49 @@ def flat_profile(local_hour: float) -> float:
     return 1.0
 
 
+@dataclass(frozen=True)
+class Surges:
+    """Short surges of calls in some queues, so that pressure shows at any hour.
+
+    Every ``every``-th queue (the 1st, the ``every+1``-th, ...) gets ``factor`` times its
+    peak rate for ``length_s`` once per ``period_s``. The surging queues take turns,
+    evenly staggered over the period from ``origin`` on the epoch clock (not the local
+    one): with 12 queues, four surge, and with the defaults (4-minute surges every 20
+    minutes) one starts every 5 minutes, whatever the time of day. The demo sets
+    ``origin`` to a minute after it starts. A surge never lowers a queue's rate below the
+    day profile's. Five times the peak rate overwhelms a queue's agents even at night,
+    when every agent who also serves it is idle (measured with the demo's 12 queues and
+    60 agents: waits above 20 s within 5 minutes of the start at most hours).
+    """
+
+    period_s: float = 1200.0
+    length_s: float = 240.0
+    factor: float = 5.0
+    every: int = 3
+    origin: float = 0.0  # epoch second at which the first queue's first surge starts
+
+    def __post_init__(self) -> None:
+        if not (0 < self.length_s <= self.period_s and self.factor > 0 and self.every >= 1):
+            raise ValueError("surges need 0 < length_s <= period_s, factor > 0, every >= 1")
+
+    def factor_at(self, queue_index: int, queues: int, t: float) -> float:
+        """The surge factor of the ``queue_index``-th of ``queues`` queues at epoch second
+        ``t``: ``factor`` inside one of its surges, else 0.0."""
+        return self.window(queue_index, queues, t)[0]
+
+    def window(self, queue_index: int, queues: int, t: float) -> tuple[float, float]:
+        """``(factor at t, the next epoch second at which it changes)``; a queue that
+        never surges: ``(0.0, inf)``."""
+        if queue_index % self.every:
+            return 0.0, math.inf
+        surging = (queues + self.every - 1) // self.every
+        turn = queue_index // self.every
+        phase = (t - self.origin - turn * self.period_s / surging) % self.period_s
+        if phase < self.length_s:
+            return self.factor, t + (self.length_s - phase)
+        return 0.0, t + (self.period_s - phase)
+
+
 class AgentState(StrEnum):
     AVAILABLE = "available"  # logged in, idle, can be offered a call
     BUSY = "busy"  # talking to a caller
@@ -86,6 +129,7 @@ class Behaviour:
     mean_session_s: float | None = 4 * _HOUR
     mean_logged_out_s: float = 1200.0
     profile: Callable[[float], float] = day_profile
+    surges: Surges | None = None  # None: the profile alone (tests pin values on it)
 
     def available_fraction(self) -> float:
         """The long-run share of agents logged in and not paused (for sizing the load)."""
@@ -125,6 +169,7 @@ class Snapshot:
 # Event kinds (ints: they sit in millions of heap tuples).
 _ARRIVAL, _ABANDON, _CALL_END, _WRAP_END = 0, 1, 2, 3
 _PAUSE_DUE, _PAUSE_END, _LOGOUT_DUE, _LOGIN, _CLOSE, _DAY_RESET = 4, 5, 6, 7, 8, 9
+_REDRAW = 1  # the `gen` of an arrival event that only draws the next candidate
 
 
 class _Call:
@@ -138,12 +183,13 @@ class _Call:
 
 class _Queue:
     __slots__ = (
-        "spec", "waiting", "n_waiting", "idle", "counts", "answered_today",
+        "spec", "index", "waiting", "n_waiting", "idle", "counts", "answered_today",
         "in_sl_today", "abandoned_today", "answered", "in_sl", "abandoned", "wait_total",
     )  # fmt: skip
 
-    def __init__(self, spec: QueueSpec) -> None:
+    def __init__(self, spec: QueueSpec, index: int) -> None:
         self.spec = spec
+        self.index = index  # position in the site's queue list (surges take turns by it)
         # Abandoned calls stay in the deque (flag cleared) until they reach its head.
         self.waiting: deque[_Call] = deque()
         self.n_waiting = 0
@@ -236,7 +282,7 @@ class ContactCenter:
         self._now = start
         self._seq = 0
         self._events: list[tuple[float, int, int, Any, int]] = []
-        self._queues = [_Queue(spec) for spec in queues]
+        self._queues = [_Queue(spec, i) for i, spec in enumerate(queues)]
         by_id = {q.spec.serviceid: q for q in self._queues}
         self._queues_by_id = by_id
         self._agents = [
@@ -304,6 +350,17 @@ class ContactCenter:
         )
         self._snapshot = snap
         return snap
+
+    def queue_items(self, now: float) -> list[dict[str, Any]]:
+        """Advance to ``now``; the services/state items only (pinned fields laid over),
+        without building the agents' items: cheaper when only queues are wanted."""
+        self.advance(now)
+        items = [self._queue_item(q) for q in self._queues]
+        for item in items:
+            pinned = self._overrides.get(item["serviceid"])
+            if pinned:
+                item.update(pinned)
+        return items
 
     def override(self, serviceid: int, fields: dict[str, Any]) -> None:
         """Pin fields of one queue's state (for tests and demos) until released."""
@@ -411,7 +468,7 @@ class ContactCenter:
                 self._login(agent, start)
         for q in self._queues:
             if q.spec.peak_rate > 0:
-                self._schedule(start + rng.expovariate(q.spec.peak_rate), _ARRIVAL, q)
+                self._next_candidate(q, start)
             if q.spec.hours is not None:
                 self._schedule(self._local.next_at(start, q.spec.hours[1]), _CLOSE, q)
         self._schedule(self._local.next_at(start, 0), _DAY_RESET, None)
@@ -496,13 +553,40 @@ class ContactCenter:
 
     # -- event handlers -----------------------------------------------------------------
 
-    def _on_arrival(self, t: float, q: _Queue, _gen: int) -> None:
+    def _envelope(self, q: _Queue, t: float) -> tuple[float, float]:
+        """The largest rate factor of ``q`` from ``t`` on (candidates come at peak rate
+        times it) and until when it holds: 1.0 for ever without surges (the profile is at
+        most 1), the surge's factor during a surge and 1.0 until the next one."""
+        surges = self.behaviour.surges
+        if surges is None:
+            return 1.0, math.inf
+        factor, until = surges.window(q.index, len(self._queues), t)
+        return max(1.0, factor), until
+
+    def _next_candidate(self, q: _Queue, t: float) -> None:
+        top, until = self._envelope(q, t)
+        until = max(until, t + 0.001)  # a boundary within float error of t: step past it
+        next_t = t + self._rng.expovariate(q.spec.peak_rate * top)
+        if next_t > until:
+            # The envelope changes first: draw again from there (memoryless), so a
+            # surge's candidates come at its rate, and others' at the usual one.
+            self._schedule(until, _ARRIVAL, q, _REDRAW)
+        else:
+            self._schedule(next_t, _ARRIVAL, q)
+
+    def _on_arrival(self, t: float, q: _Queue, gen: int) -> None:
         rng = self._rng
-        self._schedule(t + rng.expovariate(q.spec.peak_rate), _ARRIVAL, q)
-        if not self._is_open(q, t):
+        top = self._envelope(q, t)[0]
+        self._next_candidate(q, t)
+        if gen == _REDRAW or not self._is_open(q, t):
             return
-        # Thinning: accept a peak-rate candidate with the profile's probability.
-        if rng.random() >= self.behaviour.profile(self._local.seconds_of_day(t) / _HOUR):
+        # Thinning: accept a candidate with the probability factor / envelope. Without
+        # surges the envelope is 1.0 for ever, so such runs draw exactly as before.
+        factor = self.behaviour.profile(self._local.seconds_of_day(t) / _HOUR)
+        surges = self.behaviour.surges
+        if surges is not None:
+            factor = max(factor, surges.factor_at(q.index, len(self._queues), t))
+        if rng.random() >= factor / top:
             return
         call = _Call(t, q)
         if q.idle:

@@ -194,13 +194,14 @@ async def serve(config: SimulatorConfig) -> SimulatorServers:
 
     Use as `async with await serve(config) as servers:` or call `await servers.stop()`.
     """
-    model = await asyncio.to_thread(
+    model = config.model if config.model is not None else await asyncio.to_thread(
         build_contact_center,
         queues=config.queues,
         agents=config.agents,
         seed=config.seed,
         now=config.clock(),
         warmup_s=config.warmup_s,
+        behaviour=config.behaviour,
     )
     servers = SimulatorServers(config, Shared(config, model))
     try:

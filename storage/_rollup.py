@@ -202,6 +202,14 @@ def stored_buckets(
     conn: Connection, resolution: Resolution, ids: Sequence[int], lo_ms: int, hi_ms: int
 ) -> list[Bucket]:
     """Stored rollup rows of ``ids`` with lo <= ts < hi (a primary key range scan)."""
+    return [Bucket(*row) for row in stored_rows(conn, resolution, ids, lo_ms, hi_ms)]
+
+
+def stored_rows(
+    conn: Connection, resolution: Resolution, ids: Sequence[int], lo_ms: int, hi_ms: int
+) -> list[tuple[int, int, float, float, float, int, float, int]]:
+    """Like ``stored_buckets``, as plain tuples in the order of ``Bucket``'s fields, by
+    series and time (chart reads: no object per row but the point they draw)."""
     if not ids or hi_ms <= lo_ms:
         return []
     t = TABLES[resolution]
@@ -211,7 +219,8 @@ def stored_buckets(
         .where(t.c.series_id.in_(list(ids)), t.c.ts >= lo_ms, t.c.ts < hi_ms)
         .order_by(t.c.series_id, t.c.ts)
     )
-    return [Bucket(*row) for row in conn.execute(stmt).all()]
+    # Rows index and unpack like the tuples they stand for.
+    return conn.execute(stmt).all()  # type: ignore[return-value]
 
 
 # -- writes ------------------------------------------------------------------------------------

@@ -318,7 +318,8 @@ def test_demo_prints_its_banner_once_the_app_answers_with_credentials_that_probe
     clean = {k: v for k, v in os.environ.items() if not k.startswith("TRIO_MONITOR_")}
     proc = subprocess.Popen(
         [sys.executable, "-m", "trio_monitor", "demo", "--port", str(port), "--data-dir",
-         str(tmp_path / "demo")], env={**clean, "TRIO_MONITOR_LOG_FORMAT": "json"},
+         str(tmp_path / "demo"), "--history-days", "0"],
+        env={**clean, "TRIO_MONITOR_LOG_FORMAT": "json"},
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         assert proc.stdout is not None

@@ -104,7 +104,7 @@ def test_demo_prints_the_url_and_a_password_that_logs_in_then_stops_cleanly(tmp_
         del env[key]
     proc = subprocess.Popen(
         [sys.executable, "-m", "trio_monitor", "demo", "--port", str(port),
-         "--data-dir", str(tmp_path / "demo")],
+         "--data-dir", str(tmp_path / "demo"), "--history-days", "0"],
         env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
     )
     try:

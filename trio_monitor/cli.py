@@ -5,10 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import getpass
-import json
 import logging
 import os
-import secrets
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -27,7 +25,6 @@ from .cliutil import (  # noqa: F401 - the names callers and tests know from cli
     CommandError,
     sqlite_path,
 )
-from .cliutil import configure_logging as _configure_logging
 from .cliutil import open_database as _open_database
 from .cliutil import start as _start
 from .cliutil import unavailable as _unavailable
@@ -110,6 +107,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--queues", type=int, default=12)
     p.add_argument("--agents", type=int, default=60)
     p.add_argument("--poll-interval", type=float, default=2.0)
+    p.add_argument("--history-days", type=int, default=30,
+                   help="days of history to fill from the simulator at first start "
+                        "(0: none)")
+    # scripts/demo.sh numbers its own steps first.
+    p.add_argument("--steps-before", type=int, default=0, help=argparse.SUPPRESS)
     p.set_defaults(handler=cmd_demo)
 
     p = sub.add_parser("web", help="run the web app (gunicorn)")
@@ -273,102 +275,10 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """The simulator, the collector and the web app on SQLite, in one command."""
-    import simulator
-
-    from .web import child_env, serve, wait_for_web
-
     _check_port_free(f"127.0.0.1:{args.port}")
-    data_dir = Path(args.data_dir).resolve()
-    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    sim_password = "sim-" + secrets.token_urlsafe(12)
-    client_key = secrets.token_urlsafe(18)
-    config = simulator.SimulatorConfig(
-        queues=args.queues, agents=args.agents, seed=secrets.randbelow(10_000),
-        client_key=client_key, username="monitor", password=sim_password,
-    )
-    with simulator.run_in_thread(config) as sim:
-        key_file = _private_file(data_dir / "trio-client-key", client_key)
-        password_file = _private_file(data_dir / "trio-password", sim_password)
-        base = f"http://127.0.0.1:{args.port}"
-        env = {
-            "TRIO_MONITOR_DATA_DIR": str(data_dir),
-            "TRIO_MONITOR_DATABASE_URL": f"sqlite:///{(data_dir / 'trio-monitor.db').as_posix()}",
-            "TRIO_MONITOR_TRIO_BASE_URL": sim.primary_url,
-            # Both servers announce 127.0.0.1 with the primary's port: name the secondary's.
-            "TRIO_MONITOR_TRIO_SECONDARY_URL": sim.secondary_url,
-            "TRIO_MONITOR_TRIO_CLIENT_KEY_FILE": str(key_file),
-            "TRIO_MONITOR_TRIO_USERNAME": "monitor",
-            "TRIO_MONITOR_TRIO_PASSWORD_FILE": str(password_file),
-            "TRIO_MONITOR_POLL_INTERVAL_S": str(args.poll_interval),
-            "TRIO_MONITOR_REFRESH_INTERVAL_S": str(max(1.0, args.poll_interval)),
-            "TRIO_MONITOR_WEB_BIND": f"127.0.0.1:{args.port}",
-            "TRIO_MONITOR_MODE": "development",
-            "TRIO_MONITOR_HEALTH_TARGETS": json.dumps([
-                {"name": name, "url": sim.worker_url(name), "interval_s": 5, "timeout_s": 2,
-                 "conditions": ['status == "ok"', "consecutive_failures < 10",
-                                "age(last_successful_run) < 10m"],
-                 "degraded_latency_ms": 1000}
-                for name in sim.worker_names
-            ]),
-            "TRIO_MONITOR_DRIFT_SOURCES": json.dumps([
-                {"name": name, "url": sim.reconciler_url(name, "json"), "format": "json",
-                 "interval_s": 10}
-                for name in sim.reconciler_names
-            ]),
-        }
-        os.environ.update(env)
-        settings = load_settings()
-        _configure_logging(settings)
-        password = _demo_admin(settings)
-        probe_env = " ".join(f"{k}={v}" for k, v in env.items() if "_TRIO_" in k)
-        banner = (
-            f"Trio Monitor demo\n"
-            f"  open {base}/  and log in as  admin / {password}\n"
-            f"  (this password is shown once; the next demo run sets a new one)\n"
-            f"  simulated Trio API: {sim.primary_url} (failover: {sim.secondary_url})\n"
-            f"    client key {client_key}, user monitor, password {sim_password}\n"
-            f"    try it:  {probe_env} trio-monitor trio probe\n"
-            f"  break it:  curl -X POST {sim.control_url}/faults "
-            """-d '{"resource": "services/state", "kind": "hang"}'\n"""
-            f"             curl -X POST {sim.control_url}/workers/{sim.worker_names[0]} "
-            """-d '{"mode": "failing"}'\n"""
-            f"  database:  {settings.database_url}\n"
-            f"  Ctrl-C stops everything."
-        )
-        # The banner only once the web app answers: a URL printed earlier is a URL that
-        # refuses connections for the first seconds.
-        return serve(child_env(**env), settings.shutdown_timeout_s,
-                     ready=(lambda: wait_for_web(f"{base}/healthz"),
-                            lambda: print(banner, flush=True)))
+    from .demo import run_demo
 
-
-def _private_file(path: Path, content: str) -> Path:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(content)
-    return path
-
-
-def _demo_admin(settings: Settings) -> str:
-    """Create (or reset) the demo's admin; return the password to print."""
-    import auth
-    import storage
-
-    from .wiring import make_engine
-
-    password = (settings.demo_password.get_secret_value() if settings.demo_password
-                else secrets.token_urlsafe(12))
-    engine = make_engine(settings)
-    try:
-        storage.upgrade(engine)
-        try:
-            auth.add_user(engine, "admin", password, auth.Role.ADMIN)
-        except auth.UserExists:
-            auth.set_password(engine, "admin", password)
-            auth.enable_user(engine, "admin")
-    finally:
-        engine.dispose()
-    return password
+    return run_demo(args)
 
 
 def cmd_web(args: argparse.Namespace) -> int:
