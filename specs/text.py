@@ -14,6 +14,7 @@ the one place (every package may import it).
 
 from __future__ import annotations
 
+import re
 import string
 from dataclasses import dataclass
 from pathlib import Path
@@ -213,3 +214,57 @@ def format_duration(seconds: float | None, lang: str) -> str:
         if whole >= size:
             return f"{format_number(whole // size, lang)} {unit}"
     return f"{format_number(whole, lang)} s"
+
+
+# -- texts the program stored in English ------------------------------------------------
+
+# Catalog keys whose English is a text the program itself writes into the database (the
+# shipped rules' names, the reasons of alert and source states): shown translated.
+STORED_PREFIXES = ("rule_", "rsn_")
+_MAX_DEPTH = 3
+
+
+def _stored_patterns() -> list[tuple[re.Pattern[str], Entry]]:
+    found = []
+    for key, entry in _ENTRIES.items():
+        if not key.startswith(STORED_PREFIXES) or entry.plural:
+            continue
+        pattern = "".join(
+            re.escape(literal) + (f"(?P<{name}>.+?)" if name is not None else "")
+            for literal, name, _spec, _conv in string.Formatter().parse(entry.forms[Lang.EN][0])
+        )
+        found.append((re.compile(pattern + r"\Z", re.DOTALL), entry))
+    # The most specific first: the longest literal text.
+    return sorted(found, key=lambda item: -len(re.sub(r"\(\?P<\w+>\.\+\?\)", "",
+                                                        item[0].pattern)))
+
+
+_STORED = _stored_patterns()
+
+
+def stored(value: str, lang: str, _depth: int = 0) -> str:
+    """``value``, a text the program stored in English (a shipped rule's name, a
+    state's reason such as "longest_wait_s = 95 (critical at or above 20)"), in
+    ``lang``: matched against the catalog's ``rule_``/``rsn_`` texts, the fields it
+    carries translated in turn, parts joined by "; " one by one. Anything else (a name
+    someone typed, a server's error text) is returned as it is."""
+    if language(lang) is Lang.EN or not value or _depth > _MAX_DEPTH:
+        return value
+    if "; " in value:
+        return "; ".join(stored(part, lang, _depth + 1) for part in value.split("; "))
+    for pattern, entry in _STORED:
+        match = pattern.match(value)
+        if match is not None:
+            fields = {name: _localized_number(part, lang) or stored(part, lang, _depth + 1)
+                      for name, part in match.groupdict().items()}
+            return entry.forms[language(lang)][0].format(**fields)
+    return value
+
+
+_DECIMAL = re.compile(r"-?\d+\.(\d+)\Z")
+
+
+def _localized_number(value: str, lang: str) -> str | None:
+    """A decimal number as the program wrote it ("0.8") in ``lang``'s notation."""
+    match = _DECIMAL.match(value)
+    return format_number(float(value), lang, len(match.group(1))) if match else None

@@ -397,7 +397,8 @@ def build_audit(rows: Sequence[AuditRow], now_ms: int, lang: str, tz: str) -> Co
     body = [
         html.Tr([
             html.Td(fmt.moment(row.ts_ms, now_ms, tz)),
-            html.Td([row.actor, html.Span(f" {row.client_addr}", className="muted")
+            html.Td([fmt.actor_text(row.actor, lang),
+                     html.Span(f" {row.client_addr}", className="muted")
                      if row.client_addr else ""]),
             html.Td(row.action), html.Td(row.target), html.Td(change_text(row)),
         ], **fmt.data_attributes(action=row.action))

@@ -10,7 +10,7 @@ from typing import Any
 
 from dash import html
 
-from specs import sitetime
+from specs import sitetime, text
 
 
 def wait(seconds: float | None) -> str:
@@ -87,6 +87,11 @@ LocalTimes = sitetime.LocalTimes
 def time_of_day(ts_ms: int, tz: str) -> str:
     """``14:03`` in the site's zone, where the day is shown beside it."""
     return sitetime.time_of_day(ts_ms, tz)
+
+
+def actor_text(actor: str, lang: str) -> str:
+    """Who made a change: a username, or the program itself ("system") in ``lang``."""
+    return text.t("actor_system", lang) if actor == "system" else actor
 
 
 def data_attributes(**values: str) -> dict[str, Any]:

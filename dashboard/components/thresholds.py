@@ -26,6 +26,7 @@ from specs.drift import DRIFT_COUNT_METRIC, DRIFT_OLDEST_METRIC, LAST_SUCCESS_AG
 from specs.health import LATENCY_METRIC, STATE_DOWN_METRIC
 from specs.metrics import SUGGESTED_QUEUE_METRICS
 from specs.sources import DATA_AGE_METRIC, SCREEN_SILENCE_METRIC
+from specs.text import has, stored
 from storage import AuditRow, RuleRow
 
 from .._paths import app_path
@@ -129,7 +130,7 @@ def _seconds(value: float) -> str:
 
 def scope_text(rule: Rule, lang: str) -> str:
     scope = rule.scope
-    kind = t(f"thr_kind_{scope.entity_kind}", lang) if scope.entity_kind in ENTITY_KINDS \
+    kind = t(f"thr_kind_{scope.entity_kind}", lang) if has(f"thr_kind_{scope.entity_kind}") \
         else scope.entity_kind or t("thr_any_kind", lang)
     return " · ".join([scope.source or t("thr_any_source", lang), kind,
                        ", ".join(scope.entity_ids) or t("thr_all_ids", lang)])
@@ -183,7 +184,7 @@ def channels_text(rule: Rule, configured: Sequence[str], lang: str) -> str:
 
 
 def _name_cell(row: RuleRow, error: str | None, lang: str) -> list[Component | str]:
-    cell: list[Component | str] = [row.name]
+    cell: list[Component | str] = [stored(row.name, lang)]
     if row.builtin:
         cell.append(html.Span(t("thr_builtin", lang), className="badge"))
     if error is not None:
@@ -216,7 +217,7 @@ def build_rule_row(row: RuleRow, configured: Sequence[str], is_admin: bool, now_
     cells: list[Any] = [_name_cell(row, error, lang)]
     cells += _rule_cells(rule, configured, lang) if rule else [""] * 10
     cells.append(t("thr_on" if row.enabled else "thr_off", lang))
-    cells.append(t("thr_changed_by", lang, who=row.updated_by or "–",
+    cells.append(t("thr_changed_by", lang, who=fmt.actor_text(row.updated_by or "–", lang),
                    when=fmt.short_time(row.updated_at_ms, now_ms, tz)))
     if is_admin:
         cells.append(_actions(row, lang))
@@ -585,10 +586,11 @@ def build_audit(rows: Sequence[AuditRow], now_ms: int, lang: str, tz: str) -> li
     body = [
         html.Tr([
             html.Td(fmt.moment(row.ts_ms, now_ms, tz)),
-            html.Td([row.actor, html.Span(f" {row.client_addr}", className="muted")
+            html.Td([fmt.actor_text(row.actor, lang),
+                     html.Span(f" {row.client_addr}", className="muted")
                      if row.client_addr else ""]),
             html.Td(_action_text(row.action, lang)),
-            html.Td(_audit_rule_name(row)),
+            html.Td(stored(_audit_rule_name(row), lang)),
             html.Td(_audit_changes(row, lang)),
         ])
         for row in rows

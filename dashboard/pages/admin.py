@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 import auth
 from auth import Actor, PermissionDenied, Role, current_user, request_client_address, require_role
 from dashboard import DashboardConfig, _frame, _runtime, ids
+from dashboard._language import current_language, page_title
 from dashboard.components.admin import (
     ADM_ADD_USER,
     ADM_AUDIT,
@@ -74,15 +75,15 @@ from storage import DisplayExists, StorageUnavailable, UnknownDisplay
 
 # Linked for administrators only (the page refuses everyone else itself).
 CALLBACKS = PageCallbacks()
-dash.register_page(__name__, path="/admin", title="Admin", callbacks=CALLBACKS,
-                   nav="adm_nav", nav_order=5, nav_role="admin")
+dash.register_page(__name__, path="/admin", title=page_title("adm_title"),
+                   callbacks=CALLBACKS, nav="adm_nav", nav_order=5, nav_role="admin")
 
 PATH = "/admin"
 
 
 def layout(**_query: Any) -> Any:
     runtime = _runtime.current()
-    lang = language(runtime.config.default_language)
+    lang = current_language(runtime.config.default_language)
     if _frame.admin_parts_allowed():
         content = build_sections(lang, int(runtime.config.refresh_interval_s * 1000))
     else:
