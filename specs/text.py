@@ -255,7 +255,7 @@ def stored(value: str, lang: str, _depth: int = 0) -> str:
     for pattern, entry in _STORED:
         match = pattern.match(value)
         if match is not None:
-            fields = {name: _localized_number(part, lang) or stored(part, lang, _depth + 1)
+            fields = {name: localize_number(part, lang) or stored(part, lang, _depth + 1)
                       for name, part in match.groupdict().items()}
             return entry.forms[language(lang)][0].format(**fields)
     return value
@@ -264,7 +264,8 @@ def stored(value: str, lang: str, _depth: int = 0) -> str:
 _DECIMAL = re.compile(r"-?\d+\.(\d+)\Z")
 
 
-def _localized_number(value: str, lang: str) -> str | None:
-    """A decimal number as the program wrote it ("0.8") in ``lang``'s notation."""
+def localize_number(value: str, lang: str) -> str | None:
+    """A decimal number as the program wrote it ("0.8") in ``lang``'s notation ("0,8");
+    None when ``value`` is no such number."""
     match = _DECIMAL.match(value)
     return format_number(float(value), lang, len(match.group(1))) if match else None

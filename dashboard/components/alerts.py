@@ -16,7 +16,7 @@ from alerts import AlertState
 from alerts.inputs import RULE_METRIC_DISPLAYS
 from specs.metrics import Display
 from specs.text import has as has_text
-from specs.text import stored
+from specs.text import localize_number, stored
 from storage import ChannelRow, EventRow, OutboxRow, SilenceRow, StateRow
 
 from ..alertsmodel import AlertsData
@@ -123,13 +123,15 @@ _VALUE_FORMATS: Mapping[Display, Callable[[float], str]] = {
 }
 
 
-def value_text(metric: str, value: float | None) -> str:
+def value_text(metric: str, value: float | None, lang: str = "en") -> str:
     """A value as its metric's declared display says: seconds as m:ss, percentages,
-    milliseconds (``alerts.inputs.RULE_METRIC_DISPLAYS``)."""
+    milliseconds (``alerts.inputs.RULE_METRIC_DISPLAYS``); a decimal comma in Swedish."""
     if value is None:
         return "–"
     display = RULE_METRIC_DISPLAYS.get(metric, Display.NUMBER)
-    return _VALUE_FORMATS.get(display, _number)(value)
+    shown = _VALUE_FORMATS.get(display, _number)(value)
+    number, _, unit = shown.partition(" ")
+    return " ".join(filter(None, (localize_number(number, lang) or number, unit)))
 
 
 def _when(ts_ms: int | None, now_ms: int, lang: str, tz: str) -> str:
@@ -187,7 +189,7 @@ def _firing_row(
             html.Td(_severity(state.severity, lang)),
             html.Td(rule_name(state.rule_id, data.rule_names, lang)),
             html.Td(entity_text(state.entity_name, state.entity_id, state.entity_kind, lang)),
-            html.Td(value_text(state.metric, state.last_value)),
+            html.Td(value_text(state.metric, state.last_value, lang)),
             html.Td(word("alr_state_", state.state, lang)),
             html.Td(_when(state.opened_at_ms or state.since_ms, now_ms, lang, tz)),
             html.Td(_acknowledgement(state, now_ms, lang, can_ack, tz)),
@@ -234,7 +236,7 @@ def build_pending(data: AlertsData, now_ms: int, lang: str, tz: str) -> list[Com
                 html.Td(_severity(s.severity, lang)),
                 html.Td(rule_name(s.rule_id, data.rule_names, lang)),
                 html.Td(entity_text(s.entity_name, s.entity_id, s.entity_kind, lang)),
-                html.Td(value_text(s.metric, s.last_value)),
+                html.Td(value_text(s.metric, s.last_value, lang)),
                 html.Td(word("alr_state_", s.state, lang)),
                 html.Td(_when(s.pending_since_ms or s.since_ms, now_ms, lang, tz)),
                 html.Td(stored(s.reason, lang)),

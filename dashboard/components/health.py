@@ -89,8 +89,8 @@ def _facts(status: SourceStatus, history: SourceHistory, now_ms: int,
         _fact(t("breaker", lang), breaker_text(status.breaker_state, lang), "breaker"),
         _fact(t("last_success", lang), last_success_text(status.last_success_ms, now_ms, lang),
               "last-success"),
-        _fact(t("uptime_24h", lang), fmt.ratio(history.uptime_24h), "uptime-24h"),
-        _fact(t("uptime_7d", lang), fmt.ratio(history.uptime_7d), "uptime-7d"),
+        _fact(t("uptime_24h", lang), fmt.ratio(history.uptime_24h, lang), "uptime-24h"),
+        _fact(t("uptime_7d", lang), fmt.ratio(history.uptime_7d, lang), "uptime-7d"),
     ]
     if status.last_error:
         facts.append(_fact(t("last_error_label", lang), stored(status.last_error, lang),

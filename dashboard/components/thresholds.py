@@ -472,7 +472,7 @@ def _result_lines(result: BacktestResult, metric: str, span: Span,
           critical=result.by_severity.get(Severity.CRITICAL, 0)),
         t("thr_bt_series", lang, fired=result.series_fired, series=result.series),
         t("thr_bt_stored", lang, asked=_length(span.duration_ms), stored=_length(stored)),
-        t("thr_bt_share", lang, share=fmt.ratio(result.firing_share)) if enough
+        t("thr_bt_share", lang, share=fmt.ratio(result.firing_share, lang)) if enough
         else t("thr_bt_too_little", lang, share=f"{MIN_STORED_SHARE * 100:.0f} %"),
     ]
     if result.nodata_alerts:
