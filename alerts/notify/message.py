@@ -230,7 +230,9 @@ def render_item(n: Notification, lang: Lang, tz: str) -> Item:
         return Item(_w("test_body", lang), ((_w("sent", lang), when),), n.link)
     label = _w("resolved_title" if n.kind is NotificationKind.RESOLVED else n.severity.value,
                lang)
-    names = (one_line(n.rule_name, NAME_MAX_CHARS), one_line(n.entity, NAME_MAX_CHARS))
+    # A shipped rule's name in the message's language (a name someone typed as typed).
+    names = (one_line(text.stored(n.rule_name, lang), NAME_MAX_CHARS),
+             one_line(n.entity, NAME_MAX_CHARS))
     title = " · ".join(part for part in (label, *names) if part)
     facts: list[tuple[str, str]] = []
     if n.value is not None or n.kind is not NotificationKind.RESOLVED:
@@ -301,7 +303,9 @@ def _subject(ordered: tuple[Notification, ...], lang: Lang) -> str:
         count = counts[kind]
         if count:
             parts.append(text.tn(f"ntf_count_{kind.value}", count, lang))
-    names = [f"{n.rule_name} ({n.entity})" if n.entity else n.rule_name for n in ordered]
+    rules = [text.stored(n.rule_name, lang) for n in ordered]
+    names = [f"{rule} ({n.entity})" if n.entity else rule for rule, n in zip(rules, ordered,
+                                                                                strict=True)]
     shown = ", ".join(names[:_SUBJECT_NAMES])
     if len(names) > _SUBJECT_NAMES:
         shown += ", …"
