@@ -63,7 +63,8 @@ def test_it_writes_swedish_with_decimal_comma_and_summer_time() -> None:
     subject, body = render_text(alerts, "sv", "Europe/Stockholm")
 
     assert subject == (
-        "[VARNING] 1 larm aktivt, 1 larm återställt: Servicenivå (Kundtjänst), Längsta väntetid (Växel)"
+        "[VARNING] 1 larm aktivt, 1 larm återställt: Servicenivå (Kundtjänst), "
+        "Längsta väntetid (Växel)"
     )
     assert "Värde: 72,5 % (gräns 80 %)" in body
     assert "Sedan: 2024-07-01 12:00:00 CEST" in body
