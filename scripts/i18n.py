@@ -131,7 +131,10 @@ def _unregister(module_name: str, path: Path) -> None:
     source = REGISTRY.read_text(encoding="utf-8")
     alias = re.search(rf"from \.{re.escape(short)} import TEXTS as (\w+)\n", source)
     if alias is not None:
-        source = source.replace(alias.group(0), "")
+        line = alias.group(0)
+        # With the blank line it was given, if it stood alone between blank lines.
+        source = (source.replace("\n\n" + line, "\n", 1) if f"\n\n{line}\n" in source
+                  else source.replace(line, "", 1))
         source = source.replace(f"_TEXTS.update({alias.group(1)})\n", "")
         REGISTRY.write_text(source, encoding="utf-8")
     path.unlink()
