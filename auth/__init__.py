@@ -16,6 +16,7 @@ from .displays import (
     hash_token,
     list_displays,
     revoke_display,
+    set_display_language,
 )
 from .errors import AuthError, InvalidUsername, PermissionDenied, UnknownUser, UserExists
 from .passwords import WeakPassword, check_policy, hash_password
@@ -36,6 +37,7 @@ from .users import (
     get_user,
     list_users,
     normalize_username,
+    set_language,
     set_password,
     set_role,
     unlock_user,
@@ -49,8 +51,10 @@ from .web import (
     install,
     installed_config,
     on_login_attempt,
+    remember_language,
     request_client_address,
     require_role,
+    visitor_language,
 )
 
 __all__ = [
@@ -84,6 +88,9 @@ __all__ = [
     "create_display",
     "csrf_token",
     "current_user",
+    "remember_language",
+    "set_display_language",
+    "set_language",
     "declare_display_scope",
     "disable_user",
     "enable_user",
@@ -99,6 +106,7 @@ __all__ = [
     "on_login_attempt",
     "request_client_address",
     "require_role",
+    "visitor_language",
     "revoke_display",
     "set_password",
     "sessions",

@@ -1,4 +1,5 @@
-"""The login and error pages: Jinja templates (autoescaped) and their texts in en/sv."""
+"""The login and error pages: Jinja templates (autoescaped) and their texts in en/sv
+(from the one catalog, specs/locale/)."""
 
 from __future__ import annotations
 
@@ -6,56 +7,20 @@ from typing import Any
 
 from flask import current_app, render_template_string
 
-TEXTS: dict[str, dict[str, str]] = {
-    "en": {
-        "title": "Log in",
-        "username": "Username",
-        "password": "Password",
-        "submit": "Log in",
-        "invalid": "Wrong username or password, or too many attempts: then try "
-                   "again later or ask an administrator to unlock the account.",
-        "too_many": "Too many attempts. Try again later.",
-        "unavailable": "The service is unavailable right now. Try again in a moment.",
-        "csrf_title": "Form expired",
-        "csrf": "This form has expired or did not come from this site. "
-                "Go back to the login page and try again.",
-        "back": "Back to the login page",
-        "switch_lang": "sv",
-        "switch_label": "På svenska",
-        "display_title": "Wall screen",
-        "display_starting": "Starting the wall screen…",
-        "display_continue": "Continue",
-        "revoked_title": "Access revoked",
-        "revoked": "This screen's access was revoked. An administrator can create a new "
-                   "display token on the admin page and open its address on this screen.",
-        "display_unavailable": "The service is unavailable right now. This screen tries "
-                               "again every {seconds} seconds.",
-    },
-    "sv": {
-        "title": "Logga in",
-        "username": "Användarnamn",
-        "password": "Lösenord",
-        "submit": "Logga in",
-        "invalid": "Fel användarnamn eller lösenord, eller för många försök: försök "
-                   "då igen senare eller be en administratör att låsa upp kontot.",
-        "too_many": "För många försök. Försök igen senare.",
-        "unavailable": "Tjänsten är inte tillgänglig just nu. Försök igen om en stund.",
-        "csrf_title": "Formuläret har gått ut",
-        "csrf": "Formuläret har gått ut eller kom inte från den här webbplatsen. "
-                "Gå tillbaka till inloggningssidan och försök igen.",
-        "back": "Tillbaka till inloggningssidan",
-        "switch_lang": "en",
-        "switch_label": "In English",
-        "display_title": "Väggskärm",
-        "display_starting": "Väggskärmen startar…",
-        "display_continue": "Fortsätt",
-        "revoked_title": "Åtkomsten är återkallad",
-        "revoked": "Den här skärmens åtkomst har återkallats. En administratör kan skapa en "
-                   "ny skärmnyckel på administrationssidan och öppna dess adress på skärmen.",
-        "display_unavailable": "Tjänsten är inte tillgänglig just nu. Skärmen försöker igen "
-                               "var {seconds}:e sekund.",
-    },
-}
+from specs import text
+from specs.languages import LANGUAGES
+
+# The login and screen pages' texts, ``login_<name>`` in the catalog (specs/locale/).
+_SWITCH_TO = {"en": "sv", "sv": "en"}  # the language the page's link switches to
+
+
+def _texts(lang: str) -> dict[str, str]:
+    names = {key.removeprefix("login_") for key in text.keys() if key.startswith("login_")}
+    return {**{name: text.t("login_" + name, lang) for name in names},
+            "switch_lang": _SWITCH_TO[lang]}
+
+
+TEXTS: dict[str, dict[str, str]] = {lang: _texts(lang) for lang in LANGUAGES}
 
 _BASE = """<!doctype html>
 <html lang="{{ lang }}">

@@ -53,9 +53,14 @@ def finish_page(config: AuthConfig, html: str, status: int) -> Response:
     response.headers["Content-Type"] = "text/html; charset=utf-8"
     lang, chosen = language(config)
     if chosen:
-        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, httponly=True,
-                            samesite="Lax", secure=config.cookie_secure)
+        set_language_cookie(response, lang, config)
     return response
+
+
+def set_language_cookie(response: Response, lang: str, config: AuthConfig) -> None:
+    """This browser's language: read by the login page and every page of the app."""
+    response.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, httponly=True,
+                        samesite="Lax", secure=config.cookie_secure)
 
 
 def login_page(

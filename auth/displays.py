@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 
 from specs.clock import Clock, now_ms
+from specs.languages import LANGUAGES
 from storage import DisplayRow, DisplayStore, SeenRequest, StorageUnavailable
 
 from .errors import AuthError
@@ -94,6 +95,19 @@ def revoke_display(
                                        now_ms=now_ms(clock), client_addr=actor.client_addr)
 
 
+def set_display_language(
+    engine: Engine, display_id: int, language: str | None, *, actor: Actor = SYSTEM,
+    clock: Clock = time.time,
+) -> DisplayRow:
+    """Set a screen's language ("en", "sv"; None: the site's default), audit
+    "display.language". Raises ValueError (language), storage.UnknownDisplay."""
+    if language is not None and language not in LANGUAGES:
+        raise ValueError(f"unknown language {language!r}: expected one of {LANGUAGES}")
+    return DisplayStore(engine).set_language(display_id, language, actor=actor.name,
+                                             now_ms=now_ms(clock),
+                                             client_addr=actor.client_addr)
+
+
 def list_displays(engine: Engine) -> list[DisplayRow]:
     """Every token, revoked ones included, by name."""
     return DisplayStore(engine).list()
@@ -137,6 +151,11 @@ class DisplayChecker:
         with self._lock:
             self._rows[display_id] = (now, row)
         return row
+
+    def forget(self, display_id: int) -> None:
+        """Read the token's row again at the next request (its language changed here)."""
+        with self._lock:
+            self._rows.pop(display_id, None)
 
     def fresh(self, display_id: int, now: float) -> DisplayRow | None:
         """The token's row read now (for actions, like ``require_role``)."""

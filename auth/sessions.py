@@ -60,6 +60,7 @@ class LiveSession:
     user_id: int
     username: str
     role: Role
+    language: str | None = None  # the user's chosen language, None: not chosen
 
 
 def hash_token(token: str) -> str:
@@ -113,7 +114,7 @@ def confirm(
             # The session was confirmed just now; only its idle expiry lags.
             log.warning("cannot record session %s as seen: %s", row.id, err)
     return LiveSession(id=row.id, user_id=row.user_id, username=found.username,
-                       role=Role(found.role)), ""
+                       role=Role(found.role), language=found.language), ""
 
 
 def _refusal(found: SessionUserRow | None, now_ms: int) -> str | None:

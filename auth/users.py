@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 
 import specs.clock
 from specs.clock import Clock
+from specs.languages import LANGUAGES
 from specs.roles import USER_ROLES, Role
 from storage import AlertStore, StorageUnavailable, UserRow, UserStore
 
@@ -42,6 +43,7 @@ class User:
     created_at_ms: int
     last_login_at_ms: int | None
     updated_at_ms: int
+    language: str | None = None  # the language the user last chose; None: not chosen
 
 
 class AuthStatus(StrEnum):
@@ -127,6 +129,7 @@ def _to_user(row: UserRow) -> User:
         created_at_ms=row.created_at_ms,
         last_login_at_ms=row.last_login_at_ms,
         updated_at_ms=row.updated_at_ms,
+        language=row.language,
     )
 
 
@@ -228,6 +231,14 @@ def set_role(
     if row.role != checked_role.value:
         audit(engine, actor, "user.role", row.username, now_ms, before={"role": row.role},
               after={"role": checked_role.value})
+
+
+def set_language(engine: Engine, user_id: int, language: str) -> bool:
+    """Remember the language the user chose, for their next login anywhere (not audited:
+    a preference). False if the user is gone. Raises ValueError (language)."""
+    if language not in LANGUAGES:
+        raise ValueError(f"unknown language {language!r}: expected one of {LANGUAGES}")
+    return UserStore(engine).set_language(user_id, language)
 
 
 def audit(

@@ -49,18 +49,20 @@ from ._requests import SAFE_METHODS, is_dash_update, is_machine_path, outside_di
 from ._responses import (
     ASSETS_ENDPOINT,
     DISPLAY_ENDPOINT,
+    LANG_COOKIE,
     LOGIN_ENDPOINT,
     LOGOUT_ENDPOINT,
     REVOKED_ENDPOINT,
     csrf_failure_page,
     login_page,
     refused_page,
+    set_language_cookie,
 )
 from ._responses import screen_page_response as screen_response
-from .config import AuthConfig
-from .displays import DisplayChecker, find_display, looks_like_token
+from .config import LANGUAGES, AuthConfig
+from .displays import DisplayChecker, find_display, looks_like_token, set_display_language
 from .errors import PermissionDenied
-from .users import SYSTEM_ACTOR, Actor, AuthResult, AuthStatus, Role, authenticate
+from .users import SYSTEM_ACTOR, Actor, AuthResult, AuthStatus, Role, authenticate, set_language
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +119,8 @@ class SessionUser:
     display_id: int | None = None
     # The server-side session's id (a person's session only).
     session_id: int | None = None
+    # The language the user chose (stored on the user), or the screen's (on its token).
+    language: str | None = None
 
     @property
     def is_display(self) -> bool:
@@ -165,6 +169,7 @@ def install(server: Flask, engine: Engine, config: AuthConfig, *, clock: Clock =
     )
     server.register_blueprint(_blueprint())
     server.before_request(_guard)
+    server.before_request(_language_from_query)
     server.after_request(_security_headers)
     server.after_request(_dash_csrf_cookie)
 
@@ -209,7 +214,7 @@ def require_role(role: Role | str) -> SessionUser:
 
 def _session_of(live: sessions.LiveSession) -> SessionUser:
     return SessionUser(id=live.user_id, username=live.username, role=live.role,
-                       session_id=live.id)
+                       session_id=live.id, language=live.language)
 
 
 def _require_display_role(user: SessionUser, display_id: int, required: Role) -> SessionUser:
@@ -223,6 +228,62 @@ def _require_display_role(user: SessionUser, display_id: int, required: Role) ->
             f"{required.value}"
         )
     return user
+
+
+def remember_language(lang: str) -> None:
+    """The visitor of the current request chose ``lang``: it is kept in this browser
+    (the ``lang`` cookie, which the login page reads too), on the user (the default of
+    their next login in any browser) or on the display token (that screen's language).
+    Raises ValueError for an unknown language; a database failure is logged and the
+    cookie is still set (the choice holds in this browser)."""
+    if lang not in LANGUAGES:
+        raise ValueError(f"unknown language {lang!r}: expected one of {LANGUAGES}")
+    g.trio_language = lang
+    if EXTENSION not in current_app.extensions:
+        return  # a dashboard served without logins (tests): nothing to keep it in
+    state = _state()
+
+    @flask.after_this_request
+    def _keep_in_browser(response: Response) -> Response:
+        set_language_cookie(response, lang, state.config)
+        return response
+
+    user = current_user()
+    if user is None or user.language == lang:
+        return
+    try:
+        if user.display_id is not None:
+            set_display_language(state.engine, user.display_id, lang,
+                                 actor=Actor(user.username, client_address(state.config)),
+                                 clock=state.clock)
+            state.displays.forget(user.display_id)
+        else:
+            set_language(state.engine, user.id, lang)
+    except StorageUnavailable as err:
+        log.error("cannot store the language chosen: %s", err,
+                  extra={"username": user.username})
+
+
+def visitor_language(default: str) -> str:
+    """The language of the current request's visitor: the one chosen in this request
+    (``?lang=``, the switch), else the user's or the screen's stored one, else this
+    browser's ``lang`` cookie, else ``default``."""
+    if not flask.has_request_context():
+        return default
+    user = current_user()
+    for candidate in (g.get("trio_language"), user.language if user else None,
+                      request.cookies.get(LANG_COOKIE)):
+        if candidate in LANGUAGES:
+            return str(candidate)
+    return default
+
+
+def _language_from_query() -> None:
+    """``?lang=sv`` on a page of a logged-in user or a screen chooses the language as
+    the switch does (how a display token's address sets its screen's language)."""
+    asked = request.args.get("lang")
+    if request.method == "GET" and asked in LANGUAGES and current_user() is not None:
+        remember_language(str(asked))
 
 
 def installed_config() -> AuthConfig:
@@ -373,7 +434,7 @@ def _display_session_user(state: _State, now: float) -> SessionUser | None:
 
 def _display_user(row: DisplayRow) -> SessionUser:
     return SessionUser(id=0, username=DISPLAY_PREFIX + row.name, role=Role.DISPLAY,
-                       display_id=row.id)
+                       display_id=row.id, language=row.language)
 
 
 def _seen_request(state: _State, page: str | None = None) -> SeenRequest:
@@ -517,7 +578,11 @@ def _login() -> Response:
     session.clear()
     session.permanent = True
     session.update({_SID: token, _CSRF: secrets.token_urlsafe(32)})
-    return _redirect_local(target)
+    response = _redirect_local(target)
+    if result.user.language in LANGUAGES:
+        # The language the user chose last, in whatever browser, is this one's from now.
+        set_language_cookie(response, str(result.user.language), state.config)
+    return response
 
 
 def _logout() -> Response:

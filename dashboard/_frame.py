@@ -12,6 +12,7 @@ from auth import Role, current_user
 
 from . import _runtime, ids
 from ._config import DashboardConfig
+from ._language import choose
 from .components.pageframe import build_frame_texts
 from .i18n import Lang, language
 from .registry import Dependency, PageCallbacks
@@ -26,7 +27,7 @@ CALLBACKS = PageCallbacks()  # registered on every app: the frame is on most pag
     prevent_initial_call=True,
 )
 def choose_language(_en_clicks: int | None, _sv_clicks: int | None) -> str:
-    return Lang.SV.value if ctx.triggered_id == ids.PAGES_LANG_SV else Lang.EN.value
+    return choose(Lang.SV if ctx.triggered_id == ids.PAGES_LANG_SV else Lang.EN)
 
 
 def frame_dependencies(config: DashboardConfig) -> list[Dependency]:

@@ -47,6 +47,7 @@ class DisplayRow:
     last_addr: str | None
     last_user_agent: str | None
     last_page: str | None
+    language: str | None = None  # the screen's language (revision 0008); None: default
 
     @property
     def revoked(self) -> bool:
@@ -98,6 +99,23 @@ class DisplayStore(EngineStore):
             after = _get(conn, display_id)
             append_audit(conn, actor, "display.revoke", _target(after), _json(before),
                 _json(after), now_ms, client_addr)
+        return after
+
+    def set_language(
+        self, display_id: int, language: str | None, *, actor: str, now_ms: int,
+        client_addr: str | None = None,
+    ) -> DisplayRow:
+        """Set the screen's language (None: the site's default), audited when it
+        changes. Raises UnknownDisplay."""
+        with self._writing() as conn:
+            before = _get(conn, display_id)
+            if before.language == language:
+                return before
+            conn.execute(update(displays).where(displays.c.id == display_id).values(
+                language=language))
+            after = _get(conn, display_id)
+            append_audit(conn, actor, "display.language", _target(after), _json(before),
+                         _json(after), now_ms, client_addr)
         return after
 
     def get(self, display_id: int) -> DisplayRow | None:
@@ -161,6 +179,7 @@ def _display(row: Row[Any]) -> DisplayRow:
         created_by=row.created_by, revoked_at_ms=row.revoked_at, revoked_by=row.revoked_by,
         last_seen_at_ms=row.last_seen_at, last_addr=row.last_addr,
         last_user_agent=row.last_user_agent, last_page=row.last_page,
+        language=row.language,
     )
 
 
@@ -169,7 +188,8 @@ def _target(row: DisplayRow) -> str:
 
 
 def _json(row: DisplayRow) -> dict[str, Any]:
-    return {"name": row.name, "revoked_at": row.revoked_at_ms, "revoked_by": row.revoked_by}
+    return {"name": row.name, "revoked_at": row.revoked_at_ms, "revoked_by": row.revoked_by,
+            "language": row.language}
 
 
 def _cut(value: str | None, limit: int) -> str | None:

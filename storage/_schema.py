@@ -172,6 +172,9 @@ users = Table(
     Column("created_at", BigInteger, nullable=False),
     Column("last_login_at", BigInteger),
     Column("updated_at", BigInteger, nullable=False),
+    # (revision 0008) The language the user last chose ("en", "sv"); NULL: not chosen,
+    # the browser's or the site's default applies.
+    Column("language", String(8), nullable=True),
     UniqueConstraint("username"),
 )
 
@@ -485,6 +488,8 @@ displays = Table(
     Column("last_addr", String, nullable=True),
     Column("last_user_agent", String, nullable=True),
     Column("last_page", String, nullable=True),
+    # (revision 0008) The screen's language ("en", "sv"); NULL: the site's default.
+    Column("language", String(8), nullable=True),
     # Serves the lookup of every display login by its token.
     UniqueConstraint("token_hash"),
 )

@@ -47,6 +47,7 @@ class SessionUserRow:
     username: str
     role: str
     disabled: bool
+    language: str | None = None  # the user's chosen language (revision 0008)
 
 
 class SessionStore(EngineStore):
@@ -75,7 +76,8 @@ class SessionStore(EngineStore):
     def by_token_hash(self, token_hash: str) -> SessionUserRow | None:
         """The session with this token hash and its user's facts (ended or not).
         Served by uq_sessions_token_hash, then the users primary key."""
-        stmt = (select(sessions, users.c.username, users.c.role, users.c.disabled)
+        stmt = (select(sessions, users.c.username, users.c.role, users.c.disabled,
+                       users.c.language)
                 .join(users, users.c.id == sessions.c.user_id)
                 .where(sessions.c.token_hash == token_hash))
         with self._reading() as conn:
@@ -83,7 +85,7 @@ class SessionStore(EngineStore):
         if row is None:
             return None
         return SessionUserRow(session=_session(row), username=row.username, role=row.role,
-                              disabled=bool(row.disabled))
+                              disabled=bool(row.disabled), language=row.language)
 
     def touch(
         self, session_id: int, *, now_ms: int, expires_ms: int, min_interval_ms: int,

@@ -29,6 +29,7 @@ class UserRow:
     created_at_ms: int
     last_login_at_ms: int | None
     updated_at_ms: int
+    language: str | None = None  # chosen by the user; None: not chosen yet
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,14 @@ class UserStore(EngineStore):
         in the same transaction."""
         return self._update(user_id, {"role": role, "updated_at": now_ms},
                             "role" if end_sessions else None, now_ms)
+
+    def set_language(self, user_id: int, language: str) -> bool:
+        """Remember the language the user chose; False if there is no such user. Not an
+        update of the account (``updated_at`` stays): a preference, set by clicking."""
+        with self._writing() as conn:
+            result = conn.execute(update(users).where(users.c.id == user_id)
+                                  .values(language=language))
+        return result.rowcount == 1
 
     def record_login(self, user_id: int, now_ms: int) -> bool:
         return self._update(user_id, {"last_login_at": now_ms}, None, now_ms)
@@ -213,4 +222,5 @@ def _user(row: Row) -> UserRow:
         created_at_ms=row.created_at,
         last_login_at_ms=row.last_login_at,
         updated_at_ms=row.updated_at,
+        language=row.language,
     )

@@ -63,11 +63,12 @@ def test_it_writes_swedish_with_decimal_comma_and_summer_time() -> None:
     subject, body = render_text(alerts, "sv", "Europe/Stockholm")
 
     assert subject == (
-        "[VARNING] 1 larm aktivt, 1 larm återställt: Servicenivå (Kundtjänst), Longest wait (Växel)"
+        "[VARNING] 1 larm aktivt, 1 larm återställt: Servicenivå (Kundtjänst), "
+        "Längsta väntetid (Växel)"
     )
     assert "Värde: 72,5 % (gräns 80 %)" in body
     assert "Sedan: 2024-07-01 12:00:00 CEST" in body
-    assert "ÅTERSTÄLLT · Longest wait · Växel" in body
+    assert "ÅTERSTÄLLT · Längsta väntetid · Växel" in body
     assert "Länk: https://monitor.example.se/alerts" in body
 
 

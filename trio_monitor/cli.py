@@ -355,6 +355,16 @@ def _database_call(action: Callable[[Any], object], refused: tuple[type[Exceptio
     return EXIT_OK
 
 
+def _say(key: str, **fields: object) -> None:
+    """Print the operator's message ``cli_<key>`` from the catalog, in
+    TRIO_MONITOR_LANGUAGE (read as is: the message must not depend on the rest of the
+    configuration being valid)."""
+    from specs import text
+
+    print(text.t(f"cli_{key}", text.language(os.environ.get("TRIO_MONITOR_LANGUAGE")),
+                 **fields))
+
+
 def _users_call(action: Callable[[Any], object], settings: Any = None) -> int:
     import auth
 
@@ -368,7 +378,7 @@ def cmd_users_add(args: argparse.Namespace) -> int:
     password = _read_new_password(args.password_file)
     code = _users_call(lambda e: auth.add_user(e, args.username, password, auth.Role(args.role)))
     if code == EXIT_OK:
-        print(f"added {args.role} {args.username}")
+        _say("user_added", role=args.role, username=args.username)
     return code
 
 
@@ -378,7 +388,7 @@ def cmd_users_passwd(args: argparse.Namespace) -> int:
     password = _read_new_password(args.password_file)
     code = _users_call(lambda e: auth.set_password(e, args.username, password))
     if code == EXIT_OK:
-        print(f"password of {args.username} changed; their other sessions end")
+        _say("password_changed", username=args.username)
     return code
 
 
@@ -388,7 +398,7 @@ def cmd_users_toggle(args: argparse.Namespace) -> int:
     fn = auth.disable_user if args.action == "disable" else auth.enable_user
     code = _users_call(lambda e: fn(e, args.username))
     if code == EXIT_OK:
-        print(f"{args.username} {args.action}d")
+        _say(f"user_{args.action}d", username=args.username)
     return code
 
 
@@ -424,7 +434,7 @@ def cmd_users_unlock(args: argparse.Namespace) -> int:
     forgotten: list[int] = []
     code = _users_call(lambda e: forgotten.append(auth.unlock_user(e, args.username)))
     if code == EXIT_OK:
-        print(f"{args.username} unlocked ({forgotten[0]} failed login(s) forgotten)")
+        _say("user_unlocked", username=args.username, n=forgotten[0])
     return code
 
 
@@ -447,10 +457,9 @@ def cmd_displays_add(args: argparse.Namespace) -> int:
     code = _displays_call(lambda e: created.append(auth.create_display(e, args.name)))
     if code == EXIT_OK:
         new = created[0]
-        print(f"display token {new.display.id} for {new.display.name!r}; open this address "
-              "once on the screen (it is not shown again):")
+        _say("display_added", id=new.display.id, name=repr(new.display.name))
         print(f"{base}/display/{new.token}")
-        print("to rotate pages add e.g. ?rotate=wallboard,drift,health&every=30")
+        _say("display_rotate")
     return code
 
 
@@ -473,7 +482,7 @@ def cmd_displays_revoke(args: argparse.Namespace) -> int:
     revoked: list[Any] = []
     code = _displays_call(lambda e: revoked.append(auth.revoke_display(e, args.id)))
     if code == EXIT_OK:
-        print(f"display token {args.id} ({revoked[0].name!r}) revoked")
+        _say("display_revoked", id=args.id, name=repr(revoked[0].name))
     return code
 
 

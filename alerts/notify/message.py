@@ -17,7 +17,10 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from alerts.model import Severity  # declared once, with the rules
-from specs import sitetime  # every time in the site's zone, as the pages show it
+from specs import (
+    sitetime,  # every time in the site's zone, as the pages show it
+    text,  # every user-facing text, one catalog
+)
 from specs.languages import Lang  # the languages messages are written in (the site's)
 
 
@@ -136,67 +139,13 @@ class Channel(Protocol):
     async def deliver(self, message: Message) -> None: ...
 
 
-_WORDS: dict[Lang, dict[str, str]] = {
-    Lang.EN: {
-        "warning": "WARNING",
-        "critical": "CRITICAL",
-        "firing": "firing",
-        "repeat": "still firing",
-        "resolved": "resolved",
-        "test": "test",
-        "alert": "alert",
-        "alerts": "alerts",
-        "value": "Value",
-        "threshold": "threshold",
-        "since": "Since",
-        "resolved_at": "Resolved at",
-        "link": "Link",
-        "no_data": "no data",
-        "resolved_title": "RESOLVED",
-        "test_subject": "Trio Monitor: test message",
-        "test_body": "This is a test message from Trio Monitor. If you can read it, "
-        "the channel works.",
-        "sent": "Sent",
-        "more": "… and {n} more",
-        "failover": "Note",
-        "failover_since": "counted since the failover at {time}: the secondary server "
-        "counts from the switchover",
-        "failover_unknown": "counted since a failover: the secondary server counts from "
-        "the switchover",
-    },
-    Lang.SV: {
-        "warning": "VARNING",
-        "critical": "KRITISK",
-        "firing": "aktiva",
-        "repeat": "fortfarande aktiva",
-        "resolved": "återställda",
-        "test": "test",
-        "alert": "larm",
-        "alerts": "larm",
-        "value": "Värde",
-        "threshold": "gräns",
-        "since": "Sedan",
-        "resolved_at": "Återställt",
-        "link": "Länk",
-        "no_data": "ingen data",
-        "resolved_title": "ÅTERSTÄLLT",
-        "test_subject": "Trio Monitor: testmeddelande",
-        "test_body": "Det här är ett testmeddelande från Trio Monitor. Kan du läsa det "
-        "fungerar kanalen.",
-        "sent": "Skickat",
-        "more": "… och {n} till",
-        "failover": "Obs",
-        "failover_since": "räknat sedan failover kl. {time}: reservservern räknar från "
-        "bytet",
-        "failover_unknown": "räknat sedan en failover: reservservern räknar från bytet",
-    },
-}
 
-# Singular forms where Swedish and English differ from the plural ("1 alert firing").
-_SINGULAR = {
-    Lang.EN: {"firing": "firing", "repeat": "still firing", "resolved": "resolved"},
-    Lang.SV: {"firing": "aktivt", "repeat": "fortfarande aktivt", "resolved": "återställt"},
-}
+
+def _w(key: str, lang: Lang, **fields: object) -> str:
+    """A notification's text ``ntf_<key>`` from the catalog (specs/locale/)."""
+    return text.t(f"ntf_{key}", lang, **fields)
+
+
 _KIND_ORDER = (
     NotificationKind.FIRING,
     NotificationKind.REPEAT,
@@ -224,7 +173,7 @@ def one_line(text: str, max_chars: int = SUBJECT_MAX_CHARS) -> str:
 
 def more_text(hidden: int, lang: Lang) -> str:
     """"… and 12 more" in ``lang``."""
-    return _WORDS[lang]["more"].format(n=hidden)
+    return _w("more", lang, n=hidden)
 
 
 def parse_lang(lang: str) -> Lang:
@@ -276,32 +225,34 @@ def render_text(notifications: Sequence[Notification], lang: str, tz: str) -> tu
 
 def render_item(n: Notification, lang: Lang, tz: str) -> Item:
     """One notification as a title and facts (value, since when), in `lang`."""
-    w = _WORDS[lang]
     when = format_time(n.since_ms, tz)
     if n.kind is NotificationKind.TEST:
-        return Item(w["test_body"], ((w["sent"], when),), n.link)
-    label = w["resolved_title"] if n.kind is NotificationKind.RESOLVED else w[n.severity.value]
-    names = (one_line(n.rule_name, NAME_MAX_CHARS), one_line(n.entity, NAME_MAX_CHARS))
+        return Item(_w("test_body", lang), ((_w("sent", lang), when),), n.link)
+    label = _w("resolved_title" if n.kind is NotificationKind.RESOLVED else n.severity.value,
+               lang)
+    # A shipped rule's name in the message's language (a name someone typed as typed).
+    names = (one_line(text.stored(n.rule_name, lang), NAME_MAX_CHARS),
+             one_line(n.entity, NAME_MAX_CHARS))
     title = " · ".join(part for part in (label, *names) if part)
     facts: list[tuple[str, str]] = []
     if n.value is not None or n.kind is not NotificationKind.RESOLVED:
         value = format_value(n.value, n.unit, lang)
         if n.threshold is not None:
-            value += f" ({w['threshold']} {format_value(n.threshold, n.unit, lang)})"
-        facts.append((w["value"], value))
-    since = w["resolved_at"] if n.kind is NotificationKind.RESOLVED else w["since"]
+            value += f" ({_w('threshold', lang)} {format_value(n.threshold, n.unit, lang)})"
+        facts.append((_w("value", lang), value))
+    since = _w("resolved_at" if n.kind is NotificationKind.RESOLVED else "since", lang)
     facts.append((since, when))
     if n.failover:
-        note = w["failover_unknown"] if n.failover_since_ms is None else w[
-            "failover_since"].format(time=format_time(n.failover_since_ms, tz))
-        facts.append((w["failover"], note))
+        note = _w("failover_unknown", lang) if n.failover_since_ms is None else _w(
+            "failover_since", lang, time=format_time(n.failover_since_ms, tz))
+        facts.append((_w("failover", lang), note))
     return Item(title, tuple(facts), n.link)
 
 
 def format_value(value: float | None, unit: str, lang: Lang) -> str:
     """`value` with at most two decimals, a decimal comma in Swedish, and its unit."""
     if value is None:
-        return _WORDS[lang]["no_data"]
+        return _w("no_data", lang)
     if not math.isfinite(value):
         text = str(value)
     else:
@@ -328,24 +279,22 @@ def _order(n: Notification) -> tuple[int, int]:
 
 
 def _render(ordered: tuple[Notification, ...], lang: Lang, tz: str) -> tuple[str, str]:
-    w = _WORDS[lang]
     items = [render_item(n, lang, tz) for n in ordered]
     if all(n.kind is NotificationKind.TEST for n in ordered):
-        subject = w["test_subject"]
+        subject = _w("test_subject", lang)
     else:
         subject = _subject(ordered, lang)
     blocks = []
     for item in items:
         lines = [item.title, *(f"  {label}: {value}" for label, value in item.facts)]
         if item.link:
-            lines.append(f"  {w['link']}: {item.link}")
+            lines.append(f"  {_w('link', lang)}: {item.link}")
         blocks.append("\n".join(lines))
     return subject, "\n\n".join(blocks) + "\n"
 
 
 def _subject(ordered: tuple[Notification, ...], lang: Lang) -> str:
     """E.g. "3 alerts firing: Longest wait (Kundtjänst), …", or counts per kind when mixed."""
-    w = _WORDS[lang]
     counts: Counter[NotificationKind] = Counter(
         n.kind for n in ordered if n.kind is not NotificationKind.TEST
     )
@@ -353,13 +302,14 @@ def _subject(ordered: tuple[Notification, ...], lang: Lang) -> str:
     for kind in _KIND_ORDER:
         count = counts[kind]
         if count:
-            verb = _SINGULAR[lang][kind.value] if count == 1 else w[kind.value]
-            parts.append(f"{count} {w['alert'] if count == 1 else w['alerts']} {verb}")
-    names = [f"{n.rule_name} ({n.entity})" if n.entity else n.rule_name for n in ordered]
+            parts.append(text.tn(f"ntf_count_{kind.value}", count, lang))
+    rules = [text.stored(n.rule_name, lang) for n in ordered]
+    names = [f"{rule} ({n.entity})" if n.entity else rule for rule, n in zip(rules, ordered,
+                                                                                strict=True)]
     shown = ", ".join(names[:_SUBJECT_NAMES])
     if len(names) > _SUBJECT_NAMES:
         shown += ", …"
     prefix = ""
     if counts[NotificationKind.FIRING] or counts[NotificationKind.REPEAT]:
-        prefix = f"[{w[ordered[0].severity.value]}] "  # the worst: critical sorts first
+        prefix = f"[{_w(ordered[0].severity.value, lang)}] "  # the worst: critical sorts first
     return one_line(f"{prefix}{', '.join(parts)}: {shown}")

@@ -16,6 +16,7 @@ from dash import dcc, html
 from dash.development.base_component import Component
 
 from auth import USER_ROLES, Lock, Role, User
+from specs.languages import LANGUAGES
 from storage import AuditRow, DisplayRow, SessionRow
 
 from ..i18n import t
@@ -40,6 +41,7 @@ ADM_DISPLAYS_MESSAGE = "adm-displays-message"
 ADM_DISPLAYS_CHANGED = "adm-displays-changed"  # set after a token was created or revoked
 ADM_DISPLAY_NAME = "adm-display-name"
 ADM_DISPLAY_CREATE = "adm-display-create"
+ADM_DISPLAY_LANG = "adm-display-lang"  # the new screen's language, or "default" (the site's)
 ADM_DISPLAY_TOKEN = "adm-display-token"  # the new token's address, shown once
 # A token's revoke button (a confirm dialog): {"type": ADM_DISPLAY_REVOKE, "display": id}.
 ADM_DISPLAY_REVOKE = "adm-display-revoke"
@@ -299,7 +301,8 @@ def build_displays(rows: Sequence[DisplayRow], now_ms: int, lang: str, tz: str) 
     if not rows:
         return html.P(t("adm_no_displays", lang), className="muted")
     header = html.Tr([html.Th(t(f"adm_col_{name}", lang))
-                      for name in ("screen", "status", "last", "addr", "page", "created")]
+                      for name in ("screen", "status", "last", "addr", "page", "created",
+                                   "language")]
                      + [html.Th("")])
     body = [_display_row(row, now_ms, lang, tz) for row in rows]
     return html.Table([html.Thead(header), html.Tbody(body)], className="table adm-displays")
@@ -319,6 +322,7 @@ def _display_row(row: DisplayRow, now_ms: int, lang: str, tz: str) -> html.Tr:
         html.Td(row.last_page or "–"),
         html.Td(t("adm_by", lang, time=fmt.short_time(row.created_at_ms, now_ms, tz),
                   user=row.created_by)),
+        html.Td(t(f"adm_lang_{row.language or 'default'}", lang)),
         html.Td(_revoke(row, lang)),
     ], id={"type": ADM_DISPLAY_ROW, "display": row.id},
         className="adm-displays__row--revoked" if row.revoked else "",
@@ -355,6 +359,12 @@ def build_display_form(lang: str) -> html.Div:
             _field("adm_display_name", dcc.Input(id=ADM_DISPLAY_NAME, type="text",
                                                  maxLength=100, className="input",
                                                  autoComplete="off"), lang),
+            # The screen's own language, kept on its token (?lang= in its address and
+            # the switch on the screen change it later).
+            _field("adm_col_language", dcc.Dropdown(
+                id=ADM_DISPLAY_LANG, clearable=False, searchable=False, value="default",
+                options=[{"label": t(f"adm_lang_{code}", lang), "value": code}
+                         for code in ("default", *LANGUAGES)]), lang),
         ], className="form__fields"),
         html.Div(html.Button(t("adm_create_display", lang), id=ADM_DISPLAY_CREATE,
                              className="button"), className="form__buttons"),
@@ -408,7 +418,8 @@ def build_audit(rows: Sequence[AuditRow], now_ms: int, lang: str, tz: str) -> Co
     body = [
         html.Tr([
             html.Td(fmt.moment(row.ts_ms, now_ms, tz)),
-            html.Td([row.actor, html.Span(f" {row.client_addr}", className="muted")
+            html.Td([fmt.actor_text(row.actor, lang),
+                     html.Span(f" {row.client_addr}", className="muted")
                      if row.client_addr else ""]),
             html.Td(row.action), html.Td(row.target), html.Td(change_text(row)),
         ], **fmt.data_attributes(action=row.action))

@@ -15,6 +15,8 @@ from dash.development.base_component import Component
 from alerts import AlertState
 from alerts.inputs import RULE_METRIC_DISPLAYS
 from specs.metrics import Display
+from specs.text import has as has_text
+from specs.text import localize_number, stored
 from storage import ChannelRow, EventRow, OutboxRow, SilenceRow, StateRow
 
 from ..alertsmodel import AlertsData
@@ -91,19 +93,21 @@ def word(prefix: str, value: str | None, lang: str) -> str:
         return value
 
 
-def entity_text(name: str, entity_id: str, kind: str) -> str:
-    return f"{name or entity_id} ({kind})"
+def entity_text(name: str, entity_id: str, kind: str, lang: str = "en") -> str:
+    """"Kundtjänst (queue)", the kind in ``lang`` where the catalog names it."""
+    shown = t(f"thr_kind_{kind}", lang) if has_text(f"thr_kind_{kind}") else kind
+    return f"{name or entity_id} ({shown})"
 
 
 def alert_label(state: StateRow, rule_names: Mapping[int, str], lang: str) -> str:
     """"Longest wait · Kundtjänst (queue)": how an alert is named on the page."""
     return (f"{rule_name(state.rule_id, rule_names, lang)} · "
-            f"{entity_text(state.entity_name, state.entity_id, state.entity_kind)}")
+            f"{entity_text(state.entity_name, state.entity_id, state.entity_kind, lang)}")
 
 
 def rule_name(rule_id: int, rule_names: Mapping[int, str], lang: str) -> str:
     name = rule_names.get(rule_id)
-    return name if name is not None else t("alr_rule_gone", lang, id=rule_id)
+    return stored(name, lang) if name is not None else t("alr_rule_gone", lang, id=rule_id)
 
 
 def _number(value: float) -> str:
@@ -119,13 +123,15 @@ _VALUE_FORMATS: Mapping[Display, Callable[[float], str]] = {
 }
 
 
-def value_text(metric: str, value: float | None) -> str:
+def value_text(metric: str, value: float | None, lang: str = "en") -> str:
     """A value as its metric's declared display says: seconds as m:ss, percentages,
-    milliseconds (``alerts.inputs.RULE_METRIC_DISPLAYS``)."""
+    milliseconds (``alerts.inputs.RULE_METRIC_DISPLAYS``); a decimal comma in Swedish."""
     if value is None:
         return "–"
     display = RULE_METRIC_DISPLAYS.get(metric, Display.NUMBER)
-    return _VALUE_FORMATS.get(display, _number)(value)
+    shown = _VALUE_FORMATS.get(display, _number)(value)
+    number, _, unit = shown.partition(" ")
+    return " ".join(filter(None, (localize_number(number, lang) or number, unit)))
 
 
 def _when(ts_ms: int | None, now_ms: int, lang: str, tz: str) -> str:
@@ -182,8 +188,8 @@ def _firing_row(
         [
             html.Td(_severity(state.severity, lang)),
             html.Td(rule_name(state.rule_id, data.rule_names, lang)),
-            html.Td(entity_text(state.entity_name, state.entity_id, state.entity_kind)),
-            html.Td(value_text(state.metric, state.last_value)),
+            html.Td(entity_text(state.entity_name, state.entity_id, state.entity_kind, lang)),
+            html.Td(value_text(state.metric, state.last_value, lang)),
             html.Td(word("alr_state_", state.state, lang)),
             html.Td(_when(state.opened_at_ms or state.since_ms, now_ms, lang, tz)),
             html.Td(_acknowledgement(state, now_ms, lang, can_ack, tz)),
@@ -229,11 +235,11 @@ def build_pending(data: AlertsData, now_ms: int, lang: str, tz: str) -> list[Com
             [
                 html.Td(_severity(s.severity, lang)),
                 html.Td(rule_name(s.rule_id, data.rule_names, lang)),
-                html.Td(entity_text(s.entity_name, s.entity_id, s.entity_kind)),
-                html.Td(value_text(s.metric, s.last_value)),
+                html.Td(entity_text(s.entity_name, s.entity_id, s.entity_kind, lang)),
+                html.Td(value_text(s.metric, s.last_value, lang)),
                 html.Td(word("alr_state_", s.state, lang)),
                 html.Td(_when(s.pending_since_ms or s.since_ms, now_ms, lang, tz)),
-                html.Td(s.reason),
+                html.Td(stored(s.reason, lang)),
             ],
             **fmt.data_attributes(state=s.state),
         )
@@ -267,12 +273,12 @@ def _event_row(
     return html.Tr(
         [
             html.Td(fmt.moment(event.ts_ms, now_ms, tz)),
-            html.Td(rule_names.get(event.rule_id, event.rule_name)),
-            html.Td(entity_text(event.entity_name, event.entity_id, event.entity_kind)),
+            html.Td(stored(rule_names.get(event.rule_id, event.rule_name), lang)),
+            html.Td(entity_text(event.entity_name, event.entity_id, event.entity_kind, lang)),
             html.Td(what),
             html.Td(word("alr_sev_", event.severity, lang) if event.severity else ""),
             html.Td("–" if event.value is None else f"{event.value:g}"),
-            html.Td(event.reason),
+            html.Td(stored(event.reason, lang)),
             html.Td(event.actor or ""),
         ],
         **fmt.data_attributes(event=event.event),
@@ -288,11 +294,12 @@ def history_filter_options(
     entities: dict[str, str] = {}
     for row in data.states:
         entities.setdefault(row.series_key,
-                            entity_text(row.entity_name, row.entity_id, row.entity_kind))
+                            entity_text(row.entity_name, row.entity_id, row.entity_kind, lang))
     for event in data.events:
-        entities.setdefault(event.series_key,
-                            entity_text(event.entity_name, event.entity_id, event.entity_kind))
-    return _options(rules.items()), _options(entities.items())
+        entities.setdefault(event.series_key, entity_text(
+            event.entity_name, event.entity_id, event.entity_kind, lang))
+    return (_options((key, stored(name, lang)) for key, name in rules.items()),
+            _options(entities.items()))
 
 
 def _options(pairs: Iterable[tuple[Any, str]]) -> list[dict[str, Any]]:
@@ -408,20 +415,22 @@ def duration_options() -> list[dict[str, Any]]:
 
 
 def silence_options(
-    data: AlertsData, queues: Iterable[tuple[str, str, str]], sources: Iterable[str]
+    data: AlertsData, queues: Iterable[tuple[str, str, str]], sources: Iterable[str],
+    lang: str = "en",
 ) -> tuple[list[dict[str, Any]], list[str], list[dict[str, Any]]]:
     """(rules, sources, entities) to silence: every rule; the known sources; the open
     alerts' entities and the queues (``queues``: (source, id, name)). An entity's value
     is its series key ``source|kind|id``."""
     entities: dict[str, str] = {}
     for state in data.states:
-        entities.setdefault(state.series_key,
-                            entity_text(state.entity_name, state.entity_id, state.entity_kind))
+        entities.setdefault(state.series_key, entity_text(
+            state.entity_name, state.entity_id, state.entity_kind, lang))
     for source, queue_id, name in queues:
         entities.setdefault(f"{source}|{QUEUE_KIND}|{queue_id}",
-                            entity_text(name, queue_id, QUEUE_KIND))
+                            entity_text(name, queue_id, QUEUE_KIND, lang))
     known = {*sources, *(state.source for state in data.states)}
-    return (_options(data.rule_names.items()), sorted(known, key=str.casefold),
+    return (_options((key, stored(name, lang)) for key, name in data.rule_names.items()),
+            sorted(known, key=str.casefold),
             _options(entities.items()))
 
 

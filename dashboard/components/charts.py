@@ -28,6 +28,16 @@ def _times(points: Points, tz: str) -> list[str]:
     return [times(ts) for ts, _ in points]
 
 
+# Time axes in ISO dates and the 24-hour clock, read alike in English and Swedish:
+# plotly's defaults name months in English ("Dec 3, 2026").
+DATE_TICKS: list[dict[str, Any]] = [
+    {"dtickrange": [None, 86_400_000], "value": "%H:%M"},
+    {"dtickrange": [86_400_000, 28 * 86_400_000], "value": "%Y-%m-%d"},
+    {"dtickrange": [28 * 86_400_000, None], "value": "%Y-%m"},
+]
+DATE_HOVER = "%Y-%m-%d %H:%M:%S"
+
+
 def _layout(**extra: Any) -> dict[str, Any]:
     return {
         "paper_bgcolor": "rgba(0,0,0,0)",
@@ -61,8 +71,10 @@ def time_lines(lines: Mapping[str, Points], tz: str) -> dict[str, Any]:
          "y": [value for _, value in points]}
         for name, points in lines.items()
     ]
-    return {"data": data, "layout": _layout(showlegend=len(data) > 1,
-                                            legend={"orientation": "h", "y": -0.2})}
+    return {"data": data, "layout": _layout(
+        showlegend=len(data) > 1, legend={"orientation": "h", "y": -0.2},
+        xaxis={"gridcolor": GRID, "zeroline": False, "tickformatstops": DATE_TICKS,
+               "hoverformat": DATE_HOVER})}
 
 
 def bars(labels: Sequence[str], counts: Sequence[int]) -> dict[str, Any]:

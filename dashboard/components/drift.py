@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dash import html
 from dash.development.base_component import Component
 
+from specs.text import stored
 from storage import DriftEventRow
 
 from ..i18n import t
@@ -85,7 +86,8 @@ def build_reconciler(view: ReconcilerView, now_ms: int, lang: str, tz: str) -> h
               "failures"),
     ]
     if status.last_error:
-        body.append(_fact(t("last_error_label", lang), status.last_error, "last-error"))
+        body.append(_fact(t("last_error_label", lang), stored(status.last_error, lang),
+                          "last-error"))
     body.append(html.Div(t("cycle_trend", lang), className="fact__label"))
     body.append(charts.graph(charts.time_lines({status.label: view.cycle_durations_s}, tz),
                              "card__chart")

@@ -1,4 +1,6 @@
-"""Number and time formats of every page (the same in both languages).
+"""Number and time formats of every page: the one place. Numbers with decimals follow
+the language (``92.5 %`` / ``92,5 %``, through ``specs.text``); waits (``m:ss``), units
+and times (ISO dates, 24-hour clock) read the same in English and Swedish.
 
 Times are always in the site's zone (``DashboardConfig.timezone``), through
 ``specs.sitetime``: never the server's nor the browser's.
@@ -10,7 +12,8 @@ from typing import Any
 
 from dash import html
 
-from specs import sitetime
+from specs import sitetime, text
+from specs.languages import DEFAULT_LANG
 
 
 def wait(seconds: float | None) -> str:
@@ -41,8 +44,9 @@ def count(value: float | None) -> str:
     return "–" if value is None else str(int(round(value)))
 
 
-def percent(value: float | None) -> str:
-    return "–" if value is None else f"{round(value):.0f} %"
+def percent(value: float | None, lang: str = DEFAULT_LANG, decimals: int = 0) -> str:
+    """A percentage (0..100): ``95 %``; with ``decimals``, ``92,5 %`` in Swedish."""
+    return text.format_percent(value, lang, decimals)
 
 
 def clock_time(ts_ms: int, now_ms: int, tz: str) -> str:
@@ -89,14 +93,25 @@ def time_of_day(ts_ms: int, tz: str) -> str:
     return sitetime.time_of_day(ts_ms, tz)
 
 
+def actor_text(actor: str, lang: str) -> str:
+    """Who made a change: a username, or the program itself ("system") in ``lang``."""
+    return text.t("actor_system", lang) if actor == "system" else actor
+
+
 def data_attributes(**values: str) -> dict[str, Any]:
     """``data-*`` attributes for a component, e.g. ``data-level`` for browser tests."""
     return {f"data-{name}": value for name, value in values.items()}
 
 
-def ratio(value: float | None) -> str:
-    """A share 0..1 as a percentage with one decimal (``99.9 %``); en dash if unknown."""
-    return "–" if value is None else f"{value * 100:.1f} %"
+def ratio(value: float | None, lang: str = DEFAULT_LANG) -> str:
+    """A share 0..1 as a percentage with one decimal (``99.9 %``, ``99,9 %`` in
+    Swedish); en dash if unknown."""
+    return text.format_percent(None if value is None else value * 100, lang, 1)
+
+
+def number(value: float | None, lang: str = DEFAULT_LANG, decimals: int = 0) -> str:
+    """``value`` with ``decimals`` decimals in ``lang``'s notation; en dash if unknown."""
+    return text.format_number(value, lang, decimals)
 
 
 def latency(ms: float | None) -> str:

@@ -9,6 +9,7 @@ from dash import dcc, html
 from dash.development.base_component import Component
 
 from specs.health import HealthState
+from specs.text import stored
 from storage import HealthTargetRow
 
 from .._paths import app_path
@@ -88,11 +89,12 @@ def _facts(status: SourceStatus, history: SourceHistory, now_ms: int,
         _fact(t("breaker", lang), breaker_text(status.breaker_state, lang), "breaker"),
         _fact(t("last_success", lang), last_success_text(status.last_success_ms, now_ms, lang),
               "last-success"),
-        _fact(t("uptime_24h", lang), fmt.ratio(history.uptime_24h), "uptime-24h"),
-        _fact(t("uptime_7d", lang), fmt.ratio(history.uptime_7d), "uptime-7d"),
+        _fact(t("uptime_24h", lang), fmt.ratio(history.uptime_24h, lang), "uptime-24h"),
+        _fact(t("uptime_7d", lang), fmt.ratio(history.uptime_7d, lang), "uptime-7d"),
     ]
     if status.last_error:
-        facts.append(_fact(t("last_error_label", lang), status.last_error, "last-error"))
+        facts.append(_fact(t("last_error_label", lang), stored(status.last_error, lang),
+                           "last-error"))
     return facts
 
 
@@ -107,7 +109,7 @@ def build_health_card(status: SourceStatus, history: SourceHistory, now_ms: int,
         html.Div(_kind(status.kind, lang), className="card__kind"),
     ]
     if status.reason:
-        body.append(html.Div(status.reason, className="card__reason"))
+        body.append(html.Div(stored(status.reason, lang), className="card__reason"))
     body.extend(_facts(status, history, now_ms, lang))
     if history.latency:
         body.append(charts.graph(charts.sparkline(history.latency), "card__spark"))
@@ -145,7 +147,7 @@ def build_source_detail(detail: SourceDetail | None, name: str, now_ms: int,
              html.Span(status.url, className="detail__url")],
             className="detail__head",
         ),
-        html.Div(status.reason or "", className="card__reason"),
+        html.Div(stored(status.reason or "", lang), className="card__reason"),
         html.Div(_facts(status, detail.history, now_ms, lang), className="detail__facts"),
         html.H3(t("latency_24h", lang), className="section__title"),
         charts.graph(charts.time_lines({status.label: detail.latency_24h}, tz), "chart")
@@ -169,7 +171,7 @@ def build_state_history(events: Sequence[StateChange], now_ms: int,
         [t("col_time", lang), t("col_change", lang), t("col_reason", lang)],
         [[fmt.clock_time(e.ts_ms, now_ms, tz),
           f"{_state_name(e.from_state, lang)} → {_state_name(e.to_state, lang)}",
-          e.reason] for e in events],
+          stored(e.reason, lang)] for e in events],
         "history",
     )
 

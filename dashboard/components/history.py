@@ -19,6 +19,7 @@ from urllib.parse import quote
 from dash import dcc, html
 from dash.development.base_component import Component
 
+from specs.text import stored
 from storage import AgentRow, DailyRow, History, Point, Resolution, Segment
 
 from .._paths import app_path
@@ -195,7 +196,8 @@ def build_periods(data: QueueCharts, tz: str, lang: str) -> list[Component]:
         return []
     items = []
     for period in periods:
-        fields = {"rule": period.rule_name, "kind": t(f"hst_period_{period.kind}", lang),
+        fields = {"rule": stored(period.rule_name, lang),
+                  "kind": t(f"hst_period_{period.kind}", lang),
                   "start": fmt.short_time(period.start_ms, to_ms, tz)}
         text = (t("hst_period_open", lang, **fields) if period.end_ms >= to_ms else
                 t("hst_period", lang, end=fmt.short_time(period.end_ms, to_ms, tz), **fields))
@@ -352,7 +354,8 @@ def _layout(spec: ChartSpec, start: str, end: str, legend: bool) -> dict[str, An
         "font": {"color": charts.TEXT, "size": 12},
         "margin": {"l": 48, "r": 12, "t": 8, "b": 28},
         "xaxis": {"type": "date", "range": [start, end], "gridcolor": charts.GRID,
-                  "zeroline": False},
+                  "zeroline": False, "tickformatstops": charts.DATE_TICKS,
+                  "hoverformat": charts.DATE_HOVER},
         "yaxis": {"gridcolor": charts.GRID, "zeroline": False, "rangemode": "tozero",
                   "ticksuffix": spec.unit},
         "hovermode": "x unified",
@@ -378,7 +381,7 @@ def _threshold_shape(line: ThresholdLine) -> dict[str, Any]:
 def _threshold_label(line: ThresholdLine, lang: str) -> dict[str, Any]:
     return {"xref": "paper", "x": 1, "xanchor": "right", "yref": "y", "y": line.value,
             "yanchor": "bottom", "showarrow": False,
-            "text": t(f"hst_{line.severity}_line", lang, rule=line.rule_name,
+            "text": t(f"hst_{line.severity}_line", lang, rule=stored(line.rule_name, lang),
                       value=f"{line.value:g}"),
             "font": {"size": 10, "color": THRESHOLD_COLOURS[line.severity]}}
 

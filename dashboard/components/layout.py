@@ -8,8 +8,9 @@ from auth import current_user
 
 from .. import ids, registry
 from .._config import DashboardConfig
+from .._language import current_language
 from .._paths import app_path
-from ..i18n import Lang, language, t
+from ..i18n import Lang, t
 
 LOGOUT_URL = "/logout"
 SOUND_OFF_CLASS = "sound__button"  # assets/alerts.js sets "sound__button--on" when on
@@ -18,10 +19,11 @@ CSRF_FIELD = "csrf_token"
 
 def build_layout(config: DashboardConfig, csrf_token: str | None) -> html.Div:
     """``csrf_token`` is put into the logout form (shown if ``config.logout_form``)."""
-    lang = language(config.default_language)
+    lang = current_language(config.default_language)
     return html.Div(
         [
-            dcc.Store(id=ids.WALLBOARD_LANG, storage_type="local"),
+            # The visitor's language (dashboard/_language.py), for the callbacks.
+            dcc.Store(id=ids.WALLBOARD_LANG, data=lang.value),
             dcc.Store(id=ids.WALLBOARD_HEARTBEAT, storage_type="memory"),
             dcc.Store(id=ids.WALLBOARD_HEARTBEAT_SEEN, storage_type="memory"),
             dcc.Store(

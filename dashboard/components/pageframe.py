@@ -9,7 +9,8 @@ from dash.development.base_component import Component
 
 from .. import ids
 from .._config import DashboardConfig
-from ..i18n import Lang, language, t
+from .._language import current_language
+from ..i18n import Lang, t
 from .layout import build_nav, language_switch, logout_form
 
 ACTIVE_LANG_CLASS = "lang__button lang__button--active"
@@ -39,13 +40,14 @@ def build_page_frame(
     title_key: str,
     content: list[Component],
 ) -> html.Div:
-    lang = language(config.default_language)
+    lang = current_language(config.default_language)
     controls: list[Component] = [language_switch(ids.PAGES_LANG_EN, ids.PAGES_LANG_SV, lang)]
     if config.logout_form:
         controls.append(logout_form(csrf_token, Lang(lang), ids.PAGES_LOGOUT_BUTTON))
     return html.Div(
         [
-            dcc.Store(id=ids.PAGES_LANG, storage_type="local"),
+            # The visitor's language (dashboard/_language.py), for the callbacks.
+            dcc.Store(id=ids.PAGES_LANG, data=lang.value),
             # What the frame callback needs to translate the top bar.
             dcc.Store(id=ids.PAGES_META, data={"title": title_key, "path": path}),
             html.Header(

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dash import html
 
 from specs.health import HealthState
+from specs.text import stored
 
 from ..i18n import t, tn
 from ..sites import DRIFT_KIND, HEALTH_KIND, DriftView, SourceStatus, state_counts, worst
@@ -47,7 +48,7 @@ def workers_text(workers: Sequence[SourceStatus], lang: str) -> str:
 def state_text(status: SourceStatus, lang: str) -> str:
     """``worker-3 DOWN: HTTP 503``."""
     head = f"{status.label} {t(f'state_{status.state.value}', lang)}"
-    return f"{head}: {status.reason}" if status.reason else head
+    return f"{head}: {stored(status.reason, lang)}" if status.reason else head
 
 
 def drift_text(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dash import html
 
 from specs.metrics import PARTIAL_PREFIX
+from specs.text import stored
 
 from ..i18n import t
 from ..readmodel import Snapshot, SourceView
@@ -65,7 +66,7 @@ def no_collector_text(snapshot: Snapshot, now_ms: int, lang: str, tz: str) -> st
 def _with_error(text: str, source: SourceView, lang: str) -> str:
     if not source.last_error:
         return text
-    return f"{text}. {t('last_error', lang, error=source.last_error)}"
+    return f"{text}. {t('last_error', lang, error=stored(source.last_error, lang))}"
 
 
 def _when(ts_ms: int | None, now_ms: int, lang: str, tz: str) -> str:

@@ -23,6 +23,7 @@ from alerts import (
     validate_rule,
 )
 from alerts.backtest import BacktestResult, Span, SpanReport
+from specs.text import stored
 from storage import AuditRow, RuleRow
 
 from .. import rulewords as words
@@ -167,7 +168,7 @@ def channels_text(rule: Rule, configured: Sequence[str], lang: str) -> str:
 
 
 def _name_cell(row: RuleRow, error: str | None, lang: str) -> list[Component | str]:
-    cell: list[Component | str] = [row.name]
+    cell: list[Component | str] = [stored(row.name, lang)]
     if row.builtin:
         cell.append(html.Span(t("thr_builtin", lang), className="badge"))
     if error is not None:
@@ -199,7 +200,7 @@ def build_rule_row(row: RuleRow, entities: Entities, configured: Sequence[str],
     cells: list[Any] = [_name_cell(row, error, lang)]
     cells += _rule_cells(rule, entities, configured, lang) if rule else [""] * 4
     cells.append(t("thr_on" if row.enabled else "thr_off", lang))
-    cells.append(t("thr_changed_by", lang, who=row.updated_by or "–",
+    cells.append(t("thr_changed_by", lang, who=fmt.actor_text(row.updated_by or "–", lang),
                    when=fmt.short_time(row.updated_at_ms, now_ms, tz)))
     if is_admin:
         cells.append(_actions(row, lang))
@@ -612,7 +613,7 @@ def _result_lines(result: BacktestResult, metric: str, span: Span,
           critical=result.by_severity.get(Severity.CRITICAL, 0)),
         t("thr_bt_series", lang, fired=result.series_fired, series=result.series),
         t("thr_bt_stored", lang, asked=_length(span.duration_ms), stored=_length(stored)),
-        t("thr_bt_share", lang, share=fmt.ratio(result.firing_share)) if enough
+        t("thr_bt_share", lang, share=fmt.ratio(result.firing_share, lang)) if enough
         else t("thr_bt_too_little", lang, share=f"{MIN_STORED_SHARE * 100:.0f} %"),
     ]
     if result.nodata_alerts:
@@ -726,10 +727,11 @@ def build_audit(rows: Sequence[AuditRow], now_ms: int, lang: str, tz: str) -> li
     body = [
         html.Tr([
             html.Td(fmt.moment(row.ts_ms, now_ms, tz)),
-            html.Td([row.actor, html.Span(f" {row.client_addr}", className="muted")
+            html.Td([fmt.actor_text(row.actor, lang),
+                     html.Span(f" {row.client_addr}", className="muted")
                      if row.client_addr else ""]),
             html.Td(_action_text(row.action, lang)),
-            html.Td(_audit_rule_name(row)),
+            html.Td(stored(_audit_rule_name(row), lang)),
             html.Td(_audit_changes(row, lang)),
         ])
         for row in rows

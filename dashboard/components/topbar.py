@@ -44,7 +44,7 @@ def _state_text(site: SiteState, lang: str) -> str:
     if site.warnings:
         parts.append(tn("warnings", site.warnings, lang))
     if site.stale and site.level not in (SiteLevel.UNAVAILABLE, SiteLevel.EMPTY):
-        parts.append(tn("stale", site.stale, lang))
+        parts.append(tn("stale_count", site.stale, lang))
     return " · ".join(parts) if parts else t("all_ok", lang)
 
 

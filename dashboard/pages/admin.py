@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 import auth
 from auth import Actor, PermissionDenied, Role, current_user, request_client_address, require_role
 from dashboard import DashboardConfig, _frame, _runtime, ids
+from dashboard._language import current_language, page_title
 from dashboard.components.admin import (
     ADM_ADD_USER,
     ADM_AUDIT,
@@ -29,6 +30,7 @@ from dashboard.components.admin import (
     ADM_AUDIT_RANGE,
     ADM_CHANGED,
     ADM_DISPLAY_CREATE,
+    ADM_DISPLAY_LANG,
     ADM_DISPLAY_NAME,
     ADM_DISPLAY_REVOKE,
     ADM_DISPLAY_TOKEN,
@@ -71,19 +73,20 @@ from dashboard.components.pageframe import build_page_frame
 from dashboard.components.refused import refused_response
 from dashboard.i18n import language, t
 from dashboard.registry import PageCallbacks
+from specs.languages import LANGUAGES
 from storage import DisplayExists, StorageUnavailable, UnknownDisplay
 
 # Linked for administrators only (the page refuses everyone else itself).
 CALLBACKS = PageCallbacks()
-dash.register_page(__name__, path="/admin", title="Admin", callbacks=CALLBACKS,
-                   nav="adm_nav", nav_order=5, nav_role="admin")
+dash.register_page(__name__, path="/admin", title=page_title("adm_title"),
+                   callbacks=CALLBACKS, nav="adm_nav", nav_order=5, nav_role="admin")
 
 PATH = "/admin"
 
 
 def layout(**_query: Any) -> Any:
     runtime = _runtime.current()
-    lang = language(runtime.config.default_language)
+    lang = current_language(runtime.config.default_language)
     if _frame.admin_parts_allowed():
         content = build_sections(lang, int(runtime.config.refresh_interval_s * 1000))
     else:
@@ -417,10 +420,12 @@ def _user_action(actor: Actor, trigger: Any, lang: str) -> tuple[str, bool]:
     Input({"type": ADM_DISPLAY_REVOKE, "display": ALL}, "submit_n_clicks"),
     State(ADM_DISPLAY_NAME, "value"),
     State(ids.PAGES_LANG, "data"),
+    State(ADM_DISPLAY_LANG, "value"),
     prevent_initial_call=True,
 )
 def display_change(_create: int | None, _revokes: list[int | None], name: Any,
-                   stored_lang: str | None) -> tuple[Any, Any, Any, Any]:
+                   stored_lang: str | None,
+                   screen_lang: Any = "default") -> tuple[Any, Any, Any, Any]:
     """Create a display token (its address shown once) or revoke one."""
     lang = _lang(stored_lang)
     trigger = ctx.triggered_id
@@ -432,15 +437,19 @@ def display_change(_create: int | None, _revokes: list[int | None], name: Any,
         return t("adm_denied", lang), no_update, no_update, no_update
     actor = Actor(me.username, request_client_address())
     if trigger == ADM_DISPLAY_CREATE:
-        return _create_display(actor, name, lang)
+        return _create_display(actor, name, lang, screen_lang)
     if isinstance(trigger, dict):
         return _revoke_display(actor, trigger.get("display"), lang)
     return no_update, no_update, no_update, no_update
 
 
-def _create_display(actor: Actor, name: Any, lang: str) -> tuple[Any, Any, Any, Any]:
+def _create_display(actor: Actor, name: Any, lang: str,
+                    screen_lang: Any = "default") -> tuple[Any, Any, Any, Any]:
     try:
         created = auth.create_display(_engine(), name if isinstance(name, str) else "",
+                                      actor=actor, clock=_runtime.current().clock)
+        if screen_lang in LANGUAGES:
+            auth.set_display_language(_engine(), created.display.id, str(screen_lang),
                                       actor=actor, clock=_runtime.current().clock)
     except auth.InvalidDisplayName:
         return t("adm_bad_display_name", lang), "", no_update, no_update

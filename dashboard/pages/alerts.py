@@ -27,6 +27,7 @@ from auth import (
     require_role,
 )
 from dashboard import _frame, _runtime, alertforms, floorforms, ids, screenview
+from dashboard._language import current_language, page_title
 from dashboard.alertsmodel import AlertsModel
 from dashboard.components.alerts import (
     ACK_PANEL_HIDDEN,
@@ -109,14 +110,14 @@ from dashboard.registry import PageCallbacks
 from storage import OutboxRow
 
 CALLBACKS = PageCallbacks()
-dash.register_page(__name__, path="/alerts", title="Alerts", callbacks=CALLBACKS,
-                   nav="alr_nav", nav_order=3, kiosk="alerts", kiosk_order=3,
+dash.register_page(__name__, path="/alerts", title=page_title("alr_title"),
+                   callbacks=CALLBACKS, nav="alr_nav", nav_order=3, kiosk="alerts", kiosk_order=3,
                    display_ids=("alr-",))
 
 
 def layout(**_query: Any) -> Any:
     runtime = _runtime.current()
-    lang = language(runtime.config.default_language)
+    lang = current_language(runtime.config.default_language)
     refresh_ms = int(runtime.config.refresh_interval_s * 1000)
     silences: list[Component] = [
         html.Div(id=ALR_SILENCES),
@@ -287,6 +288,7 @@ def silence_choices(_n: int | None, stored_lang: str | None) -> tuple[Any, ...]:
         _model().data(),
         queues=[(source, queue.id, queue.name) for queue in snapshot.queues],
         sources=[source, *(other.name for other in snapshot.others)],
+        lang=language(stored_lang, runtime.config.default_language),
     )
     return rules, sources, entities
 

@@ -8,6 +8,7 @@ import dash
 from dash import Input, Output, dcc, html
 
 from dashboard import _frame, _runtime, ids
+from dashboard._language import page_title
 from dashboard.components.drift import build_drift_page
 from dashboard.components.pageframe import build_page_frame
 from dashboard.i18n import language
@@ -18,8 +19,8 @@ DRIFT_REFRESH = "drift-refresh"
 DRIFT_BODY = "drift-body"
 
 CALLBACKS = PageCallbacks()
-dash.register_page(__name__, path="/drift", title="Drift", callbacks=CALLBACKS,
-                   nav="nav_drift", nav_order=2, kiosk="drift", kiosk_order=1,
+dash.register_page(__name__, path="/drift", title=page_title("drift_title"),
+                   callbacks=CALLBACKS, nav="nav_drift", nav_order=2, kiosk="drift", kiosk_order=1,
                    display_ids=("drift-",))
 
 

@@ -15,6 +15,7 @@ from dash import Input, Output, State, ctx, dcc, html, no_update
 
 from auth import PermissionDenied, Role, require_role
 from dashboard import DashboardConfig, _frame, _runtime, ids, targetform
+from dashboard._language import current_language, page_title
 from dashboard.components.health import (
     FORM_FIELDS,
     HEALTH_BODY,
@@ -44,9 +45,9 @@ from specs.clock import now_ms
 from specs.collector_status import read_status
 
 CALLBACKS = PageCallbacks()
-dash.register_page(__name__, path="/health", title="Health", callbacks=CALLBACKS,
-                   nav="nav_health", nav_order=1, kiosk="health", kiosk_order=2,
-                   display_ids=("health-",))
+dash.register_page(__name__, path="/health", title=page_title("health_title"),
+                   callbacks=CALLBACKS, nav="nav_health", nav_order=1, kiosk="health",
+                   kiosk_order=2, display_ids=("health-",))
 
 INPUTS = [HEALTH_FORM_INPUT_PREFIX + name for name in FORM_FIELDS]
 ERRORS = [HEALTH_FORM_ERROR_PREFIX + name for name in FORM_FIELDS]
@@ -56,7 +57,7 @@ def layout(source: str | None = None, edit: str | None = None, **_query: Any) ->
     """``?source=`` shows one source's detail; ``?edit=`` (admins) loads a target into
     the form."""
     runtime = _runtime.current()
-    lang = language(runtime.config.default_language)
+    lang = current_language(runtime.config.default_language)
     content: list[Any] = [
         dcc.Store(id=HEALTH_SOURCE, data=source),
         dcc.Store(id=HEALTH_TARGETS_CHANGED, data=0),

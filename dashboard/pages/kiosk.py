@@ -21,6 +21,7 @@ from dash import ClientsideFunction, Input, Output
 
 from auth import current_user
 from dashboard import DashboardConfig, _runtime
+from dashboard._language import current_language, page_title
 from dashboard.components.kiosk import (
     BUILD_HEADER,
     KSK_PLAYLIST,
@@ -31,12 +32,11 @@ from dashboard.components.kiosk import (
     build_start,
     parse_playlist,
 )
-from dashboard.i18n import language
 from dashboard.registry import PageCallbacks, kiosk_pages
 
 CALLBACKS = PageCallbacks()
-dash.register_page(__name__, path="/kiosk", title="Kiosk", callbacks=CALLBACKS,
-                   display_ids=("ksk-",))
+dash.register_page(__name__, path="/kiosk", title=page_title("ksk_nav"),
+                   callbacks=CALLBACKS, display_ids=("ksk-",))
 
 CLIENTSIDE_NAMESPACE = "trioKiosk"  # assets/kiosk.js
 BUILD_ENV = "TRIO_MONITOR_BUILD_ID"
@@ -49,7 +49,7 @@ CALLBACKS.clientside(
 
 
 def layout(rotate: str | None = None, every: str | None = None, **_query: Any) -> Any:
-    lang = language(_runtime.current().config.default_language)
+    lang = current_language(_runtime.current().config.default_language)
     try:
         playlist = parse_playlist(rotate, every, kiosk_pages())
     except PlaylistError as err:

@@ -20,6 +20,7 @@ from dash.development.base_component import Component
 
 from auth import Actor, PermissionDenied, Role, current_user, request_client_address, require_role
 from dashboard import DashboardConfig, _frame, _runtime, daymodel, historymodel, ids, slform
+from dashboard._language import current_language, page_title
 from dashboard.components import build_status_strip
 from dashboard.components import format as fmt
 from dashboard.components.history import (
@@ -86,7 +87,10 @@ from storage import StorageUnavailable
 
 
 def _title(queue_id: str | None = None, **_variables: Any) -> str:
-    return f"Queue {queue_id}" if queue_id else "Queue history"
+    if not queue_id:
+        return page_title("hst_title")()
+    return t("hst_page_title", current_language(_runtime.current().config.default_language),
+             queue=queue_id)
 
 
 CALLBACKS = PageCallbacks()
@@ -103,7 +107,7 @@ REDRAW_FRACTION = 240
 def layout(queue_id: str | None = None, **query: Any) -> Any:
     runtime = _runtime.current()
     config = runtime.config
-    lang = language(config.default_language)
+    lang = current_language(config.default_language)
     if not flask.has_request_context():
         # Dash's validation layout (at start): every id the callbacks use.
         empty = QueueInfo(config.source_name, "", "", {})

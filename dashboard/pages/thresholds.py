@@ -19,6 +19,7 @@ from alerts import Rule, SpecError
 from alerts.backtest import backtestable, run_backtests
 from auth import PermissionDenied, Role, request_client_address, require_role
 from dashboard import _frame, _runtime, ids, ruleform
+from dashboard._language import current_language, page_title
 from dashboard.components.pageframe import build_page_frame
 from dashboard.components.thresholds import (
     ERROR_FIELDS,
@@ -71,8 +72,8 @@ from specs.clock import now_ms
 from storage import AlertStore, RuleRow, StorageUnavailable
 
 CALLBACKS = PageCallbacks()
-dash.register_page(__name__, path="/thresholds", title="Thresholds", callbacks=CALLBACKS,
-                   nav="thr_nav", nav_order=4)
+dash.register_page(__name__, path="/thresholds", title=page_title("thr_title"),
+                   callbacks=CALLBACKS, nav="thr_nav", nav_order=4)
 
 INPUTS = [THR_FORM_INPUT_PREFIX + name for name in FORM_FIELDS]
 ERRORS = [THR_FORM_ERROR_PREFIX + name for name in ERROR_FIELDS]
@@ -100,7 +101,7 @@ def _editing(row: RuleRow | None) -> dict[str, int] | None:
 
 def layout(edit: str | None = None, **_query: Any) -> Any:
     runtime = _runtime.current()
-    lang = language(runtime.config.default_language)
+    lang = current_language(runtime.config.default_language)
     content: list[Any] = [
         dcc.Store(id=THR_CHANGED, data=0),
         dcc.Store(id=THR_TOGGLED, data=0),

@@ -8,6 +8,7 @@ import dash
 from dash import ClientsideFunction, Input, Output, State, ctx
 
 from dashboard import DashboardConfig, _frame, _runtime, ids, screenview
+from dashboard._language import choose
 from dashboard.components import build_layout, build_wallboard
 from dashboard.i18n import Lang, language
 from dashboard.registry import Dependency, PageCallbacks
@@ -83,7 +84,7 @@ def refresh(_n_intervals: int | None, stored_lang: str | None) -> tuple[Any, ...
     prevent_initial_call=True,
 )
 def choose_language(_en_clicks: int | None, _sv_clicks: int | None) -> str:
-    return Lang.SV.value if ctx.triggered_id == ids.WALLBOARD_LANG_SV else Lang.EN.value
+    return choose(Lang.SV if ctx.triggered_id == ids.WALLBOARD_LANG_SV else Lang.EN)
 
 
 # The clock and the connection watchdog run in the browser: they cost the server

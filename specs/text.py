@@ -1,0 +1,271 @@
+"""Every user-facing text, in English and Swedish, from one gettext catalog; and how
+numbers, times and durations are written in each language.
+
+The catalog is ``specs/locale/messages.pot`` (the English texts) and
+``specs/locale/sv/LC_MESSAGES/messages.po`` (their Swedish translations), read once at
+import with Babel (no compiled ``.mo``). Each entry's ``msgctxt`` is the stable key the
+code uses (``t("waiting", lang)``), its ``msgid`` the English text, its ``msgstr`` the
+Swedish one; texts that are counted are gettext plurals (``tn``). Placeholders are
+``str.format`` fields. How to add a text: docs/DESIGN.md "Texts and languages".
+
+Pages, the login page, notifications and the CLI all read texts here, so ``specs`` is
+the one place (every package may import it).
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from dataclasses import dataclass
+from pathlib import Path
+
+from babel import Locale
+from babel.dates import format_datetime as _babel_datetime
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
+
+from . import sitetime
+from .languages import DEFAULT_LANG, LANGUAGES, Lang
+
+LOCALE_DIR = Path(__file__).parent / "locale"
+TEMPLATE = LOCALE_DIR / "messages.pot"
+DOMAIN = "messages"
+# The languages with a .po file; English is the template's msgid itself.
+TRANSLATED: tuple[str, ...] = tuple(code for code in LANGUAGES if code != Lang.EN)
+PLURAL_SUFFIXES = ("_one", "_other")
+
+
+def po_path(lang: str) -> Path:
+    return LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One text: its forms per language (one form, or singular and plural)."""
+
+    key: str
+    forms: dict[str, tuple[str, ...]]
+
+    @property
+    def plural(self) -> bool:
+        return len(self.forms[Lang.EN]) > 1
+
+
+def read_catalog(path: Path, lang: str | None = None) -> Catalog:
+    with path.open("rb") as handle:
+        return read_po(handle, locale=lang, domain=DOMAIN)
+
+
+def load(locale_dir: Path = LOCALE_DIR) -> dict[str, Entry]:
+    """Every entry of the catalog in ``locale_dir``, by key. A missing Swedish text (not
+    translated, or fuzzy) falls back to the English one here; ``check`` reports it."""
+    template = read_catalog(locale_dir / "messages.pot")
+    translations = {
+        code: read_catalog(locale_dir / code / "LC_MESSAGES" / f"{DOMAIN}.po", code)
+        for code in TRANSLATED
+    }
+    entries: dict[str, Entry] = {}
+    for message in template:
+        if not message.id or not message.context:
+            continue  # the header
+        english = _forms(message.id)
+        forms: dict[str, tuple[str, ...]] = {Lang.EN: english}
+        for code, catalog in translations.items():
+            found = catalog.get(message.id, context=message.context)
+            translated = _forms(found.string) if found is not None else ()
+            usable = found is not None and not found.fuzzy and all(translated)
+            forms[code] = translated if usable and len(translated) == len(english) else english
+        entries[message.context] = Entry(message.context, forms)
+    return entries
+
+
+def _forms(value: object) -> tuple[str, ...]:
+    if isinstance(value, tuple | list):
+        return tuple(str(part) for part in value)
+    return (str(value),) if value else ("",)
+
+
+_ENTRIES: dict[str, Entry] = load()
+
+
+def lookup(key: str) -> Entry | None:
+    return _ENTRIES.get(key)
+
+
+def language(value: object, default: str = DEFAULT_LANG) -> Lang:
+    """A stored or configured language; anything unknown falls back to ``default``."""
+    for candidate in (value, default):
+        if isinstance(candidate, str) and candidate in Lang._value2member_map_:
+            return Lang(candidate)
+    return DEFAULT_LANG
+
+
+def has(key: str) -> bool:
+    """Whether ``key`` is in the catalog (a plural's ``<key>_one``/``_other`` too)."""
+    return _resolve(key) is not None
+
+
+def _resolve(key: str) -> tuple[Entry, int] | None:
+    """The entry of ``key`` and which of its forms; ``<key>_one`` and ``<key>_other``
+    name the forms of a plural (how the code spelled counted texts before plurals)."""
+    entry = _ENTRIES.get(key)
+    if entry is not None:
+        return entry, 0
+    for index, suffix in enumerate(PLURAL_SUFFIXES):
+        if key.endswith(suffix):
+            entry = _ENTRIES.get(key.removesuffix(suffix))
+            if entry is not None and entry.plural:
+                return entry, index
+    return None
+
+
+def t(key: str, lang: str, **fields: object) -> str:
+    """The text ``key`` in ``lang``, formatted with ``fields``; KeyError if unknown."""
+    found = _resolve(key)
+    if found is None:
+        raise KeyError(key)
+    entry, form = found
+    text = entry.forms[language(lang)][form]
+    return text.format(**fields) if fields else text
+
+
+def tn(key: str, n: int, lang: str, **fields: object) -> str:
+    """A counted text: the gettext plural ``key`` in the form for ``n`` (``{n}`` is
+    filled in, with ``fields``)."""
+    entry = _ENTRIES[key]
+    forms = entry.forms[language(lang)]
+    return forms[plural_index(n, lang) if len(forms) > 1 else 0].format(n=n, **fields)
+
+
+def plural_index(n: int, lang: str) -> int:
+    """Which gettext form ``n`` takes in ``lang``: English and Swedish both have two,
+    singular for exactly one (``Plural-Forms: nplurals=2; plural=(n != 1)``)."""
+    return 0 if Locale.parse(language(lang).value).plural_form(abs(n)) == "one" else 1
+
+
+def keys() -> list[str]:
+    """Every key a caller may pass to ``t``: plurals under their ``_one``/``_other``
+    names too."""
+    out: list[str] = []
+    for key, entry in _ENTRIES.items():
+        out.append(key)
+        if entry.plural:
+            out.extend(key + suffix for suffix in PLURAL_SUFFIXES)
+    return out
+
+
+def entries() -> dict[str, Entry]:
+    return dict(_ENTRIES)
+
+
+def placeholders(text: str) -> set[str]:
+    """The ``str.format`` field names of ``text``."""
+    return {name for _lit, name, _spec, _conv in string.Formatter().parse(text)
+            if name is not None}
+
+
+# -- numbers, times and durations, per language ---------------------------------------
+
+DASH = "–"  # an unknown value
+
+
+def _locale(lang: str) -> str:
+    return language(lang).value
+
+
+def format_number(value: float | None, lang: str, decimals: int = 0) -> str:
+    """``value`` with exactly ``decimals`` decimals in ``lang``'s notation: ``92.5`` in
+    English, ``92,5`` in Swedish; no grouping (figures on screens are short, and a
+    grouped ``1 234`` would wrap); an en dash when unknown."""
+    if value is None:
+        return DASH
+    pattern = "0" + ("." + "0" * decimals if decimals > 0 else "")
+    rounded = round(value, decimals) or 0.0  # no "-0"
+    return format_decimal(rounded, format=pattern, locale=_locale(lang))
+
+
+def format_percent(value: float | None, lang: str, decimals: int = 0) -> str:
+    """A percentage (``value`` already 0..100): ``92.5 %`` / ``92,5 %`` (the space as
+    both languages write it on our screens)."""
+    return DASH if value is None else f"{format_number(value, lang, decimals)} %"
+
+
+def format_datetime(ts_ms: int, tz: str, lang: str, *, seconds: bool = True) -> str:
+    """``2024-03-05 14:03:07`` in the site's zone ``tz`` (both languages read the ISO
+    date and the 24-hour clock; Babel writes it in ``lang``)."""
+    pattern = "yyyy-MM-dd HH:mm" + (":ss" if seconds else "")
+    return _babel_datetime(sitetime.local(ts_ms, tz), pattern, locale=_locale(lang))
+
+
+def format_time(ts_ms: int, tz: str, lang: str, *, seconds: bool = True) -> str:
+    """``14:03:07`` (``14:03`` without ``seconds``) in the site's zone ``tz``."""
+    pattern = "HH:mm" + (":ss" if seconds else "")
+    return _babel_datetime(sitetime.local(ts_ms, tz), pattern, locale=_locale(lang))
+
+
+def format_duration(seconds: float | None, lang: str) -> str:
+    """A coarse duration: ``42 s``, ``3 min``, ``5 h``, ``2 d`` (SI symbols, the same
+    in English and Swedish; ``lang`` for the numbers)."""
+    if seconds is None:
+        return DASH
+    whole = max(0, int(seconds))
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "min")):
+        if whole >= size:
+            return f"{format_number(whole // size, lang)} {unit}"
+    return f"{format_number(whole, lang)} s"
+
+
+# -- texts the program stored in English ------------------------------------------------
+
+# Catalog keys whose English is a text the program itself writes into the database (the
+# shipped rules' names, the reasons of alert and source states): shown translated.
+STORED_PREFIXES = ("rule_", "rsn_")
+_MAX_DEPTH = 3
+
+
+def _stored_patterns() -> list[tuple[re.Pattern[str], Entry]]:
+    found = []
+    for key, entry in _ENTRIES.items():
+        if not key.startswith(STORED_PREFIXES) or entry.plural:
+            continue
+        pattern = "".join(
+            re.escape(literal) + (f"(?P<{name}>.+?)" if name is not None else "")
+            for literal, name, _spec, _conv in string.Formatter().parse(entry.forms[Lang.EN][0])
+        )
+        found.append((re.compile(pattern + r"\Z", re.DOTALL), entry))
+    # The most specific first: the longest literal text.
+    return sorted(found, key=lambda item: -len(re.sub(r"\(\?P<\w+>\.\+\?\)", "",
+                                                        item[0].pattern)))
+
+
+_STORED = _stored_patterns()
+
+
+def stored(value: str, lang: str, _depth: int = 0) -> str:
+    """``value``, a text the program stored in English (a shipped rule's name, a
+    state's reason such as "longest_wait_s = 95 (critical at or above 20)"), in
+    ``lang``: matched against the catalog's ``rule_``/``rsn_`` texts, the fields it
+    carries translated in turn, parts joined by "; " one by one. Anything else (a name
+    someone typed, a server's error text) is returned as it is."""
+    if language(lang) is Lang.EN or not value or _depth > _MAX_DEPTH:
+        return value
+    if "; " in value:
+        return "; ".join(stored(part, lang, _depth + 1) for part in value.split("; "))
+    for pattern, entry in _STORED:
+        match = pattern.match(value)
+        if match is not None:
+            fields = {name: localize_number(part, lang) or stored(part, lang, _depth + 1)
+                      for name, part in match.groupdict().items()}
+            return entry.forms[language(lang)][0].format(**fields)
+    return value
+
+
+_DECIMAL = re.compile(r"-?\d+\.(\d+)\Z")
+
+
+def localize_number(value: str, lang: str) -> str | None:
+    """A decimal number as the program wrote it ("0.8") in ``lang``'s notation ("0,8");
+    None when ``value`` is no such number."""
+    match = _DECIMAL.match(value)
+    return format_number(float(value), lang, len(match.group(1))) if match else None
