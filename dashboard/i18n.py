@@ -5,6 +5,7 @@ from __future__ import annotations
 from specs.languages import DEFAULT_LANG, Lang
 
 from ._admin_texts import ADMIN_TEXTS
+from ._texts_layout import TEXTS as _TEXTS_LAYOUT
 
 __all__ = ["DEFAULT_LANG", "Lang", "keys", "language", "t", "tn"]
 
@@ -592,6 +593,7 @@ _TEXTS: dict[str, tuple[str, str]] = {
     "hst_period_nodata": ("no data", "data saknas"),
     # -- end of the site's time zone ------------------------------------------------------
 }
+_TEXTS.update(_TEXTS_LAYOUT)
 
 
 def language(value: object, default: str = DEFAULT_LANG) -> Lang:
