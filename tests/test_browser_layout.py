@@ -40,7 +40,7 @@ PHONE = (390, 844)
 LONG_STATUS = ("error: the payment queue consumer lost its connection to the message "
                "broker at amqp://broker-2.internal:5671 and is retrying every 30 seconds")
 LONG_RESOURCE = "db-orders-replica-eu-north-1-production-cluster-b"
-MIN_TILE_PX = 11  # the smallest type on a tile at 48 queues
+MIN_TILE_PX = 10  # the smallest type on a tile at 48 queues (its labels)
 MIN_HEADLINE_PX = 28  # the longest wait at 48 queues, read from across the room
 
 
