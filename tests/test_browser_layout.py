@@ -117,6 +117,28 @@ return Array.from(new Set(problems));
 """
 
 
+# Every chart's tick labels inside its svg (a fixed margin cut "1 200 s" on the left).
+CHART_LABELS_CUT_JS = """
+const cut = [];
+for (const svg of document.querySelectorAll('.js-plotly-plot .main-svg:first-of-type')) {
+    const box = svg.getBoundingClientRect();
+    for (const label of svg.querySelectorAll('.xtick text, .ytick text')) {
+        const r = label.getBoundingClientRect();
+        if (r.width && (r.left < box.left - 0.5 || r.right > box.right + 0.5
+                        || r.top < box.top - 0.5 || r.bottom > box.bottom + 0.5)) {
+            cut.push(label.textContent);
+        }
+    }
+}
+return cut;
+"""
+
+
+def chart_labels_cut(browser: Any) -> list[str]:
+    return [f"chart label cut: {label}"
+            for label in browser.execute_script(CHART_LABELS_CUT_JS)]
+
+
 def layout_problems(browser: Any, *, one_row: bool = True) -> list[str]:
     """``one_row``: the top bar must be one row (a desktop; a phone's has three)."""
     return list(browser.execute_script(LAYOUT_PROBLEMS_JS, one_row))
@@ -164,12 +186,16 @@ def test_the_top_bars_and_strips_hold_at_every_size_in_both_languages(
             viewport(browser, width, height)
             found[f"wall {lang} {width}"] = layout_problems(browser)
             save_screenshot(browser, tmp_path, f"layout_wall_{lang}_{width}.png")
-        for page in ("/alerts", "/health", "/queues/100"):
+        for page in ("/alerts", "/health", "/drift", "/queues/100"):
             browser.get(live_stack.base_url + page)
             wait(browser, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".nav__link"))
+            if page in ("/drift", "/queues/100"):
+                wait(browser, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR,
+                                                                  ".ytick text"))
             for width, height in DESKTOPS:
                 viewport(browser, width, height)
-                found[f"{page} {lang} {width}"] = layout_problems(browser)
+                found[f"{page} {lang} {width}"] = (layout_problems(browser)
+                                                   + chart_labels_cut(browser))
             save_screenshot(browser, tmp_path, f"layout{page.replace('/', '_')}_{lang}.png")
         browser.get(live_stack.base_url + "/")
         wait_for_alerts(browser, 20)
