@@ -33,6 +33,7 @@ def test_it_covers_the_whole_span_of_the_title_however_little_data_there_is() ->
     assert figure["layout"]["xaxis"]["range"] == ["2023-11-13 23:13:20",
                                                   "2023-11-14 23:13:20"]
     assert figure["layout"]["xaxis"]["type"] == "date"
+    assert figure["layout"]["xaxis"]["tickformat"] == "%H:%M"  # short, never on its side
 
 
 def test_it_draws_counts_as_steps_and_measurements_as_lines() -> None:

@@ -30,6 +30,7 @@ def _times(points: Points, tz: str) -> list[str]:
 
 # Type read at a desk, and on a wall screen from four metres (a display's kiosk mode).
 DESK_FONT_PX = 12
+DAY_SPAN_MS = 36 * 3_600_000  # up to this, ticks are times of day
 KIOSK_FONT_PX = 22
 
 
@@ -82,6 +83,11 @@ def time_lines(lines: Mapping[str, Points], tz: str, *, span: tuple[int, int] | 
                              "type": "date"}
     if span is not None:
         xaxis["range"] = [times(span[0]), times(span[1])]
+        # Short labels that never turn on their side and get cut in a small card; the
+        # title names the day ("last 24 h"), and plotly's month names are English only.
+        xaxis["tickformat"] = "%H:%M" if span[1] - span[0] <= DAY_SPAN_MS else "%Y-%m-%d"
+        xaxis["nticks"] = 6
+        xaxis["tickangle"] = 0
     return {"data": data, "layout": _layout(kiosk, showlegend=len(data) > 1, xaxis=xaxis,
                                             legend={"orientation": "h", "y": -0.25})}
 
