@@ -193,6 +193,7 @@ def test_it_logs_in_over_https_under_the_sub_path(live_stack, proxy, tls_browser
     assert cookies["_csrf_token"]["secure"]
 
     # A link between pages: client-side navigation to /monitor/alerts, callbacks and all.
+    click(browser, By.CSS_SELECTOR, ".menu__button")  # the wall screen's nav is a menu
     click(browser, By.CSS_SELECTOR, f'a.nav__link[href="{PREFIX}/alerts"]')
     wait(browser, 20).until(lambda d: d.current_url == f"{proxy.https_url}/alerts")
     wait(browser, 20).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".nav__link--active"))

@@ -103,11 +103,13 @@ def test_it_names_the_worst_worker_and_the_longest_drift() -> None:
              drift_item("db-users", "replicas", NOW - 5 * MIN, "3", "2")]
     [row] = build_site_strip(others, drift, NOW, "en")
     workers, drifting = row.children
-    assert workers.children == (
-        "Workers: 1 up / 1 degraded / 2 down · worker-3 DOWN: HTTP 503")
+    # The counts whole; the worst item after them a .clip (cut to the room, whole on a
+    # click and in its title).
+    assert text(workers) == "Workers: 1 up / 1 degraded / 2 down · worker-3 DOWN: HTTP 503"
+    [detail] = by_class(workers, "clip")
+    assert detail.title.startswith("worker-3 DOWN: HTTP 503")
     assert getattr(workers, "data-level") == "down"
-    assert drifting.children == (
-        "2 resources drifting · db-orders memory 2Gi→1Gi for 42 min")
+    assert text(drifting) == "2 resources drifting · db-orders memory 2Gi→1Gi for 42 min"
     [row] = build_site_strip(others, drift, NOW, "sv")
     assert text(row) == (
         "Arbetare: 1 uppe / 1 försämrade / 2 nere · worker-3 NERE: HTTP 503 "
@@ -124,4 +126,4 @@ def test_it_says_all_up_and_no_drift_and_shows_nothing_without_workers() -> None
 def test_it_names_a_reconciler_that_is_down() -> None:
     others = [status("drift:recon", "down", reason="HTTP 502")]
     [row] = build_site_strip(others, [drift_item("db", "cpu", NOW - MIN)], NOW, "en")
-    assert text(row) == "recon DOWN: HTTP 502 · 1 resource drifting · db cpu 2Gi→1Gi for 1 min"
+    assert text(row) == "1 resource drifting · recon DOWN: HTTP 502 · db cpu 2Gi→1Gi for 1 min"

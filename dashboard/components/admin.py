@@ -421,7 +421,7 @@ def build_audit(rows: Sequence[AuditRow], now_ms: int, lang: str, tz: str) -> Co
             html.Td([fmt.actor_text(row.actor, lang),
                      html.Span(f" {row.client_addr}", className="muted")
                      if row.client_addr else ""]),
-            html.Td(row.action), html.Td(row.target), html.Td(change_text(row)),
+            html.Td(row.action), html.Td(row.target), html.Td(build_change(row, lang)),
         ], **fmt.data_attributes(action=row.action))
         for row in rows
     ]
@@ -431,16 +431,88 @@ def build_audit(rows: Sequence[AuditRow], now_ms: int, lang: str, tz: str) -> Co
     return html.Div([table, html.P(t("adm_audit_limit", lang, n=AUDIT_LIMIT), className="muted")])
 
 
-def change_text(row: AuditRow) -> str:
-    """``before → after`` in short JSON; only one side for a creation or a deletion."""
-    parts = [_short(row.before), _short(row.after)]
-    if row.before is None or row.after is None:
-        return parts[0] or parts[1]
-    return f"{parts[0]} → {parts[1]}"
+def build_change(row: AuditRow, lang: str) -> Component | str:
+    """The change as one line per field that changed (``warning: 15 s → 20 s``); a
+    creation or deletion lists the fields it had. Nothing for an action without
+    before and after (a password change)."""
+    lines = change_lines(row, lang)
+    if not lines:
+        return ""
+    return html.Ul([html.Li(line, className="adm-diff__line") for line in lines],
+                   className="adm-diff")
+
+
+def change_text(row: AuditRow, lang: str = "en") -> str:
+    """The change's lines joined with "; " (one cell of text)."""
+    return "; ".join(change_lines(row, lang))
+
+
+# Bookkeeping that changes with every edit: not what anyone changed.
+_UNSHOWN = frozenset({"id", "version", "builtin"})
+# The unit of a value by its field's suffix, and of a rule's thresholds by its metric's.
+_SUFFIX_UNITS = (("_pct", " %"), ("_ms", " ms"), ("_s", " s"))
+_THRESHOLDS = frozenset({"warning", "critical", "recovery_warning", "recovery_critical"})
+
+
+def change_lines(row: AuditRow, lang: str) -> list[str]:
+    before, after = _flat(row.before), _flat(row.after)
+    metric = next((str(value) for doc in (after, before) for key, value in doc.items()
+                   if key.rsplit(".", 1)[-1] == "metric"), "")
+    lines = []
+    for key in sorted(before.keys() | after.keys(), key=lambda k: k.removeprefix("spec.")):
+        if key.rsplit(".", 1)[-1] in _UNSHOWN:
+            continue
+        old, new = before.get(key, _ABSENT), after.get(key, _ABSENT)
+        if old == new:
+            continue
+        unit = _unit(key, metric)
+        name = key.removeprefix("spec.")
+        if row.before is None:  # a creation: what it was created with
+            lines.append(f"{name}: {_value(new, unit, lang)}")
+        elif row.after is None:  # a deletion: what it had
+            lines.append(f"{name}: {_value(old, unit, lang)}")
+        else:
+            lines.append(f"{name}: {_value(old, unit, lang)} → {_value(new, unit, lang)}")
+    return lines
+
+
+_ABSENT = object()
+
+
+def _flat(doc: Any, prefix: str = "") -> dict[str, Any]:
+    """Nested objects as dotted keys (``spec.scope.entity_kind``); lists stay whole."""
+    if doc is None:
+        return {}
+    if not isinstance(doc, dict):
+        return {prefix or "value": doc}
+    flat: dict[str, Any] = {}
+    for key, value in doc.items():
+        name = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, dict) and value:
+            flat.update(_flat(value, name))
+        else:
+            flat[name] = value
+    return flat
+
+
+def _unit(key: str, metric: str) -> str:
+    field = key.rsplit(".", 1)[-1]
+    named = metric if field in _THRESHOLDS else field
+    return next((unit for suffix, unit in _SUFFIX_UNITS if named.endswith(suffix)), "")
+
+
+def _value(value: Any, unit: str, lang: str) -> str:
+    if value is None or value is _ABSENT:
+        return "–"
+    if isinstance(value, bool):
+        return t("lay_yes" if value else "lay_no", lang)
+    if isinstance(value, int | float):
+        return f"{value:g}{unit}"
+    if isinstance(value, str):
+        return value
+    return _short(value, 80)
 
 
 def _short(doc: Any, limit: int = 160) -> str:
-    if doc is None:
-        return ""
     text = json.dumps(doc, ensure_ascii=False, separators=(", ", ": "), sort_keys=True)
     return text if len(text) <= limit else text[: limit - 1] + "…"

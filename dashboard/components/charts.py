@@ -38,14 +38,24 @@ DATE_TICKS: list[dict[str, Any]] = [
 DATE_HOVER = "%Y-%m-%d %H:%M:%S"
 
 
-def _layout(**extra: Any) -> dict[str, Any]:
+# Type read at a desk, and on a wall screen from four metres (a display's kiosk mode).
+DESK_FONT_PX = 12
+DAY_SPAN_MS = 36 * 3_600_000  # up to this, ticks are times of day
+KIOSK_FONT_PX = 22
+
+
+def _layout(kiosk: bool = False, **extra: Any) -> dict[str, Any]:
+    """The common layout. Axis labels are never cut: the margins grow to hold them
+    (automargin), from a small base."""
+    size = KIOSK_FONT_PX if kiosk else DESK_FONT_PX
     return {
         "paper_bgcolor": "rgba(0,0,0,0)",
         "plot_bgcolor": "rgba(0,0,0,0)",
-        "font": {"color": TEXT, "size": 12},
-        "margin": {"l": 40, "r": 10, "t": 10, "b": 30},
-        "xaxis": {"gridcolor": GRID, "zeroline": False},
-        "yaxis": {"gridcolor": GRID, "zeroline": False, "rangemode": "tozero"},
+        "font": {"color": TEXT, "size": size},
+        "margin": {"l": 8, "r": 16, "t": 10, "b": 8},
+        "xaxis": {"gridcolor": GRID, "zeroline": False, "automargin": True},
+        "yaxis": {"gridcolor": GRID, "zeroline": False, "rangemode": "tozero",
+                  "automargin": True},
         "showlegend": False,
         **extra,
     }
@@ -63,25 +73,42 @@ def sparkline(points: Points) -> dict[str, Any]:
     }
 
 
-def time_lines(lines: Mapping[str, Points], tz: str) -> dict[str, Any]:
+def time_lines(lines: Mapping[str, Points], tz: str, *, span: tuple[int, int] | None = None,
+               step: bool = False, kiosk: bool = False) -> dict[str, Any]:
     """One line per name over time in the site's zone ``tz``, with a legend when there
-    are several."""
+    are several. ``span``: (from, to) in epoch ms, the range the chart's title names
+    ("last 24 h"): the x axis covers it whole, however little data there is. ``step``:
+    counts and states, which hold their value until the next sample, drawn as steps
+    (a slope between two samples would show values that never were). ``kiosk``:
+    legible from four metres."""
+    times = LocalTimes(tz)
+    shape = "hv" if step else "linear"
     data = [
         {"type": "scatter", "mode": "lines", "name": name, "x": _times(points, tz),
-         "y": [value for _, value in points]}
+         "y": [value for _, value in points], "line": {"shape": shape,
+                                                      "width": 3 if kiosk else 1.5}}
         for name, points in lines.items()
     ]
-    return {"data": data, "layout": _layout(
-        showlegend=len(data) > 1, legend={"orientation": "h", "y": -0.2},
-        xaxis={"gridcolor": GRID, "zeroline": False, "tickformatstops": DATE_TICKS,
-               "hoverformat": DATE_HOVER})}
+    xaxis: dict[str, Any] = {"gridcolor": GRID, "zeroline": False, "automargin": True,
+                             "type": "date", "tickformatstops": DATE_TICKS,
+                             "hoverformat": DATE_HOVER}
+    if span is not None:
+        xaxis["range"] = [times(span[0]), times(span[1])]
+        # Short labels that never turn on their side and get cut in a small card; the
+        # title names the day ("last 24 h"), and plotly's month names are English only.
+        xaxis["tickformat"] = "%H:%M" if span[1] - span[0] <= DAY_SPAN_MS else "%Y-%m-%d"
+        del xaxis["tickformatstops"]
+        xaxis["nticks"] = 6
+        xaxis["tickangle"] = 0
+    return {"data": data, "layout": _layout(kiosk, showlegend=len(data) > 1, xaxis=xaxis,
+                                            legend={"orientation": "h", "y": -0.25})}
 
 
-def bars(labels: Sequence[str], counts: Sequence[int]) -> dict[str, Any]:
+def bars(labels: Sequence[str], counts: Sequence[int], *, kiosk: bool = False) -> dict[str, Any]:
     return {
         "data": [{"type": "bar", "x": list(labels), "y": list(counts),
                   "marker": {"color": BAR}}],
-        "layout": _layout(),
+        "layout": _layout(kiosk),
     }
 
 

@@ -13,13 +13,15 @@ from storage import DriftEventRow
 
 from ..i18n import t
 from ..opsmodel import OpsSnapshot, ReconcilerView
-from ..sites import DriftView, duration_bins
+from ..sites import DAY_MS, DriftView, duration_bins
 from . import charts
 from . import format as fmt
 from .health import last_success_text, state_badge
 
 
-def build_drift_page(snapshot: OpsSnapshot, now_ms: int, lang: str, tz: str) -> list[Component]:
+def build_drift_page(snapshot: OpsSnapshot, now_ms: int, lang: str, tz: str,
+                     *, kiosk: bool = False) -> list[Component]:
+    """``kiosk``: a wall screen's (a display session): charts legible from four metres."""
     if snapshot.db_error is not None:
         return [html.Div(f"{t('db_unavailable', lang)}: {snapshot.db_error}",
                          className="page__banner")]
@@ -27,11 +29,14 @@ def build_drift_page(snapshot: OpsSnapshot, now_ms: int, lang: str, tz: str) -> 
     return [
         _section(t("drifting_now", lang), build_drift_table(snapshot.drift, now_ms, lang, tz)),
         _section(t("drift_over_time", lang),
-                 charts.graph(charts.time_lines(snapshot.drift_counts, tz), "chart")
+                 # Counts over the last 24 h (opsmodel): steps, over the whole day.
+                 charts.graph(charts.time_lines(snapshot.drift_counts, tz,
+                                                span=(now_ms - DAY_MS, now_ms), step=True,
+                                                kiosk=kiosk), "chart")
                  if snapshot.drift_counts else _muted(t("no_data_yet", lang))),
         _section(t("reconcilers", lang), build_reconcilers(snapshot.reconcilers, now_ms, lang, tz)),
         _section(t("drift_durations", lang),
-                 charts.graph(charts.bars(labels, counts), "chart")
+                 charts.graph(charts.bars(labels, counts, kiosk=kiosk), "chart")
                  if snapshot.durations_ms else _muted(t("no_data_yet", lang))),
         _section(t("recent_drift_events", lang),
                  build_drift_events(snapshot.drift_events, now_ms, lang, tz)),
@@ -89,7 +94,8 @@ def build_reconciler(view: ReconcilerView, now_ms: int, lang: str, tz: str) -> h
         body.append(_fact(t("last_error_label", lang), stored(status.last_error, lang),
                           "last-error"))
     body.append(html.Div(t("cycle_trend", lang), className="fact__label"))
-    body.append(charts.graph(charts.time_lines({status.label: view.cycle_durations_s}, tz),
+    body.append(charts.graph(charts.time_lines({status.label: view.cycle_durations_s}, tz,
+                                                span=(now_ms - DAY_MS, now_ms)),
                              "card__chart")
                 if view.cycle_durations_s else _muted(t("no_data_yet", lang)))
     return html.Div(body, className=f"card card--{status.state.value}",

@@ -16,7 +16,7 @@ from .._paths import app_path
 from ..i18n import t
 from ..metrics import BREAKER_HALF_OPEN, BREAKER_OPEN
 from ..opsmodel import OpsSnapshot, SourceDetail, SourceHistory, StateChange
-from ..sites import DRIFT_KIND, HEALTH_KIND, SourceStatus, health_source
+from ..sites import DAY_MS, DRIFT_KIND, HEALTH_KIND, SourceStatus, health_source
 from . import charts
 from . import format as fmt
 
@@ -150,7 +150,8 @@ def build_source_detail(detail: SourceDetail | None, name: str, now_ms: int,
         html.Div(stored(status.reason or "", lang), className="card__reason"),
         html.Div(_facts(status, detail.history, now_ms, lang), className="detail__facts"),
         html.H3(t("latency_24h", lang), className="section__title"),
-        charts.graph(charts.time_lines({status.label: detail.latency_24h}, tz), "chart")
+        charts.graph(charts.time_lines({status.label: detail.latency_24h}, tz,
+                                       span=(now_ms - DAY_MS, now_ms)), "chart")
         if detail.latency_24h else html.Div(t("no_data_yet", lang), className="muted"),
         html.H3(t("state_history", lang), className="section__title"),
         build_state_history(detail.events, now_ms, lang, tz),

@@ -161,15 +161,19 @@ class ChartSpec:
     title_key: str
     metrics: tuple[QueueMetric, ...]
     unit: str = ""
+    # Counts (calls waiting, agents in a state) hold until the next sample: steps. A
+    # slope between two samples would show 2.5 calls waiting.
+    step: bool = False
 
 
 CHARTS = (
-    ChartSpec("waiting", "hst_chart_waiting", (QueueMetric.CALLS_WAITING,)),
+    ChartSpec("waiting", "hst_chart_waiting", (QueueMetric.CALLS_WAITING,), step=True),
     ChartSpec("wait", "hst_chart_wait", (QueueMetric.LONGEST_WAIT_S,), " s"),
     ChartSpec("service-level", "hst_chart_service_level", (QueueMetric.SERVICE_LEVEL_PCT,),
               " %"),
     ChartSpec("agents", "hst_chart_agents", (QueueMetric.AGENTS_AVAILABLE,
-                                             QueueMetric.AGENTS_BUSY, QueueMetric.AGENTS_PAUSED)),
+                                             QueueMetric.AGENTS_BUSY, QueueMetric.AGENTS_PAUSED),
+              step=True),
 )
 _SERIES_NAMES = {QueueMetric.AGENTS_AVAILABLE: "available", QueueMetric.AGENTS_BUSY: "busy",
                  QueueMetric.AGENTS_PAUSED: "paused"}
@@ -287,8 +291,9 @@ def chart_figure(spec: ChartSpec, data: QueueCharts, times: LocalTimes, gaps: Ga
         points = gaps.with_gaps(history.points.get(sid, []) if sid is not None else [])
         x = _xs(points, times)
         if banded:
-            traces += _band(x, points)
-        traces.append(_line(metric, x, [_y(p.mean) if p else None for p in points], lang))
+            traces += _band(x, points, spec.step)
+        traces.append(_line(metric, x, [_y(p.mean) if p else None for p in points], lang,
+                            spec.step))
     thresholds: list[ThresholdLine] = []
     periods: list[AlertPeriod] = []
     for metric in spec.metrics:
@@ -312,9 +317,10 @@ def _xs(points: Sequence[Point | None], times: LocalTimes) -> list[str]:
     return xs
 
 
-def _band(x: list[str], points: Sequence[Point | None]) -> list[dict[str, Any]]:
+def _band(x: list[str], points: Sequence[Point | None], step: bool) -> list[dict[str, Any]]:
     """Min and max of each bucket as a shaded band under the mean."""
-    common = {"type": "scatter", "mode": "lines", "x": x, "line": {"width": 0},
+    common = {"type": "scatter", "mode": "lines", "x": x,
+              "line": {"width": 0, "shape": "hv" if step else "linear"},
               "hoverinfo": "skip", "showlegend": False, "connectgaps": False}
     return [
         {**common, "y": [_y(p.min) if p else None for p in points]},
@@ -324,12 +330,12 @@ def _band(x: list[str], points: Sequence[Point | None]) -> list[dict[str, Any]]:
 
 
 def _line(metric: QueueMetric, x: list[str], y: list[float | None],
-          lang: str) -> dict[str, Any]:
+          lang: str, step: bool = False) -> dict[str, Any]:
     name = _SERIES_NAMES.get(metric)
     colour = AGENT_COLOURS.get(metric, LINE)
     return {"type": "scatter", "mode": "lines+markers", "x": x, "y": y, "connectgaps": False,
             "name": t(name, lang) if name else metric.value,
-            "line": {"color": colour, "width": 1.5},
+            "line": {"color": colour, "width": 1.5, "shape": "hv" if step else "linear"},
             "marker": {"color": colour, "size": _isolated(y)}}
 
 
@@ -352,12 +358,15 @@ def _layout(spec: ChartSpec, start: str, end: str, legend: bool) -> dict[str, An
         "paper_bgcolor": "rgba(0,0,0,0)",
         "plot_bgcolor": "rgba(0,0,0,0)",
         "font": {"color": charts.TEXT, "size": 12},
-        "margin": {"l": 48, "r": 12, "t": 8, "b": 28},
+        # A small base: the margins grow to hold the axis labels (automargin), which a
+        # fixed 48 px cut ("1 200 s").
+        "margin": {"l": 8, "r": 16, "t": 8, "b": 8},
+        # The range asked for, whole, however little of it has data.
         "xaxis": {"type": "date", "range": [start, end], "gridcolor": charts.GRID,
-                  "zeroline": False, "tickformatstops": charts.DATE_TICKS,
-                  "hoverformat": charts.DATE_HOVER},
+                  "zeroline": False, "automargin": True,
+                  "tickformatstops": charts.DATE_TICKS, "hoverformat": charts.DATE_HOVER},
         "yaxis": {"gridcolor": charts.GRID, "zeroline": False, "rangemode": "tozero",
-                  "ticksuffix": spec.unit},
+                  "ticksuffix": spec.unit, "automargin": True},
         "hovermode": "x unified",
         "showlegend": legend,
         "legend": {"orientation": "h", "y": 1.12, "x": 0},

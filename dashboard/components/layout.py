@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dash import dcc, html
+from dash.development.base_component import Component
 
 from auth import current_user
 
@@ -77,7 +78,9 @@ def nav_role() -> str:
 
 
 def _top_bar(config: DashboardConfig, csrf_token: str | None, lang: Lang) -> html.Header:
-    controls: list[html.Div | html.Form | html.Nav | html.Button] = [
+    """Site, clock, summary, then the controls; never wraps (assets/wallboard.css). The
+    navigation sits behind a menu button: with alerts firing the summary needs the room."""
+    controls: list[Component] = [
         html.Button("♪", id=ids.ALR_WALL_SOUND_BUTTON, title=t("alr_sound", lang),
                     className=SOUND_OFF_CLASS),
         language_switch(ids.WALLBOARD_LANG_EN, ids.WALLBOARD_LANG_SV, lang),
@@ -88,14 +91,31 @@ def _top_bar(config: DashboardConfig, csrf_token: str | None, lang: Lang) -> htm
         controls.append(logout_form(csrf_token, lang, ids.WALLBOARD_LOGOUT_BUTTON))
     return html.Header(
         [
-            html.Div(config.site_name, className="topbar__site"),
+            html.Div(config.site_name, className="topbar__site", title=config.site_name),
             html.Div(id=ids.WALLBOARD_CLOCK, className="topbar__clock",
                      title=t("times_in", lang, zone=config.timezone)),
             html.Div(id=ids.WALLBOARD_SUMMARY, className="summary"),
-            html.Div(controls, className="topbar__controls"),
+            *top_bar_controls(controls, lang, with_menu=config.logout_form),
         ],
-        className="topbar",
+        className="topbar topbar--wall",
     )
+
+
+def top_bar_controls(
+    controls: list[Component], lang: str, *, with_menu: bool
+) -> list[Component]:
+    """The controls of a top bar, after a menu button (assets/layout.js opens it) when
+    ``with_menu``. What the menu holds depends on the width (assets/wallboard.css): on the
+    wall screen the navigation, on a phone everything (navigation, language, logout)."""
+    panel = html.Div(controls, className="topbar__controls")
+    if not with_menu:
+        return [panel]
+    # An icon, not a word: the bar is built in the configured language and a word here
+    # would stay in it when the screen's language is switched.
+    button = html.Button(
+        "☰", className="menu__button", type="button", title=t("lay_menu_title", lang),
+    )
+    return [button, panel]
 
 
 def language_switch(en_id: str, sv_id: str, lang: str) -> html.Div:

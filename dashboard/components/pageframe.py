@@ -11,7 +11,7 @@ from .. import ids
 from .._config import DashboardConfig
 from .._language import current_language
 from ..i18n import Lang, t
-from .layout import build_nav, language_switch, logout_form
+from .layout import build_nav, language_switch, logout_form, top_bar_controls
 
 ACTIVE_LANG_CLASS = "lang__button lang__button--active"
 LANG_CLASS = "lang__button"
@@ -41,7 +41,10 @@ def build_page_frame(
     content: list[Component],
 ) -> html.Div:
     lang = current_language(config.default_language)
-    controls: list[Component] = [language_switch(ids.PAGES_LANG_EN, ids.PAGES_LANG_SV, lang)]
+    controls: list[Component] = [
+        html.Div(build_nav(path, lang), id=ids.PAGES_NAV, className="topbar__nav"),
+        language_switch(ids.PAGES_LANG_EN, ids.PAGES_LANG_SV, lang),
+    ]
     if config.logout_form:
         controls.append(logout_form(csrf_token, Lang(lang), ids.PAGES_LOGOUT_BUTTON))
     return html.Div(
@@ -52,11 +55,13 @@ def build_page_frame(
             dcc.Store(id=ids.PAGES_META, data={"title": title_key, "path": path}),
             html.Header(
                 [
-                    html.Div(config.site_name, className="topbar__site"),
+                    html.Div(config.site_name, className="topbar__site",
+                             title=config.site_name),
                     html.H1(t(title_key, lang), className="page__title",
                             id=ids.PAGES_TITLE),
-                    html.Div(build_nav(path, lang), id=ids.PAGES_NAV),
-                    html.Div(controls, className="topbar__controls"),
+                    # Navigation, language and logout; behind a menu button where the
+                    # bar is too narrow for them (a phone, assets/wallboard.css).
+                    *top_bar_controls(controls, lang, with_menu=True),
                 ],
                 className="topbar page__topbar",
             ),

@@ -35,6 +35,13 @@ def build_site_strip(
 
 
 def workers_text(workers: Sequence[SourceStatus], lang: str) -> str:
+    """``Workers: 3 up / 0 degraded / 1 down · worker-3 DOWN: HTTP 503``."""
+    figure, detail = _workers_parts(workers, lang)
+    return f"{figure} · {detail}" if detail else figure
+
+
+def _workers_parts(workers: Sequence[SourceStatus], lang: str) -> tuple[str, str]:
+    """The counts (never cut on the screen) and the worst worker's state ("" if none)."""
     counts = state_counts(workers)
     text = f"{t('workers', lang)}: " + " / ".join(
         t(f"n_{state.value}", lang, n=counts[state]) for state in _COUNTED
@@ -42,7 +49,7 @@ def workers_text(workers: Sequence[SourceStatus], lang: str) -> str:
     if counts[HealthState.PENDING]:
         text += " / " + t("n_pending", lang, n=counts[HealthState.PENDING])
     bad = worst(workers)
-    return f"{text} · {state_text(bad, lang)}" if bad else text
+    return text, state_text(bad, lang) if bad else ""
 
 
 def state_text(status: SourceStatus, lang: str) -> str:
@@ -54,26 +61,43 @@ def state_text(status: SourceStatus, lang: str) -> str:
 def drift_text(
     reconcilers: Sequence[SourceStatus], drift: Sequence[DriftView], now_ms: int, lang: str
 ) -> str:
-    parts = []
+    figure, detail = _drift_parts(reconcilers, drift, now_ms, lang)
+    return f"{figure} · {detail}" if detail else figure
+
+
+def _drift_parts(
+    reconcilers: Sequence[SourceStatus], drift: Sequence[DriftView], now_ms: int, lang: str
+) -> tuple[str, str]:
+    """How many resources drift (or "no drift"), then the reconciler in trouble and the
+    longest drift."""
+    details = []
     bad = worst(reconcilers)
     if bad is not None:
-        parts.append(state_text(bad, lang))
+        details.append(state_text(bad, lang))
     if not drift:
-        parts.append(t("no_drift", lang))
-    else:
-        longest = drift[0]
-        parts.append(tn("drifting", len(drift), lang))
-        parts.append(t("drift_item", lang, resource=longest.resource_id, field=longest.field,
-                       desired=longest.desired, actual=longest.actual,
-                       age=fmt.age(now_ms - longest.since_ms)))
-    return " · ".join(parts)
+        return t("no_drift", lang), " · ".join(details)
+    longest = drift[0]
+    details.append(t("drift_item", lang, resource=longest.resource_id, field=longest.field,
+                     desired=longest.desired, actual=longest.actual,
+                     age=fmt.age(now_ms - longest.since_ms)))
+    return tn("drifting", len(drift), lang), " · ".join(details)
+
+
+def _part(figure: str, detail: str, level: str, part: str, lang: str) -> html.Span:
+    """The figure whole; the detail after it cut to the room left (a .clip, see
+    assets/wallboard.css), whole in its title and on a click."""
+    children: list[html.Span] = [html.Span(figure, className="site__figure")]
+    if detail:
+        children.append(html.Span(f"· {detail}", className="site__detail clip",
+                                  title=f"{detail} ({t('lay_more', lang)})"))
+    return html.Span(children, className=f"site__part site__part--{part} "
+                     f"site__part--{level}", **fmt.data_attributes(part=part, level=level))
 
 
 def _workers(workers: Sequence[SourceStatus], lang: str) -> html.Span:
     bad = worst(workers)
     level = bad.state.value if bad else HealthState.UP.value
-    return html.Span(workers_text(workers, lang), className=f"site__part site__part--{level}",
-                     **fmt.data_attributes(part="workers", level=level))
+    return _part(*_workers_parts(workers, lang), level, "workers", lang)
 
 
 def _drift(
@@ -81,6 +105,4 @@ def _drift(
 ) -> html.Span:
     bad = worst(reconcilers)
     level = (bad.state if bad else HealthState.DEGRADED if drift else HealthState.UP).value
-    return html.Span(drift_text(reconcilers, drift, now_ms, lang),
-                     className=f"site__part site__part--{level}",
-                     **fmt.data_attributes(part="drift", level=level))
+    return _part(*_drift_parts(reconcilers, drift, now_ms, lang), level, "drift", lang)

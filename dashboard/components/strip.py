@@ -18,14 +18,16 @@ def build_status_strip(
 ) -> list[html.Div]:
     """One line per alert, most serious first; an empty list when all is well. ``tz``:
     the site's zone, of every time shown."""
-    return [
-        html.Div(
-            _text(kind, snapshot, now_ms, lang, tz),
-            className=f"strip__item strip__item--{kind.value}",
-            **fmt.data_attributes(alert=kind.value),
-        )
-        for kind in source_alerts(snapshot)
-    ]
+    return [_item(kind, _text(kind, snapshot, now_ms, lang, tz), lang)
+            for kind in source_alerts(snapshot)]
+
+
+def _item(kind: AlertKind, text: str, lang: str) -> html.Div:
+    """One line: a long last error is cut with an ellipsis (the line never wraps and
+    pushes the tiles down), whole in the title and on a click (assets/layout.js)."""
+    return html.Div(text, className=f"strip__item strip__item--{kind.value} clip",
+                    title=f"{text} ({t('lay_more', lang)})",
+                    **fmt.data_attributes(alert=kind.value))
 
 
 def _text(kind: AlertKind, snapshot: Snapshot, now_ms: int, lang: str, tz: str) -> str:

@@ -10,6 +10,7 @@ switchover, not from midnight.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from urllib.parse import quote
 
 from dash import dcc, html
@@ -42,6 +43,34 @@ def build_tiles(
             for queue in queues]
 
 
+@dataclass(frozen=True, slots=True)
+class TileContext:
+    """What a tile's lines are built from."""
+
+    queue: QueueView
+    now_ms: int
+    lang: str
+    config: DashboardConfig
+    alerts: QueueAlerts
+    # "since failover 10:42" while the source is in failover (its service level is
+    # counted from the switchover), else None.
+    since_failover: str | None
+
+
+TileLine = Callable[[TileContext], list[Component]]
+
+
+def _figure_lines(ctx: TileContext) -> list[Component]:
+    return _figures(ctx.queue, ctx.lang, ctx.config, ctx.alerts, ctx.since_failover)
+
+
+# The lines of a tile with figures, top to bottom, under its name: each a function of the
+# tile's context. A new line is a function added here; the type scales to fit (a tile's
+# text is sized in its --u, see assets/wallboard.css, which leaves room for about one
+# more line).
+TILE_LINES: tuple[TileLine, ...] = (_figure_lines,)
+
+
 def build_tile(
     queue: QueueView, now_ms: int, lang: str, config: DashboardConfig,
     alerts: QueueAlerts = NO_ALERTS, source: SourceView | None = None,
@@ -51,17 +80,18 @@ def build_tile(
     level = tile_level(queue, now_ms, config, alerts)
     age = fmt.age(now_ms - queue.ts_ms)
     since = failover_label(source, now_ms, lang, config.timezone)
+    ctx = TileContext(queue, now_ms, lang, config, alerts, since)
     body: list[Component]
     if level is TileLevel.STALE:
         body = _stale(queue, now_ms, lang, config, alerts, since)
     elif level is TileLevel.CLOSED:
-        body = [html.Div(t("closed", lang), className="tile__marker"), _updated(age, lang)]
+        body = [html.Div(t("closed", lang), className="tile__marker"), _foot([], age, lang)]
     elif not has_figures(queue):
         body = [html.Div(t("no_data", lang), className="tile__marker"),
-                *_alert_notes(alerts, now_ms, lang, config.timezone), _updated(age, lang)]
+                _foot(_alert_notes(alerts, now_ms, lang, config.timezone), age, lang)]
     else:
-        body = [*_figures(queue, lang, config, alerts, since),
-                *_alert_notes(alerts, now_ms, lang, config.timezone), _updated(age, lang)]
+        body = [*(line for build in TILE_LINES for line in build(ctx)),
+                _foot(_alert_notes(alerts, now_ms, lang, config.timezone), age, lang)]
     marks = {"level": level.value, "queue": queue.id}
     if alerts.maintenance is not None:
         marks["maintenance"] = str(alerts.maintenance.window.id)
@@ -74,6 +104,12 @@ def build_tile(
                   + (" tile--maintenance" if alerts.maintenance is not None else ""),
         **fmt.data_attributes(**marks),
     )
+
+
+def _foot(notes: list[Component], age: str, lang: str) -> html.Div:
+    """The small lines at the bottom: since when the alert is open, who acknowledged,
+    the silence, how old the figures are. One line on a wide tile (assets/wallboard.css)."""
+    return html.Div([*notes, _updated(age, lang)], className="tile__foot")
 
 
 def _stale(
