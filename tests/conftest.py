@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 import os
 from collections.abc import Iterator
 
@@ -35,3 +36,19 @@ _COLLECT_EACH_TEST = os.environ.get("TRIO_MONITOR_TEST_GC") == "1"
 def _collect_garbage_after_the_test() -> Iterator[None]:
     yield
     gc.collect()
+
+
+@pytest.fixture(autouse=True)
+def _no_command_line_logging_after_the_test() -> Iterator[None]:
+    """A command run in-process (``cli.main``) installs the product's root log handler on
+    the test's captured stderr, which pytest closes after the test: a later test whose
+    command logs without configuring (``status`` is quiet) would write to the closed
+    stream ("--- Logging error ---"). Remove that handler and the level it set."""
+    from trio_monitor.logs import HANDLER_NAME
+
+    root = logging.getLogger()
+    level = root.level
+    yield
+    for handler in [h for h in root.handlers if h.get_name() == HANDLER_NAME]:
+        root.removeHandler(handler)
+    root.setLevel(level)

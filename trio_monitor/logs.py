@@ -51,6 +51,11 @@ class TextFormatter(logging.Formatter):
         return super().format(record)
 
 
+# The name of the root handler configure_logging installs (tests that run the command line
+# in-process remove it afterwards: its stream is their captured stderr, closed after them).
+HANDLER_NAME = "trio-monitor"
+
+
 def configure_logging(settings: Settings, stream=None) -> None:
     stream = stream or sys.stderr
     fmt = settings.log_format
@@ -58,6 +63,7 @@ def configure_logging(settings: Settings, stream=None) -> None:
         tty = hasattr(stream, "isatty") and stream.isatty()
         fmt = LogFormat.TEXT if tty and settings.mode != Mode.PRODUCTION else LogFormat.JSON
     handler = logging.StreamHandler(stream)
+    handler.set_name(HANDLER_NAME)
     handler.addFilter(ContextFilter())
     handler.setFormatter(JsonFormatter() if fmt == LogFormat.JSON else TextFormatter())
     root = logging.getLogger()
