@@ -36,7 +36,6 @@ from ._rollup import (
     floor_to,
     local_day_buckets,
     read_state,
-    stored_buckets,
     stored_rows,
 )
 from ._schema import samples, series
@@ -355,9 +354,12 @@ def _stored_days(
 ) -> dict[int, dict[date, Bucket]]:
     """Per series, the daily rollup's rows of the local days in ``[lo, hi)``."""
     out: dict[int, dict[date, Bucket]] = {sid: {} for sid in ids}
-    for bucket in stored_buckets(conn, Resolution.DAY, ids, lo_ms, hi_ms):
-        day = datetime.fromtimestamp(bucket.ts / 1000, zone).date()
-        out[bucket.series_id][day] = bucket
+    days: dict[int, date] = {}  # a day's start -> the day: 90 of them, for 100 x the rows
+    for row in stored_rows(conn, Resolution.DAY, ids, lo_ms, hi_ms):
+        day = days.get(row[1])
+        if day is None:
+            day = days[row[1]] = datetime.fromtimestamp(row[1] / 1000, zone).date()
+        out[row[0]][day] = Bucket(*row)
     return out
 
 
