@@ -25,6 +25,7 @@ from storage import (
     Store,
 )
 from storage._schema import rollup_1d
+from trio_monitor.settings import load_settings
 
 MIN, HOUR = 60_000, 3_600_000
 TZ = "Europe/Stockholm"
@@ -189,3 +190,12 @@ def test_the_rollup_job_rolls_days_in_the_site_zone(engine: Engine, store: Store
 def test_without_a_zone_there_is_no_daily_rollup(engine: Engine) -> None:
     with pytest.raises(ValueError, match="zone"):
         RollupStore(engine).roll_step(Resolution.DAY, 0, now_ms=0, **NO_FENCE)
+
+
+def test_the_collector_rolls_the_days_of_trio_monitor_timezone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TRIO_MONITOR_TIMEZONE", "America/New_York")
+    settings = load_settings(trio_base_url="https://trio.example.se/te/api",
+                             trio_client_key="k", trio_username="u", trio_password="p")
+    assert settings.rollup_config().timezone == "America/New_York"
