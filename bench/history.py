@@ -392,7 +392,8 @@ def bare_daily(engine: Engine, now: int, days: int) -> float:
     queue's four daily metrics into local days (one UTC offset). Milliseconds."""
     offset = int(datetime.fromtimestamp(now / 1000, ZONE).utcoffset().total_seconds() * 1000)  # type: ignore[union-attr]
     local = f"(ts + {offset})"
-    sql = (f"SELECT series_id, {local} - {local} % {DAY}, min(min), max(max), sum(sum), "
+    modulo = "%%" if engine.dialect.name == "postgresql" else "%"  # psycopg's placeholders
+    sql = (f"SELECT series_id, {local} - {local} {modulo} {DAY}, min(min), max(max), sum(sum), "
            f"sum(count), max(last_ts), count(*) FROM rollup_1h WHERE series_id IN (SELECT id "
            f"FROM series WHERE entity_kind = 'queue' AND metric IN ('answered_today', "
            f"'abandoned_today', 'service_level_pct', 'longest_wait_s')) AND ts >= "
@@ -509,7 +510,7 @@ def size(engine: Engine, sqlite_path: Path | None) -> str:
         total = conn.execute(text("SELECT pg_database_size(current_database())")).scalar_one()
         tables = conn.execute(text(
             "SELECT relname, pg_total_relation_size(oid) FROM pg_class WHERE relname IN "
-            "('samples', 'rollup_1m', 'rollup_1h') ORDER BY relname")).all()
+            "('samples', 'rollup_1m', 'rollup_1h', 'rollup_1d') ORDER BY relname")).all()
     parts = ", ".join(f"{name} {bytes_ / 2**30:.2f}" for name, bytes_ in tables)
     return f"{total / 2**30:.2f} GiB ({parts} GiB)"
 
