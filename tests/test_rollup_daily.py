@@ -9,7 +9,8 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
+from alembic import command
+from sqlalchemy import func, inspect, select, text
 from sqlalchemy.engine import Engine
 
 from collectors.clock import ManualClock
@@ -23,7 +24,11 @@ from storage import (
     SeriesKey,
     SourceFacts,
     Store,
+    current_revision,
+    make_engine,
+    upgrade,
 )
+from storage._migrate import alembic_config
 from storage._schema import rollup_1d
 from trio_monitor.settings import load_settings
 
@@ -199,3 +204,33 @@ def test_the_collector_rolls_the_days_of_trio_monitor_timezone(
     settings = load_settings(trio_base_url="https://trio.example.se/te/api",
                              trio_client_key="k", trio_username="u", trio_password="p")
     assert settings.rollup_config().timezone == "America/New_York"
+
+
+def test_revision_0010_adds_the_daily_rollup_and_its_downgrade_removes_it(
+    empty_db_url: str,
+) -> None:
+    engine = make_engine(empty_db_url)
+    try:
+        upgrade(engine, "0009")
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO rollup_state (resolution, watermark, updated_at) "
+                              "VALUES ('1h', 5, 1)"))
+        upgrade(engine)
+        assert RollupStore(engine).state()[Resolution.HOUR].zone is None
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO rollup_state (resolution, watermark, updated_at, "
+                              "zone) VALUES ('1d', 7, 1, 'Europe/Stockholm')"))
+
+        with engine.connect() as conn:
+            config = alembic_config()
+            config.attributes["connection"] = conn
+            command.downgrade(config, "0009")
+            conn.commit()
+
+        assert current_revision(engine) == "0009"
+        assert "rollup_1d" not in inspect(engine).get_table_names()
+        with engine.connect() as conn:
+            # What the code of 0009 reads back: no "1d" row it would not know.
+            assert conn.execute(text("SELECT resolution FROM rollup_state")).all() == [("1h",)]
+    finally:
+        engine.dispose()

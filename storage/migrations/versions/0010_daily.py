@@ -40,6 +40,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # Code before 0010 knows no "1d" resolution (read_state would refuse the row).
+    op.execute("DELETE FROM rollup_state WHERE resolution = '1d'")
     with op.batch_alter_table("rollup_state") as batch:
         batch.drop_column("zone")
     op.drop_table("rollup_1d")
