@@ -3,6 +3,7 @@
     python bench/history.py [--queues 24] [--repeat 30] [--only sqlite|postgres]
                             [--pg postgresql+psycopg://postgres@127.0.0.1:5432/test] [--keep]
     python bench/history.py --measure /tmp/trio-bench-history-*/history.db  # kept before
+    python bench/history.py --days-only [--only sqlite|postgres]  # the daily figures only
 
 Loads, per queue, the 10 metrics the Trio collector stores, as retention keeps them:
 1-hour rows for the year, 1-minute rows for 90 days, raw 5-s samples for the last 7 days
@@ -17,9 +18,14 @@ draws it: HistoryStore.history for 5 series (calls waiting, longest wait, servic
 agents logged in / free), and a plotly figure with one trace per metric (x in local
 time) serialised to JSON as Dash sends it. Prints query and query+figure time p50/p95
 and the points, the daily figures (90 days, every queue; and one queue's, as the page
-reads them), and the database size. Beside each, the raw baseline: the same rows read
+reads them; from the daily rollup and, on the same database, from the hour rows as before
+it), and the database size. Beside each, the raw baseline: the same rows read
 by a bare driver query (no SQLAlchemy, no objects), and the ratio of the two: on a shared
 machine the milliseconds move with the load, the ratio much less.
+Wall time moves with the machine's load, so the daily figures also print the process's
+CPU time (on SQLite that includes the database's work; on PostgreSQL the server's is not).
+--days-only loads the 1-hour rows of the year alone (seconds, not the better part of an
+hour), rolls the daily rollup over them and measures the daily figures.
 PostgreSQL runs in its own database (created and dropped, unless --keep) on the server
 of --pg.
 """
@@ -64,7 +70,8 @@ METRICS = {  # metric -> (unit, scale of the daily pattern)
 }
 CHART = ("calls_waiting", "longest_wait_s", "service_level_pct", "agents_logged_in",
          "agents_available")
-ZONE = ZoneInfo("Europe/Stockholm")
+TZ = "Europe/Stockholm"
+ZONE = ZoneInfo(TZ)
 RANGES = {"1 h": HOUR, "8 h": 8 * HOUR, "24 h": DAY, "7 d": 7 * DAY, "30 d": 30 * DAY}
 
 
@@ -162,14 +169,16 @@ ROLLUP_COLS = ("series_id", "ts", "min", "max", "sum", "count", "last", "last_ts
 ROLLUP_TYPES = ["int4", "int8", "float8", "float8", "float8", "int4", "float8", "int8"]
 
 
-def load(engine: Engine, queues: int, now: int) -> dict[tuple[int, str], int]:
+def load(engine: Engine, queues: int, now: int, *, hours_only: bool = False
+         ) -> dict[tuple[int, str], int]:
     raw_from = now - 7 * DAY - HOUR
     raw_from -= raw_from % HOUR
     ids = create_series(engine, queues, raw_from)
+    hour_to = _floor(now, HOUR) if hours_only else raw_from
     steps: list[tuple[str, Callable[[], int]]] = [
         ("1-hour rows, 365 days (generated)", lambda: bulk_insert(
             engine, "rollup_1h", ROLLUP_COLS,
-            rollup_rows(ids, _floor(now - 365 * DAY, HOUR), raw_from, HOUR), ROLLUP_TYPES)),
+            rollup_rows(ids, _floor(now - 365 * DAY, HOUR), hour_to, HOUR), ROLLUP_TYPES)),
         ("1-minute rows, 90 days (generated)", lambda: bulk_insert(
             engine, "rollup_1m", ROLLUP_COLS,
             rollup_rows(ids, _floor(now - 90 * DAY, HOUR), raw_from, MIN), ROLLUP_TYPES)),
@@ -177,6 +186,8 @@ def load(engine: Engine, queues: int, now: int) -> dict[tuple[int, str], int]:
             engine, "samples", ("series_id", "ts", "value"),
             raw_rows(ids, raw_from + RAW_MS, now), ["int4", "int8", "float8"])),
     ]
+    if hours_only:
+        steps = steps[:1]
     for label, step in steps:
         t0 = time.perf_counter()
         n = step()
@@ -186,7 +197,7 @@ def load(engine: Engine, queues: int, now: int) -> dict[tuple[int, str], int]:
         conn.execute(rollup_state.insert(), [
             {"resolution": "1m", "watermark": raw_from, "updated_at": now,
              "retained_from": _floor(now - 90 * DAY, HOUR)},
-            {"resolution": "1h", "watermark": raw_from, "updated_at": now,
+            {"resolution": "1h", "watermark": hour_to, "updated_at": now,
              "retained_from": _floor(now - 365 * DAY, HOUR)},
             {"resolution": "raw", "watermark": None, "retained_from": raw_from, "updated_at": now},
         ])
@@ -241,7 +252,7 @@ def probe_baseline(engine: Engine, now: int) -> None:
 def roll_and_trim(engine: Engine, now: int) -> None:
     """The last 7 days through the real rollup code; then retention deletes the extra hour;
     meanwhile a probe writes polls."""
-    rollups = storage.RollupStore(engine)
+    rollups = storage.RollupStore(engine, zone=TZ)
     probe = PollProbe(engine, now + 60 * DAY)
     probe.start()
     writes: list[float] = []
@@ -281,6 +292,30 @@ def roll_and_trim(engine: Engine, now: int) -> None:
           f"transactions of <= 5000 rows: p50 {pct(deletes, .5):.1f} ms, "
           f"p95 {pct(deletes, .95):.1f} ms, max {max(deletes):.1f} ms")
     print(f"  a poll's write meanwhile: {probe.report()}")
+    roll_days(engine, now)
+
+
+def roll_days(engine: Engine, now: int) -> None:
+    """The daily rollup of the whole year of hour rows, as the rollup job catches up."""
+    rollups = storage.RollupStore(engine, zone=TZ)
+    cutoff = rollups.state()[storage.Resolution.HOUR].watermark_ms or 0
+    writes: list[float] = []
+    rows = buckets = 0
+    t0, c0 = time.perf_counter(), time.process_time()
+    while True:
+        step = rollups.roll_step(storage.Resolution.DAY, cutoff, lease_name=None,
+                                 lease_token=None, now_ms=now)
+        rows += step.rows_read
+        buckets += step.buckets
+        if step.buckets:
+            writes.append(step.slowest_write_ms)
+        if step.done:
+            break
+    took, cpu = time.perf_counter() - t0, time.process_time() - c0
+    print(f"  daily rollup of the year by RollupStore: {rows:,} hour rows read into "
+          f"{buckets:,} days in {took:.1f} s ({cpu:.1f} s CPU); slowest write transaction "
+          f"per step p95 {pct(writes or [0.0], .95):.1f} ms, max {max(writes or [0.0]):.1f} ms "
+          f"over {len(writes)} steps")
 
 
 def steady_state(engine: Engine, ids: dict[tuple[int, str], int], now: int) -> None:
@@ -290,7 +325,7 @@ def steady_state(engine: Engine, ids: dict[tuple[int, str], int], now: int) -> N
     keys = {sid: storage.SeriesKey("trio", "queue", str(q), m, METRICS[m][0], f"Kö {q}")
             for (q, m), sid in ids.items()}
     clock = ManualClock(start=now / 1000)
-    config = RollupConfig(recheck_s=600 + 60 + 120)
+    config = RollupConfig(recheck_s=600 + 60 + 120, timezone=TZ)
     jobs = (RollupJob(engine, config, clock), RetentionJob(engine, config, clock))
     runs: dict[str, list[float]] = {"rollup": [], "retention": []}
     slowest = 0.0
@@ -357,7 +392,8 @@ def bare_daily(engine: Engine, now: int, days: int) -> float:
     queue's four daily metrics into local days (one UTC offset). Milliseconds."""
     offset = int(datetime.fromtimestamp(now / 1000, ZONE).utcoffset().total_seconds() * 1000)  # type: ignore[union-attr]
     local = f"(ts + {offset})"
-    sql = (f"SELECT series_id, {local} - {local} % {DAY}, min(min), max(max), sum(sum), "
+    modulo = "%%" if engine.dialect.name == "postgresql" else "%"  # psycopg's placeholders
+    sql = (f"SELECT series_id, {local} - {local} {modulo} {DAY}, min(min), max(max), sum(sum), "
            f"sum(count), max(last_ts), count(*) FROM rollup_1h WHERE series_id IN (SELECT id "
            f"FROM series WHERE entity_kind = 'queue' AND metric IN ('answered_today', "
            f"'abandoned_today', 'service_level_pct', 'longest_wait_s')) AND ts >= "
@@ -406,23 +442,45 @@ def measure(engine: Engine, ids: dict[tuple[int, str], int], queues: int, now: i
         print(f"  {name:<6} {resolution:<10} {points:>13,} {pct(queries, .5):>8.1f}ms "
               f"{pct(queries, .95):>6.1f}ms {pct(totals, .5):>10.1f}ms {pct(totals, .95):>6.1f}ms"
               f" {pct(bares, .95):>7.1f}ms {pct(totals, .95) / pct(bares, .95):>5.1f}x")
-    daily, bares = [], []
-    rows = []
-    for _ in range(max(3, repeat // 6)):
-        t0 = time.perf_counter()
-        rows = reader.daily(now, days=90, tz="Europe/Stockholm")
-        daily.append((time.perf_counter() - t0) * 1000)
-        bares.append(bare_daily(engine, now, 90))
-    print(f"  daily figures, 90 days x {queues} queues ({len(rows)} rows): "
-          f"p50 {pct(daily, .5):.0f} ms, p95 {pct(daily, .95):.0f} ms; bare GROUP BY p95 "
-          f"{pct(bares, .95):.0f} ms, ratio {pct(daily, .95) / pct(bares, .95):.1f}x")
-    one = []
+    measure_daily(engine, queues, now, repeat)
+
+
+def measure_daily(engine: Engine, queues: int, now: int, repeat: int) -> None:
+    """The daily figures of every queue over 90 days, from the daily rollup and (the same
+    database) from the hour rows as before it, each beside the bare GROUP BY of the hour
+    rows and the ratio; wall and CPU time; then one queue's."""
+    reader = storage.HistoryStore(engine, raw_interval_s=RAW_MS / 1000)
+    results = {}
+    for label, rollup in (("from the hour rows (before)", False),
+                          ("from the daily rollup (after)", True)):
+        wall, cpu, bares, bare_cpu = [], [], [], []
+        rows: list[storage.DailyRow] = []
+        for _ in range(max(5, repeat // 3)):
+            t0, c0 = time.perf_counter(), time.process_time()
+            rows = reader.daily(now, days=90, tz=TZ, rollup=rollup)
+            wall.append((time.perf_counter() - t0) * 1000)
+            cpu.append((time.process_time() - c0) * 1000)
+            c0 = time.process_time()
+            bares.append(bare_daily(engine, now, 90))
+            bare_cpu.append((time.process_time() - c0) * 1000)
+        results[rollup] = rows
+        print(f"  daily figures, 90 days x {queues} queues ({len(rows)} rows), {label}:\n"
+              f"    wall p50 {pct(wall, .5):.0f} ms, p95 {pct(wall, .95):.0f} ms; "
+              f"CPU p50 {pct(cpu, .5):.0f} ms, p95 {pct(cpu, .95):.0f} ms\n"
+              f"    bare GROUP BY of the hour rows: wall p95 {pct(bares, .95):.0f} ms, CPU p95 "
+              f"{pct(bare_cpu, .95):.0f} ms; ratio wall {pct(wall, .95) / pct(bares, .95):.2f}x,"
+              f" CPU {pct(cpu, .95) / max(0.001, pct(bare_cpu, .95)):.2f}x")
+    same = results[True] == results[False]
+    print(f"  the two give the same figures: {'yes' if same else 'NO'}")
+    one, one_cpu = [], []
     for queue in range(1, queues + 1):
-        t0 = time.perf_counter()
-        reader.daily(now, days=90, tz="Europe/Stockholm", queue_ids=[str(queue)], source="trio")
+        t0, c0 = time.perf_counter(), time.process_time()
+        reader.daily(now, days=90, tz=TZ, queue_ids=[str(queue)], source="trio")
         one.append((time.perf_counter() - t0) * 1000)
+        one_cpu.append((time.process_time() - c0) * 1000)
     print(f"  daily figures of one queue (what /queues/<id> reads), 90 days: "
-          f"p50 {pct(one, .5):.0f} ms, p95 {pct(one, .95):.0f} ms")
+          f"p50 {pct(one, .5):.0f} ms, p95 {pct(one, .95):.0f} ms; CPU p95 "
+          f"{pct(one_cpu, .95):.0f} ms")
 
 
 def measure_only(path: Path, repeat: int) -> None:
@@ -430,12 +488,15 @@ def measure_only(path: Path, repeat: int) -> None:
     on a busy machine); "now" is its newest Trio sample."""
     engine = storage.make_engine(f"sqlite:///{path}")
     try:
+        storage.upgrade(engine)  # a database kept before revision 0010: add the daily rollup
         store = storage.Store(engine)
         ids = {(int(r.key.entity_id), r.key.metric): r.id for r in store.series("trio")}
         queues = max(q for q, _ in ids)
         with engine.connect() as conn:
             now = int(conn.execute(text("SELECT max(ts) FROM samples WHERE series_id = "
                                         ":sid"), {"sid": min(ids.values())}).scalar_one())
+        if storage.Resolution.DAY not in storage.RollupStore(engine).state():
+            roll_days(engine, now)  # kept before the daily rollup existed
         measure(engine, ids, queues, now, repeat)
     finally:
         engine.dispose()
@@ -449,7 +510,7 @@ def size(engine: Engine, sqlite_path: Path | None) -> str:
         total = conn.execute(text("SELECT pg_database_size(current_database())")).scalar_one()
         tables = conn.execute(text(
             "SELECT relname, pg_total_relation_size(oid) FROM pg_class WHERE relname IN "
-            "('samples', 'rollup_1m', 'rollup_1h') ORDER BY relname")).all()
+            "('samples', 'rollup_1m', 'rollup_1h', 'rollup_1d') ORDER BY relname")).all()
     parts = ", ".join(f"{name} {bytes_ / 2**30:.2f}" for name, bytes_ in tables)
     return f"{total / 2**30:.2f} GiB ({parts} GiB)"
 
@@ -461,6 +522,12 @@ def run(label: str, url: str, sqlite_path: Path | None, args: argparse.Namespace
     engine = storage.make_engine(url, statement_timeout_s=3600)
     try:
         storage.upgrade(engine)
+        if args.days_only:
+            load(engine, args.queues, now, hours_only=True)
+            roll_days(engine, now)
+            measure_daily(engine, args.queues, now, args.repeat)
+            print(f"  database size: {size(engine, sqlite_path)}")
+            return
         ids = load(engine, args.queues, now)
         probe_baseline(engine, now)
         roll_and_trim(engine, now)
@@ -479,6 +546,8 @@ def main() -> int:
     parser.add_argument("--pg", default=os.environ.get(
         "TRIO_MONITOR_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
     parser.add_argument("--keep", action="store_true", help="keep the databases afterwards")
+    parser.add_argument("--days-only", action="store_true",
+                        help="load only the 1-hour rows and measure the daily figures")
     parser.add_argument("--measure", type=Path, metavar="SQLITE_FILE",
                         help="only measure a SQLite database kept by --keep")
     args = parser.parse_args()

@@ -10,6 +10,8 @@ Rollup (every ``interval_s``), in steps of ``storage.RollupStore``:
    ``recheck_s`` below the watermark with the rollups and re-rolls the minutes (and
    their hours) that grew. Samples later than that are kept raw but not rolled up.
 3. 1-hour buckets from the 1-minute ones, up to the hour the minute watermark closed.
+4. With ``timezone`` (the site's): local-day buckets from the 1-hour ones, up to the
+   local midnight the hour watermark passed (the daily figures read them).
 
 Retention (every ``interval_s``): raw samples older than ``raw_days`` (and only below
 the minute watermark less ``recheck_s``, so nothing is deleted before it is rolled up
@@ -59,12 +61,14 @@ class RollupConfig:
     batch_rows: int = 5000
     budget_s: float = 10.0
     login_failures_keep_s: float | None = None  # None: login failures are not pruned
+    timezone: str | None = None  # the site's zone: its local days are rolled up (1d)
 
 
 @dataclass
 class RunReport:
     minutes: int = 0  # 1-minute buckets written
     hours: int = 0
+    days: int = 0
     late_minutes: int = 0  # re-rolled for late samples
     deleted: int = 0
     rows_read: int = 0
@@ -74,8 +78,10 @@ class RunReport:
     def add(self, step: StepResult, resolution: Resolution) -> None:
         if resolution is Resolution.MINUTE:
             self.minutes += step.buckets
-        else:
+        elif resolution is Resolution.HOUR:
             self.hours += step.buckets
+        else:
+            self.days += step.buckets
         self.rows_read += step.rows_read
         self.slowest_write_ms = max(self.slowest_write_ms, step.slowest_write_ms)
 
@@ -88,7 +94,7 @@ class _Job:
     def __init__(self, engine: Engine, config: RollupConfig, clock: Clock) -> None:
         self.config = config
         self.clock = clock
-        self.store = RollupStore(engine)
+        self.store = RollupStore(engine, zone=config.timezone)
         self._busy = threading.Lock()
         self._closing = False
 
@@ -161,7 +167,12 @@ class RollupJob(_Job):
         report.late_minutes = late.minutes
         report.slowest_write_ms = max(report.slowest_write_ms, late.slowest_write_ms)
         hours_done = self._roll(Resolution.HOUR, state.watermark_ms, token, report, deadline)
-        report.behind = not (minutes_done and hours_done)
+        days_done = True
+        hour = self.store.state().get(Resolution.HOUR)
+        if self.config.timezone is not None and hour is not None \
+                and hour.watermark_ms is not None:
+            days_done = self._roll(Resolution.DAY, hour.watermark_ms, token, report, deadline)
+        report.behind = not (minutes_done and hours_done and days_done)
         return report
 
     def _roll(

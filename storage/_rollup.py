@@ -15,6 +15,12 @@ Guarantees:
   caught by ``recheck``: a 1-minute bucket below the watermark whose raw count grew is
   re-rolled, and its hour too if that was rolled already. The caller decides how far
   back to look (the collector: its write buffer's maximum age plus a margin).
+- ``1d`` (built only when the store is given the site's zone): one row per series and
+  local day, ``ts`` the day's start (UTC epoch ms; a day has 23, 24 or 25 hours), computed
+  from the ``1h`` rows whose start falls in the day, exactly as the daily figures grouped
+  them before (a stretch of constant UTC offset per query, the parts of a DST day merged).
+  Its watermark is a local midnight; ``rollup_state[1d].zone`` names the zone, and a store
+  given another zone starts ``1d`` over. Late samples re-roll their day after their hour.
 - Retention never deletes what is not rolled up: raw rows only below the ``1m``
   watermark, ``1m`` rows only below the ``1h`` watermark. ``retained_from`` records the
   cutoff so readers know from where a resolution is complete.
@@ -25,21 +31,25 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, Table, bindparam, exists, func, literal_column, or_, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.engine import Connection, Engine
 
-from ._schema import rollup_1h, rollup_1m, rollup_state, samples, series
+from ._schema import rollup_1d, rollup_1h, rollup_1m, rollup_state, samples, series
 from ._sql import upsert_insert
 from ._tx import EngineStore
 from ._write import check_fence
 
 MINUTE_MS = 60_000
 HOUR_MS = 3_600_000
+DAY_MS = 86_400_000
+_EPOCH = date(1970, 1, 1)
 _NOTHING = -(2**62)  # a cutoff before every timestamp
 
 
@@ -47,14 +57,17 @@ class Resolution(StrEnum):
     RAW = "raw"  # the samples as polled
     MINUTE = "1m"  # rollup_1m: one row per series and minute
     HOUR = "1h"  # rollup_1h: one row per series and hour
+    DAY = "1d"  # rollup_1d: one row per series and local day of the site's zone
 
 
 BUCKET_MS = {Resolution.MINUTE: MINUTE_MS, Resolution.HOUR: HOUR_MS}
 TABLES: dict[Resolution, Table] = {
     Resolution.RAW: samples, Resolution.MINUTE: rollup_1m, Resolution.HOUR: rollup_1h,
+    Resolution.DAY: rollup_1d,
 }
 # The resolution each rollup is computed from.
-FINER = {Resolution.MINUTE: Resolution.RAW, Resolution.HOUR: Resolution.MINUTE}
+FINER = {Resolution.MINUTE: Resolution.RAW, Resolution.HOUR: Resolution.MINUTE,
+         Resolution.DAY: Resolution.HOUR}
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +101,7 @@ class TierState:
 
     watermark_ms: int | None
     retained_from_ms: int | None
+    zone: str | None = None  # 1d: the zone of its local days
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +119,7 @@ class StepResult:
 class RecheckResult:
     minutes: int  # 1-minute buckets re-rolled because late samples arrived
     hours: int  # 1-hour buckets re-rolled for them
+    days: int = 0  # and local-day buckets
     slowest_write_ms: float = 0.0
 
 
@@ -127,8 +142,75 @@ def floor_to(ts_ms: int, bucket_ms: int) -> int:
 
 def read_state(conn: Connection) -> dict[Resolution, TierState]:
     rows = conn.execute(select(rollup_state))
-    return {Resolution(row.resolution): TierState(row.watermark, row.retained_from)
+    return {Resolution(row.resolution): TierState(row.watermark, row.retained_from, row.zone)
             for row in rows}
+
+
+# -- local days ----------------------------------------------------------------------------
+
+
+def day_start(ts_ms: int, zone: ZoneInfo) -> int:
+    """The start (UTC epoch ms) of the local day of ``zone`` holding ``ts_ms``."""
+    return local_midnight(datetime.fromtimestamp(ts_ms / 1000, zone).date(), zone)
+
+
+def local_midnight(day: date, zone: ZoneInfo) -> int:
+    return int(datetime(day.year, day.month, day.day, tzinfo=zone).timestamp() * 1000)
+
+
+def add_days(start_ms: int, days: int, zone: ZoneInfo) -> int:
+    """The local midnight ``days`` local days after the one at ``start_ms``."""
+    day = datetime.fromtimestamp(start_ms / 1000, zone).date()
+    return local_midnight(day + timedelta(days=days), zone)
+
+
+def offset_spans(zone: ZoneInfo, lo_ms: int, hi_ms: int) -> list[tuple[int, int, int]]:
+    """``[lo, hi)`` cut where the zone's UTC offset changes (checked every hour, where
+    DST changes happen): ``(from_ms, to_ms, offset_ms)``."""
+    def offset(ts_ms: int) -> int:
+        delta = datetime.fromtimestamp(ts_ms / 1000, zone).utcoffset()
+        return int(delta.total_seconds() * 1000) if delta is not None else 0
+
+    spans = []
+    start, current = lo_ms, offset(lo_ms)
+    t = floor_to(lo_ms, HOUR_MS)
+    while t < hi_ms:
+        if offset(min(t + DAY_MS, hi_ms - 1)) == current:
+            t += DAY_MS  # the same offset a day later: no change in between
+            continue
+        t += HOUR_MS
+        if t < hi_ms and offset(t) != current:
+            spans.append((start, t, current))
+            start, current = t, offset(t)
+    spans.append((start, hi_ms, current))
+    return spans
+
+
+def local_day_buckets(
+    conn: Connection, source: Resolution, ids: Sequence[int], lo_ms: int, hi_ms: int,
+    zone: ZoneInfo, out: dict[int, dict[date, Bucket]] | None = None,
+) -> tuple[dict[int, dict[date, Bucket]], int]:
+    """Per series, one bucket per local day over the ``source`` rows with lo <= ts < hi
+    (``ts`` of a bucket: its local epoch ms), aggregated by the database; a stretch of
+    constant UTC offset is one query, so a DST change splits a day in two parts, merged
+    here (earlier part first), and into ``out`` when given. And how many source rows
+    were read.
+
+    The daily rollup and the daily figures' reading of what is not rolled up both come
+    through here, so a day's figures are the same float operations either way."""
+    if out is None:
+        out = {sid: {} for sid in ids}
+    read = 0
+    if not ids or hi_ms <= lo_ms:
+        return out, read
+    for lo, hi, offset in offset_spans(zone, lo_ms, hi_ms):
+        found, rows = aggregate(conn, source, ids, lo, hi, DAY_MS, offset)
+        read += rows
+        for bucket in found:
+            day = _EPOCH + timedelta(days=bucket.ts // DAY_MS)
+            days = out[bucket.series_id]
+            days[day] = merge(days[day], bucket) if day in days else bucket
+    return out, read
 
 
 def series_ids(conn: Connection) -> list[int]:
@@ -257,12 +339,15 @@ def _upsert_buckets(conn: Connection, resolution: Resolution, rows: Sequence[Buc
 
 
 def _set_state(
-    conn: Connection, resolution: Resolution, now_ms: int, column: str, value: int
+    conn: Connection, resolution: Resolution, now_ms: int, column: str, value: int,
+    zone: str | None = None,
 ) -> None:
     """Move ``column`` (``watermark`` or ``retained_from``) of ``resolution`` forward to
-    ``value``; never back (two overlapping runs cannot undo each other's progress)."""
+    ``value``; never back (two overlapping runs cannot undo each other's progress).
+    ``zone`` (1d) is recorded with a new row."""
+    extra = {"zone": zone} if zone is not None else {}
     stmt = upsert_insert(conn, rollup_state).values(
-        resolution=resolution.value, updated_at=now_ms, **{column: value})
+        resolution=resolution.value, updated_at=now_ms, **{column: value}, **extra)
     stored = rollup_state.c[column]
     stmt = stmt.on_conflict_do_update(
         index_elements=["resolution"],
@@ -279,20 +364,24 @@ class RollupStore(EngineStore):
     nothing written); ``lease_name=None`` skips the fence (tools, tests, the bench). Any
     method may raise ``StorageUnavailable``. Keeps a per-resolution estimate of rows per
     bucket to size its next read, so one instance should drive the steps of one process.
+    ``zone`` (the site's IANA zone) is what ``1d`` needs: without it there is no daily
+    rollup (``roll_step(DAY)`` raises ``ValueError``, ``recheck`` leaves days alone).
     """
 
     def __init__(
         self, engine: Engine, *, read_rows: int = 50_000, write_rows: int = 1_000,
-        recheck_rows: int = 10_000,
+        recheck_rows: int = 10_000, zone: str | None = None,
     ) -> None:
         if read_rows < 1 or write_rows < 1 or recheck_rows < 1:
             raise ValueError("read_rows, write_rows and recheck_rows must be at least 1")
         super().__init__(engine)
+        self.zone = zone
+        self._zone = ZoneInfo(zone) if zone is not None else None
         self.read_rows = read_rows
         self.recheck_rows = recheck_rows
         self.write_rows = write_rows
         # Finer rows per bucket and series, learnt from the previous step (5-s polls: 12).
-        self._density = {Resolution.MINUTE: 12.0, Resolution.HOUR: 60.0}
+        self._density = {Resolution.MINUTE: 12.0, Resolution.HOUR: 60.0, Resolution.DAY: 24.0}
 
     def state(self) -> dict[Resolution, TierState]:
         """The stored state per resolution; a resolution never rolled/retained is absent."""
@@ -315,8 +404,10 @@ class RollupStore(EngineStore):
         The first step ever only places the watermark: at the oldest finer row, or at the
         cutoff when there is none. A chunk reads about ``read_rows`` finer rows; its
         rows are written in transactions of at most ``write_rows``, the watermark with
-        the last of them.
+        the last of them. ``DAY``: local days of the store's zone, over ``1h``.
         """
+        if resolution is Resolution.DAY:
+            return self._roll_days(cutoff_ms, lease_name, lease_token, now_ms)
         bucket_ms = BUCKET_MS[resolution]
         cutoff_ms = floor_to(cutoff_ms, bucket_ms)
         with self._reading() as conn:
@@ -343,6 +434,63 @@ class RollupStore(EngineStore):
                                       watermark=hi)
         return StepResult(len(buckets), rows_read, hi, hi >= cutoff_ms, slowest)
 
+    def _roll_days(
+        self, cutoff_ms: int, lease_name: str | None, lease_token: int | None, now_ms: int
+    ) -> StepResult:
+        """``roll_step`` of ``DAY``: the same steps, with local midnights for bucket edges."""
+        zone = self._zone
+        if zone is None or self.zone is None:
+            raise ValueError("the daily rollup needs the site's zone: RollupStore(zone=...)")
+        cutoff_ms = day_start(cutoff_ms, zone)
+        with self._reading() as conn:
+            known = read_state(conn).get(Resolution.DAY)
+        if known is not None and known.zone != self.zone:
+            # Built for another zone: its days are not this site's days. Start over.
+            self._forget_days(lease_name, lease_token, now_ms)
+            known = None
+        start = None if known is None else known.watermark_ms
+        if start is None:
+            with self._reading() as conn:
+                first = self._initial_watermark(conn, Resolution.DAY, cutoff_ms)
+            slowest = self._write(lease_name, lease_token, now_ms, Resolution.DAY, [],
+                                  watermark=first)
+            return StepResult(0, 0, first, first >= cutoff_ms, slowest)
+        if start >= cutoff_ms:
+            return StepResult(0, 0, start, True)
+        with self._reading() as conn:
+            ids = series_ids(conn)
+            hi = min(cutoff_ms, add_days(start, self._window(Resolution.DAY, len(ids)), zone))
+            by_series, rows_read = local_day_buckets(conn, Resolution.HOUR, ids, start, hi, zone)
+            if not rows_read:
+                hi = self._next_data(conn, Resolution.DAY, hi, cutoff_ms)
+        self._learn(Resolution.DAY, rows_read, len(ids), max(1, (hi - start) // DAY_MS))
+        buckets = self._day_rows(by_series, zone)
+        slowest = self._write_buckets(Resolution.DAY, buckets, lease_name, lease_token, now_ms,
+                                      watermark=hi)
+        return StepResult(len(buckets), rows_read, hi, hi >= cutoff_ms, slowest)
+
+    @staticmethod
+    def _day_rows(by_series: dict[int, dict[date, Bucket]], zone: ZoneInfo) -> list[Bucket]:
+        """Local-day buckets as ``rollup_1d`` rows: ``ts`` the day's start in UTC ms."""
+        return [Bucket(b.series_id, local_midnight(day, zone), b.min, b.max, b.sum, b.count,
+                       b.last, b.last_ts)
+                for _sid, days in sorted(by_series.items())
+                for day, b in sorted(days.items())]
+
+    def _forget_days(self, lease_name: str | None, lease_token: int | None, now_ms: int) -> None:
+        with self._writing() as conn:
+            if lease_name is not None:
+                check_fence(conn, lease_name, lease_token, now_ms)
+            conn.execute(rollup_1d.delete())
+            conn.execute(rollup_state.delete().where(
+                rollup_state.c.resolution == Resolution.DAY.value))
+
+    def _floor(self, resolution: Resolution, ts_ms: int) -> int:
+        if resolution is Resolution.DAY:
+            assert self._zone is not None
+            return day_start(ts_ms, self._zone)
+        return floor_to(ts_ms, BUCKET_MS[resolution])
+
     def _initial_watermark(self, conn: Connection, resolution: Resolution, cutoff_ms: int) -> int:
         # The oldest finer row, found with one primary-key seek per series.
         t = TABLES[FINER[resolution]]
@@ -350,11 +498,11 @@ class RollupStore(EngineStore):
         found = conn.execute(select(func.min(oldest))).scalar()
         if found is None:
             return cutoff_ms
-        return min(floor_to(int(found), BUCKET_MS[resolution]), cutoff_ms)
+        return min(self._floor(resolution, int(found)), cutoff_ms)
 
     def _window(self, resolution: Resolution, n_series: int) -> int:
         """Buckets per chunk: about ``read_rows`` finer rows, 1 to a day's worth."""
-        most = 24 * 60 if resolution is Resolution.MINUTE else 7 * 24
+        most = {Resolution.MINUTE: 24 * 60, Resolution.HOUR: 7 * 24}.get(resolution, 31)
         per_bucket = max(1, n_series) * self._density[resolution]
         return max(1, min(most, int(self.read_rows / per_bucket)))
 
@@ -362,8 +510,9 @@ class RollupStore(EngineStore):
         if rows:
             self._density[resolution] = max(0.01, rows / max(1, n_series * buckets))
 
-    @staticmethod
-    def _next_data(conn: Connection, resolution: Resolution, after_ms: int, cutoff_ms: int) -> int:
+    def _next_data(
+        self, conn: Connection, resolution: Resolution, after_ms: int, cutoff_ms: int
+    ) -> int:
         """The bucket of the oldest finer row at or after ``after_ms`` (one primary-key
         seek per series), or the cutoff if none is older."""
         t = TABLES[FINER[resolution]]
@@ -372,7 +521,7 @@ class RollupStore(EngineStore):
         found = conn.execute(select(func.min(first))).scalar()
         if found is None:
             return cutoff_ms
-        return min(cutoff_ms, floor_to(int(found), BUCKET_MS[resolution]))
+        return min(cutoff_ms, self._floor(resolution, int(found)))
 
     def _write_buckets(
         self,
@@ -411,7 +560,8 @@ class RollupStore(EngineStore):
                 check_fence(conn, lease_name, lease_token, now_ms)
             _upsert_buckets(conn, resolution, rows)
             if watermark is not None:
-                _set_state(conn, resolution, now_ms, "watermark", watermark)
+                _set_state(conn, resolution, now_ms, "watermark", watermark,
+                           self.zone if resolution is Resolution.DAY else None)
         return (time.perf_counter() - started) * 1000
 
     # -- late samples ------------------------------------------------------------------------
@@ -462,7 +612,16 @@ class RollupStore(EngineStore):
         if rerolled:
             slowest = max(slowest, self._write_buckets(
                 Resolution.HOUR, rerolled, lease_name, lease_token, now_ms))
-        return RecheckResult(len(grown), len(rerolled), slowest)
+        day = state.get(Resolution.DAY)
+        days: list[Bucket] = []
+        if (rerolled and self._zone is not None and day is not None
+                and day.zone == self.zone and day.watermark_ms is not None):
+            days = self._reroll_days([(b.series_id, b.ts) for b in rerolled
+                                      if b.ts < day.watermark_ms], self._zone)
+            if days:
+                slowest = max(slowest, self._write_buckets(
+                    Resolution.DAY, days, lease_name, lease_token, now_ms))
+        return RecheckResult(len(grown), len(rerolled), len(days), slowest)
 
     def _reroll_hours(self, hours: Sequence[tuple[int, int]]) -> list[Bucket]:
         if not hours:
@@ -473,6 +632,19 @@ class RollupStore(EngineStore):
                 conn, Resolution.MINUTE, sorted({sid for sid, _ in hours}),
                 min(ts for _, ts in hours), max(ts for _, ts in hours) + HOUR_MS, HOUR_MS)
         return [b for b in buckets if (b.series_id, b.ts) in wanted]
+
+    def _reroll_days(self, hours: Sequence[tuple[int, int]], zone: ZoneInfo) -> list[Bucket]:
+        """The local days holding these (series, hour) rows, recomputed whole."""
+        wanted: dict[int, set[int]] = {}
+        for sid, ts in hours:
+            wanted.setdefault(day_start(ts, zone), set()).add(sid)
+        out: list[Bucket] = []
+        with self._reading() as conn:
+            for start, sids in sorted(wanted.items()):
+                by_series, _rows = local_day_buckets(
+                    conn, Resolution.HOUR, sorted(sids), start, add_days(start, 1, zone), zone)
+                out += self._day_rows(by_series, zone)
+        return out
 
     # -- retention ---------------------------------------------------------------------------
 

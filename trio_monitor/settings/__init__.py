@@ -124,6 +124,7 @@ class Settings(NotifySettings, AlertSettings, HistorySettings, CollectorSettings
             raw_days=self.retention_raw_days,
             minute_days=self.retention_1m_days,
             hour_days=self.retention_1h_days,
+            timezone=self.timezone,
             budget_s=min(10.0, self.rollup_interval_s / 2),
             # A failure matters to the lockout for its window, then for the lock it started.
             login_failures_keep_s=self.login_lockout_window_s + self.login_lockout_s,
