@@ -455,7 +455,7 @@ def _rollup_table(name: str) -> Table:
 
 rollup_1m = _rollup_table("rollup_1m")
 rollup_1h = _rollup_table("rollup_1h")
-# Revision 0010: one row per series and local day of the site's zone (``rollup_state``'s
+# Revision 0011: one row per series and local day of the site's zone (``rollup_state``'s
 # ``zone`` of "1d"); ``ts`` is the day's start as UTC epoch ms (days of 23 or 25 hours).
 rollup_1d = _rollup_table("rollup_1d")
 
@@ -470,7 +470,7 @@ rollup_state = Table(
     # Rows with ts < retained_from may have been deleted by retention (None: none were).
     Column("retained_from", BigInteger, nullable=True),
     Column("updated_at", BigInteger, nullable=False),
-    # "1d" only (revision 0010): the IANA zone whose local days rollup_1d holds.
+    # "1d" only (revision 0011): the IANA zone whose local days rollup_1d holds.
     Column("zone", String, nullable=True),
 )
 

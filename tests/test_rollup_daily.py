@@ -206,12 +206,12 @@ def test_the_collector_rolls_the_days_of_trio_monitor_timezone(
     assert settings.rollup_config().timezone == "America/New_York"
 
 
-def test_revision_0010_adds_the_daily_rollup_and_its_downgrade_removes_it(
+def test_revision_0011_adds_the_daily_rollup_and_its_downgrade_removes_it(
     empty_db_url: str,
 ) -> None:
     engine = make_engine(empty_db_url)
     try:
-        upgrade(engine, "0009")
+        upgrade(engine, "0010")
         with engine.begin() as conn:
             conn.execute(text("INSERT INTO rollup_state (resolution, watermark, updated_at) "
                               "VALUES ('1h', 5, 1)"))
@@ -224,13 +224,13 @@ def test_revision_0010_adds_the_daily_rollup_and_its_downgrade_removes_it(
         with engine.connect() as conn:
             config = alembic_config()
             config.attributes["connection"] = conn
-            command.downgrade(config, "0009")
+            command.downgrade(config, "0010")
             conn.commit()
 
-        assert current_revision(engine) == "0009"
+        assert current_revision(engine) == "0010"
         assert "rollup_1d" not in inspect(engine).get_table_names()
         with engine.connect() as conn:
-            # What the code of 0009 reads back: no "1d" row it would not know.
+            # What the code of 0010 reads back: no "1d" row it would not know.
             assert conn.execute(text("SELECT resolution FROM rollup_state")).all() == [("1h",)]
     finally:
         engine.dispose()
