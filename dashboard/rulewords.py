@@ -125,6 +125,12 @@ def parse_threshold(metric_id: str, text: object) -> float | None:
     ``InputError``."""
     if is_duration(metric_id):
         return parse_duration(text)
+    return parse_number(text)
+
+
+def parse_number(text: object) -> float | None:
+    """A number as typed in a text field (None if empty): ``95``, ``95,5``, ``95.5 %``
+    (a decimal comma and a unit's symbol allowed). Raises ``InputError``."""
     raw = "" if text is None else str(text).strip()
     if not raw:
         return None

@@ -13,6 +13,7 @@ from storage import StorageUnavailable
 
 from .daymodel import FloorModel
 from .i18n import t
+from .rulewords import parse_number
 
 log = logging.getLogger(__name__)
 
@@ -21,12 +22,14 @@ def save(model: FloorModel, queue_id: str, pct: Any, seconds: Any, actor: Actor,
          now_ms: int, lang: str) -> tuple[str, bool]:
     """Store the queue's own target; ``(message, changed)``."""
     try:
-        share = check_pct(float(pct))
-    except (TypeError, ValueError):
+        share = check_pct(_number(pct))
+    except (TypeError, ValueError) as err:
+        log.info("queue %s: service-level share %r not saved: %s", queue_id, pct, err)
         return t("erl_target_bad_pct", lang), False
     try:
-        within = check_threshold(float(seconds))
-    except (TypeError, ValueError):
+        within = check_threshold(_number(seconds))
+    except (TypeError, ValueError) as err:
+        log.info("queue %s: service-level seconds %r not saved: %s", queue_id, seconds, err)
         return t("erl_target_bad_s", lang), False
     try:
         row = model.targets.set_target(model.source, queue_id, share, within,
@@ -40,6 +43,18 @@ def save(model: FloorModel, queue_id: str, pct: Any, seconds: Any, actor: Actor,
     log.info("queue %s: service-level target set to %s by %s", queue_id, target.text(),
              actor.name)
     return t("erl_target_saved", lang, target=target.text()), True
+
+
+def _number(value: Any) -> float:
+    """The form's text as a number (a decimal comma allowed: the fields are text inputs,
+    Dash's number input has English-only stepper labels). Raises ``ValueError``
+    (``InputError`` is one) when it is empty or not a number."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    number = parse_number(value)
+    if number is None:
+        raise ValueError("empty")
+    return number
 
 
 def reset(model: FloorModel, queue_id: str, actor: Actor, now_ms: int,

@@ -59,8 +59,12 @@ def test_an_admin_sets_the_queues_target_and_the_figures_follow(admin, engine) -
     refused = press(admin, "erl-target-save", "150", 20)
     assert str(refused["erl-target-message"]).startswith("Not saved: the share")
     assert QueueTargetStore(engine).targets("trio") == {}
+    # The fields are text: a word is refused in the reader's language, nothing stored.
+    refused = press(admin, "erl-target-save", "95", "tjugo", "sv")
+    assert str(refused["erl-target-message"]).startswith("Inte sparat: sekunderna")
+    assert QueueTargetStore(engine).targets("trio") == {}
 
-    saved = press(admin, "erl-target-save", 95, 20, "sv")
+    saved = press(admin, "erl-target-save", "95,0", " 20 ", "sv")
     assert (saved["erl-target-message"], saved["erl-target-current"]) == (
         "Sparat: 95/20", "Köns eget mål: 95/20")
     changed = saved["erl-target-changed"]

@@ -9,7 +9,7 @@ from dash import dcc, html
 from dash.development.base_component import Component
 
 from specs.intervals import IntervalLevel
-from specs.sltarget import MAX_THRESHOLD_S, ServiceLevelTarget
+from specs.sltarget import ServiceLevelTarget
 from specs.staffing import Staffing
 
 from ..daymodel import QueueDay
@@ -114,8 +114,9 @@ def interval_figure(day: QueueDay, lang: str) -> dict[str, Any]:
     ]
     layout = charts._layout(showlegend=True, legend={"orientation": "h", "y": -0.25},
                             yaxis={"range": [0, 100], "gridcolor": charts.GRID,
-                                   "ticksuffix": " %"},
-                            xaxis={"type": "category", "gridcolor": charts.GRID})
+                                   "ticksuffix": " %", "automargin": True},
+                            xaxis={"type": "category", "gridcolor": charts.GRID,
+                                   "automargin": True})
     return {"data": data, "layout": layout}
 
 
@@ -130,7 +131,8 @@ def staffing_figure(day: QueueDay, lang: str) -> dict[str, Any]:
          "x": labels, "y": [p.logged_in for p in day.staffing], "line": {"shape": "hv"}},
     ]
     layout = charts._layout(showlegend=True, legend={"orientation": "h", "y": -0.25},
-                            xaxis={"type": "category", "gridcolor": charts.GRID})
+                            xaxis={"type": "category", "gridcolor": charts.GRID,
+                                   "automargin": True})
     return {"data": data, "layout": layout}
 
 
@@ -144,11 +146,11 @@ def build_target_form(target: ServiceLevelTarget, default: ServiceLevelTarget, l
         parts += [
             html.Div([
                 html.Label([t("erl_target_pct", lang),
-                            dcc.Input(id=ERL_TARGET_PCT, type="number", min=1, max=99.9,
-                                      step=0.1, value=target.pct, className="form__input")]),
+                            dcc.Input(id=ERL_TARGET_PCT, type="text",
+                                      value=_plain(target.pct), className="form__input")]),
                 html.Label([t("erl_target_s", lang),
-                            dcc.Input(id=ERL_TARGET_S, type="number", min=1,
-                                      max=MAX_THRESHOLD_S, step=1, value=target.threshold_s,
+                            dcc.Input(id=ERL_TARGET_S, type="text", inputMode="numeric",
+                                      value=_plain(target.threshold_s),
                                       className="form__input")]),
                 html.Button(t("erl_target_save", lang), id=ERL_TARGET_SAVE,
                             className="button"),
@@ -159,6 +161,13 @@ def build_target_form(target: ServiceLevelTarget, default: ServiceLevelTarget, l
             html.P(t("erl_target_note", lang), className="muted"),
         ]
     return html.Div(parts, id=ERL_TARGET, className="page__section erl-target")
+
+
+def _plain(value: float) -> str:
+    """A figure as the text field shows it: ``80``, ``95.5``. The fields are text inputs
+    (Dash's number input has English-only stepper labels); the share's has no inputMode,
+    as Dash's Input takes no "decimal" and "numeric" gives a phone no decimal sign."""
+    return f"{value:g}"
 
 
 def target_words(target: ServiceLevelTarget, default: ServiceLevelTarget, lang: str) -> str:
