@@ -107,7 +107,8 @@ def staffing_line(staffing: Staffing, lang: str) -> html.Div:
         return html.Div(
             [html.Span(t("erl_needs_more", lang, n=staffing.short_by),
                        className="tile__needs"),
-             " · ", html.Span(detail, className="tile__staffing-detail")],
+             html.Span(" · ", className="tile__staffing-sep"),
+             html.Span(detail, className="tile__staffing-detail")],
             className="tile__staffing tile__staffing--short",
             **fmt.data_attributes(staffing="short", needs=str(staffing.short_by)))
     return html.Div(detail, className="tile__staffing",
