@@ -26,8 +26,10 @@ def changed(**spec: Any) -> dict[str, Any]:
 def test_it_shows_the_fields_that_changed_with_their_units() -> None:
     update = row("rule.update", RULE, {**changed(critical=30, pending_s=60), "enabled": False})
     assert change_lines(update, "en") == [
-        "critical: 20 s → 30 s", "enabled: yes → no", "pending_s: 30 s → 60 s"]
-    assert change_lines(update, "sv")[1] == "enabled: ja → nej"
+        "Critical threshold: 20 s → 30 s", "Enabled: yes → no",
+        "Breach must hold before firing (s): 30 s → 60 s"]
+    # Field names and enumerated values in the reader's language, as the rule form says them.
+    assert change_lines(update, "sv")[:2] == ["Kritisk gräns: 20 s → 30 s", "På: ja → nej"]
     # The version bump of every edit is not a change anyone made.
     assert not any("version" in line for line in change_lines(update, "en"))
 
@@ -38,14 +40,15 @@ def test_a_percentage_rule_and_a_nested_field() -> None:
     after = {"spec": {"metric": "service_level_pct", "warning": 75,
                       "scope": {"entity_kind": "target"}}}
     assert change_lines(row("rule.update", before, after), "en") == [
-        "scope.entity_kind: queue → target", "warning: 80 % → 75 %"]
+        "Kind of entity: queue → health target", "Warning threshold: 80 % → 75 %"]
 
 
 def test_a_creation_and_a_deletion_list_what_it_had() -> None:
     created = change_lines(row("user.add", None, {"role": "viewer"}), "en")
-    assert created == ["role: viewer"]
+    assert created == ["Role: viewer"]
+    assert change_lines(row("user.add", None, {"role": "viewer"}), "sv") == ["Roll: läsare"]
     deleted = change_lines(row("rule.delete", RULE, None), "en")
-    assert "critical: 20 s" in deleted and "name: Longest wait" in deleted
+    assert "Critical threshold: 20 s" in deleted and "Name: Longest wait" in deleted
     assert build_change(row("user.password", None, None), "en") == ""
     assert text(build_change(row("user.role", {"role": "viewer"}, {"role": "admin"}),
-                             "en")) == "role: viewer → admin"
+                             "en")) == "Role: viewer → administrator"

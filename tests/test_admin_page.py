@@ -278,7 +278,7 @@ def test_it_filters_the_audit_log_by_actor_kind_and_time_range(
 
     everything = audit(admin, range="all")
     assert "rule.update" in everything and "alert.ack" in everything
-    assert "warning: 15 → 20" in everything  # a field's diff, not raw JSON
+    assert "Warning threshold: 15 → 20" in everything  # a field's diff, not raw JSON
     assert "login.ok" in everything  # anna's own login
     assert "rule.update" not in audit(admin, range="1h")
     by_bo = audit(admin, actor=" bo ", range="all")

@@ -17,6 +17,7 @@ from dash.development.base_component import Component
 
 from auth import USER_ROLES, Lock, Role, User
 from specs.languages import LANGUAGES
+from specs.text import has
 from storage import AuditRow, DisplayRow, SessionRow
 
 from ..i18n import t
@@ -466,7 +467,7 @@ def change_lines(row: AuditRow, lang: str) -> list[str]:
         if old == new:
             continue
         unit = _unit(key, metric)
-        name = key.removeprefix("spec.")
+        name = _field_name(key.removeprefix("spec."), lang)
         if row.before is None:  # a creation: what it was created with
             lines.append(f"{name}: {_value(new, unit, lang)}")
         elif row.after is None:  # a deletion: what it had
@@ -509,8 +510,25 @@ def _value(value: Any, unit: str, lang: str) -> str:
     if isinstance(value, int | float):
         return f"{value:g}{unit}"
     if isinstance(value, str):
-        return value
+        return _stored_word(value, lang)
     return _short(value, 80)
+
+
+# The texts a changed field's name and an enumerated value are shown with, where the
+# catalog has one (the rule form's and the user table's own words); others stay as stored.
+_FIELD_TEXTS = ("thr_field_{}", "thr_col_{}", "adm_col_{}")
+_VALUE_TEXTS = ("thr_direction_{}", "thr_active_{}", "thr_kind_{}", "adm_role_{}")
+
+
+def _field_name(name: str, lang: str) -> str:
+    last = name.rsplit(".", 1)[-1]
+    return next((t(key.format(last), lang) for key in _FIELD_TEXTS if has(key.format(last))),
+                name)
+
+
+def _stored_word(value: str, lang: str) -> str:
+    return next((t(key.format(value), lang) for key in _VALUE_TEXTS
+                 if value.isidentifier() and has(key.format(value))), value)
 
 
 def _short(doc: Any, limit: int = 160) -> str:
