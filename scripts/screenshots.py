@@ -1,0 +1,185 @@
+"""Screenshots of every page, in both languages, at four screen sizes, with alerts firing.
+
+Runs the real product on loopback the way the browser tests do (tests/fixtures/live.py:
+the simulator, `collect` and `web` on a new SQLite database, Debian's headless Chromium),
+first filling a day of history from the simulator's model as the demo does, so charts
+have something to draw. Then it fires alerts through the simulator's control API (a
+queue's longest wait pinned high, a worker down, a drifting resource), logs in as admin
+and saves every registered page as ``<page>_<lang>_<width>x<height>.png``.
+
+    .venv/bin/python scripts/screenshots.py [--out /tmp/trio-shots] [--readme]
+
+``--readme`` retakes docs/screenshot.png instead: the wall at 1920x1080 in English.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from selenium.common.exceptions import TimeoutException
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import simulator  # noqa: E402
+import storage  # noqa: E402
+from tests.fixtures.live import (  # noqa: E402
+    chromium,
+    click,
+    log_in_browser,
+    running_stack,
+    wait,
+)
+from trio_monitor.demo_history import DAY_S, fill_history  # noqa: E402
+from trio_monitor.settings._trio import DEFAULT_QUEUE_FIELDS  # noqa: E402
+
+SIZES = ((1280, 720), (1920, 1080), (3840, 2160), (390, 844))
+LANGS = ("en", "sv")
+QUEUES, AGENTS, SEED = 12, 60, 1
+ALERT_QUEUE = 100  # the simulator's first queue id (seed 1)
+DOWN_WORKER = "worker-2"
+README_SHOT = ROOT / "docs" / "screenshot.png"
+
+
+def pages(queue_id: int) -> list[tuple[str, str]]:
+    """(file name stem, path) of every page registered in dashboard/registry.py."""
+    import dash
+
+    from dashboard import registry
+
+    found = []
+    for page in registry.pages():
+        template = dash.page_registry[page.module].get("path_template") or page.path
+        path = str(template).replace("<queue_id>", str(queue_id))
+        stem = page.module.removeprefix(registry.PAGES_PACKAGE)
+        found.append(("wall" if path == "/" else stem, path))
+    return sorted(found, key=lambda item: item[1])
+
+
+@contextmanager
+def stack_with_history(workdir: Path, history_days: float) -> Iterator[Any]:
+    """The simulator (its model advanced through the history stored first), `collect`
+    and `web`, as in tests/fixtures/live.py."""
+    start = time.time()
+    from_s = start - history_days * DAY_S
+    db_url = f"sqlite:///{workdir / 'live.db'}"  # the database running_stack uses
+    engine = storage.make_engine(db_url)
+    try:
+        storage.upgrade(engine)
+        model = simulator.build_contact_center(queues=QUEUES, agents=AGENTS, seed=SEED,
+                                               now=from_s)
+        fill_history(engine, model, source="trio", queue_fields=DEFAULT_QUEUE_FIELDS,
+                     from_s=from_s)
+    finally:
+        engine.dispose()
+    config = simulator.SimulatorConfig(queues=QUEUES, agents=AGENTS, seed=SEED, model=model)
+    with simulator.run_in_thread(config) as sim, running_stack(sim, workdir, {}) as stack:
+        yield stack
+
+
+def fire_alerts(sim: Any) -> None:
+    sim.control.override_queue(ALERT_QUEUE, longestwaittime=95, callswaiting=4)
+    sim.control.override_queue(ALERT_QUEUE + 1, longestwaittime=40, callswaiting=2)
+    sim.control.worker(DOWN_WORKER, mode="failing", status=503)
+    reconciler = sim.reconciler_names[0]
+    sim.control.reconciler(reconciler, drift=[{
+        "resource_id": "db-wallboard", "provider": "aws", "kind": "database",
+        "field": "memory", "desired": "4Gi", "actual": "2Gi"}])
+
+
+def settled(browser: Any) -> Callable[[Any], bool]:
+    """True once Dash has no callback in flight and the page's text stopped changing
+    between two polls (a condition, not a fixed sleep)."""
+    last: list[str] = []
+
+    def check(driver: Any) -> bool:
+        state = driver.execute_script(
+            "return [document.readyState,"
+            " document.querySelectorAll('[data-dash-is-loading=\"true\"], ._dash-loading')"
+            ".length, document.body ? document.body.innerText : ''];")
+        ready = state[0] == "complete" and state[1] == 0 and bool(state[2].strip())
+        stable = bool(last) and last[-1] == state[2]
+        last.append(state[2])
+        return ready and stable
+
+    return check
+
+
+def set_language(browser: Any, base_url: str, lang: str) -> None:
+    """Click the page frame's language switch (the choice is kept on the user), then wait
+    until a freshly loaded page carries its title in that language."""
+    from dashboard.i18n import t
+
+    size(browser, (1920, 1080))  # at phone size the switch may be folded away
+    browser.get(base_url + "/alerts")
+    click(browser, "id", f"pages-lang-{lang}", timeout=20)
+    title = t("alr_title", lang)  # the page frame shows it beside the site's name
+
+    def switched(driver: Any) -> bool:
+        header = driver.find_element("css selector", "header, .topbar").text
+        return title in header.split()
+
+    try:
+        wait(browser, 10).until(switched)
+    except TimeoutException:  # the choice is kept, but this page was not re-rendered
+        browser.get(base_url + "/alerts")
+        wait(browser, 30).until(switched, f"the pages did not switch to {lang}")
+
+
+def size(browser: Any, viewport: tuple[int, int]) -> None:
+    """The page's viewport exactly (a window size would include the window's frame)."""
+    width, height = viewport
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 600})
+
+
+def shoot(browser: Any, url: str, viewport: tuple[int, int], target: Path) -> None:
+    size(browser, viewport)
+    browser.get(url)
+    wait(browser, 30).until(settled(browser), f"{url} did not settle")
+    browser.save_screenshot(str(target))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=Path("/tmp/trio-shots"))
+    parser.add_argument("--readme", action="store_true",
+                        help="retake docs/screenshot.png (the wall, 1920x1080, English)")
+    parser.add_argument("--history-days", type=float, default=1.0)
+    parser.add_argument("--lang", nargs="+", choices=LANGS, default=list(LANGS))
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="trio-shots-") as tmp:
+        workdir = Path(tmp)
+        with stack_with_history(workdir / "stack", args.history_days) as stack:
+            fire_alerts(stack.sim)
+            with contextmanager(chromium)(workdir) as browser:
+                log_in_browser(browser, stack.base_url)
+                # The wall shows the pinned queue as critical once the collector polled.
+                wait(browser, 60).until(lambda d: d.execute_script(
+                    "return document.querySelector("
+                    f"'.tile[data-queue=\"{ALERT_QUEUE}\"][data-level=\"critical\"]') !== null"))
+                if args.readme:
+                    set_language(browser, stack.base_url, "en")
+                    shoot(browser, stack.base_url + "/", (1920, 1080), README_SHOT)
+                    print(README_SHOT)
+                    return 0
+                for lang in args.lang:
+                    set_language(browser, stack.base_url, lang)
+                    for stem, path in pages(ALERT_QUEUE):
+                        for width, height in SIZES:
+                            target = args.out / f"{stem}_{lang}_{width}x{height}.png"
+                            shoot(browser, stack.base_url + path, (width, height), target)
+                            print(target, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
