@@ -227,13 +227,16 @@ def small_fs(tmp_path: Path) -> Iterator[Path]:
 
 
 def _fill(folder: Path) -> Path:
+    """Fill the file system to the last byte: with whole 64 KiB blocks only, up to 64 KiB
+    stay free, and a later small write (a page of a retried flush) would fit after all."""
     filler = folder / "filler"
     with open(filler, "wb", buffering=0) as out:
-        try:
-            while True:
-                out.write(b"\0" * 65536)
-        except OSError:
-            pass  # ENOSPC: the file system is full
+        for chunk in (65536, 4096, 512, 1):
+            try:
+                while True:
+                    out.write(b"\0" * chunk)
+            except OSError:
+                continue  # ENOSPC at this size: go on with a smaller one
     return filler
 
 
