@@ -186,6 +186,22 @@ from ._displays import (  # noqa: E402
 
 __all__ += ["DisplayExists", "DisplayRow", "DisplayStore", "SeenRequest", "UnknownDisplay"]
 
+# -- team views of the wall screen -----------------------------------------------------
+from ._views import (  # noqa: E402
+    QUEUES_MAX as VIEW_QUEUES_MAX,
+)
+from ._views import (  # noqa: E402
+    InvalidView,
+    UnknownView,
+    ViewExists,
+    ViewRow,
+    ViewStore,
+    parse_queue_list,
+)
+
+__all__ += ["VIEW_QUEUES_MAX", "InvalidView", "UnknownView", "ViewExists", "ViewRow",
+            "ViewStore", "parse_queue_list"]
+
 # -- server-side login sessions --------------------------------------------------------
 from ._sessions import SessionRow, SessionStore, SessionUserRow  # noqa: E402
 

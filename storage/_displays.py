@@ -48,6 +48,8 @@ class DisplayRow:
     last_user_agent: str | None
     last_page: str | None
     language: str | None = None  # the screen's language (revision 0008); None: default
+    # The team view the screen always shows (revision "teams"); None: the whole site.
+    view_id: int | None = None
 
     @property
     def revoked(self) -> bool:
@@ -179,7 +181,7 @@ def _display(row: Row[Any]) -> DisplayRow:
         created_by=row.created_by, revoked_at_ms=row.revoked_at, revoked_by=row.revoked_by,
         last_seen_at_ms=row.last_seen_at, last_addr=row.last_addr,
         last_user_agent=row.last_user_agent, last_page=row.last_page,
-        language=row.language,
+        language=row.language, view_id=row.view_id,
     )
 
 

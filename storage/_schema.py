@@ -495,10 +495,31 @@ displays = Table(
     Column("last_page", String, nullable=True),
     # (revision 0008) The screen's language ("en", "sv"); NULL: the site's default.
     Column("language", String(8), nullable=True),
+    # (revision "teams") The team view the screen always shows; NULL: the whole site.
+    # No database foreign key (SQLite would need a table rebuild to add one): deleting a
+    # view clears it here in the same transaction (storage/_views.py).
+    Column("view_id", Integer, nullable=True),
     # Serves the lookup of every display login by its token.
     UniqueConstraint("token_hash"),
 )
 
+
+# A team's wall screen: a title and the queues it shows, in order. ``name`` is the URL
+# slug a logged-in user opens it by (``/?view=<name>``); display tokens point at one
+# through displays.view_id. Changes are audited ("view.*").
+wall_views = Table(
+    "wall_views",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False),
+    Column("title", String(100), nullable=False),
+    Column("queue_ids", Text, nullable=False),  # JSON list of queue ids, in screen order
+    Column("created_at", BigInteger, nullable=False),
+    Column("created_by", String, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Column("updated_by", String, nullable=False),
+    UniqueConstraint("name"),
+)
 
 # Messages to the floor: a ticker on the wall screens until it expires or is withdrawn.
 floor_messages = Table(
