@@ -121,6 +121,8 @@ class SessionUser:
     session_id: int | None = None
     # The language the user chose (stored on the user), or the screen's (on its token).
     language: str | None = None
+    # A display session's team view (on its token): the screen always shows it.
+    view_id: int | None = None
 
     @property
     def is_display(self) -> bool:
@@ -434,7 +436,7 @@ def _display_session_user(state: _State, now: float) -> SessionUser | None:
 
 def _display_user(row: DisplayRow) -> SessionUser:
     return SessionUser(id=0, username=DISPLAY_PREFIX + row.name, role=Role.DISPLAY,
-                       display_id=row.id, language=row.language)
+                       display_id=row.id, language=row.language, view_id=row.view_id)
 
 
 def _seen_request(state: _State, page: str | None = None) -> SeenRequest:

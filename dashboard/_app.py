@@ -76,7 +76,7 @@ def create_dash(
                        if f"{ids.WALLBOARD_HEARTBEAT}.data" in key]
     if len(refresh_outputs) != 1:
         raise RuntimeError(f"expected one wall screen refresh callback, found {refresh_outputs}")
-    RefreshResponseCache(refresh_outputs[0]).install(server)
+    RefreshResponseCache(refresh_outputs[0], size=32).install(server)
     return app
 
 

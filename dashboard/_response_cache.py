@@ -1,10 +1,12 @@
-"""The wall screen's refresh, served from bytes rendered once per (snapshot, language, second).
+"""The wall screen's refresh, served from bytes rendered once per (snapshot, language,
+second, people, view).
 
-A refresh response depends on nothing but the snapshot, the language and the second it is
-rendered in; hundreds of screens asking in the same second get the same bytes. Serving
-them here skips Dash's dispatch and its JSON encoding of two dozen tiles, which is most of
-a refresh's cost. It runs after the auth guard (registered later), so a request without a
-session never reaches it.
+A refresh response depends on nothing but the snapshot, the language, the second it is
+rendered in, whether the session may see names and the team view it shows; hundreds of
+screens asking in the same second get the same bytes. Serving them here skips Dash's
+dispatch and its JSON encoding of two dozen tiles, which is most of a refresh's cost. It
+runs after the auth guard (registered later), so a request without a session never
+reaches it.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from typing import Any
 
 import flask
 
-from . import _runtime, ids, screenview
+from . import _runtime, ids, screenview, teams
 from ._memo import RenderMemo
 from .i18n import language
 
@@ -36,16 +38,21 @@ class RefreshResponseCache:
         """The cache key of a refresh request, or None for any other callback."""
         if not isinstance(body, dict) or body.get("output") != self.output_spec:
             return None
-        stored_lang = None
+        stored_lang = asked_view = None
         for item in body.get("inputs") or []:
             if isinstance(item, dict) and item.get("id") == ids.WALLBOARD_LANG:
                 stored_lang = item.get("value")
+            if isinstance(item, dict) and item.get("id") == ids.WALLBOARD_VIEW:
+                asked_view = item.get("value")
         runtime = _runtime.current()
         lang = language(stored_lang if isinstance(stored_lang, str) else None,
                         runtime.config.default_language)
         snapshot = runtime.read_model.snapshot()
-        # Display sessions get a render without names (dashboard.screenview).
-        return (snapshot.version, lang, int(runtime.clock()), screenview.sees_people())
+        # Display sessions get a render without names (dashboard.screenview); a team's
+        # screen its own (a display token's view or the address's ?view=).
+        view, unknown = teams.requested_view(snapshot, asked_view)
+        return (snapshot.version, lang, int(runtime.clock()), screenview.sees_people(),
+                teams.view_key(view, unknown))
 
     def _serve_cached(self) -> flask.Response | None:
         request = flask.request

@@ -29,7 +29,9 @@ class Runtime:
     clock: Clock
     ops: OpsModel  # /health and /drift
     alerts: AlertStore  # /thresholds and /alerts
-    wallboard_memo: RenderMemo[WallboardParts] = field(default_factory=RenderMemo)
+    # Per (snapshot, language, second, people, view): room for a few teams' screens.
+    wallboard_memo: RenderMemo[WallboardParts] = field(
+        default_factory=lambda: RenderMemo(64))
 
     def now_ms(self) -> int:
         """The injected clock's time in epoch milliseconds."""

@@ -23,6 +23,9 @@ WALLBOARD_TILES = "wallboard-tiles"
 WALLBOARD_OVERLAY = "wallboard-overlay"
 WALLBOARD_OVERLAY_TEXT = "wallboard-overlay-text"
 WALLBOARD_LOGOUT_BUTTON = "wallboard-logout-button"
+# The team view asked for in the address (?view=<name>) and the top bar's title.
+WALLBOARD_VIEW = "wallboard-view"
+WALLBOARD_TITLE = "wallboard-title"
 # The tile type for dict ids / browser tests: {"type": WALLBOARD_TILE, "queue": id}.
 WALLBOARD_TILE = "wallboard-tile"
 

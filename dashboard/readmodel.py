@@ -29,6 +29,8 @@ from storage import (
     StateRow,
     StorageUnavailable,
     Store,
+    ViewRow,
+    ViewStore,
 )
 
 from ._config import DashboardConfig
@@ -106,6 +108,9 @@ class Snapshot:
     rule_names: Mapping[int, str] = field(default_factory=dict)
     # Planned maintenance running when it was taken: what it covers shows "maintenance".
     maintenance: tuple[Occurrence, ...] = ()
+    # The team views (dashboard/teams.py), read in the same pass: a change made in
+    # /admin reaches the screens with the next snapshot.
+    views: tuple[ViewRow, ...] = ()
 
 
 class ReadModel:
@@ -116,6 +121,7 @@ class ReadModel:
         self._drift = DriftStore(engine)
         self._alerts = AlertStore(engine)
         self._maintenance = MaintenanceStore(engine)
+        self._views = ViewStore(engine)
         # /alerts reads through its own cache, over the same store.
         self.alerts_page = AlertsModel(self._alerts, config.refresh_interval_s, clock)
         # The ticker and /alerts' floor sections: messages and planned maintenance.
@@ -157,6 +163,7 @@ class ReadModel:
             silences = self._alerts.silences(active_at_ms=now_ms)
             windows = self._maintenance.windows(live_at_ms=now_ms)
             rules = self._alerts.list_rules()
+            views = self._views.list()
             facts = next((f for f in all_facts if f.name == config.source_name), None)
             failover_since = (self._store.failover_since(config.source_name)
                               if facts is not None and facts.failover_active else None)
@@ -177,6 +184,7 @@ class ReadModel:
             silences=tuple(silences),
             rule_names={rule.id: rule.name for rule in rules},
             maintenance=tuple(running_now(windows, now_ms)),
+            views=tuple(views),
         )
 
     def _error_snapshot(self, message: str, now_ms: int | None = None) -> Snapshot:

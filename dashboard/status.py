@@ -39,6 +39,9 @@ class TileLevel(StrEnum):
     CLOSED = "closed"  # the queue is closed: neutral, never red
     STALE = "stale"  # newest values older than stale_after_polls poll intervals
     NO_DATA = "no_data"  # fresh, open, but the last poll carried no wait figures
+    # A team screen's queue the Trio server no longer lists (dashboard/teams.py): a quiet
+    # tile, in no total.
+    GONE = "gone"
 
 
 class SiteLevel(StrEnum):
@@ -305,6 +308,10 @@ class SiteState:
     waiting_total: int
     longest_wait_s: float | None
     agents_available_total: int
+    # The service level of the counted queues together: each queue's weighted by its
+    # calls answered today (None: no counted queue has both figures). A team screen's
+    # top bar shows it.
+    service_level_pct: float | None = None
 
 
 def site_state(
@@ -337,7 +344,21 @@ def site_state(
         agents_available_total=int(
             sum(q.metric(QueueMetric.AGENTS_AVAILABLE) or 0 for q in counted)
         ),
+        service_level_pct=combined_service_level(counted),
     )
+
+
+def combined_service_level(queues: Iterable[QueueView]) -> float | None:
+    """The service level of ``queues`` together: their own service levels weighted by
+    calls answered today (a queue without either figure adds nothing); None when no
+    queue has both or none answered a call yet."""
+    pairs = [(sl, answered) for q in queues
+             if (sl := q.metric(QueueMetric.SERVICE_LEVEL_PCT)) is not None
+             and (answered := q.metric(QueueMetric.ANSWERED_TODAY)) is not None]
+    answered_total = sum(answered for _, answered in pairs)
+    if not pairs or answered_total <= 0:
+        return None
+    return sum(sl * answered for sl, answered in pairs) / answered_total
 
 
 def _site_level(snapshot: Snapshot, count: dict[TileLevel, int]) -> SiteLevel:

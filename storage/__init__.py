@@ -197,10 +197,11 @@ from ._views import (  # noqa: E402
     ViewRow,
     ViewStore,
     parse_queue_list,
+    slug,
 )
 
 __all__ += ["VIEW_QUEUES_MAX", "InvalidView", "UnknownView", "ViewExists", "ViewRow",
-            "ViewStore", "parse_queue_list"]
+            "ViewStore", "parse_queue_list", "slug"]
 
 # -- server-side login sessions --------------------------------------------------------
 from ._sessions import SessionRow, SessionStore, SessionUserRow  # noqa: E402

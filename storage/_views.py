@@ -20,7 +20,7 @@ from sqlalchemy import Row, delete, select, update
 from sqlalchemy.engine import Connection
 
 from ._audit import append_audit
-from ._displays import UnknownDisplay, _display, _get
+from ._displays import _display, _get
 from ._displays import _json as _display_json
 from ._displays import _target as _display_target
 from ._errors import StorageError
@@ -196,6 +196,17 @@ class ViewStore(EngineStore):
                          {**_display_json(before), "view_id": current},
                          {**_display_json(after), "view_id": view_id}, now_ms, client_addr)
 
+    def free_name(self, wanted: str) -> str:
+        """``slug(wanted)``, or with "-2", "-3"... if a view has that name."""
+        base = slug(wanted)
+        taken = {view.name for view in self.list()}
+        name, n = base, 1
+        while name in taken:
+            n += 1
+            suffix = f"-{n}"
+            name = base[:NAME_MAX - len(suffix)].rstrip("-") + suffix
+        return name
+
     def get(self, view_id: int) -> ViewRow | None:
         with self._reading() as conn:
             row = conn.execute(select(wall_views).where(wall_views.c.id == view_id)).first()
@@ -257,5 +268,12 @@ def _json(row: ViewRow) -> dict[str, Any]:
     return {"name": row.name, "title": row.title, "queue_ids": list(row.queue_ids)}
 
 
-__all__ = ["InvalidView", "UnknownDisplay", "UnknownView", "ViewExists", "ViewRow",
-           "ViewStore"]
+
+
+_SLUG_CHARS = str.maketrans({"å": "a", "ä": "a", "ö": "o", "é": "e", "ü": "u"})
+
+
+def slug(text: str) -> str:
+    """A view name made from a screen's name: "Skärm 3 (Support)" -> "skarm-3-support"."""
+    cleaned = re.sub(r"[^a-z0-9]+", "-", text.strip().lower().translate(_SLUG_CHARS))
+    return cleaned.strip("-")[:NAME_MAX].strip("-") or "screen"

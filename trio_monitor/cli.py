@@ -16,7 +16,7 @@ from typing import Any
 from specs import sitetime
 from specs.roles import USER_ROLES
 
-from . import db, queuetargets
+from . import cli_views, db, queuetargets
 from .cliutil import (  # noqa: F401 - the names callers and tests know from cli
     EXIT_CONFIG,
     EXIT_FAILURE,
@@ -147,12 +147,22 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("name", help="the screen's name, e.g. Reception 2")
     p.add_argument("--url", default="", help="the site's address for the printed link "
                                              "(default: TRIO_MONITOR_PUBLIC_URL)")
+    cli_views.add_display_options(p, creating=True)
     p.set_defaults(handler=cmd_displays_add)
+    p = displays.add_parser("set", help="change a screen's queues, title, view or language "
+                                        "(it follows within a refresh)")
+    p.add_argument("id", type=int)
+    cli_views.add_display_options(p, creating=False)
+    p.set_defaults(handler=cmd_displays_set)
     p = displays.add_parser("list", help="list tokens and when each screen last refreshed")
     p.set_defaults(handler=cmd_displays_list)
     p = displays.add_parser("revoke", help="revoke a token: its screen stops within one refresh")
     p.add_argument("id", type=int)
     p.set_defaults(handler=cmd_displays_revoke)
+
+    cli_views.add_views_commands(
+        _group(sub, "views", "team views: a title and queues in order, for wall screens"),
+        cmd_views)
 
     _add_messages_commands(_group(sub, "messages", "messages to the floor (the wall "
                                                    "screens' ticker)"))
@@ -441,25 +451,67 @@ def cmd_users_unlock(args: argparse.Namespace) -> int:
 # -- display tokens ---------------------------------------------------------------------------
 
 
-def _displays_call(action: Callable[[Any], object]) -> int:
+def _displays_call(action: Callable[[Any], object],
+                   more: tuple[type[Exception], ...] = ()) -> int:
     import auth
     import storage
 
     return _database_call(action, (auth.InvalidDisplayName, storage.DisplayExists,
-                                   storage.UnknownDisplay))
+                                   storage.UnknownDisplay, *more))
 
 
 def cmd_displays_add(args: argparse.Namespace) -> int:
     import auth
 
     created: list[Any] = []
+    done: list[str] = []
     base = (args.url or load_settings().public_base_url).rstrip("/")
-    code = _displays_call(lambda e: created.append(auth.create_display(e, args.name)))
-    if code == EXIT_OK:
+
+    def add(engine: Any) -> None:
+        import storage
+
+        cli_views.check_display_options(args)
+        if args.view is not None and storage.ViewStore(engine).by_name(args.view) is None:
+            raise storage.UnknownView(f"no view named {args.view!r} (views list)")
+        if args.title is not None and args.queues is None:
+            raise ValueError("--title needs --queues (the team's queues)")
+        created.append(auth.create_display(engine, args.name))
+        cli_views.apply_display_options(engine, created[0].display.id, args, _now_ms(), done)
+
+    code = _displays_call(add, cli_views.refused())
+    if created:
         new = created[0]
         _say("display_added", id=new.display.id, name=repr(new.display.name))
         print(f"{base}/display/{new.token}")
         _say("display_rotate")
+    for line in done:
+        print(line)
+    return code
+
+
+def cmd_displays_set(args: argparse.Namespace) -> int:
+    done: list[str] = []
+
+    def change(engine: Any) -> None:
+        cli_views.check_display_options(args)
+        if (args.queues is None and args.title is None and args.view is None
+                and not args.no_view and args.language is None):
+            raise ValueError("nothing to change: give --queues, --title, --view, --no-view "
+                             "or --language")
+        cli_views.apply_display_options(engine, args.id, args, _now_ms(), done)
+
+    code = _displays_call(change, cli_views.refused())
+    for line in done:
+        print(line)
+    return code
+
+
+def cmd_views(args: argparse.Namespace) -> int:
+    done: list[str] = []
+    code = _displays_call(lambda e: cli_views.views_command(e, args, _now_ms(), done),
+                          cli_views.refused())
+    for line in done:
+        print(line)
     return code
 
 

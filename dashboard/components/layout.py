@@ -18,11 +18,15 @@ SOUND_OFF_CLASS = "sound__button"  # assets/alerts.js sets "sound__button--on" w
 CSRF_FIELD = "csrf_token"
 
 
-def build_layout(config: DashboardConfig, csrf_token: str | None) -> html.Div:
-    """``csrf_token`` is put into the logout form (shown if ``config.logout_form``)."""
+def build_layout(
+    config: DashboardConfig, csrf_token: str | None, *, view: str | None = None,
+) -> html.Div:
+    """``csrf_token`` is put into the logout form (shown if ``config.logout_form``).
+    ``view``: the team view the address asked for (``?view=``), for the callbacks."""
     lang = current_language(config.default_language)
     return html.Div(
         [
+            dcc.Store(id=ids.WALLBOARD_VIEW, data=view if isinstance(view, str) else None),
             # The visitor's language (dashboard/_language.py), for the callbacks.
             dcc.Store(id=ids.WALLBOARD_LANG, data=lang.value),
             dcc.Store(id=ids.WALLBOARD_HEARTBEAT, storage_type="memory"),
@@ -91,7 +95,8 @@ def _top_bar(config: DashboardConfig, csrf_token: str | None, lang: Lang) -> htm
         controls.append(logout_form(csrf_token, lang, ids.WALLBOARD_LOGOUT_BUTTON))
     return html.Header(
         [
-            html.Div(config.site_name, className="topbar__site", title=config.site_name),
+            html.Div(config.site_name, id=ids.WALLBOARD_TITLE, className="topbar__site",
+                     title=config.site_name),
             html.Div(id=ids.WALLBOARD_CLOCK, className="topbar__clock",
                      title=t("times_in", lang, zone=config.timezone)),
             html.Div(id=ids.WALLBOARD_SUMMARY, className="summary"),

@@ -11,9 +11,12 @@ from . import format as fmt
 ALERTS_PATH = "/alerts"
 
 
-def build_summary(site: SiteState, lang: str) -> list[html.Div | html.A]:
+def build_summary(
+    site: SiteState, lang: str, *, service_level: bool = False,
+) -> list[html.Div | html.A]:
     """The state badge (a link to /alerts: it counts the open alerts of every entity,
-    queues, workers, reconcilers and sources alike) and the totals across queues."""
+    queues, workers, reconcilers and sources alike) and the totals across queues.
+    ``service_level``: also the queues' service level together (a team screen's)."""
     state = html.A(
         _state_text(site, lang),
         href=ALERTS_PATH,
@@ -24,12 +27,16 @@ def build_summary(site: SiteState, lang: str) -> list[html.Div | html.A]:
     )
     if site.level in (SiteLevel.UNAVAILABLE, SiteLevel.EMPTY) or not site.counted:
         return [state]  # no totals: there is nothing current to add up
-    return [
+    totals: list[html.Div | html.A] = [
         state,
         _total(t("waiting", lang), str(site.waiting_total), "waiting"),
         _total(t("longest_wait_anywhere", lang), fmt.wait(site.longest_wait_s), "longest"),
         _total(t("available", lang), str(site.agents_available_total), "available"),
     ]
+    if service_level:
+        totals.append(_total(t("service_level", lang), fmt.percent(site.service_level_pct),
+                             "service-level"))
+    return totals
 
 
 def _state_text(site: SiteState, lang: str) -> str:

@@ -8,14 +8,25 @@ from dataclasses import dataclass, field
 from dash import html
 from dash.development.base_component import Component
 
+from storage import ViewRow
+
+from .. import ids
 from .._config import DashboardConfig
 from ..i18n import t
 from ..readmodel import Snapshot
-from ..status import QueueAlerts, alerts_by_queue, critical_alert_ids, site_state
+from ..status import (
+    NO_ALERTS,
+    QueueAlerts,
+    TileLevel,
+    alerts_by_queue,
+    critical_alert_ids,
+    site_state,
+)
+from ..teams import GoneQueue, team_screen
 from . import format as fmt
 from .site_strip import build_site_strip
 from .strip import build_status_strip, no_collector_text
-from .tiles import build_tiles
+from .tiles import build_tile, build_tiles
 from .topbar import build_summary
 
 
@@ -30,13 +41,19 @@ class WallboardParts:
     site: list[html.Div] = field(default_factory=list)
     # Ids of the critical alerts firing now: the screen beeps on one it has not seen.
     critical_ids: list[str] = field(default_factory=list)
+    # The top bar's title: the site's name, or the team view's title.
+    title: str = ""
 
 
 def build_wallboard(
-    snapshot: Snapshot, now_ms: int, lang: str, config: DashboardConfig
+    snapshot: Snapshot, now_ms: int, lang: str, config: DashboardConfig,
+    view: ViewRow | None = None,
 ) -> WallboardParts:
     """When no number on the screen can be current (database unreadable, no collector),
-    the tiles are replaced by one banner saying so."""
+    the tiles are replaced by one banner saying so. ``view``: a team's screen, its
+    queues in its order, its totals, its queues' alerts (dashboard/teams.py)."""
+    if view is not None:
+        return _team_wallboard(snapshot, view, now_ms, lang, config)
     alerts = alerts_by_queue(snapshot, now_ms, config.source_name)
     return WallboardParts(
         summary=build_summary(site_state(snapshot, now_ms, config, alerts), lang),
@@ -47,6 +64,64 @@ def build_wallboard(
         site=[] if snapshot.db_error is not None
         else build_site_strip(snapshot.others, snapshot.drift, now_ms, lang),
         critical_ids=critical_alert_ids(snapshot, now_ms),
+        title=config.site_name,
+    )
+
+
+def build_unknown_view(name: str, lang: str, config: DashboardConfig) -> WallboardParts:
+    """``/?view=<name>`` of a view that does not exist (or no longer does)."""
+    return WallboardParts(
+        summary=[], strip=[],
+        tiles=[_banner(t("team_unknown_view", lang, name=name[:64]), "unknown-view")],
+        logout_label=t("log_out", lang), overlay_text=t("connection_lost", lang),
+        title=config.site_name,
+    )
+
+
+def _team_wallboard(
+    snapshot: Snapshot, view: ViewRow, now_ms: int, lang: str, config: DashboardConfig,
+) -> WallboardParts:
+    team = team_screen(snapshot, view, now_ms, config)
+    shown = team.snapshot
+    alerts = alerts_by_queue(shown, now_ms, config.source_name)
+    tiles = build_tile_area(snapshot, now_ms, lang, config, alerts)
+    if snapshot.db_error is None and snapshot.collector_active and snapshot.queues:
+        tiles = [build_tile(entry, now_ms, lang, config, alerts.get(entry.id, NO_ALERTS),
+                            shown.source)
+                 if not isinstance(entry, GoneQueue)
+                 else build_gone_tile(entry, now_ms, lang, config)
+                 for entry in team.order]
+    return WallboardParts(
+        summary=build_summary(site_state(shown, now_ms, config, alerts), lang,
+                              service_level=True),
+        strip=build_status_strip(snapshot, now_ms, lang, config.timezone),
+        tiles=tiles,
+        logout_label=t("log_out", lang),
+        overlay_text=t("connection_lost", lang),
+        site=[] if snapshot.db_error is not None
+        else build_site_strip(snapshot.others, snapshot.drift, now_ms, lang),
+        critical_ids=critical_alert_ids(shown, now_ms),
+        title=view.title,
+    )
+
+
+def build_gone_tile(
+    queue: GoneQueue, now_ms: int, lang: str, config: DashboardConfig,
+) -> html.Div:
+    """A queue of the team the Trio server no longer lists: its name (or id), "Gone",
+    and since when it was last reported if that is known. No figures: none is current."""
+    lines: list[Component] = [
+        html.Div(queue.name or queue.id, className="tile__name"),
+        html.Div(t("team_gone", lang), className="tile__marker"),
+        html.Div(t("team_gone_text", lang), className="tile__gone-text"),
+    ]
+    if queue.last_seen_ms is not None:
+        lines.append(html.Div(t("team_gone_since", lang, time=fmt.short_time(
+            queue.last_seen_ms, now_ms, config.timezone)), className="tile__as-of"))
+    return html.Div(
+        lines, id={"type": ids.WALLBOARD_TILE, "queue": queue.id},
+        className=f"tile tile--{TileLevel.GONE.value}",
+        **fmt.data_attributes(level=TileLevel.GONE.value, queue=queue.id),
     )
 
 

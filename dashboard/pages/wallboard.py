@@ -1,4 +1,7 @@
-"""The wall screen at ``/``: one tile per queue, refreshed every few seconds."""
+"""The wall screen at ``/``: one tile per queue, refreshed every few seconds.
+
+``/?view=<name>`` shows a team's view (dashboard/teams.py): its title, its queues in its
+order, its totals. A display token bound to a view always shows that view."""
 
 from __future__ import annotations
 
@@ -7,9 +10,10 @@ from typing import Any
 import dash
 from dash import ClientsideFunction, Input, Output, State, ctx
 
-from dashboard import DashboardConfig, _frame, _runtime, ids, screenview
+from dashboard import DashboardConfig, _frame, _runtime, ids, screenview, teams
 from dashboard._language import choose
 from dashboard.components import build_layout, build_wallboard
+from dashboard.components.wallboard import build_unknown_view
 from dashboard.i18n import Lang, language
 from dashboard.registry import Dependency, PageCallbacks
 
@@ -23,13 +27,14 @@ ACTIVE_LANG_CLASS = "lang__button lang__button--active"
 LANG_CLASS = "lang__button"
 
 
-def layout(**_query: Any) -> Any:
-    return build_layout(_runtime.current().config, _frame.csrf_token())
+def layout(view: str | None = None, **_query: Any) -> Any:
+    return build_layout(_runtime.current().config, _frame.csrf_token(), view=view)
 
 
 def refresh_dependencies(config: DashboardConfig) -> list[Dependency]:
     outputs: list[Dependency] = [
         Output(ids.WALLBOARD_SUMMARY, "children"),
+        Output(ids.WALLBOARD_TITLE, "children"),
         Output(ids.WALLBOARD_STRIP, "children"),
         Output(ids.WALLBOARD_TILES, "children"),
         Output(ids.WALLBOARD_OVERLAY_TEXT, "children"),
@@ -41,16 +46,20 @@ def refresh_dependencies(config: DashboardConfig) -> list[Dependency]:
     if config.logout_form:
         outputs.append(Output(ids.WALLBOARD_LOGOUT_BUTTON, "children"))
     return [*outputs, Input(ids.WALLBOARD_REFRESH, "n_intervals"),
-            Input(ids.WALLBOARD_LANG, "data")]
+            Input(ids.WALLBOARD_LANG, "data"), Input(ids.WALLBOARD_VIEW, "data")]
 
 
 @CALLBACKS.callback_for(refresh_dependencies)
-def refresh(_n_intervals: int | None, stored_lang: str | None) -> tuple[Any, ...]:
+def refresh(
+    _n_intervals: int | None, stored_lang: str | None, asked_view: Any = None,
+) -> tuple[Any, ...]:
     """Everything that changes on the wall screen, from the cached snapshot.
 
-    Rendering is memoised per (snapshot, language, second): screens refreshing in the
-    same second share one render, and _response_cache serves them the same bytes. The
-    heartbeat is that second: the browser's watchdog times its arrival, not its value.
+    Rendering is memoised per (snapshot, language, second, people, view): screens
+    refreshing in the same second share one render, and _response_cache serves them the
+    same bytes. The heartbeat is that second: the browser's watchdog times its arrival,
+    not its value. The view is the display token's, else the address's ?view= (the
+    views are part of the snapshot, so a change in /admin shows with the next one).
     """
     runtime = _runtime.current()
     lang = language(stored_lang, runtime.config.default_language)
@@ -60,13 +69,16 @@ def refresh(_n_intervals: int | None, stored_lang: str | None) -> tuple[Any, ...
     # A display session sees no names (who acknowledged): a render of its own.
     people = screenview.sees_people()
     shown = snapshot if people else screenview.snapshot(snapshot, lang)
+    view, unknown = teams.requested_view(snapshot, asked_view)
     parts = runtime.wallboard_memo.get(
-        (snapshot.version, lang, second_ms, people),
-        lambda: build_wallboard(shown, second_ms, lang, runtime.config),
+        (snapshot.version, lang, second_ms, people, teams.view_key(view, unknown)),
+        lambda: build_unknown_view(unknown, lang, runtime.config) if unknown is not None
+        else build_wallboard(shown, second_ms, lang, runtime.config, view),
     )
     values = [
         # The workers and drift row shares the strip's output: one row of the layout.
-        parts.summary, [*parts.site, *parts.strip], parts.tiles, parts.overlay_text,
+        parts.summary, parts.title, [*parts.site, *parts.strip], parts.tiles,
+        parts.overlay_text,
         ACTIVE_LANG_CLASS if lang is Lang.EN else LANG_CLASS,
         ACTIVE_LANG_CLASS if lang is Lang.SV else LANG_CLASS,
         second_ms,
