@@ -18,7 +18,6 @@ import flask
 
 from . import _runtime, ids, screenview, teams
 from ._memo import RenderMemo
-from .i18n import language
 
 UPDATE_PATH_SUFFIX = "/_dash-update-component"
 _KEY = "trio_monitor.refresh_cache_key"
@@ -45,8 +44,8 @@ class RefreshResponseCache:
             if isinstance(item, dict) and item.get("id") == ids.WALLBOARD_VIEW:
                 asked_view = item.get("value")
         runtime = _runtime.current()
-        lang = language(stored_lang if isinstance(stored_lang, str) else None,
-                        runtime.config.default_language)
+        lang = screenview.wall_language(stored_lang if isinstance(stored_lang, str) else None,
+                                        runtime.config.default_language)
         snapshot = runtime.read_model.snapshot()
         # Display sessions get a render without names (dashboard.screenview); a team's
         # screen its own (a display token's view or the address's ?view=).

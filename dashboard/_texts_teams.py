@@ -51,4 +51,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "adm_screen_saved": ("Screen “{name}” saved.", "Skärmen ”{name}” sparad."),
     "adm_screen_pick_first": ("Choose a screen first.", "Välj en skärm först."),
     "adm_kind_view": ("Team screens", "Teamskärmar"),
+    # Field names in the audit log's changes.
+    "adm_col_title": ("title", "rubrik"),
+    "adm_col_name": ("name", "namn"),
+    "adm_col_queue_ids": ("queues", "köer"),
+    "adm_col_view_id": ("team screen", "teamskärm"),
 }

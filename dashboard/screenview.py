@@ -19,7 +19,7 @@ import auth
 from storage import ChannelRow, EventRow, SilenceRow, StateRow
 
 from .alertsmodel import AlertsData
-from .i18n import t
+from .i18n import Lang, language, t
 from .readmodel import Snapshot
 
 
@@ -29,6 +29,17 @@ def sees_people() -> bool:
         return True
     user = auth.current_user()
     return user is None or not user.is_display
+
+
+def wall_language(stored_lang: str | None, default: str) -> Lang:
+    """The wall screen's language: a display session's is its token's (set in /admin or
+    by the screen's own switch, which stores it there too), so a change made in /admin
+    reaches the screen within a refresh; anyone else's is the page's own choice."""
+    if flask.has_request_context():
+        user = auth.current_user()
+        if user is not None and user.is_display and user.language:
+            return language(user.language, default)
+    return language(stored_lang, default)
 
 
 def someone(lang: str) -> str:

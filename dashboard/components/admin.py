@@ -7,7 +7,7 @@ Plain data in, components out. A screen's state is computed here from the stored
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -70,8 +70,8 @@ STOPPED_AFTER_MS = 30_000
 FLAGGED_AFTER_MS = 300_000
 AUDIT_LIMIT = 200
 # Audit filters: action kinds (the prefix of the action) and time ranges.
-AUDIT_KINDS = ("login", "user", "session", "display", "rule", "silence", "alert", "message",
-               "maintenance")
+AUDIT_KINDS = ("login", "user", "session", "display", "view", "rule", "silence", "alert",
+               "message", "maintenance")
 # The kinds whose label is not "adm_kind_<kind>".
 _AUDIT_KIND_KEYS = {"message": "flr_kind_message", "maintenance": "flr_kind_maintenance"}
 AUDIT_RANGES: dict[str, int | None] = {
@@ -298,18 +298,25 @@ def build_logout_everywhere(csrf_token: str | None, logout_url: str, lang: str) 
 # -- wall screens -----------------------------------------------------------------------
 
 
-def build_displays(rows: Sequence[DisplayRow], now_ms: int, lang: str, tz: str) -> Component:
+def build_displays(
+    rows: Sequence[DisplayRow], now_ms: int, lang: str, tz: str,
+    views: Mapping[int, str] | None = None,
+) -> Component:
+    """``views``: view id -> name, for the column of the view each screen shows."""
     if not rows:
         return html.P(t("adm_no_displays", lang), className="muted")
     header = html.Tr([html.Th(t(f"adm_col_{name}", lang))
                       for name in ("screen", "status", "last", "addr", "page", "created",
-                                   "language")]
+                                   "language", "view")]
                      + [html.Th("")])
-    body = [_display_row(row, now_ms, lang, tz) for row in rows]
+    names = views or {}
+    body = [_display_row(row, now_ms, lang, tz, names) for row in rows]
     return html.Table([html.Thead(header), html.Tbody(body)], className="table adm-displays")
 
 
-def _display_row(row: DisplayRow, now_ms: int, lang: str, tz: str) -> html.Tr:
+def _display_row(
+    row: DisplayRow, now_ms: int, lang: str, tz: str, views: Mapping[int, str],
+) -> html.Tr:
     state = screen_state(row, now_ms)
     last = "–" if row.last_seen_at_ms is None else (
         f"{fmt.clock_time(row.last_seen_at_ms, now_ms, tz)} · "
@@ -324,6 +331,8 @@ def _display_row(row: DisplayRow, now_ms: int, lang: str, tz: str) -> html.Tr:
         html.Td(t("adm_by", lang, time=fmt.short_time(row.created_at_ms, now_ms, tz),
                   user=row.created_by)),
         html.Td(t(f"adm_lang_{row.language or 'default'}", lang)),
+        html.Td(t("adm_view_whole_site", lang) if row.view_id is None
+                else views.get(row.view_id, "–"), className="adm-displays__view"),
         html.Td(_revoke(row, lang)),
     ], id={"type": ADM_DISPLAY_ROW, "display": row.id},
         className="adm-displays__row--revoked" if row.revoked else "",

@@ -69,12 +69,46 @@ from dashboard.components.admin import (
     reset_options,
     role_text,
 )
+from dashboard.components.admin_views import (
+    ADM_SCREEN_LANG,
+    ADM_SCREEN_PICK,
+    ADM_SCREEN_SAVE,
+    ADM_SCREEN_VIEW,
+    ADM_VIEW_DELETE,
+    ADM_VIEW_NAME,
+    ADM_VIEW_PICK,
+    ADM_VIEW_QUEUES,
+    ADM_VIEW_SAVE,
+    ADM_VIEW_TITLE,
+    ADM_VIEWS,
+    ADM_VIEWS_CHANGED,
+    ADM_VIEWS_MESSAGE,
+    NEW_VIEW,
+    WHOLE_SITE,
+    build_screen_form,
+    build_view_form,
+    build_views,
+    queue_names,
+    queue_options,
+    screen_options,
+    view_options,
+)
 from dashboard.components.pageframe import build_page_frame
 from dashboard.components.refused import refused_response
 from dashboard.i18n import language, t
 from dashboard.registry import PageCallbacks
 from specs.languages import LANGUAGES
-from storage import DisplayExists, StorageUnavailable, UnknownDisplay
+from storage import (
+    VIEW_QUEUES_MAX,
+    DisplayExists,
+    DisplayStore,
+    InvalidView,
+    StorageUnavailable,
+    UnknownDisplay,
+    UnknownView,
+    ViewExists,
+    ViewStore,
+)
 
 # Linked for administrators only (the page refuses everyone else itself).
 CALLBACKS = PageCallbacks()
@@ -120,6 +154,14 @@ def build_sections(lang: str, refresh_ms: int) -> list[Component]:
             html.Div(id=ADM_DISPLAYS_MESSAGE, role="status", className="form__message"),
             html.Div(id=ADM_DISPLAY_TOKEN),
             build_display_form(lang),
+        ], className="page__section"),
+        dcc.Store(id=ADM_VIEWS_CHANGED, data=0),
+        html.Section([
+            html.H2(t("adm_views_title", lang), className="section__title"),
+            html.Div(id=ADM_VIEWS),
+            html.Div(id=ADM_VIEWS_MESSAGE, role="status", className="form__message"),
+            build_view_form(lang),
+            build_screen_form(lang),
         ], className="page__section"),
         html.Section([
             html.H2(t("adm_audit_title", lang), className="section__title"),
@@ -175,17 +217,20 @@ def users_table(stored_lang: str | None, _changed: Any) -> tuple[Any, Any]:
     Input(ADM_REFRESH, "n_intervals"),
     Input(ids.PAGES_LANG, "data"),
     Input(ADM_DISPLAYS_CHANGED, "data"),
+    Input(ADM_VIEWS_CHANGED, "data"),
 )
-def displays_table(_n: int | None, stored_lang: str | None, _changed: Any) -> Any:
+def displays_table(_n: int | None, stored_lang: str | None, _changed: Any,
+                   _views_changed: Any = None) -> Any:
     lang = _lang(stored_lang)
     try:
         require_role(Role.ADMIN)
         rows = auth.list_displays(_engine())
+        views = {view.id: view.name for view in ViewStore(_engine()).list()}
     except PermissionDenied:
         return _banner(t("adm_forbidden", lang))
     except StorageUnavailable as err:
         return _banner(f"{t('db_unavailable', lang)}: {err}")
-    return build_displays(rows, _now_ms(), lang, _tz())
+    return build_displays(rows, _now_ms(), lang, _tz(), views)
 
 
 def _logout_url() -> str:
@@ -473,6 +518,180 @@ def _revoke_display(actor: Actor, display_id: Any, lang: str) -> tuple[Any, Any,
     except StorageUnavailable as err:
         return t("adm_unavailable", lang, error=str(err)), no_update, no_update, no_update
     return t("adm_display_revoked", lang, name=row.name), "", _now_ms(), no_update
+
+
+# -- team screens ----------------------------------------------------------------------------
+
+
+def _queue_names() -> dict[str, str]:
+    return queue_names(_runtime.current().read_model.snapshot().queues)
+
+
+@CALLBACKS.callback(
+    Output(ADM_VIEWS, "children"),
+    Output(ADM_VIEW_PICK, "options"),
+    Output(ADM_SCREEN_PICK, "options"),
+    Output(ADM_SCREEN_VIEW, "options"),
+    Input(ids.PAGES_LANG, "data"),
+    Input(ADM_VIEWS_CHANGED, "data"),
+    Input(ADM_DISPLAYS_CHANGED, "data"),
+)
+def views_table(stored_lang: str | None, _changed: Any, _displays: Any) -> tuple[Any, ...]:
+    """The saved views with their addresses, and the choices of the two forms."""
+    lang = _lang(stored_lang)
+    try:
+        require_role(Role.ADMIN)
+        views = ViewStore(_engine()).list()
+        displays = auth.list_displays(_engine())
+    except PermissionDenied:
+        return _banner(t("adm_forbidden", lang)), [], [], []
+    except StorageUnavailable as err:
+        return (_banner(f"{t('db_unavailable', lang)}: {err}"), no_update, no_update,
+                no_update)
+    public_url = _runtime.current().config.public_url
+    return (build_views(views, displays, _queue_names(), public_url, lang),
+            view_options(views, lang, none_key="adm_view_new"), screen_options(displays),
+            view_options(views, lang, none_key="adm_view_whole_site"))
+
+
+@CALLBACKS.callback(
+    Output(ADM_VIEW_NAME, "value"),
+    Output(ADM_VIEW_TITLE, "value"),
+    Output(ADM_VIEW_QUEUES, "value"),
+    Output(ADM_VIEW_QUEUES, "options"),
+    Input(ADM_VIEW_PICK, "value"),
+    Input(ADM_VIEWS_CHANGED, "data"),
+    Input(ids.PAGES_LANG, "data"),
+)
+def view_fill(pick: Any, _changed: Any, stored_lang: str | None) -> tuple[Any, ...]:
+    """The picked view's name, title and queues in the form (empty for a new one)."""
+    lang = _lang(stored_lang)
+    try:
+        require_role(Role.ADMIN)
+        view = ViewStore(_engine()).get(pick) if isinstance(pick, int) and pick else None
+    except (PermissionDenied, StorageUnavailable):
+        return no_update, no_update, no_update, no_update
+    names = _queue_names()
+    if view is None:
+        return "", "", [], queue_options(names, [], lang)
+    return (view.name, view.title, list(view.queue_ids),
+            queue_options(names, view.queue_ids, lang))
+
+
+@CALLBACKS.callback(
+    Output(ADM_SCREEN_VIEW, "value"),
+    Output(ADM_SCREEN_LANG, "value"),
+    Input(ADM_SCREEN_PICK, "value"),
+)
+def screen_fill(pick: Any) -> tuple[Any, Any]:
+    """The picked screen's view and language in the form."""
+    try:
+        require_role(Role.ADMIN)
+        row = DisplayStore(_engine()).get(pick) if isinstance(pick, int) else None
+    except (PermissionDenied, StorageUnavailable):
+        return no_update, no_update
+    if row is None:
+        return WHOLE_SITE, "default"
+    return row.view_id or WHOLE_SITE, row.language or "default"
+
+
+@CALLBACKS.callback(
+    Output(ADM_VIEWS_MESSAGE, "children"),
+    Output(ADM_VIEWS_CHANGED, "data"),
+    Output(ADM_VIEW_PICK, "value"),
+    Input(ADM_VIEW_SAVE, "n_clicks"),
+    Input({"type": ADM_VIEW_DELETE, "view": ALL}, "submit_n_clicks"),
+    Input(ADM_SCREEN_SAVE, "n_clicks"),
+    State(ADM_VIEW_PICK, "value"),
+    State(ADM_VIEW_NAME, "value"),
+    State(ADM_VIEW_TITLE, "value"),
+    State(ADM_VIEW_QUEUES, "value"),
+    State(ADM_SCREEN_PICK, "value"),
+    State(ADM_SCREEN_VIEW, "value"),
+    State(ADM_SCREEN_LANG, "value"),
+    State(ids.PAGES_LANG, "data"),
+    prevent_initial_call=True,
+)
+def team_change(_save: int | None, _deletes: list[int | None], _screen: int | None,
+                pick: Any, name: Any, title: Any, queues: Any, screen: Any,
+                screen_view: Any, screen_lang: Any,
+                stored_lang: str | None) -> tuple[Any, Any, Any]:
+    """Save or delete a view, or save a screen's view and language; audited."""
+    lang = _lang(stored_lang)
+    trigger = ctx.triggered_id
+    if trigger is None or not (ctx.triggered and ctx.triggered[0].get("value")):
+        return no_update, no_update, no_update
+    try:
+        me = require_role(Role.ADMIN)
+    except PermissionDenied:
+        return t("adm_denied", lang), no_update, no_update
+    actor = Actor(me.username, request_client_address())
+    try:
+        if trigger == ADM_VIEW_SAVE:
+            return _save_view(actor, pick, name, title, queues, lang)
+        if trigger == ADM_SCREEN_SAVE:
+            return _save_screen(actor, screen, screen_view, screen_lang, lang)
+        if isinstance(trigger, dict) and isinstance(trigger.get("view"), int):
+            gone = ViewStore(_engine()).delete(trigger["view"], actor=actor.name,
+                                               now_ms=_now_ms(), client_addr=actor.client_addr)
+            _runtime.current().read_model.invalidate()
+            return t("adm_view_deleted", lang, name=gone.name), _now_ms(), NEW_VIEW
+    except UnknownView:
+        return t("adm_view_unknown", lang), _now_ms(), NEW_VIEW
+    except UnknownDisplay:
+        return t("adm_unknown_display", lang), _now_ms(), no_update
+    except StorageUnavailable as err:
+        return t("adm_unavailable", lang, error=str(err)), no_update, no_update
+    return no_update, no_update, no_update
+
+
+def _save_view(actor: Actor, pick: Any, name: Any, title: Any, queues: Any,
+               lang: str) -> tuple[Any, Any, Any]:
+    chosen = [str(q) for q in queues] if isinstance(queues, list) else []
+    problem = _view_problem(name, title, chosen, lang)
+    if problem is not None:
+        return problem, no_update, no_update
+    store, now = ViewStore(_engine()), _now_ms()
+    try:
+        if isinstance(pick, int) and pick != NEW_VIEW:
+            view = store.update(pick, name=str(name), title=str(title), queue_ids=chosen,
+                                actor=actor.name, now_ms=now, client_addr=actor.client_addr)
+        else:
+            view = store.create(str(name), str(title), chosen, actor=actor.name, now_ms=now,
+                                client_addr=actor.client_addr)
+    except ViewExists:
+        return t("adm_view_exists", lang, name=str(name).strip().lower()), no_update, no_update
+    except InvalidView as err:
+        return t("adm_view_invalid", lang, reason=str(err)), no_update, no_update
+    _runtime.current().read_model.invalidate()
+    return t("adm_view_saved", lang, name=view.name), now, view.id
+
+
+def _view_problem(name: Any, title: Any, queues: list[str], lang: str) -> str | None:
+    """The form's own words for the usual mistakes (storage checks everything again)."""
+    if not isinstance(name, str) or not name.strip():
+        return t("adm_view_bad_name", lang)
+    if not isinstance(title, str) or not title.strip():
+        return t("adm_view_bad_title", lang)
+    if not queues:
+        return t("adm_view_no_queues", lang)
+    if len(queues) > VIEW_QUEUES_MAX:
+        return t("adm_view_too_many", lang, n=VIEW_QUEUES_MAX)
+    return None
+
+
+def _save_screen(actor: Actor, screen: Any, view: Any, screen_lang: Any,
+                 lang: str) -> tuple[Any, Any, Any]:
+    if not isinstance(screen, int):
+        return t("adm_screen_pick_first", lang), no_update, no_update
+    clock = _runtime.current().clock
+    ViewStore(_engine()).bind(screen, view if isinstance(view, int) and view else None,
+                              actor=actor.name, now_ms=_now_ms(),
+                              client_addr=actor.client_addr)
+    row = auth.set_display_language(_engine(), screen,
+                                    str(screen_lang) if screen_lang in LANGUAGES else None,
+                                    actor=actor, clock=clock)
+    return t("adm_screen_saved", lang, name=row.name), _now_ms(), no_update
 
 
 # -- wiring ----------------------------------------------------------------------------------

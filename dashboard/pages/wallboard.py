@@ -14,7 +14,7 @@ from dashboard import DashboardConfig, _frame, _runtime, ids, screenview, teams
 from dashboard._language import choose
 from dashboard.components import build_layout, build_wallboard
 from dashboard.components.wallboard import build_unknown_view
-from dashboard.i18n import Lang, language
+from dashboard.i18n import Lang
 from dashboard.registry import Dependency, PageCallbacks
 
 CALLBACKS = PageCallbacks()
@@ -62,7 +62,7 @@ def refresh(
     views are part of the snapshot, so a change in /admin shows with the next one).
     """
     runtime = _runtime.current()
-    lang = language(stored_lang, runtime.config.default_language)
+    lang = screenview.wall_language(stored_lang, runtime.config.default_language)
     now_ms = runtime.now_ms()
     snapshot = runtime.read_model.snapshot()
     second_ms = now_ms - now_ms % 1000

@@ -1,0 +1,186 @@
+"""Team wall screens in a real Chromium against the product as run (simulator, `collect`,
+`web`): a FRESH browser opened with a display token bound to a view shows exactly the
+view's queues in its order, its title and the team's totals; a queue that left the Trio
+site is a quiet "gone" tile in no total; an admin changes the queues in /admin and the
+screen follows within a refresh; a logged-in user opens the view at /?view=<name>."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from sqlalchemy import insert, select
+
+import auth
+import storage
+from storage._schema import current, series
+from tests.fixtures.live import (
+    LiveStack,
+    chromium,
+    click,
+    console_errors,
+    fill,
+    log_in_browser,
+    save_screenshot,
+    wait,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(360)]
+
+GONE_ID, GONE_NAME = "9999", "Returns desk"
+# Pinned on the simulator: the team's totals are asserted on these.
+PINNED = {
+    103: {"callswaiting": 3, "agentsfree": 2, "longestwaittime": 40, "servicelevel": 90,
+          "answeredtoday": 100, "open": True},
+    100: {"callswaiting": 1, "agentsfree": 1, "longestwaittime": 70, "servicelevel": 70,
+          "answeredtoday": 100, "open": True},
+    105: {"callswaiting": 0, "agentsfree": 4, "longestwaittime": 0, "servicelevel": 80,
+          "answeredtoday": 200, "open": True},
+    107: {"callswaiting": 5, "agentsfree": 0, "longestwaittime": 20, "servicelevel": 60,
+          "answeredtoday": 100, "open": True},
+}
+
+
+def screen_state(browser: Any) -> dict[str, Any]:
+    """The tiles in screen order (queue, level, text), the title and the totals."""
+    return dict(browser.execute_script("""
+        const tiles = [...document.querySelectorAll('#wallboard-tiles > .tile')];
+        const total = (name) => {
+            const e = document.querySelector('.summary__total--' + name + ' .summary__value');
+            return e ? e.textContent : null; };
+        const title = document.getElementById('wallboard-title');
+        return {tiles: tiles.map(e => [e.dataset.queue, e.dataset.level, e.innerText]),
+                title: title ? title.textContent : '',
+                waiting: total('waiting'), longest: total('longest'),
+                available: total('available'), sl: total('service-level')};"""))
+
+
+def order(browser: Any) -> list[str]:
+    return [queue for queue, _, _ in screen_state(browser)["tiles"]]
+
+
+def left_the_site(db_url: str, last_seen_ms: int) -> None:
+    """A queue the collector stored earlier and the Trio server no longer lists: its
+    series and last values, as the collector leaves them."""
+    engine = storage.make_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            for metric, unit, value in (("calls_waiting", "calls", 7.0),
+                                        ("longest_wait_s", "s", 300.0),
+                                        ("agents_available", "agents", 9.0)):
+                series_id = conn.execute(insert(series).values(
+                    source="trio", entity_kind="queue", entity_id=GONE_ID,
+                    entity_name=GONE_NAME, metric=metric, unit=unit,
+                    created_at=last_seen_ms).returning(series.c.id)).scalar_one()
+                conn.execute(insert(current).values(series_id=series_id, ts=last_seen_ms,
+                                                    value=value))
+    finally:
+        engine.dispose()
+
+
+def queue_names(db_url: str) -> dict[str, str]:
+    engine = storage.make_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(select(series.c.entity_id, series.c.entity_name)
+                                .where(series.c.entity_kind == "queue")).all()
+    finally:
+        engine.dispose()
+    return {str(row.entity_id): str(row.entity_name) for row in rows}
+
+
+def toggle_option(browser: Any, dropdown_id: str, label: str) -> None:
+    """Click ``label`` in a dropdown as a person would (in a multi-select a click on a
+    chosen option takes it out); closed again with Escape."""
+    click(browser, By.CSS_SELECTOR, f"#{dropdown_id}")
+    fill(browser, By.XPATH, "//*[contains(@class, 'dash-dropdown-search')]//input", label)
+    click(browser, By.XPATH, "//*[contains(@class, 'dash-dropdown-option')]"
+                             f"[normalize-space()=\"{label}\"]")
+    browser.find_element(By.TAG_NAME, "body").send_keys(Keys.ESCAPE)
+
+
+def test_a_team_screen_shows_its_queues_in_order_and_follows_the_admin(
+    live_stack: LiveStack, browser: Any, tmp_path: Any
+) -> None:
+    db_url = live_stack.env["TRIO_MONITOR_DATABASE_URL"]
+    for queue_id, fields in PINNED.items():
+        live_stack.sim.control.override_queue(queue_id, **fields)
+    deadline = time.monotonic() + 60
+    while not {"100", "103", "105", "107"} <= set(queue_names(db_url)):
+        assert time.monotonic() < deadline, "the collector stored the simulator's queues"
+        time.sleep(0.5)
+    left_the_site(db_url, int(time.time() * 1000) - 20 * 60_000)
+    names = queue_names(db_url)
+    engine = storage.make_engine(db_url)
+    try:
+        view = storage.ViewStore(engine).create(
+            "support", "Support", ["103", GONE_ID, "100", "105"], actor="admin",
+            now_ms=int(time.time() * 1000))
+        token = auth.create_display(engine, "Support wall").token
+        screen_id = storage.DisplayStore(engine).list()[0].id
+        storage.ViewStore(engine).bind(screen_id, view.id, actor="admin",
+                                       now_ms=int(time.time() * 1000))
+    finally:
+        engine.dispose()
+
+    screen_dir = tmp_path / "screen"
+    screen_dir.mkdir()
+    screens = chromium(screen_dir)
+    screen = next(screens)
+    try:
+        # A fresh browser: the token's address is all it has; ?view= of another name
+        # cannot move a bound screen.
+        screen.get(f"{live_stack.base_url}/display/{token}")
+        wait(screen, 40).until(lambda d: order(d) == ["103", GONE_ID, "100", "105"]
+                               and screen_state(d)["waiting"] == "4",
+                               f"the team's queues and totals: {screen_state(screen)}")
+        state = screen_state(screen)
+        assert state["title"] == "Support"
+        # Totals of the team's queues only (the gone queue's 7 waiting and 9 available
+        # are not current and count nowhere): 3+1+0 waiting, longest 1:10, 2+1+4
+        # available, service level (90*100 + 70*100 + 80*200) / 400.
+        assert (state["longest"], state["available"], state["sl"]) == ("1:10", "7", "80 %")
+        gone = state["tiles"][1]
+        assert gone[1] == "gone" and GONE_NAME in gone[2]
+        assert "No longer on the Trio server" in gone[2] and "last reported" in gone[2]
+        assert "300" not in gone[2] and "5:00" not in gone[2], "no old figure on a gone tile"
+        assert names["103"] in state["tiles"][0][2]
+        save_screenshot(screen, tmp_path, "team-screen.png")
+
+        # The admin takes 105 out and puts 107 in, in /admin.
+        log_in_browser(browser, live_stack.base_url, "/admin")
+        wait(browser, 30).until(lambda d: "/?view=support" in d.find_element(
+            By.ID, "adm-views").text)
+        toggle_option(browser, "adm-view-pick", "Support (support)")
+        wait(browser, 20).until(lambda d: d.find_element(By.ID, "adm-view-title")
+                                .get_attribute("value") == "Support")
+        toggle_option(browser, "adm-view-queues", f"{names['105']} (105)")
+        toggle_option(browser, "adm-view-queues", f"{names['107']} (107)")
+        click(browser, By.ID, "adm-view-save")
+        wait(browser, 20).until(lambda d: "saved" in d.find_element(
+            By.ID, "adm-views-message").text)
+
+        wait(screen, 30).until(lambda d: order(d) == ["103", GONE_ID, "100", "107"],
+                               f"the screen follows the admin: {screen_state(screen)}")
+        wait(screen, 10).until(lambda d: screen_state(d)["waiting"] == "9")
+        engine = storage.make_engine(db_url)
+        try:
+            [change] = storage.AlertStore(engine).audit_log(action_prefix="view.update")
+        finally:
+            engine.dispose()
+        assert (change.actor, change.after["queue_ids"]) == (
+            "admin", ["103", GONE_ID, "100", "107"])
+    finally:
+        screens.close()
+
+    # A logged-in user opens the saved view by its address.
+    browser.get(f"{live_stack.base_url}/?view=support")
+    wait(browser, 30).until(lambda d: order(d) == ["103", GONE_ID, "100", "107"])
+    assert screen_state(browser)["title"] == "Support"
+    browser.get(f"{live_stack.base_url}/?view=nope")
+    wait(browser, 30).until(lambda d: "No team screen is named" in d.find_element(
+        By.ID, "wallboard-tiles").text)
+    assert [e for e in console_errors(browser) if "403" not in e] == []
