@@ -10,8 +10,8 @@ from auth import current_user
 
 from . import _runtime
 from .components.ticker import TICKER, TICKER_LANG, TICKER_REFRESH, build_ticker_items
-from .i18n import language
 from .registry import PageCallbacks
+from .screenview import wall_language
 
 CALLBACKS = PageCallbacks()
 CLIENTSIDE_NAMESPACE = "trioTicker"  # assets/ticker.js
@@ -31,7 +31,9 @@ def refresh(_n: int | None, stored_lang: str | None) -> tuple[Any, ...]:
     user = current_user()
     data = runtime.read_model.floor.data()
     messages = data.for_screen(user.display_id if user is not None else None, now_ms)
-    lang = language(stored_lang, runtime.config.default_language)
+    # A display session's language is its token's (the wall's own store is in memory,
+    # where assets/ticker.js cannot read it).
+    lang = wall_language(stored_lang, runtime.config.default_language)
     return build_ticker_items(messages, now_ms, lang, runtime.config.timezone)
 
 

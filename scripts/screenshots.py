@@ -10,6 +10,9 @@ and saves every registered page as ``<page>_<lang>_<width>x<height>.png``.
     .venv/bin/python scripts/screenshots.py [--out /tmp/trio-shots] [--readme]
 
 ``--readme`` retakes docs/screenshot.png instead: the wall at 1920x1080 in English.
+Every run also saves a team's wall screen (``team_<lang>_1920x1080.png``): a display
+token bound to a view of five queues and one that left the Trio site, with a message on
+its ticker, as a fresh browser shows it; ``--team`` takes only those.
 """
 
 from __future__ import annotations
@@ -46,6 +49,12 @@ QUEUES, AGENTS, SEED = 12, 60, 1
 ALERT_QUEUE = 100  # the simulator's first queue id (seed 1)
 DOWN_WORKER = "worker-2"
 README_SHOT = ROOT / "docs" / "screenshot.png"
+# The team screen: the alert queue and its neighbours, in this order, and a queue the
+# Trio server no longer lists (stored earlier, as the collector leaves it).
+TEAM_QUEUES = ("101", "100", "102", "104", "103")
+GONE_QUEUE = ("9999", "Reklamation")
+TEAM_TITLE = "Kundtjänst – team Norr"
+TEAM_MESSAGE = "Telefonisystemet hos leverantören är nere: be kunderna ringa efter 15.00"
 
 
 def pages(queue_id: int) -> list[tuple[str, str]]:
@@ -92,6 +101,66 @@ def fire_alerts(sim: Any) -> None:
     sim.control.reconciler(reconciler, drift=[{
         "resource_id": "db-wallboard", "provider": "aws", "kind": "database",
         "field": "memory", "desired": "4Gi", "actual": "2Gi"}])
+
+
+def team_display(db_url: str) -> str:
+    """A view of TEAM_QUEUES and the gone queue, a display token bound to it and a
+    message on its ticker; returns the token."""
+    import auth
+    from storage._schema import current, series
+
+    now_ms = int(time.time() * 1000)
+    engine = storage.make_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            for metric, unit in (("calls_waiting", "calls"), ("longest_wait_s", "s")):
+                series_id = conn.execute(series.insert().values(
+                    source="trio", entity_kind="queue", entity_id=GONE_QUEUE[0],
+                    entity_name=GONE_QUEUE[1], metric=metric, unit=unit,
+                    created_at=now_ms - 3_600_000).returning(series.c.id)).scalar_one()
+                conn.execute(current.insert().values(series_id=series_id,
+                                                     ts=now_ms - 47 * 60_000, value=3.0))
+        views = storage.ViewStore(engine)
+        view = views.create("norr", TEAM_TITLE, [*TEAM_QUEUES, GONE_QUEUE[0]], actor="admin",
+                            now_ms=now_ms)
+        created = auth.create_display(engine, "Vägg Norr")
+        views.bind(created.display.id, view.id, actor="admin", now_ms=now_ms)
+        storage.FloorMessageStore(engine).post(
+            TEAM_MESSAGE, displays=[created.display.id], expires_at_ms=now_ms + 3_600_000,
+            actor="admin", now_ms=now_ms)
+        return created.token
+    finally:
+        engine.dispose()
+
+
+def shoot_team(stack: Any, workdir: Path, out: Path, langs: list[str]) -> None:
+    """The team's screen as its display token shows it, in each language (set on the
+    token, as /admin does), at 1920x1080."""
+    import auth
+
+    db_url = stack.env["TRIO_MONITOR_DATABASE_URL"]
+    token = team_display(db_url)
+    screen_dir = workdir / "team-screen"
+    screen_dir.mkdir(exist_ok=True)
+    with contextmanager(chromium)(screen_dir) as screen:
+        for lang in langs:
+            engine = storage.make_engine(db_url)
+            try:
+                [row] = [r for r in auth.list_displays(engine) if r.name == "Vägg Norr"]
+                auth.set_display_language(engine, row.id, lang)
+            finally:
+                engine.dispose()
+            size(screen, (1920, 1080))
+            screen.get(f"{stack.base_url}/display/{token}")
+            wait(screen, 60).until(lambda d: d.execute_script(
+                "return document.querySelectorAll('#wallboard-tiles > .tile').length === 6"
+                " && document.querySelector('.tile--gone') !== null"
+                " && (document.getElementById('ticker') || {}).className"
+                "    .indexOf('ticker--on') >= 0"))
+            wait(screen, 30).until(settled(screen), "the team screen did not settle")
+            target = out / f"team_{lang}_1920x1080.png"
+            screen.save_screenshot(str(target))
+            print(target, flush=True)
 
 
 def settled(browser: Any) -> Callable[[Any], bool]:
@@ -154,6 +223,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="retake docs/screenshot.png (the wall, 1920x1080, English)")
     parser.add_argument("--history-days", type=float, default=1.0)
     parser.add_argument("--lang", nargs="+", choices=LANGS, default=list(LANGS))
+    parser.add_argument("--team", action="store_true",
+                        help="only the team screen (team_<lang>_1920x1080.png)")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="trio-shots-") as tmp:
@@ -166,6 +237,10 @@ def main(argv: list[str] | None = None) -> int:
                 wait(browser, 60).until(lambda d: d.execute_script(
                     "return document.querySelector("
                     f"'.tile[data-queue=\"{ALERT_QUEUE}\"][data-level=\"critical\"]') !== null"))
+                if not args.readme:
+                    shoot_team(stack, workdir, args.out, args.lang)
+                    if args.team:
+                        return 0
                 if args.readme:
                     set_language(browser, stack.base_url, "en")
                     shoot(browser, stack.base_url + "/", (1920, 1080), README_SHOT)

@@ -100,7 +100,8 @@ def test_the_layout_holds_nothing_for_a_viewer_who_navigates_there(
     with server.test_client() as admin:
         log_in(admin, "anna")
         admin.get("/")
-        assert len(by_class(page.layout(), "form")) == 3  # add user, password, new screen
+        # add user, password, new screen, team screen, screen settings
+        assert len(by_class(page.layout(), "form")) == 5
 
 
 def test_the_server_refuses_every_admin_callback_to_a_viewer(

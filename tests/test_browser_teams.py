@@ -31,6 +31,7 @@ from tests.fixtures.live import (
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(360)]
 
 GONE_ID, GONE_NAME = "9999", "Returns desk"
+MESSAGE = "Telefonisystemet är nere"
 # Pinned on the simulator: the team's totals are asserted on these.
 PINNED = {
     103: {"callswaiting": 3, "agentsfree": 2, "longestwaittime": 40, "servicelevel": 90,
@@ -123,6 +124,11 @@ def test_a_team_screen_shows_its_queues_in_order_and_follows_the_admin(
         screen_id = storage.DisplayStore(engine).list()[0].id
         storage.ViewStore(engine).bind(screen_id, view.id, actor="admin",
                                        now_ms=int(time.time() * 1000))
+        # A Swedish screen (its token's language) with a message on its ticker.
+        auth.set_display_language(engine, screen_id, "sv")
+        storage.FloorMessageStore(engine).post(
+            MESSAGE, displays=[screen_id], expires_at_ms=int(time.time() * 1000) + 3_600_000,
+            actor="admin", now_ms=int(time.time() * 1000))
     finally:
         engine.dispose()
 
@@ -135,7 +141,9 @@ def test_a_team_screen_shows_its_queues_in_order_and_follows_the_admin(
         # cannot move a bound screen.
         screen.get(f"{live_stack.base_url}/display/{token}")
         wait(screen, 40).until(lambda d: order(d) == ["103", GONE_ID, "100", "105"]
-                               and screen_state(d)["waiting"] == "4",
+                               and screen_state(d)["waiting"] == "4"
+                               and MESSAGE in d.execute_script(
+                                   "return document.getElementById('ticker').textContent"),
                                f"the team's queues and totals: {screen_state(screen)}")
         state = screen_state(screen)
         assert state["title"] == "Support"
@@ -145,7 +153,11 @@ def test_a_team_screen_shows_its_queues_in_order_and_follows_the_admin(
         assert (state["longest"], state["available"], state["sl"]) == ("1:10", "7", "80 %")
         gone = state["tiles"][1]
         assert gone[1] == "gone" and GONE_NAME in gone[2]
-        assert "No longer on the Trio server" in gone[2] and "last reported" in gone[2]
+        assert "Finns inte längre på Trio-servern" in gone[2]
+        assert "senast rapporterad" in gone[2]
+        ticker = screen.execute_script(
+            "return document.getElementById('ticker').textContent")
+        assert MESSAGE in ticker and "MEDDELANDE" in ticker.upper(), ticker
         assert "300" not in gone[2] and "5:00" not in gone[2], "no old figure on a gone tile"
         assert names["103"] in state["tiles"][0][2]
         save_screenshot(screen, tmp_path, "team-screen.png")

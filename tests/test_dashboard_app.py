@@ -95,7 +95,7 @@ def test_it_renders_tiles_strip_and_top_bar_from_the_main_callback(
     create_dash(server, engine, DashboardConfig(), clock=clock.time)
     with server.test_request_context("/_dash-update-component", method="POST"):
         (summary, strip, tiles, overlay, en, sv, heartbeat, critical,
-         logout) = _page().refresh(1, "sv")
+         logout, title) = _page().refresh(1, "sv")
     # by name, in Swedish order: Ä after V
     assert [getattr(tile, "data-queue") for tile in tiles] == ["12", "4", "3"]
     assert [getattr(tile, "data-level") for tile in tiles] == ["warning", "ok", "critical"]
@@ -105,6 +105,7 @@ def test_it_renders_tiles_strip_and_top_bar_from_the_main_callback(
     assert "lang__button--active" in sv and "lang__button--active" not in en
     assert heartbeat == int(clock.time() * 1000)
     assert critical == ["a-3-longest_wait_s"]
+    assert title == DashboardConfig().site_name  # no team view: the site's name
 
 
 @pytest.mark.usefixtures("seeded")
@@ -140,7 +141,8 @@ def test_it_answers_the_main_callback_over_http_without_a_logout_form(
     response = client.post("/_dash-update-component", json={
         "output": main["output"], "outputs": outputs,
         "inputs": [{"id": dash_ids.WALLBOARD_REFRESH, "property": "n_intervals", "value": 1},
-                   {"id": dash_ids.WALLBOARD_LANG, "property": "data", "value": None}],
+                   {"id": dash_ids.WALLBOARD_LANG, "property": "data", "value": None},
+                   {"id": dash_ids.WALLBOARD_VIEW, "property": "data", "value": None}],
         "changedPropIds": [f"{dash_ids.WALLBOARD_REFRESH}.n_intervals"], "state": [],
     })
     assert response.status_code == 200
@@ -209,7 +211,8 @@ def test_it_serves_screens_in_the_same_second_the_same_cached_response(
             "output": main["output"], "outputs": outputs,
             "inputs": [{"id": dash_ids.WALLBOARD_REFRESH, "property": "n_intervals",
                         "value": tick},
-                       {"id": dash_ids.WALLBOARD_LANG, "property": "data", "value": lang}],
+                       {"id": dash_ids.WALLBOARD_LANG, "property": "data", "value": lang},
+                       {"id": dash_ids.WALLBOARD_VIEW, "property": "data", "value": None}],
             "changedPropIds": [f"{dash_ids.WALLBOARD_REFRESH}.n_intervals"], "state": [],
         })
         assert response.status_code == 200

@@ -122,6 +122,7 @@ def build_view_form(lang: str) -> html.Div:
         html.Div([
             _field("adm_col_view_queues", dcc.Dropdown(
                 id=ADM_VIEW_QUEUES, multi=True, options=[], value=[],
+                placeholder=t("adm_col_view_queues", lang),
                 className="adm-views__queues"), lang),
         ], className="form__fields"),
         html.Div(html.Button(t("adm_view_save", lang), id=ADM_VIEW_SAVE, className="button"),
@@ -134,7 +135,8 @@ def build_screen_form(lang: str) -> html.Div:
     return html.Div([
         html.H3(t("adm_screen_settings", lang), className="section__title"),
         html.Div([
-            _field("adm_screen_pick", dcc.Dropdown(id=ADM_SCREEN_PICK, options=[]), lang),
+            _field("adm_screen_pick", dcc.Dropdown(
+                id=ADM_SCREEN_PICK, options=[], placeholder=t("adm_screen_pick", lang)), lang),
             _field("adm_col_view", dcc.Dropdown(
                 id=ADM_SCREEN_VIEW, clearable=False, value=WHOLE_SITE,
                 options=[{"label": t("adm_view_whole_site", lang), "value": WHOLE_SITE}]),

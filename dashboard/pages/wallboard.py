@@ -34,7 +34,6 @@ def layout(view: str | None = None, **_query: Any) -> Any:
 def refresh_dependencies(config: DashboardConfig) -> list[Dependency]:
     outputs: list[Dependency] = [
         Output(ids.WALLBOARD_SUMMARY, "children"),
-        Output(ids.WALLBOARD_TITLE, "children"),
         Output(ids.WALLBOARD_STRIP, "children"),
         Output(ids.WALLBOARD_TILES, "children"),
         Output(ids.WALLBOARD_OVERLAY_TEXT, "children"),
@@ -45,6 +44,7 @@ def refresh_dependencies(config: DashboardConfig) -> list[Dependency]:
     ]
     if config.logout_form:
         outputs.append(Output(ids.WALLBOARD_LOGOUT_BUTTON, "children"))
+    outputs.append(Output(ids.WALLBOARD_TITLE, "children"))
     return [*outputs, Input(ids.WALLBOARD_REFRESH, "n_intervals"),
             Input(ids.WALLBOARD_LANG, "data"), Input(ids.WALLBOARD_VIEW, "data")]
 
@@ -77,8 +77,7 @@ def refresh(
     )
     values = [
         # The workers and drift row shares the strip's output: one row of the layout.
-        parts.summary, parts.title, [*parts.site, *parts.strip], parts.tiles,
-        parts.overlay_text,
+        parts.summary, [*parts.site, *parts.strip], parts.tiles, parts.overlay_text,
         ACTIVE_LANG_CLASS if lang is Lang.EN else LANG_CLASS,
         ACTIVE_LANG_CLASS if lang is Lang.SV else LANG_CLASS,
         second_ms,
@@ -86,6 +85,7 @@ def refresh(
     ]
     if runtime.config.logout_form:
         values.append(parts.logout_label)
+    values.append(parts.title)
     return tuple(values)
 
 
