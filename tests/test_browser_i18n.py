@@ -61,17 +61,25 @@ PROPER_NAMES = {
 }
 
 
+def _staged() -> list[tuple[str, str]]:
+    """(English, Swedish) of the texts staged in dashboard/_texts_<name>.py modules until
+    the merge folds them into the catalog."""
+    from dashboard.i18n import _TEXTS
+
+    return [pair for key, pair in _TEXTS.items() if not text.has(key)]
+
+
 def swedish_fragments() -> list[re.Pattern[str]]:
     """The literal parts of every Swedish text, longest first, as whole-word patterns."""
     parts: set[str] = set()
-    for entry in text.entries().values():
-        for form in entry.forms["sv"]:
-            for literal, _name, _spec, _conv in _formatter_parse(form):
-                # Word runs only: the judge removes data and punctuation first, so the
-                # same is removed here.
-                for piece in re.split(r"[^\w\s]+|\d+", DATA_TOKENS.sub(" ", literal)):
-                    if piece.strip():
-                        parts.add(" ".join(piece.split()))
+    forms = [form for entry in text.entries().values() for form in entry.forms["sv"]]
+    for form in [*forms, *(sv for _, sv in _staged())]:
+        for literal, _name, _spec, _conv in _formatter_parse(form):
+            # Word runs only: the judge removes data and punctuation first, so the
+            # same is removed here.
+            for piece in re.split(r"[^\w\s]+|\d+", DATA_TOKENS.sub(" ", literal)):
+                if piece.strip():
+                    parts.add(" ".join(piece.split()))
     ordered = sorted(parts, key=len, reverse=True)
     return [re.compile(rf"(?<!\w){re.escape(part)}(?!\w)") for part in ordered]
 
@@ -89,6 +97,7 @@ def english_only() -> set[str]:
         for en, sv in zip(entry.forms["en"], entry.forms["sv"], strict=True):
             if en != sv and not text.placeholders(en):
                 out.add(en.strip())
+    out.update(en.strip() for en, sv in _staged() if en != sv and "{" not in en)
     return out
 
 

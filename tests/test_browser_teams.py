@@ -196,3 +196,52 @@ def test_a_team_screen_shows_its_queues_in_order_and_follows_the_admin(
     wait(browser, 30).until(lambda d: "No team screen is named" in d.find_element(
         By.ID, "wallboard-tiles").text)
     assert [e for e in console_errors(browser) if "403" not in e] == []
+
+
+def test_a_team_of_3_gets_large_tiles_and_a_team_of_40_fits_one_screen(
+    sim_factory: Any, browser: Any, tmp_path: Any
+) -> None:
+    from tests.fixtures.live import running_stack
+    from tests.test_browser_layout import (
+        MIN_HEADLINE_PX,
+        MIN_TILE_PX,
+        TILE_REPORT_JS,
+        viewport,
+    )
+
+    sim = sim_factory(queues=44, agents=200, clock=time.time)
+    with running_stack(sim, tmp_path / "stack", {}) as stack:
+        db_url = stack.env["TRIO_MONITOR_DATABASE_URL"]
+        deadline = time.monotonic() + 60
+        while len(queue_names(db_url)) < 44:
+            assert time.monotonic() < deadline, "the collector stored the simulator's queues"
+            time.sleep(0.5)
+        ids = sorted(queue_names(db_url), key=int)
+        engine = storage.make_engine(db_url)
+        try:
+            now_ms = int(time.time() * 1000)
+            views = storage.ViewStore(engine)
+            views.create("three", "Three", [ids[5], ids[0], ids[9]], actor="admin",
+                         now_ms=now_ms)
+            views.create("forty", "Forty", list(reversed(ids[:40])), actor="admin",
+                         now_ms=now_ms)
+        finally:
+            engine.dispose()
+        log_in_browser(browser, stack.base_url, "/")
+        viewport(browser, 1920, 1080)
+        reports = {}
+        expected = {"three": [ids[5], ids[0], ids[9]], "forty": list(reversed(ids[:40]))}
+        for name, count in (("three", 3), ("forty", 40)):
+            browser.get(f"{stack.base_url}/?view={name}")
+            wait(browser, 60).until(lambda d, n=name: order(d) == expected[n]
+                                    and "gone" not in {lv for _, lv, _ in
+                                                       screen_state(d)["tiles"]})
+            reports[count] = browser.execute_script(TILE_REPORT_JS)
+            save_screenshot(browser, tmp_path, f"team_{count}.png")
+    summary = {n: {k: r[k] for k in ("smallest", "headline", "scrolls")}
+               for n, r in reports.items()}
+    assert {n: r["problems"] for n, r in reports.items() if r["problems"]} == {}, summary
+    assert not any(r["scrolls"] for r in reports.values()), summary
+    assert reports[3]["headline"] > 2 * reports[40]["headline"], summary
+    assert reports[40]["smallest"] >= MIN_TILE_PX, summary
+    assert reports[40]["headline"] >= MIN_HEADLINE_PX, summary
