@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import re
 from collections.abc import Iterator
 from types import ModuleType
@@ -206,13 +207,18 @@ def test_it_serves_screens_in_the_same_second_the_same_cached_response(
     outputs = [{"id": part.split(".")[0], "property": part.split(".")[1]}
                for part in main["output"].strip(".").split("...")]
 
-    def refresh(tick: int, lang: str | None) -> bytes:
+    from storage import ViewStore
+
+    ViewStore(engine).create("team", "Team", ["4"], actor="anna",
+                             now_ms=int(clock.time() * 1000))
+
+    def refresh(tick: int, lang: str | None, view: str | None = None) -> bytes:
         response = client.post("/_dash-update-component", json={
             "output": main["output"], "outputs": outputs,
             "inputs": [{"id": dash_ids.WALLBOARD_REFRESH, "property": "n_intervals",
                         "value": tick},
                        {"id": dash_ids.WALLBOARD_LANG, "property": "data", "value": lang},
-                       {"id": dash_ids.WALLBOARD_VIEW, "property": "data", "value": None}],
+                       {"id": dash_ids.WALLBOARD_VIEW, "property": "data", "value": view}],
             "changedPropIds": [f"{dash_ids.WALLBOARD_REFRESH}.n_intervals"], "state": [],
         })
         assert response.status_code == 200
@@ -222,8 +228,14 @@ def test_it_serves_screens_in_the_same_second_the_same_cached_response(
     assert refresh(7, None) == first and caches[0].hits == 1  # another screen, same second
     swedish = refresh(2, "sv")
     assert swedish != first and b"kritisk" in swedish and caches[0].hits == 1
+    # A team's screen in the same second: its own render, never another screen's bytes.
+    team = refresh(4, None, "team")
+    assert team != first and caches[0].hits == 1
+    tiles = str(json.loads(team)["response"][dash_ids.WALLBOARD_TILES]["children"])
+    assert "Växel" in tiles and "Kundtjänst" not in tiles
+    assert refresh(5, None, "team") == team and caches[0].hits == 2
     clock.advance(1)
-    assert refresh(3, None) != first and caches[0].hits == 1  # a new second renders anew
+    assert refresh(3, None) != first and caches[0].hits == 2  # a new second renders anew
 
 
 def test_a_fresh_app_serves_component_files_before_anyone_loaded_the_index(
