@@ -70,6 +70,8 @@ def test_saved_views_are_added_listed_bound_changed_and_removed(db_url, tmp_path
     assert "sales" in line and "/?view=sales" in line and "200,201" in line
     [_view], [screen] = stored(db_url)
     assert f"screens {screen.id} " in line
+    [screen_line] = run(db_url, tmp_path, "displays", "list").stdout.splitlines()
+    assert "Floor 2" in screen_line and screen_line.endswith("view sales")
 
     assert run(db_url, tmp_path, "views", "set", "sales", "--queues", "201").returncode == 0
     [view], _ = stored(db_url)

@@ -517,14 +517,23 @@ def cmd_views(args: argparse.Namespace) -> int:
 
 def cmd_displays_list(args: argparse.Namespace) -> int:
     import auth
+    import storage
 
     rows: list[Any] = []
-    code = _displays_call(lambda e: rows.extend(auth.list_displays(e)))
+    views: dict[int, str] = {}
+
+    def read(engine: Any) -> None:
+        rows.extend(auth.list_displays(engine))
+        views.update((view.id, view.name) for view in storage.ViewStore(engine).list())
+
+    code = _displays_call(read)
     now_ms = int(datetime.now(UTC).timestamp() * 1000)
     for row in rows:
         state = "revoked" if row.revoked else f"seen {_age(now_ms, row.last_seen_at_ms)}"
         where = f"{row.last_addr or '-'} {row.last_page or '-'}"
-        print(f"{row.id:>4} {row.name:<24} {state:<16} {where}")
+        # The team view it shows ("views list"), if any.
+        team = f" view {views.get(row.view_id, '?')}" if row.view_id is not None else ""
+        print(f"{row.id:>4} {row.name:<24} {state:<16} {where}{team}")
     return code
 
 
