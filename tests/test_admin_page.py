@@ -309,3 +309,64 @@ def test_the_refusal_is_a_page_of_the_app_in_the_visitors_language(
         assert '<html lang="sv">' in text
         # The choice is kept (the login page's cookie): the next refusal is in Swedish too.
         assert "Åtkomst nekad" in viewer.get("/admin").get_data(as_text=True)
+
+
+# -- team screens ---------------------------------------------------------------------------
+
+
+def team_press(client: FlaskClient, button: str, **values: Any) -> dict[str, Any]:
+    from dashboard.components import admin_views as views_ids
+
+    return call(client, views_ids.ADM_VIEWS_MESSAGE, {button: 1, **values}, (button, "n_clicks"))
+
+
+def test_an_admin_saves_a_team_screen_and_sets_a_screens_view_and_language(
+    server: flask.Flask, admin: FlaskClient, engine: Engine, clock: ManualClock,
+) -> None:
+    from dashboard.components import admin_views as v
+    from storage import DisplayStore, ViewStore
+
+    screen = auth.create_display(engine, "Lobby", clock=clock.time).display
+    refused = team_press(admin, v.ADM_VIEW_SAVE, **{
+        v.ADM_VIEW_PICK: v.NEW_VIEW, v.ADM_VIEW_NAME: "support", v.ADM_VIEW_TITLE: "Support",
+        v.ADM_VIEW_QUEUES: []})
+    assert refused[v.ADM_VIEWS_MESSAGE] == "Choose at least one queue."
+    bad = team_press(admin, v.ADM_VIEW_SAVE, **{
+        v.ADM_VIEW_PICK: v.NEW_VIEW, v.ADM_VIEW_NAME: "Sup port", v.ADM_VIEW_TITLE: "S",
+        v.ADM_VIEW_QUEUES: ["1"]})
+    assert bad[v.ADM_VIEWS_MESSAGE].startswith("Not saved: invalid view name")
+    assert ViewStore(engine).list() == []
+
+    saved = team_press(admin, v.ADM_VIEW_SAVE, **{
+        v.ADM_VIEW_PICK: v.NEW_VIEW, v.ADM_VIEW_NAME: "support", v.ADM_VIEW_TITLE: "Support",
+        v.ADM_VIEW_QUEUES: ["12", "3"]})
+    [view] = ViewStore(engine).list()
+    assert saved[v.ADM_VIEWS_MESSAGE] == "Team screen “support” saved."
+    assert saved[v.ADM_VIEW_PICK] == view.id and view.queue_ids == ("12", "3")
+    table = text_of(call(admin, v.ADM_VIEWS, {})[v.ADM_VIEWS])
+    assert "/?view=support" in table and "3 (gone)" in table
+
+    done = team_press(admin, v.ADM_SCREEN_SAVE, **{
+        v.ADM_SCREEN_PICK: screen.id, v.ADM_SCREEN_VIEW: view.id, v.ADM_SCREEN_LANG: "sv"})
+    assert done[v.ADM_VIEWS_MESSAGE] == "Screen “Lobby” saved."
+    row = DisplayStore(engine).get(screen.id)
+    assert row is not None and (row.view_id, row.language) == (view.id, "sv")
+    assert "support" in text_of(displays_table(admin))
+    assert [(r.action, r.actor) for r in reversed(AlertStore(engine).audit_log())
+            if r.action.startswith(("view.", "display.view", "display.language"))] == [
+        ("view.create", "anna"), ("display.view", "anna"), ("display.language", "anna")]
+
+
+def test_a_viewer_cannot_change_a_screens_view_or_language(
+    viewer: FlaskClient, engine: Engine, clock: ManualClock,
+) -> None:
+    from dashboard.components import admin_views as v
+    from storage import DisplayStore
+
+    screen = auth.create_display(engine, "Lobby", clock=clock.time).display
+    denied = team_press(viewer, v.ADM_SCREEN_SAVE, **{
+        v.ADM_SCREEN_PICK: screen.id, v.ADM_SCREEN_VIEW: v.WHOLE_SITE,
+        v.ADM_SCREEN_LANG: "sv"})
+    assert denied[v.ADM_VIEWS_MESSAGE] == ADMIN_ONLY
+    row = DisplayStore(engine).get(screen.id)
+    assert row is not None and row.language is None
