@@ -16,9 +16,6 @@ __all__ = ["DEFAULT_LANG", "Lang", "keys", "language", "t", "tn"]
 # Consulted only for keys the catalog does not have.
 _TEXTS: dict[str, tuple[str, str]] = {
 }
-from dashboard._texts_teams import TEXTS as _TEXTS_TEAMS  # noqa: E402
-
-_TEXTS.update(_TEXTS_TEAMS)
 
 
 def t(key: str, lang: str, **fields: object) -> str:

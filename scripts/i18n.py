@@ -129,13 +129,16 @@ def import_dict(spec: str, remove: bool) -> int:
 def _unregister(module_name: str, path: Path) -> None:
     short = module_name.rsplit(".", 1)[-1]
     source = REGISTRY.read_text(encoding="utf-8")
-    alias = re.search(rf"from \.{re.escape(short)} import TEXTS as (\w+)\n", source)
+    # ``from ._texts_x import TEXTS as A`` or ``from dashboard._texts_x import ...``,
+    # with or without a trailing comment.
+    alias = re.search(rf"from (?:dashboard)?\.{re.escape(short)} import TEXTS as (\w+)"
+                      r"[^\n]*\n", source)
     if alias is not None:
         line = alias.group(0)
         # With the blank line it was given, if it stood alone between blank lines.
         source = (source.replace("\n\n" + line, "\n", 1) if f"\n\n{line}\n" in source
                   else source.replace(line, "", 1))
-        source = source.replace(f"_TEXTS.update({alias.group(1)})\n", "")
+        source = re.sub(rf"\n?_TEXTS\.update\({alias.group(1)}\)\n", "\n", source, count=1)
         REGISTRY.write_text(source, encoding="utf-8")
     path.unlink()
     print(f"removed {path.relative_to(ROOT)} and its registration in dashboard/i18n.py")

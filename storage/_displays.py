@@ -48,7 +48,7 @@ class DisplayRow:
     last_user_agent: str | None
     last_page: str | None
     language: str | None = None  # the screen's language (revision 0008); None: default
-    # The team view the screen always shows (revision "teams"); None: the whole site.
+    # The team view the screen always shows (revision 0012); None: the whole site.
     view_id: int | None = None
 
     @property

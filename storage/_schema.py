@@ -495,7 +495,7 @@ displays = Table(
     Column("last_page", String, nullable=True),
     # (revision 0008) The screen's language ("en", "sv"); NULL: the site's default.
     Column("language", String(8), nullable=True),
-    # (revision "teams") The team view the screen always shows; NULL: the whole site.
+    # (revision 0012) The team view the screen always shows; NULL: the whole site.
     # No database foreign key (SQLite would need a table rebuild to add one): deleting a
     # view clears it here in the same transaction (storage/_views.py).
     Column("view_id", Integer, nullable=True),

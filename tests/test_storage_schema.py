@@ -43,7 +43,7 @@ def test_it_migrates_an_empty_database_to_head(empty_engine: Engine) -> None:
 
     upgrade(empty_engine)
 
-    assert current_revision(empty_engine) == head_revision() == "teams"
+    assert current_revision(empty_engine) == head_revision() == "0012"
     tables = set(inspect(empty_engine).get_table_names())
     assert {t.name for t in metadata.sorted_tables} <= tables
 
@@ -72,7 +72,7 @@ def test_it_refuses_a_database_at_another_revision(engine: Engine) -> None:
     with engine.begin() as conn:
         conn.execute(text("UPDATE alembic_version SET version_num = '0000'"))
 
-    with pytest.raises(SchemaOutOfDate, match=r"revision 0000.*expects teams.*db upgrade"):
+    with pytest.raises(SchemaOutOfDate, match=r"revision 0000.*expects 0012.*db upgrade"):
         check_schema(engine)
 
 

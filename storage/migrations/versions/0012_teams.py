@@ -1,6 +1,6 @@
 """Team wall screens: saved views (a title and queues in order) and a display's view.
 
-Revision ID: teams
+Revision ID: 0012
 Revises: 0011
 Create Date: 2026-12-03
 """
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "teams"
+revision: str = "0012"
 down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
