@@ -47,4 +47,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "cli_mnt_ended": ("ended by {user}", "avslutat av {user}"),
     "cli_mnt_already_ended": ("Maintenance #{id} had already ended.",
                               "Underhåll #{id} var redan avslutat."),
+    # Rule metrics derived from a queue's day counters (specs/floor_metrics.py).
+    "ths_metric_interval_service_level_pct": ("Service level this 15 min",
+                                              "Servicenivå denna kvart"),
+    "ths_metric_agents_short": ("Agents short (Erlang C)", "Agenter som saknas (Erlang C)"),
 }
