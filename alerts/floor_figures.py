@@ -52,11 +52,12 @@ class Series:
 
 def queue_figures(
     history: HistoryStore, by_queue: Mapping[str, Mapping[str, int]], now_ms: int, tz: str,
-    target: Callable[[str], ServiceLevelTarget],
+    target: Callable[[str], ServiceLevelTarget], changes: Sequence[int] = (),
 ) -> dict[str, QueueFigures]:
     """Figures of every queue in ``by_queue`` (queue id -> metric -> series id), in reads
-    of ``QUEUES_PER_READ`` queues. May raise ``StorageUnavailable``."""
-    start = min(now_ms - WINDOW_MS, interval_start(now_ms, tz)) - MINUTE_MS
+    of ``QUEUES_PER_READ`` queues; ``changes``: when the source's server changed
+    (``window_start`` on, ``Store.server_changes``). May raise ``StorageUnavailable``."""
+    start = window_start(now_ms, tz)
     found: dict[str, QueueFigures] = {}
     items = list(by_queue.items())
     for offset in range(0, len(items), QUEUES_PER_READ):
@@ -67,11 +68,18 @@ def queue_figures(
             data = series_of(read, ids, now_ms)
             goal = target(queue_id)
             interval = current_interval(data.readings[ANSWERED], data.readings[LEVEL],
-                                        now_ms, tz)
+                                        now_ms, tz, changes)
             newest = [r.ts_ms for m in FLOOR_METRICS for r in data.readings[m][-1:]]
-            found[queue_id] = QueueFigures(goal, interval, staffing_until(data, goal, now_ms),
+            found[queue_id] = QueueFigures(goal, interval,
+                                           staffing_until(data, goal, now_ms, changes),
                                            max(newest) if newest else None)
     return found
+
+
+def window_start(now_ms: int, tz: str) -> int:
+    """Where the figures' reads begin: the staffing window or the interval's start,
+    whichever is earlier, and a minute before."""
+    return min(now_ms - WINDOW_MS, interval_start(now_ms, tz)) - MINUTE_MS
 
 
 def series_of(history: History, ids: Mapping[str, int], now: int) -> Series:
@@ -97,8 +105,9 @@ def last(readings: Sequence[Reading], at_ms: int) -> float | None:
     return before[-1] if before else None
 
 
-def staffing_until(data: Series, target: ServiceLevelTarget, end: int) -> Staffing:
+def staffing_until(data: Series, target: ServiceLevelTarget, end: int,
+                   changes: Sequence[int] = ()) -> Staffing:
     start = end - WINDOW_MS
     load = workload(window(data.readings[ANSWERED], start, end),
-                    window(data.readings[ABANDONED], start, end), data.busy)
+                    window(data.readings[ABANDONED], start, end), data.busy, changes)
     return staffing(load, target, last(data.readings[LOGGED_IN], end))

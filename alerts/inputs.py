@@ -307,9 +307,12 @@ class InputReader:
             own[target.source][target.queue_id] = (target.sl_target_pct, target.sl_threshold_s)
         out: list[Input] = []
         for source, queues in sorted(by_source.items()):
+            changes = self._store.server_changes(
+                source, floor_figures.window_start(now_ms, self._floor.timezone))
             figures = floor_figures.queue_figures(
                 self._history, queues, now_ms, self._floor.timezone,
-                partial(target_for, own=own.get(source, {}), default=self._floor.default))
+                partial(target_for, own=own.get(source, {}), default=self._floor.default),
+                changes)
             for queue_id, figure in figures.items():
                 out.extend(floor_inputs(source, queue_id, names[(source, queue_id)], figure))
         return out

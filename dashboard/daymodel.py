@@ -16,7 +16,7 @@ process, however many screens ask (the wall's own read model works the same way)
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import flask
@@ -33,6 +33,7 @@ from alerts.floor_figures import (
     queue_figures,
     series_of,
     staffing_until,
+    window_start,
 )
 from specs.clock import Clock, now_ms
 from specs.intervals import (
@@ -147,25 +148,31 @@ class FloorModel:
             return None
         start, _end = day_bounds(now, tz)
         # Whole minutes, from 30 minutes before midnight (staffing at 00:15 looks back).
-        history = self._history.history(list(ids.values()), start - WINDOW_MS - MINUTE_MS,
-                                        now, max_points=2000)
+        since = start - WINDOW_MS - MINUTE_MS
+        history = self._history.history(list(ids.values()), since, now, max_points=2000)
+        changes = self._store.server_changes(self.source, since)
         data = series_of(history, ids, now)
         target = self.target(queue_id)
         intervals = [iv for iv in day_intervals(now, tz) if iv[0] <= now]
-        levels = interval_levels(data.readings[ANSWERED], data.readings[LEVEL], intervals)
-        points = [_staffing_at(min(end, now), label, data, target)
+        levels = interval_levels(data.readings[ANSWERED], data.readings[LEVEL], intervals,
+                                 changes)
+        points = [_staffing_at(min(end, now), label, data, target, changes)
                   for _start, end, label in intervals]
-        current = current_interval(data.readings[ANSWERED], data.readings[LEVEL], now, tz)
-        return QueueDay(target, levels, points, staffing_until(data, target, now), current)
+        current = current_interval(data.readings[ANSWERED], data.readings[LEVEL], now, tz,
+                                   changes)
+        return QueueDay(target, levels, points, staffing_until(data, target, now, changes),
+                        current)
 
     # -- the tiles' figures -------------------------------------------------------------
 
     def _read_floor(self) -> Floor:
         default = self.default
         own = _pairs(self.own_targets())
-        figures = queue_figures(self._history, self._series_ids(), now_ms(self._clock),
-                                self._config.timezone,
-                                lambda queue_id: target_for(queue_id, own, default))
+        now = now_ms(self._clock)
+        tz = self._config.timezone
+        changes = self._store.server_changes(self.source, window_start(now, tz))
+        figures = queue_figures(self._history, self._series_ids(), now, tz,
+                                lambda queue_id: target_for(queue_id, own, default), changes)
         return Floor(default, {queue_id: QueueFloor(f.target, f.interval, f.staffing)
                                for queue_id, f in figures.items()})
 
@@ -183,9 +190,9 @@ def _pairs(rows: Mapping[str, QueueTargetRow]) -> dict[str, tuple[float, int]]:
     return {qid: (row.sl_target_pct, row.sl_threshold_s) for qid, row in rows.items()}
 
 
-def _staffing_at(end: int, label: str, data: Series, target: ServiceLevelTarget
-                 ) -> StaffingPoint:
-    result = staffing_until(data, target, end)
+def _staffing_at(end: int, label: str, data: Series, target: ServiceLevelTarget,
+                 changes: Sequence[int]) -> StaffingPoint:
+    result = staffing_until(data, target, end, changes)
     return StaffingPoint(end, label, result.needed, last(data.readings[LOGGED_IN], end))
 
 
