@@ -294,7 +294,10 @@ class InputReader:
         """Both floor figures of every queue (of ``sources``) with day counters."""
         by_source: dict[str, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
         names: dict[tuple[str, str], str] = {}
-        for row in self._store.series():
+        # After a write of a few sources (health checks: many a second) read only theirs.
+        rows = (self._store.series() if sources is None or len(sources) > FEW_SOURCES
+                else [row for name in sorted(sources) for row in self._store.series(name)])
+        for row in rows:
             key = row.key
             if (key.entity_kind == "queue" and key.metric in floor_figures.FLOOR_METRICS
                     and (sources is None or key.source in sources)):
