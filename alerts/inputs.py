@@ -7,7 +7,10 @@ are computed from stored facts at the time of evaluation:
 - ``drift_oldest_s``: seconds the oldest still-drifting resource of a provider has drifted;
 - ``last_success_age_s``: now minus a reconciler's ``last_success_ts`` series;
 - ``data_age_s``: now minus a source's last successful poll;
-- ``screen_silence_s``: now minus a wall screen's last request (display tokens).
+- ``screen_silence_s``: now minus a wall screen's last request (display tokens);
+- ``interval_service_level_pct`` and ``agents_short``: a queue's service level in the
+  current 15-minute interval and the agents it is short by Erlang C
+  (``alerts.floor_figures``, the tiles' own computation, with the queue's target).
 
 An age is a value taken *now* (its timestamp is the evaluation time): it grows while
 nothing is written, which is the point. ``state_down`` is observed at the source's last
@@ -16,7 +19,10 @@ poll, so a rule's pending period counts polls that saw the target down.
 A stored value is *unknown* (``Inputs.unknown``) while its source is failing (failed
 polls, an open breaker) or when the source has answered since without it: the engine
 then holds an open alert instead of judging a value nobody can vouch for. Derived
-metrics are never unknown that way: a source's failure is exactly what they measure.
+metrics are never unknown that way: a source's failure is exactly what they measure;
+except the floor figures, which are the queue's counters read another way: they are
+unknown like a stored value, and also while the queue lacks the data for them
+(``Input.note`` says why), so a rule on them neither fires nor clears on a guess.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 
 from specs.drift import (
     DRIFT_COUNT_METRIC,
@@ -32,8 +39,14 @@ from specs.drift import (
     DRIFT_OLDEST_METRIC,
     LAST_SUCCESS_AGE_METRIC,
 )
+from specs.floor_metrics import (
+    AGENTS_SHORT_METRIC,
+    FLOOR_METRIC_DISPLAYS,
+    INTERVAL_SERVICE_LEVEL_METRIC,
+)
 from specs.health import HEALTH_METRIC_DISPLAYS, STATE_DOWN_METRIC
 from specs.metrics import COUNTED_SINCE_FAILOVER, QUEUE_METRICS, Display, QueueMetricId
+from specs.sltarget import ServiceLevelTarget, target_for
 from specs.sources import (
     DATA_AGE_METRIC,
     SCREEN_SILENCE_METRIC,
@@ -48,11 +61,14 @@ from storage import (
     DisplayStore,
     DriftResourceRow,
     DriftStore,
+    HistoryStore,
+    QueueTargetStore,
     SourceFacts,
     Store,
 )
 from storage import series_key as _series_key
 
+from . import floor_figures
 from .model import Rule
 
 STATE_DOWN = STATE_DOWN_METRIC
@@ -60,8 +76,11 @@ DRIFT_OLDEST = DRIFT_OLDEST_METRIC
 LAST_SUCCESS_AGE = LAST_SUCCESS_AGE_METRIC
 DATA_AGE = DATA_AGE_METRIC
 SCREEN_SILENCE = SCREEN_SILENCE_METRIC
+INTERVAL_SERVICE_LEVEL = INTERVAL_SERVICE_LEVEL_METRIC
+AGENTS_SHORT = AGENTS_SHORT_METRIC
+FLOOR_DERIVED = frozenset({INTERVAL_SERVICE_LEVEL, AGENTS_SHORT})
 DERIVED_METRICS = frozenset({STATE_DOWN, DRIFT_OLDEST, LAST_SUCCESS_AGE, DATA_AGE,
-                             SCREEN_SILENCE})
+                             SCREEN_SILENCE, *FLOOR_DERIVED})
 # The wall screens' entities: written by the web app, never polled by the collector.
 DISPLAY_SOURCE = "display"
 SCREEN_KIND = "screen"
@@ -83,7 +102,18 @@ RULE_METRIC_DISPLAYS: Mapping[str, Display] = {
     **HEALTH_METRIC_DISPLAYS,
     **DRIFT_METRIC_DISPLAYS,
     **SOURCE_METRIC_DISPLAYS,
+    **FLOOR_METRIC_DISPLAYS,
 }
+
+
+@dataclass(frozen=True, slots=True)
+class FloorSettings:
+    """What the floor figures need besides the stored data: the site's default target,
+    its zone (the 15-minute intervals) and the poll interval (the history's resolution)."""
+
+    default: ServiceLevelTarget
+    timezone: str
+    poll_interval_s: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +128,7 @@ class Input:
     unit: str
     value: float | None
     ts_ms: int | None
+    note: str | None = None  # why there is no value (a floor figure without enough data)
 
     @property
     def key(self) -> str:
@@ -123,7 +154,9 @@ class Inputs:
 
     def unknown(self, item: Input) -> str | None:
         """Why ``item``'s value cannot be vouched for now, or None when it can."""
-        if item.metric in DERIVED_METRICS:
+        if item.metric in FLOOR_DERIVED and item.value is None:
+            return item.note or f"no {item.metric} value"
+        if item.metric in DERIVED_METRICS and item.metric not in FLOOR_DERIVED:
             return None
         why = unknown_reason(item, self.facts.get(item.source), self.fresh_ms)
         limit = self.stale_after_ms.get(item.source)
@@ -174,12 +207,17 @@ class InputReader:
     """
 
     def __init__(
-        self, alerts: AlertStore, store: Store, drift: DriftStore, *, open_fresh_ms: int
+        self, alerts: AlertStore, store: Store, drift: DriftStore, *, open_fresh_ms: int,
+        floor: FloorSettings | None = None,
     ) -> None:
         self._alerts = alerts
         self._store = store
         self._drift = drift
         self._open_fresh_ms = open_fresh_ms
+        self._floor = floor or FloorSettings(ServiceLevelTarget(80.0, 20), "Europe/Stockholm",
+                                             5.0)
+        self._history = HistoryStore(alerts.engine, raw_interval_s=self._floor.poll_interval_s)
+        self._targets = QueueTargetStore(alerts.engine)
 
     def read(
         self, metrics: Collection[str], *, now_ms: int, sources: Collection[str] | None = None,
@@ -197,7 +235,7 @@ class InputReader:
             stored.add(OPEN_METRIC)
         rows = self._current(stored, sources)
         inputs = Inputs(fresh_ms=self._open_fresh_ms, now_ms=now_ms)
-        if stored - {OPEN_METRIC}:
+        if stored - {OPEN_METRIC} or wanted & FLOOR_DERIVED:
             inputs.facts = {f.name: f for f in self._facts(sources)}
             inputs.failover_since = {
                 name: self._store.failover_since(name)
@@ -242,11 +280,45 @@ class InputReader:
             inputs.by_metric[LAST_SUCCESS_AGE] = last_success_age_inputs(
                 rows.get(LAST_SUCCESS_TS, ()), now_ms
             )
+        if wanted & FLOOR_DERIVED:
+            floor = self._floor_inputs(now_ms, sources)
+            for metric in wanted & FLOOR_DERIVED:
+                inputs.by_metric[metric] = [i for i in floor if i.metric == metric]
         if SCREEN_SILENCE in wanted:
             # Not filtered by ``sources``: "display" is never among the polled (watched)
             # sources, yet its screens are always watched.
             screens = DisplayStore(self._alerts.engine).list(include_revoked=False)
             inputs.by_metric[SCREEN_SILENCE] = screen_silence_inputs(screens, now_ms)
+
+    def _floor_inputs(self, now_ms: int, sources: Collection[str] | None) -> list[Input]:
+        """Both floor figures of every queue (of ``sources``) with day counters."""
+        by_source: dict[str, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
+        names: dict[tuple[str, str], str] = {}
+        # After a write of a few sources (health checks: many a second) read only theirs.
+        rows = (self._store.series() if sources is None or len(sources) > FEW_SOURCES
+                else [row for name in sorted(sources) for row in self._store.series(name)])
+        for row in rows:
+            key = row.key
+            if (key.entity_kind == "queue" and key.metric in floor_figures.FLOOR_METRICS
+                    and (sources is None or key.source in sources)):
+                by_source[key.source][key.entity_id][key.metric] = row.id
+                names[(key.source, key.entity_id)] = key.entity_name or key.entity_id
+        if not by_source:
+            return []
+        own: dict[str, dict[str, tuple[float, int]]] = defaultdict(dict)
+        for target in self._targets.all_targets():
+            own[target.source][target.queue_id] = (target.sl_target_pct, target.sl_threshold_s)
+        out: list[Input] = []
+        for source, queues in sorted(by_source.items()):
+            changes = self._store.server_changes(
+                source, floor_figures.window_start(now_ms, self._floor.timezone))
+            figures = floor_figures.queue_figures(
+                self._history, queues, now_ms, self._floor.timezone,
+                partial(target_for, own=own.get(source, {}), default=self._floor.default),
+                changes)
+            for queue_id, figure in figures.items():
+                out.extend(floor_inputs(source, queue_id, names[(source, queue_id)], figure))
+        return out
 
     def _facts(self, sources: Collection[str] | None) -> list[SourceFacts]:
         # After a write of a few sources (a health check: dozens a second with hundreds
@@ -364,6 +436,27 @@ def last_success_age_inputs(rows: Iterable[CurrentRow], now_ms: int) -> list[Inp
         )
         for r in rows
         if r.entity_kind == "reconciler"
+    ]
+
+
+def floor_inputs(source: str, queue_id: str, name: str,
+                 figure: floor_figures.QueueFigures) -> list[Input]:
+    """A queue's interval service level and agents short, as of its newest counter
+    reading; a figure the data cannot give has no value and says why."""
+    level = figure.interval.service_level_pct
+    staffed = figure.staffing
+    short = (None if staffed.needed is None or staffed.logged_in is None
+             else float(staffed.short_by))
+    why_short = None
+    if short is None:
+        reason = staffed.reason.value if staffed.reason is not None else "no figure"
+        why_short = f"not enough data for staffing ({reason.replace('_', ' ')})"
+    return [
+        Input(source, "queue", queue_id, name, INTERVAL_SERVICE_LEVEL, "%", level,
+              figure.newest_ms,
+              None if level is not None else "no call answered in this 15-minute interval"),
+        Input(source, "queue", queue_id, name, AGENTS_SHORT, "agents", short, figure.newest_ms,
+              why_short),
     ]
 
 

@@ -26,6 +26,7 @@ from sqlalchemy.engine import Engine
 from specs.clock import Timer as Clock
 from specs.clock import now_ms
 from specs.errors import SpecError
+from specs.sltarget import ServiceLevelTarget
 from storage import (
     AlertStore,
     DriftStore,
@@ -42,7 +43,7 @@ from storage import (
 
 from . import queue_targets
 from .engine import AlertEvent, AlertState, AlertStatus, errored, evaluate
-from .inputs import Input, InputReader, Inputs, may_touch
+from .inputs import FloorSettings, Input, InputReader, Inputs, may_touch
 from .maintenance import Mute, running_now
 from .model import DEFAULT_RULES, ActiveMode, Rule, Severity, rule_as_mapping, validate_rule
 from .notify.message import Notification, NotificationKind, to_payload
@@ -81,6 +82,11 @@ class EvaluatorConfig:
     # The site's default service-level share: service-level rules are written against it
     # and move with a queue's own target (alerts/queue_targets.py).
     sl_default_pct: float = 80.0
+    # The rest of the default target, the site's zone (the day's 15-minute intervals) and
+    # the Trio poll interval: for the floor figures rules may watch (alerts/floor_figures).
+    sl_default_threshold_s: int = 20
+    timezone: str = "Europe/Stockholm"
+    poll_interval_s: float = 5.0
 
 
 @dataclass
@@ -170,6 +176,9 @@ class AlertEvaluator:
         self._reader = InputReader(
             self._alerts, Store(engine), DriftStore(engine),
             open_fresh_ms=int(config.open_fresh_s * 1000),
+            floor=FloorSettings(
+                ServiceLevelTarget(config.sl_default_pct, config.sl_default_threshold_s),
+                config.timezone, config.poll_interval_s),
         )
         self._seed_pending = seed_defaults
         self._lock = threading.Lock()

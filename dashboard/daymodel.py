@@ -22,39 +22,38 @@ from dataclasses import dataclass, field
 import flask
 from sqlalchemy.engine import Engine
 
+from alerts.floor_figures import (
+    ANSWERED,
+    FLOOR_METRICS,
+    LEVEL,
+    LOGGED_IN,
+    MINUTE_MS,
+    Series,
+    last,
+    queue_figures,
+    series_of,
+    staffing_until,
+    window_start,
+)
 from specs.clock import Clock, now_ms
 from specs.intervals import (
     IntervalLevel,
-    Reading,
     current_interval,
     day_bounds,
     day_intervals,
     interval_levels,
-    interval_start,
 )
 from specs.sltarget import ServiceLevelTarget, target_for
-from specs.staffing import WINDOW_MS, BusySpan, Staffing, staffing, workload
-from storage import History, HistoryStore, QueueTargetRow, QueueTargetStore, Store
+from specs.staffing import WINDOW_MS, Staffing
+from storage import HistoryStore, QueueTargetRow, QueueTargetStore, Store
 
 from ._config import DashboardConfig
 from ._memo import SnapshotCache
-from .metrics import QUEUE_KIND, QueueMetric
+from .metrics import QUEUE_KIND
 
 log = logging.getLogger(__name__)
 
 EXTENSION_KEY = "trio_monitor.floor"
-MINUTE_MS = 60_000
-# One point per minute over the tiles' window (30 min and the interval's start).
-_TILE_MAX_POINTS = 60
-# Queues per history read: five series each, within HistoryStore's 500 series per read.
-_QUEUES_PER_READ = 100
-
-ANSWERED = QueueMetric.ANSWERED_TODAY.value
-ABANDONED = QueueMetric.ABANDONED_TODAY.value
-LEVEL = QueueMetric.SERVICE_LEVEL_PCT.value
-BUSY = QueueMetric.AGENTS_BUSY.value
-LOGGED_IN = QueueMetric.AGENTS_LOGGED_IN.value
-FLOOR_METRICS = (ANSWERED, ABANDONED, LEVEL, BUSY, LOGGED_IN)
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,12 +97,6 @@ class QueueDay:
     staffing: list[StaffingPoint]
     now: Staffing
     current: IntervalLevel
-
-
-@dataclass(frozen=True, slots=True)
-class _Series:
-    readings: dict[str, list[Reading]]
-    busy: list[BusySpan]
 
 
 def default_target(config: DashboardConfig) -> ServiceLevelTarget:
@@ -155,41 +148,33 @@ class FloorModel:
             return None
         start, _end = day_bounds(now, tz)
         # Whole minutes, from 30 minutes before midnight (staffing at 00:15 looks back).
-        history = self._history.history(list(ids.values()), start - WINDOW_MS - MINUTE_MS,
-                                        now, max_points=2000)
-        data = _series_of(history, ids, now)
+        since = start - WINDOW_MS - MINUTE_MS
+        history = self._history.history(list(ids.values()), since, now, max_points=2000)
+        changes = self._store.server_changes(self.source, since)
+        data = series_of(history, ids, now)
         target = self.target(queue_id)
         intervals = [iv for iv in day_intervals(now, tz) if iv[0] <= now]
-        levels = interval_levels(data.readings[ANSWERED], data.readings[LEVEL], intervals)
-        points = [_staffing_at(min(end, now), label, data, target)
+        levels = interval_levels(data.readings[ANSWERED], data.readings[LEVEL], intervals,
+                                 changes)
+        points = [_staffing_at(min(end, now), label, data, target, changes)
                   for _start, end, label in intervals]
-        current = current_interval(data.readings[ANSWERED], data.readings[LEVEL], now, tz)
-        return QueueDay(target, levels, points, _staffing_until(data, target, now), current)
+        current = current_interval(data.readings[ANSWERED], data.readings[LEVEL], now, tz,
+                                   changes)
+        return QueueDay(target, levels, points, staffing_until(data, target, now, changes),
+                        current)
 
     # -- the tiles' figures -------------------------------------------------------------
 
     def _read_floor(self) -> Floor:
-        now = now_ms(self._clock)
-        tz = self._config.timezone
         default = self.default
         own = _pairs(self.own_targets())
-        by_queue = self._series_ids()
-        start = min(now - WINDOW_MS, interval_start(now, tz)) - MINUTE_MS
-        queues: dict[str, QueueFloor] = {}
-        items = list(by_queue.items())
-        for offset in range(0, len(items), _QUEUES_PER_READ):
-            chunk = items[offset:offset + _QUEUES_PER_READ]
-            history = self._history.history(
-                [sid for _, ids in chunk for sid in ids.values()], start, now,
-                max_points=_TILE_MAX_POINTS)
-            for queue_id, ids in chunk:
-                data = _series_of(history, ids, now)
-                target = target_for(queue_id, own, default)
-                interval = current_interval(data.readings[ANSWERED], data.readings[LEVEL],
-                                            now, tz)
-                queues[queue_id] = QueueFloor(target, interval,
-                                              _staffing_until(data, target, now))
-        return Floor(default, queues)
+        now = now_ms(self._clock)
+        tz = self._config.timezone
+        changes = self._store.server_changes(self.source, window_start(now, tz))
+        figures = queue_figures(self._history, self._series_ids(), now, tz,
+                                lambda queue_id: target_for(queue_id, own, default), changes)
+        return Floor(default, {queue_id: QueueFloor(f.target, f.interval, f.staffing)
+                               for queue_id, f in figures.items()})
 
     def _series_ids(self) -> dict[str, dict[str, int]]:
         """Queue id -> metric -> series id, for the floor's metrics."""
@@ -205,40 +190,10 @@ def _pairs(rows: Mapping[str, QueueTargetRow]) -> dict[str, tuple[float, int]]:
     return {qid: (row.sl_target_pct, row.sl_threshold_s) for qid, row in rows.items()}
 
 
-def _series_of(history: History, ids: Mapping[str, int], now: int) -> _Series:
-    """Counter readings (each bucket's last value at the bucket's last millisecond, so a
-    step counts in the interval it ends in) and busy spans (each bucket's mean over it)."""
-    bucket = MINUTE_MS
-    readings: dict[str, list[Reading]] = {m: [] for m in FLOOR_METRICS}
-    busy: list[BusySpan] = []
-    for metric, sid in ids.items():
-        points = history.points.get(sid, [])
-        readings[metric] = [Reading(min(p.ts_ms + bucket - 1, now), p.last) for p in points]
-        if metric == BUSY:
-            busy = [BusySpan(p.ts_ms, min(p.ts_ms + bucket, now), p.mean) for p in points]
-    return _Series(readings, busy)
-
-
-def _window(readings: Sequence[Reading], from_ms: int, to_ms: int) -> list[Reading]:
-    return [r for r in readings if from_ms <= r.ts_ms <= to_ms]
-
-
-def _last(readings: Sequence[Reading], at_ms: int) -> float | None:
-    before = [r.value for r in readings if r.ts_ms <= at_ms]
-    return before[-1] if before else None
-
-
-def _staffing_until(data: _Series, target: ServiceLevelTarget, end: int) -> Staffing:
-    start = end - WINDOW_MS
-    load = workload(_window(data.readings[ANSWERED], start, end),
-                    _window(data.readings[ABANDONED], start, end), data.busy)
-    return staffing(load, target, _last(data.readings[LOGGED_IN], end))
-
-
-def _staffing_at(end: int, label: str, data: _Series, target: ServiceLevelTarget
-                 ) -> StaffingPoint:
-    result = _staffing_until(data, target, end)
-    return StaffingPoint(end, label, result.needed, _last(data.readings[LOGGED_IN], end))
+def _staffing_at(end: int, label: str, data: Series, target: ServiceLevelTarget,
+                 changes: Sequence[int]) -> StaffingPoint:
+    result = staffing_until(data, target, end, changes)
+    return StaffingPoint(end, label, result.needed, last(data.readings[LOGGED_IN], end))
 
 
 # -- one model per server ------------------------------------------------------------------

@@ -17,6 +17,7 @@ from storage import (
     FLOOR_MESSAGE_MAX,
     MaintenanceRow,
     MaintenanceScope,
+    MaintenanceStore,
     StorageUnavailable,
     UnknownMaintenance,
     UnknownMessage,
@@ -25,6 +26,7 @@ from storage import (
 
 from .alertforms import Outcome, SilenceRequest, parse_silence
 from .components import format as fmt
+from .components.alerts import DURATIONS_MIN
 from .floormodel import FloorModel
 from .i18n import t
 
@@ -36,6 +38,8 @@ DEFAULT_EXPIRY_MIN = 60
 REPEAT_ONCE = "once"
 REPEAT_WEEKLY = "weekly"
 MINUTE_MS = 60_000
+# The silence form's checks want a duration; a maintenance plan has its own times.
+_ANY_DURATION = DURATIONS_MIN[0]
 
 
 # -- messages -------------------------------------------------------------------------------
@@ -105,19 +109,17 @@ def parse_maintenance(
     rule, source, kind, entities and reason, checked as the silence form's are; times are
     HH:MM in the site's zone ``tz``; ``day`` (once) is YYYY-MM-DD, ``weekday`` (weekly)
     0-6. An end at or before the start is on the next day."""
-    rule, source, kind, entities, reason = scope_values
-    request = parse_silence(rule, source, kind, entities, 60, reason, rule_names=rule_names)
-    if isinstance(request, str):
-        return request
+    scoped = parse_scope(scope_values, rule_names=rule_names)
+    if isinstance(scoped, str):
+        return scoped
+    scope, reason = scoped
     start_minute, end_minute = _minute(start), _minute(end)
     if start_minute is None or end_minute is None or start_minute == end_minute:
         return "flr_bad_time"
-    scope = _scope(request)
     if repeat == REPEAT_WEEKLY:
-        if isinstance(weekday, bool) or weekday not in range(7):
-            return "flr_bad_weekday"
-        return MaintenancePlan(scope, request.reason, None,
-                               Weekly((weekday,), start_minute, end_minute, tz))
+        weekly = weekly_window(weekday, start, end, tz)
+        return weekly if isinstance(weekly, str) else MaintenancePlan(scope, reason, None,
+                                                                      weekly)
     if repeat != REPEAT_ONCE:
         return "flr_bad_repeat"
     first = _date(day)
@@ -125,9 +127,69 @@ def parse_maintenance(
         return "flr_bad_date"
     zone = ZoneInfo(tz)
     last = first + timedelta(days=1) if end_minute <= start_minute else first
-    return MaintenancePlan(scope, request.reason,
+    return MaintenancePlan(scope, reason,
                            (first_instant(first, start_minute, zone),
                             first_instant(last, end_minute, zone)), None)
+
+
+# The checks below are shared by the form above and ``trio-monitor maintenance add``
+# (trio_monitor/maintenance_cli.py): one place for what a valid plan is.
+
+
+def parse_scope(
+    scope_values: tuple[Any, ...], *, rule_names: dict[int, str]
+) -> tuple[MaintenanceScope, str] | str:
+    """``(scope, reason)`` from rule id, source, kind, entities (series keys
+    ``source|kind|id``) and reason, checked as the silence form's are; else the text key
+    of what is wrong."""
+    rule, source, kind, entities, reason = scope_values
+    request = parse_silence(rule, source, kind, entities, _ANY_DURATION, reason,
+                            rule_names=rule_names)
+    if isinstance(request, str):
+        return request
+    return _scope(request), request.reason
+
+
+def weekly_window(weekday: Any, start: Any, end: Any, tz: str) -> Weekly | str:
+    """Every ``weekday`` (0 = Monday) from ``start`` to ``end`` (HH:MM local to ``tz``;
+    an end at or before the start is on the next day); else the text key of what is
+    wrong."""
+    start_minute, end_minute = _minute(start), _minute(end)
+    if start_minute is None or end_minute is None or start_minute == end_minute:
+        return "flr_bad_time"
+    if isinstance(weekday, bool) or weekday not in range(7):
+        return "flr_bad_weekday"
+    return Weekly((weekday,), start_minute, end_minute, tz)
+
+
+def once_period(start: Any, end: Any, tz: str) -> tuple[int, int] | str:
+    """``(start_ms, end_ms)`` from two local times ``YYYY-MM-DD HH:MM`` (or with a
+    ``T``) in ``tz``; a time the clocks skip is the moment of the jump. Else the text
+    key of what is wrong: not such a time, or an end not after the start."""
+    first, last = _local_minute(start), _local_minute(end)
+    if first is None or last is None:
+        return "mnt_bad_datetime"
+    zone = ZoneInfo(tz)
+    start_ms = first_instant(first[0], first[1], zone)
+    end_ms = first_instant(last[0], last[1], zone)
+    if end_ms <= start_ms:
+        return "mnt_end_before_start"
+    return start_ms, end_ms
+
+
+def store_plan(
+    store: MaintenanceStore, plan: MaintenancePlan, *, actor: str, lang: str, now_ms: int,
+    client_addr: str | None,
+) -> MaintenanceRow | str:
+    """Store ``plan`` (audited by the store); else what is wrong, in ``lang``. May raise
+    ``StorageUnavailable``."""
+    try:
+        return store.create(plan.scope, reason=plan.reason, actor=actor, now_ms=now_ms,
+                            once=plan.once, weekly=plan.weekly, client_addr=client_addr)
+    except ValueError as err:
+        if "over already" in str(err):
+            return t("flr_maintenance_past", lang)
+        return str(err)
 
 
 def plan_maintenance(
@@ -139,15 +201,12 @@ def plan_maintenance(
     if isinstance(plan, str):
         return Outcome(t(plan, lang, n=500))
     try:
-        row = model.maintenance.create(plan.scope, reason=plan.reason, actor=user,
-                                       now_ms=now_ms, once=plan.once, weekly=plan.weekly,
-                                       client_addr=client_addr)
-    except ValueError as err:
-        if "over already" in str(err):
-            return Outcome(t("flr_maintenance_past", lang))
-        return Outcome(str(err))
+        row = store_plan(model.maintenance, plan, actor=user, lang=lang, now_ms=now_ms,
+                         client_addr=client_addr)
     except StorageUnavailable as err:
         return Outcome(t("flr_db_error", lang, error=str(err)))
+    if isinstance(row, str):
+        return Outcome(row)
     return Outcome(t("flr_maintenance_planned", lang, when=describe(row)),
                    changed=True, done=True)
 
@@ -180,6 +239,17 @@ def _minute(value: Any) -> int | None:
     except ValueError:
         return None
     return parsed.hour * 60 + parsed.minute
+
+
+def _local_minute(value: Any) -> tuple[date, int] | None:
+    """``(day, minute of the day)`` of ``YYYY-MM-DD HH:MM`` (or ``YYYY-MM-DDTHH:MM``)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.strptime(value.strip().replace("T", " "), "%Y-%m-%d %H:%M")
+    except ValueError:
+        return None
+    return moment.date(), moment.hour * 60 + moment.minute
 
 
 def _date(value: Any) -> date | None:

@@ -25,8 +25,10 @@ import flask
 from sqlalchemy.engine import Engine
 
 from alerts import AlertState, Rule, Severity, SpecError, validate_rule
+from alerts.queue_targets import for_queue
 from specs import sitetime
 from specs.clock import Clock, now_ms
+from specs.sltarget import ServiceLevelTarget, target_for
 from storage import (
     AgentRow,
     AlertStore,
@@ -34,6 +36,7 @@ from storage import (
     EventRow,
     History,
     HistoryStore,
+    QueueTargetStore,
     RuleRow,
     StateRow,
     Store,
@@ -348,6 +351,7 @@ class HistoryModel:
         self.history_store = HistoryStore(engine, raw_interval_s=config.poll_interval_s)
         self._store = Store(engine)
         self._alerts = AlertStore(engine)
+        self._targets = QueueTargetStore(engine)
         self._config = config
         self._clock = clock
         self._ttl_ms = max(1, int(config.refresh_interval_s * 1000))
@@ -393,6 +397,12 @@ class HistoryModel:
                  if any(covers(rule, queue.source, queue.queue_id, m) for m in CHART_METRICS)]
         if not rules:
             return {}
+        # The shipped service-level rule is written against the site's default target;
+        # on a queue with its own, its lines move as the engine moves it.
+        target = self.target(queue)
+        default_pct = self.default_target.pct
+        rules = [for_queue(rule, target.pct if target.own else None, default_pct)
+                 for rule in rules]
         key = series_key(queue.source, QUEUE_KIND, queue.queue_id)
         states = {row.rule_id: row for row in self._alerts.states(entity_kind=QUEUE_KIND)
                   if row.series_key == key}
@@ -414,6 +424,17 @@ class HistoryModel:
                                 lambda: self._store.agents(queue.source))
         return [row for row in rows if queue.queue_id in row.queue_ids]
 
+    @property
+    def default_target(self) -> ServiceLevelTarget:
+        return ServiceLevelTarget(self._config.sl_target_pct, self._config.sl_threshold_s)
+
+    def target(self, queue: QueueInfo) -> ServiceLevelTarget:
+        """The queue's own service-level target, else the site's default. Read per call
+        (one small row): a target just set on the page shows at once."""
+        row = self._targets.targets(queue.source).get(queue.queue_id)
+        own = {} if row is None else {row.queue_id: (row.sl_target_pct, row.sl_threshold_s)}
+        return target_for(queue.queue_id, own, self.default_target)
+
     def daily(self, queue: QueueInfo) -> list[DailyRow]:
         """The queue's daily figures for the last ``DAILY_DAYS`` local days, oldest
         first (see ``storage.DailyRow`` for what each figure means)."""
@@ -423,7 +444,6 @@ class HistoryModel:
             lambda: self.history_store.daily(now_ms, days=DAILY_DAYS, tz=self._config.timezone,
                                              queue_ids=[queue.queue_id], source=queue.source),
         )
-
 
     def failover_since(self, queue: QueueInfo) -> int | None:
         """When the failover of the queue's source began, while it is in failover (its

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from alerts import Direction, Rule
 from specs.drift import DRIFT_RULE_METRICS
+from specs.floor_metrics import FLOOR_RULE_METRICS
 from specs.health import HEALTH_RULE_METRICS
 from specs.metrics import QUEUE_RULE_METRICS, Display, RuleMetric
 from specs.sources import SOURCE_RULE_METRICS
@@ -24,7 +25,8 @@ from .i18n import t
 
 # Every metric the rule form offers, grouped by the kind of entity measured.
 RULE_METRICS: tuple[RuleMetric, ...] = (
-    *QUEUE_RULE_METRICS, *HEALTH_RULE_METRICS, *DRIFT_RULE_METRICS, *SOURCE_RULE_METRICS,
+    *QUEUE_RULE_METRICS, *FLOOR_RULE_METRICS, *HEALTH_RULE_METRICS, *DRIFT_RULE_METRICS,
+    *SOURCE_RULE_METRICS,
 )
 RULE_METRIC_BY_ID: Mapping[str, RuleMetric] = {m.id: m for m in RULE_METRICS}
 # The groups of the metric picker, in their order (the order metrics first appear).

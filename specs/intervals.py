@@ -8,6 +8,12 @@ server's threshold. What happened *in* an interval is the counters' growth acros
 - a step between two consecutive readings counts in the interval of the later one;
 - a counter that falls has been reset (midnight, or a server that restarted): the step
   counts the new value from zero, never a negative number;
+- a step across a change of server (a Trio failover beginning or ending: the backup
+  counts from the switchover, the primary's counters are its own) counts nothing: the
+  first reading on the new server is the new baseline. ``changes`` are the times the
+  collector saw the change (its ``failover`` source events); the poll's samples may be
+  stamped up to ``CHANGE_SLACK_MS`` before, so a step ending in that minute counts as
+  across too (a minute of real growth may be missed; the jump never counts);
 - calls answered within the threshold are ``service_level_pct / 100 × answered_today``
   at each reading (the server sends the share, not the count; it rounds to 0.1 %, so an
   interval's figure carries an error of about 0.05 % of the day's answered calls).
@@ -26,6 +32,7 @@ from datetime import date, datetime, time, timedelta
 from .sitetime import site_zone
 
 INTERVAL_MS = 15 * 60_000
+CHANGE_SLACK_MS = 60_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,19 +103,31 @@ def _repeated(local: datetime) -> bool:
     return local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset()
 
 
-def steps(readings: Sequence[Reading]) -> list[tuple[int, float]]:
+def across(before_ms: int, after_ms: int, changes: Sequence[int]) -> bool:
+    """Whether a step from a reading at ``before_ms`` to one at ``after_ms`` spans a
+    change of server (see the module's docstring)."""
+    return any(before_ms < change and after_ms >= change - CHANGE_SLACK_MS
+               for change in changes)
+
+
+def steps(readings: Sequence[Reading], changes: Sequence[int] = ()
+          ) -> list[tuple[int, float]]:
     """``(ts_ms, growth)`` between consecutive readings (oldest first), a fall read as a
-    reset to zero: the later reading's value counts in full."""
+    reset to zero: the later reading's value counts in full; a step across a change of
+    server counts 0."""
     out: list[tuple[int, float]] = []
     for before, after in zip(readings, readings[1:], strict=False):
         grown = after.value - before.value
+        if across(before.ts_ms, after.ts_ms, changes):
+            grown = 0.0
         out.append((after.ts_ms, after.value if grown < 0 else grown))
     return out
 
 
-def growth(readings: Sequence[Reading]) -> float:
-    """How much a day counter grew over the readings, resets included."""
-    return sum(step for _, step in steps(readings))
+def growth(readings: Sequence[Reading], changes: Sequence[int] = ()) -> float:
+    """How much a day counter grew over the readings, resets included, changes of
+    server left out."""
+    return sum(step for _, step in steps(readings, changes))
 
 
 def in_threshold_readings(
@@ -131,7 +150,7 @@ def in_threshold_readings(
 
 def interval_levels(
     answered: Sequence[Reading], service_level_pct: Sequence[Reading],
-    intervals: Sequence[tuple[int, int, str]],
+    intervals: Sequence[tuple[int, int, str]], changes: Sequence[int] = (),
 ) -> list[IntervalLevel]:
     """Each interval's answered calls and those within the threshold (see the module's
     docstring). Readings are oldest first; a step before the first interval or after the
@@ -146,6 +165,8 @@ def interval_levels(
         # share rounded down a little is a wobble, not a new day.
         grown = answered_r[i].value if reset else answered_r[i].value - answered_r[i - 1].value
         grown_in = in_r[i].value if reset else in_r[i].value - in_r[i - 1].value
+        if across(answered_r[i - 1].ts_ms, ts_ms, changes):
+            grown = grown_in = 0.0  # another server's counters: no step between them
         while index < len(intervals) and ts_ms >= intervals[index][1]:
             index += 1
         if index == len(intervals):
@@ -159,11 +180,12 @@ def interval_levels(
 
 
 def current_interval(
-    answered: Sequence[Reading], service_level_pct: Sequence[Reading], now_ms: int, tz: str
+    answered: Sequence[Reading], service_level_pct: Sequence[Reading], now_ms: int, tz: str,
+    changes: Sequence[int] = (),
 ) -> IntervalLevel:
     """The interval holding ``now_ms``, so far. Readings should reach back to before its
     start (a step that crosses the start counts in it)."""
     start = interval_start(now_ms, tz)
     label = datetime.fromtimestamp(start / 1000, site_zone(tz)).strftime("%H:%M")
     return interval_levels(answered, service_level_pct,
-                           [(start, start + INTERVAL_MS, label)])[0]
+                           [(start, start + INTERVAL_MS, label)], changes)[0]

@@ -108,21 +108,23 @@ def held(readings: Sequence[Reading], until_ms: int) -> list[BusySpan]:
 
 def workload(
     answered: Sequence[Reading], abandoned: Sequence[Reading], busy: Sequence[BusySpan],
+    changes: Sequence[int] = (),
 ) -> Workload | NotEnough:
     """λ and h over the readings given (the caller picks the window); see the module's
-    docstring. Readings are oldest first."""
+    docstring. Readings are oldest first; ``changes``: when the server changed (no
+    growth counted across, ``specs.intervals.steps``)."""
     if len(answered) < 2:
         return NotEnough.SHORT
     first, last = answered[0].ts_ms, answered[-1].ts_ms
     if last - first < MIN_SPAN_MS:
         return NotEnough.SHORT
-    calls = growth(answered)
+    calls = growth(answered, changes)
     if calls < MIN_ANSWERED:
         return NotEnough.FEW_CALLS
     busy_s = busy_seconds(busy, first, last)
     if busy_s <= 0:
         return NotEnough.NO_BUSY_TIME
-    offered = calls + growth([r for r in abandoned if first <= r.ts_ms <= last])
+    offered = calls + growth([r for r in abandoned if first <= r.ts_ms <= last], changes)
     return Workload(offered / ((last - first) / 1000.0), busy_s / calls, calls, offered,
                     last - first)
 

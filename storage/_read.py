@@ -153,6 +153,19 @@ def state_events(
     return before, [(ts, to_state) for ts, to_state in rows]
 
 
+def server_changes(conn: Connection, source: str, since_ms: int) -> list[int]:
+    """The times of ``source``'s ``failover`` events (a failover beginning or ending:
+    the server answering changed) at or after ``since_ms``, oldest first."""
+    # ix_source_events_source_ts.
+    stmt = (
+        select(source_events.c.ts)
+        .where(source_events.c.source == source, source_events.c.kind == "failover",
+               source_events.c.ts >= since_ms)
+        .order_by(source_events.c.ts, source_events.c.id)
+    )
+    return [int(ts) for ts in conn.execute(stmt).scalars()]
+
+
 def failover_since(conn: Connection, source: str) -> int | None:
     """The time of the newest ``failover`` event of ``source`` (the collector writes one
     when a failover begins and one when it ends), or None if there is none."""

@@ -209,6 +209,12 @@ class Store(EngineStore):
         with self._reading() as conn:
             return _read.failover_since(conn, source)
 
+    def server_changes(self, source: str, since_ms: int) -> list[int]:
+        """When the server answering for ``source`` changed (a failover began or
+        ended) since ``since_ms``, oldest first: day counters jump there."""
+        with self._reading() as conn:
+            return _read.server_changes(conn, source, since_ms)
+
     def agents(self, source: str) -> list[AgentRow]:
         with self._reading() as conn:
             return _read.agent_rows(conn, source)

@@ -41,6 +41,7 @@ from storage import (
     EventRow,
     Point,
     PollWrite,
+    QueueTargetStore,
     Resolution,
     RollupStore,
     Sample,
@@ -255,6 +256,28 @@ def test_it_draws_the_thresholds_of_enabled_rules_watching_the_queue(
     assert labels == ["Long wait: warning 15", "Long wait: critical 20"]
 
 
+def test_the_service_level_lines_move_to_the_queues_own_target_as_the_engine_moves_them(
+    client: FlaskClient, store: Store, engine: Engine
+) -> None:
+    write_polls(store, NOW - 10 * MINUTE, NOW + 1)
+    write_polls(store, NOW - 10 * MINUTE, NOW + 1, queue=OTHER)
+    alerts = AlertStore(engine)
+    # Written against the default 80/20, as the shipped rule is.
+    create_rule(alerts, name="Service level", metric="service_level_pct", direction="below",
+                warning=80, critical=60, recovery_warning=82)
+    create_rule(alerts, critical=20)
+    QueueTargetStore(engine).set_target("trio", "12", 90, 30, actor="bo", now_ms=NOW)
+    queue = page(client)
+
+    def lines(queue_id: str, name: str) -> list[float]:
+        figures = graphs(queue.charts(0, "en", {"queue": queue_id, "range": "1h"}))
+        return sorted(s["y0"] for s in figures[name]["layout"]["shapes"] if s["type"] == "line")
+
+    assert lines("12", "service-level") == [70, 90]  # moved by 90 - 80
+    assert lines("14", "service-level") == [60, 80]  # no target of its own
+    assert lines("12", "wait") == [15, 20]  # other metrics never move
+
+
 def apply_events(engine: Engine, rule_id: int, steps: list[tuple[int, str, str | None, str]]
                  ) -> None:
     """Store the alert state's changes ``(ts, state, severity, event)`` with their
@@ -384,13 +407,14 @@ def test_it_shows_the_daily_figures_and_serves_them_as_csv_in_both_languages(
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig")), delimiter=";"))
     assert rows == [
         ["Kö-id", "Kö", "Dag", "Besvarade", "Tappade", "Andel tappade (%)", "Servicenivå (%)",
-         "Längsta väntetid, medel (s)", "Längsta väntetid, max (s)"],
-        ["12", "Kundtjänst", "2023-11-14", "240", "12", "4,8", "85,0", "14,4", "29,0"],
+         "Längsta väntetid, medel (s)", "Längsta väntetid, max (s)", "Servicenivåmål (% / s)"],
+        ["12", "Kundtjänst", "2023-11-14", "240", "12", "4,8", "85,0", "14,4", "29,0", "80/20"],
     ]
     english = client.get("/queues/12/daily.csv").get_data().decode("utf-8-sig")
     assert english.splitlines()[0] == ("Queue id,Queue,Day,Answered,Abandoned,Abandon rate (%),"
                                        "Service level (%),\"Longest wait, mean (s)\","
-                                       "\"Longest wait, max (s)\"")
+                                       "\"Longest wait, max (s)\","
+                                       "Service-level target (% / s)")
 
 
 def test_the_csv_leaves_unknown_figures_empty() -> None:
@@ -400,7 +424,39 @@ def test_the_csv_leaves_unknown_figures_empty() -> None:
                    answered=None, abandoned=3, abandon_rate_pct=None, service_level_pct=None,
                    avg_wait_s=1.25, max_wait_s=4.0, as_of_ms=None)
     lines = daily_csv([row], "en").decode("utf-8-sig").splitlines()
-    assert lines[1] == "12,Kö,2024-05-01,,3,,,1.2,4.0"
+    assert lines[1] == "12,Kö,2024-05-01,,3,,,1.2,4.0,"
+
+
+def test_the_daily_table_judges_each_day_against_the_queues_own_target_and_says_which(
+    client: FlaskClient, store: Store, engine: Engine
+) -> None:
+    write_polls(store, NOW - 2 * HOUR, NOW + 1, counters, step=MINUTE)  # the day's level: 85
+    write_polls(store, NOW - 2 * HOUR, NOW + 1, counters, step=MINUTE, queue=OTHER)
+    queue = page(client)
+
+    def service_level_cell(table: Any) -> Any:
+        [row] = [r for r in walk(table) if r.__class__.__name__ == "Tr"
+                 and r.to_plotly_json()["props"].get("data-day") == "2023-11-14"]
+        return row.children[4]
+
+    table = queue.daily("en", {"queue": "12", "range": "24h"})
+    assert getattr(service_level_cell(table), "className", None) is None  # 85 >= 80
+    [note] = by_class(table, "hst-daily__target")
+    assert text(note) == ("Service level is marked when under the site's default target, "
+                          "80/20: this queue has no target of its own.")
+
+    QueueTargetStore(engine).set_target("trio", "12", 92.5, 30, actor="bo", now_ms=NOW)
+    table = queue.daily("sv", {"queue": "12", "range": "24h"})
+    cell = service_level_cell(table)
+    assert cell.className == "hst-daily__below" and cell.title == "under målet 92,5/30"
+    [note] = by_class(table, "hst-daily__target")
+    assert "köns eget mål, 92,5/30" in text(note)
+    rows = list(csv.reader(io.StringIO(
+        client.get("/queues/12/daily.csv").get_data().decode("utf-8-sig"))))
+    assert rows[1][-1] == "92.5/30"
+    # Another queue keeps the default.
+    other = queue.daily("en", {"queue": "14", "range": "24h"})
+    assert "default target, 80/20" in text(by_class(other, "hst-daily__target")[0])
 
 
 # -- bad input -------------------------------------------------------------------------------

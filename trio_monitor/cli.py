@@ -16,7 +16,7 @@ from typing import Any
 from specs import sitetime
 from specs.roles import USER_ROLES
 
-from . import cli_views, db, queuetargets
+from . import cli_views, db, maintenance_cli, queuetargets
 from .cliutil import (  # noqa: F401 - the names callers and tests know from cli
     EXIT_CONFIG,
     EXIT_FAILURE,
@@ -174,6 +174,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=60.0, help="seconds to wait (60)")
     p.set_defaults(handler=cmd_notify_test)
     queuetargets.add_commands(sub, _group)
+    maintenance_cli.add_commands(sub, _group)
     return parser
 
 

@@ -19,6 +19,7 @@ from urllib.parse import quote
 from dash import dcc, html
 from dash.development.base_component import Component
 
+from specs.sltarget import ServiceLevelTarget
 from specs.text import stored
 from storage import AgentRow, DailyRow, History, Point, Resolution, Segment
 
@@ -459,10 +460,13 @@ _FAILOVER_COLUMNS = frozenset({"hst_col_answered", "hst_col_abandoned", "hst_col
 
 
 def build_daily(rows: Sequence[DailyRow], queue_id: str, tz: str, lang: str,
-                failover_since_ms: int | None = None) -> list[Component]:
+                failover_since_ms: int | None = None,
+                target: ServiceLevelTarget | None = None) -> list[Component]:
     """The daily figures, newest day first, what each column means, and the CSV link.
     ``failover_since_ms``: the start of the source's failover now under way: that day's
-    counters are labelled "since failover 10:42", never read as a day's totals."""
+    counters are labelled "since failover 10:42", never read as a day's totals.
+    ``target``: the queue's service-level target (its own or the site's default); a
+    day's service level under it is marked, and a note says which target it was."""
     title = html.H2(t("hst_daily_title", lang), className="section__title")
     link = html.A(t("hst_csv", lang), href=csv_href(queue_id, lang), id=HST_CSV,
                   className="button button--plain hst-csv", download="")
@@ -473,11 +477,17 @@ def build_daily(rows: Sequence[DailyRow], queue_id: str, tz: str, lang: str,
     failover_time = None if failover_since_ms is None else fmt.time_of_day(failover_since_ms, tz)
     label = None if failover_time is None else t("since_failover", lang, time=failover_time)
     body = [html.Tr([_daily_cell(key, cell(row), label if row.day.isoformat() == failover_day
-                                 else None)
+                                 else None, _below(key, row, target), lang)
                      for key, cell in _DAILY_COLUMNS],
                     **fmt.data_attributes(day=row.day.isoformat()))
             for row in reversed(rows)]
     notes = [html.Li(t(key, lang)) for key in _HELP_KEYS]
+    if target is not None:
+        notes.append(html.Li(
+            t("hst_help_target_own" if target.own else "hst_help_target_default", lang,
+              target=target_text(target, lang)),
+            className="hst-daily__target",
+            **fmt.data_attributes(target=target.text(), own="1" if target.own else "0")))
     if failover_day is not None:
         notes.append(html.Li(t("hst_help_failover", lang, day=failover_day, time=failover_time),
                              className="hst-daily__failover-note"))
@@ -490,22 +500,45 @@ def build_daily(rows: Sequence[DailyRow], queue_id: str, tz: str, lang: str,
             html.Ul(notes, className="hst-daily__help muted")]
 
 
-def _daily_cell(key: str, value: str, since_failover: str | None) -> html.Td:
-    if since_failover is None or key not in _FAILOVER_COLUMNS:
-        return html.Td(value)
-    return html.Td([value, " ", html.Span(since_failover, className="hst-daily__failover",
-                                          **fmt.data_attributes(failover="1"))])
+def _daily_cell(key: str, value: str, since_failover: str | None,
+                below: ServiceLevelTarget | None, lang: str) -> html.Td:
+    parts: list[Component | str] = [value]
+    if since_failover is not None and key in _FAILOVER_COLUMNS:
+        parts += [" ", html.Span(since_failover, className="hst-daily__failover",
+                                 **fmt.data_attributes(failover="1"))]
+    if below is None:
+        return html.Td(parts if len(parts) > 1 else value)
+    text = t("hst_below_target", lang, target=target_text(below, lang))
+    return html.Td(parts, className="hst-daily__below", title=text,
+                   **fmt.data_attributes(below="1"))
+
+
+def _below(key: str, row: DailyRow, target: ServiceLevelTarget | None
+           ) -> ServiceLevelTarget | None:
+    """``target`` when this is the service-level cell of a day under it."""
+    if (target is None or key != "hst_col_service_level" or row.service_level_pct is None
+            or row.service_level_pct >= target.pct):
+        return None
+    return target
+
+
+def target_text(target: ServiceLevelTarget, lang: str) -> str:
+    """``80/20``; ``92,5/30`` in Swedish."""
+    text = target.text()
+    return text.replace(".", ",") if lang == Lang.SV else text
 
 
 CSV_COLUMNS = ("hst_col_queue_id", "hst_col_queue", "hst_col_day", "hst_col_answered",
                "hst_col_abandoned", "hst_col_abandon_rate", "hst_col_service_level",
-               "hst_col_avg_wait_s", "hst_col_max_wait_s")
+               "hst_col_avg_wait_s", "hst_col_max_wait_s", "hst_col_sl_target")
 
 
-def daily_csv(rows: Iterable[DailyRow], lang: str) -> bytes:
+def daily_csv(rows: Iterable[DailyRow], lang: str,
+              target: ServiceLevelTarget | None = None) -> bytes:
     """The daily figures as CSV, oldest day first: UTF-8 with a BOM (so Excel reads
     å ä ö). Swedish: Swedish headers, ``;`` between fields and a decimal comma, as
-    Excel expects them in a Swedish locale. Unknown figures are empty."""
+    Excel expects them in a Swedish locale. Unknown figures are empty. The last column
+    is the service-level target the page judges the days against (empty: not given)."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";" if lang == Lang.SV else ",", lineterminator="\r\n")
     writer.writerow([t(key, lang) for key in CSV_COLUMNS])
@@ -518,6 +551,7 @@ def daily_csv(rows: Iterable[DailyRow], lang: str) -> bytes:
             _one_decimal(row.service_level_pct, lang),
             _one_decimal(row.avg_wait_s, lang),
             _one_decimal(row.max_wait_s, lang),
+            "" if target is None else target_text(target, lang),
         ])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 

@@ -293,9 +293,10 @@ def daily(stored_lang: Any, view_data: Any) -> Any:
         queue = model.queue(queue_id)
         rows = model.daily(queue) if queue is not None else []
         failover = model.failover_since(queue) if queue is not None else None
+        target = model.target(queue) if queue is not None else None
     except StorageUnavailable as err:
         return _banner(err, lang)
-    return build_daily(rows, queue_id, runtime.config.timezone, lang, failover)
+    return build_daily(rows, queue_id, runtime.config.timezone, lang, failover, target)
 
 
 @CALLBACKS.callback(
@@ -395,12 +396,13 @@ def daily_csv_view(queue_id: str) -> flask.Response:
             return flask.Response(t("hst_no_such_queue", lang, queue=queue_id), 404,
                                   mimetype="text/plain")
         rows = model.daily(queue)
+        target = model.target(queue)
     except StorageUnavailable as err:
         return flask.Response(f"{t('db_unavailable', lang)}: {err}", 503,
                               mimetype="text/plain")
     name = csv_filename(queue_id, fmt.local_day(runtime.now_ms(),
                                                 runtime.config.timezone))
-    return flask.Response(daily_csv(rows, lang), mimetype="text/csv", headers={
+    return flask.Response(daily_csv(rows, lang, target), mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{name}"',
         "Cache-Control": "no-store",
     })

@@ -138,6 +138,9 @@ class Settings(NotifySettings, AlertSettings, HistorySettings, CollectorSettings
             # DESIGN.md: a queue's open/closed value counts for three poll intervals.
             open_fresh_s=3 * self.poll_interval_s,
             sl_default_pct=self.sl_target_pct,
+            sl_default_threshold_s=self.sl_threshold_s,
+            timezone=self.timezone,
+            poll_interval_s=self.poll_interval_s,
         )
 
     def dashboard_config(self) -> DashboardConfig:
