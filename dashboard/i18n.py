@@ -18,7 +18,6 @@ _TEXTS: dict[str, tuple[str, str]] = {
 }
 
 
-
 def t(key: str, lang: str, **fields: object) -> str:
     """The text ``key`` in ``lang``, formatted with ``fields``; KeyError if unknown."""
     if _catalog.has(key) or key not in _TEXTS:

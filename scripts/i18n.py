@@ -139,7 +139,7 @@ def _unregister(module_name: str, path: Path) -> None:
         source = (source.replace("\n\n" + line, "\n", 1) if f"\n\n{line}\n" in source
                   else source.replace(line, "", 1))
         source = re.sub(rf"\n?_TEXTS\.update\({alias.group(1)}\)\n", "\n", source, count=1)
-        REGISTRY.write_text(source, encoding="utf-8")
+        REGISTRY.write_text(re.sub(r"\n{4,}", "\n\n\n", source), encoding="utf-8")
     path.unlink()
     print(f"removed {path.relative_to(ROOT)} and its registration in dashboard/i18n.py")
 
