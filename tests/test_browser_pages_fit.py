@@ -17,7 +17,14 @@ from typing import Any
 import pytest
 from selenium.webdriver.common.by import By
 
-from tests.fixtures.live import LiveStack, click, console_errors, log_in_browser, save_screenshot, wait
+from tests.fixtures.live import (
+    LiveStack,
+    click,
+    console_errors,
+    log_in_browser,
+    save_screenshot,
+    wait,
+)
 from tests.test_browser_layout import PHONE, fire_alerts, set_language, viewport, wait_for_alerts
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(600)]
@@ -33,7 +40,8 @@ OWN_SCROLLERS = ".table, .thr-scroll"
 TOO_WIDE_JS = """
 const allowed = arguments[0], vw = document.documentElement.clientWidth, problems = [];
 const name = e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
-    + (typeof e.className === 'string' && e.className ? '.' + e.className.trim().split(/\\s+/).join('.') : '')
+    + (typeof e.className === 'string' && e.className
+       ? '.' + e.className.trim().split(/\\s+/).join('.') : '')
     + ' "' + (e.innerText || e.textContent || '').trim().slice(0, 30) + '"';
 if (document.documentElement.scrollWidth > vw + 1) {
     problems.push('document scrolls sideways: ' + document.documentElement.scrollWidth);
@@ -118,3 +126,102 @@ def test_no_page_scrolls_sideways_on_a_phone_and_its_menu_reaches_everything(
     for where, menu in menus.items():
         assert len(menu["nav"]) >= 5 and menu["lang"] == 2 and menu["logout"] == 1, (where, menu)
     assert console_errors(browser) == []
+
+
+# The texts of each chart that are not tick labels (the legend's, any annotation's): each
+# inside its svg and none over another.
+CHART_TEXTS_JS = """
+const problems = [], names = [];
+for (const svg of document.querySelectorAll('.js-plotly-plot .main-svg')) {
+    const box = svg.closest('.js-plotly-plot').getBoundingClientRect();
+    const texts = Array.from(svg.querySelectorAll('.legendtext, .annotation-text'))
+        .map(e => [e.textContent, e.getBoundingClientRect()]).filter(x => x[1].width > 0);
+    for (const [text, r] of texts) {
+        names.push(text);
+        if (r.left < box.left - 0.5 || r.right > box.right + 0.5 || r.top < box.top - 0.5
+                || r.bottom > box.bottom + 0.5) {
+            problems.push('cut: ' + text);
+        }
+    }
+    for (let i = 0; i < texts.length; i++) { for (let j = i + 1; j < texts.length; j++) {
+        const [a, ra] = texts[i], [b, rb] = texts[j];
+        if (ra.left < rb.right - 1 && rb.left < ra.right - 1 && ra.top < rb.bottom - 1
+                && rb.top < ra.bottom - 1) {
+            problems.push('over each other: ' + a + ' / ' + b);
+        }
+    } }
+}
+const periods = document.querySelector('.hst-periods');
+const grid = document.querySelector('.hst-charts');
+const chart = document.querySelector('.hst-chart-box');
+return {problems: problems, names: names,
+        periods: periods && [periods.getBoundingClientRect().width,
+                             periods.getBoundingClientRect().height,
+                             grid.clientWidth, chart.getBoundingClientRect().height]};
+"""
+
+# Each /health card: a sparkline or a line saying why there is none; the last error's
+# label on one line and any address in it on one line, whole in its title.
+HEALTH_CARDS_JS = """
+const lines = e => Math.round(e.getBoundingClientRect().height
+                              / parseFloat(getComputedStyle(e).lineHeight || 0) || 1);
+const oneLine = e => e.getBoundingClientRect().height
+    < 1.6 * parseFloat(getComputedStyle(e).fontSize);
+const past = card => { const c = card.getBoundingClientRect();
+    return Array.from(card.querySelectorAll('*')).filter(e => {
+        const r = e.getBoundingClientRect();
+        return r.width > 0 && (r.right > c.right + 1 || r.left < c.left - 1); })
+        .map(e => e.className + ' "' + (e.innerText || '').slice(0, 30) + '"'); };
+return Array.from(document.querySelectorAll('.card')).map(card => ({
+    source: card.dataset.source,
+    past: past(card),
+    trend: card.querySelector('.card__spark .main-svg') ? 'spark'
+        : (card.querySelector('.card__trend') || {}).innerText || '',
+    label: Array.from(card.querySelectorAll('.fact--last-error .fact__label')).every(oneLine),
+    urls: Array.from(card.querySelectorAll('.fact__url')).map(u => [u.title, oneLine(u)]),
+}));
+"""
+
+
+def test_threshold_labels_never_overlap_or_get_cut_and_every_health_card_says_its_trend(
+    live_stack: LiveStack, browser: Any, tmp_path: Any
+) -> None:
+    fire_alerts(live_stack)  # queue 101 waits 3725 s: its thresholds are pixels apart
+    reconciler = live_stack.sim.reconciler_names[0]
+    live_stack.sim.control.reconciler(reconciler, mode="hang")  # an address in its error
+    log_in_browser(browser, live_stack.base_url, "/")
+    wait_for_alerts(browser, 60)
+    charts: dict[str, dict[str, Any]] = {}
+    for lang in ("en", "sv"):
+        set_language(browser, lang)
+        wait_for_alerts(browser, 20)
+        for width, height in (PHONE, (1920, 1080)):
+            viewport(browser, width, height)
+            open_page(browser, live_stack.base_url + "/queues/101", "/queues/100")
+            wait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".hst-periods"))
+            charts[f"{lang} {width}"] = browser.execute_script(CHART_TEXTS_JS)
+            save_screenshot(browser, tmp_path, f"thresholds_{lang}_{width}.png")
+        browser.get(live_stack.base_url + "/")
+    for where, found in charts.items():
+        assert found["problems"] == [], (where, found)
+        shown = " ".join(found["names"])
+        assert ("critical" in shown or "kritisk" in shown) and " s" in shown, (where, found)
+        # "Alerts in this range": the grid's whole width, lower than a chart.
+        period_width, period_height, grid_width, chart_height = found["periods"]
+        assert period_width >= grid_width - 1 and period_height < chart_height / 2, (
+            where, found)
+
+    viewport(browser, *PHONE)
+    open_page(browser, live_stack.base_url + "/health", "/health")
+    wait(browser, 60).until(lambda d: d.find_elements(
+        By.CSS_SELECTOR, f'.card[data-source="drift:{reconciler}"] .fact__url'))
+    for width, height in (PHONE, (1920, 1080)):
+        viewport(browser, width, height)
+        # Plotly draws the sparklines after the page: wait for every card's last line.
+        wait(browser, 20).until(lambda d: all(
+            card["trend"] for card in d.execute_script(HEALTH_CARDS_JS)))
+        cards = browser.execute_script(HEALTH_CARDS_JS)
+        save_screenshot(browser, tmp_path, f"health_cards_{width}.png")
+        assert [card for card in cards if not card["label"] or card["past"]] == []
+        urls = [url for card in cards for url in card["urls"]]
+        assert urls and all(title.startswith("http://") and one for title, one in urls), cards
