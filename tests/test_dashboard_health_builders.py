@@ -127,3 +127,35 @@ def test_it_names_a_reconciler_that_is_down() -> None:
     others = [status("drift:recon", "down", reason="HTTP 502")]
     [row] = build_site_strip(others, [drift_item("db", "cpu", NOW - MIN)], NOW, "en")
     assert text(row) == "1 resource drifting · recon DOWN: HTTP 502 · db cpu 2Gi→1Gi for 1 min"
+
+
+def test_every_card_ends_with_its_trend_or_says_why_there_is_none() -> None:
+    one_point = SourceHistory(latency=((NOW, 12.0),))  # one point draws no line
+    cards = {
+        "two points": build_health_card(status(), SourceHistory(
+            latency=((NOW - MIN, 12.0), (NOW, 15.0))), NOW, "en"),
+        "one point": build_health_card(status(), one_point, NOW, "sv"),
+        "none": build_health_card(status(), SourceHistory(), NOW, "en"),
+        "trio": build_health_card(status("trio"), SourceHistory(), NOW, "en"),
+        "reconciler": build_health_card(status("drift:recon-1"), SourceHistory(), NOW, "sv"),
+    }
+    assert len(by_class(cards["two points"], "card__spark")) == 1
+    notes = {name: text(note) for name, card in cards.items()
+             for note in by_class(card, "card__trend")}
+    assert notes == {"one point": "Ingen svarstid uppmätt den senaste timmen",
+                     "none": "No latency measured in the last hour",
+                     "trio": "History: on each queue's page",
+                     "reconciler": "Cykeltider: på sidan Avvikelser"}
+    assert not any(by_class(card, "card__spark") for name, card in cards.items()
+                   if name != "two points")
+
+
+def test_an_address_in_the_last_error_is_one_cut_line_whole_in_its_title() -> None:
+    error = ("no response within 0.5 s from GET http://127.0.0.1:34857/te/api/cc/1/services/"
+             "state; gave up after 1 attempt")
+    card = build_health_card(status("trio", last_error=error), SourceHistory(), NOW, "en")
+    [url] = by_class(card, "fact__url")
+    assert url.children == url.title == "http://127.0.0.1:34857/te/api/cc/1/services/state"
+    [value] = by_class(by_class(card, "fact--last-error")[0], "fact__value")
+    assert "".join(part if isinstance(part, str) else part.children
+                   for part in value.children) == error  # nothing lost, in order

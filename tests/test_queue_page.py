@@ -252,8 +252,14 @@ def test_it_draws_the_thresholds_of_enabled_rules_watching_the_queue(
     assert lines("service-level") == [(60, "Queue 12 service: critical"),
                                       (80, "Queue 12 service: warning")]
     assert lines("waiting") == [] and lines("agents") == []
-    labels = [a["text"] for a in figures["wait"]["layout"]["annotations"]]
-    assert labels == ["Long wait: warning 15", "Long wait: critical 20"]
+    # Named in the legend (no label drawn at the line: close values overlapped), lowest
+    # first, with the unit; the chart's one line is named by its title.
+    labels = [(trace["name"], trace["line"]["dash"]) for trace in figures["wait"]["data"]
+              if trace.get("showlegend")]
+    assert labels == [("Long wait: warning 15 s", "dash"), ("Long wait: critical 20 s", "dash")]
+    assert figures["wait"]["layout"]["showlegend"] and "annotations" not in figures["wait"][
+        "layout"]
+    assert not figures["waiting"]["layout"]["showlegend"]
 
 
 def test_the_service_level_lines_move_to_the_queues_own_target_as_the_engine_moves_them(

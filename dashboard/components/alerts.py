@@ -24,6 +24,7 @@ from ..i18n import t
 from ..metrics import QUEUE_KIND
 from ..status import covering_silence
 from . import format as fmt
+from .tables import card_table
 
 # Component ids of /alerts, "alr-" first (browser tests use the strings).
 ALR_REFRESH = "alr-refresh"
@@ -148,8 +149,7 @@ def _severity(severity: str | None, lang: str) -> html.Span:
 def _table(headers: Sequence[str], rows: list[Component], empty: str) -> Component:
     if not rows:
         return html.P(empty, className="muted")
-    return html.Table([html.Thead(html.Tr([html.Th(h) for h in headers])), html.Tbody(rows)],
-                      className="table")
+    return card_table(headers, rows, "")
 
 
 def db_error_banner(error: str, lang: str) -> html.Div:

@@ -17,6 +17,7 @@ from ..sites import DAY_MS, DriftView, duration_bins
 from . import charts
 from . import format as fmt
 from .health import last_success_text, state_badge
+from .tables import card_table
 
 
 def build_drift_page(snapshot: OpsSnapshot, now_ms: int, lang: str, tz: str,
@@ -49,21 +50,15 @@ def build_drift_table(drift: Sequence[DriftView], now_ms: int, lang: str, tz: st
         return _muted(t("no_drift_now", lang))
     header = ["col_resource", "col_provider", "col_field", "col_desired_actual", "col_since",
               "col_how_long"]
-    return html.Table(
-        [
-            html.Thead(html.Tr([html.Th(t(key, lang)) for key in header])),
-            html.Tbody([
-                html.Tr([
-                    html.Td(item.resource_id), html.Td(item.provider), html.Td(item.field),
-                    html.Td(f"{item.desired} → {item.actual}"),
-                    html.Td(fmt.moment(item.since_ms, now_ms, tz)),
-                    html.Td(fmt.age(now_ms - item.since_ms)),
-                ], **fmt.data_attributes(resource=item.resource_id, field=item.field))
-                for item in drift
-            ]),
-        ],
-        className="table drift-table",
-    )
+    return card_table([t(key, lang) for key in header], [
+        html.Tr([
+            html.Td(item.resource_id), html.Td(item.provider), html.Td(item.field),
+            html.Td(f"{item.desired} → {item.actual}"),
+            html.Td(fmt.moment(item.since_ms, now_ms, tz)),
+            html.Td(fmt.age(now_ms - item.since_ms)),
+        ], **fmt.data_attributes(resource=item.resource_id, field=item.field))
+        for item in drift
+    ], "drift-table")
 
 
 def build_reconcilers(reconcilers: Sequence[ReconcilerView], now_ms: int,

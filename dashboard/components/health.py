@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from urllib.parse import urlencode
 
@@ -77,10 +78,29 @@ def last_success_text(last_success_ms: int | None, now_ms: int, lang: str) -> st
     return t("ago", lang, age=fmt.age(now_ms - last_success_ms))
 
 
-def _fact(label: str, value: str, name: str) -> html.Div:
+def _fact(label: str, value: str | list[Component | str], name: str) -> html.Div:
     return html.Div([html.Span(label, className="fact__label"),
                      html.Span(value, className="fact__value")],
                     className=f"fact fact--{name}")
+
+
+# An address in an error ("... from GET http://host:8080/api/cc/1/services/state; gave
+# up ..."): up to white space or a quote, without the sentence's punctuation after it.
+_URL = re.compile(r"[a-z][a-z0-9+.-]*://[^\s\"'<>]*[^\s\"'<>.,;:)]", re.IGNORECASE)
+
+
+def error_parts(text: str) -> list[Component | str]:
+    """An error's words, which wrap between words as any text, with each address in it
+    as one monospace line of its own, cut with an ellipsis and whole in its title (an
+    address broken at any letter over three lines was unreadable)."""
+    parts: list[Component | str] = []
+    end = 0
+    for match in _URL.finditer(text):
+        parts.append(text[end:match.start()])
+        parts.append(html.Span(match.group(), title=match.group(), className="fact__url"))
+        end = match.end()
+    parts.append(text[end:])
+    return [part for part in parts if part != ""]
 
 
 def _facts(status: SourceStatus, history: SourceHistory, now_ms: int,
@@ -93,8 +113,8 @@ def _facts(status: SourceStatus, history: SourceHistory, now_ms: int,
         _fact(t("uptime_7d", lang), fmt.ratio(history.uptime_7d, lang), "uptime-7d"),
     ]
     if status.last_error:
-        facts.append(_fact(t("last_error_label", lang), stored(status.last_error, lang),
-                           "last-error"))
+        facts.append(_fact(t("last_error_label", lang),
+                           error_parts(stored(status.last_error, lang)), "last-error"))
     return facts
 
 
@@ -109,10 +129,10 @@ def build_health_card(status: SourceStatus, history: SourceHistory, now_ms: int,
         html.Div(_kind(status.kind, lang), className="card__kind"),
     ]
     if status.reason:
-        body.append(html.Div(stored(status.reason, lang), className="card__reason"))
+        body.append(html.Div(error_parts(stored(status.reason, lang)),
+                             className="card__reason"))
     body.extend(_facts(status, history, now_ms, lang))
-    if history.latency:
-        body.append(charts.graph(charts.sparkline(history.latency), "card__spark"))
+    body.append(_trend(status.kind, history, lang))
     return dcc.Link(
         html.Div(body, id={"type": HEALTH_CARD, "source": status.name},
                  className=f"card card--{status.state.value}",
@@ -120,6 +140,24 @@ def build_health_card(status: SourceStatus, history: SourceHistory, now_ms: int,
         href=detail_href(status.name),
         className="card__link",
     )
+
+
+# A card's last line, for the kinds whose history is elsewhere: what to read instead.
+_TREND_ELSEWHERE = {DRIFT_KIND: "hlt_trend_drift"}
+
+
+def _trend(kind: str, history: SourceHistory, lang: str) -> Component:
+    """A health target's latency of the last hour as a sparkline (two points at least:
+    one draws nothing), or a line saying there is none; for the other kinds, where their
+    history is (the Trio site's per queue, a reconciler's cycle times on /drift). Every
+    card says something there: an empty space read as a chart that failed to load."""
+    if kind == HEALTH_KIND:
+        if len(history.latency) >= 2:
+            return charts.graph(charts.sparkline(history.latency), "card__spark")
+        return html.Div(t("hlt_no_latency", lang), className="card__trend muted",
+                        **fmt.data_attributes(trend="none"))
+    return html.Div(t(_TREND_ELSEWHERE.get(kind, "hlt_trend_trio"), lang),
+                    className="card__trend muted", **fmt.data_attributes(trend="elsewhere"))
 
 
 def build_health_grid(snapshot: OpsSnapshot, now_ms: int, lang: str, tz: str) -> list[Component]:
@@ -147,7 +185,7 @@ def build_source_detail(detail: SourceDetail | None, name: str, now_ms: int,
              html.Span(status.url, className="detail__url")],
             className="detail__head",
         ),
-        html.Div(stored(status.reason or "", lang), className="card__reason"),
+        html.Div(error_parts(stored(status.reason or "", lang)), className="card__reason"),
         html.Div(_facts(status, detail.history, now_ms, lang), className="detail__facts"),
         html.H3(t("latency_24h", lang), className="section__title"),
         charts.graph(charts.time_lines({status.label: detail.latency_24h}, tz,

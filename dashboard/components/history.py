@@ -302,10 +302,19 @@ def chart_figure(spec: ChartSpec, data: QueueCharts, times: LocalTimes, gaps: Ga
         if found is not None:
             thresholds += found.thresholds
             periods += found.periods
-    layout = _layout(spec, times(history.from_ms), times(history.to_ms), len(spec.metrics) > 1)
+    several = len(spec.metrics) > 1
+    if not several:  # the chart's title names its one line
+        for trace in traces:
+            trace["showlegend"] = False
+    layout = _layout(spec, times(history.from_ms), times(history.to_ms),
+                     several or bool(thresholds))
     layout["shapes"] = ([_period_shape(p, times) for p in periods]
                         + [_threshold_shape(line) for line in thresholds])
-    layout["annotations"] = [_threshold_label(line, lang) for line in thresholds]
+    # Each threshold is named in the legend, beside a dash of its colour, lowest value
+    # first: labels drawn at the lines overlapped when two values were close and were
+    # cut at the chart's edge on a phone; the legend wraps and its margin grows to hold it.
+    traces += [_threshold_label(line, lang, spec.unit)
+               for line in sorted(thresholds, key=lambda line: line.value)]
     return {"data": traces, "layout": layout}
 
 
@@ -370,7 +379,8 @@ def _layout(spec: ChartSpec, start: str, end: str, legend: bool) -> dict[str, An
                   "ticksuffix": spec.unit, "automargin": True},
         "hovermode": "x unified",
         "showlegend": legend,
-        "legend": {"orientation": "h", "y": 1.12, "x": 0},
+        # In the traces' order (a filled band made plotly's default reversed).
+        "legend": {"orientation": "h", "y": 1.12, "x": 0, "traceorder": "normal"},
     }
 
 
@@ -388,12 +398,15 @@ def _threshold_shape(line: ThresholdLine) -> dict[str, Any]:
             "name": f"{line.rule_name}: {line.severity}"}
 
 
-def _threshold_label(line: ThresholdLine, lang: str) -> dict[str, Any]:
-    return {"xref": "paper", "x": 1, "xanchor": "right", "yref": "y", "y": line.value,
-            "yanchor": "bottom", "showarrow": False,
-            "text": t(f"hst_{line.severity}_line", lang, rule=stored(line.rule_name, lang),
-                      value=f"{line.value:g}"),
-            "font": {"size": 10, "color": THRESHOLD_COLOURS[line.severity]}}
+def _threshold_label(line: ThresholdLine, lang: str, unit: str) -> dict[str, Any]:
+    """A legend entry naming a threshold line (a trace with no point: the line itself is
+    the shape ``_threshold_shape`` draws across the chart)."""
+    colour = THRESHOLD_COLOURS[line.severity]
+    return {"type": "scatter", "mode": "lines", "x": [None], "y": [None],
+            "name": t(f"hst_{line.severity}_line", lang, rule=stored(line.rule_name, lang),
+                      value=f"{line.value:g}{unit}"),
+            "line": {"color": colour, "width": 2, "dash": "dash"},
+            "hoverinfo": "skip", "showlegend": True}
 
 
 # -- agents ---------------------------------------------------------------------------------
