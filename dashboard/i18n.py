@@ -16,6 +16,9 @@ __all__ = ["DEFAULT_LANG", "Lang", "keys", "language", "t", "tn"]
 # Consulted only for keys the catalog does not have.
 _TEXTS: dict[str, tuple[str, str]] = {
 }
+from dashboard._texts_words import TEXTS as _TEXTS_WORDS  # noqa: E402
+
+_TEXTS.update(_TEXTS_WORDS)
 
 
 def t(key: str, lang: str, **fields: object) -> str:
@@ -37,3 +40,8 @@ def tn(key: str, n: int, lang: str) -> str:
 
 def keys() -> list[str]:
     return [*_catalog.keys(), *(key for key in _TEXTS if not _catalog.has(key))]
+
+
+# The staged rule names and reasons, for specs.text.stored (after every module above
+# added its texts).
+_catalog.stage(_TEXTS)
