@@ -18,13 +18,14 @@ from dashboard.alertsmodel import AlertsModel
 from dashboard.components import alerts as alr_ids
 from dashboard.components import floor as floor_ids
 from dashboard.components import format as fmt
-from dashboard.components.alerts import build_firing
-from storage import AlertStore, Store, make_engine, series_key
+from dashboard.components.alerts import build_firing, scope_text
+from storage import AlertStore, MaintenanceScope, Store, make_engine, series_key
 from tests.fixtures.dashboard import (
     BUSY_QUEUE,
     alert_state,
     by_class,
     log_in,
+    silence_row,
     store_alert_states,
     text,
     write_queues,
@@ -282,6 +283,32 @@ def test_it_offers_the_open_alerts_entities_and_the_queues_to_silence(
     assert "trio" in choices[alr_ids.ALR_SILENCE_SOURCE]
     assert [(o["value"], o["label"]) for o in choices[alr_ids.ALR_SILENCE_ENTITIES]] == [
         (KEY_12, "Kundtjänst (queue)"), (KEY_3, "Ärenden (queue)")]
+
+
+def test_the_maintenance_form_offers_the_same_choices_as_the_silence_form(
+    client: FlaskClient, rules: dict[str, int]
+) -> None:
+    """One scope picker: the maintenance form's choices come from the same callback,
+    renewed on its own tick, in the page's language."""
+    log_in(client, "anna")
+    client.get("/alerts")
+    silence = call(client, alr_ids.ALR_SILENCE_RULE, {alr_ids.ALR_SILENCE_TICK: 0})
+    mnt = floor_ids.MAINTENANCE_SCOPE
+    maintenance = call(client, mnt.rule, {mnt.tick: 0})
+    assert [maintenance[key] for key in (mnt.rule, mnt.source, mnt.entities)] == [
+        silence[key] for key in (alr_ids.ALR_SILENCE_RULE, alr_ids.ALR_SILENCE_SOURCE,
+                                 alr_ids.ALR_SILENCE_ENTITIES)]
+    swedish = call(client, mnt.rule, {mnt.tick: 1, dash_ids.PAGES_LANG: "sv"})
+    assert [o["label"] for o in swedish[mnt.entities]] == ["Kundtjänst (kö)", "Ärenden (kö)"]
+
+
+def test_it_names_a_silences_and_a_windows_scope_alike() -> None:
+    scope = MaintenanceScope(rule_id=1, source="trio", entity_kind="queue",
+                             entity_ids=("12", "3"))
+    silence = silence_row(rule_id=1, source="trio", entity_kind="queue", entity_ids=("12", "3"))
+    assert scope_text(scope, {1: "Longest wait"}, "sv") == (
+        scope_text(silence, {1: "Longest wait"}, "sv")) == "Längsta väntetid · trio · queue · 12, 3"
+    assert scope_text(MaintenanceScope(), {}, "en") == "everything"
 
 
 # -- channels -----------------------------------------------------------------------------
