@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 from sqlalchemy import Select, Table, func, select
 from sqlalchemy.engine import Engine
 
@@ -163,3 +164,14 @@ def test_it_gives_the_drift_and_health_pages_a_history(engine: Engine) -> None:
         assert snapshot.history[name].uptime_24h == 1.0, name
         before, events = Store(engine).state_events(name, 0)
         assert (before, events) == (None, [(int(START * 1000), "up")])
+
+
+def test_the_simulator_serves_the_fleet_on_from_its_history(engine: Engine) -> None:
+    """The live simulator continues the backfilled drift: what the collector's first
+    poll reads is what the history's last moment stored, no spell cut at the seam."""
+    fleet, _ = _fill_fleet(engine)
+    stored = {(row.resource_id, row.field) for row in DriftStore(engine).current()}
+    config = simulator.SimulatorConfig(fleet=fleet, clock=lambda: DAYS2)
+    with simulator.run_in_thread(config) as sim:
+        body = httpx.get(sim.reconciler_url("reconciler-1", "json"), timeout=10.0).json()
+    assert {(d["resource_id"], d["field"]) for d in body["drift"]} == stored
