@@ -307,7 +307,7 @@ def test_it_names_a_silences_and_a_windows_scope_alike() -> None:
                              entity_ids=("12", "3"))
     silence = silence_row(rule_id=1, source="trio", entity_kind="queue", entity_ids=("12", "3"))
     assert scope_text(scope, {1: "Longest wait"}, "sv") == (
-        scope_text(silence, {1: "Longest wait"}, "sv")) == "Längsta väntetid · trio · queue · 12, 3"
+        scope_text(silence, {1: "Longest wait"}, "sv")) == "Längsta väntetid · trio · kö · 12, 3"
     assert scope_text(MaintenanceScope(), {}, "en") == "everything"
 
 
@@ -416,3 +416,20 @@ def test_it_reads_a_silence_from_the_form_values() -> None:
         "alr_reason_required")
     assert parse_silence(None, None, None, [], 60, "r" * 501, rule_names=rules) == (
         "alr_reason_too_long")
+
+
+def test_both_scope_pickers_name_the_kinds_in_the_readers_language() -> None:
+    from dashboard.components.alerts import build_silence_form
+    from dashboard.components.floor import build_maintenance_form
+
+    for form, kind_id in ((build_silence_form("sv", 5000), alr_ids.ALR_SILENCE_KIND),
+                          (build_maintenance_form("sv", 5000), floor_ids.ALR_FLOOR_MNT_KIND)):
+        [dropdown] = [c for c in _walk(form) if getattr(c, "id", None) == kind_id]
+        assert [(o["value"], o["label"]) for o in dropdown.options][:2] == [
+            ("queue", "kö"), ("target", "hälsomål")]
+
+
+def _walk(component: Any) -> list[Any]:
+    children = getattr(component, "children", None)
+    kids = children if isinstance(children, list) else [children] if children else []
+    return [component, *(c for kid in kids if not isinstance(kid, str) for c in _walk(kid))]

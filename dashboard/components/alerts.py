@@ -96,8 +96,12 @@ def word(prefix: str, value: str | None, lang: str) -> str:
 
 def entity_text(name: str, entity_id: str, kind: str, lang: str = "en") -> str:
     """"Kundtjänst (queue)", the kind in ``lang`` where the catalog names it."""
-    shown = t(f"thr_kind_{kind}", lang) if has_text(f"thr_kind_{kind}") else kind
-    return f"{name or entity_id} ({shown})"
+    return f"{name or entity_id} ({kind_text(kind, lang)})"
+
+
+def kind_text(kind: str, lang: str) -> str:
+    """A kind of entity in ``lang`` where the catalog names it (``kö``), else as stored."""
+    return t(f"thr_kind_{kind}", lang) if has_text(f"thr_kind_{kind}") else kind
 
 
 def alert_label(state: StateRow, rule_names: Mapping[int, str], lang: str) -> str:
@@ -360,7 +364,10 @@ def scope_text(scope: Scope, rule_names: Mapping[int, str], lang: str) -> str:
     parts = []
     if scope.rule_id is not None:
         parts.append(rule_name(scope.rule_id, rule_names, lang))
-    parts.extend(part for part in (scope.source, scope.entity_kind) if part)
+    if scope.source:
+        parts.append(scope.source)
+    if scope.entity_kind:
+        parts.append(kind_text(scope.entity_kind, lang))
     if scope.entity_ids:
         parts.append(", ".join(scope.entity_ids))
     return " · ".join(parts) if parts else t("alr_everything", lang)
@@ -425,7 +432,8 @@ def build_scope_picker(picker: ScopePicker, lang: str, refresh_ms: int,
             id=picker.source, options=sources, placeholder=t("alr_any_source", lang),
             className="dropdown"), lang),
         form_field("alr_field_kind", dcc.Dropdown(
-            id=picker.kind, placeholder=t("alr_any_kind", lang), options=list(ENTITY_KINDS),
+            id=picker.kind, placeholder=t("alr_any_kind", lang),
+            options=[{"label": kind_text(kind, lang), "value": kind} for kind in ENTITY_KINDS],
             className="dropdown"), lang),
         form_field("alr_field_entities", dcc.Dropdown(
             id=picker.entities, options=entities, multi=True, className="dropdown"), lang),
