@@ -109,3 +109,13 @@ def test_the_commands_speak_swedish_with_the_same_exit_statuses(site, tmp_path) 
     assert config.returncode == 0, config.stderr
     assert "TRIO_MONITOR_TRIO_BASE_URL" in config.stdout and "(inte satt)" in config.stdout
     assert config.stderr.startswith("varning: ")
+
+
+def test_one_language_for_every_command_the_sites_else_the_terminals() -> None:
+    from trio_monitor.cliutil import cli_language
+
+    assert cli_language({"TRIO_MONITOR_LANGUAGE": "sv", "LANG": "en_GB.UTF-8"}) == "sv"
+    assert cli_language({"TRIO_MONITOR_LANGUAGE": "en", "LANG": "sv_SE.UTF-8"}) == "en"
+    # Unset or not a language: the terminal's locale, then English.
+    assert cli_language({"TRIO_MONITOR_LANGUAGE": "fi", "LANG": "sv_SE.UTF-8"}) == "sv"
+    assert cli_language({"LANG": "C.UTF-8"}) == "en" and cli_language({}) == "en"

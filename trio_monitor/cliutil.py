@@ -9,6 +9,7 @@ import importlib.util
 import logging
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -107,13 +108,21 @@ def configure_logging(settings: Settings) -> None:
 # -- operators' messages in the site's language -------------------------------------------
 
 
-def cli_language() -> Lang:
-    """The language of every operator's message: TRIO_MONITOR_LANGUAGE, read as it is
-    (a message must not depend on the rest of the configuration being valid; unknown or
-    unset: English), the site's default language the pages use too."""
-    from specs import text
-
-    return text.language(os.environ.get("TRIO_MONITOR_LANGUAGE"))
+def cli_language(environ: Mapping[str, str] | None = None) -> Lang:
+    """The language of every operator's message (every command's, the demo's progress
+    too): the site's TRIO_MONITOR_LANGUAGE, read as it is (a message must not depend on
+    the rest of the configuration being valid), when it names a language; else the
+    terminal's locale, Swedish for a Swedish one (LC_ALL, LC_MESSAGES, LANG, the first
+    one set); else English."""
+    env = os.environ if environ is None else environ
+    configured = env.get("TRIO_MONITOR_LANGUAGE", "").strip()
+    if configured in Lang._value2member_map_:
+        return Lang(configured)
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = env.get(name, "")
+        if value:
+            return Lang.SV if value.lower().startswith("sv") else Lang.EN
+    return Lang.EN
 
 
 def say(key: str, lang: str | None = None, **fields: object) -> str:

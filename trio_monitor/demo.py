@@ -21,23 +21,12 @@ from typing import TextIO
 import simulator
 import storage
 
-from .cliutil import configure_logging
+from .cliutil import cli_language, configure_logging  # cli_language: known from here too
 from .settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 
 HISTORY_DAYS = 30
-
-
-def cli_language(environ: dict[str, str] | None = None) -> str:
-    """The language of the operator's terminal: Swedish for a Swedish locale (LC_ALL,
-    LC_MESSAGES, LANG, the first one set), else English."""
-    env = os.environ if environ is None else environ
-    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        value = env.get(name, "")
-        if value:
-            return "sv" if value.lower().startswith("sv") else "en"
-    return "en"
 
 
 class Steps:
