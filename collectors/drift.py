@@ -189,19 +189,7 @@ class DriftSource:
 
     def _samples(self, worker: WorkerBlock, counts: Mapping[str, int], ts_ms: int
                  ) -> list[Sample]:
-        samples = [
-            Sample(
-                SeriesKey(self.name, "provider", provider, DRIFT_COUNT_METRIC, "resources",
-                          provider),
-                ts_ms, float(count),
-            )
-            for provider, count in sorted(counts.items())
-        ]
-        for metric, value in _worker_values(worker).items():
-            key = SeriesKey(self.name, "reconciler", self.spec.name, metric,
-                            RECONCILER_METRICS[metric], self.spec.name)
-            samples.append(Sample(key, ts_ms, value))
-        return samples
+        return drift_samples(self.spec.name, worker, counts, ts_ms)
 
     def assess(
         self, outcome: PollOutcome | None, error: SourceError | None, consecutive_failures: int
@@ -226,6 +214,23 @@ class DriftSource:
         if age_s > STALE_AFTER_S:
             return (HealthState.DEGRADED.value, f"no successful run for {_age(age_s)}")
         return (HealthState.UP.value, f"last successful run {_age(age_s)} ago")
+
+
+def drift_samples(reconciler: str, worker: WorkerBlock, counts: Mapping[str, int],
+                  ts_ms: int) -> list[Sample]:
+    """The samples one answer of ``reconciler`` makes (source ``drift:<reconciler>``): a
+    drift count per provider and the worker block's figures."""
+    source = f"drift:{reconciler}"
+    samples = [
+        Sample(SeriesKey(source, "provider", provider, DRIFT_COUNT_METRIC, "resources",
+                         provider), ts_ms, float(count))
+        for provider, count in sorted(counts.items())
+    ]
+    for metric, value in _worker_values(worker).items():
+        key = SeriesKey(source, "reconciler", reconciler, metric,
+                        RECONCILER_METRICS[metric], reconciler)
+        samples.append(Sample(key, ts_ms, value))
+    return samples
 
 
 def reconciler_values(outcome: PollOutcome, source: str) -> dict[str, float]:

@@ -37,3 +37,8 @@ def tn(key: str, n: int, lang: str) -> str:
 
 def keys() -> list[str]:
     return [*_catalog.keys(), *(key for key in _TEXTS if not _catalog.has(key))]
+
+
+# The staged rule names and reasons, for specs.text.stored (after every module above
+# added its texts).
+_catalog.stage(_TEXTS)

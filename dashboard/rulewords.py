@@ -10,31 +10,26 @@ values (``parse_duration(duration_text(s)) == s``).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from alerts import Direction, Rule
-from specs.drift import DRIFT_RULE_METRICS
-from specs.floor_metrics import FLOOR_RULE_METRICS
-from specs.health import HEALTH_RULE_METRICS
-from specs.metrics import QUEUE_RULE_METRICS, Display, RuleMetric
-from specs.sources import SOURCE_RULE_METRICS
+from specs.metrics import Display
+from specs.rule_metrics import (
+    RULE_METRIC_BY_ID,
+    RULE_METRICS,
+    WORD_UNITS,
+    metric_name,
+)
 
 from .components import format as fmt
 from .i18n import t
 
-# Every metric the rule form offers, grouped by the kind of entity measured.
-RULE_METRICS: tuple[RuleMetric, ...] = (
-    *QUEUE_RULE_METRICS, *FLOOR_RULE_METRICS, *HEALTH_RULE_METRICS, *DRIFT_RULE_METRICS,
-    *SOURCE_RULE_METRICS,
-)
-RULE_METRIC_BY_ID: Mapping[str, RuleMetric] = {m.id: m for m in RULE_METRICS}
 # The groups of the metric picker, in their order (the order metrics first appear).
 KINDS: tuple[str, ...] = tuple(dict.fromkeys(m.entity_kind for m in RULE_METRICS))
 # A picker option that only titles a group: its value can never be a metric id.
 GROUP_PREFIX = "group:"
 # Units the form says in words (the others are symbols: "%", "ms").
-_WORD_UNITS = frozenset({"calls", "agents", "resources"})
 
 _NUMBER = r"(\d+(?:\.\d+)?)"
 _CLOCK_RE = re.compile(r"(\d+):([0-5]\d)(?::([0-5]\d))?")
@@ -150,7 +145,7 @@ def unit_text(metric_id: str, lang: str) -> str:
         return ""
     if metric.display is Display.DURATION:
         return t("ths_unit_duration", lang)
-    if metric.unit in _WORD_UNITS:
+    if metric.unit in WORD_UNITS:
         return t(f"ths_unit_{metric.unit}", lang)
     return metric.unit
 
@@ -160,12 +155,6 @@ def value_text(metric_id: str, value: float, lang: str) -> str:
     shown = threshold_input(metric_id, value)
     unit = "" if is_duration(metric_id) else unit_text(metric_id, lang)
     return f"{shown} {unit}" if unit else shown
-
-
-def metric_name(metric_id: str, lang: str) -> str:
-    """The metric's name in ``lang``; a metric no registry declares by its id."""
-    metric = RULE_METRIC_BY_ID.get(metric_id)
-    return t(metric.label_key, lang) if metric is not None else metric_id
 
 
 def metric_options(lang: str, current: str | None = None) -> list[dict[str, object]]:

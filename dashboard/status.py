@@ -114,11 +114,13 @@ class FigureAlert:
 
 @dataclass(frozen=True, slots=True)
 class Badge:
-    """A rule on another metric of the queue: its name and ``warning``, ``critical`` or
-    ``pending``."""
+    """A rule on another metric of the queue: its stored name (None: the rule is gone),
+    the metric it watches, and ``warning``, ``critical`` or ``pending``. The tile shows
+    the name in the reader's language, else the metric's registered name."""
 
-    name: str
+    name: str | None
     mark: str
+    metric: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,17 +223,20 @@ def _figure(rows: list[StateRow], metric: str) -> FigureAlert:
 
 
 def _badges(rows: list[StateRow], rule_names: Mapping[int, str]) -> tuple[Badge, ...]:
-    marks: dict[str, str] = {}
+    """One badge per rule name (per metric for rules that are gone), the worst mark."""
+    marks: dict[tuple[str, str], str] = {}
     for row in rows:
         if row.metric in FIGURE_METRICS:
             continue
         level = _level(row)
         mark = level.value if level is not TileLevel.OK else (
             PENDING_MARK if row.state == AlertState.PENDING.value else None)
-        name = rule_names.get(row.rule_id, row.metric)
-        if mark is not None and _mark_rank(mark) > _mark_rank(marks.get(name)):
-            marks[name] = mark
-    return tuple(Badge(name, mark) for name, mark in sorted(marks.items()))
+        name = rule_names.get(row.rule_id)
+        key = (name, "") if name is not None else ("", row.metric)
+        if mark is not None and _mark_rank(mark) > _mark_rank(marks.get(key)):
+            marks[key] = mark
+    return tuple(Badge(name or None, mark, metric)
+                 for (name, metric), mark in sorted(marks.items()))
 
 
 def _mark_rank(mark: str | None) -> int:

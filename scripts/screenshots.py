@@ -40,7 +40,7 @@ from tests.fixtures.live import (  # noqa: E402
     running_stack,
     wait,
 )
-from trio_monitor.demo_history import DAY_S, fill_history  # noqa: E402
+from trio_monitor.demo_history import DAY_S, fill_fleet_history, fill_history  # noqa: E402
 from trio_monitor.settings._trio import DEFAULT_QUEUE_FIELDS  # noqa: E402
 
 SIZES = ((1280, 720), (1920, 1080), (3840, 2160), (390, 844))
@@ -86,9 +86,13 @@ def stack_with_history(workdir: Path, history_days: float) -> Iterator[Any]:
                                                now=from_s)
         fill_history(engine, model, source="trio", queue_fields=DEFAULT_QUEUE_FIELDS,
                      from_s=from_s)
+        # /drift and /health with their week of history, as the demo has it.
+        fleet = simulator.build_fleet(SEED, from_s)
+        fill_fleet_history(engine, fleet, from_s=from_s)
     finally:
         engine.dispose()
-    config = simulator.SimulatorConfig(queues=QUEUES, agents=AGENTS, seed=SEED, model=model)
+    config = simulator.SimulatorConfig(queues=QUEUES, agents=AGENTS, seed=SEED, model=model,
+                                       fleet=fleet)
     with simulator.run_in_thread(config) as sim, running_stack(sim, workdir, {}) as stack:
         yield stack
 

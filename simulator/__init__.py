@@ -8,7 +8,8 @@ from simulator._cli import main
 from simulator._config import SimulatorConfig
 from simulator._control_client import SimulatorControl
 from simulator._faults import FaultKind
-from simulator._history import queue_history
+from simulator._fleet import Fleet, WorkerAnswer, build_fleet
+from simulator._history import FleetMoment, fleet_history, queue_history
 from simulator._model import (
     AgentState,
     Behaviour,
@@ -27,14 +28,19 @@ __all__ = [
     "ContactCenter",
     "FaultKind",
     "FieldTypes",
+    "Fleet",
+    "FleetMoment",
     "RunningSimulator",
     "SimulatorConfig",
     "SimulatorControl",
     "SimulatorServers",
     "SimulatorStartError",
+    "WorkerAnswer",
     "Surges",
     "build_contact_center",
+    "build_fleet",
     "day_profile",
+    "fleet_history",
     "main",
     "queue_history",
     "run_in_thread",

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from simulator._fleet import default_names
+from simulator._fleet import Fleet, default_names
 from simulator._model import Behaviour, ContactCenter
 from simulator._types import FieldTypes
 
@@ -66,6 +66,9 @@ class SimulatorConfig:
     # from it), served instead of building one; queues, agents, seed, warmup_s and
     # behaviour are then not used for the model.
     model: ContactCenter | None = None
+    # Likewise a fleet of workers and reconcilers (the demo's, after filling its drift
+    # and health history from it); workers, reconcilers and their names are then its.
+    fleet: Fleet | None = None
 
     def __post_init__(self) -> None:
         self.charset = self.charset.lower()

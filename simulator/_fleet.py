@@ -469,7 +469,8 @@ def _value(value: float) -> str:
 
 
 class Fleet:
-    """Every fake worker and reconciler of one simulator."""
+    """Every fake worker and reconciler of one simulator (``build_fleet``: the names a
+    simulator with default settings serves)."""
 
     def __init__(
         self, worker_names: tuple[str, ...], reconciler_names: tuple[str, ...], seed: int,
@@ -479,3 +480,11 @@ class Fleet:
         self.reconcilers = {
             name: Reconciler(name, i, seed, start) for i, name in enumerate(reconciler_names)
         }
+
+
+def build_fleet(seed: int, start: float, workers: int = 4, reconcilers: int = 1) -> Fleet:
+    """The fleet a simulator of ``seed`` serves by default (``worker-1..``,
+    ``reconciler-1..``), its drift drawn from ``start`` on: a caller can advance it
+    through history and then serve it (``SimulatorConfig.fleet``)."""
+    return Fleet(default_names("worker", workers, None),
+                 default_names("reconciler", reconcilers, None), seed, start)

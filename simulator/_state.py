@@ -135,7 +135,7 @@ class Shared:
         # "http://host:port", set once listening
         self.origins = dict.fromkeys((*ROLES, FOREIGN), "")
         self.stopping = asyncio.Event()  # set at shutdown: hung requests end
-        self.fleet = Fleet(
+        self.fleet = config.fleet or Fleet(
             config.worker_names or (), config.reconciler_names or (), config.seed, self.now()
         )
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import string
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -204,6 +205,19 @@ def format_time(ts_ms: int, tz: str, lang: str, *, seconds: bool = True) -> str:
     return _babel_datetime(sitetime.local(ts_ms, tz), pattern, locale=_locale(lang))
 
 
+def format_clock(seconds: float | None) -> str:
+    """A wait as the tiles show it: ``m:ss`` (``h:mm:ss`` from an hour), the same in
+    both languages; an en dash when unknown."""
+    if seconds is None:
+        return DASH
+    total = max(0, int(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}:{minutes:02d}:{secs:02d}"
+    return f"{minutes}:{secs:02d}"
+
+
 def format_duration(seconds: float | None, lang: str) -> str:
     """A coarse duration: ``42 s``, ``3 min``, ``5 h``, ``2 d`` (SI symbols, the same
     in English and Swedish; ``lang`` for the numbers)."""
@@ -224,9 +238,11 @@ STORED_PREFIXES = ("rule_", "rsn_")
 _MAX_DEPTH = 3
 
 
-def _stored_patterns() -> list[tuple[re.Pattern[str], Entry]]:
+def _stored_patterns(
+    entries: dict[str, Entry] | None = None,
+) -> list[tuple[re.Pattern[str], Entry]]:
     found = []
-    for key, entry in _ENTRIES.items():
+    for key, entry in (_ENTRIES if entries is None else entries).items():
         if not key.startswith(STORED_PREFIXES) or entry.plural:
             continue
         pattern = "".join(
@@ -242,23 +258,72 @@ def _stored_patterns() -> list[tuple[re.Pattern[str], Entry]]:
 _STORED = _stored_patterns()
 
 
+def stage(texts: Mapping[str, tuple[str, str]]) -> None:
+    """Let ``stored`` read the ``rule_``/``rsn_`` texts of a staging module (a
+    ``dashboard/_texts_<name>.py`` not yet folded into the catalog: key -> (English,
+    Swedish)); the catalog's own entries win. dashboard/i18n.py calls this with its
+    staging dict; once every module is folded in, that dict is empty."""
+    global _STORED
+    extra = {key: Entry(key, {Lang.EN: (english,), Lang.SV: (swedish,)})
+             for key, (english, swedish) in texts.items()
+             if key.startswith(STORED_PREFIXES) and key not in _ENTRIES}
+    _STORED = _stored_patterns({**_ENTRIES, **extra})
+
+
 def stored(value: str, lang: str, _depth: int = 0) -> str:
     """``value``, a text the program stored in English (a shipped rule's name, a
     state's reason such as "longest_wait_s = 95 (critical at or above 20)"), in
     ``lang``: matched against the catalog's ``rule_``/``rsn_`` texts, the fields it
-    carries translated in turn, parts joined by "; " one by one. Anything else (a name
-    someone typed, a server's error text) is returned as it is."""
-    if language(lang) is Lang.EN or not value or _depth > _MAX_DEPTH:
+    carries translated in turn, parts joined by "; " one by one. A ``{metric}`` field
+    that names a registered metric becomes its name, and the ``{value}`` and
+    ``{threshold}`` beside it are written with its unit (``Longest wait = 1:35
+    (critical at or above 0:20)``), in English too. Anything else (a name someone
+    typed, a server's error text) is returned as it is."""
+    if not value or _depth > _MAX_DEPTH:
         return value
     if "; " in value:
         return "; ".join(stored(part, lang, _depth + 1) for part in value.split("; "))
     for pattern, entry in _STORED:
         match = pattern.match(value)
         if match is not None:
+            parts = match.groupdict()
             fields = {name: localize_number(part, lang) or stored(part, lang, _depth + 1)
-                      for name, part in match.groupdict().items()}
+                      for name, part in parts.items()}
+            fields.update(_metric_fields(parts, lang))
             return entry.forms[language(lang)][0].format(**fields)
     return value
+
+
+# The fields of a stored reason that carry a figure of its ``{metric}``.
+_FIGURE_FIELDS = ("value", "threshold")
+
+
+def _metric_fields(parts: dict[str, str], lang: str) -> dict[str, str]:
+    """A reason's ``metric`` field as the metric's name and its figures with their unit;
+    nothing when the field names no registered metric."""
+    from .rule_metrics import RULE_METRIC_BY_ID, metric_name, metric_value
+
+    metric_id = parts.get("metric")
+    if metric_id is None or metric_id not in RULE_METRIC_BY_ID:
+        return {}
+    fields = {"metric": metric_name(metric_id, lang)}
+    for name in _FIGURE_FIELDS:
+        figure = _figure(parts.get(name))
+        if figure is not None:
+            fields[name] = metric_value(metric_id, figure[0], lang, figure[1])
+    return fields
+
+
+def _figure(part: str | None) -> tuple[float, int] | None:
+    """A number the program wrote with ``:g`` and how many decimals it has."""
+    if part is None:
+        return None
+    try:
+        number = float(part)
+    except ValueError:
+        return None
+    match = _DECIMAL.match(part)
+    return number, len(match.group(1)) if match else 0
 
 
 _DECIMAL = re.compile(r"-?\d+\.(\d+)\Z")

@@ -18,13 +18,14 @@ from dashboard.alertsmodel import AlertsModel
 from dashboard.components import alerts as alr_ids
 from dashboard.components import floor as floor_ids
 from dashboard.components import format as fmt
-from dashboard.components.alerts import build_firing
-from storage import AlertStore, Store, make_engine, series_key
+from dashboard.components.alerts import build_firing, scope_text
+from storage import AlertStore, MaintenanceScope, Store, make_engine, series_key
 from tests.fixtures.dashboard import (
     BUSY_QUEUE,
     alert_state,
     by_class,
     log_in,
+    silence_row,
     store_alert_states,
     text,
     write_queues,
@@ -284,6 +285,32 @@ def test_it_offers_the_open_alerts_entities_and_the_queues_to_silence(
         (KEY_12, "Kundtjänst (queue)"), (KEY_3, "Ärenden (queue)")]
 
 
+def test_the_maintenance_form_offers_the_same_choices_as_the_silence_form(
+    client: FlaskClient, rules: dict[str, int]
+) -> None:
+    """One scope picker: the maintenance form's choices come from the same callback,
+    renewed on its own tick, in the page's language."""
+    log_in(client, "anna")
+    client.get("/alerts")
+    silence = call(client, alr_ids.ALR_SILENCE_RULE, {alr_ids.ALR_SILENCE_TICK: 0})
+    mnt = floor_ids.MAINTENANCE_SCOPE
+    maintenance = call(client, mnt.rule, {mnt.tick: 0})
+    assert [maintenance[key] for key in (mnt.rule, mnt.source, mnt.entities)] == [
+        silence[key] for key in (alr_ids.ALR_SILENCE_RULE, alr_ids.ALR_SILENCE_SOURCE,
+                                 alr_ids.ALR_SILENCE_ENTITIES)]
+    swedish = call(client, mnt.rule, {mnt.tick: 1, dash_ids.PAGES_LANG: "sv"})
+    assert [o["label"] for o in swedish[mnt.entities]] == ["Kundtjänst (kö)", "Ärenden (kö)"]
+
+
+def test_it_names_a_silences_and_a_windows_scope_alike() -> None:
+    scope = MaintenanceScope(rule_id=1, source="trio", entity_kind="queue",
+                             entity_ids=("12", "3"))
+    silence = silence_row(rule_id=1, source="trio", entity_kind="queue", entity_ids=("12", "3"))
+    assert scope_text(scope, {1: "Longest wait"}, "sv") == (
+        scope_text(silence, {1: "Longest wait"}, "sv")) == "Längsta väntetid · trio · kö · 12, 3"
+    assert scope_text(MaintenanceScope(), {}, "en") == "everything"
+
+
 # -- channels -----------------------------------------------------------------------------
 
 
@@ -389,3 +416,20 @@ def test_it_reads_a_silence_from_the_form_values() -> None:
         "alr_reason_required")
     assert parse_silence(None, None, None, [], 60, "r" * 501, rule_names=rules) == (
         "alr_reason_too_long")
+
+
+def test_both_scope_pickers_name_the_kinds_in_the_readers_language() -> None:
+    from dashboard.components.alerts import build_silence_form
+    from dashboard.components.floor import build_maintenance_form
+
+    for form, kind_id in ((build_silence_form("sv", 5000), alr_ids.ALR_SILENCE_KIND),
+                          (build_maintenance_form("sv", 5000), floor_ids.ALR_FLOOR_MNT_KIND)):
+        [dropdown] = [c for c in _walk(form) if getattr(c, "id", None) == kind_id]
+        assert [(o["value"], o["label"]) for o in dropdown.options][:2] == [
+            ("queue", "kö"), ("target", "hälsomål")]
+
+
+def _walk(component: Any) -> list[Any]:
+    children = getattr(component, "children", None)
+    kids = children if isinstance(children, list) else [children] if children else []
+    return [component, *(c for kid in kids if not isinstance(kid, str) for c in _walk(kid))]

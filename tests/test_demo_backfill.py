@@ -1,5 +1,6 @@
 """The demo's history: filled from the simulator's model through the collector's write
-path and the rollups, so that /queues has points at once (SQLite and PostgreSQL)."""
+path and the rollups, so that /queues has points at once, and from its fleet, so that
+/drift and /health have drift spells and uptime at once (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -7,15 +8,23 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 from sqlalchemy import Select, Table, func, select
 from sqlalchemy.engine import Engine
 
 import simulator
 from dashboard import DashboardConfig
 from dashboard.historymodel import CHART_METRICS, PRESETS, HistoryModel
-from storage import Resolution, RollupStore, Store
+from dashboard.opsmodel import OpsModel
+from storage import DriftStore, Resolution, RollupStore, Store
 from storage._schema import rollup_1h, rollup_1m, samples
-from trio_monitor.demo_history import BackfillReport, fill_history, has_history
+from trio_monitor.demo_history import (
+    BackfillReport,
+    FleetReport,
+    fill_fleet_history,
+    fill_history,
+    has_history,
+)
 from trio_monitor.settings import DEFAULT_QUEUE_FIELDS
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -104,3 +113,65 @@ def test_it_reports_progress_up_to_the_whole(engine: Engine) -> None:
     seen: list[float] = []
     _fill(engine, seen)
     assert seen == sorted(seen) and seen[-1] == 1.0 and 0.0 < seen[0] < 1.0
+
+
+# -- the fleet: reconcilers' drift and workers' health ---------------------------------------
+
+DAYS2 = START + 2 * 86_400.0
+
+
+def _fill_fleet(engine: Engine) -> tuple[simulator.Fleet, FleetReport]:
+    fleet = simulator.build_fleet(seed=4, start=START)
+    report = fill_fleet_history(engine, fleet, from_s=START, clock=lambda: DAYS2,
+                                steps=((START, 300.0), (DAYS2 - 3600.0, 60.0)))
+    # Two days 5 minutes apart up to the last hour, then every minute, END included.
+    assert report.moments == 23 * 12 + 24 * 12 + 61
+    return fleet, report
+
+
+def test_it_stores_the_reconcilers_drift_as_the_collector_would(engine: Engine) -> None:
+    fleet, report = _fill_fleet(engine)
+    drift = DriftStore(engine)
+    started = [e for e in drift.events(since_ms=0, limit=10_000) if e.event == "started"]
+    reconciled = drift.durations(since_ms=0)
+    # Drift comes and goes (spells of 2 to 20 minutes, about 40 minutes apart, on 12
+    # resources): many spells began and most ended, each event from a stored poll.
+    assert report.drifts == len(started) > 50 and len(reconciled) > 40
+    # Spells seen through 5-minute polls: the middle one is of the model's lengths.
+    assert 2 * 60_000 <= sorted(reconciled)[len(reconciled) // 2] <= 20 * 60_000
+    # What drifts at the last moment is what the fleet, served on, reports now.
+    served = {(d.resource_id, d.field) for d in fleet.reconcilers["reconciler-1"].drift(DAYS2)}
+    assert {(row.resource_id, row.field) for row in drift.current()} == served
+    series = Store(engine).series("drift:reconciler-1")
+    assert {row.key.metric for row in series} >= {"drift_count", "healthy",
+                                                   "cycle_duration_s", "last_success_ts"}
+    assert report.samples == _count(engine, _rows(samples))
+
+
+def test_it_gives_the_drift_and_health_pages_a_history(engine: Engine) -> None:
+    _fill_fleet(engine)
+    ops = OpsModel(engine, ttl_s=0, clock=lambda: DAYS2)
+    snapshot = ops.snapshot()
+    assert snapshot.db_error is None
+    assert snapshot.drift_events and snapshot.durations_ms
+    [(provider_line, points)] = list(snapshot.drift_counts.items())[:1]
+    assert len(points) >= 24 * 12 // 2, provider_line  # a day of counts on the chart
+    # Every worker and the reconciler up since the first moment: a whole day's uptime,
+    # from the one state event the collector writes when it first sees a source up.
+    names = {f"health:worker-{i}" for i in range(1, 5)} | {"drift:reconciler-1"}
+    assert {s.name for s in snapshot.sources} == names
+    for name in names:
+        assert snapshot.history[name].uptime_24h == 1.0, name
+        before, events = Store(engine).state_events(name, 0)
+        assert (before, events) == (None, [(int(START * 1000), "up")])
+
+
+def test_the_simulator_serves_the_fleet_on_from_its_history(engine: Engine) -> None:
+    """The live simulator continues the backfilled drift: what the collector's first
+    poll reads is what the history's last moment stored, no spell cut at the seam."""
+    fleet, _ = _fill_fleet(engine)
+    stored = {(row.resource_id, row.field) for row in DriftStore(engine).current()}
+    config = simulator.SimulatorConfig(fleet=fleet, clock=lambda: DAYS2)
+    with simulator.run_in_thread(config) as sim:
+        body = httpx.get(sim.reconciler_url("reconciler-1", "json"), timeout=10.0).json()
+    assert {(d["resource_id"], d["field"]) for d in body["drift"]} == stored

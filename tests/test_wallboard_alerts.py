@@ -113,6 +113,20 @@ def test_it_badges_a_firing_rule_on_another_metric() -> None:
     assert by_class(tile, "tile__wait-value--ok")  # the wait itself is fine
 
 
+def test_it_names_a_badge_in_the_readers_language() -> None:
+    """A shipped rule's stored English name is translated, a rule that is gone shows its
+    metric's registered name (never its id), a typed name stays as typed."""
+    states = [alert_state(metric="calls_waiting", severity="warning", rule_id=7),
+              alert_state(metric="agents_available", severity="critical", rule_id=8),
+              alert_state(metric="agents_paused", state="pending", rule_id=9)]
+    names = {7: "Source stale", 9: "Kvällspaus"}
+    badges = {lang: [b.children for b in by_class(_tile(states, rule_names=names, lang=lang),
+                                                  "tile__badge")]
+              for lang in ("en", "sv")}
+    assert badges == {"en": ["Available", "Kvällspaus", "Source stale"],
+                      "sv": ["Lediga", "Kvällspaus", "Källan inaktuell"]}
+
+
 def test_it_says_who_acknowledged_and_how_long_ago() -> None:
     tile = _tile([alert_state(ack_by="anna", ack_at_ms=NOW - 180_000, ack_comment="on it")])
     assert text(by_class(tile, "tile__note--acknowledged")) == (

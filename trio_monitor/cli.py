@@ -23,6 +23,8 @@ from .cliutil import (  # noqa: F401 - the names callers and tests know from cli
     EXIT_OK,
     NO_SCHEMA,
     CommandError,
+    cli_language,
+    say,
     sqlite_path,
 )
 from .cliutil import open_database as _open_database
@@ -184,10 +186,13 @@ def _parser() -> argparse.ArgumentParser:
 def cmd_check_config(args: argparse.Namespace) -> int:
     settings = load_settings()
     width = max(len(k) for k in settings.masked())
+    # The names and values as the environment takes them; only the placeholders of
+    # settings without a value are words.
+    placeholders = {"(not set)": say("cli_config_not_set"), "(empty)": say("cli_config_empty")}
     for key, value in settings.masked().items():
-        print(f"{key:<{width}} = {value}")
+        print(f"{key:<{width}} = {placeholders.get(value, value)}")
     for problem in settings.trio_problems():
-        print(f"warning: {problem}", file=sys.stderr)
+        print(say("cli_config_warning", problem=problem), file=sys.stderr)
     # What `web`, `collect` and `serve` would refuse, refused here too: check-config is
     # how an operator asks "will this start?".
     refusals = settings.refusals(web=True)
@@ -238,12 +243,13 @@ def cmd_status(args: argparse.Namespace) -> int:
         raise _unavailable(exc) from None
     finally:
         engine.dispose()
-    found = problems(report, settings, now_ms)
+    lang = cli_language()
+    found = problems(report, settings, now_ms, lang)
     if args.check:
         for line in found:
             print(line)
         return EXIT_FAILURE if found else EXIT_OK
-    for line in render(report, now_ms):
+    for line in render(report, now_ms, lang):
         print(line)
     return EXIT_OK
 
@@ -367,13 +373,9 @@ def _database_call(action: Callable[[Any], object], refused: tuple[type[Exceptio
 
 
 def _say(key: str, **fields: object) -> None:
-    """Print the operator's message ``cli_<key>`` from the catalog, in
-    TRIO_MONITOR_LANGUAGE (read as is: the message must not depend on the rest of the
-    configuration being valid)."""
-    from specs import text
-
-    print(text.t(f"cli_{key}", text.language(os.environ.get("TRIO_MONITOR_LANGUAGE")),
-                 **fields))
+    """Print the operator's message ``cli_<key>`` from the catalog, in the CLI's one
+    language (``cliutil.cli_language``)."""
+    print(say(f"cli_{key}", cli_language(), **fields))
 
 
 def _users_call(action: Callable[[Any], object], settings: Any = None) -> int:

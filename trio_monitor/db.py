@@ -17,11 +17,15 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from specs import text
+
 from .cliutil import (
     EXIT_FAILURE,
     EXIT_OK,
     CommandError,
+    cli_language,
     open_database,
+    say,
     sqlite_path,
     start,
     unavailable,
@@ -70,7 +74,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
         raise unavailable(exc) from None
     finally:
         engine.dispose()
-    print(f"database schema: {before or 'empty'} -> {after}")
+    print(say("cli_db_upgraded", before=before or say("cli_db_empty"), after=after))
     return EXIT_OK
 
 
@@ -80,13 +84,15 @@ def cmd_db_current(args: argparse.Namespace) -> int:
     settings = start(args)
     path = sqlite_path(settings.database_url)
     if path is not None and not path.exists():
-        print(f"current: empty (no database file at {path})")
-        print(f"head:    {storage.head_revision()}")
+        print(say("cli_db_current", revision=say("cli_db_no_file",
+                                                  revision=say("cli_db_empty"), path=path)))
+        print(say("cli_db_head", revision=storage.head_revision()))
         return EXIT_OK
     engine = open_database(settings, schema=False)
     try:
-        print(f"current: {storage.current_revision(engine) or 'empty'}")
-        print(f"head:    {storage.head_revision()}")
+        print(say("cli_db_current",
+                  revision=storage.current_revision(engine) or say("cli_db_empty")))
+        print(say("cli_db_head", revision=storage.head_revision()))
     except storage.StorageUnavailable as exc:
         raise unavailable(exc) from None
     finally:
@@ -102,16 +108,14 @@ def cmd_db_backup(args: argparse.Namespace) -> int:
     if path is None:
         print(_pg_command("pg_dump", settings.database_url,
                           ["--format=custom", f"--file={args.file}"]))
-        print("trio-monitor: PostgreSQL: run the command above (pg_dump is consistent while "
-              "the collector writes); the password comes from PGPASSWORD or ~/.pgpass",
-              file=sys.stderr)
+        print(say("cli_db_pg_backup"), file=sys.stderr)
         return EXIT_OK
     try:
         made = storage.backup_sqlite(path, args.file, busy_timeout_s=settings.db_busy_timeout_s)
     except storage.BackupError as exc:
         raise CommandError([str(exc)], EXIT_FAILURE) from None
-    print(f"backup of {path} at schema revision {made.revision} written to {made.path} "
-          f"({made.size_bytes / 1048576:.1f} MiB)")
+    print(say("cli_db_backup_written", path=path, revision=made.revision, target=made.path,
+              size=text.format_number(made.size_bytes / 1048576, cli_language(), 1)))
     return EXIT_OK
 
 
@@ -125,12 +129,11 @@ def cmd_db_restore(args: argparse.Namespace) -> int:
     if path is None:
         _refuse_while_leased(settings, now_ms)
         if not args.file.is_file():
-            raise CommandError([f"no file at {args.file}"], EXIT_FAILURE)
+            raise CommandError([say("cli_db_no_backup_file", path=args.file)], EXIT_FAILURE)
         print(_pg_command("pg_restore", settings.database_url,
                           ["--clean", "--if-exists", "--no-owner", "--single-transaction"],
                           str(args.file)))
-        print("trio-monitor: PostgreSQL: stop every collector and web process, then run the "
-              "command above; then trio-monitor db upgrade", file=sys.stderr)
+        print(say("cli_db_pg_restore"), file=sys.stderr)
         return EXIT_OK
     try:
         restored = storage.restore_sqlite(args.file, path, lease_name=COLLECTOR_LEASE,
@@ -140,11 +143,11 @@ def cmd_db_restore(args: argparse.Namespace) -> int:
         raise CommandError([str(exc)], EXIT_IN_USE) from None
     except storage.BackupError as exc:
         raise CommandError([str(exc)], EXIT_FAILURE) from None
-    print(f"restored {path} from {args.file} (schema revision {restored.revision})")
+    print(say("cli_db_restored", path=path, file=args.file, revision=restored.revision))
     if restored.previous is not None:
-        print(f"the database it replaced is kept as {restored.previous}")
+        print(say("cli_db_previous_kept", path=restored.previous))
     if restored.revision != storage.head_revision():
-        print("run trio-monitor db upgrade before starting the services")
+        print(say("cli_db_upgrade_first"))
     return EXIT_OK
 
 
@@ -160,8 +163,7 @@ def _refuse_while_leased(settings: Any, now_ms: int) -> None:
     finally:
         engine.dispose()
     if held is not None and held.expires_at_ms > now_ms:
-        raise CommandError([f"a collector ({held.holder}) holds the lease: stop every "
-                            "collector (and the web app) first"], EXIT_IN_USE)
+        raise CommandError([say("cli_db_leased", holder=held.holder)], EXIT_IN_USE)
 
 
 def _pg_command(tool: str, url: str, options: list[str], *trailing: str) -> str:

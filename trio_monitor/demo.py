@@ -21,23 +21,12 @@ from typing import TextIO
 import simulator
 import storage
 
-from .cliutil import configure_logging
+from .cliutil import cli_language, configure_logging  # cli_language: known from here too
 from .settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 
 HISTORY_DAYS = 30
-
-
-def cli_language(environ: dict[str, str] | None = None) -> str:
-    """The language of the operator's terminal: Swedish for a Swedish locale (LC_ALL,
-    LC_MESSAGES, LANG, the first one set), else English."""
-    env = os.environ if environ is None else environ
-    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        value = env.get(name, "")
-        if value:
-            return "sv" if value.lower().startswith("sv") else "en"
-    return "en"
 
 
 class Steps:
@@ -109,13 +98,14 @@ def run_demo(args: argparse.Namespace) -> int:
     seed = secrets.randbelow(10_000)
     # Surges in every third queue, from now on: one starts every 5 minutes.
     behaviour = simulator.Behaviour(surges=simulator.Surges(origin=start))
-    model = fill_demo_history(settings, steps, args, seed, behaviour, start)
+    model, fleet = fill_demo_history(settings, steps, args, seed, behaviour, start)
 
     sim_password = "sim-" + secrets.token_urlsafe(12)
     client_key = secrets.token_urlsafe(18)
     config = simulator.SimulatorConfig(
         queues=args.queues, agents=args.agents, seed=seed, client_key=client_key,
         username="monitor", password=sim_password, behaviour=behaviour, model=model,
+        fleet=fleet,
     )
     steps.line(steps.text("demo_starting"))
     with simulator.run_in_thread(config) as sim:
@@ -175,11 +165,12 @@ def app_url(origin: str, settings: Settings) -> str:
 def fill_demo_history(
     settings: Settings, steps: Steps, args: argparse.Namespace, seed: int,
     behaviour: simulator.Behaviour, start: float,
-) -> simulator.ContactCenter | None:
-    """The model to serve, advanced through ``args.history_days`` of history stored in
-    the database; None (the simulator builds its own) when the database has history
-    already or none is wanted."""
-    from .demo_history import DAY_S, fill_history, has_history
+) -> tuple[simulator.ContactCenter | None, simulator.Fleet | None]:
+    """The model and the fleet of workers and reconcilers to serve, advanced through
+    ``args.history_days`` of queue, drift and health history stored in the database;
+    None (the simulator builds its own) when the database has history already or none
+    is wanted."""
+    from .demo_history import DAY_S, fill_fleet_history, fill_history, has_history
     from .wiring import make_engine
 
     days = args.history_days
@@ -187,10 +178,10 @@ def fill_demo_history(
     try:
         if days <= 0:
             steps.step("demo_history_off")
-            return None
+            return None, None
         if has_history(engine, settings.trio_source_name):
             steps.step("demo_history_found")
-            return None
+            return None, None
         steps.step("demo_step_history", days=days, pct=0)
         from_s = start - days * DAY_S
         model = simulator.build_contact_center(
@@ -200,15 +191,19 @@ def fill_demo_history(
             engine, model, source=settings.trio_source_name,
             queue_fields=settings.queue_fields, from_s=from_s,
             progress=lambda done: steps.percent("demo_step_history", done, days=days))
-        steps.line(steps.text("demo_history_done", days=days, seconds=round(report.seconds),
-                              samples=f"{report.samples:,}".replace(",", " ")))
-        return model
+        fleet = simulator.build_fleet(seed, from_s)
+        fleet_report = fill_fleet_history(engine, fleet, from_s=from_s)
+        total = report.samples + fleet_report.samples
+        steps.line(steps.text("demo_history_done", days=days,
+                              seconds=round(report.seconds + fleet_report.seconds),
+                              samples=f"{total:,}".replace(",", " ")))
+        return model, fleet
     except storage.StorageUnavailable as exc:
         # The demo still runs, with the history it got (what was written stays).
         log.error("the demo's history was not filled: %s", exc,
                   extra={"database": settings.database_url})
         steps.line(steps.text("demo_history_failed", error=str(exc)))
-        return None
+        return None, None
     finally:
         engine.dispose()
 

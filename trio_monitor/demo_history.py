@@ -27,9 +27,20 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 import simulator
+from collectors.drift import drift_samples, parse_drift_document
 from collectors.trio_records import ParseReport, parse_queues
+from specs.health import HealthState
 from specs.metrics import QUEUE_UNITS
-from storage import Resolution, RollupStore, Sample, SeriesKey, Store
+from storage import (
+    EventTuple,
+    PollWrite,
+    Resolution,
+    RollupStore,
+    Sample,
+    SeriesKey,
+    SourceFacts,
+    Store,
+)
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +51,9 @@ RECENT_S = DAY_S
 RECENT_STEP_S = 60.0  # over the last day: every minute
 POLLS_PER_WRITE = 100  # moments per write transaction (12 queues: ~12,000 samples)
 MINUTE_MS = 60_000
+# The drift and health history the pages show: /drift's events and durations and
+# /health's uptime reach back a week, their charts a day. Older drift is not backfilled.
+FLEET_DAYS = 7
 # Share of the progress the history takes; the rollups take the rest.
 _WRITE_SHARE = 0.85
 
@@ -112,6 +126,110 @@ def fill_history(
     log.info("demo history filled: %d moments, %d samples, %d minute and %d hour rollups "
              "in %.1f s", moments, samples, minutes, hours, took)
     return BackfillReport(moments, samples, minutes, hours, first_ms, last_ms, took)
+
+
+@dataclass(frozen=True, slots=True)
+class FleetReport:
+    moments: int  # simulated polls of every reconciler and worker
+    samples: int
+    drifts: int  # drift spells that began (each a drift event "started")
+    seconds: float  # wall time taken
+
+
+# The first state of a backfilled source, with the reason the collectors give (rsn_polled).
+_FIRST_STATE = "polled successfully"
+
+
+def fill_fleet_history(
+    engine: Engine,
+    fleet: simulator.Fleet,
+    *,
+    from_s: float,
+    clock: Callable[[], float] = time.time,
+    steps: Sequence[tuple[float, float]] | None = None,
+) -> FleetReport:
+    """Store what the fleet's reconcilers and workers served from ``from_s`` (by default
+    at most ``FLEET_DAYS`` ago: what the pages show) up to ``clock()`` as the drift and
+    health collectors store their polls: each reconciler's
+    drift document read by the collector's parser (``parse_drift_document``) into its
+    samples (``drift_samples``) and its set of drifting resources, whose changes
+    ``Store.write_batches`` turns into drift events as for live polls; each source's
+    facts, and one "state" event when it is first seen up (the uptime's start). A
+    worker's history is that state: its check's latency is a measurement of a real
+    request the model cannot give, so the live collector draws that chart from its
+    first check on. The fleet is left advanced to the last moment: serve it on.
+
+    Raises ``StorageUnavailable`` if the database fails; what was written stays."""
+    started = time.perf_counter()
+    end_guess = clock()
+    if steps is None:
+        from_s = max(from_s, end_guess - FLEET_DAYS * DAY_S)
+        steps = ((from_s, OLD_STEP_S), (max(from_s, end_guess - RECENT_S), RECENT_STEP_S))
+    store = Store(engine)
+    providers: dict[str, set[str]] = {}
+    drifting: dict[str, set[tuple[str, str]]] = {}
+    pending: list[PollWrite] = []
+    moments = samples = drifts = 0
+    first_ms = last_ms = int(from_s * 1000)
+    for moment in simulator.fleet_history(fleet, steps, clock, from_s):
+        ts_ms = int(moment.t * 1000)
+        if not moments:
+            first_ms = ts_ms
+        changed: list[PollWrite] = []
+        for name, document in moment.reconcilers.items():
+            report = parse_drift_document(document, f"simulator:{name}")
+            seen = providers.setdefault(name, set())
+            seen.update(report.counts)
+            counts = {provider: report.counts.get(provider, 0) for provider in seen}
+            write = _fleet_write(f"drift:{name}", "drift", ts_ms, first_ms,
+                                 drift_samples(name, report.worker, counts, ts_ms))
+            # As the store diffs the drifting set: by resource and field.
+            now = {(item.resource_id, item.field) for item in report.items or []}
+            if now == drifting.get(name) and moments:
+                pending.append(write)  # the set unchanged: the store leaves it alone
+                continue
+            drifts += len(now - drifting.get(name, set()))
+            drifting[name] = now
+            changed.append(PollWrite(write.source, write.samples, None, write.facts,
+                                     write.events, drift=report.items))
+        pending.extend(
+            _fleet_write(f"health:{name}", "health", ts_ms, first_ms, [])
+            for name, answer in moment.workers.items()
+            if answer.status == 200 and answer.payload.get("status") == "ok")
+        moments += 1
+        last_ms = ts_ms
+        if changed:
+            # A drift that began or ended is stamped with the transaction's time (the
+            # poll's, live): the moment's polls alone, at their own time.
+            samples += _write(store, [*pending, *changed], ts_ms)
+            pending.clear()
+        elif moments % POLLS_PER_WRITE == 0:
+            samples += _write(store, pending, ts_ms)
+            pending.clear()
+    if pending:
+        samples += _write(store, pending, last_ms)
+    took = time.perf_counter() - started
+    log.info("demo drift and health history filled: %d moments, %d samples, %d drift "
+             "spells in %.1f s", moments, samples, drifts, took)
+    return FleetReport(moments, samples, drifts, took)
+
+
+def _write(store: Store, writes: list[PollWrite], now_ms: int) -> int:
+    store.write_batches(writes, lease_name=None, lease_token=None, now_ms=now_ms)
+    return sum(len(write.samples) for write in writes)
+
+
+def _fleet_write(source: str, kind: str, ts_ms: int, first_ms: int,
+                 samples: list[Sample]) -> PollWrite:
+    """One successful poll of a fleet source at ``ts_ms``, as the collector writes it:
+    up since ``first_ms``, said by a "state" event at the first poll."""
+    up = HealthState.UP.value
+    events: list[EventTuple] = ([(ts_ms, "state", _FIRST_STATE, None, up)]
+                                if ts_ms == first_ms else [])
+    facts = SourceFacts(name=source, kind=kind, url=f"simulator:{source}",
+                        last_poll_at_ms=ts_ms, last_success_at_ms=ts_ms, state=up,
+                        state_reason=_FIRST_STATE, state_since_ms=first_ms)
+    return PollWrite(source, samples, None, facts, events)
 
 
 def _samples(

@@ -188,7 +188,8 @@ def _entities(args: argparse.Namespace, engine: Any, trio_source: str
 def cmd_maintenance_list(args: argparse.Namespace) -> int:
     import storage
     from alerts.maintenance import running
-    from dashboard.components.floor import scope_words, when_words
+    from dashboard.components.alerts import scope_text
+    from dashboard.components.floor import when_words
 
     settings = _start(argparse.Namespace(), quiet=True)
     engine = _open_database(settings)
@@ -212,7 +213,7 @@ def cmd_maintenance_list(args: argparse.Namespace) -> int:
         else:
             state = _t("cli_mnt_planned")
         print(f"#{row.id} · {when_words(row, now, lang, settings.timezone)} · "
-              f"{scope_words(row.scope, names, lang)} · {state} · {row.reason} · "
+              f"{scope_text(row.scope, names, lang)} · {state} · {row.reason} · "
               f"{row.created_by}")
     return EXIT_OK
 

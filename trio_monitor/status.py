@@ -15,17 +15,20 @@ from sqlalchemy.engine import Engine
 import specs.clock
 import storage
 from collectors.kinds import source_intervals, watched_sources
-from specs import sitetime
+from specs import text
 from specs.collector_status import StorageStatus, read_status, status_path
+from specs.languages import DEFAULT_LANG
 from specs.lease import COLLECTOR_LEASE
 from specs.metrics import STATUS_COLUMNS, QueueMetricId
 from specs.sources import BreakerState, HealthState
 from storage import CurrentRow, LeaseInfo, SourceFacts
 
+from .cliutil import duration_ago, say
 from .settings import Settings
 
-# Source kinds (collectors' ``Source.kind``), in the order and under the titles shown.
-KIND_TITLES = {"trio": "Trio sites", "health": "workers", "drift": "reconcilers"}
+# Source kinds (collectors' ``Source.kind``), in the order shown; each titled by its
+# ``cli_status_kind_<kind>`` text (an unknown kind by its name).
+KIND_TITLES = ("trio", "health", "drift")
 BREAKER_CLOSED = BreakerState.CLOSED.value
 # A source's state as the collector decides it; anything else is a problem.
 STATE_UP = HealthState.UP.value
@@ -59,96 +62,113 @@ def gather(settings: Settings, engine: Engine, now_ms: int | None = None) -> Rep
                   zone=settings.timezone)
 
 
-def storage_line(status: StorageStatus, zone: str) -> str:
+def storage_line(status: StorageStatus, zone: str, lang: str = DEFAULT_LANG) -> str:
     """Either "storage: ok", or since when and why the database takes no writes, with what
     the collector holds meanwhile."""
     if status.failing_since_ms is None:
-        return "storage: ok"
-    since = sitetime.time_of_day(status.failing_since_ms, zone)
-    return (f"storage: failing since {since}: {status.reason}; "
-            f"{status.buffered_polls} poll(s) with {status.buffered_samples} sample(s) "
-            f"held in memory, {status.lost_samples} sample(s) lost")
+        return say("cli_status_storage_ok", lang)
+    return say("cli_status_storage_failing", lang,
+               since=text.format_time(status.failing_since_ms, zone, lang, seconds=False),
+               reason=status.reason, polls=status.buffered_polls,
+               samples=status.buffered_samples, lost=status.lost_samples)
 
 
 def collector_active(report: Report, now_ms: int) -> bool:
     return report.lease is not None and report.lease.expires_at_ms > now_ms
 
 
-def problems(report: Report, settings: Settings, now_ms: int) -> list[str]:
+def problems(report: Report, settings: Settings, now_ms: int,
+             lang: str = DEFAULT_LANG) -> list[str]:
     """One line per reason the monitoring is not whole; empty when a collector holds
     the lease and every watched source is up and recent."""
     found = []
     if not collector_active(report, now_ms):
-        found.append("collector: none active (the lease expired or was never taken)")
+        found.append(say("cli_status_no_collector", lang))
     if report.storage is not None and report.storage.failing:
-        found.append(storage_line(report.storage, report.zone))
+        found.append(storage_line(report.storage, report.zone, lang))
     facts = {src.name: src for src in report.sources}
     for name, interval_s in sorted(report.watched.items()):
         src = facts.get(name)
         if src is None:
-            found.append(f"{name}: not polled yet")
+            found.append(say("cli_status_not_polled", lang, name=name))
             continue
-        found += [f"{name}: {why}" for why in _source_problems(src, interval_s, settings, now_ms)]
+        found += [f"{name}: {why}"
+                  for why in _source_problems(src, interval_s, settings, now_ms, lang)]
     return found
 
 
 def _source_problems(src: SourceFacts, interval_s: float, settings: Settings,
-                     now_ms: int) -> Iterator[str]:
-    error = f" (last error: {src.last_error})" if src.last_error and src.failing_since_ms else ""
+                     now_ms: int, lang: str) -> Iterator[str]:
+    error = (say("cli_status_last_error", lang, error=src.last_error)
+             if src.last_error and src.failing_since_ms else "")
     if src.breaker_state != BREAKER_CLOSED:
-        yield f"breaker {src.breaker_state}{error}"
+        yield say("cli_status_breaker", lang, state=_word("breaker", src.breaker_state, lang),
+                  error=error)
     elif src.consecutive_failures > 0:
-        yield f"failing, {src.consecutive_failures} poll(s) in a row{error}"
+        yield say("cli_status_failing", lang, n=src.consecutive_failures, error=error)
     if src.state is not None and src.state != STATE_UP:
-        yield f"state {src.state}"
+        yield say("cli_status_state", lang, state=_word("state", src.state, lang))
     if src.last_success_at_ms is None:
-        yield "no successful poll yet"
+        yield say("cli_status_no_success", lang)
     else:
         # Late by more than the polls a screen tolerates, plus one poll's deadline.
         limit_ms = (settings.stale_after_polls * interval_s + settings.poll_deadline_s) * 1000
         if now_ms - src.last_success_at_ms > limit_ms:
-            yield f"last success {age(now_ms, src.last_success_at_ms)}"
+            yield say("cli_status_last_success", lang,
+                      age=duration_ago(now_ms, src.last_success_at_ms, lang))
 
 
-def render(report: Report, now_ms: int) -> list[str]:
+def _word(kind: str, value: str, lang: str) -> str:
+    """A state's or a breaker's word (``cli_<kind>_<value>``); an unknown one as stored."""
+    try:
+        return say(f"cli_{kind}_{value}", lang)
+    except KeyError:
+        return value
+
+
+def render(report: Report, now_ms: int, lang: str = DEFAULT_LANG) -> list[str]:
     lines = []
     if collector_active(report, now_ms):
         assert report.lease is not None
-        lines.append(f"collector: {report.lease.holder} (lease token {report.lease.token})")
+        lines.append(say("cli_status_collector", lang, holder=report.lease.holder,
+                         token=report.lease.token))
     else:
-        lines.append("collector: none active (lease expired or never taken)")
+        lines.append(say("cli_status_no_collector", lang))
     if report.storage is not None:
-        lines.append(storage_line(report.storage, report.zone))
+        lines.append(storage_line(report.storage, report.zone, lang))
     by_kind: dict[str, list[SourceFacts]] = {}
     for src in report.sources:
         by_kind.setdefault(src.kind, []).append(src)
     for kind in [*KIND_TITLES, *sorted(set(by_kind) - set(KIND_TITLES))]:
         lines.append("")
-        lines.append(f"{KIND_TITLES.get(kind, kind)}:")
+        title = say(f"cli_status_kind_{kind}", lang) if kind in KIND_TITLES else kind
+        lines.append(f"{title}:")
         sources = sorted(by_kind.get(kind, []), key=lambda s: s.name)
         if not sources:
-            lines.append("  (none)")
-        lines += [_source_line(src, report, now_ms) for src in sources]
+            lines.append("  " + say("cli_status_none", lang))
+        lines += [_source_line(src, report, now_ms, lang) for src in sources]
     lines.append("")
-    lines.append("queues:")
-    lines += _queue_lines(report.rows, now_ms)
+    lines.append(say("cli_status_queues", lang))
+    lines += _queue_lines(report.rows, now_ms, lang)
     return lines
 
 
-def _source_line(src: SourceFacts, report: Report, now_ms: int) -> str:
-    line = (f"  {src.name}: {src.state + ', ' if src.state else ''}breaker {src.breaker_state}, "
-            f"last success {age(now_ms, src.last_success_at_ms)}, "
-            f"failures {src.consecutive_failures}")
+def _source_line(src: SourceFacts, report: Report, now_ms: int, lang: str) -> str:
+    state = f"{_word('state', src.state, lang)}, " if src.state else ""
+    line = "  " + say("cli_status_source", lang, name=src.name, state=state,
+                      breaker=_word("breaker", src.breaker_state, lang),
+                      age=duration_ago(now_ms, src.last_success_at_ms, lang),
+                      n=text.format_number(src.consecutive_failures, lang))
     if src.failover_active:
-        line += f", failover to {src.active_url}"
+        line += say("cli_status_failover", lang, url=src.active_url)
     if src.name not in report.watched:
-        line += " (no longer configured)"
+        line += say("cli_status_unconfigured", lang)
     if src.failing_since_ms:
-        line += f"\n    last error: {src.last_error}"
+        line += "\n    " + say("cli_status_source_error", lang, error=src.last_error)
     return line
 
 
-def _queue_lines(rows: list[CurrentRow], now_ms: int) -> list[str]:
+def _queue_lines(rows: list[CurrentRow], now_ms: int, lang: str) -> list[str]:
     by_queue: dict[tuple[str, str], dict[str, float]] = {}
     ages: dict[tuple[str, str], int] = {}
     for row in rows:
@@ -158,19 +178,15 @@ def _queue_lines(rows: list[CurrentRow], now_ms: int) -> list[str]:
         by_queue.setdefault(key, {})[row.metric] = row.value
         ages[key] = max(ages.get(key, 0), row.ts_ms)
     if not by_queue:
-        return ["  (none)"]
-    lines = [f"  {'queue':<24} {'open':>4} "
-             + " ".join(f"{c:>9}" for c in _QUEUE_COLUMNS.values()) + "  age"]
+        return ["  " + say("cli_status_none", lang)]
+    headings = " ".join(f"{say(f'cli_status_col_{c}', lang):>9}" for c in _QUEUE_COLUMNS)
+    lines = [f"  {say('cli_status_col_queue', lang):<24} {say('cli_status_col_open', lang):>5} "
+             f"{headings}  {say('cli_status_col_age', lang)}"]
+    words = {1.0: say("cli_yes", lang), 0.0: say("cli_no", lang)}
     for (qid, name), metrics in sorted(by_queue.items(), key=lambda kv: kv[0][1]):
-        shown = " ".join(f"{metrics[c]:>9.0f}" if c in metrics else f"{'-':>9}"
-                         for c in _QUEUE_COLUMNS)
-        is_open = {1.0: "yes", 0.0: "no"}.get(metrics.get(QueueMetricId.OPEN, -1), "?")
-        lines.append(f"  {name[:24]:<24} {is_open:>4} {shown}  {age(now_ms, ages[(qid, name)])}")
+        shown = " ".join(f"{text.format_number(metrics[c], lang):>9}" if c in metrics
+                         else f"{'-':>9}" for c in _QUEUE_COLUMNS)
+        is_open = words.get(metrics.get(QueueMetricId.OPEN, -1), "?")
+        lines.append(f"  {name[:24]:<24} {is_open:>5} {shown}  "
+                     f"{duration_ago(now_ms, ages[(qid, name)], lang)}")
     return lines
-
-
-def age(now_ms: int, then_ms: int | None) -> str:
-    if then_ms is None:
-        return "never"
-    seconds = max(0, (now_ms - then_ms) // 1000)
-    return f"{seconds} s ago" if seconds < 120 else f"{seconds // 60} min ago"

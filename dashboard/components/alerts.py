@@ -7,7 +7,8 @@ built once by the page's layout, so a refresh never wipes what someone is typing
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from dash import dcc, html
 from dash.development.base_component import Component
@@ -96,8 +97,12 @@ def word(prefix: str, value: str | None, lang: str) -> str:
 
 def entity_text(name: str, entity_id: str, kind: str, lang: str = "en") -> str:
     """"Kundtjänst (queue)", the kind in ``lang`` where the catalog names it."""
-    shown = t(f"thr_kind_{kind}", lang) if has_text(f"thr_kind_{kind}") else kind
-    return f"{name or entity_id} ({shown})"
+    return f"{name or entity_id} ({kind_text(kind, lang)})"
+
+
+def kind_text(kind: str, lang: str) -> str:
+    """A kind of entity in ``lang`` where the catalog names it (``kö``), else as stored."""
+    return t(f"thr_kind_{kind}", lang) if has_text(f"thr_kind_{kind}") else kind
 
 
 def alert_label(state: StateRow, rule_names: Mapping[int, str], lang: str) -> str:
@@ -340,13 +345,31 @@ def _silence_row(
     )
 
 
-def scope_text(silence: SilenceRow, rule_names: Mapping[int, str], lang: str) -> str:
+class Scope(Protocol):
+    """What a silence and a planned maintenance window cover (``SilenceRow``,
+    ``MaintenanceScope``): None, or no ids, is "every"."""
+
+    @property
+    def rule_id(self) -> int | None: ...
+    @property
+    def source(self) -> str | None: ...
+    @property
+    def entity_kind(self) -> str | None: ...
+    @property
+    def entity_ids(self) -> tuple[str, ...]: ...
+
+
+def scope_text(scope: Scope, rule_names: Mapping[int, str], lang: str) -> str:
+    """"Longest wait · trio · queue · 12, 14", or "everything"."""
     parts = []
-    if silence.rule_id is not None:
-        parts.append(rule_name(silence.rule_id, rule_names, lang))
-    parts.extend(part for part in (silence.source, silence.entity_kind) if part)
-    if silence.entity_ids:
-        parts.append(", ".join(silence.entity_ids))
+    if scope.rule_id is not None:
+        parts.append(rule_name(scope.rule_id, rule_names, lang))
+    if scope.source:
+        parts.append(scope.source)
+    if scope.entity_kind:
+        parts.append(kind_text(scope.entity_kind, lang))
+    if scope.entity_ids:
+        parts.append(", ".join(scope.entity_ids))
     return " · ".join(parts) if parts else t("alr_everything", lang)
 
 
@@ -369,36 +392,70 @@ def _silence_status(
     return [t("alr_silence_expired", lang)]
 
 
-def build_silence_form(lang: str, refresh_ms: int) -> html.Div:
-    """The admins' form for a new silence; its choices come from ``silence_options``,
-    renewed every ``refresh_ms``."""
-    def field(label_key: str, control: Component) -> html.Label:
-        return html.Label([html.Span(t(label_key, lang), className="field__label"), control],
-                          className="field")
+ScopeChoices = tuple[list[dict[str, Any]], list[str], list[dict[str, Any]]]
+NO_CHOICES: ScopeChoices = ([], [], [])
 
+
+@dataclass(frozen=True, slots=True)
+class ScopePicker:
+    """The ids of one scope picker (what a silence or a maintenance window covers: a
+    rule, a source, a kind of entity, entities) and of the tick that renews its choices.
+    The page registers one choices callback per picker (pages/alerts.py)."""
+
+    rule: str
+    source: str
+    kind: str
+    entities: str
+    tick: str
+
+
+SILENCE_SCOPE = ScopePicker(ALR_SILENCE_RULE, ALR_SILENCE_SOURCE, ALR_SILENCE_KIND,
+                            ALR_SILENCE_ENTITIES, ALR_SILENCE_TICK)
+
+
+def form_field(label_key: str, control: Component, lang: str) -> html.Label:
+    return html.Label([html.Span(t(label_key, lang), className="field__label"), control],
+                      className="field")
+
+
+def build_scope_picker(picker: ScopePicker, lang: str, refresh_ms: int,
+                       choices: ScopeChoices = NO_CHOICES) -> list[Component]:
+    """The picker's fields, with ``choices`` (``silence_options``) until its tick renews
+    them every ``refresh_ms``; every field empty means everything."""
+    rules, sources, entities = choices
+    return [
+        dcc.Interval(id=picker.tick, interval=refresh_ms),
+        form_field("alr_field_rule", dcc.Dropdown(
+            id=picker.rule, options=rules, placeholder=t("alr_all_rules", lang),
+            className="dropdown"), lang),
+        form_field("alr_field_source", dcc.Dropdown(
+            id=picker.source, options=sources, placeholder=t("alr_any_source", lang),
+            className="dropdown"), lang),
+        form_field("alr_field_kind", dcc.Dropdown(
+            id=picker.kind, placeholder=t("alr_any_kind", lang),
+            options=[{"label": kind_text(kind, lang), "value": kind} for kind in ENTITY_KINDS],
+            className="dropdown"), lang),
+        form_field("alr_field_entities", dcc.Dropdown(
+            id=picker.entities, options=entities, multi=True, className="dropdown"), lang),
+    ]
+
+
+def build_silence_form(lang: str, refresh_ms: int,
+                       choices: ScopeChoices = NO_CHOICES) -> html.Div:
+    """The admins' form for a new silence: the scope picker, how long, why."""
     return html.Div(
         [
             html.H3(t("alr_new_silence", lang), className="section__title"),
-            dcc.Interval(id=ALR_SILENCE_TICK, interval=refresh_ms),
             html.Div(
                 [
-                    field("alr_field_rule", dcc.Dropdown(
-                        id=ALR_SILENCE_RULE, placeholder=t("alr_all_rules", lang),
-                        className="dropdown")),
-                    field("alr_field_source", dcc.Dropdown(
-                        id=ALR_SILENCE_SOURCE, placeholder=t("alr_any_source", lang),
-                        className="dropdown")),
-                    field("alr_field_kind", dcc.Dropdown(
-                        id=ALR_SILENCE_KIND, placeholder=t("alr_any_kind", lang),
-                        options=list(ENTITY_KINDS), className="dropdown")),
-                    field("alr_field_entities", dcc.Dropdown(
-                        id=ALR_SILENCE_ENTITIES, multi=True, className="dropdown")),
-                    field("alr_field_duration", dcc.Dropdown(
+                    *build_scope_picker(SILENCE_SCOPE, lang, refresh_ms, choices),
+                    form_field("alr_field_duration", dcc.Dropdown(
                         id=ALR_SILENCE_DURATION, options=duration_options(),
-                        value=DEFAULT_DURATION_MIN, clearable=False, className="dropdown")),
-                    field("alr_field_reason", dcc.Input(
+                        value=DEFAULT_DURATION_MIN, clearable=False, className="dropdown"),
+                        lang),
+                    form_field("alr_field_reason", dcc.Input(
                         id=ALR_SILENCE_REASON, type="text", maxLength=MAX_REASON_CHARS,
-                        className="input")),
+                        className="input"), lang),
                 ],
                 className="form__fields",
             ),
@@ -417,7 +474,7 @@ def duration_options() -> list[dict[str, Any]]:
 def silence_options(
     data: AlertsData, queues: Iterable[tuple[str, str, str]], sources: Iterable[str],
     lang: str = "en",
-) -> tuple[list[dict[str, Any]], list[str], list[dict[str, Any]]]:
+) -> ScopeChoices:
     """(rules, sources, entities) to silence: every rule; the known sources; the open
     alerts' entities and the queues (``queues``: (source, id, name)). An entity's value
     is its series key ``source|kind|id``."""

@@ -20,12 +20,19 @@ from storage import (
     FloorMessageRow,
     MaintenanceKind,
     MaintenanceRow,
-    MaintenanceScope,
 )
 
 from ..i18n import t
 from . import format as fmt
-from .alerts import ENTITY_KINDS, MAX_REASON_CHARS, rule_name
+from .alerts import (
+    MAX_REASON_CHARS,
+    NO_CHOICES,
+    ScopeChoices,
+    ScopePicker,
+    build_scope_picker,
+    form_field,
+    scope_text,
+)
 
 # Component ids of the floor sections of /alerts: "alr-" first, as every id of the page
 # (a wall screen may show /alerts; browser tests use the strings).
@@ -44,6 +51,7 @@ ALR_FLOOR_MNT_RULE = "alr-floor-mnt-rule"
 ALR_FLOOR_MNT_SOURCE = "alr-floor-mnt-source"
 ALR_FLOOR_MNT_KIND = "alr-floor-mnt-kind"
 ALR_FLOOR_MNT_ENTITIES = "alr-floor-mnt-entities"
+ALR_FLOOR_MNT_TICK = "alr-floor-mnt-tick"  # renews the scope picker's choices
 ALR_FLOOR_MNT_REPEAT = "alr-floor-mnt-repeat"
 ALR_FLOOR_MNT_DATE = "alr-floor-mnt-date"
 ALR_FLOOR_MNT_WEEKDAY = "alr-floor-mnt-weekday"
@@ -53,6 +61,8 @@ ALR_FLOOR_MNT_REASON = "alr-floor-mnt-reason"
 ALR_FLOOR_MNT_PLAN = "alr-floor-mnt-plan"
 ALR_FLOOR_MNT_FORM = "alr-floor-mnt-form"
 ALR_FLOOR_MNT_END_BUTTON = "alr-floor-mnt-end-button"  # {"type": ..., "window": id}
+MAINTENANCE_SCOPE = ScopePicker(ALR_FLOOR_MNT_RULE, ALR_FLOOR_MNT_SOURCE, ALR_FLOOR_MNT_KIND,
+                                ALR_FLOOR_MNT_ENTITIES, ALR_FLOOR_MNT_TICK)
 # A row of the upcoming list, for browser tests: data-maintenance="<id>".
 
 # Listed in advance: what starts within this long (a weekly window always has a next
@@ -67,9 +77,7 @@ def _table(headers: Sequence[str], rows: Sequence[Component], empty: str) -> Com
                       className="table")
 
 
-def _field(label_key: str, control: Component, lang: str) -> html.Label:
-    return html.Label([html.Span(t(label_key, lang), className="field__label"), control],
-                      className="field")
+_field = form_field
 
 
 def weekday_name(ts_ms: int, tz: str, lang: str) -> str:
@@ -149,16 +157,6 @@ def build_message_form(
 # -- maintenance ------------------------------------------------------------------------------
 
 
-def scope_words(scope: MaintenanceScope, rule_names: Mapping[int, str], lang: str) -> str:
-    parts = []
-    if scope.rule_id is not None:
-        parts.append(rule_name(scope.rule_id, rule_names, lang))
-    parts.extend(part for part in (scope.source, scope.entity_kind) if part)
-    if scope.entity_ids:
-        parts.append(", ".join(scope.entity_ids))
-    return " · ".join(parts) if parts else t("alr_everything", lang)
-
-
 def when_words(window: MaintenanceRow, now_ms: int, lang: str, tz: str) -> str:
     """"every Sunday 02:00–04:00" (in the window's zone), or a one-off's period."""
     weekly = window.weekly
@@ -203,7 +201,7 @@ def build_maintenance(
                                     id={"type": ALR_FLOOR_MNT_END_BUTTON, "window": window.id},
                                     className="button button--small button--danger"))
         rows.append(html.Tr(
-            [html.Td(f"#{window.id} {scope_words(window.scope, rule_names, lang)}"),
+            [html.Td(f"#{window.id} {scope_text(window.scope, rule_names, lang)}"),
              html.Td(when_words(window, now_ms, lang, tz)),
              html.Td(next_text, title=fmt.full_time(occurrence.start_ms, tz)),
              html.Td(window.reason), html.Td(last)],
@@ -212,32 +210,18 @@ def build_maintenance(
     return [_table(headers, rows, t("flr_no_maintenance", lang))]
 
 
-def build_maintenance_form(
-    lang: str, choices: tuple[list[dict[str, Any]], list[str], list[dict[str, Any]]],
-) -> html.Div:
-    """The form of planned maintenance: its scope (as a silence's), once on a date or
-    every week on a weekday, from and to (site time), and why. ``choices``: rules,
-    sources and entities (``components.alerts.silence_options``)."""
-    rules, sources, entities = choices
+def build_maintenance_form(lang: str, refresh_ms: int,
+                           choices: ScopeChoices = NO_CHOICES) -> html.Div:
+    """The form of planned maintenance: its scope (the silence form's picker), once on a
+    date or every week on a weekday, from and to (site time), and why. ``choices``:
+    rules, sources and entities (``components.alerts.silence_options``)."""
     weekdays = [{"label": t(f"flr_day_{day}", lang), "value": day} for day in range(7)]
     repeats = [{"label": t("flr_repeat_once", lang), "value": "once"},
                {"label": t("flr_repeat_weekly", lang), "value": "weekly"}]
     return html.Div([
         html.H3(t("flr_new_maintenance", lang), className="section__title"),
         html.Div([
-            _field("alr_field_rule", dcc.Dropdown(id=ALR_FLOOR_MNT_RULE, options=rules,
-                                                  placeholder=t("alr_all_rules", lang),
-                                                  className="dropdown"), lang),
-            _field("alr_field_source", dcc.Dropdown(id=ALR_FLOOR_MNT_SOURCE, options=sources,
-                                                    placeholder=t("alr_any_source", lang),
-                                                    className="dropdown"), lang),
-            _field("alr_field_kind", dcc.Dropdown(id=ALR_FLOOR_MNT_KIND,
-                                                  options=list(ENTITY_KINDS),
-                                                  placeholder=t("alr_any_kind", lang),
-                                                  className="dropdown"), lang),
-            _field("alr_field_entities", dcc.Dropdown(id=ALR_FLOOR_MNT_ENTITIES,
-                                                      options=entities, multi=True,
-                                                      className="dropdown"), lang),
+            *build_scope_picker(MAINTENANCE_SCOPE, lang, refresh_ms, choices),
             _field("flr_field_repeat", dcc.Dropdown(id=ALR_FLOOR_MNT_REPEAT, options=repeats,
                                                     value="weekly", clearable=False,
                                                     className="dropdown"), lang),

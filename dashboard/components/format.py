@@ -18,14 +18,7 @@ from specs.languages import DEFAULT_LANG
 
 def wait(seconds: float | None) -> str:
     """A wait as ``m:ss`` (``h:mm:ss`` from an hour); an en dash when unknown."""
-    if seconds is None:
-        return "–"
-    total = max(0, int(seconds))
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}:{minutes:02d}:{secs:02d}"
-    return f"{minutes}:{secs:02d}"
+    return text.format_clock(seconds)
 
 
 def age(milliseconds: int) -> str:

@@ -18,6 +18,8 @@ from dash.development.base_component import Component
 
 from specs.metrics import Display, TileRow, tile_metrics
 from specs.metrics import QueueMetric as MetricSpec
+from specs.rule_metrics import metric_name
+from specs.text import stored
 
 from .. import ids
 from .._config import DashboardConfig
@@ -25,7 +27,7 @@ from .._paths import app_path
 from ..i18n import t
 from ..metrics import QueueMetric
 from ..readmodel import QueueView, SourceView
-from ..status import NO_ALERTS, FigureAlert, QueueAlerts, TileLevel, has_figures, tile_level
+from ..status import NO_ALERTS, Badge, FigureAlert, QueueAlerts, TileLevel, has_figures, tile_level
 from . import format as fmt
 from .tile_extras import build_tile_extras, sl_target_pct
 
@@ -98,7 +100,7 @@ def build_tile(
     if level is TileLevel.STALE and alerts.level is not TileLevel.OK:
         marks["alert"] = alerts.level.value  # the alert held open through the outage
     return html.Div(
-        [_head(queue, alerts, level, link=config.logout_form), *body],
+        [_head(queue, alerts, level, lang, link=config.logout_form), *body],
         id={"type": ids.WALLBOARD_TILE, "queue": queue.id},
         className=f"tile tile--{level.value.replace('_', '-')}"
                   + (" tile--maintenance" if alerts.maintenance is not None else ""),
@@ -146,12 +148,21 @@ def failover_label(
              time=fmt.site_time(source.failover_since_ms, now_ms, tz, seconds=False))
 
 
-def _head(queue: QueueView, alerts: QueueAlerts, level: TileLevel, *, link: bool) -> html.Div:
-    """The name, and a badge per rule on another metric (none on stale or closed tiles).
+def badge_text(badge: Badge, lang: str) -> str:
+    if badge.name is not None:
+        return stored(badge.name, lang)
+    return metric_name(badge.metric, lang)
+
+
+def _head(queue: QueueView, alerts: QueueAlerts, level: TileLevel, lang: str, *,
+          link: bool) -> html.Div:
+    """The name, and a badge per rule on another metric (none on stale or closed tiles):
+    the rule's name in ``lang`` (a shipped rule's translated, a typed one as typed), the
+    metric's registered name for a rule that is gone.
     ``link``: the name links to the queue's history (an interactive session; kiosk mode
     makes the link inert, see assets/history.css)."""
     badges = [] if level in (TileLevel.STALE, TileLevel.CLOSED) else [
-        html.Span(badge.name, className=f"tile__badge tile__badge--{badge.mark}",
+        html.Span(badge_text(badge, lang), className=f"tile__badge tile__badge--{badge.mark}",
                   **fmt.data_attributes(mark=badge.mark))
         for badge in alerts.badges
     ]

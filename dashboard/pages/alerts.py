@@ -10,6 +10,7 @@ itself: a hidden button is not a check.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import dash
@@ -54,16 +55,15 @@ from dashboard.components.alerts import (
     ALR_SILENCE_CREATE,
     ALR_SILENCE_DURATION,
     ALR_SILENCE_END,
-    ALR_SILENCE_ENTITIES,
-    ALR_SILENCE_KIND,
     ALR_SILENCE_REASON,
-    ALR_SILENCE_RULE,
-    ALR_SILENCE_SOURCE,
-    ALR_SILENCE_TICK,
     ALR_SILENCES,
     ALR_SILENCES_CHANGED,
     ALR_SILENCES_MESSAGE,
     ALR_TESTS,
+    NO_CHOICES,
+    SILENCE_SCOPE,
+    ScopeChoices,
+    ScopePicker,
     TestOutcome,
     build_ack_panel,
     build_channels,
@@ -85,19 +85,16 @@ from dashboard.components.floor import (
     ALR_FLOOR_MNT_DATE,
     ALR_FLOOR_MNT_END,
     ALR_FLOOR_MNT_END_BUTTON,
-    ALR_FLOOR_MNT_ENTITIES,
-    ALR_FLOOR_MNT_KIND,
     ALR_FLOOR_MNT_PLAN,
     ALR_FLOOR_MNT_REASON,
     ALR_FLOOR_MNT_REPEAT,
-    ALR_FLOOR_MNT_RULE,
-    ALR_FLOOR_MNT_SOURCE,
     ALR_FLOOR_MNT_START,
     ALR_FLOOR_MNT_WEEKDAY,
     ALR_FLOOR_POST,
     ALR_FLOOR_SCREENS,
     ALR_FLOOR_TEXT,
     ALR_FLOOR_WITHDRAW,
+    MAINTENANCE_SCOPE,
     build_maintenance,
     build_maintenance_form,
     build_message_form,
@@ -124,7 +121,7 @@ def layout(**_query: Any) -> Any:
         html.Div(id=ALR_SILENCES_MESSAGE, role="status", className="alerts__message"),
     ]
     if _frame.parts_allowed(SILENCE):
-        silences.append(build_silence_form(lang, refresh_ms))
+        silences.append(build_silence_form(lang, refresh_ms, _scope_choices(lang)))
     content: list[Component] = [
         dcc.Store(id=ALR_FLOOR_CHANGED, data=0),
         dcc.Store(id=ALR_ACK_TARGET),
@@ -186,13 +183,15 @@ def _floor_maintenance(lang: str) -> list[Component]:
         html.Div(id=ALR_FLOOR_MAINTENANCE_MESSAGE, role="status", className="alerts__message"),
     ]
     if _frame.parts_allowed(SILENCE):
-        parts.append(build_maintenance_form(lang, _scope_choices()))
+        refresh_ms = int(_runtime.current().config.refresh_interval_s * 1000)
+        parts.append(build_maintenance_form(lang, refresh_ms, _scope_choices(lang)))
     return parts
 
 
-def _scope_choices() -> tuple[list[Any], list[str], list[Any]]:
+def _scope_choices(lang: str) -> ScopeChoices:
+    """A scope picker's choices: rules, sources, the open alerts' entities and queues."""
     if not flask.has_request_context():  # see _floor_messages
-        return [], [], []
+        return NO_CHOICES
     runtime = _runtime.current()
     snapshot = runtime.read_model.snapshot()
     source = runtime.config.source_name
@@ -200,7 +199,24 @@ def _scope_choices() -> tuple[list[Any], list[str], list[Any]]:
         _model().data(),
         queues=[(source, queue.id, queue.name) for queue in snapshot.queues],
         sources=[source, *(other.name for other in snapshot.others)],
+        lang=lang,
     )
+
+
+def _register_scope_choices(picker: ScopePicker) -> Callable[..., ScopeChoices]:
+    """The callback that renews ``picker``'s choices on its tick, in the page's language
+    (one per picker: the silence form's and the maintenance form's)."""
+    @CALLBACKS.callback(
+        Output(picker.rule, "options"),
+        Output(picker.source, "options"),
+        Output(picker.entities, "options"),
+        Input(picker.tick, "n_intervals"),
+        State(ids.PAGES_LANG, "data"),
+    )
+    def scope_choices(_n: int | None, stored_lang: str | None) -> ScopeChoices:
+        return _scope_choices(language(stored_lang, _runtime.current().config.default_language))
+
+    return scope_choices
 
 
 # -- refresh ------------------------------------------------------------------------------
@@ -272,25 +288,28 @@ def _test_row(model: AlertsModel, channel: str, row_id: int) -> TestOutcome:
     return row
 
 
-@CALLBACKS.callback(
-    Output(ALR_SILENCE_RULE, "options"),
-    Output(ALR_SILENCE_SOURCE, "options"),
-    Output(ALR_SILENCE_ENTITIES, "options"),
-    Input(ALR_SILENCE_TICK, "n_intervals"),
-    State(ids.PAGES_LANG, "data"),
-)
-def silence_choices(_n: int | None, stored_lang: str | None) -> tuple[Any, ...]:
-    """The silence form's choices: rules, sources, the open alerts' entities and queues."""
+def _scope_states(picker: ScopePicker) -> list[State]:
+    """A scope picker's values, in ``alertforms``' order: rule, source, kind, entities."""
+    return [State(picker.rule, "value"), State(picker.source, "value"),
+            State(picker.kind, "value"), State(picker.entities, "value")]
+
+
+def _acting(stored_lang: str | None, role: str, refused_key: str) -> dict[str, Any] | str:
+    """Who acts on one of the page's forms (``user``, ``lang``, ``now_ms``,
+    ``client_addr``: the form functions' keywords), or, when their role does not allow
+    ``role``, the ``refused_key`` text in the page's language."""
     runtime = _runtime.current()
-    snapshot = runtime.read_model.snapshot()
-    source = runtime.config.source_name
-    rules, sources, entities = silence_options(
-        _model().data(),
-        queues=[(source, queue.id, queue.name) for queue in snapshot.queues],
-        sources=[source, *(other.name for other in snapshot.others)],
-        lang=language(stored_lang, runtime.config.default_language),
-    )
-    return rules, sources, entities
+    lang = language(stored_lang, runtime.config.default_language)
+    try:
+        user = require_role(role)
+    except PermissionDenied:
+        return t(refused_key, lang)
+    return {"user": user.username, "lang": lang, "now_ms": runtime.now_ms(),
+            "client_addr": request_client_address()}
+
+
+silence_choices = _register_scope_choices(SILENCE_SCOPE)
+maintenance_choices = _register_scope_choices(MAINTENANCE_SCOPE)
 
 
 # -- actions ------------------------------------------------------------------------------
@@ -358,10 +377,7 @@ def ack_panel(target: Any, stored_lang: str | None) -> tuple[str, str]:
     Output(ALR_SILENCE_REASON, "value"),
     Input(ALR_SILENCE_CREATE, "n_clicks"),
     Input({"type": ALR_SILENCE_END, "silence": ALL}, "n_clicks"),
-    State(ALR_SILENCE_RULE, "value"),
-    State(ALR_SILENCE_SOURCE, "value"),
-    State(ALR_SILENCE_KIND, "value"),
-    State(ALR_SILENCE_ENTITIES, "value"),
+    *_scope_states(SILENCE_SCOPE),
     State(ALR_SILENCE_DURATION, "value"),
     State(ALR_SILENCE_REASON, "value"),
     State(ids.PAGES_LANG, "data"),
@@ -374,23 +390,17 @@ def silence_action(_create: int | None, _ends: Any, rule: Any, source: Any, kind
     admins. Outputs: the message, the tables' refresh trigger, the reason field."""
     if not _clicked():
         return no_update, no_update, no_update
-    runtime = _runtime.current()
-    lang = language(stored_lang, runtime.config.default_language)
-    now_ms = runtime.now_ms()
-    try:
-        user = require_role(SILENCE)
-    except PermissionDenied:
-        return t("flr_supervisor_only", lang), no_update, no_update
+    who = _acting(stored_lang, SILENCE, "flr_supervisor_only")
+    if isinstance(who, str):
+        return who, no_update, no_update
     trigger = ctx.triggered_id
-    who: dict[str, Any] = {"user": user.username, "lang": lang, "now_ms": now_ms,
-                           "client_addr": request_client_address()}
     if isinstance(trigger, dict):
         outcome = alertforms.end_silence(_model(), trigger.get("silence"), **who)
     else:
         values = (rule, source, kind, entities, duration, reason)
-        outcome = alertforms.create_silence(_model(), values, tz=runtime.config.timezone,
-                                            **who)
-    return (outcome.message, _changed(now_ms) if outcome.changed else no_update,
+        outcome = alertforms.create_silence(_model(), values,
+                                            tz=_runtime.current().config.timezone, **who)
+    return (outcome.message, _changed(who["now_ms"]) if outcome.changed else no_update,
             "" if outcome.done else no_update)
 
 
@@ -489,23 +499,17 @@ def message_action(_post: int | None, _withdraws: Any, text: Any, expiry: Any, s
     admins. Outputs: the message, the lists' refresh trigger, the text field."""
     if not _clicked():
         return no_update, no_update, no_update
+    who = _acting(stored_lang, POST_MESSAGE, "flr_messages_supervisor_only")
+    if isinstance(who, str):
+        return who, no_update, no_update
     runtime = _runtime.current()
-    lang = language(stored_lang, runtime.config.default_language)
-    now_ms = runtime.now_ms()
-    try:
-        user = require_role(POST_MESSAGE)
-    except PermissionDenied:
-        return t("flr_messages_supervisor_only", lang), no_update, no_update
     model = runtime.read_model.floor
-    trigger = ctx.triggered_id
-    who: dict[str, Any] = {"user": user.username, "lang": lang, "now_ms": now_ms,
-                           "client_addr": request_client_address()}
-    if isinstance(trigger, dict):
-        outcome = floorforms.withdraw_message(model, trigger.get("message"), **who)
+    if isinstance(ctx.triggered_id, dict):
+        outcome = floorforms.withdraw_message(model, ctx.triggered_id.get("message"), **who)
     else:
         outcome = floorforms.post_message(model, text, expiry, screens,
                                           tz=runtime.config.timezone, **who)
-    return (outcome.message, _floor_changed(now_ms) if outcome.changed else no_update,
+    return (outcome.message, _floor_changed(who["now_ms"]) if outcome.changed else no_update,
             "" if outcome.done else no_update)
 
 
@@ -515,10 +519,7 @@ def message_action(_post: int | None, _withdraws: Any, text: Any, expiry: Any, s
     Output(ALR_FLOOR_MNT_REASON, "value"),
     Input(ALR_FLOOR_MNT_PLAN, "n_clicks"),
     Input({"type": ALR_FLOOR_MNT_END_BUTTON, "window": ALL}, "n_clicks"),
-    State(ALR_FLOOR_MNT_RULE, "value"),
-    State(ALR_FLOOR_MNT_SOURCE, "value"),
-    State(ALR_FLOOR_MNT_KIND, "value"),
-    State(ALR_FLOOR_MNT_ENTITIES, "value"),
+    *_scope_states(MAINTENANCE_SCOPE),
     State(ALR_FLOOR_MNT_REASON, "value"),
     State(ALR_FLOOR_MNT_REPEAT, "value"),
     State(ALR_FLOOR_MNT_DATE, "value"),
@@ -534,20 +535,14 @@ def maintenance_action(_plan: int | None, _ends: Any, *values: Any) -> tuple[Any
     if not _clicked():
         return no_update, no_update, no_update
     *form, stored_lang = values
+    who = _acting(stored_lang, SILENCE, "flr_supervisor_only")
+    if isinstance(who, str):
+        return who, no_update, no_update
     runtime = _runtime.current()
-    lang = language(stored_lang, runtime.config.default_language)
-    now_ms = runtime.now_ms()
-    tz = runtime.config.timezone
-    try:
-        user = require_role(SILENCE)
-    except PermissionDenied:
-        return t("flr_supervisor_only", lang), no_update, no_update
+    lang, now_ms, tz = who["lang"], who["now_ms"], runtime.config.timezone
     model = runtime.read_model.floor
-    trigger = ctx.triggered_id
-    who: dict[str, Any] = {"user": user.username, "lang": lang, "now_ms": now_ms,
-                           "client_addr": request_client_address()}
-    if isinstance(trigger, dict):
-        outcome = floorforms.end_maintenance(model, trigger.get("window"), **who)
+    if isinstance(ctx.triggered_id, dict):
+        outcome = floorforms.end_maintenance(model, ctx.triggered_id.get("window"), **who)
     else:
         plan = floorforms.parse_maintenance(tuple(form[:5]), *form[5:],
                                             rule_names=_model().data().rule_names, tz=tz)

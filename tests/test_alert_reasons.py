@@ -1,0 +1,137 @@
+"""Every reason a shipped rule's alert state can carry reads in the reader's language: the
+metric by its registered name with its unit, never its id, and no English in Swedish."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import pytest
+
+import dashboard.i18n  # stages the texts not yet in the catalog
+from alerts.engine import AlertStatus, evaluate
+from alerts.inputs import Input, unknown_reason
+from alerts.model import DEFAULT_RULES, NoDataPolicy, Rule
+from alerts.rows import failover_note
+from alerts.service import _ORPHAN_REASON
+from specs import text
+from specs.rule_metrics import RULE_METRIC_BY_ID
+from storage import SourceFacts
+
+T0 = 1_700_000_000_000
+_WORD = re.compile(r"[^\W\d_]{2,}")
+
+
+def _breach(rule: Rule) -> float:
+    worst = rule.critical if rule.critical is not None else rule.warning
+    assert worst is not None
+    return worst + 5 if rule.direction.value == "above" else worst - 5
+
+
+def _within(rule: Rule) -> float:
+    worst = rule.warning if rule.warning is not None else rule.critical
+    assert worst is not None
+    return worst - 10 if rule.direction.value == "above" else worst + 10
+
+
+def _reasons(rule: Rule) -> set[str]:
+    """What the engine and the service write for ``rule`` through a day of its life."""
+    found: set[str] = set()
+    variants = (
+        rule,
+        replace(rule, pending_s=30.0),
+        replace(rule, keep_firing_for_s=60.0),
+        replace(rule, no_data_after_s=60.0, no_data=NoDataPolicy.ALERTING),
+        replace(rule, no_data_after_s=60.0, no_data=NoDataPolicy.OK),
+        replace(rule, enabled=False),
+    )
+    item = Input("site", rule.scope.entity_kind or "queue", "7", "Seven", rule.metric,
+                 "s", None, None)
+    failing = SourceFacts(name="site", kind="trio", url="http://site", consecutive_failures=2,
+                          failing_since_ms=T0)
+    unknowns = [
+        unknown_reason(item, None, 15_000),
+        unknown_reason(item, failing, 15_000),
+        unknown_reason(item, replace(failing, failing_since_ms=None), 15_000),
+        unknown_reason(replace(item, value=1.0, ts_ms=T0),
+                       SourceFacts(name="site", kind="trio", url="http://site",
+                                   last_success_at_ms=T0 + 60_000), 15_000),
+    ]
+    for variant in variants:
+        status: AlertStatus | None = None
+        steps = [(_breach(variant), 0), (_breach(variant), 40_000), (_within(variant), 50_000),
+                 (_within(variant), 200_000), (_breach(variant), 210_000),
+                 (_breach(variant), 250_000)]
+        for value, at in steps:
+            status = evaluate(variant, status, value=value, value_ms=T0 + at,
+                              now_ms=T0 + at, queue_open=True).status
+            found.add(status.reason)
+        for why in unknowns:
+            assert why is not None
+            after = evaluate(variant, status, value=None, value_ms=None, now_ms=T0 + 400_000,
+                             queue_open=True, unknown=why).status
+            found.add(after.reason)
+        found.add(evaluate(variant, status, value=None, value_ms=None, now_ms=T0 + 900_000,
+                           queue_open=True).status.reason)
+        found.add(evaluate(variant, status, value=_breach(variant), value_ms=T0 + 950_000,
+                           now_ms=T0 + 950_000, queue_open=False).status.reason)
+        found.add(evaluate(variant, status, value=_breach(variant), value_ms=T0 + 950_000,
+                           now_ms=T0 + 950_000, queue_open=None).status.reason)
+        if status is not None:
+            found.add(f"{status.reason}; {failover_note(T0)}")
+            found.add(f"{status.reason}; {failover_note(None)}")
+    found.add(_ORPHAN_REASON)
+    found.discard("")
+    return found
+
+
+def _english_words() -> set[str]:
+    words: set[str] = set()
+    for key in text.keys():
+        if key.startswith(("rsn_", "ths_metric_", "ths_unit_")) or key in _METRIC_LABELS:
+            words |= {w.lower() for w in _WORD.findall(text.t(key, "en"))}
+    return words
+
+
+def _swedish_words() -> set[str]:
+    words: set[str] = set()
+    for key in dashboard.i18n.keys():
+        words |= {w.lower() for w in _WORD.findall(dashboard.i18n.t(key, "sv"))}
+    return words
+
+
+_METRIC_LABELS = {metric.label_key for metric in RULE_METRIC_BY_ID.values()}
+
+
+@pytest.mark.parametrize("rule", DEFAULT_RULES, ids=lambda rule: rule.metric)
+def test_it_reads_every_reason_of_a_shipped_rule_in_both_languages(rule: Rule) -> None:
+    reasons = _reasons(rule)
+    assert len(reasons) >= 8, reasons
+    english, swedish = _english_words(), _swedish_words()
+    for reason in sorted(reasons):
+        for lang in ("en", "sv"):
+            shown = text.stored(reason, lang)
+            ids = [m for m in RULE_METRIC_BY_ID if re.search(rf"\b{m}\b", shown)]
+            assert not ids, f"{lang}: {shown!r} (stored {reason!r}) shows a metric id"
+        shown = text.stored(reason, "sv")
+        left = {w for w in _WORD.findall(shown.lower()) if w in english and w not in swedish}
+        assert not left, f"English {sorted(left)} in {shown!r} (stored {reason!r})"
+
+
+def test_it_writes_the_metric_by_name_with_its_unit() -> None:
+    stored = "longest_wait_s = 95 (critical at or above 20) for 30 s"
+    assert text.stored(stored, "en") == (
+        "Longest wait = 1:35 (critical at or above 0:20) for 30 s")
+    assert text.stored(stored, "sv") == (
+        "Längsta väntetid = 1:35 (kritisk vid eller över 0:20) i 30 s")
+    assert text.stored("service_level_pct = 72.5 (warning below 80)", "sv") == (
+        "Servicenivå = 72,5 % (varning under 80 %)")
+    assert text.stored("no fresh drift_oldest_s value (newest 2023-11-14 22:13:20 UTC)",
+                       "sv") == ("inget färskt värde för Äldsta avvikelse "
+                                 "(senaste 2023-11-14 22:13:20 UTC)")
+
+
+def test_it_leaves_a_typed_name_and_an_unknown_metric_as_they_are() -> None:
+    assert text.stored("Kö norr (natt)", "sv") == "Kö norr (natt)"
+    assert text.stored("custom_metric = 5, within thresholds", "sv") == (
+        "custom_metric = 5, inom gränserna")
