@@ -4,8 +4,9 @@
 - the top bar and the rows under it never wrap or cut a figure at 1280x720, 1920x1080 and
   3840x2160, on the wall screen and on the pages; a long reason is cut to one line,
   whole in its title and on a click;
-- 6, 12, 24 and 48 queues fit one 1920x1080 screen, no text cut inside a tile, the type
-  as large as fits and never larger with more queues, still readable at 48;
+- 6, 12, 24 and 48 queues fit one 1920x1080 screen and one 3840x2160 screen, in English
+  and Swedish, no text inside a tile cut or on two lines, the type as large as fits and
+  never larger with more queues, still readable at 48, about twice as large at 3840;
 - a phone (390x844) gets its own layout: the menu reaches the pages, the language and
   logout; tiles readable; nothing scrolls sideways.
 
