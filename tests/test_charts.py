@@ -53,23 +53,37 @@ def test_its_axis_labels_get_the_room_they_need() -> None:
 
 def test_a_kiosk_chart_is_legible_from_four_metres() -> None:
     desk = charts.time_lines({"w": [(NOW, 1.0)]}, SITE)
-    kiosk = charts.time_lines({"w": [(NOW, 1.0)]}, SITE, kiosk=True)
+    kiosk = charts.for_kiosk(desk)
     assert kiosk["layout"]["font"]["size"] >= 20 > desk["layout"]["font"]["size"]
     assert kiosk["data"][0]["line"]["width"] > desk["data"][0]["line"]["width"]
-    assert charts.bars(["a"], [1], kiosk=True)["layout"]["font"]["size"] >= 20
+    assert charts.for_kiosk(charts.bars(["a"], [1]))["layout"]["font"]["size"] >= 20
+    assert desk["layout"]["font"]["size"] == charts.DESK_FONT_PX  # left as it was
+    shown = charts.graph(desk, "chart", kiosk=True)
+    assert shown.figure["layout"]["font"]["size"] >= 20
+
+
+def test_every_chart_of_every_page_is_made_by_charts_graph() -> None:
+    """The one place that draws a chart for the kiosk (a display session): a dcc.Graph
+    made anywhere else would stay at desk size on a wall screen (the queue page's did)."""
+    import pathlib
+
+    root = pathlib.Path(charts.__file__).resolve().parents[1]
+    elsewhere = [str(path.relative_to(root)) for path in root.rglob("*.py")
+                 if path.name != "charts.py" and "dcc.Graph(" in path.read_text()]
+    assert elsewhere == []
 
 
 def test_the_drift_page_draws_its_counts_as_steps_over_the_last_24_h() -> None:
     snapshot = OpsSnapshot(version=1, taken_at_ms=NOW,
                            drift_counts={"drifting": [(NOW - HOUR, 2.0)]},
                            durations_ms=[60_000])
-    desk, kiosk = (figures(build_drift_page(snapshot, NOW, "en", SITE, kiosk=k))
-                   for k in (False, True))
+    desk = figures(build_drift_page(snapshot, NOW, "en", SITE))
     over_time = desk[0]
     assert over_time["data"][0]["line"]["shape"] == "hv"
     assert over_time["layout"]["xaxis"]["range"] == ["2023-11-13 23:13:20",
                                                      "2023-11-14 23:13:20"]
-    assert all(f["layout"]["font"]["size"] >= 20 for f in kiosk)
+    # Outside a display session's request: a desk's size.
+    assert all(f["layout"]["font"]["size"] == charts.DESK_FONT_PX for f in desk)
 
 
 def queue_charts(points: list[Point], from_ms: int, to_ms: int) -> QueueCharts:

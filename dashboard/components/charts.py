@@ -11,6 +11,7 @@ from typing import Any
 
 from dash import dcc
 
+from .. import screenview
 from .format import LocalTimes
 
 Points = Sequence[tuple[int, float]]
@@ -38,20 +39,20 @@ DATE_TICKS: list[dict[str, Any]] = [
 DATE_HOVER = "%Y-%m-%d %H:%M:%S"
 
 
-# Type read at a desk, and on a wall screen from four metres (a display's kiosk mode).
+# Type read at a desk, and on a wall screen from four metres (a display's kiosk mode:
+# for_kiosk, which graph applies to every chart a display session is shown).
 DESK_FONT_PX = 12
 DAY_SPAN_MS = 36 * 3_600_000  # up to this, ticks are times of day
 KIOSK_FONT_PX = 22
 
 
-def _layout(kiosk: bool = False, **extra: Any) -> dict[str, Any]:
+def _layout(**extra: Any) -> dict[str, Any]:
     """The common layout. Axis labels are never cut: the margins grow to hold them
     (automargin), from a small base."""
-    size = KIOSK_FONT_PX if kiosk else DESK_FONT_PX
     return {
         "paper_bgcolor": "rgba(0,0,0,0)",
         "plot_bgcolor": "rgba(0,0,0,0)",
-        "font": {"color": TEXT, "size": size},
+        "font": {"color": TEXT, "size": DESK_FONT_PX},
         "margin": {"l": 8, "r": 16, "t": 10, "b": 8},
         "xaxis": {"gridcolor": GRID, "zeroline": False, "automargin": True},
         "yaxis": {"gridcolor": GRID, "zeroline": False, "rangemode": "tozero",
@@ -74,19 +75,17 @@ def sparkline(points: Points) -> dict[str, Any]:
 
 
 def time_lines(lines: Mapping[str, Points], tz: str, *, span: tuple[int, int] | None = None,
-               step: bool = False, kiosk: bool = False) -> dict[str, Any]:
+               step: bool = False) -> dict[str, Any]:
     """One line per name over time in the site's zone ``tz``, with a legend when there
     are several. ``span``: (from, to) in epoch ms, the range the chart's title names
     ("last 24 h"): the x axis covers it whole, however little data there is. ``step``:
     counts and states, which hold their value until the next sample, drawn as steps
-    (a slope between two samples would show values that never were). ``kiosk``:
-    legible from four metres."""
+    (a slope between two samples would show values that never were)."""
     times = LocalTimes(tz)
     shape = "hv" if step else "linear"
     data = [
         {"type": "scatter", "mode": "lines", "name": name, "x": _times(points, tz),
-         "y": [value for _, value in points], "line": {"shape": shape,
-                                                      "width": 3 if kiosk else 1.5}}
+         "y": [value for _, value in points], "line": {"shape": shape, "width": 1.5}}
         for name, points in lines.items()
     ]
     xaxis: dict[str, Any] = {"gridcolor": GRID, "zeroline": False, "automargin": True,
@@ -100,18 +99,46 @@ def time_lines(lines: Mapping[str, Points], tz: str, *, span: tuple[int, int] | 
         del xaxis["tickformatstops"]
         xaxis["nticks"] = 6
         xaxis["tickangle"] = 0
-    return {"data": data, "layout": _layout(kiosk, showlegend=len(data) > 1, xaxis=xaxis,
+    return {"data": data, "layout": _layout(showlegend=len(data) > 1, xaxis=xaxis,
                                             legend={"orientation": "h", "y": -0.25})}
 
 
-def bars(labels: Sequence[str], counts: Sequence[int], *, kiosk: bool = False) -> dict[str, Any]:
+def bars(labels: Sequence[str], counts: Sequence[int]) -> dict[str, Any]:
     return {
         "data": [{"type": "bar", "x": list(labels), "y": list(counts),
                   "marker": {"color": BAR}}],
-        "layout": _layout(kiosk),
+        "layout": _layout(),
     }
 
 
-def graph(figure: dict[str, Any], class_name: str) -> dcc.Graph:
-    return dcc.Graph(figure=figure, config={"displayModeBar": False, "staticPlot": True},
-                     className=class_name)
+KIOSK_LINE_PX = 3
+
+
+def for_kiosk(figure: dict[str, Any]) -> dict[str, Any]:
+    """``figure`` legible from four metres: its type KIOSK_FONT_PX (text with a size of
+    its own, such as a threshold's label, in proportion) and its lines KIOSK_LINE_PX."""
+    scale = KIOSK_FONT_PX / DESK_FONT_PX
+    layout = dict(figure.get("layout", {}))
+    layout["font"] = {**layout.get("font", {}), "size": KIOSK_FONT_PX}
+    if "annotations" in layout:
+        layout["annotations"] = [
+            {**note, "font": {**note["font"], "size": round(note["font"]["size"] * scale)}}
+            if "size" in note.get("font", {}) else note
+            for note in layout["annotations"]]
+    data = [{**trace, "line": {**trace["line"],
+                               "width": max(trace["line"].get("width", 2), KIOSK_LINE_PX)}}
+            if "line" in trace else trace
+            for trace in figure.get("data", [])]
+    return {**figure, "data": data, "layout": layout}
+
+
+def graph(figure: dict[str, Any], class_name: str, *, kiosk: bool | None = None,
+          **props: Any) -> dcc.Graph:
+    """Every chart of every page, static (``props`` may give another ``config`` and an
+    ``id``). ``kiosk``: drawn legible from four metres (``for_kiosk``); None, the
+    default, decides by the request: a display session is a wall screen in kiosk mode."""
+    if kiosk is None:
+        kiosk = not screenview.sees_people()
+    props.setdefault("config", {"displayModeBar": False, "staticPlot": True})
+    return dcc.Graph(figure=for_kiosk(figure) if kiosk else figure, className=class_name,
+                     **props)

@@ -20,9 +20,9 @@ from .health import last_success_text, state_badge
 from .tables import card_table
 
 
-def build_drift_page(snapshot: OpsSnapshot, now_ms: int, lang: str, tz: str,
-                     *, kiosk: bool = False) -> list[Component]:
-    """``kiosk``: a wall screen's (a display session): charts legible from four metres."""
+def build_drift_page(snapshot: OpsSnapshot, now_ms: int, lang: str, tz: str) -> list[Component]:
+    """The page's sections (charts.graph draws them legible from four metres on a
+    display session's screen, like every chart)."""
     if snapshot.db_error is not None:
         return [html.Div(f"{t('db_unavailable', lang)}: {snapshot.db_error}",
                          className="page__banner")]
@@ -32,12 +32,12 @@ def build_drift_page(snapshot: OpsSnapshot, now_ms: int, lang: str, tz: str,
         _section(t("drift_over_time", lang),
                  # Counts over the last 24 h (opsmodel): steps, over the whole day.
                  charts.graph(charts.time_lines(snapshot.drift_counts, tz,
-                                                span=(now_ms - DAY_MS, now_ms), step=True,
-                                                kiosk=kiosk), "chart")
+                                                span=(now_ms - DAY_MS, now_ms), step=True),
+                              "chart")
                  if snapshot.drift_counts else _muted(t("no_data_yet", lang))),
         _section(t("reconcilers", lang), build_reconcilers(snapshot.reconcilers, now_ms, lang, tz)),
         _section(t("drift_durations", lang),
-                 charts.graph(charts.bars(labels, counts, kiosk=kiosk), "chart")
+                 charts.graph(charts.bars(labels, counts), "chart")
                  if snapshot.durations_ms else _muted(t("no_data_yet", lang))),
         _section(t("recent_drift_events", lang),
                  build_drift_events(snapshot.drift_events, now_ms, lang, tz)),
@@ -65,7 +65,8 @@ def build_reconcilers(reconcilers: Sequence[ReconcilerView], now_ms: int,
                       lang: str, tz: str) -> Component:
     if not reconcilers:
         return _muted(t("no_reconcilers", lang))
-    return html.Div([build_reconciler(r, now_ms, lang, tz) for r in reconcilers], className="cards")
+    return html.Div([build_reconciler(r, now_ms, lang, tz) for r in reconcilers],
+                    className="cards cards--wide")
 
 
 def build_reconciler(view: ReconcilerView, now_ms: int, lang: str, tz: str) -> html.Div:

@@ -219,8 +219,8 @@ def _chart_box(spec: ChartSpec, figure: dict[str, Any], lang: str) -> html.Div:
         html.H3(t(spec.title_key, lang), className="hst-chart__title"),
         *([html.Div(t("hst_no_points", lang), className="hst-chart__empty muted")]
           if empty else []),
-        dcc.Graph(figure=figure, className=f"hst-chart hst-chart--{spec.name}",
-                  config={"displayModeBar": False, "displaylogo": False}),
+        charts.graph(figure, f"hst-chart hst-chart--{spec.name}",
+                     config={"displayModeBar": False, "displaylogo": False}),
     ], className="hst-chart-box", **fmt.data_attributes(chart=spec.name))
 
 

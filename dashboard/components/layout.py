@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from dash import dcc, html
 from dash.development.base_component import Component
 
@@ -85,8 +87,11 @@ def _top_bar(config: DashboardConfig, csrf_token: str | None, lang: Lang) -> htm
     """Site, clock, summary, then the controls; never wraps (assets/wallboard.css). The
     navigation sits behind a menu button: with alerts firing the summary needs the room."""
     controls: list[Component] = [
-        html.Button("♪", id=ids.ALR_WALL_SOUND_BUTTON, title=t("alr_sound", lang),
-                    className=SOUND_OFF_CLASS),
+        # A button of the bar's size (assets/wallboard.css), named for a screen reader:
+        # the note is only its picture.
+        html.Button(html.Span("♪", className="sound__icon", **_aria(hidden="true")),
+                    id=ids.ALR_WALL_SOUND_BUTTON, type="button", title=t("alr_sound", lang),
+                    className=SOUND_OFF_CLASS, **_aria(label=t("alr_sound", lang))),
         language_switch(ids.WALLBOARD_LANG_EN, ids.WALLBOARD_LANG_SV, lang),
     ]
     if config.logout_form:
@@ -104,6 +109,11 @@ def _top_bar(config: DashboardConfig, csrf_token: str | None, lang: Lang) -> htm
         ],
         className="topbar topbar--wall",
     )
+
+
+def _aria(**values: str) -> dict[str, Any]:
+    """``aria-<name>`` attributes (Dash passes ``aria-*`` through as they are)."""
+    return {f"aria-{name}": value for name, value in values.items()}
 
 
 def top_bar_controls(

@@ -185,6 +185,6 @@ def _chart(name: str, title: str, figure: dict[str, Any], empty: str | None) -> 
     return html.Div([
         html.H3(title, className="hst-chart__title"),
         *([html.Div(empty, className="hst-chart__empty muted")] if empty else []),
-        dcc.Graph(id=name, figure=figure, className=f"hst-chart {name}",
-                  config={"displayModeBar": False, "displaylogo": False}),
+        charts.graph(figure, f"hst-chart {name}", id=name,
+                     config={"displayModeBar": False, "displaylogo": False}),
     ], className="hst-chart-box", **fmt.data_attributes(chart=name))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote
 
 from dash import dcc, html
@@ -94,6 +95,7 @@ def build_tile(
     else:
         body = [*(line for build in TILE_LINES for line in build(ctx)),
                 _foot(_alert_notes(alerts, now_ms, lang, config.timezone), age, lang)]
+    body = [fit_line(line) for line in body]
     marks = {"level": level.value, "queue": queue.id}
     if alerts.maintenance is not None:
         marks["maintenance"] = str(alerts.maintenance.window.id)
@@ -112,6 +114,51 @@ def _foot(notes: list[Component], age: str, lang: str) -> html.Div:
     """The small lines at the bottom: since when the alert is open, who acknowledged,
     the silence, how old the figures are. One line on a wide tile (assets/wallboard.css)."""
     return html.Div([*notes, _updated(age, lang)], className="tile__foot")
+
+
+# The lines of a tile that are one line of text however long their words get (Swedish,
+# a wait of hours): each carries its length in characters (--chars; the foot also the
+# length of its items side by side, --chars-row, as a wide tile shows them; a line of
+# parts the length of its first, --chars-first, all a low tile shows of staffing) and
+# assets/wallboard.css makes its type no larger than lets that many fit the tile's width.
+ONE_LINE_CLASSES = ("tile__day", "tile__interval", "tile__staffing", "tile__stale-line",
+                    "tile__foot", "tile__marker")
+ROW_GAP_CHARS = 2  # the gap between the foot's items (0.8 of the unit), in characters
+
+
+def fit_line(line: Component) -> Component:
+    """``line`` with its length in characters (see ONE_LINE_CLASSES) when it is one of
+    the one-line lines; other parts (the figures' rows) are sized by the unit alone."""
+    classes = str(getattr(line, "className", "") or "").split()
+    if not any(name in classes for name in ONE_LINE_CLASSES):
+        return line
+    style: dict[str, str] = {"--chars": str(max(1, text_length(line)))}
+    parts = _children(line)
+    if len(parts) > 1:  # a line of parts, of which a low tile shows the first only
+        style["--chars-first"] = str(max(1, text_length(parts[0])))
+    if "tile__foot" in classes:
+        items = [text_length(item) for item in _children(line)]
+        style["--chars"] = str(max(items, default=1))
+        style["--chars-row"] = str(sum(items) + ROW_GAP_CHARS * max(0, len(items) - 1))
+    shown: Any = line  # every html component has a style; Component does not say so
+    shown.style = {**(getattr(line, "style", None) or {}), **style}
+    return line
+
+
+def text_length(node: Component | str | None) -> int:
+    """The characters of text in ``node`` and everything under it."""
+    if node is None:
+        return 0
+    if isinstance(node, str | int | float):
+        return len(str(node))
+    return sum(text_length(child) for child in _children(node))
+
+
+def _children(node: Component) -> list[Component | str]:
+    children = getattr(node, "children", None)
+    if children is None:
+        return []
+    return list(children) if isinstance(children, list | tuple) else [children]
 
 
 def _stale(

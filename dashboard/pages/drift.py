@@ -7,7 +7,7 @@ from typing import Any
 import dash
 from dash import Input, Output, dcc, html
 
-from dashboard import _frame, _runtime, ids, screenview
+from dashboard import _frame, _runtime, ids
 from dashboard._language import page_title
 from dashboard.components.drift import build_drift_page
 from dashboard.components.pageframe import build_page_frame
@@ -41,7 +41,6 @@ def layout(**_query: Any) -> Any:
 def refresh(_n: int | None, stored_lang: str | None) -> Any:
     runtime = _runtime.current()
     lang = language(stored_lang, runtime.config.default_language)
-    # A display session is a wall screen in kiosk mode: charts read from across the room.
     return build_drift_page(runtime.ops.snapshot(), runtime.now_ms(), lang,
-                            runtime.config.timezone, kiosk=not screenview.sees_people())
+                            runtime.config.timezone)
 
