@@ -8,11 +8,12 @@ from collections.abc import Iterator
 
 import flask
 import pytest
+from dash import Output
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from collectors.clock import ManualClock
-from dashboard import DashboardConfig, ReadModel, Snapshot, create_dash
+from dashboard import DashboardConfig, ReadModel, Snapshot, create_dash, ids
 from dashboard.components import build_tile, build_wallboard
 from dashboard.components import format as fmt
 from dashboard.status import alerts_by_queue, critical_alert_ids, queue_alerts
@@ -237,7 +238,13 @@ def test_the_refresh_shows_states_and_an_acknowledgement_after_invalidation(
 
     now = int(clock.time() * 1000)
     with server.test_request_context("/"):
-        _summary, _strip, tiles, *_rest, critical = wallboard.refresh(1, "en")
+        values = wallboard.refresh(1, "en")
+        # Each output by its place in the callback's declared outputs.
+        outputs = [d.component_id for d in
+                   wallboard.refresh_dependencies(DashboardConfig(logout_form=False))
+                   if isinstance(d, Output)]
+        tiles = values[outputs.index(ids.WALLBOARD_TILES)]
+        critical = values[outputs.index(ids.ALR_WALL_CRITICAL)]
         levels = {getattr(t, "data-queue"): getattr(t, "data-level") for t in tiles}
         assert levels == {"12": "critical", "4": "ok"}
         assert text(by_class(tiles, "tile__pending")) == "pending"
