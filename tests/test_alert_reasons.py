@@ -19,6 +19,7 @@ from specs.rule_metrics import RULE_METRIC_BY_ID
 from storage import SourceFacts
 
 T0 = 1_700_000_000_000
+TZ = "Europe/Stockholm"  # the site's zone
 _WORD = re.compile(r"[^\W\d_]{2,}")
 
 
@@ -110,28 +111,54 @@ def test_it_reads_every_reason_of_a_shipped_rule_in_both_languages(rule: Rule) -
     english, swedish = _english_words(), _swedish_words()
     for reason in sorted(reasons):
         for lang in ("en", "sv"):
-            shown = text.stored(reason, lang)
+            shown = text.stored(reason, lang, tz=TZ)
             ids = [m for m in RULE_METRIC_BY_ID if re.search(rf"\b{m}\b", shown)]
             assert not ids, f"{lang}: {shown!r} (stored {reason!r}) shows a metric id"
-        shown = text.stored(reason, "sv")
+        shown = text.stored(reason, "sv", tz=TZ)
         left = {w for w in _WORD.findall(shown.lower()) if w in english and w not in swedish}
         assert not left, f"English {sorted(left)} in {shown!r} (stored {reason!r})"
 
 
 def test_it_writes_the_metric_by_name_with_its_unit() -> None:
     stored = "longest_wait_s = 95 (critical at or above 20) for 30 s"
-    assert text.stored(stored, "en") == (
+    assert text.stored(stored, "en", tz=TZ) == (
         "Longest wait = 1:35 (critical at or above 0:20) for 30 s")
-    assert text.stored(stored, "sv") == (
+    assert text.stored(stored, "sv", tz=TZ) == (
         "Längsta väntetid = 1:35 (kritisk vid eller över 0:20) i 30 s")
-    assert text.stored("service_level_pct = 72.5 (warning below 80)", "sv") == (
+    assert text.stored("service_level_pct = 72.5 (warning below 80)", "sv", tz=TZ) == (
         "Servicenivå = 72,5 % (varning under 80 %)")
     assert text.stored("no fresh drift_oldest_s value (newest 2023-11-14 22:13:20 UTC)",
-                       "sv") == ("inget färskt värde för Äldsta avvikelse "
-                                 "(senaste 2023-11-14 22:13:20 UTC)")
+                       "sv", tz=TZ) == ("inget färskt värde för Äldsta avvikelse "
+                                        "(senaste 2023-11-14 23:13:20 CET)")
 
 
 def test_it_leaves_a_typed_name_and_an_unknown_metric_as_they_are() -> None:
-    assert text.stored("Kö norr (natt)", "sv") == "Kö norr (natt)"
-    assert text.stored("custom_metric = 5, within thresholds", "sv") == (
+    assert text.stored("Kö norr (natt)", "sv", tz=TZ) == "Kö norr (natt)"
+    assert text.stored("custom_metric = 5, within thresholds", "sv", tz=TZ) == (
         "custom_metric = 5, inom gränserna")
+
+
+@pytest.mark.parametrize(("lang", "shown"), [
+    ("en", "source site failing since 2026-07-01 15:00:00 CEST; counted since the failover at "
+           "2026-12-03 14:00:00 CET (the secondary server's counters)"),
+    ("sv", "källan site fallerar sedan 2026-07-01 15:00:00 CEST; räknat sedan failover kl. "
+           "2026-12-03 14:00:00 CET (reservserverns räknare)"),
+])
+def test_it_shows_a_stored_utc_time_in_the_sites_zone(lang: str, shown: str) -> None:
+    # As the engine stores it: UTC stamps (alerts.inputs.utc_time), summer and winter.
+    reason = ("source site failing since 2026-07-01 13:00:00 UTC; counted since the failover "
+              "at 2026-12-03 13:00:00 UTC (the secondary server's counters)")
+    assert text.stored(reason, lang, tz=TZ) == shown
+    assert " UTC" not in text.stored(reason, lang, tz="America/New_York")
+    assert "08:00:00 EST" in text.stored(reason, lang, tz="America/New_York")
+
+
+@pytest.mark.parametrize(("stored", "en", "sv"), [
+    ("state_down = 1 (critical at or above 1)", "down (critical)", "nere (kritisk)"),
+    ("state_down = 1 (warning at or above 1) for 30 s", "down (warning) for 30 s",
+     "nere (varning) i 30 s"),
+    ("state_down = 0, within thresholds", "not down", "inte nere"),
+])
+def test_it_writes_a_state_metric_as_the_states_word(stored: str, en: str, sv: str) -> None:
+    assert text.stored(stored, "en", tz=TZ) == en
+    assert text.stored(stored, "sv", tz=TZ) == sv
