@@ -8,4 +8,12 @@ TEXTS: dict[str, tuple[str, str]] = {
     "rss_critical": ("{state} (critical)", "{state} (kritisk)"),
     "rss_warning": ("{state} (warning)", "{state} (varning)"),
     "rss_not": ("not {state}", "inte {state}"),
+    # trio-monitor users list / displays list.
+    "cli_list_user_active": ("active", "aktiv"),
+    "cli_list_user_disabled": ("disabled", "avstängd"),
+    "cli_list_last_login": ("last login {time}", "senaste inloggning {time}"),
+    "cli_list_display_revoked": ("revoked", "återkallad"),
+    "cli_list_display_never_seen": ("seen never", "aldrig sedd"),
+    "cli_list_display_seen": ("seen {age}", "sedd {age}"),
+    "cli_list_display_view": ("view {name}", "teamskärm {name}"),
 }
