@@ -239,6 +239,10 @@ def format_duration(seconds: float | None, lang: str) -> str:
 # shipped rules' names, the reasons of alert and source states): shown translated.
 STORED_PREFIXES = ("rule_", "rsn_")
 _MAX_DEPTH = 3
+# What a field of a stored text may hold, where not anything: a rule's field names
+# (``windows[0].end``, ``a, b``) never hold ": ", so a validation error's field stops
+# at the first one ("the rule cannot be evaluated: critical: must be ...").
+_GROUPS = {"field": r"[\w.\[\]]+(?:, [\w.\[\]]+)*"}
 
 
 def _stored_patterns(
@@ -249,12 +253,13 @@ def _stored_patterns(
         if not key.startswith(STORED_PREFIXES) or entry.plural:
             continue
         pattern = "".join(
-            re.escape(literal) + (f"(?P<{name}>.+?)" if name is not None else "")
+            re.escape(literal) + (f"(?P<{name}>{_GROUPS.get(name, '.+?')})"
+                                  if name is not None else "")
             for literal, name, _spec, _conv in string.Formatter().parse(entry.forms[Lang.EN][0])
         )
         found.append((re.compile(pattern + r"\Z", re.DOTALL), entry))
     # The most specific first: the longest literal text.
-    return sorted(found, key=lambda item: -len(re.sub(r"\(\?P<\w+>\.\+\?\)", "",
+    return sorted(found, key=lambda item: -len(re.sub(r"\(\?P<\w+>[^)]*\)", "",
                                                         item[0].pattern)))
 
 
@@ -320,11 +325,28 @@ def _translate(value: str, lang: str, depth: int) -> str:
             state = _state_reason(entry.key, parts, lang)
             if state is not None:
                 return state
-            fields = {name: localize_number(part, lang) or _translate(part, lang, depth + 1)
-                      for name, part in parts.items()}
+            fields = {name: _word(name, part, lang) or localize_number(part, lang)
+                      or _translate(part, lang, depth + 1) for name, part in parts.items()}
             fields.update(_metric_fields(parts, lang))
             return entry.forms[language(lang)][0].format(**fields)
     return value
+
+
+# Fields of a stored reason written in the reader's words where the catalog has them: a
+# rule's field (a validation error's ``critical``, ``windows[0].days``) as the rule
+# form's label, a severity as the form's word.
+_WORD_FIELDS = {"field": "thr_field_{}", "severity": "ths_severity_{}"}
+_INDEX = re.compile(r"\[\d+\]\Z")
+
+
+def _word(name: str, part: str, lang: str) -> str | None:
+    form = _WORD_FIELDS.get(name)
+    if form is None:
+        return None
+    key = form.format(_INDEX.sub("", part.rsplit(".", 1)[-1]))
+    # A label's explanation after its colon ("Time windows: days, start – end") is the
+    # form's, not the error's.
+    return t(key, lang).split(": ", 1)[0] if has(key) else None
 
 
 # A state metric's reasons (``state_down = 1 (critical at or above 1)``) as the state's

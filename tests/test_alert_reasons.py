@@ -162,3 +162,49 @@ def test_it_shows_a_stored_utc_time_in_the_sites_zone(lang: str, shown: str) -> 
 def test_it_writes_a_state_metric_as_the_states_word(stored: str, en: str, sv: str) -> None:
     assert text.stored(stored, "en", tz=TZ) == en
     assert text.stored(stored, "sv", tz=TZ) == sv
+
+
+_BASE = {"name": "X", "metric": "longest_wait_s", "direction": "above", "warning": 10,
+         "critical": 20}
+_INVALID = [
+    {"warning": 20, "critical": 10}, {"warning": None, "critical": None},
+    {"direction": "below", "warning": 5.5, "critical": 8}, {"bogus": 1}, {"bogus": 1, "x": 2},
+    {"active": "windows"}, {"direction": "sideways"}, {"direction": None},
+    {"timezone": "Mars/Base"}, {"timezone": "not a zone"}, {"recovery_critical": 40},
+    {"recovery_warning": 5, "warning": None, "direction": "below", "critical": 3},
+    {"name": ""}, {"name": "x" * 300}, {"metric": "Bad Metric"}, {"metric": None},
+    {"pending_s": -1}, {"no_data_after_s": 0}, {"scope": {"entity_ids": "7"}},
+    {"scope": {"entity_ids": [""]}}, {"scope": {"source": 5}}, {"scope": []},
+    {"windows": "x", "active": "windows"},
+    {"active": "windows", "windows": [{"days": [], "start": "08:00", "end": "17:00"}]},
+    {"active": "windows", "windows": [{"days": [9], "start": "08:00", "end": "17:00"}]},
+    {"active": "windows", "windows": [{"days": [1], "start": "8", "end": "17:00"}]},
+    {"active": "windows", "windows": [{"days": [1], "start": "08:00", "end": "08:00"}]},
+    {"warning_channels": "ops"}, {"warning_channels": ["no such!"]},
+]
+_SPEC_ENGLISH = re.compile(r"\b(must|required|not|is|are|threshold|field|fields|window|"
+                           r"windows|cannot|evaluated|between|seconds|one|of|least|"
+                           r"most|more|less|than|object|string|time|zone|day|differ|"
+                           r"start|use|always|needs|recover|from|name|characters|empty|"
+                           r"known|unknown|set|add|channel|entity)\b")
+
+
+@pytest.mark.parametrize("changes", _INVALID, ids=lambda changes: ",".join(changes))
+def test_it_says_why_a_rule_cannot_be_evaluated_in_swedish(changes: dict[str, object]) -> None:
+    from alerts import SpecError, validate_rule
+
+    with pytest.raises(SpecError) as refused:
+        validate_rule({**_BASE, **changes})
+    stored = f"the rule cannot be evaluated: {refused.value}"  # as alerts.service stores it
+    shown = text.stored(stored, "sv", tz=TZ)
+    # The rule's own words (field ids, typed values, choices) may stay; no English text.
+    words = re.sub(r"'[^']*'|\b(known fields are)?[\w.]+(, [\w.\[\]]+)+|\b[a-z]+_[\w.]+|"
+                   r"windows\[\d+\]\.\w+|Europe/Stockholm|longest_wait_s", "",
+                   shown.replace(str(refused.value.field), ""))
+    assert not _SPEC_ENGLISH.findall(words), f"{shown!r} (stored {stored!r})"
+    assert text.stored(stored, "en", tz=TZ).startswith("the rule cannot be evaluated: ")
+
+
+def test_it_keeps_an_unknown_error_text_as_it_is() -> None:
+    assert text.stored("the rule cannot be evaluated: database says no", "sv", tz=TZ) == (
+        "regeln kan inte utvärderas: database says no")
