@@ -80,4 +80,15 @@ TEXTS: dict[str, tuple[str, str]] = {
     "cli_list_display_never_seen": ("seen never", "aldrig sedd"),
     "cli_list_display_seen": ("seen {age}", "sedd {age}"),
     "cli_list_display_view": ("view {name}", "teamskärm {name}"),
+    # trio-monitor messages post / list / withdraw.
+    "cli_msg_posted_all": ("message {id} on every screen until {time}",
+                           "meddelande {id} på alla skärmar till {time}"),
+    "cli_msg_posted_some": ("message {id} on display(s) {ids} until {time}",
+                            "meddelande {id} på skärm(ar) {ids} till {time}"),
+    "cli_msg_on_screens": ("on screens", "visas"),
+    "cli_msg_withdrawn_by": ("withdrawn by {user}", "tillbakadraget av {user}"),
+    "cli_msg_all": ("all", "alla"),
+    "cli_msg_until": ("until {time}", "till {time}"),
+    "cli_msg_screens": ("screens {screens}", "skärmar {screens}"),
+    "cli_msg_withdrawn": ("message {id} withdrawn", "meddelande {id} tillbakadraget"),
 }

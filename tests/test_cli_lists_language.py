@@ -13,11 +13,12 @@ import pytest
 import auth
 import storage
 from tests.test_cli_operator import run
-from trio_monitor.cli import display_line, user_line
+from trio_monitor.cli import display_line, message_line, user_line
 
 NOW = 1_700_000_000_000  # 2023-11-14 22:13:20 UTC
 TZ = "Europe/Stockholm"
-_ENGLISH = re.compile(r"\b(never|ago|seen|revoked|active|disabled|last|login|view)\b")
+_ENGLISH = re.compile(r"\b(never|ago|seen|revoked|active|disabled|last|login|view|on|"
+                      r"screens?|withdrawn|by|expired|until|all)\b")
 
 
 @pytest.fixture
@@ -65,6 +66,23 @@ def test_it_lists_display_tokens_in_swedish(db_url: str) -> None:
     # English as before.
     assert "seen 95 s ago" in display_line(seen, {4: "sales"}, NOW, "en")
     assert display_line(seen, {4: "sales"}, NOW, "en").endswith("view sales")
+
+
+def test_it_lists_floor_messages_in_swedish() -> None:
+    row = storage.FloorMessageRow(id=3, text="Fire drill", displays=(), created_by="anna",
+                                  expires_at_ms=NOW + 600_000, created_at_ms=NOW - 60_000,
+                                  withdrawn_at_ms=None, withdrawn_by=None)
+    withdrawn = replace(row, displays=(4, 5), withdrawn_at_ms=NOW, withdrawn_by="anna")
+    assert message_line(row, NOW, TZ, "sv").split() == [
+        "3", "visas", "till", "2023-11-14", "23:23:20", "CET", "skärmar", "alla", "Fire",
+        "drill"]
+    assert "tillbakadraget av anna" in message_line(withdrawn, NOW + 1, TZ, "sv")
+    assert "utgånget" in message_line(row, NOW + 600_000, TZ, "sv")
+    for shown in (row, withdrawn):
+        assert not _ENGLISH.findall(message_line(shown, NOW + 1, TZ, "sv").replace(
+            "Fire drill", ""))
+    assert message_line(row, NOW, TZ, "en").split()[1:3] == ["on", "screens"]
+    assert "withdrawn by anna" in message_line(withdrawn, NOW + 1, TZ, "en")
 
 
 @pytest.mark.slow

@@ -617,10 +617,12 @@ def cmd_messages_post(args: argparse.Namespace) -> int:
     code = _database_call(post, (ValueError,), settings)
     if code == EXIT_OK:
         message = posted[0]
-        where = ("every screen" if not message.displays
-                 else "display(s) " + ", ".join(map(str, message.displays)))
-        print(f"message {message.id} on {where} until "
-              f"{sitetime.stamp(message.expires_at_ms, settings.timezone)}")
+        until = sitetime.stamp(message.expires_at_ms, settings.timezone)
+        if message.displays:
+            _say("msg_posted_some", id=message.id, time=until,
+                 ids=", ".join(map(str, message.displays)))
+        else:
+            _say("msg_posted_all", id=message.id, time=until)
     return code
 
 
@@ -632,17 +634,25 @@ def cmd_messages_list(args: argparse.Namespace) -> int:
     code = _database_call(lambda e: rows.extend(storage.FloorMessageStore(e).recent()),
                           (), settings)
     now = _now_ms()
+    lang = cli_language()
     for row in rows:
-        if row.running_at(now):
-            state = "on screens"
-        elif row.withdrawn_at_ms is not None and row.withdrawn_at_ms < row.expires_at_ms:
-            state = f"withdrawn by {row.withdrawn_by}"
-        else:
-            state = "expired"
-        screens = ",".join(map(str, row.displays)) or "all"
-        until = sitetime.stamp(row.expires_at_ms, settings.timezone)
-        print(f"{row.id:>4} {state:<24} until {until}  screens {screens:<8} {row.text}")
+        print(message_line(row, now, settings.timezone, lang))
     return code
+
+
+def message_line(row: Any, now_ms: int, tz: str, lang: str) -> str:
+    """A floor message for ``messages list`` in the CLI's language: id, whether it is on
+    the screens, until when (the site's zone ``tz``), on which screens, its text."""
+    if row.running_at(now_ms):
+        state = say("cli_msg_on_screens", lang)
+    elif row.withdrawn_at_ms is not None and row.withdrawn_at_ms < row.expires_at_ms:
+        state = say("cli_msg_withdrawn_by", lang, user=row.withdrawn_by)
+    else:
+        state = say("flr_msg_expired", lang)
+    screens = ",".join(map(str, row.displays)) or say("cli_msg_all", lang)
+    until = say("cli_msg_until", lang, time=sitetime.stamp(row.expires_at_ms, tz))
+    return (f"{row.id:>4} {state:<24} {until}  "
+            f"{say('cli_msg_screens', lang, screens=f'{screens:<8}')} {row.text}")
 
 
 def cmd_messages_withdraw(args: argparse.Namespace) -> int:
@@ -652,7 +662,7 @@ def cmd_messages_withdraw(args: argparse.Namespace) -> int:
     code = _database_call(lambda e: storage.FloorMessageStore(e).withdraw(
         args.id, actor=auth.SYSTEM_ACTOR, now_ms=_now_ms()), (storage.UnknownMessage,))
     if code == EXIT_OK:
-        print(f"message {args.id} withdrawn")
+        _say("msg_withdrawn", id=args.id)
     return code
 
 
