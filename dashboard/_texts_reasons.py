@@ -80,6 +80,16 @@ TEXTS: dict[str, tuple[str, str]] = {
     "cli_list_display_never_seen": ("seen never", "aldrig sedd"),
     "cli_list_display_seen": ("seen {age}", "sedd {age}"),
     "cli_list_display_view": ("view {name}", "teamskärm {name}"),
+    # trio-monitor queues target / targets ({target}: "80/20", share % / seconds).
+    "cli_qt_set": ("queue {queue}: service-level target {target}",
+                   "kö {queue}: servicenivåmål {target}"),
+    "cli_qt_cleared": ("queue {queue}: back to the default {target}",
+                       "kö {queue}: tillbaka till standardmålet {target}"),
+    "cli_qt_had_none": ("queue {queue}: had no target of its own {target}",
+                        "kö {queue}: hade inget eget mål, standardmålet {target}"),
+    "cli_qt_default": ("default {target}", "standardmål {target}"),
+    "cli_qt_queue": ("queue {queue}: {target} (set by {user})",
+                     "kö {queue}: {target} (satt av {user})"),
     # trio-monitor messages post / list / withdraw.
     "cli_msg_posted_all": ("message {id} on every screen until {time}",
                            "meddelande {id} på alla skärmar till {time}"),
