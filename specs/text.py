@@ -303,6 +303,16 @@ def stored_name(value: str, lang: str) -> str:
     return _translate(value, lang, 0)
 
 
+def spec_message(field: str, message: str, lang: str) -> str:
+    """A rule's validation error (``SpecError``'s ``message`` of ``field``) in ``lang``,
+    for the form that marks the field itself; an unknown message as it is."""
+    shown = _translate(f"{field}: {message}", lang, 0)
+    for prefix in (_word("field", field, lang), field):  # translated, or not known
+        if prefix is not None and shown.startswith(f"{prefix}: "):
+            return shown.removeprefix(f"{prefix}: ")
+    return shown
+
+
 # How ``alerts`` stores a moment in a reason (``alerts.inputs.utc_time``).
 _UTC_STAMP = re.compile(r"(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2}) UTC\b")
 

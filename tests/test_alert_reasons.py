@@ -208,3 +208,15 @@ def test_it_says_why_a_rule_cannot_be_evaluated_in_swedish(changes: dict[str, ob
 def test_it_keeps_an_unknown_error_text_as_it_is() -> None:
     assert text.stored("the rule cannot be evaluated: database says no", "sv", tz=TZ) == (
         "regeln kan inte utvärderas: database says no")
+
+
+def test_the_rule_form_says_a_validation_error_in_the_readers_language() -> None:
+    # /thresholds marks the field itself: the message without its field (dashboard.ruleform).
+    assert text.spec_message("critical", "must be more than warning (20.5) for above",
+                             "sv") == ("måste vara större än varningsgränsen (20,5) när "
+                                       "regeln larmar över")
+    assert text.spec_message("critical", "must be more than warning (20.5) for above",
+                             "en") == "must be more than warning (20.5) for above"
+    assert text.spec_message("windows[0].start", "'8' is not a time HH:MM (00:00-23:59)",
+                             "sv") == "'8' är ingen tid TT:MM (00:00–23:59)"
+    assert text.spec_message("name", "something new", "sv") == "something new"
