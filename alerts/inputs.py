@@ -357,6 +357,8 @@ def unknown_reason(item: Input, facts: SourceFacts | None, fresh_ms: int) -> str
 
 
 def utc_time(ms: int) -> str:
+    """A moment as a reason stores it: a UTC stamp, which ``specs.text.stored`` shows in
+    the site's zone (a stored reason does not depend on the site's zone setting)."""
     return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 

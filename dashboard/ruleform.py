@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from alerts import Rule, SpecError, validate_rule
 from alerts.backtest import backtestable
 from alerts.inputs import DISPLAY_SOURCE, HEALTH_KIND, HEALTH_PREFIX, SCREEN_KIND
+from specs.text import spec_message
 from storage import (
     AlertStore,
     DisplayStore,
@@ -113,7 +114,9 @@ def _unknown_channel(rule: Rule, allowed: set[str], lang: str) -> FormResult | N
 
 
 def _spec_error(err: SpecError, lang: str) -> FormResult:
-    message = err.message if "[" not in err.field else f"{err.field}: {err.message}"
+    message = spec_message(err.field, err.message, lang)
+    if "[" in err.field:  # a window's field: the form marks the windows, say which one
+        message = f"{err.field}: {message}"
     return FormResult(t("thr_not_saved_fields", lang), {error_field(err.field): message})
 
 

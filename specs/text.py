@@ -18,6 +18,7 @@ import re
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from babel import Locale
@@ -88,6 +89,8 @@ def _forms(value: object) -> tuple[str, ...]:
 
 
 _ENTRIES: dict[str, Entry] = load()
+# Texts of staging modules not yet folded into the catalog (``stage``), read after it.
+_STAGED: dict[str, Entry] = {}
 
 
 def lookup(key: str) -> Entry | None:
@@ -110,7 +113,7 @@ def has(key: str) -> bool:
 def _resolve(key: str) -> tuple[Entry, int] | None:
     """The entry of ``key`` and which of its forms; ``<key>_one`` and ``<key>_other``
     name the forms of a plural (how the code spelled counted texts before plurals)."""
-    entry = _ENTRIES.get(key)
+    entry = _ENTRIES.get(key) or _STAGED.get(key)
     if entry is not None:
         return entry, 0
     for index, suffix in enumerate(PLURAL_SUFFIXES):
@@ -236,6 +239,10 @@ def format_duration(seconds: float | None, lang: str) -> str:
 # shipped rules' names, the reasons of alert and source states): shown translated.
 STORED_PREFIXES = ("rule_", "rsn_")
 _MAX_DEPTH = 3
+# What a field of a stored text may hold, where not anything: a rule's field names
+# (``windows[0].end``, ``a, b``) never hold ": ", so a validation error's field stops
+# at the first one ("the rule cannot be evaluated: critical: must be ...").
+_GROUPS = {"field": r"[\w.\[\]]+(?:, [\w.\[\]]+)*"}
 
 
 def _stored_patterns(
@@ -246,12 +253,13 @@ def _stored_patterns(
         if not key.startswith(STORED_PREFIXES) or entry.plural:
             continue
         pattern = "".join(
-            re.escape(literal) + (f"(?P<{name}>.+?)" if name is not None else "")
+            re.escape(literal) + (f"(?P<{name}>{_GROUPS.get(name, '.+?')})"
+                                  if name is not None else "")
             for literal, name, _spec, _conv in string.Formatter().parse(entry.forms[Lang.EN][0])
         )
         found.append((re.compile(pattern + r"\Z", re.DOTALL), entry))
     # The most specific first: the longest literal text.
-    return sorted(found, key=lambda item: -len(re.sub(r"\(\?P<\w+>\.\+\?\)", "",
+    return sorted(found, key=lambda item: -len(re.sub(r"\(\?P<\w+>[^)]*\)", "",
                                                         item[0].pattern)))
 
 
@@ -259,39 +267,118 @@ _STORED = _stored_patterns()
 
 
 def stage(texts: Mapping[str, tuple[str, str]]) -> None:
-    """Let ``stored`` read the ``rule_``/``rsn_`` texts of a staging module (a
+    """Let ``t`` and ``stored`` read the texts of a staging module (a
     ``dashboard/_texts_<name>.py`` not yet folded into the catalog: key -> (English,
     Swedish)); the catalog's own entries win. dashboard/i18n.py calls this with its
     staging dict; once every module is folded in, that dict is empty."""
     global _STORED
     extra = {key: Entry(key, {Lang.EN: (english,), Lang.SV: (swedish,)})
-             for key, (english, swedish) in texts.items()
-             if key.startswith(STORED_PREFIXES) and key not in _ENTRIES}
-    _STORED = _stored_patterns({**_ENTRIES, **extra})
+             for key, (english, swedish) in texts.items() if key not in _ENTRIES}
+    _STAGED.clear()
+    _STAGED.update(extra)
+    _STORED = _stored_patterns({**_ENTRIES, **{
+        key: entry for key, entry in extra.items() if key.startswith(STORED_PREFIXES)}})
 
 
-def stored(value: str, lang: str, _depth: int = 0) -> str:
-    """``value``, a text the program stored in English (a shipped rule's name, a
-    state's reason such as "longest_wait_s = 95 (critical at or above 20)"), in
-    ``lang``: matched against the catalog's ``rule_``/``rsn_`` texts, the fields it
-    carries translated in turn, parts joined by "; " one by one. A ``{metric}`` field
-    that names a registered metric becomes its name, and the ``{value}`` and
-    ``{threshold}`` beside it are written with its unit (``Longest wait = 1:35
-    (critical at or above 0:20)``), in English too. Anything else (a name someone
-    typed, a server's error text) is returned as it is."""
-    if not value or _depth > _MAX_DEPTH:
+def stored(value: str, lang: str, *, tz: str) -> str:
+    """``value``, a text the program stored in English (a state's reason such as
+    "longest_wait_s = 95 (critical at or above 20)", a source's error), in ``lang``:
+    matched against the catalog's ``rule_``/``rsn_`` texts, the fields it carries
+    translated in turn, parts joined by "; " one by one. A ``{metric}`` field that names
+    a registered metric becomes its name, and the ``{value}`` and ``{threshold}`` beside
+    it are written with its unit (``Longest wait = 1:35 (critical at or above 0:20)``),
+    in English too; a state metric's figures become the state's word (``down``). A
+    moment stored as a UTC stamp (``2026-12-03 13:00:00 UTC``, as ``alerts`` writes
+    them) is written in the site's zone ``tz`` with its abbreviation (``sitetime.stamp``:
+    ``2026-12-03 14:00:00 CET``). Anything else (a name someone typed, a server's error
+    text) is returned as it is. ``tz`` is required: every reason is shown in the site's
+    zone."""
+    return _UTC_STAMP.sub(lambda match: sitetime.stamp(_utc_ms(match), tz),
+                          _translate(value, lang, 0))
+
+
+def stored_name(value: str, lang: str) -> str:
+    """A name the program stored in English (a shipped rule's name, a badge's) in
+    ``lang``; a name someone typed as it is. Names carry no time (reasons: ``stored``)."""
+    return _translate(value, lang, 0)
+
+
+def spec_message(field: str, message: str, lang: str) -> str:
+    """A rule's validation error (``SpecError``'s ``message`` of ``field``) in ``lang``,
+    for the form that marks the field itself; an unknown message as it is."""
+    shown = _translate(f"{field}: {message}", lang, 0)
+    for prefix in (_word("field", field, lang), field):  # translated, or not known
+        if prefix is not None and shown.startswith(f"{prefix}: "):
+            return shown.removeprefix(f"{prefix}: ")
+    return shown
+
+
+# How ``alerts`` stores a moment in a reason (``alerts.inputs.utc_time``).
+_UTC_STAMP = re.compile(r"(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2}) UTC\b")
+
+
+def _utc_ms(match: re.Match[str]) -> int:
+    year, month, day, hour, minute, second = (int(part) for part in match.groups())
+    moment = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
+
+
+def _translate(value: str, lang: str, depth: int) -> str:
+    if not value or depth > _MAX_DEPTH:
         return value
     if "; " in value:
-        return "; ".join(stored(part, lang, _depth + 1) for part in value.split("; "))
+        return "; ".join(_translate(part, lang, depth + 1) for part in value.split("; "))
     for pattern, entry in _STORED:
         match = pattern.match(value)
         if match is not None:
             parts = match.groupdict()
-            fields = {name: localize_number(part, lang) or stored(part, lang, _depth + 1)
-                      for name, part in parts.items()}
+            state = _state_reason(entry.key, parts, lang)
+            if state is not None:
+                return state
+            fields = {name: _word(name, part, lang) or localize_number(part, lang)
+                      or _translate(part, lang, depth + 1) for name, part in parts.items()}
             fields.update(_metric_fields(parts, lang))
             return entry.forms[language(lang)][0].format(**fields)
     return value
+
+
+# Fields of a stored reason written in the reader's words where the catalog has them: a
+# rule's field (a validation error's ``critical``, ``windows[0].days``) as the rule
+# form's label, a severity as the form's word.
+_WORD_FIELDS = {"field": "thr_field_{}", "severity": "ths_severity_{}"}
+_INDEX = re.compile(r"\[\d+\]\Z")
+
+
+def _word(name: str, part: str, lang: str) -> str | None:
+    form = _WORD_FIELDS.get(name)
+    if form is None:
+        return None
+    key = form.format(_INDEX.sub("", part.rsplit(".", 1)[-1]))
+    # A label's explanation after its colon ("Time windows: days, start – end") is the
+    # form's, not the error's.
+    return t(key, lang).split(": ", 1)[0] if has(key) else None
+
+
+# A state metric's reasons (``state_down = 1 (critical at or above 1)``) as the state's
+# word: the threshold of a state is no figure to show.
+_STATE_FORMS = {"rsn_within": None, "rsn_critical_above": "rss_critical",
+                "rsn_critical_below": "rss_critical", "rsn_warning_above": "rss_warning",
+                "rsn_warning_below": "rss_warning"}
+
+
+def _state_reason(key: str, parts: dict[str, str], lang: str) -> str | None:
+    """A reason of a state metric (``RuleMetric.state_key``) in words: ``down
+    (critical)``, ``not down``; None for any other reason."""
+    from .rule_metrics import RULE_METRIC_BY_ID
+
+    metric = RULE_METRIC_BY_ID.get(parts.get("metric", ""))
+    figure = _figure(parts.get("value"))
+    if key not in _STATE_FORMS or metric is None or metric.state_key is None or figure is None:
+        return None
+    word = t(metric.state_key, lang)
+    state = word if figure[0] >= 0.5 else t("rss_not", lang, state=word)
+    form = _STATE_FORMS[key]
+    return state if form is None else t(form, lang, state=state)
 
 
 # The fields of a stored reason that carry a figure of its ``{metric}``.

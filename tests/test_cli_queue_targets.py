@@ -15,10 +15,11 @@ import storage
 pytestmark = [pytest.mark.timeout(120)]
 
 
-def run(db_url: str, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def run(db_url: str, cwd: Path, *args: str, lang: str = "en"
+        ) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("TRIO_MONITOR_")}
     env = {**clean, "TRIO_MONITOR_DATABASE_URL": db_url, "TRIO_MONITOR_SL_TARGET_PCT": "80",
-           "TRIO_MONITOR_SL_THRESHOLD_S": "20"}
+           "TRIO_MONITOR_SL_THRESHOLD_S": "20", "TRIO_MONITOR_LANGUAGE": lang}
     return subprocess.run([sys.executable, "-m", "trio_monitor", *args], env=env, cwd=cwd,
                           capture_output=True, text=True, timeout=60)
 
@@ -40,6 +41,17 @@ def test_it_sets_lists_and_clears_a_queues_target_with_audit_rows(db_url, tmp_pa
         engine.dispose()
     assert [(r.actor, r.before is None, r.after is None) for r in reversed(log)] == [
         ("system", True, False), ("system", False, True)]
+
+
+def test_it_speaks_the_sites_language(db_url, tmp_path):
+    done = run(db_url, tmp_path, "queues", "target", "100", "--pct", "92.5", "--seconds", "30",
+               lang="sv")
+    assert (done.returncode, done.stdout.strip()) == (
+        0, "kö 100: servicenivåmål 92,5/30"), done.stderr
+    listed = run(db_url, tmp_path, "queues", "targets", lang="sv")
+    assert listed.stdout.splitlines() == ["standardmål 80/20", "kö 100: 92,5/30 (satt av system)"]
+    cleared = run(db_url, tmp_path, "queues", "target", "100", "--default", lang="sv")
+    assert cleared.stdout.strip() == "kö 100: tillbaka till standardmålet 80/20"
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -22,7 +22,7 @@ HOUR = 60 * MIN
 @pytest.mark.parametrize("state", ["up", "degraded", "down", "pending"])
 def test_it_colours_a_card_and_names_its_state(state: str) -> None:
     card = build_health_card(status(state=state, reason="HTTP 503"), SourceHistory(), NOW,
-                             "en")
+                             "en", TZ)
     [inner] = by_class(card, "card")
     assert f"card--{state}" in inner.className
     [badge] = by_class(card, "state")
@@ -36,7 +36,7 @@ def test_it_says_pending_for_a_source_never_checked() -> None:
                                     breaker_state="open")) is HealthState.DOWN
     assert source_state(SourceFacts(name="h", kind="health", url="u", last_poll_at_ms=1,
                                     state="degraded")) is HealthState.DEGRADED
-    card = build_health_card(status(state="pending"), SourceHistory(), NOW, "sv")
+    card = build_health_card(status(state="pending"), SourceHistory(), NOW, "sv", TZ)
     assert "VÄNTAR" in text(card) and "aldrig" in text(card)
 
 
@@ -45,7 +45,7 @@ def test_it_shows_breaker_last_success_last_error_and_uptimes() -> None:
                     last_success_ms=NOW - 3 * MIN, last_error="HTTP 503 from GET /health")
     history = SourceHistory(latency=((NOW - MIN, 12.0), (NOW, 15.0)), uptime_24h=0.5,
                             uptime_7d=0.98765)
-    card = build_health_card(source, history, NOW, "en")
+    card = build_health_card(source, history, NOW, "en", TZ)
     shown = text(card)
     for part in ("worker-1", "DOWN", "HTTP 503", "open", "3 min ago", "50.0 %", "98.8 %",
                  "HTTP 503 from GET /health"):
@@ -57,7 +57,7 @@ def test_it_shows_breaker_last_success_last_error_and_uptimes() -> None:
 
 def test_it_shows_no_uptime_when_nothing_was_checked() -> None:
     assert fmt.ratio(None) == "–"
-    card = build_health_card(status(state="pending"), SourceHistory(), NOW, "en")
+    card = build_health_card(status(state="pending"), SourceHistory(), NOW, "en", TZ)
     assert "Uptime 24 h – Uptime 7 d –" in text(card)
 
 
@@ -101,7 +101,7 @@ def test_it_names_the_worst_worker_and_the_longest_drift() -> None:
     ]
     drift = [drift_item("db-orders", "memory", NOW - 42 * MIN),
              drift_item("db-users", "replicas", NOW - 5 * MIN, "3", "2")]
-    [row] = build_site_strip(others, drift, NOW, "en")
+    [row] = build_site_strip(others, drift, NOW, "en", TZ)
     workers, drifting = row.children
     # The counts whole; the worst item after them a .clip (cut to the room, whole on a
     # click and in its title).
@@ -110,22 +110,22 @@ def test_it_names_the_worst_worker_and_the_longest_drift() -> None:
     assert detail.title.startswith("worker-3 DOWN: HTTP 503")
     assert getattr(workers, "data-level") == "down"
     assert text(drifting) == "2 resources drifting · db-orders memory 2Gi→1Gi for 42 min"
-    [row] = build_site_strip(others, drift, NOW, "sv")
+    [row] = build_site_strip(others, drift, NOW, "sv", TZ)
     assert text(row) == (
         "Arbetare: 1 uppe / 1 försämrade / 2 nere · worker-3 NERE: HTTP 503 "
         "2 resurser avviker · db-orders memory 2Gi→1Gi i 42 min")
 
 
 def test_it_says_all_up_and_no_drift_and_shows_nothing_without_workers() -> None:
-    [row] = build_site_strip([status("health:a"), status("drift:r")], [], NOW, "en")
+    [row] = build_site_strip([status("health:a"), status("drift:r")], [], NOW, "en", TZ)
     assert text(row) == "Workers: 1 up / 0 degraded / 0 down no drift"
-    assert build_site_strip([], [], NOW, "en") == []
+    assert build_site_strip([], [], NOW, "en", TZ) == []
     assert worst([status("health:a"), status("health:b", "pending")]) is None
 
 
 def test_it_names_a_reconciler_that_is_down() -> None:
     others = [status("drift:recon", "down", reason="HTTP 502")]
-    [row] = build_site_strip(others, [drift_item("db", "cpu", NOW - MIN)], NOW, "en")
+    [row] = build_site_strip(others, [drift_item("db", "cpu", NOW - MIN)], NOW, "en", TZ)
     assert text(row) == "1 resource drifting · recon DOWN: HTTP 502 · db cpu 2Gi→1Gi for 1 min"
 
 
@@ -133,11 +133,11 @@ def test_every_card_ends_with_its_trend_or_says_why_there_is_none() -> None:
     one_point = SourceHistory(latency=((NOW, 12.0),))  # one point draws no line
     cards = {
         "two points": build_health_card(status(), SourceHistory(
-            latency=((NOW - MIN, 12.0), (NOW, 15.0))), NOW, "en"),
-        "one point": build_health_card(status(), one_point, NOW, "sv"),
-        "none": build_health_card(status(), SourceHistory(), NOW, "en"),
-        "trio": build_health_card(status("trio"), SourceHistory(), NOW, "en"),
-        "reconciler": build_health_card(status("drift:recon-1"), SourceHistory(), NOW, "sv"),
+            latency=((NOW - MIN, 12.0), (NOW, 15.0))), NOW, "en", TZ),
+        "one point": build_health_card(status(), one_point, NOW, "sv", TZ),
+        "none": build_health_card(status(), SourceHistory(), NOW, "en", TZ),
+        "trio": build_health_card(status("trio"), SourceHistory(), NOW, "en", TZ),
+        "reconciler": build_health_card(status("drift:recon-1"), SourceHistory(), NOW, "sv", TZ),
     }
     assert len(by_class(cards["two points"], "card__spark")) == 1
     notes = {name: text(note) for name, card in cards.items()
@@ -153,7 +153,7 @@ def test_every_card_ends_with_its_trend_or_says_why_there_is_none() -> None:
 def test_an_address_in_the_last_error_is_one_cut_line_whole_in_its_title() -> None:
     error = ("no response within 0.5 s from GET http://127.0.0.1:34857/te/api/cc/1/services/"
              "state; gave up after 1 attempt")
-    card = build_health_card(status("trio", last_error=error), SourceHistory(), NOW, "en")
+    card = build_health_card(status("trio", last_error=error), SourceHistory(), NOW, "en", TZ)
     [url] = by_class(card, "fact__url")
     assert url.children == url.title == "http://127.0.0.1:34857/te/api/cc/1/services/state"
     [value] = by_class(by_class(card, "fact--last-error")[0], "fact__value")

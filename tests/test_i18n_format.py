@@ -28,10 +28,12 @@ def test_it_writes_an_alerts_value_in_the_pages_language() -> None:
 
 
 def test_it_shows_what_the_program_stored_in_english_in_swedish() -> None:
-    assert text.stored("Longest wait", "sv") == "Längsta väntetid"
-    assert text.stored("longest_wait_s = 95 (critical at or above 20) for 3 s", "sv") == (
+    assert text.stored_name("Longest wait", "sv") == "Längsta väntetid"
+    assert text.stored("longest_wait_s = 95 (critical at or above 20) for 3 s", "sv",
+                       tz="Europe/Stockholm") == (
         "Längsta väntetid = 1:35 (kritisk vid eller över 0:20) i 3 s")
-    assert text.stored("timeout after 0.5 s", "sv") == "inget svar inom 0,5 s"
+    assert text.stored("timeout after 0.5 s", "sv", tz="Europe/Stockholm") == (
+        "inget svar inom 0,5 s")
     # A name someone typed, and any text of English, stay as they are.
-    assert text.stored("Kvällskön", "sv") == "Kvällskön"
-    assert text.stored("Longest wait", "en") == "Longest wait"
+    assert text.stored_name("Kvällskön", "sv") == "Kvällskön"
+    assert text.stored_name("Longest wait", "en") == "Longest wait"

@@ -24,6 +24,7 @@ from .cliutil import (  # noqa: F401 - the names callers and tests know from cli
     NO_SCHEMA,
     CommandError,
     cli_language,
+    duration_ago,
     say,
     sqlite_path,
 )
@@ -431,13 +432,20 @@ def cmd_users_list(args: argparse.Namespace) -> int:
     rows: list[Any] = []
     settings = _start(argparse.Namespace(), quiet=True)
     code = _users_call(lambda e: rows.extend(auth.list_users(e)), settings)
+    lang = cli_language()
     for user in rows:
-        # In the site's zone with its abbreviation, as the pages show it.
-        last = (sitetime.stamp(user.last_login_at_ms, settings.timezone)
-                if user.last_login_at_ms else "never")
-        state = "disabled" if user.disabled else "active"
-        print(f"{user.username:<24} {user.role:<10} {state:<9} last login {last}")
+        print(user_line(user, settings.timezone, lang))
     return code
+
+
+def user_line(user: Any, tz: str, lang: str) -> str:
+    """A user for ``users list`` in the CLI's language: name, role (as ``--role`` takes
+    it), whether active, the last login in the site's zone ``tz`` with its abbreviation."""
+    last = (sitetime.stamp(user.last_login_at_ms, tz) if user.last_login_at_ms
+            else say("cli_never", lang))
+    state = say("cli_list_user_disabled" if user.disabled else "cli_list_user_active", lang)
+    return (f"{user.username:<24} {user.role:<10} {state:<9} "
+            f"{say('cli_list_last_login', lang, time=last)}")
 
 
 def cmd_users_unlock(args: argparse.Namespace) -> int:
@@ -531,13 +539,27 @@ def cmd_displays_list(args: argparse.Namespace) -> int:
 
     code = _displays_call(read)
     now_ms = int(datetime.now(UTC).timestamp() * 1000)
+    lang = cli_language()
     for row in rows:
-        state = "revoked" if row.revoked else f"seen {_age(now_ms, row.last_seen_at_ms)}"
-        where = f"{row.last_addr or '-'} {row.last_page or '-'}"
-        # The team view it shows ("views list"), if any.
-        team = f" view {views.get(row.view_id, '?')}" if row.view_id is not None else ""
-        print(f"{row.id:>4} {row.name:<24} {state:<16} {where}{team}")
+        print(display_line(row, views, now_ms, lang))
     return code
+
+
+def display_line(row: Any, views: dict[int, str], now_ms: int, lang: str) -> str:
+    """A display token for ``displays list`` in the CLI's language: id, name, revoked or
+    when last seen, the last address and page, and the team view it shows (if any)."""
+    if row.revoked:
+        state = say("cli_list_display_revoked", lang)
+    elif row.last_seen_at_ms is None:
+        state = say("cli_list_display_never_seen", lang)
+    else:
+        state = say("cli_list_display_seen", lang,
+                    age=duration_ago(now_ms, row.last_seen_at_ms, lang))
+    where = f"{row.last_addr or '-'} {row.last_page or '-'}"
+    # The team view it shows ("views list"), if any.
+    team = (" " + say("cli_list_display_view", lang, name=views.get(row.view_id, "?"))
+            if row.view_id is not None else "")
+    return f"{row.id:>4} {row.name:<24} {state:<16} {where}{team}"
 
 
 def cmd_displays_revoke(args: argparse.Namespace) -> int:
@@ -595,10 +617,12 @@ def cmd_messages_post(args: argparse.Namespace) -> int:
     code = _database_call(post, (ValueError,), settings)
     if code == EXIT_OK:
         message = posted[0]
-        where = ("every screen" if not message.displays
-                 else "display(s) " + ", ".join(map(str, message.displays)))
-        print(f"message {message.id} on {where} until "
-              f"{sitetime.stamp(message.expires_at_ms, settings.timezone)}")
+        until = sitetime.stamp(message.expires_at_ms, settings.timezone)
+        if message.displays:
+            _say("msg_posted_some", id=message.id, time=until,
+                 ids=", ".join(map(str, message.displays)))
+        else:
+            _say("msg_posted_all", id=message.id, time=until)
     return code
 
 
@@ -610,17 +634,25 @@ def cmd_messages_list(args: argparse.Namespace) -> int:
     code = _database_call(lambda e: rows.extend(storage.FloorMessageStore(e).recent()),
                           (), settings)
     now = _now_ms()
+    lang = cli_language()
     for row in rows:
-        if row.running_at(now):
-            state = "on screens"
-        elif row.withdrawn_at_ms is not None and row.withdrawn_at_ms < row.expires_at_ms:
-            state = f"withdrawn by {row.withdrawn_by}"
-        else:
-            state = "expired"
-        screens = ",".join(map(str, row.displays)) or "all"
-        until = sitetime.stamp(row.expires_at_ms, settings.timezone)
-        print(f"{row.id:>4} {state:<24} until {until}  screens {screens:<8} {row.text}")
+        print(message_line(row, now, settings.timezone, lang))
     return code
+
+
+def message_line(row: Any, now_ms: int, tz: str, lang: str) -> str:
+    """A floor message for ``messages list`` in the CLI's language: id, whether it is on
+    the screens, until when (the site's zone ``tz``), on which screens, its text."""
+    if row.running_at(now_ms):
+        state = say("cli_msg_on_screens", lang)
+    elif row.withdrawn_at_ms is not None and row.withdrawn_at_ms < row.expires_at_ms:
+        state = say("cli_msg_withdrawn_by", lang, user=row.withdrawn_by)
+    else:
+        state = say("flr_msg_expired", lang)
+    screens = ",".join(map(str, row.displays)) or say("cli_msg_all", lang)
+    until = say("cli_msg_until", lang, time=sitetime.stamp(row.expires_at_ms, tz))
+    return (f"{row.id:>4} {state:<24} {until}  "
+            f"{say('cli_msg_screens', lang, screens=f'{screens:<8}')} {row.text}")
 
 
 def cmd_messages_withdraw(args: argparse.Namespace) -> int:
@@ -630,15 +662,8 @@ def cmd_messages_withdraw(args: argparse.Namespace) -> int:
     code = _database_call(lambda e: storage.FloorMessageStore(e).withdraw(
         args.id, actor=auth.SYSTEM_ACTOR, now_ms=_now_ms()), (storage.UnknownMessage,))
     if code == EXIT_OK:
-        print(f"message {args.id} withdrawn")
+        _say("msg_withdrawn", id=args.id)
     return code
-
-
-def _age(now_ms: int, then_ms: int | None) -> str:
-    if then_ms is None:
-        return "never"
-    seconds = max(0, (now_ms - then_ms) // 1000)
-    return f"{seconds} s ago" if seconds < 120 else f"{seconds // 60} min ago"
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from .cliutil import EXIT_CONFIG, EXIT_OK, CommandError
+from .cliutil import EXIT_CONFIG, EXIT_OK, CommandError, cli_language, say
 from .cliutil import open_database as _open_database
 from .cliutil import start as _start
 from .cliutil import unavailable as _unavailable
@@ -51,18 +51,20 @@ def cmd_queues_target(args: argparse.Namespace) -> int:
     settings = _start(argparse.Namespace(), quiet=True)
     engine = _open_database(settings)
     source, now_ms = settings.trio_source_name, int(time.time() * 1000)
+    lang = cli_language()
     try:
         targets = storage.QueueTargetStore(engine)
         if args.default:
             cleared = targets.clear_target(source, args.queue, actor=SYSTEM_ACTOR,
                                            now_ms=now_ms)
-            print(f"queue {args.queue}: " + ("back to the default" if cleared else
-                                             "had no target of its own") +
-                  f" {settings.sl_target_pct:g}/{settings.sl_threshold_s}")
+            default = target_text(settings.sl_target_pct, settings.sl_threshold_s, lang)
+            print(say("cli_qt_cleared" if cleared else "cli_qt_had_none", lang,
+                      queue=args.queue, target=default))
         else:
             targets.set_target(source, args.queue, pct, seconds, actor=SYSTEM_ACTOR,
                                now_ms=now_ms)
-            print(f"queue {args.queue}: service-level target {pct:g}/{seconds}")
+            print(say("cli_qt_set", lang, queue=args.queue,
+                      target=target_text(pct, seconds, lang)))
     except storage.StorageUnavailable as exc:
         raise _unavailable(exc) from None
     finally:
@@ -81,9 +83,20 @@ def cmd_queues_targets(args: argparse.Namespace) -> int:
         raise _unavailable(exc) from None
     finally:
         engine.dispose()
-    print(f"default {settings.sl_target_pct:g}/{settings.sl_threshold_s}")
+    lang = cli_language()
+    print(say("cli_qt_default", lang,
+              target=target_text(settings.sl_target_pct, settings.sl_threshold_s, lang)))
     for queue_id in sorted(rows, key=lambda q: (len(q), q)):
         row = rows[queue_id]
-        print(f"queue {queue_id}: {row.sl_target_pct:g}/{row.sl_threshold_s} "
-              f"(set by {row.updated_by})")
+        print(say("cli_qt_queue", lang, queue=queue_id, user=row.updated_by,
+                  target=target_text(row.sl_target_pct, row.sl_threshold_s, lang)))
     return EXIT_OK
+
+
+def target_text(pct: float, seconds: int, lang: str) -> str:
+    """A service-level target as the commands write it: ``80/20``, ``92,5/20`` in
+    Swedish (share in %, then the threshold in seconds)."""
+    from specs.text import localize_number
+
+    share = f"{pct:g}"
+    return f"{localize_number(share, lang) or share}/{seconds}"

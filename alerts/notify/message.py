@@ -231,7 +231,7 @@ def render_item(n: Notification, lang: Lang, tz: str) -> Item:
     label = _w("resolved_title" if n.kind is NotificationKind.RESOLVED else n.severity.value,
                lang)
     # A shipped rule's name in the message's language (a name someone typed as typed).
-    names = (one_line(text.stored(n.rule_name, lang), NAME_MAX_CHARS),
+    names = (one_line(text.stored_name(n.rule_name, lang), NAME_MAX_CHARS),
              one_line(n.entity, NAME_MAX_CHARS))
     title = " · ".join(part for part in (label, *names) if part)
     facts: list[tuple[str, str]] = []
@@ -303,7 +303,7 @@ def _subject(ordered: tuple[Notification, ...], lang: Lang) -> str:
         count = counts[kind]
         if count:
             parts.append(text.tn(f"ntf_count_{kind.value}", count, lang))
-    rules = [text.stored(n.rule_name, lang) for n in ordered]
+    rules = [text.stored_name(n.rule_name, lang) for n in ordered]
     names = [f"{rule} ({n.entity})" if n.entity else rule for rule, n in zip(rules, ordered,
                                                                                 strict=True)]
     shown = ", ".join(names[:_SUBJECT_NAMES])

@@ -17,7 +17,7 @@ from dash.development.base_component import Component
 
 from auth import USER_ROLES, Lock, Role, User
 from specs.languages import LANGUAGES
-from specs.text import has, stored
+from specs.text import has, stored_name
 from storage import AuditRow, DisplayRow, SessionRow
 
 from ..i18n import t
@@ -539,7 +539,7 @@ def _stored_word(value: str, lang: str) -> str:
     """An enumerated value in the reader's words; English the product stored itself (a
     shipped rule's name) translated; anything a person typed as typed."""
     return next((t(key.format(value), lang) for key in _VALUE_TEXTS
-                 if value.isidentifier() and has(key.format(value))), stored(value, lang))
+                 if value.isidentifier() and has(key.format(value))), stored_name(value, lang))
 
 
 def _short(doc: Any, limit: int = 160) -> str:

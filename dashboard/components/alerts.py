@@ -17,7 +17,7 @@ from alerts import AlertState
 from alerts.inputs import RULE_METRIC_DISPLAYS
 from specs.metrics import Display
 from specs.text import has as has_text
-from specs.text import localize_number, stored
+from specs.text import localize_number, stored, stored_name
 from storage import ChannelRow, EventRow, OutboxRow, SilenceRow, StateRow
 
 from ..alertsmodel import AlertsData
@@ -113,7 +113,7 @@ def alert_label(state: StateRow, rule_names: Mapping[int, str], lang: str) -> st
 
 def rule_name(rule_id: int, rule_names: Mapping[int, str], lang: str) -> str:
     name = rule_names.get(rule_id)
-    return stored(name, lang) if name is not None else t("alr_rule_gone", lang, id=rule_id)
+    return stored_name(name, lang) if name is not None else t("alr_rule_gone", lang, id=rule_id)
 
 
 def _number(value: float) -> str:
@@ -244,7 +244,7 @@ def build_pending(data: AlertsData, now_ms: int, lang: str, tz: str) -> list[Com
                 html.Td(value_text(s.metric, s.last_value, lang)),
                 html.Td(word("alr_state_", s.state, lang)),
                 html.Td(_when(s.pending_since_ms or s.since_ms, now_ms, lang, tz)),
-                html.Td(stored(s.reason, lang)),
+                html.Td(stored(s.reason, lang, tz=tz)),
             ],
             **fmt.data_attributes(state=s.state),
         )
@@ -278,12 +278,12 @@ def _event_row(
     return html.Tr(
         [
             html.Td(fmt.moment(event.ts_ms, now_ms, tz)),
-            html.Td(stored(rule_names.get(event.rule_id, event.rule_name), lang)),
+            html.Td(stored_name(rule_names.get(event.rule_id, event.rule_name), lang)),
             html.Td(entity_text(event.entity_name, event.entity_id, event.entity_kind, lang)),
             html.Td(what),
             html.Td(word("alr_sev_", event.severity, lang) if event.severity else ""),
             html.Td("–" if event.value is None else f"{event.value:g}"),
-            html.Td(stored(event.reason, lang)),
+            html.Td(stored(event.reason, lang, tz=tz)),
             html.Td(event.actor or ""),
         ],
         **fmt.data_attributes(event=event.event),
@@ -303,7 +303,7 @@ def history_filter_options(
     for event in data.events:
         entities.setdefault(event.series_key, entity_text(
             event.entity_name, event.entity_id, event.entity_kind, lang))
-    return (_options((key, stored(name, lang)) for key, name in rules.items()),
+    return (_options((key, stored_name(name, lang)) for key, name in rules.items()),
             _options(entities.items()))
 
 
@@ -486,7 +486,7 @@ def silence_options(
         entities.setdefault(f"{source}|{QUEUE_KIND}|{queue_id}",
                             entity_text(name, queue_id, QUEUE_KIND, lang))
     known = {*sources, *(state.source for state in data.states)}
-    return (_options((key, stored(name, lang)) for key, name in data.rule_names.items()),
+    return (_options((key, stored_name(name, lang)) for key, name in data.rule_names.items()),
             sorted(known, key=str.casefold),
             _options(entities.items()))
 

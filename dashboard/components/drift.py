@@ -87,7 +87,7 @@ def build_reconciler(view: ReconcilerView, now_ms: int, lang: str, tz: str) -> h
               "failures"),
     ]
     if status.last_error:
-        body.append(_fact(t("last_error_label", lang), stored(status.last_error, lang),
+        body.append(_fact(t("last_error_label", lang), stored(status.last_error, lang, tz=tz),
                           "last-error"))
     body.append(html.Div(t("cycle_trend", lang), className="fact__label"))
     body.append(charts.graph(charts.time_lines({status.label: view.cycle_durations_s}, tz,

@@ -104,7 +104,7 @@ def error_parts(text: str) -> list[Component | str]:
 
 
 def _facts(status: SourceStatus, history: SourceHistory, now_ms: int,
-           lang: str) -> list[html.Div]:
+           lang: str, tz: str) -> list[html.Div]:
     facts = [
         _fact(t("breaker", lang), breaker_text(status.breaker_state, lang), "breaker"),
         _fact(t("last_success", lang), last_success_text(status.last_success_ms, now_ms, lang),
@@ -114,12 +114,12 @@ def _facts(status: SourceStatus, history: SourceHistory, now_ms: int,
     ]
     if status.last_error:
         facts.append(_fact(t("last_error_label", lang),
-                           error_parts(stored(status.last_error, lang)), "last-error"))
+                           error_parts(stored(status.last_error, lang, tz=tz)), "last-error"))
     return facts
 
 
 def build_health_card(status: SourceStatus, history: SourceHistory, now_ms: int,
-                      lang: str) -> dcc.Link:
+                      lang: str, tz: str) -> dcc.Link:
     head: list[Component] = [html.Span(status.label, className="card__name"),
                              state_badge(status.state, lang)]
     if not status.enabled:
@@ -129,9 +129,9 @@ def build_health_card(status: SourceStatus, history: SourceHistory, now_ms: int,
         html.Div(_kind(status.kind, lang), className="card__kind"),
     ]
     if status.reason:
-        body.append(html.Div(error_parts(stored(status.reason, lang)),
+        body.append(html.Div(error_parts(stored(status.reason, lang, tz=tz)),
                              className="card__reason"))
-    body.extend(_facts(status, history, now_ms, lang))
+    body.extend(_facts(status, history, now_ms, lang, tz))
     body.append(_trend(status.kind, history, lang))
     return dcc.Link(
         html.Div(body, id={"type": HEALTH_CARD, "source": status.name},
@@ -166,7 +166,7 @@ def build_health_grid(snapshot: OpsSnapshot, now_ms: int, lang: str, tz: str) ->
     if not snapshot.sources:
         return [_banner(t("no_sources", lang))]
     return [html.Div(
-        [build_health_card(s, snapshot.history.get(s.name, SourceHistory()), now_ms, lang)
+        [build_health_card(s, snapshot.history.get(s.name, SourceHistory()), now_ms, lang, tz)
          for s in snapshot.sources],
         className="cards",
     )]
@@ -185,8 +185,8 @@ def build_source_detail(detail: SourceDetail | None, name: str, now_ms: int,
              html.Span(status.url, className="detail__url")],
             className="detail__head",
         ),
-        html.Div(error_parts(stored(status.reason or "", lang)), className="card__reason"),
-        html.Div(_facts(status, detail.history, now_ms, lang), className="detail__facts"),
+        html.Div(error_parts(stored(status.reason or "", lang, tz=tz)), className="card__reason"),
+        html.Div(_facts(status, detail.history, now_ms, lang, tz), className="detail__facts"),
         html.H3(t("latency_24h", lang), className="section__title"),
         charts.graph(charts.time_lines({status.label: detail.latency_24h}, tz,
                                        span=(now_ms - DAY_MS, now_ms)), "chart")
@@ -210,7 +210,7 @@ def build_state_history(events: Sequence[StateChange], now_ms: int,
         [t("col_time", lang), t("col_change", lang), t("col_reason", lang)],
         [[fmt.clock_time(e.ts_ms, now_ms, tz),
           f"{_state_name(e.from_state, lang)} → {_state_name(e.to_state, lang)}",
-          stored(e.reason, lang)] for e in events],
+          stored(e.reason, lang, tz=tz)] for e in events],
         "history",
     )
 

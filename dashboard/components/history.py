@@ -20,7 +20,7 @@ from dash import dcc, html
 from dash.development.base_component import Component
 
 from specs.sltarget import ServiceLevelTarget
-from specs.text import stored
+from specs.text import stored_name
 from storage import AgentRow, DailyRow, History, Point, Resolution, Segment
 
 from .._paths import app_path
@@ -201,7 +201,7 @@ def build_periods(data: QueueCharts, tz: str, lang: str) -> list[Component]:
         return []
     items = []
     for period in periods:
-        fields = {"rule": stored(period.rule_name, lang),
+        fields = {"rule": stored_name(period.rule_name, lang),
                   "kind": t(f"hst_period_{period.kind}", lang),
                   "start": fmt.short_time(period.start_ms, to_ms, tz)}
         text = (t("hst_period_open", lang, **fields) if period.end_ms >= to_ms else
@@ -403,7 +403,7 @@ def _threshold_label(line: ThresholdLine, lang: str, unit: str) -> dict[str, Any
     the shape ``_threshold_shape`` draws across the chart)."""
     colour = THRESHOLD_COLOURS[line.severity]
     return {"type": "scatter", "mode": "lines", "x": [None], "y": [None],
-            "name": t(f"hst_{line.severity}_line", lang, rule=stored(line.rule_name, lang),
+            "name": t(f"hst_{line.severity}_line", lang, rule=stored_name(line.rule_name, lang),
                       value=f"{line.value:g}{unit}"),
             "line": {"color": colour, "width": 2, "dash": "dash"},
             "hoverinfo": "skip", "showlegend": True}

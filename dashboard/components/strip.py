@@ -42,13 +42,13 @@ def _text(kind: AlertKind, snapshot: Snapshot, now_ms: int, lang: str, tz: str) 
     if kind is AlertKind.BREAKER_OPEN:
         text = t("breaker_open", lang, source=source.name, time=when,
                  n=source.consecutive_failures)
-        return _with_error(text, source, lang)
+        return _with_error(text, source, lang, tz)
     if kind is AlertKind.BREAKER_HALF_OPEN:
-        return _with_error(t("breaker_half_open", lang, source=source.name), source, lang)
+        return _with_error(t("breaker_half_open", lang, source=source.name), source, lang, tz)
     if kind is AlertKind.FAILING:
         text = t("failing", lang, source=source.name, n=source.consecutive_failures,
                  time=_when(source.failing_since_ms, now_ms, lang, tz))
-        return _with_error(text, source, lang)
+        return _with_error(text, source, lang, tz)
     if kind is AlertKind.PARTIAL:
         reason = (source.state_reason or "").removeprefix(PARTIAL_PREFIX)
         return t("partial", lang, source=source.name, reason=reason)
@@ -65,10 +65,10 @@ def no_collector_text(snapshot: Snapshot, now_ms: int, lang: str, tz: str) -> st
              time=_at(snapshot.collector_expired_at_ms, now_ms, tz))
 
 
-def _with_error(text: str, source: SourceView, lang: str) -> str:
+def _with_error(text: str, source: SourceView, lang: str, tz: str) -> str:
     if not source.last_error:
         return text
-    return f"{text}. {t('last_error', lang, error=stored(source.last_error, lang))}"
+    return f"{text}. {t('last_error', lang, error=stored(source.last_error, lang, tz=tz))}"
 
 
 def _when(ts_ms: int | None, now_ms: int, lang: str, tz: str) -> str:

@@ -23,7 +23,7 @@ from alerts import (
     validate_rule,
 )
 from alerts.backtest import BacktestResult, Span, SpanReport
-from specs.text import stored
+from specs.text import stored_name
 from storage import AuditRow, RuleRow
 
 from .. import rulewords as words
@@ -168,7 +168,7 @@ def channels_text(rule: Rule, configured: Sequence[str], lang: str) -> str:
 
 
 def _name_cell(row: RuleRow, error: str | None, lang: str) -> list[Component | str]:
-    cell: list[Component | str] = [stored(row.name, lang)]
+    cell: list[Component | str] = [stored_name(row.name, lang)]
     if row.builtin:
         cell.append(html.Span(t("thr_builtin", lang), className="badge"))
     if error is not None:
@@ -731,7 +731,7 @@ def build_audit(rows: Sequence[AuditRow], now_ms: int, lang: str, tz: str) -> li
                      html.Span(f" {row.client_addr}", className="muted")
                      if row.client_addr else ""]),
             html.Td(_action_text(row.action, lang)),
-            html.Td(stored(_audit_rule_name(row), lang)),
+            html.Td(stored_name(_audit_rule_name(row), lang)),
             html.Td(_audit_changes(row, lang)),
         ])
         for row in rows

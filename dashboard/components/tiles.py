@@ -20,7 +20,7 @@ from dash.development.base_component import Component
 from specs.metrics import Display, TileRow, tile_metrics
 from specs.metrics import QueueMetric as MetricSpec
 from specs.rule_metrics import metric_name
-from specs.text import stored
+from specs.text import stored_name
 
 from .. import ids
 from .._config import DashboardConfig
@@ -197,7 +197,7 @@ def failover_label(
 
 def badge_text(badge: Badge, lang: str) -> str:
     if badge.name is not None:
-        return stored(badge.name, lang)
+        return stored_name(badge.name, lang)
     return metric_name(badge.metric, lang)
 
 

@@ -62,7 +62,7 @@ def build_wallboard(
         logout_label=t("log_out", lang),
         overlay_text=t("connection_lost", lang),
         site=[] if snapshot.db_error is not None
-        else build_site_strip(snapshot.others, snapshot.drift, now_ms, lang),
+        else build_site_strip(snapshot.others, snapshot.drift, now_ms, lang, config.timezone),
         critical_ids=critical_alert_ids(snapshot, now_ms),
         title=config.site_name,
     )
@@ -99,7 +99,7 @@ def _team_wallboard(
         logout_label=t("log_out", lang),
         overlay_text=t("connection_lost", lang),
         site=[] if snapshot.db_error is not None
-        else build_site_strip(snapshot.others, snapshot.drift, now_ms, lang),
+        else build_site_strip(snapshot.others, snapshot.drift, now_ms, lang, config.timezone),
         critical_ids=critical_alert_ids(shown, now_ms),
         title=view.title,
     )
