@@ -233,7 +233,12 @@ def settled(browser: Any) -> Callable[[Any], bool]:
     quiet: list[bool] = []
 
     def check(driver: Any) -> bool:
-        state = driver.execute_script(SETTLE_JS)
+        try:
+            state = driver.execute_script(SETTLE_JS)
+        except TimeoutException:  # the page's thread is busy (Plotly drawing): not yet
+            check.last = {"busy": "the page did not answer a script in time"}  # type: ignore[attr-defined]
+            quiet.append(False)
+            return False
         check.last = state  # type: ignore[attr-defined]
         ok = (state["ready"] == "complete" and state["fonts"] == "loaded"
               and not state["stopped"] and state["pending"] == [] and not state["loading"]
@@ -297,6 +302,16 @@ def shoot(browser: Any, url: str, viewport: tuple[int, int], target: Path) -> No
         raise NotSettled(f"{what}: the browser gave up: {exc.msg}") from exc
 
 
+def shoot_again(browser: Any, url: str, viewport: tuple[int, int], target: Path) -> None:
+    """``shoot``, and once more from a fresh load if the page did not settle (a busy
+    machine can starve one load's drawing; a second failure is reported)."""
+    try:
+        shoot(browser, url, viewport, target)
+    except NotSettled as exc:
+        print(f"retrying once: {exc}", file=sys.stderr, flush=True)
+        shoot(browser, url, viewport, target)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path("/tmp/trio-shots"))
@@ -334,8 +349,8 @@ def main(argv: list[str] | None = None) -> int:
                         for width, height in SIZES:
                             target = args.out / f"{stem}_{lang}_{width}x{height}.png"
                             try:
-                                shoot(browser, stack.base_url + path, (width, height),
-                                      target)
+                                shoot_again(browser, stack.base_url + path, (width, height),
+                                            target)
                             except NotSettled as exc:  # the rest of the pass still counts
                                 failed.append(str(exc))
                                 print(f"error: {exc}", file=sys.stderr, flush=True)
