@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import TimeoutException, WebDriverException
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 import simulator  # noqa: E402
 import storage  # noqa: E402
 from tests.fixtures.live import (  # noqa: E402
+    SLACK,
     chromium,
     click,
     log_in_browser,
@@ -161,28 +162,105 @@ def shoot_team(stack: Any, workdir: Path, out: Path, langs: list[str]) -> None:
                 " && document.querySelector('.tile--gone') !== null"
                 " && (document.getElementById('ticker') || {}).className"
                 "    .indexOf('ticker--on') >= 0"))
-            wait(screen, 30).until(settled(screen), "the team screen did not settle")
+            wait_settled(screen, f"the team screen ({lang}, 1920x1080)")
             target = out / f"team_{lang}_1920x1080.png"
             screen.save_screenshot(str(target))
             print(target, flush=True)
 
 
+# What "drawn" means, read in one go: Dash's callback queue (the renderer keeps its redux
+# store on window.store; pending = every list but "stored" and "completed", as the
+# renderer's own getPendingCallbacks counts), loading markers, and every chart drawn.
+# Pages refresh on a dcc.Interval (every 2 s here); on a loaded machine the next refresh
+# is asked for before the last one answered, so the queue is never empty and the text
+# never stops changing. So each read first stops the page's Interval timers it finds in
+# the layout (disabled, through Dash's own set_props): what the page asked for when it
+# loaded still completes, and then nothing more is asked. Each shot loads its page
+# afresh, with its timers running.
+SETTLE_JS = """
+const state = window.store && window.store.getState ? window.store.getState() : null;
+const timers = [];
+const walk = node => {
+  if (Array.isArray(node)) { node.forEach(walk); return; }
+  if (!node || typeof node !== 'object' || !node.props) { return; }
+  if (node.type === 'Interval' && node.props.id && !node.props.disabled) {
+    timers.push(node.props.id);
+  }
+  walk(node.props.children);
+};
+if (state && window.dash_clientside && window.dash_clientside.set_props) {
+  walk(state.layout);
+  for (const id of timers) { window.dash_clientside.set_props(id, {disabled: true}); }
+}
+let pending = null;
+if (state && state.callbacks) {
+  pending = [];
+  for (const [name, list] of Object.entries(state.callbacks)) {
+    if (name !== 'stored' && name !== 'completed' && Array.isArray(list)) {
+      for (const cb of list) {
+        pending.push(name + ' ' + ((cb.callback || {}).output || '?').slice(0, 80));
+      }
+    }
+  }
+}
+const graphs = Array.from(document.querySelectorAll('.dash-graph'));
+return {
+  ready: document.readyState,
+  fonts: document.fonts ? document.fonts.status : 'loaded',
+  pending: pending,
+  stopped: timers.length,
+  loading: Array.from(document.querySelectorAll(
+    '[data-dash-is-loading="true"], ._dash-loading, ._dash-loading-callback'))
+    .map(e => e.id || e.className || e.tagName),
+  undrawn: graphs.filter(g => !g.querySelector('.main-svg')).map(g => g.id || g.className),
+  text: document.body ? document.body.innerText.trim().length : 0,
+};
+"""
+SETTLE_TIMEOUT_S = 60  # times the fixtures' SLACK: how long a loaded machine may take
+QUIET_POLLS = 3  # consecutive polls (0.1 s apart) with nothing in flight
+SETTLE_AFTER_S = 0.3  # then a short pause for the browser to paint the last change
+
+
+class NotSettled(RuntimeError):
+    """A page that never came to rest: says which, at which size, and what was left."""
+
+
 def settled(browser: Any) -> Callable[[Any], bool]:
-    """True once Dash has no callback in flight and the page's text stopped changing
-    between two polls (a condition, not a fixed sleep)."""
-    last: list[str] = []
+    """True once the page is loaded, fonts are in, its refresh timers are stopped, Dash
+    has no callback pending, nothing shows a loading state and every chart has drawn its
+    SVG, on ``QUIET_POLLS`` polls in a row (see SETTLE_JS). The last state read is kept
+    on the function (``check.last``) for the error message."""
+    quiet: list[bool] = []
 
     def check(driver: Any) -> bool:
-        state = driver.execute_script(
-            "return [document.readyState,"
-            " document.querySelectorAll('[data-dash-is-loading=\"true\"], ._dash-loading')"
-            ".length, document.body ? document.body.innerText : ''];")
-        ready = state[0] == "complete" and state[1] == 0 and bool(state[2].strip())
-        stable = bool(last) and last[-1] == state[2]
-        last.append(state[2])
-        return ready and stable
+        try:
+            state = driver.execute_script(SETTLE_JS)
+        except TimeoutException:  # the page's thread is busy (Plotly drawing): not yet
+            check.last = {"busy": "the page did not answer a script in time"}  # type: ignore[attr-defined]
+            quiet.append(False)
+            return False
+        check.last = state  # type: ignore[attr-defined]
+        ok = (state["ready"] == "complete" and state["fonts"] == "loaded"
+              and not state["stopped"] and state["pending"] == [] and not state["loading"]
+              and not state["undrawn"] and state["text"] > 0)
+        quiet.append(ok)
+        return len(quiet) >= QUIET_POLLS and all(quiet[-QUIET_POLLS:])
 
+    check.last = {}  # type: ignore[attr-defined]
     return check
+
+
+def wait_settled(browser: Any, what: str, timeout_s: float = SETTLE_TIMEOUT_S) -> None:
+    """Wait for ``settled``, then ``SETTLE_AFTER_S``; a page that does not settle in
+    ``timeout_s`` (times SLACK) raises ``NotSettled`` naming ``what`` and what was
+    still going on."""
+    check = settled(browser)
+    try:
+        wait(browser, timeout_s).until(check)
+    except TimeoutException as exc:
+        raise NotSettled(f"{what} did not settle within {timeout_s * SLACK:.0f} s; last "
+                         f"state: {check.last}") from exc  # type: ignore[attr-defined]
+    time.sleep(SETTLE_AFTER_S)
 
 
 def set_language(browser: Any, base_url: str, lang: str) -> None:
@@ -214,10 +292,24 @@ def size(browser: Any, viewport: tuple[int, int]) -> None:
 
 
 def shoot(browser: Any, url: str, viewport: tuple[int, int], target: Path) -> None:
-    size(browser, viewport)
-    browser.get(url)
-    wait(browser, 30).until(settled(browser), f"{url} did not settle")
-    browser.save_screenshot(str(target))
+    what = f"{url} at {viewport[0]}x{viewport[1]} (for {target.name})"
+    try:
+        size(browser, viewport)
+        browser.get(url)
+        wait_settled(browser, what)
+        browser.save_screenshot(str(target))
+    except WebDriverException as exc:  # the browser's own deadlines (a busy renderer)
+        raise NotSettled(f"{what}: the browser gave up: {exc.msg}") from exc
+
+
+def shoot_again(browser: Any, url: str, viewport: tuple[int, int], target: Path) -> None:
+    """``shoot``, and once more from a fresh load if the page did not settle (a busy
+    machine can starve one load's drawing; a second failure is reported)."""
+    try:
+        shoot(browser, url, viewport, target)
+    except NotSettled as exc:
+        print(f"retrying once: {exc}", file=sys.stderr, flush=True)
+        shoot(browser, url, viewport, target)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -250,13 +342,24 @@ def main(argv: list[str] | None = None) -> int:
                     shoot(browser, stack.base_url + "/", (1920, 1080), README_SHOT)
                     print(README_SHOT)
                     return 0
+                failed: list[str] = []
                 for lang in args.lang:
                     set_language(browser, stack.base_url, lang)
                     for stem, path in pages(ALERT_QUEUE):
                         for width, height in SIZES:
                             target = args.out / f"{stem}_{lang}_{width}x{height}.png"
-                            shoot(browser, stack.base_url + path, (width, height), target)
+                            try:
+                                shoot_again(browser, stack.base_url + path, (width, height),
+                                            target)
+                            except NotSettled as exc:  # the rest of the pass still counts
+                                failed.append(str(exc))
+                                print(f"error: {exc}", file=sys.stderr, flush=True)
+                                continue
                             print(target, flush=True)
+    if failed:
+        print(f"error: {len(failed)} screenshot(s) not taken:", *failed, sep="\n  ",
+              file=sys.stderr)
+        return 1
     return 0
 
 

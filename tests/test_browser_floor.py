@@ -77,6 +77,16 @@ def test_a_message_reaches_a_wall_screen_and_maintenance_is_listed_ahead(
             "return location.pathname") == "/"
         save_screenshot(screen, tmp_path, "ticker.png")
 
+        # The state's words and the withdraw button beside them stand apart.
+        [gap] = wait(browser, 20).until(lambda d: d.execute_script("""
+            const b = document.querySelector("button[id*='alr-floor-withdraw']");
+            if (!b) { return null; }
+            const words = Array.from(b.parentElement.childNodes).find(n => n.nodeType === 3);
+            const range = document.createRange();
+            range.selectNodeContents(words);
+            return [b.getBoundingClientRect().left - range.getBoundingClientRect().right];"""))
+        assert gap >= 4, f"the withdraw button touches the state's words: {gap} px"
+
         # Found and clicked in one script: the list is re-rendered every refresh, and a
         # button found by one call can be replaced before the next clicks it.
         wait(browser, 20).until(lambda d: d.execute_script("""

@@ -122,7 +122,8 @@ def _message_row(
     return html.Tr(
         [html.Td(message.text), html.Td(screens),
          html.Td(fmt.moment(message.expires_at_ms, now_ms, tz, seconds=False)),
-         html.Td(message.created_by if people else "–"), html.Td(state)],
+         html.Td(message.created_by if people else "–"),
+         html.Td(state, className="floor__state")],
         **fmt.data_attributes(message=str(message.id), running="yes" if running else "no"),
     )
 
