@@ -16,9 +16,6 @@ __all__ = ["DEFAULT_LANG", "Lang", "keys", "language", "t", "tn"]
 # Consulted only for keys the catalog does not have.
 _TEXTS: dict[str, tuple[str, str]] = {
 }
-from dashboard._texts_reasons import TEXTS as _TEXTS_REASONS  # noqa: E402
-
-_TEXTS.update(_TEXTS_REASONS)
 
 
 def t(key: str, lang: str, **fields: object) -> str:
