@@ -164,7 +164,7 @@ def test_it_charts_stored_samples_at_the_resolution_each_range_needs(
     band_low, band_high, mean = day["data"]
     assert band_high["fill"] == "tonexty" and band_low["y"][-1] <= mean["y"][-1] <= band_high[
         "y"][-1]
-    assert "minutmedelvärden, min–max-band" in text(queue.charts(0, "sv", {"queue": "12",
+    assert "Minutmedelvärden, min–max-band" in text(queue.charts(0, "sv", {"queue": "12",
                                                                            "range": "24h"}))
 
 
@@ -561,7 +561,7 @@ def test_the_charts_callback_answers_over_http(client: FlaskClient, store: Store
         "changedPropIds": [f"{hst_ids.HST_CHARTS_REFRESH}.n_intervals"]})
     assert response.status_code == 200, response.get_data(as_text=True)
     body = json.dumps(response.get_json())
-    assert "every sample as polled" in body and "2023-11-14 23:13:20" in body
+    assert "Every sample as polled" in body and "2023-11-14 23:13:20" in body
 
 
 # -- the way in from the wall screen ---------------------------------------------------------

@@ -228,7 +228,9 @@ def build_resolution(history: History, times: LocalTimes, raw_gap_ms: int,
                      lang: str) -> html.Div:
     """Which resolution the charts show, the range, and which older part is coarser."""
     count = max((len(points) for points in history.points.values()), default=0)
-    parts = [resolution_text(history.resolution, lang),
+    first = resolution_text(history.resolution, lang)
+    # It starts the line: a capital ("Minutmedelvärden", "Every sample as polled").
+    parts = [first[:1].upper() + first[1:],
              f"{times.short(history.from_ms)} – {times.short(history.to_ms)}",
              t("hst_points", lang, n=count)]
     parts += [t("hst_res_older", lang, time=times.short(end),
