@@ -211,3 +211,27 @@ def test_a_kiosk_draws_every_chart_legible_from_four_metres(
                 assert charts["smallestTick"] >= 20, (page, charts)
             assert chart_labels_cut(browser) == [], page
             save_screenshot(browser, tmp_path, f"large_kiosk_{page}_{width}.png")
+
+
+def test_a_logged_in_users_kiosk_tab_draws_charts_for_four_metres_too(
+    live_stack: LiveStack, browser: Any, tmp_path: Any
+) -> None:
+    """``/kiosk?rotate=`` opened by an admin (no display token): the rotated page's
+    charts are the kiosk's size, as on a display session's screen (they were desk-sized:
+    only a display session counted as a kiosk on the server); the same page opened
+    normally in that browser is desk-sized again."""
+    log_in_browser(browser, live_stack.base_url, "/kiosk?rotate=drift")
+    wait(browser, 60).until(lambda d: d.execute_script("return location.pathname")
+                            == "/drift" and d.find_elements(By.CSS_SELECTOR, ".ytick text"))
+    viewport(browser, 1920, 1080)
+    charts = browser.execute_script(KIOSK_CHART_JS)
+    assert charts["kiosk"] and charts["plots"], charts
+    assert charts["smallestTick"] >= 20, charts
+    assert charts["thinnestLine"] >= 3, charts
+    assert chart_labels_cut(browser) == []
+    save_screenshot(browser, tmp_path, "large_kiosk_user_drift.png")
+
+    browser.get(f"{live_stack.base_url}/drift")
+    wait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".ytick text"))
+    desk = browser.execute_script(KIOSK_CHART_JS)
+    assert not desk["kiosk"] and desk["smallestTick"] < 20, desk
