@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
 
 import auth
@@ -235,3 +236,46 @@ def test_a_logged_in_users_kiosk_tab_draws_charts_for_four_metres_too(
     wait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".ytick text"))
     desk = browser.execute_script(KIOSK_CHART_JS)
     assert not desk["kiosk"] and desk["smallestTick"] < 20, desk
+
+
+# Every text a top bar gives a reader or a screen reader, but the figures that change by
+# themselves (the clock, the summary's counts): each element's words, title, aria-label.
+BAR_WORDS_JS = """
+const bar = document.querySelector('.topbar');
+const moving = '#wallboard-clock, #wallboard-summary';
+return Array.from(bar.querySelectorAll('*'))
+    .filter(e => (!e.closest(moving) || e.matches(moving)) && e.type !== 'hidden')
+    .map(e => [e.id || e.className,
+               e.matches(moving) ? '' : Array.from(e.childNodes).filter(
+                   n => n.nodeType === 3).map(n => n.textContent.trim()).join(' '),
+               e.getAttribute('title') || '', e.getAttribute('aria-label') || '']);
+"""
+
+
+def test_the_top_bars_follow_a_language_switch_without_a_reload(
+    live_stack: LiveStack, browser: Any
+) -> None:
+    """The wall's sound button's label and title, its navigation, the clock's, the
+    menu's and the language buttons' titles (built server-side in the layout) stayed in
+    the old language until a reload, and the pages' menu and language titles too: after
+    a switch, each bar reads as a fresh load in the new language does."""
+    log_in_browser(browser, live_stack.base_url, "/")
+    for page in ("/", "/alerts"):
+        fresh = {}
+        for lang in ("sv", "en"):  # loaded in each language (kept on the user)
+            browser.get(live_stack.base_url + page)
+            set_language(browser, lang)
+            browser.refresh()
+            set_language(browser, lang)
+            fresh[lang] = browser.execute_script(BAR_WORDS_JS)
+        assert fresh["sv"] != fresh["en"]
+        for lang in ("sv", "en"):  # switched without a reload
+            set_language(browser, lang)
+            try:
+                wait(browser, 10).until(
+                    lambda d, w=fresh[lang]: d.execute_script(BAR_WORDS_JS) == w)
+            except TimeoutException:
+                shown = browser.execute_script(BAR_WORDS_JS)
+                stale = [f"{a} (loaded: {b})"
+                         for a, b in zip(shown, fresh[lang], strict=False) if a != b]
+                raise AssertionError(f"{page} {lang}: " + "; ".join(stale)) from None
