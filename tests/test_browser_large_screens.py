@@ -279,3 +279,63 @@ def test_the_top_bars_follow_a_language_switch_without_a_reload(
                 stale = [f"{a} (loaded: {b})"
                          for a, b in zip(shown, fresh[lang], strict=False) if a != b]
                 raise AssertionError(f"{page} {lang}: " + "; ".join(stale)) from None
+
+
+# Each card's value that is not beside its label (several lines, or a last error, which
+# is always under it): where it starts against its fact, where its lines start, and
+# whether it stays inside its card.
+FACT_VALUES_JS = """
+const problems = [];
+for (const v of document.querySelectorAll('.card .fact__value')) {
+    if (!v.getClientRects().length) { continue; }
+    const r = document.createRange(); r.selectNodeContents(v);
+    const rects = Array.from(r.getClientRects()).filter(x => x.width > 0);
+    const lines = new Set(rects.map(x => Math.round(x.top))).size;
+    const fact = v.parentElement, card = v.closest('.card');
+    const box = v.getBoundingClientRect(), f = fact.getBoundingClientRect();
+    const name = fact.className + ' "' + v.innerText.slice(0, 40) + '"';
+    if (box.right > card.getBoundingClientRect().right + 1) {
+        problems.push('past its card: ' + name);
+    }
+    if (lines < 2 && !fact.matches('.fact--last-error')) { continue; }
+    if (Math.abs(box.left - f.left) > 1) {
+        problems.push('not from the left: ' + name);
+    }
+    // Each line's first box at the value's left (a URL's box cut to the width: left too).
+    const starts = new Map();
+    for (const x of rects) {
+        const top = Math.round(x.top);
+        starts.set(top, Math.min(starts.has(top) ? starts.get(top) : Infinity, x.left));
+    }
+    if ([...starts.values()].some(left => Math.abs(left - box.left) > 1)) {
+        problems.push('lines not from the left: ' + name);
+    }
+}
+return problems;
+"""
+
+
+def test_card_values_under_their_label_read_from_the_left(
+    live_stack: LiveStack, browser: Any, tmp_path: Any
+) -> None:
+    """A worker's long reason and a short error, a reconciler's error with an address,
+    on /health and /drift: a multi-line value was right-aligned under its label, a short
+    last error pushed to the right, and an address made a value wider than its card."""
+    fire_alerts(live_stack)  # worker-2: a long reason
+    live_stack.sim.control.worker("worker-3", mode="failing", status=503)  # short error
+    live_stack.sim.control.reconciler(live_stack.sim.reconciler_names[0], mode="hang")
+    log_in_browser(browser, live_stack.base_url, "/health")
+    errors = ".card .fact--last-error .fact__value"
+    wait(browser, 60).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, errors)) >= 3)
+    found: dict[str, list[str]] = {}
+    for lang in ("en", "sv"):
+        set_language(browser, lang)
+        for page in ("/health", "/drift"):
+            browser.get(live_stack.base_url + page)
+            wait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, errors))
+            for width, height in DESKTOPS:
+                viewport(browser, width, height)
+                found[f"{page} {lang} {width}"] = browser.execute_script(FACT_VALUES_JS)
+                save_screenshot(browser, tmp_path, f"facts{page.replace('/', '_')}_{lang}_"
+                                f"{width}.png")
+    assert {where: p for where, p in found.items() if p} == {}
