@@ -16,6 +16,9 @@ __all__ = ["DEFAULT_LANG", "Lang", "keys", "language", "t", "tn"]
 # Consulted only for keys the catalog does not have.
 _TEXTS: dict[str, tuple[str, str]] = {
 }
+from dashboard._texts_polish import TEXTS as _TEXTS_POLISH  # noqa: E402
+
+_TEXTS.update(_TEXTS_POLISH)
 
 
 def t(key: str, lang: str, **fields: object) -> str:
