@@ -37,6 +37,9 @@ def frame_dependencies(config: DashboardConfig) -> list[Dependency]:
         Output(ids.PAGES_LANG_EN, "className"),
         Output(ids.PAGES_LANG_SV, "className"),
         Output(ids.PAGES_ZONE, "children"),
+        Output(ids.PAGES_MENU, "title"),
+        Output(ids.PAGES_LANG_EN, "title"),
+        Output(ids.PAGES_LANG_SV, "title"),
     ]
     if config.logout_form:
         outputs.append(Output(ids.PAGES_LOGOUT_BUTTON, "children"))

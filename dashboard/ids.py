@@ -26,6 +26,8 @@ WALLBOARD_LOGOUT_BUTTON = "wallboard-logout-button"
 # The team view asked for in the address (?view=<name>) and the top bar's title.
 WALLBOARD_VIEW = "wallboard-view"
 WALLBOARD_TITLE = "wallboard-title"
+WALLBOARD_NAV = "wallboard-nav"  # the wall's navigation (an interactive session only)
+WALLBOARD_MENU = "wallboard-menu"  # the menu button (assets/layout.js finds it by class)
 # The tile type for dict ids / browser tests: {"type": WALLBOARD_TILE, "queue": id}.
 WALLBOARD_TILE = "wallboard-tile"
 
@@ -38,6 +40,7 @@ PAGES_NAV = "pages-nav"
 PAGES_META = "pages-meta"  # {"title": text key, "path": the page's path}
 PAGES_TITLE = "pages-title"
 PAGES_ZONE = "pages-zone"  # the footer naming the site's time zone
+PAGES_MENU = "pages-menu"  # the menu button (assets/layout.js finds it by class)
 
 # wall screen: the sound toggle (stored per screen) and the critical alerts it beeps on
 ALR_WALL_SOUND = "alr-wall-sound"  # localStorage: true = beep on a new critical alert

@@ -31,6 +31,20 @@ def sees_people() -> bool:
     return user is None or not user.is_display
 
 
+# Sent by assets/kiosk.js on every request of a tab that runs /kiosk's playlist, a
+# logged-in user's as well as a display session's. It only changes how large charts are
+# drawn, so a forged one is harmless (a user's own charts come out larger).
+KIOSK_HEADER = "X-Trio-Kiosk"
+
+
+def in_kiosk() -> bool:
+    """The request comes from a wall screen in kiosk mode: a display session, or any
+    tab that /kiosk started rotating (outside a request: False)."""
+    if not flask.has_request_context():
+        return False
+    return not sees_people() or flask.request.headers.get(KIOSK_HEADER) == "1"
+
+
 def wall_language(stored_lang: str | None, default: str) -> Lang:
     """The wall screen's language: a display session's is its token's (set in /admin or
     by the screen's own switch, which stores it there too), so a change made in /admin

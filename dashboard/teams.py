@@ -4,7 +4,8 @@ A view (``storage.ViewRow``) names the queues a team's screen shows. ``team_scre
 keeps those queues in the view's order, and the alert states of those queues only (the
 alerts of workers, reconcilers and sources concern every team and stay), so the top
 bar's totals and state are the team's. A queue of the view that has left the Trio site
-is "gone": a quiet tile, left out of the totals (see ``is_gone``).
+is "gone": a quiet tile, left out of the totals (see ``is_gone``); the whole-site screen
+uses the same rule (``site_screen``).
 """
 
 from __future__ import annotations
@@ -95,9 +96,28 @@ def is_gone(queue: QueueView, snapshot: Snapshot, now_ms: int, config: Dashboard
 def team_screen(
     snapshot: Snapshot, view: ViewRow, now_ms: int, config: DashboardConfig,
 ) -> TeamScreen:
+    shown, order = screen_queues(snapshot, view.queue_ids, now_ms, config)
+    return TeamScreen(view=view, snapshot=shown, order=order)
+
+
+def site_screen(
+    snapshot: Snapshot, now_ms: int, config: DashboardConfig,
+) -> tuple[Snapshot, tuple[QueueView | GoneQueue, ...]]:
+    """The whole-site screen by the team screens' rule: every queue stored, in the
+    snapshot's order, a queue that left the server gone (``is_gone``) rather than stale
+    for ever; the snapshot of the queues still reported (``screen_queues``)."""
+    return screen_queues(snapshot, [queue.id for queue in snapshot.queues], now_ms, config)
+
+
+def screen_queues(
+    snapshot: Snapshot, queue_ids: Sequence[str], now_ms: int, config: DashboardConfig,
+) -> tuple[Snapshot, tuple[QueueView | GoneQueue, ...]]:
+    """``queue_ids`` in their order, each present (QueueView) or gone (not reported at
+    all, or ``is_gone``), and the snapshot narrowed to the present ones: what a screen's
+    totals and tiles are built of."""
     known = {queue.id: queue for queue in snapshot.queues}
     order: list[QueueView | GoneQueue] = []
-    for queue_id in view.queue_ids:
+    for queue_id in queue_ids:
         queue = known.get(queue_id)
         if queue is None:
             order.append(GoneQueue(queue_id))
@@ -106,14 +126,17 @@ def team_screen(
         else:
             order.append(queue)
     present = [entry for entry in order if isinstance(entry, QueueView)]
-    return TeamScreen(view=view, snapshot=narrowed(snapshot, present, config.source_name),
-                      order=tuple(order))
+    return narrowed(snapshot, present, config.source_name, queue_ids), tuple(order)
 
 
-def narrowed(snapshot: Snapshot, queues: Sequence[QueueView], source: str) -> Snapshot:
-    """``snapshot`` with only ``queues`` and the alert states that are not of another
-    queue of ``source``."""
-    ids = {queue.id for queue in queues}
+def narrowed(snapshot: Snapshot, queues: Sequence[QueueView], source: str,
+             alert_queue_ids: Sequence[str]) -> Snapshot:
+    """``snapshot`` with only ``queues`` (the ones still reported: the totals) and the
+    alert states that are not of a queue of ``source`` outside ``alert_queue_ids`` (the
+    screen's queues, gone ones included: an alert still open on a queue that left the
+    server is counted in the badge and beeps until the engine ends it; a screen never
+    hides an alert it does not know is over)."""
+    ids = set(alert_queue_ids)
     states = tuple(row for row in snapshot.alert_states
                    if not (row.source == source and row.entity_kind == QUEUE_KIND
                            and row.entity_id not in ids))

@@ -6,6 +6,7 @@
         dashboard._texts_thr) into the catalog; ``<key>_one``/``<key>_other`` pairs
         become one gettext plural ``<key>``. ``--remove`` then deletes the module and its
         two registration lines in dashboard/i18n.py (the staging area empties).
+    python scripts/i18n.py remove KEY [KEY ...]         drop texts no code names
     python scripts/i18n.py check                       exit 1 on any problem, one per line
 
 ``check``: every entry of the template is in every .po, translated, not fuzzy, with the
@@ -208,6 +209,8 @@ def main(argv: list[str] | None = None) -> int:
     imp.add_argument("module", help="e.g. dashboard._texts_thr (or module:NAME)")
     imp.add_argument("--remove", action="store_true",
                      help="delete the module and its registration afterwards")
+    rm = sub.add_parser("remove", help="drop texts no code names any more")
+    rm.add_argument("keys", nargs="+")
     sub.add_parser("check", help="every text translated, placeholders identical")
     args = parser.parse_args(argv)
     if args.command == "add":
@@ -217,6 +220,18 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "import-dict":
         return import_dict(args.module, args.remove)
+    if args.command == "remove":
+        template, translations = catalogs()
+        unknown = [key for key in args.keys if not any(m.context == key for m in template)]
+        if unknown:
+            print(f"not in the catalog: {', '.join(unknown)}", file=sys.stderr)
+            return 2
+        for key in args.keys:
+            _remove_key(template, key)
+            for catalog in translations.values():
+                _remove_key(catalog, key)
+        save(template, translations)
+        return 0
     found = problems()
     for line in found:
         print(line)

@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
 
 import auth
@@ -211,3 +212,130 @@ def test_a_kiosk_draws_every_chart_legible_from_four_metres(
                 assert charts["smallestTick"] >= 20, (page, charts)
             assert chart_labels_cut(browser) == [], page
             save_screenshot(browser, tmp_path, f"large_kiosk_{page}_{width}.png")
+
+
+def test_a_logged_in_users_kiosk_tab_draws_charts_for_four_metres_too(
+    live_stack: LiveStack, browser: Any, tmp_path: Any
+) -> None:
+    """``/kiosk?rotate=`` opened by an admin (no display token): the rotated page's
+    charts are the kiosk's size, as on a display session's screen (they were desk-sized:
+    only a display session counted as a kiosk on the server); the same page opened
+    normally in that browser is desk-sized again."""
+    log_in_browser(browser, live_stack.base_url, "/kiosk?rotate=drift")
+    wait(browser, 60).until(lambda d: d.execute_script("return location.pathname")
+                            == "/drift" and d.find_elements(By.CSS_SELECTOR, ".ytick text"))
+    viewport(browser, 1920, 1080)
+    charts = browser.execute_script(KIOSK_CHART_JS)
+    assert charts["kiosk"] and charts["plots"], charts
+    assert charts["smallestTick"] >= 20, charts
+    assert charts["thinnestLine"] >= 3, charts
+    assert chart_labels_cut(browser) == []
+    save_screenshot(browser, tmp_path, "large_kiosk_user_drift.png")
+
+    browser.get(f"{live_stack.base_url}/drift")
+    wait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".ytick text"))
+    desk = browser.execute_script(KIOSK_CHART_JS)
+    assert not desk["kiosk"] and desk["smallestTick"] < 20, desk
+
+
+# Every text a top bar gives a reader or a screen reader, but the figures that change by
+# themselves (the clock, the summary's counts): each element's words, title, aria-label.
+BAR_WORDS_JS = """
+const bar = document.querySelector('.topbar');
+const moving = '#wallboard-clock, #wallboard-summary';
+return Array.from(bar.querySelectorAll('*'))
+    .filter(e => (!e.closest(moving) || e.matches(moving)) && e.type !== 'hidden')
+    .map(e => [e.id || e.className,
+               e.matches(moving) ? '' : Array.from(e.childNodes).filter(
+                   n => n.nodeType === 3).map(n => n.textContent.trim()).join(' '),
+               e.getAttribute('title') || '', e.getAttribute('aria-label') || '']);
+"""
+
+
+def test_the_top_bars_follow_a_language_switch_without_a_reload(
+    live_stack: LiveStack, browser: Any
+) -> None:
+    """The wall's sound button's label and title, its navigation, the clock's, the
+    menu's and the language buttons' titles (built server-side in the layout) stayed in
+    the old language until a reload, and the pages' menu and language titles too: after
+    a switch, each bar reads as a fresh load in the new language does."""
+    log_in_browser(browser, live_stack.base_url, "/")
+    for page in ("/", "/alerts"):
+        fresh = {}
+        for lang in ("sv", "en"):  # loaded in each language (kept on the user)
+            browser.get(live_stack.base_url + page)
+            set_language(browser, lang)
+            browser.refresh()
+            set_language(browser, lang)
+            fresh[lang] = browser.execute_script(BAR_WORDS_JS)
+        assert fresh["sv"] != fresh["en"]
+        for lang in ("sv", "en"):  # switched without a reload
+            set_language(browser, lang)
+            try:
+                wait(browser, 10).until(
+                    lambda d, w=fresh[lang]: d.execute_script(BAR_WORDS_JS) == w)
+            except TimeoutException:
+                shown = browser.execute_script(BAR_WORDS_JS)
+                stale = [f"{a} (loaded: {b})"
+                         for a, b in zip(shown, fresh[lang], strict=False) if a != b]
+                raise AssertionError(f"{page} {lang}: " + "; ".join(stale)) from None
+
+
+# Each card's value that is not beside its label (several lines, or a last error, which
+# is always under it): where it starts against its fact, where its lines start, and
+# whether it stays inside its card.
+FACT_VALUES_JS = """
+const problems = [];
+for (const v of document.querySelectorAll('.card .fact__value')) {
+    if (!v.getClientRects().length) { continue; }
+    const r = document.createRange(); r.selectNodeContents(v);
+    const rects = Array.from(r.getClientRects()).filter(x => x.width > 0);
+    const lines = new Set(rects.map(x => Math.round(x.top))).size;
+    const fact = v.parentElement, card = v.closest('.card');
+    const box = v.getBoundingClientRect(), f = fact.getBoundingClientRect();
+    const name = fact.className + ' "' + v.innerText.slice(0, 40) + '"';
+    if (box.right > card.getBoundingClientRect().right + 1) {
+        problems.push('past its card: ' + name);
+    }
+    if (lines < 2 && !fact.matches('.fact--last-error')) { continue; }
+    if (Math.abs(box.left - f.left) > 1) {
+        problems.push('not from the left: ' + name);
+    }
+    // Each line's first box at the value's left (a URL's box cut to the width: left too).
+    const starts = new Map();
+    for (const x of rects) {
+        const top = Math.round(x.top);
+        starts.set(top, Math.min(starts.has(top) ? starts.get(top) : Infinity, x.left));
+    }
+    if ([...starts.values()].some(left => Math.abs(left - box.left) > 1)) {
+        problems.push('lines not from the left: ' + name);
+    }
+}
+return problems;
+"""
+
+
+def test_card_values_under_their_label_read_from_the_left(
+    live_stack: LiveStack, browser: Any, tmp_path: Any
+) -> None:
+    """A worker's long reason and a short error, a reconciler's error with an address,
+    on /health and /drift: a multi-line value was right-aligned under its label, a short
+    last error pushed to the right, and an address made a value wider than its card."""
+    fire_alerts(live_stack)  # worker-2: a long reason
+    live_stack.sim.control.worker("worker-3", mode="failing", status=503)  # short error
+    live_stack.sim.control.reconciler(live_stack.sim.reconciler_names[0], mode="hang")
+    log_in_browser(browser, live_stack.base_url, "/health")
+    errors = ".card .fact--last-error .fact__value"
+    wait(browser, 60).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, errors)) >= 3)
+    found: dict[str, list[str]] = {}
+    for lang in ("en", "sv"):
+        set_language(browser, lang)
+        for page in ("/health", "/drift"):
+            browser.get(live_stack.base_url + page)
+            wait(browser, 30).until(lambda d: d.find_elements(By.CSS_SELECTOR, errors))
+            for width, height in DESKTOPS:
+                viewport(browser, width, height)
+                found[f"{page} {lang} {width}"] = browser.execute_script(FACT_VALUES_JS)
+                save_screenshot(browser, tmp_path, f"facts{page.replace('/', '_')}_{lang}_"
+                                f"{width}.png")
+    assert {where: p for where, p in found.items() if p} == {}

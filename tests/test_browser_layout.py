@@ -282,9 +282,11 @@ for (const tile of tiles) {
     }
 }
 const wait = document.querySelector('.tile__wait-value');
+const feet = Array.from(document.querySelectorAll('.tile__foot > *'))
+    .filter(e => e.getClientRects().length).map(e => parseFloat(getComputedStyle(e).fontSize));
 const since = document.querySelector('.tile__since');
 return {count: tiles.length, problems: Array.from(new Set(problems)),
-        smallest: Math.min(...sizes),
+        smallest: Math.min(...sizes), foot: Math.min(...feet),
         headline: wait ? parseFloat(getComputedStyle(wait).fontSize) : 0,
         since: since ? since.innerText : '',
         scrolls: document.documentElement.scrollHeight > vh + 1};
@@ -323,7 +325,7 @@ def test_6_12_24_and_48_queues_fit_one_screen_with_the_largest_type_that_fits(
                     save_screenshot(browser, tmp_path,
                                     f"layout_tiles_{count}_{lang}_{width}.png")
             browser.get(stack.base_url + "/alerts")  # nothing in flight at the next start
-    summary = {key: {k: r[k] for k in ("smallest", "headline", "since", "scrolls")}
+    summary = {key: {k: r[k] for k in ("smallest", "foot", "headline", "since", "scrolls")}
                for key, r in reports.items()}
     assert {key: r["problems"] for key, r in reports.items() if r["problems"]} == {}, summary
     assert not any(r["scrolls"] for r in reports.values()), summary
@@ -336,6 +338,10 @@ def test_6_12_24_and_48_queues_fit_one_screen_with_the_largest_type_that_fits(
     assert at_48["smallest"] >= MIN_TILE_PX, summary
     assert at_48["headline"] >= MIN_HEADLINE_PX, summary
     assert at_48["since"].startswith("alert since"), summary
+    # The foot's row ("alert since 15:13 · updated 0 s ago") legible in both languages
+    # (Swedish "larm sedan … · uppdaterad för 0 s sedan" fitted only at 7.5 px).
+    for lang in ("en", "sv"):
+        assert reports[(48, lang, 1920)]["foot"] >= MIN_TILE_PX, summary
     # A 4K screen shows what a 1080p one does, about twice as large (its bars, capped
     # in px, leave the tiles a little more height: not exactly twice). With the floor
     # lines' breakpoints in px it showed more lines at 48 queues, in smaller type.

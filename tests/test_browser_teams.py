@@ -245,3 +245,26 @@ def test_a_team_of_3_gets_large_tiles_and_a_team_of_40_fits_one_screen(
     assert reports[3]["headline"] > 2 * reports[40]["headline"], summary
     assert reports[40]["smallest"] >= MIN_TILE_PX, summary
     assert reports[40]["headline"] >= MIN_HEADLINE_PX, summary
+
+
+def test_the_whole_site_wall_shows_a_queue_that_left_the_server_as_gone(
+    live_stack: LiveStack, browser: Any
+) -> None:
+    """By the team screens' rule: it was stale for ever on the whole-site screen."""
+    db_url = live_stack.env["TRIO_MONITOR_DATABASE_URL"]
+    deadline = time.monotonic() + 60
+    while "100" not in queue_names(db_url):
+        assert time.monotonic() < deadline, "the collector stored the simulator's queues"
+        time.sleep(0.5)
+    left_the_site(db_url, int(time.time() * 1000) - 20 * 60_000)
+    log_in_browser(browser, live_stack.base_url, "/")
+
+    def levels(driver: Any) -> dict[str, str]:
+        return {queue: level for queue, level, _ in screen_state(driver)["tiles"]}
+
+    wait(browser, 40).until(lambda d: levels(d).get(GONE_ID) == "gone"
+                            and levels(d).get("100") not in (None, "stale"),
+                            f"a gone tile: {screen_state(browser)}")
+    gone = next(text for queue, _, text in screen_state(browser)["tiles"] if queue == GONE_ID)
+    assert GONE_NAME in gone and "300" not in gone and "5:00" not in gone
+    assert "stale" not in set(levels(browser).values())

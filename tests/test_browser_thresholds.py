@@ -39,6 +39,10 @@ def _literal(text: str) -> str:
     return f"'{text}'" if "'" not in text else f'"{text}"'
 
 
+def delete_enabled(driver) -> bool:
+    return bool(driver.find_element(By.ID, "thr-form-delete-button").is_enabled())
+
+
 def row_control(rule: str, control: str) -> str:
     """XPath of a control in a rule's row (the table re-renders: find it as one step)."""
     return f"//tr[@data-rule='{rule}']//*[self::a or self::button][normalize-space()='{control}']"
@@ -47,6 +51,8 @@ def row_control(rule: str, control: str) -> str:
 def test_an_admin_backtests_saves_and_disables_a_rule(live_stack, browser):
     log_in_browser(browser, live_stack.base_url, "/thresholds")
     wait(browser, 20).until(lambda d: "Longest wait" in shown(d, "thr-rules"))
+    # A new rule has nothing to delete yet (as /health's new target).
+    assert not delete_enabled(browser)
     fill(browser, By.ID, INPUT + "name", "Wait over 10 s")
     pick(browser, "metric", "Longest wait (m:ss)")
     fill(browser, By.ID, INPUT + "warning", "10")
@@ -60,6 +66,9 @@ def test_an_admin_backtests_saves_and_disables_a_rule(live_stack, browser):
     wait(browser, 10).until(lambda d: shown(d, "thr-form-message") == "Saved Wait over 10 s")
     wait(browser, 10).until(lambda d: "Wait over 10 s" in shown(d, "thr-rules"))
     assert "created" in text_of(browser, By.ID, "thr-audit")
+    assert delete_enabled(browser), "the saved rule is loaded: it can be deleted"
+    click(browser, By.ID, "thr-form-new")
+    wait(browser, 10).until(lambda d: not delete_enabled(d))
 
     click(browser, By.XPATH, row_control("Wait over 10 s", "Disable"))
     wait(browser, 10).until(lambda d: shown(d, "thr-rules-message") ==

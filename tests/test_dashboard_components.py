@@ -68,7 +68,7 @@ def test_it_writes_the_tiles_in_swedish() -> None:
     tile = build_tile(queue(ts_ms=NOW - 3_000, **BUSY_QUEUE), NOW, "sv", CONFIG)
     words = text(tile)
     for expected in ("Längsta väntetid", "Väntar", "Servicenivå", "Lediga", "Upptagna",
-                     "Paus", "uppdaterad för 3 s sedan"):
+                     "Paus", "uppd. 3 s sedan"):
         assert expected in words
     stale = build_tile(queue(ts_ms=NOW - 125_000), NOW, "sv", CONFIG)
     assert "INAKTUELL" in text(stale)

@@ -94,3 +94,36 @@ def test_the_view_is_part_of_the_render_key() -> None:
     assert view_key(None, "nope") == ("?", "nope")
     assert len({view_key(None, None), view_key(view("1"), None),
                 view_key(None, "nope")}) == 3
+
+
+def whole_site(shown: Snapshot, lang: str = "en") -> dict[str, object]:
+    return {tile.id["queue"]: tile for tile in build_wallboard(shown, NOW, lang, CONFIG).tiles}
+
+
+def test_the_whole_site_wall_shows_a_queue_that_left_the_server_as_gone_in_no_total() -> None:
+    """It stayed stale for ever (and in the totals' state) on the whole-site screen."""
+    shown = snapshot(*QUEUES, states=(alert_state("9", severity="critical"),))
+    tiles = whole_site(shown, "sv")
+    parts = build_wallboard(shown, NOW, "en", CONFIG)
+
+    assert list(tiles) == ["1", "2", "3", "9"], "the snapshot's order, gone ones kept"
+    assert "tile--gone" in tiles["9"].className  # type: ignore[attr-defined]
+    assert "senast rapporterad 22:53" in text(tiles["9"])
+    assert not any("tile--gone" in tiles[q].className for q in "123")  # type: ignore[attr-defined]
+    # Its old figures are in no total, but its alert, still open, is counted: a screen
+    # never hides an alert the engine has not ended.
+    summary = text(parts.summary)
+    assert "Waiting 12" in summary and "1 critical" in summary
+    assert [i for i in parts.critical_ids if i.startswith("a-9-")] == parts.critical_ids != []
+
+
+@pytest.mark.parametrize("case", ["outage", "partial"])
+def test_the_whole_site_wall_shows_an_outage_or_a_partial_poll_as_stale(case: str) -> None:
+    queues = list(QUEUES)
+    if case == "outage":
+        queues = [queue(q.id, q.name, OLD) for q in QUEUES]
+    shown = snapshot(*queues, reason="partial: 1 record skipped" if case == "partial"
+                     else None)
+    tiles = whole_site(shown)
+    assert "tile--stale" in tiles["9"].className  # type: ignore[attr-defined]
+    assert not any("tile--gone" in t.className for t in tiles.values())  # type: ignore[attr-defined]

@@ -15,13 +15,18 @@
  *
  * A logged-in user's browser (no display token) rotates too, in that tab only: the
  * playlist is not remembered and nothing sends it to /display/...; its session is the
- * user's own, and an ended session goes to the login page as on any page. */
+ * user's own, and an ended session goes to the login page as on any page.
+ *
+ * Every request to the app from a tab in kiosk mode carries X-Trio-Kiosk: 1
+ * (screenview.KIOSK_HEADER), so the server draws its charts for four metres for a
+ * logged-in user's rotating tab too (it knows a display session by itself). */
 (function () {
     "use strict";
     var TOKEN_KEY = "trio.display.token"; // written by auth's screen.js
     var PLAYLIST_KEY = "trio.kiosk.playlist";
     var RESTARTED_KEY = "trio.kiosk.restartedAt";
     var BUILD_HEADER = "X-Trio-Build";
+    var KIOSK_HEADER = "X-Trio-Kiosk"; // dashboard/screenview.py KIOSK_HEADER
     var KIOSK_PATH = "/kiosk";
     var KIOSK_CLASS = "kiosk";
     var STUCK_AFTER_MS = 90000;
@@ -175,9 +180,30 @@
             .catch(function () { /* unreachable: wait for it to come back */ });
     }
 
+    // fetch's arguments with the kiosk header added, for a request to this site only (a
+    // header of its own on another origin's request would ask it for a CORS preflight).
+    function marked(args) {
+        var target = args[0];
+        var url = typeof target === "string" ? target : (target && target.url) || "";
+        try {
+            if (new URL(url, window.location.href).origin !== window.location.origin) {
+                return args;
+            }
+        } catch (e) {
+            return args;
+        }
+        var init = Object.assign({}, args[1] || {});
+        var headers = new Headers(init.headers ||
+                                  (target instanceof Request ? target.headers : undefined));
+        headers.set(KIOSK_HEADER, "1");
+        init.headers = headers;
+        return [target, init].concat(Array.prototype.slice.call(args, 2));
+    }
+
     if (originalFetch) {
         window.fetch = function () {
-            var pending = originalFetch.apply(null, arguments);
+            var args = Array.prototype.slice.call(arguments);
+            var pending = originalFetch.apply(null, state.playlist ? marked(args) : args);
             if (!state.playlist || !state.display) {
                 return pending;
             }

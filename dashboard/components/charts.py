@@ -39,8 +39,8 @@ DATE_TICKS: list[dict[str, Any]] = [
 DATE_HOVER = "%Y-%m-%d %H:%M:%S"
 
 
-# Type read at a desk, and on a wall screen from four metres (a display's kiosk mode:
-# for_kiosk, which graph applies to every chart a display session is shown).
+# Type read at a desk, and on a wall screen from four metres (kiosk mode: for_kiosk,
+# which graph applies to every chart of a display session or a tab /kiosk rotates).
 DESK_FONT_PX = 12
 DAY_SPAN_MS = 36 * 3_600_000  # up to this, ticks are times of day
 KIOSK_FONT_PX = 22
@@ -136,9 +136,10 @@ def graph(figure: dict[str, Any], class_name: str, *, kiosk: bool | None = None,
           **props: Any) -> dcc.Graph:
     """Every chart of every page, static (``props`` may give another ``config`` and an
     ``id``). ``kiosk``: drawn legible from four metres (``for_kiosk``); None, the
-    default, decides by the request: a display session is a wall screen in kiosk mode."""
+    default, decides by the request (``screenview.in_kiosk``: a display session, or a
+    logged-in user's tab that /kiosk rotates)."""
     if kiosk is None:
-        kiosk = not screenview.sees_people()
+        kiosk = screenview.in_kiosk()
     props.setdefault("config", {"displayModeBar": False, "staticPlot": True})
     return dcc.Graph(figure=for_kiosk(figure) if kiosk else figure, className=class_name,
                      **props)

@@ -61,7 +61,8 @@ def build_layout(
     )
 
 
-def build_nav(active: str, lang: str, *, role: str | None = None) -> html.Nav:
+def build_nav(active: str, lang: str, *, role: str | None = None,
+              nav_id: str | None = None) -> html.Nav:
     """The links to the pages that declare ``nav=`` (dashboard/registry.py) and are
     shown to ``role``: the viewer's role (None: the current request's user, see
     ``nav_role``). Administrators also get /admin, a wall screen (display) no links."""
@@ -74,7 +75,13 @@ def build_nav(active: str, lang: str, *, role: str | None = None) -> html.Nav:
             for path, key in registry.nav_links(role)
         ],
         className="nav",
+        **_given_id(nav_id),
     )
+
+
+def _given_id(element_id: str | None) -> dict[str, Any]:
+    """``id=element_id`` when there is one (Dash would send an explicit None)."""
+    return {"id": element_id} if element_id else {}
 
 
 def nav_role() -> str:
@@ -96,7 +103,7 @@ def _top_bar(config: DashboardConfig, csrf_token: str | None, lang: Lang) -> htm
     ]
     if config.logout_form:
         # An interactive session (not a kiosk): a discreet way to the other pages.
-        controls.insert(0, build_nav("/", lang))
+        controls.insert(0, build_nav("/", lang, nav_id=ids.WALLBOARD_NAV))
         controls.append(logout_form(csrf_token, lang, ids.WALLBOARD_LOGOUT_BUTTON))
     return html.Header(
         [
@@ -105,10 +112,30 @@ def _top_bar(config: DashboardConfig, csrf_token: str | None, lang: Lang) -> htm
             html.Div(id=ids.WALLBOARD_CLOCK, className="topbar__clock",
                      title=t("times_in", lang, zone=config.timezone)),
             html.Div(id=ids.WALLBOARD_SUMMARY, className="summary"),
-            *top_bar_controls(controls, lang, with_menu=config.logout_form),
+            *top_bar_controls(controls, lang, with_menu=config.logout_form,
+                              menu_id=ids.WALLBOARD_MENU),
         ],
         className="topbar topbar--wall",
     )
+
+
+def wall_bar_texts(config: DashboardConfig, lang: str) -> tuple[Any, ...]:
+    """What the wall's bar says in ``lang`` beyond what the refresh renders, for a
+    language switch without a reload (the pages' frame does the same: ``pageframe.
+    build_frame_texts``): the clock's title, the sound button's title and name, the
+    language buttons' titles, then with ``config.logout_form`` the menu button's title
+    and the navigation's links (the viewer's: never in the shared refresh response)."""
+    sound = t("alr_sound", lang)
+    texts: tuple[Any, ...] = (t("times_in", lang, zone=config.timezone), sound, sound,
+                              *language_titles(lang))
+    if config.logout_form:
+        texts += (t("lay_menu_title", lang), build_nav("/", lang).children)
+    return texts
+
+
+def language_titles(lang: str) -> tuple[str, str]:
+    """The EN and SV buttons' titles in ``lang``."""
+    return t("language", lang), t("language", lang)
 
 
 def _aria(**values: str) -> dict[str, Any]:
@@ -117,7 +144,7 @@ def _aria(**values: str) -> dict[str, Any]:
 
 
 def top_bar_controls(
-    controls: list[Component], lang: str, *, with_menu: bool
+    controls: list[Component], lang: str, *, with_menu: bool, menu_id: str | None = None,
 ) -> list[Component]:
     """The controls of a top bar, after a menu button (assets/layout.js opens it) when
     ``with_menu``. What the menu holds depends on the width (assets/wallboard.css): on the
@@ -125,10 +152,11 @@ def top_bar_controls(
     panel = html.Div(controls, className="topbar__controls")
     if not with_menu:
         return [panel]
-    # An icon, not a word: the bar is built in the configured language and a word here
-    # would stay in it when the screen's language is switched.
+    # An icon, not a word: its title (``menu_id``'s, set again by the frame's language
+    # callback) follows a switch of language, an icon needs nothing more.
     button = html.Button(
         "☰", className="menu__button", type="button", title=t("lay_menu_title", lang),
+        **_given_id(menu_id),
     )
     return [button, panel]
 

@@ -11,7 +11,13 @@ from .. import ids
 from .._config import DashboardConfig
 from .._language import current_language
 from ..i18n import Lang, t
-from .layout import build_nav, language_switch, logout_form, top_bar_controls
+from .layout import (
+    build_nav,
+    language_switch,
+    language_titles,
+    logout_form,
+    top_bar_controls,
+)
 
 ACTIVE_LANG_CLASS = "lang__button lang__button--active"
 LANG_CLASS = "lang__button"
@@ -19,8 +25,9 @@ LANG_CLASS = "lang__button"
 
 def build_frame_texts(
     lang: str, meta: dict[str, str] | None, tz: str
-) -> tuple[str, html.Nav, str, str, str, str]:
-    """Title, nav, EN and SV button classes, the zone footer and the logout label in
+) -> tuple[str, html.Nav, str, str, str, str, str, str, str]:
+    """Title, nav, EN and SV button classes, the zone footer, the menu button's and the
+    EN and SV buttons' titles, and the logout label (last: not every frame has it) in
     ``lang``."""
     meta = meta or {}
     return (
@@ -29,6 +36,8 @@ def build_frame_texts(
         ACTIVE_LANG_CLASS if lang == Lang.EN else LANG_CLASS,
         ACTIVE_LANG_CLASS if lang == Lang.SV else LANG_CLASS,
         t("times_in", lang, zone=tz),
+        t("lay_menu_title", lang),
+        *language_titles(lang),
         t("log_out", lang),
     )
 
@@ -61,7 +70,8 @@ def build_page_frame(
                             id=ids.PAGES_TITLE),
                     # Navigation, language and logout; behind a menu button where the
                     # bar is too narrow for them (a phone, assets/wallboard.css).
-                    *top_bar_controls(controls, lang, with_menu=True),
+                    *top_bar_controls(controls, lang, with_menu=True,
+                                      menu_id=ids.PAGES_MENU),
                 ],
                 className="topbar page__topbar",
             ),

@@ -560,7 +560,8 @@ def build_rule_form(lang: str, rule: Rule | None, editing: dict[str, int] | None
                              className="button button--plain"),
                  dcc.ConfirmDialogProvider(
                      html.Button(t("delete", lang), id=THR_FORM_DELETE_BUTTON,
-                                 className="button button--danger"),
+                                 className="button button--danger",
+                                 disabled=editing is None),
                      id=THR_FORM_DELETE, message=t("thr_delete_confirm", lang)),
                  html.Button(t("thr_new_rule", lang), id=THR_FORM_NEW,
                              className="button button--plain")],

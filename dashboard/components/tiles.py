@@ -330,4 +330,4 @@ def _stat(label: str, value: str, name: str, marks: list[Component] | None = Non
 
 
 def _updated(age: str, lang: str) -> html.Div:
-    return html.Div(t("updated_ago", lang, age=age), className="tile__age")
+    return html.Div(t("tile_updated_ago", lang, age=age), className="tile__age")

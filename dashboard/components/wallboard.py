@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from dash import html
@@ -13,7 +13,7 @@ from storage import ViewRow
 from .. import ids
 from .._config import DashboardConfig
 from ..i18n import t
-from ..readmodel import Snapshot
+from ..readmodel import QueueView, Snapshot
 from ..status import (
     NO_ALERTS,
     QueueAlerts,
@@ -22,7 +22,7 @@ from ..status import (
     critical_alert_ids,
     site_state,
 )
-from ..teams import GoneQueue, team_screen
+from ..teams import GoneQueue, site_screen, team_screen
 from . import format as fmt
 from .site_strip import build_site_strip
 from .strip import build_status_strip, no_collector_text
@@ -54,18 +54,36 @@ def build_wallboard(
     queues in its order, its totals, its queues' alerts (dashboard/teams.py)."""
     if view is not None:
         return _team_wallboard(snapshot, view, now_ms, lang, config)
-    alerts = alerts_by_queue(snapshot, now_ms, config.source_name)
+    # A queue that left the Trio server is gone, as on a team's screen (one rule:
+    # teams.is_gone), out of the totals; never while the server is out (then: stale).
+    shown, order = site_screen(snapshot, now_ms, config)
+    alerts = alerts_by_queue(shown, now_ms, config.source_name)
+    tiles = build_tile_area(snapshot, now_ms, lang, config, alerts)
+    if snapshot.db_error is None and snapshot.collector_active and snapshot.queues:
+        tiles = _ordered_tiles(order, shown, now_ms, lang, config, alerts)
     return WallboardParts(
-        summary=build_summary(site_state(snapshot, now_ms, config, alerts), lang),
+        summary=build_summary(site_state(shown, now_ms, config, alerts), lang),
         strip=build_status_strip(snapshot, now_ms, lang, config.timezone),
-        tiles=build_tile_area(snapshot, now_ms, lang, config, alerts),
+        tiles=tiles,
         logout_label=t("log_out", lang),
         overlay_text=t("connection_lost", lang),
         site=[] if snapshot.db_error is not None
         else build_site_strip(snapshot.others, snapshot.drift, now_ms, lang, config.timezone),
-        critical_ids=critical_alert_ids(snapshot, now_ms),
+        critical_ids=critical_alert_ids(shown, now_ms),
         title=config.site_name,
     )
+
+
+def _ordered_tiles(
+    order: Sequence[QueueView | GoneQueue], shown: Snapshot, now_ms: int, lang: str,
+    config: DashboardConfig, alerts: Mapping[str, QueueAlerts],
+) -> list[Component]:
+    """A tile per queue in ``order``: present ones with their figures, gone ones quiet."""
+    return [build_tile(entry, now_ms, lang, config, alerts.get(entry.id, NO_ALERTS),
+                       shown.source)
+            if not isinstance(entry, GoneQueue)
+            else build_gone_tile(entry, now_ms, lang, config)
+            for entry in order]
 
 
 def build_unknown_view(name: str, lang: str, config: DashboardConfig) -> WallboardParts:
@@ -86,11 +104,7 @@ def _team_wallboard(
     alerts = alerts_by_queue(shown, now_ms, config.source_name)
     tiles = build_tile_area(snapshot, now_ms, lang, config, alerts)
     if snapshot.db_error is None and snapshot.collector_active and snapshot.queues:
-        tiles = [build_tile(entry, now_ms, lang, config, alerts.get(entry.id, NO_ALERTS),
-                            shown.source)
-                 if not isinstance(entry, GoneQueue)
-                 else build_gone_tile(entry, now_ms, lang, config)
-                 for entry in team.order]
+        tiles = _ordered_tiles(team.order, shown, now_ms, lang, config, alerts)
     return WallboardParts(
         summary=build_summary(site_state(shown, now_ms, config, alerts), lang,
                               service_level=True),

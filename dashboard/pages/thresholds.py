@@ -31,6 +31,7 @@ from dashboard.components.thresholds import (
     THR_FIELD_PREFIX,
     THR_FORM_BACKTEST,
     THR_FORM_DELETE,
+    THR_FORM_DELETE_BUTTON,
     THR_FORM_EDITING,
     THR_FORM_ERROR_PREFIX,
     THR_FORM_INPUT_PREFIX,
@@ -161,6 +162,7 @@ def tables(stored_lang: str | None, _changed: int | None, _toggled: int | None) 
     Output(THR_FORM_TITLE, "children"),
     Output(THR_CHANGED, "data"),
     Output(THR_WINDOWS, "children"),
+    Output(THR_FORM_DELETE_BUTTON, "disabled"),
     Input(THR_FORM_SAVE, "n_clicks"),
     Input(THR_FORM_DELETE, "submit_n_clicks"),
     Input(THR_FORM_NEW, "n_clicks"),
@@ -192,7 +194,7 @@ def form_action(_save: int | None, _delete: int | None, _new: int | None,
 
 def _unchanged(message: Any = no_update) -> tuple[Any, ...]:
     return (*[no_update] * len(INPUTS), *[no_update] * len(ERRORS), message,
-            no_update, no_update, no_update, no_update)
+            no_update, no_update, no_update, no_update, no_update)
 
 
 def _shown(result: FormResult, lang: str, editing: Any) -> tuple[Any, ...]:
@@ -208,7 +210,9 @@ def _shown(result: FormResult, lang: str, editing: Any) -> tuple[Any, ...]:
         title = form_title(result.rule, lang)
     errors = [result.errors.get(name, "") for name in ERROR_FIELDS]
     changed = now_ms(time.time) if result.changed else no_update
-    return (*values, *errors, result.message, now_editing, title, changed, windows)
+    # Nothing to delete before a rule is loaded (or once it is deleted), as on /health.
+    return (*values, *errors, result.message, now_editing, title, changed, windows,
+            now_editing is None)
 
 
 # -- the form as it is edited: pickers, units and the rule in words -----------------------

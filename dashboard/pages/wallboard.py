@@ -13,6 +13,7 @@ from dash import ClientsideFunction, Input, Output, State, ctx
 from dashboard import DashboardConfig, _frame, _runtime, ids, screenview, teams
 from dashboard._language import choose
 from dashboard.components import build_layout, build_wallboard
+from dashboard.components.layout import wall_bar_texts
 from dashboard.components.wallboard import build_unknown_view
 from dashboard.i18n import Lang
 from dashboard.registry import Dependency, PageCallbacks
@@ -87,6 +88,29 @@ def refresh(
         values.append(parts.logout_label)
     values.append(parts.title)
     return tuple(values)
+
+
+def bar_text_dependencies(config: DashboardConfig) -> list[Dependency]:
+    outputs: list[Dependency] = [
+        Output(ids.WALLBOARD_CLOCK, "title"),
+        Output(ids.ALR_WALL_SOUND_BUTTON, "title"),
+        Output(ids.ALR_WALL_SOUND_BUTTON, "aria-label"),
+        Output(ids.WALLBOARD_LANG_EN, "title"),
+        Output(ids.WALLBOARD_LANG_SV, "title"),
+    ]
+    if config.logout_form:
+        outputs += [Output(ids.WALLBOARD_MENU, "title"), Output(ids.WALLBOARD_NAV, "children")]
+    return [*outputs, Input(ids.WALLBOARD_LANG, "data")]
+
+
+@CALLBACKS.callback_for(bar_text_dependencies, prevent_initial_call=True)
+def bar_texts(stored_lang: str | None) -> tuple[Any, ...]:
+    """The bar's words that the refresh does not render, after a switch of language
+    (the layout built them in the language of the page's load): not in the refresh,
+    whose response is shared by every viewer, while the navigation is per role."""
+    runtime = _runtime.current()
+    lang = screenview.wall_language(stored_lang, runtime.config.default_language)
+    return wall_bar_texts(runtime.config, lang)
 
 
 @CALLBACKS.callback(
