@@ -52,17 +52,31 @@ def build_wallboard(
     """When no number on the screen can be current (database unreadable, no collector),
     the tiles are replaced by one banner saying so. ``view``: a team's screen, its
     queues in its order, its totals, its queues' alerts (dashboard/teams.py)."""
-    if view is not None:
-        return _team_wallboard(snapshot, view, now_ms, lang, config)
     # A queue that left the Trio server is gone, as on a team's screen (one rule:
     # teams.is_gone), out of the totals; never while the server is out (then: stale).
+    if view is not None:
+        team = team_screen(snapshot, view, now_ms, config)
+        return _screen_parts(snapshot, team.snapshot, team.order, now_ms, lang, config,
+                             title=view.title, service_level=True)
     shown, order = site_screen(snapshot, now_ms, config)
+    return _screen_parts(snapshot, shown, order, now_ms, lang, config,
+                         title=config.site_name, service_level=False)
+
+
+def _screen_parts(
+    snapshot: Snapshot, shown: Snapshot, order: Sequence[QueueView | GoneQueue],
+    now_ms: int, lang: str, config: DashboardConfig, *, title: str, service_level: bool,
+) -> WallboardParts:
+    """The wall's parts for the queues of ``order`` (``shown``: the snapshot narrowed to
+    those still reported): the whole site's or a team's. The status strip and the
+    workers' row are the site's on every screen."""
     alerts = alerts_by_queue(shown, now_ms, config.source_name)
     tiles = build_tile_area(snapshot, now_ms, lang, config, alerts)
     if snapshot.db_error is None and snapshot.collector_active and snapshot.queues:
         tiles = _ordered_tiles(order, shown, now_ms, lang, config, alerts)
     return WallboardParts(
-        summary=build_summary(site_state(shown, now_ms, config, alerts), lang),
+        summary=build_summary(site_state(shown, now_ms, config, alerts), lang,
+                              service_level=service_level),
         strip=build_status_strip(snapshot, now_ms, lang, config.timezone),
         tiles=tiles,
         logout_label=t("log_out", lang),
@@ -70,7 +84,7 @@ def build_wallboard(
         site=[] if snapshot.db_error is not None
         else build_site_strip(snapshot.others, snapshot.drift, now_ms, lang, config.timezone),
         critical_ids=critical_alert_ids(shown, now_ms),
-        title=config.site_name,
+        title=title,
     )
 
 
@@ -93,29 +107,6 @@ def build_unknown_view(name: str, lang: str, config: DashboardConfig) -> Wallboa
         tiles=[_banner(t("team_unknown_view", lang, name=name[:64]), "unknown-view")],
         logout_label=t("log_out", lang), overlay_text=t("connection_lost", lang),
         title=config.site_name,
-    )
-
-
-def _team_wallboard(
-    snapshot: Snapshot, view: ViewRow, now_ms: int, lang: str, config: DashboardConfig,
-) -> WallboardParts:
-    team = team_screen(snapshot, view, now_ms, config)
-    shown = team.snapshot
-    alerts = alerts_by_queue(shown, now_ms, config.source_name)
-    tiles = build_tile_area(snapshot, now_ms, lang, config, alerts)
-    if snapshot.db_error is None and snapshot.collector_active and snapshot.queues:
-        tiles = _ordered_tiles(team.order, shown, now_ms, lang, config, alerts)
-    return WallboardParts(
-        summary=build_summary(site_state(shown, now_ms, config, alerts), lang,
-                              service_level=True),
-        strip=build_status_strip(snapshot, now_ms, lang, config.timezone),
-        tiles=tiles,
-        logout_label=t("log_out", lang),
-        overlay_text=t("connection_lost", lang),
-        site=[] if snapshot.db_error is not None
-        else build_site_strip(snapshot.others, snapshot.drift, now_ms, lang, config.timezone),
-        critical_ids=critical_alert_ids(shown, now_ms),
-        title=view.title,
     )
 
 
