@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 
+from specs import text
 from specs.drift import (
     DRIFT_COUNT_METRIC,
     DRIFT_METRIC_DISPLAYS,
@@ -451,12 +452,15 @@ def floor_inputs(source: str, queue_id: str, name: str,
              else float(staffed.short_by))
     why_short = None
     if short is None:
-        reason = staffed.reason.value if staffed.reason is not None else "no figure"
-        why_short = f"not enough data for staffing ({reason.replace('_', ' ')})"
+        # Stored in English from the catalog; screens show it in their language
+        # (specs.text.stored knows the rsn_ and erl_reason_ texts).
+        why = (text.t(f"erl_reason_{staffed.reason.value}", "en")
+               if staffed.reason is not None else text.t("rsn_no_staffing_figure", "en"))
+        why_short = text.t("rsn_not_enough_for_staffing", "en", why=why)
     return [
         Input(source, "queue", queue_id, name, INTERVAL_SERVICE_LEVEL, "%", level,
               figure.newest_ms,
-              None if level is not None else "no call answered in this 15-minute interval"),
+              None if level is not None else text.t("rsn_no_interval_call", "en")),
         Input(source, "queue", queue_id, name, AGENTS_SHORT, "agents", short, figure.newest_ms,
               why_short),
     ]

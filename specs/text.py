@@ -237,7 +237,7 @@ def format_duration(seconds: float | None, lang: str) -> str:
 
 # Catalog keys whose English is a text the program itself writes into the database (the
 # shipped rules' names, the reasons of alert and source states): shown translated.
-STORED_PREFIXES = ("rule_", "rsn_")
+STORED_PREFIXES = ("rule_", "rsn_", "erl_reason_")
 _MAX_DEPTH = 3
 # What a field of a stored text may hold, where not anything: a rule's field names
 # (``windows[0].end``, ``a, b``) never hold ": ", so a validation error's field stops

@@ -26,6 +26,8 @@ SHORT = {"name": "Short of agents", "metric": AGENTS_SHORT_METRIC,
 INTERVAL = {"name": "Interval service level", "metric": INTERVAL_SERVICE_LEVEL_METRIC,
             "scope": {"entity_kind": "queue"}, "direction": "below", "warning": 85}
 
+SHORT_DATA = "not enough data for staffing (less than 20 of the last 30 minutes stored)"
+
 
 @pytest.fixture
 def world(engine: Engine) -> World:
@@ -61,7 +63,7 @@ async def test_agents_short_fires_per_queue_target_and_is_unknown_without_data(
     # Ten minutes of counters: no staffing figure, so no value and no alert on a guess.
     nine = world.state(rule, "trio|queue|9")
     assert nine.state == "ok" and nine.last_value is None
-    assert "not enough data for staffing (short)" in nine.reason
+    assert SHORT_DATA in nine.reason
 
 
 async def test_an_open_alert_is_held_not_cleared_when_the_figure_becomes_unknown(
@@ -77,7 +79,7 @@ async def test_an_open_alert_is_held_not_cleared_when_the_figure_becomes_unknown
     await evaluator.run(world.token)
     held = world.state(rule, "trio|queue|7")
     assert held.state == "firing", held.reason
-    assert "not enough data for staffing (short)" in held.reason
+    assert SHORT_DATA in held.reason
     assert "resolved" not in world.events(rule)
 
 

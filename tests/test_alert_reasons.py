@@ -10,12 +10,16 @@ import pytest
 
 import dashboard.i18n  # stages the texts not yet in the catalog
 from alerts.engine import AlertStatus, evaluate
-from alerts.inputs import Input, unknown_reason
+from alerts.floor_figures import QueueFigures
+from alerts.inputs import Input, floor_inputs, unknown_reason
 from alerts.model import DEFAULT_RULES, NoDataPolicy, Rule
 from alerts.rows import failover_note
 from alerts.service import _ORPHAN_REASON
 from specs import text
+from specs.intervals import IntervalLevel
 from specs.rule_metrics import RULE_METRIC_BY_ID
+from specs.sltarget import ServiceLevelTarget
+from specs.staffing import NotEnough, Staffing
 from storage import SourceFacts
 
 T0 = 1_700_000_000_000
@@ -220,3 +224,24 @@ def test_the_rule_form_says_a_validation_error_in_the_readers_language() -> None
     assert text.spec_message("windows[0].start", "'8' is not a time HH:MM (00:00-23:59)",
                              "sv") == "'8' är ingen tid TT:MM (00:00–23:59)"
     assert text.spec_message("name", "something new", "sv") == "something new"
+
+
+@pytest.mark.parametrize("why", [*NotEnough, None], ids=lambda why: str(why))
+def test_it_says_why_a_floor_figure_is_unknown_in_both_languages(
+    why: NotEnough | None,
+) -> None:
+    """The reasons of the interval service level and agents-short inputs (no call this
+    interval, not enough data for Erlang C) read in Swedish, not as stored."""
+    figures = QueueFigures(
+        target=ServiceLevelTarget(80, 20),
+        interval=IntervalLevel(0, 900_000, "08:00", answered=0, in_threshold=0),
+        staffing=Staffing(logged_in=None, reason=why), newest_ms=1_000)
+    reasons = [row.note for row in floor_inputs("trio", "12", "Kundtjänst", figures)]
+    assert all(reasons), reasons
+    english, swedish = _english_words(), _swedish_words()
+    for reason in reasons:
+        assert reason is not None
+        shown = text.stored(reason, "sv", tz=TZ)
+        assert shown != reason, f"{reason!r} is not translated"
+        left = {w for w in _WORD.findall(shown.lower()) if w in english and w not in swedish}
+        assert not left, f"English {sorted(left)} in {shown!r} (stored {reason!r})"
