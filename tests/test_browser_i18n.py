@@ -81,7 +81,15 @@ def swedish_fragments() -> list[re.Pattern[str]]:
                 if piece.strip():
                     parts.add(" ".join(piece.split()))
     ordered = sorted(parts, key=len, reverse=True)
-    return [re.compile(rf"(?<!\w){re.escape(part)}(?!\w)") for part in ordered]
+    # A text that starts a line may be written with a capital ("Minutmedelvärden, ..."):
+    # its first letter in either case.
+    return [re.compile(rf"(?<!\w){_either_case(part[0])}{re.escape(part[1:])}(?!\w)")
+            for part in ordered]
+
+
+def _either_case(letter: str) -> str:
+    both = {letter.lower(), letter.upper()}
+    return f"[{''.join(sorted(both))}]" if len(both) > 1 else re.escape(letter)
 
 
 def _formatter_parse(form: str) -> list[tuple[str, Any, Any, Any]]:
