@@ -34,9 +34,20 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 echo "== ruff"; "$venv/bin/ruff" check .
-echo "== mypy"; "$venv/bin/mypy"
+# mypy runs beside pytest (it is off the suite's critical path); its findings are printed
+# after the tests and fail the run like theirs.
+mypy_out=$(mktemp)
+"$venv/bin/mypy" >"$mypy_out" 2>&1 &
+mypy_pid=$!
 # One worker per core (TRIO_MONITOR_TEST_WORKERS=0 runs in one process): much of the suite
 # waits on processes, browsers and sockets. Every worker has its own PostgreSQL database,
 # temporary folder and ports. worksteal evens out the long browser tests.
 echo "== pytest"
-"$venv/bin/pytest" -n "${TRIO_MONITOR_TEST_WORKERS:-auto}" --dist worksteal "$@"
+tests=0
+"$venv/bin/pytest" -n "${TRIO_MONITOR_TEST_WORKERS:-auto}" --dist worksteal "$@" || tests=$?
+echo "== mypy"
+checked=0
+wait "$mypy_pid" || checked=$?
+cat "$mypy_out"; rm -f "$mypy_out"
+[ "$tests" -eq 0 ] || exit "$tests"
+exit "$checked"
