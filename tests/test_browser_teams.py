@@ -27,6 +27,7 @@ from tests.fixtures.live import (
     save_screenshot,
     wait,
 )
+from tests.fixtures.waits import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(360)]
 
@@ -109,10 +110,8 @@ def test_a_team_screen_shows_its_queues_in_order_and_follows_the_admin(
     db_url = live_stack.env["TRIO_MONITOR_DATABASE_URL"]
     for queue_id, fields in PINNED.items():
         live_stack.sim.control.override_queue(queue_id, **fields)
-    deadline = time.monotonic() + 60
-    while not {"100", "103", "105", "107"} <= set(queue_names(db_url)):
-        assert time.monotonic() < deadline, "the collector stored the simulator's queues"
-        time.sleep(0.5)
+    wait_until(lambda: {"100", "103", "105", "107"} <= set(queue_names(db_url)), 60,
+               "the collector stored the simulator's queues")
     left_the_site(db_url, int(time.time() * 1000) - 20 * 60_000)
     names = queue_names(db_url)
     engine = storage.make_engine(db_url)
@@ -212,10 +211,8 @@ def test_a_team_of_3_gets_large_tiles_and_a_team_of_40_fits_one_screen(
     sim = sim_factory(queues=44, agents=200, clock=time.time)
     with running_stack(sim, tmp_path / "stack", {}) as stack:
         db_url = stack.env["TRIO_MONITOR_DATABASE_URL"]
-        deadline = time.monotonic() + 60
-        while len(queue_names(db_url)) < 44:
-            assert time.monotonic() < deadline, "the collector stored the simulator's queues"
-            time.sleep(0.5)
+        wait_until(lambda: len(queue_names(db_url)) >= 44, 60,
+                   "the collector stored the simulator's queues")
         ids = sorted(queue_names(db_url), key=int)
         engine = storage.make_engine(db_url)
         try:
@@ -252,10 +249,8 @@ def test_the_whole_site_wall_shows_a_queue_that_left_the_server_as_gone(
 ) -> None:
     """By the team screens' rule: it was stale for ever on the whole-site screen."""
     db_url = live_stack.env["TRIO_MONITOR_DATABASE_URL"]
-    deadline = time.monotonic() + 60
-    while "100" not in queue_names(db_url):
-        assert time.monotonic() < deadline, "the collector stored the simulator's queues"
-        time.sleep(0.5)
+    wait_until(lambda: "100" in queue_names(db_url), 60,
+               "the collector stored the simulator's queues")
     left_the_site(db_url, int(time.time() * 1000) - 20 * 60_000)
     log_in_browser(browser, live_stack.base_url, "/")
 
