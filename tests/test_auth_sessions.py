@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from collectors.clock import ManualClock
 from dashboard import DashboardConfig, create_dash
 from dashboard.components import admin as adm_ids
 from storage import AlertStore, SessionStore, UserStore
+from tests.fixtures.cli_proc import trio_cli
 from tests.fixtures.dashboard import PASSWORD, SECRET, log_in
 from tests.fixtures.screens import SESSION_COOKIE, call, text_of
 
@@ -410,9 +410,7 @@ def test_the_cli_unlocks_a_user_and_it_is_audited(tmp_path: Path, clock: ManualC
            "TRIO_MONITOR_DATA_DIR": str(tmp_path)}
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "trio_monitor", "users", *args],
-                              env=env, cwd=tmp_path, capture_output=True, text=True,
-                              timeout=60)
+        return trio_cli(["users", *args], env=env, cwd=tmp_path)
 
     done = run("unlock", "BO")
     unknown = run("unlock", "nobody")

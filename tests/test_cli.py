@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 
 import pytest
+
+from tests.fixtures.cli_proc import trio_cli
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
 
 
 def run(*args: str, env: dict[str, str], cwd) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "trio_monitor", *args],
-        env={**os.environ, **env}, cwd=cwd, capture_output=True, text=True, timeout=60,
-    )
+    return trio_cli(args, env={**os.environ, **env}, cwd=cwd)
 
 
 def test_check_config_masks_secrets(tmp_path):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from alerts import validate_rule
 from dashboard.components.thresholds import spec_of
 from dashboard.floorforms import once_period, weekly_window
 from storage import MaintenanceKind, PollWrite, Sample, SeriesKey, Weekly
+from tests.fixtures.cli_proc import trio_cli
 from tests.fixtures.dashboard import facts
 
 pytestmark = [pytest.mark.timeout(180)]
@@ -34,8 +34,7 @@ def run(db_url: str, cwd: Path, *args: str, lang: str = "en"
     clean = {k: v for k, v in os.environ.items() if not k.startswith("TRIO_MONITOR_")}
     env = {**clean, "TRIO_MONITOR_DATABASE_URL": db_url, "TRIO_MONITOR_TIMEZONE": TZ,
            "TRIO_MONITOR_LANGUAGE": lang}
-    return subprocess.run([sys.executable, "-m", "trio_monitor", *args], env=env, cwd=cwd,
-                          capture_output=True, text=True, timeout=90)
+    return trio_cli(args, env=env, cwd=cwd, timeout=90)
 
 
 def seed(db_url: str) -> None:

@@ -1,4 +1,5 @@
-"""The command line as a first-time operator meets it (issue 11), in real subprocesses:
+"""The command line as a first-time operator meets it (issue 11), in real processes
+(tests/fixtures/cli_proc.py; the simulator and collector tests start `python -m`):
 one line and exit 2 for what the operator must fix, usage for a bare command group, no
 database created by a read, files 0600 in a 0700 folder, ports in use, status --check."""
 
@@ -20,6 +21,7 @@ import pytest
 
 import storage
 from storage import PollWrite, SourceFacts, Store
+from tests.fixtures.cli_proc import trio_cli
 from tests.fixtures.live import free_port, wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
@@ -30,9 +32,7 @@ NO_SCHEMA = "trio-monitor: no schema: run trio-monitor db upgrade"
 def run(*args: str, env: dict[str, str] | None = None, cwd: Path,
         timeout: float = 60) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("TRIO_MONITOR_")}
-    return subprocess.run([sys.executable, "-m", "trio_monitor", *args],
-                          env={**clean, **(env or {})}, cwd=cwd, capture_output=True,
-                          text=True, timeout=timeout)
+    return trio_cli(args, env={**clean, **(env or {})}, cwd=cwd, timeout=timeout)
 
 
 def one_line(result: subprocess.CompletedProcess[str]) -> str:

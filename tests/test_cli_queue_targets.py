@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 import storage
+from tests.fixtures.cli_proc import trio_cli
 
 pytestmark = [pytest.mark.timeout(120)]
 
@@ -20,8 +20,7 @@ def run(db_url: str, cwd: Path, *args: str, lang: str = "en"
     clean = {k: v for k, v in os.environ.items() if not k.startswith("TRIO_MONITOR_")}
     env = {**clean, "TRIO_MONITOR_DATABASE_URL": db_url, "TRIO_MONITOR_SL_TARGET_PCT": "80",
            "TRIO_MONITOR_SL_THRESHOLD_S": "20", "TRIO_MONITOR_LANGUAGE": lang}
-    return subprocess.run([sys.executable, "-m", "trio_monitor", *args], env=env, cwd=cwd,
-                          capture_output=True, text=True, timeout=60)
+    return trio_cli(args, env=env, cwd=cwd)
 
 
 def test_it_sets_lists_and_clears_a_queues_target_with_audit_rows(db_url, tmp_path):

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 import storage
+from tests.fixtures.cli_proc import trio_cli
 
 pytestmark = [pytest.mark.timeout(180)]
 
@@ -19,8 +19,7 @@ def run(db_url: str, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("TRIO_MONITOR_")}
     env = {**clean, "TRIO_MONITOR_DATABASE_URL": db_url,
            "TRIO_MONITOR_PUBLIC_URL": "https://wall.example"}
-    return subprocess.run([sys.executable, "-m", "trio_monitor", *args], env=env, cwd=cwd,
-                          capture_output=True, text=True, timeout=60)
+    return trio_cli(args, env=env, cwd=cwd)
 
 
 def stored(db_url: str) -> tuple[list[storage.ViewRow], list[storage.DisplayRow]]:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures.cli_proc import trio_cli
 from tests.fixtures.waits import wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(120)]
@@ -43,8 +44,7 @@ def test_a_backup_taken_while_the_collector_writes_restores_once_it_has_stopped(
     }
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "trio_monitor", *args], env=env,
-                              cwd=tmp_path, capture_output=True, text=True, timeout=60)
+        return trio_cli(args, env=env, cwd=tmp_path)
 
     assert run("db", "upgrade").returncode == 0
     with open(tmp_path / "collector.log", "wb") as log:

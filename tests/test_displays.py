@@ -23,6 +23,7 @@ from dashboard.components import alerts as alr_ids
 from storage import AlertStore, DisplayExists, DisplayStore, SeenRequest, UnknownDisplay
 from storage._schema import displays as displays_table
 from tests.fixtures.actors import DisplayScreen
+from tests.fixtures.cli_proc import trio_cli
 from tests.fixtures.dashboard import PASSWORD, log_in
 from tests.fixtures.screens import (
     SESSION_COOKIE,
@@ -453,7 +454,6 @@ def test_a_screen_silent_for_5_minutes_fires_the_default_rule_and_resolves(
 def test_the_cli_adds_lists_and_revokes_display_tokens(tmp_path) -> None:  # type: ignore[no-untyped-def]
     import os
     import subprocess
-    import sys
 
     from storage import make_engine, upgrade
 
@@ -463,8 +463,7 @@ def test_the_cli_adds_lists_and_revokes_display_tokens(tmp_path) -> None:  # typ
     env = {**os.environ, "TRIO_MONITOR_DATABASE_URL": url, "TRIO_MONITOR_DATA_DIR": str(tmp_path)}
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "trio_monitor", "displays", *args],
-                              env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+        return trio_cli(["displays", *args], env=env, cwd=tmp_path)
 
     added = run("add", "Reception 2", "--url", "https://wall.example/")
     assert added.returncode == 0, added.stderr

@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +14,7 @@ import pytest
 
 import storage
 from collectors.metrics import CollectorMetrics, MetricsServer
+from tests.fixtures.cli_proc import trio_cli
 from trio_monitor.settings import load_settings
 
 pytestmark = [pytest.mark.timeout(60)]
@@ -133,8 +132,7 @@ def test_collect_refuses_to_start_and_names_the_setting(tmp_path: Path) -> None:
            "TRIO_MONITOR_SECRET_KEY": GOOD_KEY, "TRIO_MONITOR_WEB_COOKIE_SECURE": "true",
            "TRIO_MONITOR_PUBLIC_URL": "https://monitor.example.se",
            "TRIO_MONITOR_LOG_FORMAT": "json", "TRIO_MONITOR_METRICS_BIND": "0.0.0.0:9108"}
-    result = subprocess.run([sys.executable, "-m", "trio_monitor", "collect"], env=env,
-                            cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    result = trio_cli(["collect"], env=env, cwd=tmp_path)
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "TRIO_MONITOR_METRICS_BIND (0.0.0.0:9108)" in lines[0]

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 import storage
+from tests.fixtures.cli_proc import trio_cli
 from trio_monitor.entropy import estimate_bits
 from trio_monitor.settings import MIN_SECRET_KEY_BITS, load_settings
 from trio_monitor.webapp import create_app
@@ -38,9 +38,7 @@ WEAK_KEYS = {
 
 def run(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("TRIO_MONITOR_")}
-    return subprocess.run([sys.executable, "-m", "trio_monitor", *args],
-                          env={**clean, **env}, cwd=cwd, capture_output=True, text=True,
-                          timeout=60)
+    return trio_cli(args, env={**clean, **env}, cwd=cwd)
 
 
 @pytest.fixture

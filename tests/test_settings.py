@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.fixtures.cli_proc import trio_cli
 from trio_monitor.settings import ConfigError, load_settings
 
 
@@ -116,10 +115,7 @@ def test_every_setting_is_documented_in_config_example_env():
 
 def test_the_cli_prints_one_line_and_exits_2_on_a_bad_value(tmp_path):
     env = {**os.environ, "TRIO_MONITOR_LEASE_TTL_S": "-1"}
-    result = subprocess.run(
-        [sys.executable, "-m", "trio_monitor", "check-config"],
-        env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60,
-    )
+    result = trio_cli(["check-config"], env=env, cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "trio-monitor: configuration error: TRIO_MONITOR_LEASE_TTL_S: "

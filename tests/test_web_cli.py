@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 import storage
+from tests.fixtures.cli_proc import trio_cli
 from tests.fixtures.live import START_DEADLINE_S, free_port, wait_until
 from trio_monitor.settings import load_settings
 from trio_monitor.webapp import create_app
@@ -24,10 +25,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
 def run(*args: str, env: dict[str, str], cwd, stdin: str | None = None
         ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "trio_monitor", *args], input=stdin,
-        env={**os.environ, **env}, cwd=cwd, capture_output=True, text=True, timeout=60,
-    )
+    return trio_cli(args, input=stdin, env={**os.environ, **env}, cwd=cwd)
 
 
 def login(client: httpx.Client, username: str, password: str) -> httpx.Response:
