@@ -16,7 +16,7 @@ from storage import AlertStore
 from . import _frame, _runtime, _ticker, ids, registry
 from ._config import DashboardConfig
 from ._response_cache import RefreshResponseCache
-from .components.ticker import build_ticker
+from .components.ticker import HOST_OFF, TICKER_HOST, build_ticker
 from .opsmodel import OpsModel
 from .readmodel import ReadModel
 
@@ -62,7 +62,8 @@ def create_dash(
     )
     # The floor's ticker sits beside the pages, so it stays through page changes.
     app.layout = dash.html.Div([dash.page_container,
-                                build_ticker(int(config.refresh_interval_s * 1000))])
+                                build_ticker(int(config.refresh_interval_s * 1000))],
+                               id=TICKER_HOST, className=HOST_OFF)
     # Dash has just run every page module: each declared its callbacks at register_page.
     _frame.CALLBACKS.register(app, config)
     _ticker.CALLBACKS.register(app, config)

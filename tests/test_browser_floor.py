@@ -72,6 +72,12 @@ def test_a_message_reaches_a_wall_screen_and_maintenance_is_listed_ahead(
                                f"the message on the screen's ticker: {ticker(screen)}")
         shown = ticker(screen)
         assert "ticker--on" in shown["cls"]
+        # The screen above ends at the ticker's top: no tile hides behind it.
+        bottom, top = screen.execute_script("""
+            const above = document.querySelector('.wallboard, .page');
+            return [above.getBoundingClientRect().bottom,
+                    document.getElementById('ticker').getBoundingClientRect().top];""")
+        assert bottom <= top + 1, (bottom, top)
         assert shown["font"] >= 40, shown  # large type: read from across the floor
         assert "/kiosk" in screen.current_url or screen.execute_script(
             "return location.pathname") == "/"
