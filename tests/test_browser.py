@@ -27,6 +27,13 @@ from tests.fixtures.live import (
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(240)]
 
 
+@pytest.fixture
+def live_env() -> dict[str, str]:
+    """Two web workers, as a site runs them: a screen's requests land on either, and a
+    login, a refresh, a logout and a restart must hold across both."""
+    return {"TRIO_MONITOR_WEB_WORKERS": "2"}
+
+
 def log_in(browser, stack: LiveStack) -> None:
     log_in_browser(browser, stack.base_url)
     wait(browser, 20).until(lambda d: len(tiles(d)) == 12)

@@ -212,10 +212,14 @@ def test_it_logs_in_over_https_under_the_sub_path(live_stack, proxy, tls_browser
                          verify=False, timeout=10)
     assert refused.status_code == 401
     assert refused.headers["strict-transport-security"].startswith("max-age=63072000")
-    web_log = "\n".join(p.read_text(encoding="utf-8", errors="replace")
-                        for p in live_stack.workdir.glob("web-*.log"))
-    assert re.search(rf'"client_addr": "{re.escape(PROXY_ADDR)}".*'
-                     r'"forwarded_for": "127\.0\.0\.1"', web_log), web_log[-2000:]
+    # gunicorn writes the access line after the answer has gone: wait for it.
+    def web_log() -> str:
+        return "\n".join(p.read_text(encoding="utf-8", errors="replace")
+                         for p in sorted(live_stack.workdir.glob("web-*.log")))
+
+    wait_until(lambda: re.search(rf'"client_addr": "{re.escape(PROXY_ADDR)}".*'
+                                 r'"forwarded_for": "127\.0\.0\.1"', web_log()), 10,
+               "the refused request's access line, with nginx's address and the browser's")
 
     plain = httpx.get(f"http://127.0.0.1:{proxy.http_port}{PREFIX}/", timeout=10)
     assert plain.status_code == 301
