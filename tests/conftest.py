@@ -32,20 +32,6 @@ os.environ.setdefault("TRIO_MONITOR_METRICS_BIND", "")
 _COLLECT_EACH_TEST = os.environ.get("TRIO_MONITOR_TEST_GC") == "1"
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The longest tests first: browser tests, then the others that start processes,
-    then the rest (each group in its files' order). Workers (xdist's worksteal) take
-    contiguous parts and steal from each other's ends, so the run ends on short tests
-    rather than one worker finishing a long browser test while the other has nothing
-    left (the run's last minute was one worker's)."""
-    def weight(item: pytest.Item) -> int:
-        if item.get_closest_marker("browser"):
-            return 0
-        return 1 if item.get_closest_marker("slow") else 2
-
-    items.sort(key=weight)
-
-
 @pytest.fixture(autouse=_COLLECT_EACH_TEST)
 def _collect_garbage_after_the_test() -> Iterator[None]:
     yield
