@@ -226,6 +226,25 @@ def test_the_top_bars_and_strips_hold_at_every_size_in_both_languages(
         "return document.querySelector('#wallboard-clock').innerText") != seen)
     assert browser.execute_script(
         "return document.querySelector(arguments[0]).classList.contains('clip--open')", detail)
+    # A refresh may draw the line anew (its part went up and down again): still open.
+    browser.execute_script("""
+        const e = document.querySelector(arguments[0]);
+        const drawn = e.cloneNode(true);
+        drawn.classList.remove('clip--open');
+        e.replaceWith(drawn);""", detail)
+    wait(browser, 5).until(lambda d: d.execute_script(
+        "return document.querySelector(arguments[0]).classList.contains('clip--open')",
+        detail))
+    # Closed by a click, it stays closed when drawn anew (the observer ran before the
+    # script returned: a mutation's callback is a microtask of that script's task).
+    click(browser, By.CSS_SELECTOR, detail)
+    assert browser.execute_script("""
+        const e = document.querySelector(arguments[0]);
+        const closed = !e.classList.contains('clip--open');
+        e.replaceWith(e.cloneNode(true));
+        return closed;""", detail)
+    assert not browser.execute_script(
+        "return document.querySelector(arguments[0]).classList.contains('clip--open')", detail)
     assert console_errors(browser) == []
 
 

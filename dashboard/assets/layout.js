@@ -12,6 +12,46 @@
         }
     }
 
+    // The long texts opened on this screen, by what they are about (a strip line's
+    // alert kind, a site part's name), not by element: a refresh that draws the line
+    // anew (its part went up and down again, its text changed shape) keeps it open.
+    var openClips = new Set();
+    var watcher = null;
+
+    function clipKey(clip) {
+        var part = clip.closest("[data-part]");
+        return clip.dataset.alert ? "alert:" + clip.dataset.alert
+            : part ? "part:" + part.dataset.part : null;
+    }
+
+    function reopen() {
+        Array.prototype.forEach.call(document.querySelectorAll(".clip"), function (clip) {
+            if (!clip.classList.contains("clip--open") && openClips.has(clipKey(clip))) {
+                clip.classList.add("clip--open");
+            }
+        });
+    }
+
+    function remember(clip) {
+        var key = clipKey(clip);
+        if (key === null) {
+            return;
+        }
+        if (clip.classList.contains("clip--open")) {
+            openClips.add(key);
+        } else {
+            openClips.delete(key);
+        }
+        if (openClips.size && watcher === null) {
+            watcher = new MutationObserver(reopen);
+            watcher.observe(document.body, {childList: true, subtree: true,
+                                            attributes: true, attributeFilter: ["class"]});
+        } else if (!openClips.size && watcher !== null) {
+            watcher.disconnect();
+            watcher = null;
+        }
+    }
+
     document.addEventListener("click", function (event) {
         var target = event.target;
         if (!(target instanceof Element)) {
@@ -35,6 +75,7 @@
         var clip = target.closest(".clip");
         if (clip && !target.closest("a")) {
             clip.classList.toggle("clip--open");
+            remember(clip);
         }
     });
 })();
